@@ -1,0 +1,164 @@
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
+import { LlmError } from '../../domain/errors.js';
+import type { ChatMessage, ChatRequest, ChatResult, Llm, ToolSpec } from '../../ports/llm.js';
+import { StreamAssembler, type StreamChunk } from './stream-assembler.js';
+import { displayEndpoint, wrapLlmError } from './wrap-error.js';
+
+export interface OpenAiLlmOptions {
+  baseUrl: string;
+  apiKey: string;
+  model: string;
+  /** Per request, until the answer starts (the SDK's own timeout). */
+  timeoutMs: number;
+  /** Retries on connection errors, 408, 409, 429 and 5xx, with the SDK's exponential backoff. */
+  maxRetries: number;
+  /** Abort a streamed answer when no piece arrives for this long. */
+  idleTimeoutMs: number;
+  stream: boolean;
+}
+
+/** The Llm port over any OpenAI-compatible chat-completions endpoint, via the `openai` package. */
+export class OpenAiLlm implements Llm {
+  readonly endpoint: string;
+  readonly model: string;
+  private readonly client: OpenAI;
+
+  constructor(private readonly options: OpenAiLlmOptions) {
+    this.endpoint = displayEndpoint(options.baseUrl);
+    this.model = options.model;
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs,
+      maxRetries: options.maxRetries,
+    });
+  }
+
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    const body = {
+      model: this.model,
+      messages: request.messages.map(toWireMessage),
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools.map(toWireTool) } : {}),
+      ...(request.toolChoice ? { tool_choice: toWireToolChoice(request.toolChoice) } : {}),
+      ...(request.responseFormat
+        ? {
+            response_format: {
+              type: 'json_schema' as const,
+              json_schema: { name: request.responseFormat.name, schema: request.responseFormat.schema, strict: false },
+            },
+          }
+        : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+    };
+    try {
+      if (!this.options.stream) {
+        const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal: request.signal });
+        const assembler = new StreamAssembler();
+        const choice = completion.choices[0];
+        assembler.push({
+          choices: [
+            {
+              index: 0,
+              delta: {
+                content: choice?.message.content ?? null,
+                tool_calls: (choice?.message.tool_calls ?? []).flatMap((call, index) =>
+                  call.type === 'function' ? [{ index, id: call.id, function: call.function }] : [],
+                ),
+              },
+              finish_reason: choice?.finish_reason ?? null,
+            },
+          ],
+          usage: completion.usage ?? null,
+        });
+        return assembler.result();
+      }
+      return await this.streamChat(body, request.signal);
+    } catch (error) {
+      throw wrapLlmError(error, this.endpoint, this.model);
+    }
+  }
+
+  async listModels(signal?: AbortSignal): Promise<string[] | null> {
+    try {
+      const ids: string[] = [];
+      for await (const model of this.client.models.list({ signal })) ids.push(model.id);
+      return ids;
+    } catch (error) {
+      if (error instanceof OpenAI.NotFoundError) return null;
+      throw wrapLlmError(error, this.endpoint, this.model);
+    }
+  }
+
+  private async streamChat(
+    body: Omit<OpenAI.Chat.ChatCompletionCreateParamsStreaming, 'stream'>,
+    signal: AbortSignal | undefined,
+  ): Promise<ChatResult> {
+    const idle = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.options.idleTimeoutMs);
+    };
+    try {
+      arm();
+      const stream = await this.client.chat.completions.create(
+        { ...body, stream: true, stream_options: { include_usage: true } },
+        { signal: combined },
+      );
+      const assembler = new StreamAssembler();
+      for await (const chunk of stream) {
+        arm();
+        assembler.push(chunk as StreamChunk);
+      }
+      return assembler.result();
+    } catch (error) {
+      if (idle.signal.aborted && !signal?.aborted) {
+        throw new LlmError(
+          'llm-timeout',
+          `The model "${this.model}" at ${this.endpoint} sent nothing for ${this.options.idleTimeoutMs} ms in the middle of an answer.`,
+          undefined,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+    case 'user':
+      return { role: message.role, content: message.content };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls && message.toolCalls.length > 0
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: 'function' as const,
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+      };
+  }
+}
+
+function toWireTool(tool: ToolSpec): ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+function toWireToolChoice(choice: NonNullable<ChatRequest['toolChoice']>): ChatCompletionToolChoiceOption {
+  if (typeof choice === 'string') return choice;
+  return { type: 'function', function: { name: choice.name } };
+}

@@ -1,0 +1,92 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { WorkspaceError } from '../../domain/errors.js';
+import type { CommitOutcome, CommitRequest, Workspace, Worktree } from '../../ports/workspace.js';
+import { runGit } from './git-cli.js';
+
+/** The Workspace port on the git command line. */
+export class GitWorkspace implements Workspace {
+  async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
+    const { stdout } = await runGit(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
+    return stdout.split('\0').filter(Boolean);
+  }
+
+  async resolveCommit(repoDir: string, ref: string): Promise<string> {
+    try {
+      const { stdout } = await runGit(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { cwd: repoDir });
+      return stdout.trim();
+    } catch (error) {
+      throw new WorkspaceError('ref-not-found', `${repoDir} has no commit "${ref}". Is it a git repository with at least one commit?`, { cause: error });
+    }
+  }
+
+  async readFileAt(repoDir: string, commit: string, path: string): Promise<string | null> {
+    const { stdout, exitCode } = await runGit(['cat-file', '-p', `${commit}:${path}`], { cwd: repoDir, allowExitCodes: [128] });
+    return exitCode === 0 ? stdout : null;
+  }
+
+  async createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree> {
+    const path = resolve(request.path);
+    await mkdir(dirname(path), { recursive: true });
+    await runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir });
+    const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
+    return { repoDir: resolve(request.repoDir), path, gitDir: stdout.trim(), branch: request.branch, baseCommit: request.baseCommit };
+  }
+
+  async removeWorktree(worktree: Worktree, options: { deleteBranch?: boolean } = {}): Promise<void> {
+    await runGit(['worktree', 'remove', '--force', '--force', worktree.path], { cwd: worktree.repoDir, allowExitCodes: [128] });
+    // Whatever git could not remove (e.g. files an agent made read-only) goes too.
+    await rm(worktree.path, { recursive: true, force: true });
+    await runGit(['worktree', 'prune'], { cwd: worktree.repoDir });
+    if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
+  }
+
+  async pruneStale(repoDir: string, root: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const absoluteRoot = resolve(root);
+    const { stdout } = await runGit(['worktree', 'list', '--porcelain', '-z'], { cwd: repoDir });
+    const stale = stdout
+      .split('\0')
+      .filter((field) => field.startsWith('worktree '))
+      .map((field) => field.slice('worktree '.length))
+      .filter((path) => path.startsWith(`${absoluteRoot}/`) && !keep.has(path));
+    for (const path of stale) {
+      await runGit(['worktree', 'remove', '--force', '--force', path], { cwd: repoDir, allowExitCodes: [128] });
+      await rm(path, { recursive: true, force: true });
+    }
+    await runGit(['worktree', 'prune'], { cwd: repoDir });
+    return stale;
+  }
+
+  async changedFiles(worktree: Worktree): Promise<string[]> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    await runGit(['add', '--all', '--', '.'], location);
+    const { stdout } = await runGit(['diff', '--cached', '--name-only', '--no-renames', '-z', worktree.baseCommit, '--'], location);
+    return stdout.split('\0').filter(Boolean);
+  }
+
+  async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
+    const files = await this.changedFiles(worktree);
+    if (files.length === 0) return { kind: 'no-changes' };
+    const outside = files.filter((file) => !request.isAllowed(file));
+    if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    const { stdout: tree } = await runGit(['write-tree'], location);
+    // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
+    // moved HEAD with its own commands.
+    const identity = {
+      GIT_AUTHOR_NAME: request.author.name,
+      GIT_AUTHOR_EMAIL: request.author.email,
+      GIT_COMMITTER_NAME: request.author.name,
+      GIT_COMMITTER_EMAIL: request.author.email,
+    };
+    const { stdout: commit } = await runGit(['commit-tree', tree.trim(), '-p', worktree.baseCommit, '-F', '-'], {
+      ...location,
+      env: identity,
+      input: request.message,
+    });
+    await runGit(['update-ref', `refs/heads/${worktree.branch}`, commit.trim()], location);
+    // Re-attach HEAD in case the agent detached it; the index already holds this tree.
+    await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
+    return { kind: 'committed', commit: commit.trim(), files };
+  }
+}

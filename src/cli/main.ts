@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { loadEnv } from '../config/env.js';
+import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
+import { planCommand, PLAN_USAGE } from './commands/plan.js';
+import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
+import { processOutput, type Output } from './output.js';
+import { reportFailure } from './run-command.js';
+
+const USAGE = `Usage: fanout <command> [options]
+
+Commands:
+  demo                      plan a task on a throwaway sample repository (scripted model without OPENAI_API_KEY)
+  plan                      ${PLAN_USAGE}
+  doctor [--json]           check that the configured model can drive agents
+
+Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example).`;
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'demo':
+        return await demoCommand(rest, loadEnv(), output);
+      case 'plan':
+        return await planCommand(rest, loadEnv(), output);
+      case 'doctor':
+        return await doctorCommand(rest, loadEnv(), output);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        output.out(USAGE);
+        return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+      default:
+        output.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
+        return EXIT_BAD_INPUT;
+    }
+  } catch (error) {
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      output.err(`fanout: ${error.message}\n\n${USAGE}`);
+      return EXIT_BAD_INPUT;
+    }
+    return reportFailure(error, output);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}

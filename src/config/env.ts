@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors.js';
+import { formatIssues } from './format-issues.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  OPENAI_API_KEY: z.string().trim().min(1).optional(),
+  OPENAI_BASE_URL: z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).default('https://api.openai.com/v1'),
+  FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
+  FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000),
+  FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  FANOUT_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  FANOUT_LLM_STREAM: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  FANOUT_STATE_DIR: z.string().trim().min(1).optional(),
+  REDIS_URL: z.string().trim().min(1).optional(),
+});
+
+/** Settings read from the environment, validated. */
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Validates the environment; throws a ConfigError listing every bad variable by name. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  // Empty strings mean "unset" for optional variables, as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(`Invalid environment:\n${formatIssues(result.error.issues)}`);
+  }
+  return result.data;
+}

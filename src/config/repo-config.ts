@@ -1,0 +1,54 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors.js';
+import { formatIssues } from './format-issues.js';
+
+const ValidateCommandSchema = z.union([
+  z.string().trim().min(1).transform((run) => ({ run, timeoutSeconds: 600 })),
+  z.object({
+    run: z.string().trim().min(1),
+    timeoutSeconds: z.number().int().positive().max(7200).default(600),
+  }).strict(),
+]);
+
+const RepoConfigSchema = z
+  .object({
+    validate: z.array(ValidateCommandSchema).default([]),
+    maxAgents: z.number().int().min(1).max(16).default(4),
+    maxSubtasks: z.number().int().min(1).max(12).default(4),
+    approval: z.enum(['auto', 'manual']).default('auto'),
+    model: z.string().trim().min(1).optional(),
+    budgets: z
+      .object({
+        maxSteps: z.number().int().min(1).max(500).default(60),
+        maxMinutes: z.number().positive().max(240).default(30),
+        maxTokens: z.number().int().positive().default(2_000_000),
+      })
+      .strict()
+      .default({ maxSteps: 60, maxMinutes: 30, maxTokens: 2_000_000 }),
+  })
+  .strict();
+
+/** The per-repository `.github/fanout.yml`, validated, with defaults filled in. */
+export type RepoConfig = z.infer<typeof RepoConfigSchema>;
+
+/** Where the repository configuration lives. */
+export const REPO_CONFIG_PATH = '.github/fanout.yml';
+
+/** Parses `.github/fanout.yml` text (null when the file is absent); errors name the bad key. */
+export function parseRepoConfig(text: string | null): RepoConfig {
+  let raw: unknown = {};
+  if (text !== null) {
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (error) {
+      const detail = error instanceof YAMLParseError ? error.message : String(error);
+      throw new ConfigError(`${REPO_CONFIG_PATH} is not valid YAML: ${detail}`);
+    }
+  }
+  const result = RepoConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${REPO_CONFIG_PATH} is invalid:\n${formatIssues(result.error.issues)}`);
+  }
+  return result.data;
+}

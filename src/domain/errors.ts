@@ -1,0 +1,76 @@
+/** Base class for every error Fanout raises on purpose; `code` is stable, branch on it, never on text. */
+export class FanoutError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad configuration (env or .github/fanout.yml); the message names the key. */
+export class ConfigError extends FanoutError {
+  constructor(message: string) {
+    super('config-invalid', message);
+  }
+}
+
+export type LlmErrorCode =
+  | 'llm-unreachable'
+  | 'llm-timeout'
+  | 'llm-auth'
+  | 'llm-model-not-found'
+  | 'llm-rate-limited'
+  | 'llm-server-error'
+  | 'llm-bad-request'
+  | 'llm-bad-response'
+  | 'llm-aborted';
+
+/** A failed call to the model endpoint, wrapped at the adapter edge. */
+export class LlmError extends FanoutError {
+  constructor(
+    code: LlmErrorCode,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The model kept answering with output that does not match the schema. */
+export class StructuredOutputError extends FanoutError {
+  constructor(
+    message: string,
+    readonly lastAnswer: string,
+  ) {
+    super('structured-output-invalid', message);
+  }
+}
+
+/** A plan that cannot be repaired (invalid scopes after replanning, cycles, no subtasks). */
+export class PlanError extends FanoutError {
+  constructor(message: string) {
+    super('plan-invalid', message);
+  }
+}
+
+/** A git or workspace operation failed. */
+export class WorkspaceError extends FanoutError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A subprocess Fanout ran on purpose exited badly; carries exit code and the output tail. */
+export class CommandError extends FanoutError {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly outputTail: string,
+  ) {
+    super('command-failed', message);
+  }
+}

@@ -1,0 +1,91 @@
+import picomatch from 'picomatch';
+import type { ScopeEntry } from './scope.js';
+
+const MATCH_OPTIONS = { dot: true } as const;
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
+
+/**
+ * Could any path fall inside both entries? Exact for literals; for globs it is conservative: it
+ * answers false only when the patterns provably cannot match one path (different literal
+ * segments, incompatible literal prefixes or suffixes such as `*.ts` against `*.md`).
+ */
+export function entriesMayOverlap(a: ScopeEntry, b: ScopeEntry): boolean {
+  if (a.kind === 'file' && b.kind === 'file') return a.path === b.path;
+  if (a.kind === 'file') return pathInEntry(a.path, b);
+  if (b.kind === 'file') return pathInEntry(b.path, a);
+  return patternsMayOverlap(asPattern(a), asPattern(b));
+}
+
+/** Conservative check that two glob patterns can match a common path. */
+export function patternsMayOverlap(a: string, b: string): boolean {
+  return segmentsMayOverlap(a.split('/'), b.split('/'), 0, 0, new Map());
+}
+
+function pathInEntry(path: string, entry: ScopeEntry): boolean {
+  switch (entry.kind) {
+    case 'file':
+      return path === entry.path;
+    case 'dir':
+      return entry.path === '' || path.startsWith(`${entry.path}/`);
+    case 'glob':
+      return picomatch.isMatch(path, entry.pattern, MATCH_OPTIONS);
+  }
+}
+
+function asPattern(entry: ScopeEntry): string {
+  if (entry.kind === 'glob') return entry.pattern;
+  if (entry.kind === 'dir') return entry.path === '' ? '**' : `${entry.path}/**`;
+  return entry.path;
+}
+
+function segmentsMayOverlap(
+  a: string[],
+  b: string[],
+  i: number,
+  j: number,
+  memo: Map<string, boolean>,
+): boolean {
+  const key = `${i}:${j}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const result = computeSegments(a, b, i, j, memo);
+  memo.set(key, result);
+  return result;
+}
+
+function computeSegments(a: string[], b: string[], i: number, j: number, memo: Map<string, boolean>): boolean {
+  if (i === a.length && j === b.length) return true;
+  if (i === a.length) return b.slice(j).every((segment) => segment === '**');
+  if (j === b.length) return a.slice(i).every((segment) => segment === '**');
+  const left = a[i] as string;
+  const right = b[j] as string;
+  // `**` stands for zero or more whole segments.
+  if (left === '**') {
+    return segmentsMayOverlap(a, b, i + 1, j, memo) || segmentsMayOverlap(a, b, i, j + 1, memo);
+  }
+  if (right === '**') {
+    return segmentsMayOverlap(a, b, i, j + 1, memo) || segmentsMayOverlap(a, b, i + 1, j, memo);
+  }
+  return segmentMayOverlap(left, right) && segmentsMayOverlap(a, b, i + 1, j + 1, memo);
+}
+
+function segmentMayOverlap(a: string, b: string): boolean {
+  const aGlob = GLOB_CHARS.test(a);
+  const bGlob = GLOB_CHARS.test(b);
+  if (!aGlob && !bGlob) return a === b;
+  if (!aGlob) return picomatch.isMatch(a, b, MATCH_OPTIONS);
+  if (!bGlob) return picomatch.isMatch(b, a, MATCH_OPTIONS);
+  const [aPrefix, aSuffix] = literalEnds(a);
+  const [bPrefix, bSuffix] = literalEnds(b);
+  const prefixesAgree = aPrefix.startsWith(bPrefix) || bPrefix.startsWith(aPrefix);
+  const suffixesAgree = aSuffix.endsWith(bSuffix) || bSuffix.endsWith(aSuffix);
+  return prefixesAgree && suffixesAgree;
+}
+
+/** The literal text before the first and after the last glob character of a segment. */
+function literalEnds(segment: string): [string, string] {
+  const first = segment.search(GLOB_CHARS);
+  let last = segment.length - 1;
+  while (last >= 0 && !GLOB_CHARS.test(segment[last] as string)) last -= 1;
+  return [segment.slice(0, first), segment.slice(last + 1)];
+}

@@ -1,0 +1,87 @@
+import picomatch from 'picomatch';
+
+/**
+ * A write- or read-scope entry after normalization. The planner's validator turns every raw entry
+ * into one of these, and the agent's write guard parses the same normalized strings, so the
+ * overlap check and the enforcement can never disagree about what a scope covers.
+ */
+export type ScopeEntry =
+  | { kind: 'file'; path: string }
+  | { kind: 'dir'; path: string }
+  | { kind: 'glob'; pattern: string; base: string };
+
+// `dot: true` so that `src/**` also covers `src/.env`: a scope is about files, hidden or not.
+const MATCH_OPTIONS = { dot: true } as const;
+
+/** True when the string uses glob syntax (`*`, `?`, `[...]`, `{a,b}`, extglobs). */
+export function isGlob(path: string): boolean {
+  return picomatch.scan(path).isGlob;
+}
+
+/** Why a raw scope entry is unacceptable, or null when it is fine. */
+export function scopeEntryProblem(raw: string): string | null {
+  const trimmed = raw.trim();
+  if (trimmed === '') return 'is empty';
+  if (trimmed.startsWith('/') || /^[A-Za-z]:[\\/]/.test(trimmed) || trimmed.startsWith('~')) {
+    return 'is absolute; scopes are paths relative to the repository root';
+  }
+  const segments = stripDotSlash(trimmed).split('/');
+  if (segments.includes('..')) return "escapes the repository with '..'";
+  if (segments.includes('.git')) return 'touches .git/, which agents may never write';
+  return null;
+}
+
+/**
+ * Normalizes a valid raw entry: strips `./`, turns `.` into `**`, and marks directories with a
+ * trailing `/` (known directories from the repository file list, or entries that end in `/`).
+ */
+export function normalizeScopeEntry(raw: string, isDirectory: (path: string) => boolean): string {
+  const trimmed = stripDotSlash(raw.trim());
+  if (trimmed === '' || trimmed === '.') return '**';
+  if (isGlob(trimmed)) return trimmed;
+  const withoutSlash = trimmed.replace(/\/+$/, '');
+  if (trimmed.endsWith('/') || isDirectory(withoutSlash)) return `${withoutSlash}/`;
+  return trimmed;
+}
+
+/** Parses a normalized entry (see normalizeScopeEntry) without looking at the repository. */
+export function parseScopeEntry(entry: string): ScopeEntry {
+  if (isGlob(entry)) {
+    const base = picomatch.scan(entry).base;
+    return { kind: 'glob', pattern: entry, base };
+  }
+  if (entry.endsWith('/')) return { kind: 'dir', path: entry.replace(/\/+$/, '') };
+  return { kind: 'file', path: entry };
+}
+
+/** Builds a predicate telling whether a repository-relative path falls inside any of the entries. */
+export function createScopeMatcher(entries: readonly string[]): (path: string) => boolean {
+  const tests = entries.map((entry) => entryMatcher(parseScopeEntry(entry)));
+  return (path) => tests.some((test) => test(path));
+}
+
+/** A predicate for one parsed entry. */
+export function entryMatcher(entry: ScopeEntry): (path: string) => boolean {
+  switch (entry.kind) {
+    case 'file':
+      return (path) => path === entry.path;
+    case 'dir':
+      return (path) => entry.path === '' || path.startsWith(`${entry.path}/`);
+    case 'glob': {
+      const matcher = picomatch(entry.pattern, MATCH_OPTIONS);
+      return (path) => matcher(path);
+    }
+  }
+}
+
+/** Renders an entry back to the string form used in plans and messages. */
+export function formatScopeEntry(entry: ScopeEntry): string {
+  if (entry.kind === 'glob') return entry.pattern;
+  return entry.kind === 'dir' ? `${entry.path}/` : entry.path;
+}
+
+function stripDotSlash(path: string): string {
+  let result = path;
+  while (result.startsWith('./')) result = result.slice(2);
+  return result;
+}

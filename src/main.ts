@@ -1,0 +1,32 @@
+import { OpenAiLlm } from './adapters/llm/openai-llm.js';
+import { GitWorkspace } from './adapters/workspace/git-workspace.js';
+import type { Env } from './config/env.js';
+import { ConfigError } from './domain/errors.js';
+import type { Llm } from './ports/llm.js';
+import type { Workspace } from './ports/workspace.js';
+
+const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
+
+/** Builds the model adapter from validated settings (composition root: the only place adapters are chosen). */
+export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: string; model?: string } = {}): Llm {
+  const baseUrl = overrides.baseUrl ?? env.OPENAI_BASE_URL;
+  const apiKey = overrides.apiKey ?? env.OPENAI_API_KEY;
+  if (!apiKey && baseUrl === OPENAI_DEFAULT_URL) {
+    throw new ConfigError('OPENAI_API_KEY is not set. Set it, or point OPENAI_BASE_URL at an OpenAI-compatible server that needs no key.');
+  }
+  return new OpenAiLlm({
+    baseUrl,
+    // Local servers (Ollama, vLLM, llama.cpp) accept any key; the client insists on one.
+    apiKey: apiKey ?? 'no-key',
+    model: overrides.model ?? env.FANOUT_MODEL,
+    timeoutMs: env.FANOUT_LLM_TIMEOUT_MS,
+    idleTimeoutMs: env.FANOUT_LLM_IDLE_TIMEOUT_MS,
+    maxRetries: env.FANOUT_LLM_MAX_RETRIES,
+    stream: env.FANOUT_LLM_STREAM,
+  });
+}
+
+/** Builds the git workspace adapter. */
+export function createWorkspace(): Workspace {
+  return new GitWorkspace();
+}

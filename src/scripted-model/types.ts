@@ -1,0 +1,37 @@
+/** One scripted answer of the fake endpoint. */
+export interface ScriptedReply {
+  content?: string;
+  toolCalls?: Array<{ name: string; arguments: string | Record<string, unknown>; id?: string }>;
+  usage?: { promptTokens: number; completionTokens: number };
+  /** When streaming, split each tool call's arguments into pieces of this many characters. */
+  argumentChunkSize?: number;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Answer with an HTTP error instead. */
+  error?: { status: number; message: string; retryAfterMs?: number };
+  /** Never answer; the connection stays open until the client gives up. */
+  hang?: boolean;
+  /** When streaming, send this many chunks and then go silent. */
+  stallAfterChunks?: number;
+}
+
+/** A chat-completions request as the fake endpoint received it. */
+export interface RecordedRequest {
+  index: number;
+  body: ChatCompletionBody;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The subset of the request body the scripts look at. */
+export interface ChatCompletionBody {
+  model: string;
+  stream?: boolean;
+  messages: Array<{ role: string; content?: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+  tools?: Array<{ function: { name: string } }>;
+  tool_choice?: unknown;
+  response_format?: { type: string; json_schema?: { name: string; schema: unknown } };
+  stream_options?: { include_usage?: boolean };
+}
+
+/** Answers in order, or a function of the request (for concurrent agents, whose order varies). */
+export type Script = ScriptedReply[] | ((request: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>);
