@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import type { ScopeEntry } from './scope.js';
 
 const MATCH_OPTIONS = { dot: true } as const;
+const compiled = new Map<string, (path: string) => boolean>();
 const GLOB_CHARS = /[*?[\]{}()!+@]/;
 
 /**
@@ -21,6 +22,17 @@ export function patternsMayOverlap(a: string, b: string): boolean {
   return segmentsMayOverlap(a.split('/'), b.split('/'), 0, 0, new Map());
 }
 
+/** picomatch.isMatch compiles on every call; scope checks compare the same few patterns often. */
+function matches(path: string, pattern: string): boolean {
+  let matcher = compiled.get(pattern);
+  if (!matcher) {
+    matcher = picomatch(pattern, MATCH_OPTIONS);
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, matcher);
+  }
+  return matcher(path);
+}
+
 function pathInEntry(path: string, entry: ScopeEntry): boolean {
   switch (entry.kind) {
     case 'file':
@@ -28,7 +40,7 @@ function pathInEntry(path: string, entry: ScopeEntry): boolean {
     case 'dir':
       return entry.path === '' || path.startsWith(`${entry.path}/`);
     case 'glob':
-      return picomatch.isMatch(path, entry.pattern, MATCH_OPTIONS);
+      return matches(path, entry.pattern);
   }
 }
 
@@ -73,8 +85,8 @@ function segmentMayOverlap(a: string, b: string): boolean {
   const aGlob = GLOB_CHARS.test(a);
   const bGlob = GLOB_CHARS.test(b);
   if (!aGlob && !bGlob) return a === b;
-  if (!aGlob) return picomatch.isMatch(a, b, MATCH_OPTIONS);
-  if (!bGlob) return picomatch.isMatch(b, a, MATCH_OPTIONS);
+  if (!aGlob) return matches(a, b);
+  if (!bGlob) return matches(b, a);
   const [aPrefix, aSuffix] = literalEnds(a);
   const [bPrefix, bSuffix] = literalEnds(b);
   const prefixesAgree = aPrefix.startsWith(bPrefix) || bPrefix.startsWith(aPrefix);

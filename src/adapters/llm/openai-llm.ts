@@ -113,6 +113,8 @@ export class OpenAiLlm implements Llm {
         arm();
         assembler.push(chunk as StreamChunk);
       }
+      // An aborted stream can end its iteration quietly; a cut-off answer must not pass as whole.
+      if (combined.aborted) throw combined.reason ?? new Error('aborted');
       return assembler.result();
     } catch (error) {
       if (idle.signal.aborted && !signal?.aborted) {
@@ -122,6 +124,9 @@ export class OpenAiLlm implements Llm {
           undefined,
           { cause: error },
         );
+      }
+      if (signal?.aborted) {
+        throw new LlmError('llm-aborted', `The request to model "${this.model}" at ${this.endpoint} was cancelled.`, undefined, { cause: error });
       }
       throw error;
     } finally {

@@ -1,0 +1,36 @@
+import { afterEach } from 'vitest';
+import { OpenAiLlm, type OpenAiLlmOptions } from '../../src/adapters/llm/openai-llm.js';
+import { startScriptedServer, type ScriptedServer } from '../../src/scripted-model/server.js';
+import type { Script } from '../../src/scripted-model/types.js';
+
+const servers: ScriptedServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+/** Starts a scripted endpoint (closed after the test) and a real OpenAiLlm pointed at it. */
+export async function scriptedLlm(
+  script: Script,
+  options: Partial<OpenAiLlmOptions> & { models?: string[] | null } = {},
+): Promise<{ llm: OpenAiLlm; server: ScriptedServer }> {
+  const { models, ...llmOptions } = options;
+  const server = await startScriptedServer({ script, ...(models !== undefined ? { models } : {}) });
+  servers.push(server);
+  const llm = new OpenAiLlm({
+    baseUrl: server.baseUrl,
+    apiKey: 'test-key',
+    model: 'scripted-model',
+    timeoutMs: 5_000,
+    idleTimeoutMs: 2_000,
+    maxRetries: 2,
+    stream: true,
+    ...llmOptions,
+  });
+  return { llm, server };
+}
+
+/** A base URL on which nothing listens. */
+export function deadEndpoint(): string {
+  // Port 9 (discard) is closed on these machines; connections are refused at once.
+  return 'http://127.0.0.1:9/v1';
+}
