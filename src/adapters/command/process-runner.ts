@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import type { CommandRequest, CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import { OutputCollector } from './output-collector.js';
+import { safeEnvironment } from './safe-env.js';
+
+const KILL_GRACE_MS = 1_500;
+
+/**
+ * Runs commands as plain child processes, each the leader of its own process group, so a
+ * timeout kills the command and everything it started. The environment is an allowlist with
+ * secrets removed; stdin is closed.
+ */
+export class ProcessCommandRunner implements CommandRunner {
+  run(request: CommandRequest): Promise<CommandResult> {
+    const started = performance.now();
+    const [program, ...args] = request.argv;
+    if (!program) return Promise.reject(new Error('empty argv'));
+    return new Promise((resolve) => {
+      const stdout = new OutputCollector(request.outputLimit);
+      const stderr = new OutputCollector(request.outputLimit);
+      let timedOut = false;
+      let settled = false;
+      const child = spawn(program, args, {
+        cwd: request.cwd,
+        env: safeEnvironment(request.env),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const killGroup = (signal: NodeJS.Signals) => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // The group is already gone.
+        }
+      };
+      const stop = () => {
+        killGroup('SIGTERM');
+        setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, request.timeoutMs);
+      const onAbort = () => stop();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      const finish = (exitCode: number | null, signal: string | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
+        // Background processes the command left behind die with it.
+        killGroup('SIGKILL');
+        resolve({
+          exitCode,
+          signal,
+          stdout: stdout.text(),
+          stderr: stderr.text(),
+          timedOut,
+          truncated: stdout.truncated || stderr.truncated,
+          durationMs: Math.round(performance.now() - started),
+        });
+      };
+      child.on('error', (error) => {
+        stderr.push(Buffer.from(`failed to start ${program}: ${error.message}\n`));
+        finish(127, null);
+      });
+      // 'exit' rather than 'close': a grandchild holding the pipes open must not keep us waiting.
+      child.on('exit', (code, signal) => {
+        setImmediate(() => finish(code, signal));
+      });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import type { Plan } from './plan.js';
+
+export type RunState = 'planning' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type SubtaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One orchestration run, as stored. */
+export interface RunRecord {
+  id: string;
+  repo: string;
+  task: string;
+  baseBranch: string;
+  baseCommit: string;
+  state: RunState;
+  createdAt: string;
+  updatedAt: string;
+  plan?: Plan;
+  /** Why the run stopped, when it failed as a whole. */
+  error?: string;
+  /** Free-form facts later stages attach (issue number, status comment id...). */
+  meta?: Record<string, unknown>;
+}
+
+/** One subtask of a run and its agent's progress. */
+export interface SubtaskRecord {
+  runId: string;
+  subtaskId: string;
+  state: SubtaskState;
+  attempt: number;
+  step: number;
+  lastTool?: string;
+  branch?: string;
+  worktreePath?: string;
+  commit?: string;
+  filesChanged?: string[];
+  summary?: string;
+  failureReason?: string;
+  failureMessage?: string;
+  tokens?: { prompt: number; completion: number };
+  updatedAt: string;
+  meta?: Record<string, unknown>;
+}
+
+/** One entry of an agent's append-only log; `seq` runs 1, 2, 3... per agent with no gaps. */
+export interface AgentEvent {
+  seq: number;
+  at: string;
+  type: string;
+  data: Record<string, unknown>;
+}

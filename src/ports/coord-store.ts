@@ -1,0 +1,27 @@
+import type { AgentEvent, RunRecord, SubtaskRecord } from '../domain/run.js';
+
+/** What changed, for watchers. */
+export type StoreChange =
+  | { kind: 'run'; runId: string }
+  | { kind: 'subtask'; runId: string; subtaskId: string }
+  | { kind: 'event'; runId: string; agentId: string; seq: number };
+
+/** Shared state of runs, subtasks and agent event logs (files by default, Redis for several machines). */
+export interface CoordStore {
+  createRun(run: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  listRuns(): Promise<RunRecord[]>;
+  /** Shallow-merges the patch and bumps updatedAt; throws when the run does not exist. */
+  updateRun(runId: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<RunRecord>;
+  putSubtask(record: SubtaskRecord): Promise<void>;
+  getSubtask(runId: string, subtaskId: string): Promise<SubtaskRecord | null>;
+  listSubtasks(runId: string): Promise<SubtaskRecord[]>;
+  updateSubtask(runId: string, subtaskId: string, patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>): Promise<SubtaskRecord>;
+  /** Appends to the agent's log and returns the event with its sequence number (safe under concurrent writers). */
+  appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent>;
+  /** Events with seq > afterSeq, in order. */
+  readEvents(runId: string, agentId: string, afterSeq?: number): Promise<AgentEvent[]>;
+  /** Calls the listener on every change to the run (from this process or, for shared backends, others); returns unsubscribe. */
+  watch(runId: string, listener: (change: StoreChange) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,7 @@
+import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
+import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
+import { tempDir } from '../support/temp-dir.js';
+import { coordStoreContract } from './coord-store.contract.js';
+
+coordStoreContract('memory (test double)', async () => new MemoryCoordStore());
+coordStoreContract('files', async () => new FileCoordStore(await tempDir('fanout-store-')));
