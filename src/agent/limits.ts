@@ -1,0 +1,39 @@
+/** Guard thresholds and budgets of one agent; every one can be overridden. */
+export interface AgentLimits {
+  /** The same call (tool + arguments) this many times in a row earns a corrective hint... */
+  repeatHintAt: number;
+  /** ...and this many cancels the agent as `looping`. */
+  repeatCancelAt: number;
+  /** Steps without a file change before a hint... */
+  noProgressHintAfter: number;
+  /** ...and before the agent is cancelled as `no-progress`. */
+  noProgressCancelAfter: number;
+  /** Failing tool calls in a row that cancel the agent as `error-streak`. */
+  errorStreakCancelAt: number;
+  /** No completed step for this long cancels the agent as `stalled`. */
+  stallMs: number;
+  maxSteps: number;
+  maxWallMs: number;
+  maxTokens: number;
+  /** Longest a single run_command may take. */
+  commandTimeoutMs: number;
+  /** Characters of one tool result the model sees. */
+  toolOutputLimit: number;
+  /** Tool results kept whole in the prompt; older ones are shortened. */
+  keepRecentToolResults: number;
+}
+
+export const DEFAULT_LIMITS: AgentLimits = {
+  repeatHintAt: 3,
+  repeatCancelAt: 4,
+  noProgressHintAfter: 10,
+  noProgressCancelAfter: 15,
+  errorStreakCancelAt: 3,
+  stallMs: 180_000,
+  maxSteps: 60,
+  maxWallMs: 30 * 60_000,
+  maxTokens: 2_000_000,
+  commandTimeoutMs: 10 * 60_000,
+  toolOutputLimit: 12_000,
+  keepRecentToolResults: 6,
+};

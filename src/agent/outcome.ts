@@ -1,0 +1,20 @@
+import type { AgentFailureReason } from './guards.js';
+
+export interface TokenTotals {
+  prompt: number;
+  completion: number;
+}
+
+/** How an agent ended; failures are values, not exceptions. */
+export type AgentOutcome =
+  | { kind: 'succeeded'; summary: string; filesChanged: string[]; steps: number; tokens: TokenTotals; durationMs: number }
+  | {
+      kind: 'failed';
+      reason: AgentFailureReason;
+      message: string;
+      steps: number;
+      tokens: TokenTotals;
+      durationMs: number;
+      /** Short lines describing the last tool calls, for reports and retry hints. */
+      lastEvents: string[];
+    };

@@ -1,0 +1,26 @@
+import type { Subtask } from '../domain/plan.js';
+
+/** The agent's standing rules. */
+export function agentSystemPrompt(): string {
+  return `You are a careful software engineer working alone on one subtask in a git checkout of a repository.
+
+- Work only through the tools. Paths are relative to the repository root.
+- You may create or change ONLY files inside your write scope; other writes are refused.
+- Look around briefly (list_directory, read_file, search), then make the change with write_file or edit_file. Do not list the same directory twice.
+- Run the project's tests or checks with run_command when they exist, and fix what fails inside your scope.
+- When done, call finish with a short summary of what you changed and why (it becomes the pull request description).`;
+}
+
+/** The first user message: the subtask's instructions and scopes, verbatim, and a retry hint if any. */
+export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined): string {
+  return [
+    overallTask ? `Overall task (other agents handle the other parts):\n${overallTask}` : '',
+    `Your subtask: ${subtask.title}`,
+    `Instructions:\n${subtask.instructions}`,
+    `Write scope (the only files you may create or change):\n${subtask.writeScope.map((entry) => `- ${entry}`).join('\n')}`,
+    subtask.readScope.length > 0 ? `Read scope (worth reading for context):\n${subtask.readScope.map((entry) => `- ${entry}`).join('\n')}` : '',
+    retryHint ? `Note from a previous attempt:\n${retryHint}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}

@@ -1,0 +1,33 @@
+import type { AgentOutcome } from './outcome.js';
+
+type Failure = Extract<AgentOutcome, { kind: 'failed' }>;
+
+/** A note for the second attempt, built from how the first one failed (text for the model). */
+export function retryHint(failure: Failure | { reason: 'out-of-scope'; paths: string[] } | { reason: 'no-changes' }): string {
+  switch (failure.reason) {
+    case 'looping':
+      return `The previous attempt was cancelled for repeating the same call (${lastCall(failure)}). Do not repeat a call whose result you already have: read the specific files you need once, then write the change.`;
+    case 'no-progress':
+      return 'The previous attempt explored for many steps without changing a file. Read at most a few files, then write the change early and refine it.';
+    case 'error-streak':
+      return `The previous attempt failed with tool errors in a row, the last: ${lastCall(failure)}. Check paths and arguments; write only inside your write scope.`;
+    case 'out-of-scope':
+      return `The previous attempt changed files outside its write scope (${failure.paths.join(', ')}), so its work was discarded. Change only files in the write scope; mention any other needed change in the finish summary.`;
+    case 'no-changes':
+      return 'The previous attempt finished without changing any file. The subtask needs a change: make it with write_file or edit_file before calling finish.';
+    case 'stalled':
+    case 'model-error':
+      return `The previous attempt stopped because the model did not answer (${failure.message}). Work in small steps.`;
+    case 'step-budget':
+    case 'time-budget':
+    case 'token-budget':
+      return `The previous attempt ran out of budget (${failure.message}). Be direct: fewer reads, write the change sooner.`;
+    case 'crashed':
+    case 'cancelled':
+      return `The previous attempt failed: ${failure.message}.`;
+  }
+}
+
+function lastCall(failure: Failure): string {
+  return failure.lastEvents.at(-1) ?? 'unknown';
+}

@@ -1,0 +1,148 @@
+import type { Subtask } from '../domain/plan.js';
+import { LlmError } from '../domain/errors.js';
+import type { ChatMessage, ChatResult, Llm } from '../ports/llm.js';
+import { trimConversation } from './context.js';
+import { callKey, initialGuardState, judgeStep, judgeToolCall, type AgentFailureReason, type GuardVerdict } from './guards.js';
+import type { AgentLimits } from './limits.js';
+import type { AgentOutcome, TokenTotals } from './outcome.js';
+import { agentSystemPrompt, agentTaskMessage } from './prompt.js';
+import type { AgentReporter } from './reporter.js';
+import type { AgentTool } from './tools/define-tool.js';
+import type { ToolContext } from './tools/tool-context.js';
+
+export interface RunAgentInput {
+  llm: Llm;
+  subtask: Subtask;
+  overallTask?: string;
+  tools: readonly AgentTool[];
+  context: ToolContext;
+  limits: AgentLimits;
+  reporter: AgentReporter;
+  retryHint?: string;
+  signal?: AbortSignal;
+}
+
+class Cancel {
+  constructor(
+    readonly reason: AgentFailureReason,
+    readonly message: string,
+  ) {}
+}
+
+/**
+ * The built-in agent: a tool-calling loop over the Llm port, watched by guards (repeats, no
+ * progress, error streaks, stalls, budgets). It never throws for an expected failure; it returns
+ * an AgentOutcome.
+ */
+export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
+  const { limits, reporter } = input;
+  const started = Date.now();
+  const tokens: TokenTotals = { prompt: 0, completion: 0 };
+  const guard = initialGuardState();
+  const recent: string[] = [];
+  const changed = new Set<string>();
+  const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
+  const messages: ChatMessage[] = [
+    { role: 'system', content: agentSystemPrompt() },
+    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint) },
+  ];
+  let step = 0;
+  let finishRefused = false;
+  const elapsed = () => Date.now() - started;
+  const fail = async (reason: AgentFailureReason, message: string): Promise<AgentOutcome> => {
+    await reporter.event('agent-failed', { reason, message, steps: step });
+    return { kind: 'failed', reason, message, steps: step, tokens, durationMs: elapsed(), lastEvents: recent.slice(-8) };
+  };
+
+  await reporter.event('agent-started', { subtask: input.subtask.id, retry: input.retryHint !== undefined });
+  try {
+    for (;;) {
+      if (input.signal?.aborted) return await fail('cancelled', 'the run was cancelled');
+      if (step >= limits.maxSteps) return await fail('step-budget', `used all ${limits.maxSteps} steps`);
+      if (elapsed() >= limits.maxWallMs) return await fail('time-budget', `ran for more than ${Math.round(limits.maxWallMs / 1000)} s`);
+      if (tokens.prompt + tokens.completion >= limits.maxTokens) return await fail('token-budget', `used ${tokens.prompt + tokens.completion} tokens (budget ${limits.maxTokens})`);
+      step += 1;
+
+      const result = await callModel(input, messages, limits, Math.max(limits.maxWallMs - elapsed(), 1));
+      tokens.prompt += result.usage?.promptTokens ?? 0;
+      tokens.completion += result.usage?.completionTokens ?? 0;
+      await reporter.event('model-call', { step, toolCalls: result.toolCalls.length, usage: result.usage });
+      messages.push({ role: 'assistant', content: result.content, ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}) });
+
+      const hints: string[] = [];
+      let madeProgress = false;
+      let lastTool: string | undefined;
+      if (result.toolCalls.length === 0) {
+        recent.push(`step ${step}: answered without a tool call`);
+        const verdict = judgeToolCall(guard, limits, { name: '(no tool)', key: `text:${step}`, ok: false });
+        if (verdict.kind === 'cancel') return await fail(verdict.reason, verdict.message);
+        hints.push('Use the tools to do the work, and call finish with a summary when you are done.');
+      }
+      for (const call of result.toolCalls) {
+        lastTool = call.name;
+        const tool = toolsByName.get(call.name);
+        const outcome = tool
+          ? await tool.run(call.arguments, input.context)
+          : ({ ok: false, error: `unknown tool "${call.name}"; the tools are: ${[...toolsByName.keys()].join(', ')}` } as const);
+        if (outcome.ok && outcome.finished) {
+          if (changed.size === 0 && !finishRefused) {
+            finishRefused = true;
+            messages.push({ role: 'tool', toolCallId: call.id, content: 'error: you have not changed any file yet. Make the change the subtask asks for, then call finish. If truly nothing needs to change, call finish again and explain why.' });
+            continue;
+          }
+          await reporter.event('tool-call', { step, tool: call.name, ok: true });
+          await reporter.event('agent-finished', { steps: step, filesChanged: [...changed] });
+          await reporter.progress({ step, lastTool: call.name, tokens });
+          return { kind: 'succeeded', summary: outcome.finished.summary, filesChanged: [...changed].sort(), steps: step, tokens, durationMs: elapsed() };
+        }
+        for (const file of outcome.ok ? (outcome.changedFiles ?? []) : []) {
+          changed.add(file);
+          madeProgress = true;
+        }
+        messages.push({ role: 'tool', toolCallId: call.id, content: outcome.ok ? outcome.output : `error: ${outcome.error}` });
+        const description = `${call.name} ${call.arguments.slice(0, 120)}${outcome.ok ? '' : ` -> error: ${outcome.error.slice(0, 160)}`}`;
+        recent.push(description);
+        await reporter.event('tool-call', { step, tool: call.name, arguments: call.arguments.slice(0, 300), ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error.slice(0, 500) }) });
+        const verdict = judgeToolCall(guard, limits, { name: call.name, key: callKey(call.name, call.arguments), ok: outcome.ok });
+        if (verdict.kind === 'cancel') return await fail(verdict.reason, verdict.message);
+        collectHint(verdict, hints);
+      }
+      const stepVerdict = judgeStep(guard, limits, madeProgress);
+      if (stepVerdict.kind === 'cancel') return await fail(stepVerdict.reason, stepVerdict.message);
+      collectHint(stepVerdict, hints);
+      for (const hint of hints) {
+        await reporter.event('guard-hint', { step, hint });
+        messages.push({ role: 'user', content: `[fanout] ${hint}` });
+      }
+      await reporter.progress({ step, ...(lastTool ? { lastTool } : {}), tokens });
+    }
+  } catch (error) {
+    if (error instanceof Cancel) return await fail(error.reason, error.message);
+    if (error instanceof LlmError) return await fail('model-error', error.message);
+    return await fail('crashed', `the agent crashed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function collectHint(verdict: GuardVerdict, hints: string[]): void {
+  if (verdict.kind === 'hint') hints.push(verdict.text);
+}
+
+/** One model call, aborted when it stalls, when the wall-time budget ends, or when the run is cancelled. */
+async function callModel(input: RunAgentInput, messages: ChatMessage[], limits: AgentLimits, remainingMs: number): Promise<ChatResult> {
+  const stall = AbortSignal.timeout(limits.stallMs);
+  const wall = AbortSignal.timeout(remainingMs);
+  const signals = [stall, wall, ...(input.signal ? [input.signal] : [])];
+  try {
+    return await input.llm.chat({
+      messages: trimConversation(messages, limits.keepRecentToolResults),
+      tools: input.tools.map((tool) => tool.spec),
+      toolChoice: 'auto',
+      signal: AbortSignal.any(signals),
+    });
+  } catch (error) {
+    if (input.signal?.aborted) throw new Cancel('cancelled', 'the run was cancelled');
+    if (stall.aborted) throw new Cancel('stalled', `no step completed for ${Math.round(limits.stallMs / 1000)} s`);
+    if (wall.aborted) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
+    throw error;
+  }
+}

@@ -1,0 +1,125 @@
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Subtask } from '../domain/plan.js';
+import { createScopeMatcher } from '../domain/scope.js';
+import type { CommandRunner } from '../ports/command-runner.js';
+import type { Llm } from '../ports/llm.js';
+import type { Workspace, Worktree } from '../ports/workspace.js';
+import type { AgentLimits } from './limits.js';
+import type { AgentOutcome, TokenTotals } from './outcome.js';
+import type { AgentReporter } from './reporter.js';
+import { retryHint } from './retry-hint.js';
+import { runAgent } from './run-agent.js';
+import { BUILTIN_TOOLS } from './tools/index.js';
+
+export const FANOUT_AUTHOR = { name: 'Fanout', email: 'fanout@users.noreply.github.com' };
+
+export interface RunSubtaskInput {
+  llm: Llm;
+  workspace: Workspace;
+  runner: CommandRunner;
+  repoDir: string;
+  runId: string;
+  baseCommit: string;
+  subtask: Subtask;
+  overallTask?: string;
+  /** Worktrees go under `<worktreeRoot>/<runId>/`. */
+  worktreeRoot: string;
+  limits: AgentLimits;
+  /** A reporter for each attempt (1 or 2). */
+  reporterFor: (attempt: number) => AgentReporter;
+  /** Called when an attempt starts, with its worktree (for records and resumption). */
+  onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}
+
+/** How a subtask ended, after at most one retry. */
+export type SubtaskOutcome =
+  | { kind: 'succeeded'; branch: string; commit: string; files: string[]; summary: string; attempts: number; steps: number; tokens: TokenTotals }
+  | { kind: 'failed'; reason: string; message: string; attempts: number; steps: number; tokens: TokenTotals; lastEvents: string[] };
+
+/** Branch name of a subtask's work. */
+export function subtaskBranch(runId: string, subtaskId: string): string {
+  return `fanout/${runId}/${subtaskId}`;
+}
+
+/**
+ * Runs one subtask: a fresh worktree on `fanout/<run>/<subtask>` from the base commit, the agent,
+ * a commit of only in-scope changes, and the worktree removed whatever happens. A failed attempt
+ * is retried once in a fresh worktree with a hint built from the failure.
+ */
+export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
+  const maxAttempts = input.maxAttempts ?? 2;
+  const branch = subtaskBranch(input.runId, input.subtask.id);
+  const canWrite = createScopeMatcher(input.subtask.writeScope);
+  const tokens: TokenTotals = { prompt: 0, completion: 0 };
+  let steps = 0;
+  let hint: string | undefined;
+  let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    const worktree = await input.workspace.createWorktree({
+      repoDir: input.repoDir,
+      path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
+      branch,
+      baseCommit: input.baseCommit,
+    });
+    // Commands get a private, empty HOME: no ~/.npmrc, ~/.git-credentials or tokens of the host user.
+    const home = await mkdtemp(join(tmpdir(), 'fanout-home-'));
+    try {
+      await input.onAttempt?.(attempt, worktree);
+      const reporter = input.reporterFor(attempt);
+      const outcome: AgentOutcome = await runAgent({
+        llm: input.llm,
+        subtask: input.subtask,
+        ...(input.overallTask ? { overallTask: input.overallTask } : {}),
+        tools: BUILTIN_TOOLS,
+        context: {
+          root: await realpath(worktree.path),
+          writeScope: input.subtask.writeScope,
+          canWrite,
+          runner: input.runner,
+          commandEnv: { HOME: home },
+          commandTimeoutMs: input.limits.commandTimeoutMs,
+          outputLimit: input.limits.toolOutputLimit,
+          ...(input.signal ? { signal: input.signal } : {}),
+        },
+        limits: input.limits,
+        reporter,
+        ...(hint ? { retryHint: hint } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+      steps += outcome.steps;
+      tokens.prompt += outcome.tokens.prompt;
+      tokens.completion += outcome.tokens.completion;
+      if (outcome.kind === 'failed') {
+        last = { kind: 'failed', reason: outcome.reason, message: outcome.message, attempts: attempt, steps, tokens, lastEvents: outcome.lastEvents };
+        if (outcome.reason === 'cancelled') return last;
+        hint = retryHint(outcome);
+        continue;
+      }
+      const commit = await input.workspace.commitChanges(worktree, {
+        message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
+        author: FANOUT_AUTHOR,
+        isAllowed: canWrite,
+      });
+      if (commit.kind === 'committed') {
+        await reporter.event('committed', { commit: commit.commit, files: commit.files });
+        return { kind: 'succeeded', branch, commit: commit.commit, files: commit.files, summary: outcome.summary, attempts: attempt, steps, tokens };
+      }
+      if (commit.kind === 'out-of-scope') {
+        await reporter.event('out-of-scope', { paths: commit.paths });
+        last = { kind: 'failed', reason: 'out-of-scope', message: `changed files outside its write scope: ${commit.paths.join(', ')}`, attempts: attempt, steps, tokens, lastEvents: [] };
+        hint = retryHint({ reason: 'out-of-scope', paths: commit.paths });
+        continue;
+      }
+      last = { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', attempts: attempt, steps, tokens, lastEvents: [] };
+      hint = retryHint({ reason: 'no-changes' });
+    } finally {
+      await input.workspace.removeWorktree(worktree);
+      await rm(home, { recursive: true, force: true });
+    }
+  }
+  return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
+}

@@ -1,0 +1,27 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { defineTool } from './define-tool.js';
+import { resolveInside } from './path-guard.js';
+import { ToolError } from './tool-context.js';
+import { assertWritable } from './write-guard.js';
+
+/** Replaces one exact, unique snippet of a file inside the write scope. */
+export const editFileTool = defineTool({
+  name: 'edit_file',
+  description: 'Replace an exact snippet of a file with new text. oldText must appear exactly once; include enough surrounding lines to make it unique.',
+  schema: z.object({ path: z.string(), oldText: z.string().min(1), newText: z.string() }).strict(),
+  async execute({ path, oldText, newText }, context) {
+    const target = await resolveInside(context.root, path);
+    assertWritable(target.relative, context);
+    const content = await readFile(target.absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new ToolError(`"${target.relative}" does not exist; use write_file to create it`);
+      throw error;
+    });
+    const first = content.indexOf(oldText);
+    if (first === -1) throw new ToolError(`oldText was not found in ${target.relative}; read the file and copy the exact text, whitespace included`);
+    const count = content.split(oldText).length - 1;
+    if (count > 1) throw new ToolError(`oldText appears ${count} times in ${target.relative}; include more surrounding lines so it appears once`);
+    await writeFile(target.absolute, content.slice(0, first) + newText + content.slice(first + oldText.length));
+    return { ok: true, output: `edited ${target.relative}: replaced ${oldText.split('\n').length} line(s) with ${newText.split('\n').length}`, changedFiles: [target.relative] };
+  },
+});

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineTool } from './define-tool.js';
+
+/** Runs a shell command in the worktree (timeout, output cap, process group killed, no secrets in its environment). */
+export const runCommandTool = defineTool({
+  name: 'run_command',
+  description: 'Run a shell command in the repository root (e.g. the tests). Returns the exit code, stdout and stderr. Commands are killed after their timeout.',
+  schema: z.object({ command: z.string().min(1), timeoutSeconds: z.number().int().min(1).max(3600).optional() }).strict(),
+  async execute({ command, timeoutSeconds }, context) {
+    const timeoutMs = Math.min((timeoutSeconds ?? Infinity) * 1000, context.commandTimeoutMs);
+    const result = await context.runner.run({
+      argv: ['bash', '-c', command],
+      cwd: context.root,
+      timeoutMs,
+      outputLimit: Math.floor(context.outputLimit / 2),
+      env: context.commandEnv,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    const streams = `--- stdout ---\n${result.stdout || '(empty)'}\n--- stderr ---\n${result.stderr || '(empty)'}`;
+    if (result.timedOut) {
+      return { ok: false, error: `command timed out after ${Math.round(timeoutMs / 1000)} s and was killed with everything it started\n${streams}` };
+    }
+    const status = result.exitCode === null ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+    // A non-zero exit is information (failing tests), not a broken tool call.
+    return { ok: true, output: `${status} (${result.durationMs} ms)\n${streams}` };
+  },
+});

@@ -1,0 +1,25 @@
+import type { CommandRunner } from '../../ports/command-runner.js';
+
+/** What every tool of one agent may use: its worktree, its write scope, and a command runner. */
+export interface ToolContext {
+  /** Absolute, symlink-free path of the agent's worktree. */
+  root: string;
+  /** Normalized write-scope entries, shown to the model when a write is refused. */
+  writeScope: readonly string[];
+  canWrite: (relativePath: string) => boolean;
+  runner: CommandRunner;
+  /** Extra environment for commands (e.g. a private HOME); secrets are stripped by the runner anyway. */
+  commandEnv: Record<string, string>;
+  commandTimeoutMs: number;
+  /** Characters of tool output the model gets back at most. */
+  outputLimit: number;
+  signal?: AbortSignal;
+}
+
+/** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
+export type ToolOutcome =
+  | { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } }
+  | { ok: false; error: string };
+
+/** An expected tool failure whose message is meant for the model. */
+export class ToolError extends Error {}

@@ -1,0 +1,28 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { defineTool } from './define-tool.js';
+import { resolveInside } from './path-guard.js';
+import { ToolError } from './tool-context.js';
+import { assertWritable } from './write-guard.js';
+
+/** Creates or replaces a file inside the write scope. */
+export const writeFileTool = defineTool({
+  name: 'write_file',
+  description: 'Create a file or replace its whole content. Only files inside your write scope may be written.',
+  schema: z.object({ path: z.string(), content: z.string() }).strict(),
+  async execute({ path, content }, context) {
+    const target = await resolveInside(context.root, path);
+    assertWritable(target.relative, context);
+    const existing = await stat(target.absolute).catch(() => null);
+    if (existing?.isDirectory()) throw new ToolError(`"${target.relative}" is a directory`);
+    await mkdir(dirname(target.absolute), { recursive: true });
+    await writeFile(target.absolute, content);
+    const lines = content === '' ? 0 : content.split('\n').length - (content.endsWith('\n') ? 1 : 0);
+    return {
+      ok: true,
+      output: `${existing ? 'replaced' : 'created'} ${target.relative} (${lines} lines, ${Buffer.byteLength(content)} bytes)`,
+      changedFiles: [target.relative],
+    };
+  },
+});
