@@ -35,6 +35,8 @@ export interface Workspace {
   pruneStale(repoDir: string, root: string, keep?: ReadonlySet<string>): Promise<string[]>;
   /** Paths changed in the worktree since its base commit (tracked or not, ignored files excluded). */
   changedFiles(worktree: Worktree): Promise<string[]>;
+  /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */
+  push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void>;
   /** Commits the worktree's changes on its branch, on top of the base commit, if all are allowed. */
   commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome>;
 }

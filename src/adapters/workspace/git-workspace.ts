@@ -57,6 +57,14 @@ export class GitWorkspace implements Workspace {
     return stale;
   }
 
+  async push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void> {
+    // GIT_CONFIG_COUNT keeps the credential out of the process list, where `-c` would show it.
+    const env: Record<string, string> = request.authHeader
+      ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: request.authHeader }
+      : {};
+    await runGit(['push', '--porcelain', '--no-verify', ...(request.force ? ['--force'] : []), request.remoteUrl, ...request.refspecs], { cwd: repoDir, env });
+  }
+
   async changedFiles(worktree: Worktree): Promise<string[]> {
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
     await runGit(['add', '--all', '--', '.'], location);
