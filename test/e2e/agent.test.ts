@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { agentHarness } from '../support/agent-harness.js';
+import { call, finish } from '../support/agent-replies.js';
+
+const exec = promisify(execFile);
+const NEW_GREET = 'export function greet(name, options = {}) {\n  const text = `Hello, ${name}!`;\n  return options.shout ? text.toUpperCase() : text;\n}\n';
+const SHOUT_TEST = "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { greet } from '../src/greet.js';\n\ntest('shouts', () => {\n  assert.equal(greet('Ada', { shout: true }), 'HELLO, ADA!');\n});\n";
+const lastUserMessage = (messages: Array<{ role: string; content?: string | null }>) => messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+
+describe('the built-in agent, end to end', () => {
+  it('reads, writes, runs the tests, finishes, and its in-scope work is committed on its branch', async () => {
+    const h = await agentHarness([
+      call('list_directory', { path: '.' }),
+      call('read_file', { path: 'src/greet.js' }),
+      call('write_file', { path: 'src/greet.js', content: NEW_GREET }, { argumentChunkSize: 7 }),
+      call('write_file', { path: 'test/shout.test.js', content: SHOUT_TEST }),
+      call('run_command', { command: "node --test 2>&1 | grep -E '^# (pass|fail) '" }),
+      finish('Added a shout option to greet, with a test.'),
+    ]);
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', branch: 'fanout/run1/shout', files: ['src/greet.js', 'test/shout.test.js'], attempts: 1, steps: 6 });
+    const { stdout } = await exec('git', ['show', 'fanout/run1/shout:src/greet.js'], { cwd: h.repo });
+    expect(stdout).toBe(NEW_GREET);
+    // The subtask's instructions and scopes reach the model verbatim.
+    const first = h.server.requests[0]!.body.messages[1]!.content!;
+    expect(first).toContain(h.subtask.instructions);
+    expect(first).toContain('- src/greet.js\n- test/shout.test.js');
+    // The test run's real result went back to the model.
+    const toolResult = h.server.requests[5]!.body.messages.at(-1)!.content!;
+    expect(toolResult).toMatch(/^exit code 0/);
+    expect(toolResult).toContain('# pass 2\n# fail 0');
+    // Events are in the store with a gapless sequence; the worktree is gone.
+    const events = await h.store.readEvents('run1', 'shout-1');
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, n) => n + 1));
+    expect(events.map((event) => event.type)).toContain('committed');
+    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
+    expect((await h.store.getSubtask('run1', 'shout'))).toMatchObject({ step: 6, lastTool: 'finish' });
+  });
+
+  it("catches the seed's failure: a list_directory loop is hinted, cancelled as looping, and retried with a hint", async () => {
+    const loop = call('list_directory', { path: '.' });
+    const h = await agentHarness([loop, loop, loop, loop, call('write_file', { path: 'src/greet.js', content: NEW_GREET }), finish()]);
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', attempts: 2 });
+    expect(lastUserMessage(h.server.requests[3]!.body.messages)).toContain('[fanout] You have made the same list_directory call 3 times in a row');
+    const firstEvents = await h.store.readEvents('run1', 'shout-1');
+    expect(firstEvents.at(-1)).toMatchObject({ type: 'agent-failed', data: { reason: 'looping' } });
+    expect(h.server.requests[4]!.body.messages[1]!.content).toContain('The previous attempt was cancelled for repeating the same call (list_directory {"path":"."})');
+  });
+
+  it('cancels an agent that never changes a file as no-progress', async () => {
+    const reads: ScriptedReply[] = Array.from({ length: 6 }, (_, n) => call('read_file', { path: n % 2 ? 'src/greet.js' : 'README.md', startLine: 1, endLine: n + 1 }));
+    const h = await agentHarness(reads, { limits: { noProgressHintAfter: 3, noProgressCancelAfter: 5 }, maxAttempts: 1 });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'no-progress', attempts: 1, steps: 5 });
+    expect(lastUserMessage(h.server.requests[3]!.body.messages)).toContain('3 steps have passed without a file change');
+  });
+
+  it('refuses path escapes and out-of-scope writes, and the model is told why', async () => {
+    const h = await agentHarness([
+      call('write_file', { path: '../escaped.txt', content: 'x' }),
+      call('write_file', { path: 'README.md', content: 'x' }),
+      call('write_file', { path: 'src/greet.js', content: NEW_GREET }),
+      finish(),
+    ]);
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'] });
+    expect(h.server.requests[1]!.body.messages.at(-1)!.content).toContain("error: \"../escaped.txt\" leaves the repository");
+    expect(h.server.requests[2]!.body.messages.at(-1)!.content).toContain('write refused: "README.md" is outside this subtask\'s write scope (allowed: src/greet.js, test/shout.test.js)');
+    await expect(stat(join(h.root, 'escaped.txt'))).rejects.toThrow();
+  });
+
+  it('discards work that strays out of scope through a command, names the paths, and retries', async () => {
+    const h = await agentHarness([
+      call('run_command', { command: 'echo sneaky > package.json' }),
+      call('write_file', { path: 'src/greet.js', content: NEW_GREET }),
+      finish(),
+      call('write_file', { path: 'src/greet.js', content: NEW_GREET }),
+      finish(),
+    ]);
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', attempts: 2, files: ['src/greet.js'] });
+    expect(h.server.requests[3]!.body.messages[1]!.content).toContain('changed files outside its write scope (package.json)');
+  });
+
+  it('cancels three failing tool calls in a row as error-streak', async () => {
+    const h = await agentHarness(
+      [call('read_file', { path: 'missing-1' }), call('edit_file', { path: 'src/greet.js', oldText: 'nope', newText: '' }), call('read_file', {})],
+      { maxAttempts: 1 },
+    );
+    expect(await h.run()).toMatchObject({ kind: 'failed', reason: 'error-streak', steps: 3 });
+  });
+
+  it('cancels a stalled model call as stalled, without waiting for the HTTP timeout', async () => {
+    const h = await agentHarness([call('read_file', { path: 'README.md' }), { hang: true }], { limits: { stallMs: 400 }, maxAttempts: 1 });
+    const started = Date.now();
+    expect(await h.run()).toMatchObject({ kind: 'failed', reason: 'stalled', steps: 2 });
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('fails at once with model-error when the endpoint dies mid-run', async () => {
+    const h = await agentHarness(async (request) => {
+      if (request.index === 0) return call('read_file', { path: 'README.md' });
+      await h.server.close();
+      return { hang: true };
+    }, { maxAttempts: 1 });
+    const started = Date.now();
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'model-error' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('keeps the conversation bounded and counts tokens per step from the usage figures', async () => {
+    const big = 'x'.repeat(3_000);
+    const steps: ScriptedReply[] = [];
+    for (let n = 0; n < 50; n += 1) {
+      steps.push(n % 2 === 0 ? call('write_file', { path: 'src/greet.js', content: `// ${n}\n${big}\n` }) : call('read_file', { path: 'src/greet.js', startLine: 1, endLine: 2 + n }));
+    }
+    steps.push(finish());
+    const h = await agentHarness(steps.map((reply) => reply), { limits: { maxSteps: 60 }, maxAttempts: 1 });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', steps: 51 });
+    const promptSize = (index: number) => JSON.stringify(h.server.requests[index]!.body.messages).length;
+    expect(promptSize(49) / promptSize(9)).toBeLessThan(2);
+    const events = await h.store.readEvents('run1', 'shout-1');
+    const perStep = events.filter((event) => event.type === 'model-call').map((event) => (event.data.usage as { promptTokens: number }).promptTokens);
+    expect(perStep).toHaveLength(51);
+    expect(outcome.kind === 'succeeded' && outcome.tokens.prompt).toBe(perStep.reduce((sum, value) => sum + value, 0));
+  });
+});

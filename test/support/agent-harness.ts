@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
+import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
+import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
+import { DEFAULT_LIMITS, type AgentLimits } from '../../src/agent/limits.js';
+import { storeReporter } from '../../src/agent/reporter.js';
+import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
+import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
+import type { Subtask } from '../../src/domain/plan.js';
+import type { Script } from '../../src/scripted-model/types.js';
+import { scriptedLlm } from './scripted-llm.js';
+import { tempDir } from './temp-dir.js';
+
+export const SHOUT_SUBTASK: Subtask = {
+  id: 'shout',
+  title: 'Add a shout option',
+  instructions: 'Give greet(name, options) an optional { shout: true } that upper-cases the greeting.',
+  writeScope: ['src/greet.js', 'test/shout.test.js'],
+  readScope: ['src/index.js'],
+  dependsOn: [],
+};
+
+/** A sample repository, a scripted model and a store, and a function that runs one subtask against them. */
+export async function agentHarness(script: Script, options: { limits?: Partial<AgentLimits>; subtask?: Subtask; maxAttempts?: number } = {}) {
+  const root = await tempDir('fanout-agent-');
+  const repo = join(root, 'repo');
+  await createRepository(repo, SAMPLE_FILES);
+  const workspace = new GitWorkspace();
+  const baseCommit = await workspace.resolveCommit(repo, 'HEAD');
+  const { llm, server } = await scriptedLlm(script);
+  const store = new MemoryCoordStore();
+  const subtask = options.subtask ?? SHOUT_SUBTASK;
+  const runId = 'run1';
+  await store.putSubtask({ runId, subtaskId: subtask.id, state: 'running', attempt: 1, step: 0, updatedAt: new Date().toISOString() });
+  const run = (): Promise<SubtaskOutcome> =>
+    runSubtask({
+      llm,
+      workspace,
+      runner: new ProcessCommandRunner(),
+      repoDir: repo,
+      runId,
+      baseCommit,
+      subtask,
+      worktreeRoot: join(root, 'worktrees'),
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      reporterFor: (attempt) => storeReporter(store, runId, subtask.id, `${subtask.id}-${attempt}`),
+      maxAttempts: options.maxAttempts ?? 2,
+    });
+  return { root, repo, baseCommit, server, store, run, runId, subtask };
+}
