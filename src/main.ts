@@ -1,7 +1,14 @@
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BwrapCommandRunner, bwrapAvailable, defaultHiddenPaths } from './adapters/command/bwrap-runner.js';
+import { ProcessCommandRunner } from './adapters/command/process-runner.js';
+import { FileCoordStore } from './adapters/coord/file-store.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import type { Env } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
+import type { CommandRunner } from './ports/command-runner.js';
+import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
 import type { Workspace } from './ports/workspace.js';
 
@@ -29,4 +36,26 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
 /** Builds the git workspace adapter. */
 export function createWorkspace(): Workspace {
   return new GitWorkspace();
+}
+
+/** Where runs, event logs and worktrees live. */
+export function stateDirectory(env: Env): string {
+  return env.FANOUT_STATE_DIR ?? join(homedir(), '.fanout');
+}
+
+/** Builds the coordination store (files under the state directory). */
+export function createStore(env: Env): CoordStore {
+  return new FileCoordStore(stateDirectory(env));
+}
+
+/** Builds the runner for agent and validation commands: sandboxed with bubblewrap when available or required. */
+export function createCommandRunner(env: Env): { runner: CommandRunner; sandboxed: boolean } {
+  const plain = new ProcessCommandRunner();
+  if (env.FANOUT_SANDBOX === 'none') return { runner: plain, sandboxed: false };
+  if (!bwrapAvailable()) {
+    if (env.FANOUT_SANDBOX === 'bwrap') throw new ConfigError('FANOUT_SANDBOX=bwrap, but bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap).');
+    return { runner: plain, sandboxed: false };
+  }
+  const hidden = [...defaultHiddenPaths(), stateDirectory(env), ...(env.PRIVATE_KEY_PATH ? [dirname(env.PRIVATE_KEY_PATH)] : [])];
+  return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden }), sandboxed: true };
 }

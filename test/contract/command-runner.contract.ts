@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
+import type { CommandRunner } from '../../src/ports/command-runner.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const shell = (line: string) => ['bash', '-c', line];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What every CommandRunner must do, sandboxed or not. */
+export function commandRunnerContract(name: string, makeRunner: () => CommandRunner): void {
+  describe(`CommandRunner contract: ${name}`, () => {
+    it('returns the exit code, stdout and stderr, and writes in its working directory', async () => {
+      const dir = await tempDir();
+      const result = await makeRunner().run({ argv: shell('echo out; echo err >&2; echo made > file.txt; exit 3'), cwd: dir, timeoutMs: 10_000, outputLimit: 1_000 });
+      expect(result).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false, truncated: false });
+      expect(await readFile(`${dir}/file.txt`, 'utf8')).toBe('made\n');
+    });
+
+    it('kills a hanging command together with the processes it started', async () => {
+      const dir = await tempDir();
+      // The marker holds the host-visible PID of the background child, read from /proc/self/stat's view.
+      const result = await makeRunner().run({ argv: shell('sleep 300 & echo started > started.txt; sleep 300'), cwd: dir, timeoutMs: 700, outputLimit: 1_000 });
+      expect(result.timedOut).toBe(true);
+      expect(result.durationMs).toBeLessThan(5_000);
+      expect(await readFile(`${dir}/started.txt`, 'utf8')).toBe('started\n');
+      await vi.waitFor(async () => {
+        const { execFileSync } = await import('node:child_process');
+        const sleepers = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.trim().endsWith('sleep 300'));
+        for (const line of sleepers) expect(alive(Number(line.trim().split(/\s+/)[0]))).toBe(false);
+      }, { timeout: 4_000 });
+    });
+
+    it('does not wait for a background process that outlives the command', async () => {
+      const result = await makeRunner().run({ argv: shell('(sleep 300 &) ; echo done'), cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 1_000 });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'done\n', timedOut: false });
+      expect(result.durationMs).toBeLessThan(5_000);
+    });
+
+    it('keeps secrets out of the command environment', async () => {
+      vi.stubEnv('GITHUB_TOKEN', 'ghs_supersecret');
+      vi.stubEnv('OPENAI_API_KEY', 'sk-supersecret');
+      vi.stubEnv('PRIVATE_KEY', '-----BEGIN RSA PRIVATE KEY-----');
+      vi.stubEnv('WEBHOOK_SECRET', 'hook-secret');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'aws-secret');
+      try {
+        const home = await tempDir('fanout-home-');
+        const result = await makeRunner().run({ argv: ['env'], cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 100_000, env: { HOME: home, NPM_TOKEN: 'npm_secret' } });
+        expect(result.stdout).toContain(`HOME=${home}`);
+        expect(result.stdout).toContain('PATH=');
+        for (const secret of ['ghs_supersecret', 'sk-supersecret', 'PRIVATE KEY', 'hook-secret', 'aws-secret', 'npm_secret']) expect(result.stdout).not.toContain(secret);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+
+    it('caps output and keeps its tail', async () => {
+      const result = await makeRunner().run({ argv: shell('seq 1 100000'), cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 2_000 });
+      expect(result.truncated).toBe(true);
+      expect(result.stdout.length).toBeLessThan(2_100);
+      expect(result.stdout.startsWith('1\n2\n')).toBe(true);
+      expect(result.stdout.trimEnd().endsWith('99999\n100000')).toBe(true);
+    });
+  });
+}
