@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { BwrapCommandRunner, bwrapAvailable, defaultHiddenPaths } from './adapters/command/bwrap-runner.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
+import { LocalForge } from './adapters/forge/local-forge.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import type { Env } from './config/env.js';
@@ -11,6 +12,8 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
 import type { Workspace } from './ports/workspace.js';
+import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
+import { ProbeCache } from './orchestrate/probe-cache.js';
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
 
@@ -58,4 +61,21 @@ export function createCommandRunner(env: Env): { runner: CommandRunner; sandboxe
   }
   const hidden = [...defaultHiddenPaths(), stateDirectory(env), ...(env.PRIVATE_KEY_PATH ? [dirname(env.PRIVATE_KEY_PATH)] : [])];
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden }), sandboxed: true };
+}
+
+/** Everything a local-mode run needs (forge: branches and records in the state directory). */
+export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?: AbortSignal): PipelineDeps & { sandboxed: boolean } {
+  const stateDir = stateDirectory(env);
+  const { runner, sandboxed } = createCommandRunner(env);
+  return {
+    llm,
+    workspace: createWorkspace(),
+    runner,
+    sandboxed,
+    store: createStore(env),
+    forge: new LocalForge(repoDir, stateDir),
+    probes: new ProbeCache(join(stateDir, 'probe-cache.json')),
+    worktreeRoot: join(stateDir, 'worktrees'),
+    ...(signal ? { signal } : {}),
+  };
 }

@@ -31,14 +31,26 @@ export interface RunSubtaskInput {
   reporterFor: (attempt: number) => AgentReporter;
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
+  /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
+  afterCommit?: (worktree: Worktree, commit: string) => Promise<void>;
   maxAttempts?: number;
   signal?: AbortSignal;
 }
 
 /** How a subtask ended, after at most one retry. */
-export type SubtaskOutcome =
+export type SubtaskOutcome = (
   | { kind: 'succeeded'; branch: string; commit: string; files: string[]; summary: string; attempts: number; steps: number; tokens: TokenTotals }
-  | { kind: 'failed'; reason: string; message: string; attempts: number; steps: number; tokens: TokenTotals; lastEvents: string[] };
+  | { kind: 'failed'; reason: string; message: string; attempts: number; steps: number; tokens: TokenTotals; lastEvents: string[] }
+) & { timings: PhaseTimings };
+
+/** Milliseconds per phase, summed over attempts. */
+export interface PhaseTimings {
+  worktree: number;
+  agent: number;
+  commit: number;
+  validate: number;
+  cleanup: number;
+}
 
 /** Branch name of a subtask's work. */
 export function subtaskBranch(runId: string, subtaskId: string): string {
@@ -58,25 +70,35 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let steps = 0;
   let hint: string | undefined;
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
+  const timings: PhaseTimings = { worktree: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
+  const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] += performance.now() - started;
+    }
+  };
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const worktree = await input.workspace.createWorktree({
+    const worktree = await timed('worktree', () => input.workspace.createWorktree({
       repoDir: input.repoDir,
       path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
       branch,
       baseCommit: input.baseCommit,
-    });
+    }));
     // Commands get a private, empty HOME: no ~/.npmrc, ~/.git-credentials or tokens of the host user.
     const home = await mkdtemp(join(tmpdir(), 'fanout-home-'));
     try {
       await input.onAttempt?.(attempt, worktree);
       const reporter = input.reporterFor(attempt);
-      const outcome: AgentOutcome = await runAgent({
+      const root = await realpath(worktree.path);
+      const outcome: AgentOutcome = await timed('agent', () => runAgent({
         llm: input.llm,
         subtask: input.subtask,
         ...(input.overallTask ? { overallTask: input.overallTask } : {}),
         tools: BUILTIN_TOOLS,
         context: {
-          root: await realpath(worktree.path),
+          root,
           writeScope: input.subtask.writeScope,
           canWrite,
           runner: input.runner,
@@ -89,36 +111,39 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
         reporter,
         ...(hint ? { retryHint: hint } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
-      });
+      }));
       steps += outcome.steps;
       tokens.prompt += outcome.tokens.prompt;
       tokens.completion += outcome.tokens.completion;
       if (outcome.kind === 'failed') {
-        last = { kind: 'failed', reason: outcome.reason, message: outcome.message, attempts: attempt, steps, tokens, lastEvents: outcome.lastEvents };
+        last = { kind: 'failed', reason: outcome.reason, message: outcome.message, attempts: attempt, steps, tokens, lastEvents: outcome.lastEvents, timings };
         if (outcome.reason === 'cancelled') return last;
         hint = retryHint(outcome);
         continue;
       }
-      const commit = await input.workspace.commitChanges(worktree, {
+      const commit = await timed('commit', () => input.workspace.commitChanges(worktree, {
         message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
         author: FANOUT_AUTHOR,
         isAllowed: canWrite,
-      });
+      }));
       if (commit.kind === 'committed') {
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
-        return { kind: 'succeeded', branch, commit: commit.commit, files: commit.files, summary: outcome.summary, attempts: attempt, steps, tokens };
+        if (input.afterCommit) await timed('validate', () => input.afterCommit!(worktree, commit.commit));
+        return { kind: 'succeeded', branch, commit: commit.commit, files: commit.files, summary: outcome.summary, attempts: attempt, steps, tokens, timings };
       }
       if (commit.kind === 'out-of-scope') {
         await reporter.event('out-of-scope', { paths: commit.paths });
-        last = { kind: 'failed', reason: 'out-of-scope', message: `changed files outside its write scope: ${commit.paths.join(', ')}`, attempts: attempt, steps, tokens, lastEvents: [] };
+        last = { kind: 'failed', reason: 'out-of-scope', message: `changed files outside its write scope: ${commit.paths.join(', ')}`, attempts: attempt, steps, tokens, lastEvents: [], timings };
         hint = retryHint({ reason: 'out-of-scope', paths: commit.paths });
         continue;
       }
-      last = { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', attempts: attempt, steps, tokens, lastEvents: [] };
+      last = { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', attempts: attempt, steps, tokens, lastEvents: [], timings };
       hint = retryHint({ reason: 'no-changes' });
     } finally {
-      await input.workspace.removeWorktree(worktree);
-      await rm(home, { recursive: true, force: true });
+      await timed('cleanup', async () => {
+        await input.workspace.removeWorktree(worktree);
+        await rm(home, { recursive: true, force: true });
+      });
     }
   }
   return last as Extract<SubtaskOutcome, { kind: 'failed' }>;

@@ -3,6 +3,8 @@ import { loadEnv } from '../config/env.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { planCommand, PLAN_USAGE } from './commands/plan.js';
+import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { reportFailure } from './run-command.js';
@@ -10,7 +12,11 @@ import { reportFailure } from './run-command.js';
 const USAGE = `Usage: fanout <command> [options]
 
 Commands:
-  demo                      plan a task on a throwaway sample repository (scripted model without OPENAI_API_KEY)
+  demo [--keep] [--json]    the whole pipeline on a throwaway sample repository (scripted model without OPENAI_API_KEY)
+  run                       ${RUN_USAGE}
+  resume <run-id> [--retry-failed] [--json]
+                            continue an interrupted run; with --retry-failed, retry failed subtasks and merges
+  status [run-id] [--json]  list runs, or show one run's subtasks
   plan                      ${PLAN_USAGE}
   doctor [--json]           check that the configured model can drive agents
 
@@ -23,6 +29,12 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     switch (command) {
       case 'demo':
         return await demoCommand(rest, loadEnv(), output);
+      case 'run':
+        return await runCommand(rest, loadEnv(), output);
+      case 'resume':
+        return await resumeCommand(rest, loadEnv(), output);
+      case 'status':
+        return await statusCommand(rest, loadEnv(), output);
       case 'plan':
         return await planCommand(rest, loadEnv(), output);
       case 'doctor':

@@ -1,4 +1,5 @@
 import type { PlanResult } from '../plan/planner.js';
+import { formatTable } from '../report/format-table.js';
 
 /** The plan as a readable table, with each subtask's instructions below it. */
 export function renderPlan(result: PlanResult): string {
@@ -19,14 +20,6 @@ export function renderPlan(result: PlanResult): string {
   );
   const notes = result.notes.map((note) => `note: ${note}`);
   return [header, '', table, '', ...details, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
-}
-
-/** Left-aligned columns, cells cut at 48 characters. */
-export function formatTable(headers: string[], rows: string[][]): string {
-  const cut = (cell: string) => (cell.length > 48 ? `${cell.slice(0, 47)}…` : cell);
-  const all = [headers, ...rows].map((row) => row.map(cut));
-  const widths = headers.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
-  return all.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 function indent(text: string): string {

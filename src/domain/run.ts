@@ -36,9 +36,19 @@ export interface SubtaskRecord {
   failureReason?: string;
   failureMessage?: string;
   tokens?: { prompt: number; completion: number };
+  /** Pull request opened for the subtask's branch. */
+  pr?: { number: number; url: string; headSha: string };
+  /** Latest validation of the PR's head. */
+  check?: { passed: boolean; headSha: string; summary: string; durationMs: number };
+  approved?: boolean;
+  merge?: { state: 'merged'; sha: string } | { state: 'failed'; reason: MergeFailureReason; message: string };
+  /** Milliseconds spent in each phase, to show what parallelism costs. */
+  timings?: Partial<Record<'worktree' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
   updatedAt: string;
   meta?: Record<string, unknown>;
 }
+
+export type MergeFailureReason = 'conflict' | 'validation-failed' | 'revalidation-failed' | 'not-approved' | 'dependency-failed' | 'merge-refused';
 
 /** One entry of an agent's append-only log; `seq` runs 1, 2, 3... per agent with no gaps. */
 export interface AgentEvent {

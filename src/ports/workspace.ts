@@ -8,6 +8,11 @@ export interface Worktree {
   baseCommit: string;
 }
 
+export type MergeOutcome =
+  | { kind: 'merged'; commit: string }
+  | { kind: 'up-to-date'; commit: string }
+  | { kind: 'conflict'; files: string[] };
+
 export type CommitOutcome =
   | { kind: 'committed'; commit: string; files: string[] }
   | { kind: 'no-changes' }
@@ -24,11 +29,21 @@ export interface CommitRequest {
 export interface Workspace {
   /** Tracked files at a commit (default HEAD), repository-relative, `/`-separated. */
   listFiles(repoDir: string, commit?: string): Promise<string[]>;
+  /** The branch checked out in `repoDir`, or null when HEAD is detached. */
+  currentBranch(repoDir: string): Promise<string | null>;
   /** Resolves a ref to a full commit id. */
   resolveCommit(repoDir: string, ref: string): Promise<string>;
   /** Reads a file at a commit; null when it does not exist there. */
   readFileAt(repoDir: string, commit: string, path: string): Promise<string | null>;
   createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree>;
+  /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */
+  createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree>;
+  /** Moves a worktree to `commit` (detached), discarding its changes and untracked files. */
+  checkoutDetached(worktree: Worktree, commit: string): Promise<void>;
+  /** Merges `commit` into the worktree's HEAD; a conflict is aborted, leaving nothing mid-merge. */
+  mergeInto(worktree: Worktree, commit: string, message: string): Promise<MergeOutcome>;
+  /** True when `ancestor` is an ancestor of (or equal to) `descendant`. */
+  isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean>;
   /** Removes the worktree directory and its registration; the branch stays unless asked. */
   removeWorktree(worktree: Worktree, options?: { deleteBranch?: boolean }): Promise<void>;
   /** Removes worktrees under `root` that are not in `keep` (left behind by a crash); returns their paths. */

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
-import type { CommitOutcome, CommitRequest, Workspace, Worktree } from '../../ports/workspace.js';
+import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
 import { runGit } from './git-cli.js';
 
 /** The Workspace port on the git command line. */
@@ -9,6 +9,11 @@ export class GitWorkspace implements Workspace {
   async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
     const { stdout } = await runGit(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
     return stdout.split('\0').filter(Boolean);
+  }
+
+  async currentBranch(repoDir: string): Promise<string | null> {
+    const { stdout, exitCode } = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: repoDir, allowExitCodes: [1] });
+    return exitCode === 0 ? stdout.trim() : null;
   }
 
   async resolveCommit(repoDir: string, ref: string): Promise<string> {
@@ -31,6 +36,37 @@ export class GitWorkspace implements Workspace {
     await runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir });
     const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
     return { repoDir: resolve(request.repoDir), path, gitDir: stdout.trim(), branch: request.branch, baseCommit: request.baseCommit };
+  }
+
+  async createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree> {
+    const path = resolve(request.path);
+    await mkdir(dirname(path), { recursive: true });
+    await runGit(['worktree', 'add', '--force', '--detach', path, request.commit], { cwd: request.repoDir });
+    const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
+    return { repoDir: resolve(request.repoDir), path, gitDir: stdout.trim(), branch: '', baseCommit: request.commit };
+  }
+
+  async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    await runGit(['checkout', '--quiet', '--force', '--detach', commit], location);
+    // Ignored files (dependency caches) stay; everything else is exactly the commit.
+    await runGit(['clean', '-ffdq'], location);
+  }
+
+  async mergeInto(worktree: Worktree, commit: string, message: string): Promise<MergeOutcome> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path, env: FANOUT_IDENTITY };
+    const head = (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim();
+    if (await this.isAncestor(worktree.repoDir, commit, head)) return { kind: 'up-to-date', commit: head };
+    const result = await runGit(['merge', '--no-ff', '--no-edit', '-m', message, commit], { ...location, allowExitCodes: [1] });
+    if (result.exitCode === 0) return { kind: 'merged', commit: (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim() };
+    const { stdout } = await runGit(['diff', '--name-only', '--diff-filter=U', '-z'], location);
+    await runGit(['merge', '--abort'], location);
+    return { kind: 'conflict', files: stdout.split('\0').filter(Boolean) };
+  }
+
+  async isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
+    const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
+    return exitCode === 0;
   }
 
   async removeWorktree(worktree: Worktree, options: { deleteBranch?: boolean } = {}): Promise<void> {
@@ -81,12 +117,7 @@ export class GitWorkspace implements Workspace {
     const { stdout: tree } = await runGit(['write-tree'], location);
     // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
     // moved HEAD with its own commands.
-    const identity = {
-      GIT_AUTHOR_NAME: request.author.name,
-      GIT_AUTHOR_EMAIL: request.author.email,
-      GIT_COMMITTER_NAME: request.author.name,
-      GIT_COMMITTER_EMAIL: request.author.email,
-    };
+    const identity = identityEnv(request.author);
     const { stdout: commit } = await runGit(['commit-tree', tree.trim(), '-p', worktree.baseCommit, '-F', '-'], {
       ...location,
       env: identity,
@@ -98,3 +129,10 @@ export class GitWorkspace implements Workspace {
     return { kind: 'committed', commit: commit.trim(), files };
   }
 }
+
+/** Author and committer variables for one identity. */
+export function identityEnv(author: { name: string; email: string }): Record<string, string> {
+  return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
+}
+
+const FANOUT_IDENTITY = identityEnv({ name: 'Fanout', email: 'fanout@users.noreply.github.com' });

@@ -1,46 +1,52 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type { Env } from '../../config/env.js';
-import { DEMO_TASK, demoPlannerReplies } from '../../demo/demo-task.js';
+import { DEMO_RUN_TASK, demoModel } from '../../demo/demo-model.js';
 import { createRepository } from '../../demo/sample-repo.js';
-import { createLlm, createWorkspace } from '../../main.js';
-import { planTask } from '../../plan/planner.js';
+import { createLlm } from '../../main.js';
+import type { Llm } from '../../ports/llm.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
-import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { renderPlan } from '../render-plan.js';
+import { loadRepoConfig, runPipeline } from './run.js';
 
-/** `fanout demo`: builds a throwaway sample repository and plans a task on it. */
+const exec = promisify(execFile);
+
+/** `fanout demo`: a throwaway sample repository and the full pipeline on it. */
 export async function demoCommand(argv: string[], env: Env, output: Output): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: argv, options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
+  const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
   try {
-    await createRepository(dir);
-    output.out(`Sample repository: ${dir}`);
-    let llm;
+    await createRepository(repo);
+    const say = (text: string) => {
+      if (!values.json) output.out(text);
+    };
+    say(`Sample repository: ${repo}`);
+    let llm: Llm;
     if (env.OPENAI_API_KEY) {
       llm = createLlm(env);
-      output.out(`Model: ${llm.model} at ${llm.endpoint}`);
+      say(`Model: ${llm.model} at ${llm.endpoint}`);
     } else {
-      server = await startScriptedServer({ script: demoPlannerReplies() });
+      server = await startScriptedServer({ script: demoModel });
       llm = createLlm(env, { baseUrl: server.baseUrl, apiKey: 'scripted', model: 'scripted-model' });
-      output.out('No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.');
+      say('No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.');
     }
-    output.out(`Task: ${DEMO_TASK}\n`);
-    const workspace = createWorkspace();
-    const head = await workspace.resolveCommit(dir, 'HEAD');
-    const result = await planTask({ llm, task: DEMO_TASK, files: await workspace.listFiles(dir, head) });
-    if (result.attempts > 1) {
-      output.out(`The first plan had overlapping write scopes; Fanout named the overlap and the planner fixed it (${result.attempts} planner calls).\n`);
+    say(`Task: ${DEMO_RUN_TASK}\n`);
+    // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
+    const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
+    const code = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) } });
+    if (!values.json) {
+      const { stdout } = await exec('git', ['log', '--graph', '--format=%h %s', 'main'], { cwd: repo });
+      output.out(`\nHistory of main (pull requests merged one after another):\n${stdout.trimEnd()}`);
     }
-    output.out(renderPlan(result));
-    return EXIT_OK;
+    return code;
   } finally {
     await server?.close();
-    if (values.keep) output.out(`\nKept ${dir}`);
+    if (values.keep) output.out(`\nKept ${dir} (repository and state)`);
     else await rm(dir, { recursive: true, force: true });
   }
 }

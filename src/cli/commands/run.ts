@@ -1,0 +1,95 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Env } from '../../config/env.js';
+import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../config/repo-config.js';
+import { createLlm, createLocalPipeline, createWorkspace } from '../../main.js';
+import { executeRun, prepareResume } from '../../orchestrate/execute-run.js';
+import type { PipelineDeps } from '../../orchestrate/pipeline-deps.js';
+import { startRun, type StartRunOptions } from '../../orchestrate/start-run.js';
+import type { Llm } from '../../ports/llm.js';
+import { renderRunReport } from '../../report/render-report.js';
+import type { RunReport } from '../../report/run-report.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { showProgress } from '../progress-display.js';
+import { UsageError } from '../run-command.js';
+
+export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
+
+/** `fanout run`: the whole pipeline against a local repository. */
+export async function runCommand(argv: string[], env: Env, output: Output): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { repo: { type: 'string', default: '.' }, base: { type: 'string' }, json: { type: 'boolean', default: false }, hints: { type: 'string' } },
+  });
+  const task = positionals.join(' ').trim();
+  if (!task) throw new UsageError(`a task is required.\nusage: ${RUN_USAGE}`);
+  const repoDir = resolve(values.repo);
+  const config = await loadRepoConfig(repoDir, values.base);
+  const llm = createLlm(env, config.model ? { model: config.model } : {});
+  return runPipeline({ env, repoDir, llm, output, json: values.json, start: { task, config, ...(values.base ? { baseBranch: values.base } : {}), ...(values.hints ? { hints: values.hints } : {}) } });
+}
+
+/** `fanout resume <run-id>`: continues an interrupted run without redoing finished subtasks. */
+export async function resumeCommand(argv: string[], env: Env, output: Output): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, 'retry-failed': { type: 'boolean', default: false } } });
+  const runId = positionals[0];
+  if (!runId) throw new UsageError('a run id is required: fanout resume <run-id> [--retry-failed] (`fanout status` lists runs)');
+  const probeDeps = createLocalPipeline(env, '.', createLlm(env));
+  const run = await probeDeps.store.getRun(runId);
+  if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
+  const config = run.meta?.config as RepoConfig;
+  const llm = createLlm(env, config.model ? { model: config.model } : {});
+  return runPipeline({ env, repoDir: run.repo, llm, output, json: values.json, resume: { runId, retryFailed: values['retry-failed'] } });
+}
+
+/** Reads `.github/fanout.yml` at the tip of the base branch (or HEAD). */
+export async function loadRepoConfig(repoDir: string, baseBranch?: string): Promise<RepoConfig> {
+  const workspace = createWorkspace();
+  const commit = await workspace.resolveCommit(repoDir, baseBranch ? `refs/heads/${baseBranch}` : 'HEAD');
+  return parseRepoConfig(await workspace.readFileAt(repoDir, commit, REPO_CONFIG_PATH));
+}
+
+/** Starts or resumes a run with live progress, prints the report, and maps the outcome to an exit code. */
+export async function runPipeline(input: {
+  env: Env;
+  repoDir: string;
+  llm: Llm;
+  output: Output;
+  json: boolean;
+  start?: Omit<StartRunOptions, 'repoDir'>;
+  resume?: { runId: string; retryFailed: boolean };
+  configure?: (deps: PipelineDeps) => PipelineDeps;
+}): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = () => {
+    input.output.err('\nInterrupted: stopping agents; the run can be resumed.');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  const base = createLocalPipeline(input.env, input.repoDir, input.llm, abort.signal);
+  const deps = input.configure ? input.configure(base) : base;
+  try {
+    const run = input.resume
+      ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
+      : await startRun(deps, { repoDir: input.repoDir, ...input.start! });
+    if (!input.json) {
+      input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
+      if (!base.sandboxed) input.output.out('note: agent commands run without a sandbox (install bubblewrap to confine them to their worktree).');
+    }
+    const stop = input.json ? async () => undefined : showProgress(deps.store, run.id, input.output, process.stdout.isTTY === true);
+    let report: RunReport;
+    try {
+      report = await executeRun(deps, run.id);
+    } finally {
+      await stop();
+    }
+    input.output.out(input.json ? JSON.stringify(report, null, 2) : `\n${renderRunReport(report)}`);
+    if (report.state === 'cancelled') input.output.err(`Resume with: fanout resume ${report.runId}`);
+    return report.state === 'succeeded' ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await deps.store.close();
+  }
+}

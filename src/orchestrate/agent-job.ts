@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentLimits } from '../agent/limits.js';
+import { storeReporter } from '../agent/reporter.js';
+import { runSubtask } from '../agent/run-subtask.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { Subtask } from '../domain/plan.js';
+import type { RunRecord } from '../domain/run.js';
+import { redactSecrets } from '../domain/secrets.js';
+import { pullRequestBody } from '../report/pull-request-body.js';
+import { runValidation, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+
+/** Name of the check Fanout publishes on every pull request. */
+export const CHECK_NAME = 'fanout/validate';
+
+/**
+ * One subtask, start to finish: the agent (with its one retry), validation in its worktree, the
+ * pull request, the check and (auto) approval, all recorded in the store. It never throws: an
+ * unexpected error is recorded as a `crashed` failure at once.
+ */
+export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, config: RepoConfig, limits: AgentLimits): Promise<void> {
+  const { store } = deps;
+  try {
+    await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0 });
+    let validation: ValidationResult | undefined;
+    const outcome = await runSubtask({
+      llm: deps.llm,
+      workspace: deps.workspace,
+      runner: deps.runner,
+      repoDir: run.repo,
+      runId: run.id,
+      baseCommit: run.baseCommit,
+      subtask,
+      overallTask: run.task,
+      worktreeRoot: deps.worktreeRoot,
+      limits,
+      reporterFor: (attempt) => storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`),
+      onAttempt: async (attempt, worktree) => {
+        await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
+      },
+      afterCommit: async (worktree) => {
+        validation = await validateIn(deps, worktree.path, config);
+      },
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    const common = { tokens: outcome.tokens, timings: outcome.timings, attempt: outcome.attempts, step: outcome.steps };
+    if (outcome.kind === 'failed') {
+      await store.updateSubtask(run.id, subtask.id, {
+        ...common,
+        state: outcome.reason === 'cancelled' ? 'cancelled' : 'failed',
+        failureReason: outcome.reason,
+        failureMessage: outcome.message,
+      });
+      return;
+    }
+    const checked = validation ?? { passed: true, commands: [], durationMs: 0 };
+    const pr = await deps.forge.openPullRequest({
+      runId: run.id,
+      subtaskId: subtask.id,
+      title: subtask.title,
+      body: pullRequestBody({ runId: run.id, subtask, files: outcome.files, summary: outcome.summary, ...partOf(run) }),
+      branch: outcome.branch,
+      base: run.baseBranch,
+      headSha: outcome.commit,
+    });
+    const summary = summarizeValidation(checked, config.validate.length);
+    await deps.forge.publishCheck(pr.number, {
+      name: CHECK_NAME,
+      headSha: outcome.commit,
+      conclusion: checked.passed ? 'success' : 'failure',
+      title: checked.passed ? 'Validation passed' : 'Validation failed',
+      summary,
+      details: checked.commands.map((command) => `$ ${command.run}\n${command.outputTail}`).join('\n\n'),
+    });
+    const approved = config.approval === 'auto' && checked.passed;
+    if (approved) await deps.forge.approve(pr.number, 'approval: auto and validation passed');
+    await store.updateSubtask(run.id, subtask.id, {
+      ...common,
+      state: 'succeeded',
+      commit: outcome.commit,
+      filesChanged: outcome.files,
+      summary: outcome.summary,
+      pr: { number: pr.number, url: pr.url, headSha: outcome.commit },
+      check: { passed: checked.passed, headSha: outcome.commit, summary, durationMs: checked.durationMs },
+      approved,
+    });
+  } catch (error) {
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    await store.updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'crashed', failureMessage: message }).catch(() => undefined);
+  }
+}
+
+/** Runs the configured validation commands in a worktree, with a private HOME. */
+export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, cwd: string, config: RepoConfig): Promise<ValidationResult> {
+  const home = await mkdtemp(join(tmpdir(), 'fanout-validate-'));
+  try {
+    return await runValidation({ runner: deps.runner, cwd, commands: config.validate, env: { HOME: home }, ...(deps.signal ? { signal: deps.signal } : {}) });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+function partOf(run: RunRecord): { partOf?: string } {
+  const issue = run.meta?.issue;
+  return typeof issue === 'number' ? { partOf: `#${issue}` } : {};
+}

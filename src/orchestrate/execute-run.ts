@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import { FanoutError } from '../domain/errors.js';
+import type { Subtask } from '../domain/plan.js';
+import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import { mergeInOrder } from '../merge/merge-queue.js';
+import { formatProbeReport } from '../model/probe.js';
+import { planTask } from '../plan/planner.js';
+import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
+import { CHECK_NAME, executeAgentJob, validateIn } from './agent-job.js';
+import { LocalDispatcher } from './dispatcher.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+import { waitForSubtasks } from './wait-for-subtasks.js';
+
+const FINISHED_RUN = new Set<RunRecord['state']>(['succeeded', 'partial', 'failed']);
+const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cancelled']);
+
+/**
+ * Drives a run from wherever its stored state says it is: plan → agents → fallback → merge →
+ * report. Calling it again on an interrupted run resumes it without redoing finished subtasks.
+ */
+export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
+  let run = await requireRun(deps, runId);
+  if (FINISHED_RUN.has(run.state)) return report(deps, run);
+  const config = run.meta?.config as RepoConfig;
+  const limits = agentLimits(config, deps.limits);
+  // A crash leaves this run's worktrees behind; their branches (the work) stay.
+  await deps.workspace.pruneStale(run.repo, join(deps.worktreeRoot, run.id));
+
+  const probe = await deps.probes.check(deps.llm);
+  if (!probe.ok) return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
+
+  if (!run.plan) {
+    const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
+    const planned = await planTask({
+      llm: deps.llm,
+      task: run.task,
+      files,
+      maxSubtasks: config.maxSubtasks,
+      ...(typeof run.meta?.hints === 'string' ? { hints: run.meta.hints } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    for (const subtask of planned.plan.subtasks) {
+      await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+    }
+    run = await deps.store.updateRun(run.id, { plan: planned.plan, state: 'running', meta: { ...run.meta, notes: planned.notes } });
+  } else if (run.state !== 'merging') {
+    run = await deps.store.updateRun(run.id, { state: 'running' });
+  }
+  const plan = run.plan!;
+  const dispatcher = deps.dispatcher ?? new LocalDispatcher(config.maxAgents);
+
+  await runAgents(deps, dispatcher, run, plan.subtasks, config, limits);
+  if (deps.signal?.aborted) return cancel(deps, run);
+
+  let effective = plan.subtasks;
+  const planned = (await deps.store.listSubtasks(run.id)).filter((record) => plan.subtasks.some((subtask) => subtask.id === record.subtaskId));
+  const fallbackRecord = await deps.store.getSubtask(run.id, FALLBACK_ID);
+  if (fallbackRecord || planned.every((record) => record.state === 'failed')) {
+    const fallback = fallbackSubtask(run.task);
+    if (!fallbackRecord) {
+      await deps.store.putSubtask({ runId: run.id, subtaskId: FALLBACK_ID, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+      run = await addNote(deps, run, 'Every planned agent failed; fell back once to a single agent on the whole task.');
+    }
+    await runAgents(deps, dispatcher, run, [fallback], config, limits);
+    if (deps.signal?.aborted) return cancel(deps, run);
+    effective = [fallback];
+  }
+
+  run = await deps.store.updateRun(run.id, { state: 'merging' });
+  await mergeRun(deps, run, effective, config);
+  const records = await deps.store.listSubtasks(run.id);
+  const merged = effective.filter((subtask) => records.find((record) => record.subtaskId === subtask.id)?.merge?.state === 'merged').length;
+  const state = merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed';
+  run = await deps.store.updateRun(run.id, { state });
+  return report(deps, run);
+}
+
+/** Resets what a resume should redo: interrupted agents always, failed ones and failed merges when asked. */
+export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: string, options: { retryFailed: boolean }): Promise<RunRecord> {
+  const run = await requireRun(deps, runId);
+  for (const record of await deps.store.listSubtasks(runId)) {
+    if (options.retryFailed && record.state === 'failed') {
+      await deps.store.putSubtask({ runId, subtaskId: record.subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+    } else if (options.retryFailed && record.merge?.state === 'failed') {
+      const { merge: _merge, ...rest } = record;
+      await deps.store.putSubtask({ ...rest, updatedAt: new Date().toISOString() });
+    }
+  }
+  if (FINISHED_RUN.has(run.state) && !options.retryFailed) return run;
+  return deps.store.updateRun(runId, { state: run.plan ? 'running' : 'planning' });
+}
+
+async function runAgents(deps: PipelineDeps, dispatcher: LocalDispatcher | NonNullable<PipelineDeps['dispatcher']>, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, limits: AgentLimits): Promise<void> {
+  const records = await deps.store.listSubtasks(run.id);
+  const todo = subtasks.filter((subtask) => {
+    const record = records.find((candidate) => candidate.subtaskId === subtask.id);
+    return !record || RERUNNABLE.has(record.state);
+  });
+  if (todo.length === 0) return;
+  for (const subtask of todo) {
+    await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+  }
+  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, config, limits))));
+  await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
+  await jobs;
+}
+
+async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig): Promise<void> {
+  const records = await deps.store.listSubtasks(run.id);
+  const items = subtasks.flatMap((subtask) => {
+    const record = records.find((candidate) => candidate.subtaskId === subtask.id);
+    if (!record || record.state !== 'succeeded' || !record.pr) return [];
+    return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn, validationPassed: record.check?.passed ?? false }];
+  });
+  if (items.length === 0) return;
+  await mergeInOrder({
+    forge: deps.forge,
+    workspace: deps.workspace,
+    repoDir: run.repo,
+    baseBranch: run.baseBranch,
+    worktreePath: join(deps.worktreeRoot, run.id, '_merge'),
+    approval: config.approval,
+    items,
+    revalidate: async (cwd, headSha, prNumber) => {
+      const result = await validateIn(deps, cwd, config);
+      const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
+      await deps.forge.publishCheck(prNumber, {
+        name: CHECK_NAME,
+        headSha,
+        conclusion: result.passed ? 'success' : 'failure',
+        title: result.passed ? 'Validation passed after updating with the base' : 'Validation failed after updating with the base',
+        summary: `Re-validated after merging ${run.baseBranch} into the branch.`,
+      });
+      await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs } });
+      return result.passed;
+    },
+    onResult: async (subtaskId, result) => {
+      const current = await deps.store.getSubtask(run.id, subtaskId);
+      const timings = { ...current?.timings, ...(result.kind === 'merged' ? { merge: result.durationMs } : {}) };
+      await deps.store.updateSubtask(run.id, subtaskId, {
+        merge: result.kind === 'merged' ? { state: 'merged', sha: result.sha } : { state: 'failed', reason: result.reason, message: result.message },
+        timings,
+      });
+    },
+  });
+}
+
+function fallbackSubtask(task: string): Subtask {
+  return { id: FALLBACK_ID, title: 'Whole task, single agent (fallback)', instructions: task, writeScope: ['**'], readScope: [], dependsOn: [] };
+}
+
+function agentLimits(config: RepoConfig, overrides: Partial<AgentLimits> | undefined): AgentLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    maxSteps: config.budgets.maxSteps,
+    maxWallMs: config.budgets.maxMinutes * 60_000,
+    maxTokens: config.budgets.maxTokens,
+    ...overrides,
+  };
+}
+
+async function requireRun(deps: Pick<PipelineDeps, 'store'>, runId: string): Promise<RunRecord> {
+  const run = await deps.store.getRun(runId);
+  if (!run) throw new FanoutError('run-not-found', `No run "${runId}". \`fanout status\` lists the runs.`);
+  return run;
+}
+
+async function addNote(deps: PipelineDeps, run: RunRecord, note: string): Promise<RunRecord> {
+  const notes = [...((run.meta?.notes as string[] | undefined) ?? []), note];
+  return deps.store.updateRun(run.id, { meta: { ...run.meta, notes } });
+}
+
+async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<RunReport> {
+  return report(deps, await deps.store.updateRun(run.id, { state: 'failed', error }));
+}
+
+async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
+  return report(deps, await deps.store.updateRun(run.id, { state: 'cancelled', error: 'interrupted; `fanout resume` continues it' }));
+}
+
+async function report(deps: Pick<PipelineDeps, 'store'>, run: RunRecord): Promise<RunReport> {
+  return buildRunReport(run, await deps.store.listSubtasks(run.id));
+}

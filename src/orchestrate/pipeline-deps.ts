@@ -1,0 +1,25 @@
+import type { AgentLimits } from '../agent/limits.js';
+import type { CommandRunner } from '../ports/command-runner.js';
+import type { CoordStore } from '../ports/coord-store.js';
+import type { Forge } from '../ports/forge.js';
+import type { Llm } from '../ports/llm.js';
+import type { Workspace } from '../ports/workspace.js';
+import type { AgentDispatcher } from './dispatcher.js';
+import type { ProbeCache } from './probe-cache.js';
+
+/** Everything a run needs, built by the composition root and passed in. */
+export interface PipelineDeps {
+  llm: Llm;
+  workspace: Workspace;
+  runner: CommandRunner;
+  store: CoordStore;
+  forge: Forge;
+  probes: ProbeCache;
+  /** Worktrees go under `<worktreeRoot>/<runId>/`. */
+  worktreeRoot: string;
+  /** Overrides of the guard thresholds (budgets come from the repository config). */
+  limits?: Partial<AgentLimits>;
+  /** Defaults to in-process agents, `maxAgents` at a time. */
+  dispatcher?: AgentDispatcher;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { RepoConfig } from '../config/repo-config.js';
+import { FanoutError } from '../domain/errors.js';
+import type { RunRecord } from '../domain/run.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+
+export interface StartRunOptions {
+  repoDir: string;
+  task: string;
+  config: RepoConfig;
+  baseBranch?: string;
+  hints?: string;
+}
+
+/** A sortable, readable run id: `20261124-224455-3fa9`. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Records a new run against the base branch's current commit; `executeRun` does the work. */
+export async function startRun(deps: Pick<PipelineDeps, 'workspace' | 'store'>, options: StartRunOptions): Promise<RunRecord> {
+  const repo = resolve(options.repoDir);
+  const baseBranch = options.baseBranch ?? (await deps.workspace.currentBranch(repo));
+  if (!baseBranch) throw new FanoutError('no-base-branch', `${repo} has a detached HEAD; pass --base BRANCH to say where results should merge.`);
+  const baseCommit = await deps.workspace.resolveCommit(repo, `refs/heads/${baseBranch}`);
+  const now = new Date().toISOString();
+  const run: RunRecord = {
+    id: newRunId(),
+    repo,
+    task: options.task,
+    baseBranch,
+    baseCommit,
+    state: 'planning',
+    createdAt: now,
+    updatedAt: now,
+    meta: { config: options.config, ...(options.hints ? { hints: options.hints } : {}), notes: [] },
+  };
+  await deps.store.createRun(run);
+  return run;
+}

@@ -1,0 +1,33 @@
+import { formatTable } from './format-table.js';
+import type { RunReport } from './run-report.js';
+
+/** The final report for a terminal: one row per subtask, then what failed and how to retry. */
+export function renderRunReport(report: RunReport): string {
+  const rows = report.subtasks.map((subtask) => [
+    subtask.id,
+    subtask.merged ? 'merged' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.state,
+    subtask.pr ? `#${subtask.pr.number}` : '-',
+    subtask.check ?? '-',
+    subtask.merged ? subtask.merged.slice(0, 8) : '-',
+    String(subtask.steps),
+    String(subtask.tokens.prompt + subtask.tokens.completion),
+  ]);
+  const merged = report.subtasks.filter((subtask) => subtask.merged).length;
+  const lines = [
+    `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
+    ...(report.error ? [`Error: ${report.error}`] : []),
+    '',
+    formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
+  ];
+  const failed = report.subtasks.filter((subtask) => subtask.failure);
+  if (failed.length > 0) {
+    lines.push('', 'What failed:');
+    for (const subtask of failed) lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);
+    lines.push('', `Retry the failed subtasks with: fanout resume ${report.runId} --retry-failed`);
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  const overhead = Object.entries(report.overhead).filter(([, ms]) => ms > 0);
+  if (overhead.length > 0) lines.push('', `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+  lines.push(`Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion`);
+  return lines.join('\n');
+}

@@ -1,0 +1,75 @@
+import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+
+/** What a run produced, per subtask: the machine-readable report (`fanout run --json`). */
+export interface RunReport {
+  runId: string;
+  task: string;
+  repo: string;
+  baseBranch: string;
+  state: RunRecord['state'];
+  error?: string;
+  notes: string[];
+  subtasks: Array<{
+    id: string;
+    title: string;
+    state: SubtaskRecord['state'];
+    attempts: number;
+    steps: number;
+    branch?: string;
+    pr?: { number: number; url: string };
+    check?: 'passed' | 'failed';
+    merged?: string;
+    failure?: { reason: string; message: string };
+    tokens: { prompt: number; completion: number };
+  }>;
+  tokens: { prompt: number; completion: number };
+  /** Milliseconds summed over subtasks, per phase: what running agents in parallel cost. */
+  overhead: Record<string, number>;
+}
+
+/** Builds the report from stored state (pure). */
+export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]): RunReport {
+  const order = [...(run.plan?.subtasks.map((subtask) => subtask.id) ?? []), ...records.map((record) => record.subtaskId)];
+  const sorted = [...records].sort((a, b) => order.indexOf(a.subtaskId) - order.indexOf(b.subtaskId));
+  const titleOf = (id: string) => run.plan?.subtasks.find((subtask) => subtask.id === id)?.title ?? (id === FALLBACK_ID ? 'Whole task, single agent (fallback)' : id);
+  const subtasks = sorted.map((record) => {
+    const failure =
+      record.merge?.state === 'failed'
+        ? { reason: record.merge.reason, message: record.merge.message }
+        : record.state === 'failed' || record.state === 'cancelled'
+          ? { reason: record.failureReason ?? 'failed', message: record.failureMessage ?? '' }
+          : undefined;
+    return {
+      id: record.subtaskId,
+      title: titleOf(record.subtaskId),
+      state: record.state,
+      attempts: record.attempt,
+      steps: record.step,
+      ...(record.branch ? { branch: record.branch } : {}),
+      ...(record.pr ? { pr: { number: record.pr.number, url: record.pr.url } } : {}),
+      ...(record.check ? { check: record.check.passed ? ('passed' as const) : ('failed' as const) } : {}),
+      ...(record.merge?.state === 'merged' ? { merged: record.merge.sha } : {}),
+      ...(failure ? { failure } : {}),
+      tokens: record.tokens ?? { prompt: 0, completion: 0 },
+    };
+  });
+  const overhead: Record<string, number> = {};
+  for (const record of records) {
+    for (const [phase, ms] of Object.entries(record.timings ?? {})) overhead[phase] = Math.round((overhead[phase] ?? 0) + (ms ?? 0));
+  }
+  return {
+    runId: run.id,
+    task: run.task,
+    repo: run.repo,
+    baseBranch: run.baseBranch,
+    state: run.state,
+    ...(run.error ? { error: run.error } : {}),
+    notes: (run.meta?.notes as string[] | undefined) ?? [],
+    subtasks,
+    tokens: subtasks.reduce((sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }), { prompt: 0, completion: 0 }),
+    overhead,
+  };
+}
+
+/** Id of the single agent that takes the unsplit task when every planned agent failed. */
+export const FALLBACK_ID = 'single-agent';
