@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { call, finish } from '../support/agent-replies.js';
+import { pipelineHarness } from '../support/pipeline-harness.js';
+import { scriptedBrain } from '../support/scripted-brain.js';
+
+const exec = promisify(execFile);
+const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
+const write = (path: string, content: string): ScriptedReply[] => [call('write_file', { path, content }), finish(`Wrote ${path}.`)];
+const loop: ScriptedReply[] = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
+
+describe('the local pipeline, end to end', () => {
+  it('merges every subtask in plan order, each PR validated, the user checkout fast-forwarded', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'one', title: 'First part', writeScope: ['one.txt'] },
+        { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
+        { id: 'three', title: 'Third part', writeScope: ['three.txt'], dependsOn: ['one'] },
+      ],
+      // The second agent is the slowest, so its PR comes last but must merge second.
+      agents: {
+        'First part': write('one.txt', '1\n'),
+        'Second part': [{ ...call('write_file', { path: 'two.txt', content: '2\n' }), delayMs: 400 }, finish()],
+        'Third part': write('three.txt', '3\n'),
+      },
+    });
+    const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - run: test -f README.md\n' });
+    const report = await h.run();
+    expect(report.state).toBe('succeeded');
+    expect(report.subtasks.map((s) => [s.id, s.check, Boolean(s.merged)])).toEqual([
+      ['one', 'passed', true],
+      ['two', 'passed', true],
+      ['three', 'passed', true],
+    ]);
+    const merges = (await git(h.repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
+    expect(merges.slice(0, 3).map((subject) => /fanout\/[^/]+\/(\w+)/.exec(subject)?.[1])).toEqual(['three', 'two', 'one']);
+    // main is checked out in the user's repository: it was fast-forwarded, clean, with all files.
+    expect(await git(h.repo, 'status', '--porcelain')).toBe('');
+    expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
+    expect(await readdir(join(h.stateDir, 'worktrees', report.runId))).toEqual([]);
+  });
+
+  it('reports a partial run: one agent loops, the rest merge', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'good', title: 'Good part', writeScope: ['good.txt'] },
+        { id: 'loopy', title: 'Loopy part', writeScope: ['loopy.txt'] },
+      ],
+      agents: { 'Good part': write('good.txt', 'ok\n'), 'Loopy part': loop },
+    });
+    const h = await pipelineHarness(brain.reply);
+    const report = await h.run();
+    expect(report.state).toBe('partial');
+    expect(report.subtasks.find((s) => s.id === 'good')).toMatchObject({ merged: expect.any(String) });
+    expect(report.subtasks.find((s) => s.id === 'loopy')).toMatchObject({ state: 'failed', attempts: 2, failure: { reason: 'looping' } });
+    expect(await git(h.repo, 'show', 'main:good.txt')).toBe('ok');
+  });
+
+  it('falls back once to a single agent on the whole task when every agent fails', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'a', title: 'Part A', writeScope: ['a.txt'] },
+        { id: 'b', title: 'Part B', writeScope: ['b.txt'] },
+      ],
+      agents: {
+        'Part A': loop,
+        'Part B': [call('read_file', { path: 'nope-1' }), call('read_file', { path: 'nope-2' }), call('read_file', { path: 'nope-3' })],
+        'Whole task, single agent (fallback)': [call('write_file', { path: 'a.txt', content: 'a\n' }), call('write_file', { path: 'b.txt', content: 'b\n' }), finish()],
+      },
+    });
+    const h = await pipelineHarness(brain.reply);
+    const report = await h.run('Write a.txt and b.txt');
+    expect(report.subtasks.map((s) => [s.id, s.failure?.reason ?? 'merged'])).toEqual([
+      ['a', 'looping'],
+      ['b', 'error-streak'],
+      ['single-agent', 'merged'],
+    ]);
+    expect(report.state).toBe('succeeded');
+    expect(report.notes).toContain('Every planned agent failed; fell back once to a single agent on the whole task.');
+    expect(await git(h.repo, 'show', 'main:b.txt')).toBe('b');
+  });
+
+  it('does not merge a PR whose re-validation fails after the base moved', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'a', title: 'Part A', writeScope: ['a.txt'] },
+        { id: 'b', title: 'Part B', writeScope: ['b.txt'] },
+      ],
+      agents: { 'Part A': write('a.txt', 'a\n'), 'Part B': write('b.txt', 'b\n') },
+    });
+    // Each change passes alone; together they break the (contrived) build.
+    const h = await pipelineHarness(brain.reply, { config: "validate:\n  - run: '! { test -f a.txt && test -f b.txt; }'\n" });
+    const report = await h.run();
+    expect(report.state).toBe('partial');
+    expect(report.subtasks.find((s) => s.id === 'a')).toMatchObject({ check: 'passed', merged: expect.any(String) });
+    expect(report.subtasks.find((s) => s.id === 'b')).toMatchObject({ check: 'failed', failure: { reason: 'revalidation-failed' } });
+    await expect(git(h.repo, 'show', 'main:b.txt')).rejects.toThrow();
+    // Nothing is left mid-merge anywhere.
+    expect(await git(h.repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('stops before any agent when the model fails the capability probe', async () => {
+    const h = await pipelineHarness(() => ({ content: 'I cannot call tools.' }));
+    const report = await h.run();
+    expect(report.state).toBe('failed');
+    expect(report.error).toContain('The model cannot drive agents; no agent was started.');
+    expect(report.error).toContain('FAIL tool-call');
+    expect(report.subtasks).toEqual([]);
+  });
+});

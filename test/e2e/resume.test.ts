@@ -1,0 +1,120 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
+import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
+import { LocalForge } from '../../src/adapters/forge/local-forge.js';
+import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
+import { main } from '../../src/cli/main.js';
+import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
+import { executeRun, prepareResume } from '../../src/orchestrate/execute-run.js';
+import { ProbeCache } from '../../src/orchestrate/probe-cache.js';
+import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { call, finish } from '../support/agent-replies.js';
+import { captureOutput } from '../support/capture-output.js';
+import { scriptedLlm } from '../support/scripted-llm.js';
+import { scriptedBrain } from '../support/scripted-brain.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const exec = promisify(execFile);
+const PLAN = [
+  { id: 'one', title: 'First part', writeScope: ['one.txt'] },
+  { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
+];
+const writes = (path: string): ScriptedReply[] => [call('write_file', { path, content: `${path}\n` }), finish()];
+const CLI = join(process.cwd(), 'src/cli/main.ts');
+
+describe('crash and resume', () => {
+  it('resumes a run killed mid-way without repeating finished subtasks, and prunes its stale worktree', async () => {
+    const root = await tempDir('fanout-crash-');
+    const repo = join(root, 'repo');
+    const stateDir = join(root, 'state');
+    await createRepository(repo, SAMPLE_FILES);
+    const before = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': [{ hang: true }] } });
+    const { server } = await scriptedLlm(before.reply);
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Write two files'], {
+      env: { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'k', FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: 'none' },
+      stdio: 'ignore',
+    });
+    const store = new FileCoordStore(stateDir);
+    let runId = '';
+    let strandedWorktree = '';
+    await vi.waitFor(
+      async () => {
+        runId = (await store.listRuns())[0]?.id ?? '';
+        const records = await store.listSubtasks(runId);
+        const one = records.find((record) => record.subtaskId === 'one');
+        const two = records.find((record) => record.subtaskId === 'two');
+        expect(one?.state).toBe('succeeded');
+        expect(two?.state).toBe('running');
+        strandedWorktree = two?.worktreePath ?? '';
+        expect(existsSync(strandedWorktree)).toBe(true);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    const after = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+    const { llm } = await scriptedLlm(after.reply);
+    const deps = {
+      llm,
+      workspace: new GitWorkspace(),
+      runner: new ProcessCommandRunner(),
+      store,
+      forge: new LocalForge(repo, stateDir),
+      probes: new ProbeCache(),
+      worktreeRoot: join(stateDir, 'worktrees'),
+    };
+    await prepareResume(deps, runId, { retryFailed: false });
+    const report = await executeRun(deps, runId);
+    expect(report.state).toBe('succeeded');
+    expect(report.subtasks.map((s) => [s.id, Boolean(s.merged)])).toEqual([['one', true], ['two', true]]);
+    expect(after.requestsFor('First part')).toBe(0);
+    expect(after.requestsFor('Second part')).toBe(2);
+    expect(existsSync(strandedWorktree)).toBe(false);
+    const { stdout } = await exec('git', ['worktree', 'list'], { cwd: repo });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('fanout run (CLI)', () => {
+  it('prints a JSON report and exits 1 on a partial run, 0 when everything merged', async () => {
+    const root = await tempDir('fanout-cli-run-');
+    const repo = join(root, 'repo');
+    await createRepository(repo, SAMPLE_FILES);
+    const loop = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
+    const partial = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
+    const { server } = await scriptedLlm(partial.reply);
+    vi.stubEnv('OPENAI_BASE_URL', server.baseUrl);
+    vi.stubEnv('OPENAI_API_KEY', 'k');
+    vi.stubEnv('FANOUT_MODEL', 'scripted-model');
+    vi.stubEnv('FANOUT_STATE_DIR', join(root, 'state'));
+    try {
+      const output = captureOutput();
+      expect(await main(['run', '--repo', repo, '--json', 'Write two files'], output)).toBe(1);
+      const report = JSON.parse(output.stdout());
+      expect(report.state).toBe('partial');
+      expect(report.subtasks[0]).toMatchObject({ id: 'one', branch: `fanout/${report.runId}/one`, pr: { number: 1 }, check: 'passed', merged: expect.stringMatching(/^[0-9a-f]{40}$/) });
+      expect(report.subtasks[1]).toMatchObject({ id: 'two', failure: { reason: 'looping' } });
+      expect(report.tokens.prompt).toBeGreaterThan(0);
+
+      const status = captureOutput();
+      expect(await main(['status'], status)).toBe(0);
+      expect(status.stdout()).toContain(report.runId);
+      expect(status.stdout()).toContain('partial');
+
+      const good = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+      const second = await scriptedLlm(good.reply);
+      vi.stubEnv('OPENAI_BASE_URL', second.server.baseUrl);
+      const retried = captureOutput();
+      expect(await main(['resume', report.runId, '--retry-failed', '--json'], retried)).toBe(0);
+      expect(JSON.parse(retried.stdout()).state).toBe('succeeded');
+      expect(good.requestsFor('First part')).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
