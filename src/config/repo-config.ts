@@ -15,7 +15,7 @@ const RepoConfigSchema = z
   .object({
     validate: z.array(ValidateCommandSchema).default([]),
     maxAgents: z.number().int().min(1).max(16).default(4),
-    maxSubtasks: z.number().int().min(1).max(12).default(4),
+    maxSubtasks: z.number().int().min(1).max(32).default(4),
     approval: z.enum(['auto', 'manual']).default('auto'),
     model: z.string().trim().min(1).optional(),
     budgets: z
