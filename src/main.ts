@@ -4,6 +4,7 @@ import { BwrapCommandRunner, bwrapAvailable, defaultHiddenPaths } from './adapte
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
+import { jsonFileStorage } from './adapters/json-file.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import type { Env } from './config/env.js';
@@ -74,7 +75,7 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?
     sandboxed,
     store: createStore(env),
     forge: new LocalForge(repoDir, stateDir),
-    probes: new ProbeCache(join(stateDir, 'probe-cache.json')),
+    probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     worktreeRoot: join(stateDir, 'worktrees'),
     ...(signal ? { signal } : {}),
   };

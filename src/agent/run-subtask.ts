@@ -1,5 +1,3 @@
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subtask } from '../domain/plan.js';
 import { createScopeMatcher } from '../domain/scope.js';
@@ -86,23 +84,21 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       branch,
       baseCommit: input.baseCommit,
     }));
-    // Commands get a private, empty HOME: no ~/.npmrc, ~/.git-credentials or tokens of the host user.
-    const home = await mkdtemp(join(tmpdir(), 'fanout-home-'));
+    const home = await input.runner.privateHome();
     try {
       await input.onAttempt?.(attempt, worktree);
       const reporter = input.reporterFor(attempt);
-      const root = await realpath(worktree.path);
       const outcome: AgentOutcome = await timed('agent', () => runAgent({
         llm: input.llm,
         subtask: input.subtask,
         ...(input.overallTask ? { overallTask: input.overallTask } : {}),
         tools: BUILTIN_TOOLS,
         context: {
-          root,
+          root: worktree.path,
           writeScope: input.subtask.writeScope,
           canWrite,
           runner: input.runner,
-          commandEnv: { HOME: home },
+          commandEnv: { HOME: home.path },
           commandTimeoutMs: input.limits.commandTimeoutMs,
           outputLimit: input.limits.toolOutputLimit,
           ...(input.signal ? { signal: input.signal } : {}),
@@ -142,7 +138,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     } finally {
       await timed('cleanup', async () => {
         await input.workspace.removeWorktree(worktree);
-        await rm(home, { recursive: true, force: true });
+        await home.dispose();
       });
     }
   }

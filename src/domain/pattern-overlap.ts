@@ -1,8 +1,5 @@
-import picomatch from 'picomatch';
-import type { ScopeEntry } from './scope.js';
+import { entryMatcher, globMatcher, type ScopeEntry } from './scope.js';
 
-const MATCH_OPTIONS = { dot: true } as const;
-const compiled = new Map<string, (path: string) => boolean>();
 const GLOB_CHARS = /[*?[\]{}()!+@]/;
 
 /**
@@ -12,36 +9,14 @@ const GLOB_CHARS = /[*?[\]{}()!+@]/;
  */
 export function entriesMayOverlap(a: ScopeEntry, b: ScopeEntry): boolean {
   if (a.kind === 'file' && b.kind === 'file') return a.path === b.path;
-  if (a.kind === 'file') return pathInEntry(a.path, b);
-  if (b.kind === 'file') return pathInEntry(b.path, a);
+  if (a.kind === 'file') return entryMatcher(b)(a.path);
+  if (b.kind === 'file') return entryMatcher(a)(b.path);
   return patternsMayOverlap(asPattern(a), asPattern(b));
 }
 
 /** Conservative check that two glob patterns can match a common path. */
 export function patternsMayOverlap(a: string, b: string): boolean {
   return segmentsMayOverlap(a.split('/'), b.split('/'), 0, 0, new Map());
-}
-
-/** picomatch.isMatch compiles on every call; scope checks compare the same few patterns often. */
-function matches(path: string, pattern: string): boolean {
-  let matcher = compiled.get(pattern);
-  if (!matcher) {
-    matcher = picomatch(pattern, MATCH_OPTIONS);
-    if (compiled.size > 10_000) compiled.clear();
-    compiled.set(pattern, matcher);
-  }
-  return matcher(path);
-}
-
-function pathInEntry(path: string, entry: ScopeEntry): boolean {
-  switch (entry.kind) {
-    case 'file':
-      return path === entry.path;
-    case 'dir':
-      return entry.path === '' || path.startsWith(`${entry.path}/`);
-    case 'glob':
-      return matches(path, entry.pattern);
-  }
 }
 
 function asPattern(entry: ScopeEntry): string {
@@ -85,8 +60,8 @@ function segmentMayOverlap(a: string, b: string): boolean {
   const aGlob = GLOB_CHARS.test(a);
   const bGlob = GLOB_CHARS.test(b);
   if (!aGlob && !bGlob) return a === b;
-  if (!aGlob) return matches(a, b);
-  if (!bGlob) return matches(b, a);
+  if (!aGlob) return globMatcher(b)(a);
+  if (!bGlob) return globMatcher(a)(b);
   const [aPrefix, aSuffix] = literalEnds(a);
   const [bPrefix, bSuffix] = literalEnds(b);
   const prefixesAgree = aPrefix.startsWith(bPrefix) || bPrefix.startsWith(aPrefix);

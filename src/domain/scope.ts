@@ -67,11 +67,25 @@ export function entryMatcher(entry: ScopeEntry): (path: string) => boolean {
       return (path) => path === entry.path;
     case 'dir':
       return (path) => entry.path === '' || path.startsWith(`${entry.path}/`);
-    case 'glob': {
-      const matcher = picomatch(entry.pattern, MATCH_OPTIONS);
-      return (path) => matcher(path);
-    }
+    case 'glob':
+      return globMatcher(entry.pattern);
   }
+}
+
+const compiled = new Map<string, (path: string) => boolean>();
+
+/** A compiled glob (cached: scope checks compare the same few patterns many times). */
+export function globMatcher(pattern: string): (path: string) => boolean {
+  let matcher = compiled.get(pattern);
+  if (!matcher) {
+    const match = picomatch(pattern, MATCH_OPTIONS);
+    // One argument only: picomatch's second parameter returns a (truthy) object, and
+    // Array.prototype.filter would pass the index there.
+    matcher = (path: string) => match(path);
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 /** Renders an entry back to the string form used in plans and messages. */

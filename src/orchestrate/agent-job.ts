@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AgentLimits } from '../agent/limits.js';
 import { storeReporter } from '../agent/reporter.js';
 import { runSubtask } from '../agent/run-subtask.js';
@@ -94,11 +91,11 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
 
 /** Runs the configured validation commands in a worktree, with a private HOME. */
 export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, cwd: string, config: RepoConfig): Promise<ValidationResult> {
-  const home = await mkdtemp(join(tmpdir(), 'fanout-validate-'));
+  const home = await deps.runner.privateHome();
   try {
-    return await runValidation({ runner: deps.runner, cwd, commands: config.validate, env: { HOME: home }, ...(deps.signal ? { signal: deps.signal } : {}) });
+    return await runValidation({ runner: deps.runner, cwd, commands: config.validate, env: { HOME: home.path }, ...(deps.signal ? { signal: deps.signal } : {}) });
   } finally {
-    await rm(home, { recursive: true, force: true });
+    await home.dispose();
   }
 }
 

@@ -1,9 +1,13 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { probeModel, type ProbeReport } from '../model/probe.js';
 import type { Llm } from '../ports/llm.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Where passing probes are kept between processes (a JSON file in practice). */
+export interface ProbeStorage {
+  load(): Promise<unknown>;
+  save(value: unknown): Promise<void>;
+}
 
 /**
  * Remembers passing capability probes per endpoint and model (in memory, and in a file when
@@ -14,7 +18,7 @@ export class ProbeCache {
   private readonly memory = new Map<string, Promise<ProbeReport>>();
 
   constructor(
-    private readonly file?: string,
+    private readonly storage?: ProbeStorage,
     private readonly probe: (llm: Llm) => Promise<ProbeReport> = probeModel,
   ) {}
 
@@ -35,7 +39,7 @@ export class ProbeCache {
   }
 
   private async fromFile(key: string): Promise<Promise<ProbeReport> | undefined> {
-    if (!this.file) return undefined;
+    if (!this.storage) return undefined;
     const entries = await this.readEntries();
     const entry = entries[key];
     if (!entry || Date.now() - entry.at > TTL_MS) return undefined;
@@ -45,20 +49,14 @@ export class ProbeCache {
   }
 
   private async toFile(key: string, report: ProbeReport): Promise<void> {
-    if (!this.file) return;
+    if (!this.storage) return;
     const entries = await this.readEntries();
     entries[key] = { at: Date.now(), report };
-    await mkdir(dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(entries, null, 2));
-    await rename(temporary, this.file);
+    await this.storage.save(entries);
   }
 
   private async readEntries(): Promise<Record<string, { at: number; report: ProbeReport }>> {
-    try {
-      return JSON.parse(await readFile(this.file as string, 'utf8')) as Record<string, { at: number; report: ProbeReport }>;
-    } catch {
-      return {};
-    }
+    const stored = await this.storage?.load().catch(() => null);
+    return (stored ?? {}) as Record<string, { at: number; report: ProbeReport }>;
   }
 }

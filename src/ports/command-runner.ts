@@ -22,7 +22,15 @@ export interface CommandResult {
   durationMs: number;
 }
 
+/** A private, empty HOME directory for a series of commands (one agent, one validation). */
+export interface PrivateHome {
+  path: string;
+  dispose(): Promise<void>;
+}
+
 /** Runs commands for agents and validation; a sandboxing adapter can replace the plain one. */
 export interface CommandRunner {
   run(request: CommandRequest): Promise<CommandResult>;
+  /** Commands get their own HOME: no ~/.npmrc, ~/.git-credentials or tokens of the host user. */
+  privateHome(): Promise<PrivateHome>;
 }

@@ -1,6 +1,7 @@
 /** A git worktree Fanout created for one subtask. */
 export interface Worktree {
   repoDir: string;
+  /** Absolute and free of symbolic links. */
   path: string;
   /** The worktree's private git dir (`<repo>/.git/worktrees/<name>`); Fanout never trusts the `.git` file inside `path`. */
   gitDir: string;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandRequest, CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 export interface BwrapOptions {
   /** Host paths hidden behind an empty tmpfs (the real HOME, Fanout's state, the App's key directory). */
@@ -19,6 +19,10 @@ export class BwrapCommandRunner implements CommandRunner {
     private readonly inner: CommandRunner,
     private readonly options: BwrapOptions,
   ) {}
+
+  privateHome(): Promise<PrivateHome> {
+    return this.inner.privateHome();
+  }
 
   run(request: CommandRequest): Promise<CommandResult> {
     const home = request.env?.HOME;

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import type { CommandRequest, CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 import { OutputCollector } from './output-collector.js';
 import { safeEnvironment } from './safe-env.js';
 
@@ -11,6 +14,11 @@ const KILL_GRACE_MS = 1_500;
  * secrets removed; stdin is closed.
  */
 export class ProcessCommandRunner implements CommandRunner {
+  async privateHome(): Promise<PrivateHome> {
+    const path = await mkdtemp(join(tmpdir(), 'fanout-home-'));
+    return { path, dispose: () => rm(path, { recursive: true, force: true }) };
+  }
+
   run(request: CommandRequest): Promise<CommandResult> {
     const started = performance.now();
     const [program, ...args] = request.argv;

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore, StoreChange } from '../../ports/coord-store.js';
+import { readJsonFile as readJson, writeJsonFile as writeAtomic } from '../json-file.js';
 import { KeyedQueue, withFileLock } from './file-lock.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -195,22 +196,6 @@ function changeFromFileName(runId: string, name: string): StoreChange | null {
 function safeId(id: string, what: string): string {
   if (!SAFE_ID.test(id)) throw new FanoutError('bad-id', `Invalid ${what} "${id}": use letters, digits, ".", "_" and "-".`);
   return id;
-}
-
-async function readJson<T>(path: string): Promise<T | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-/** Writes pretty JSON to a temporary file and renames it over the target: readers see old or new, never half. */
-async function writeAtomic(path: string, value: unknown): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, path);
 }
 
 /** The seq of the last complete event line; a torn final line (crash mid-append) is cut off first. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
 import type { CheckReport, Forge, MergeResult, OpenPullRequest, PullRequestInfo } from '../../ports/forge.js';
 import { withFileLock } from '../coord/file-lock.js';
+import { readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
 import { identityEnv } from '../workspace/git-workspace.js';
 
@@ -119,23 +120,18 @@ export class LocalForge implements Forge {
 
   private async all(): Promise<LocalPullRequest[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readFile(join(this.dir, name), 'utf8')));
-    return records.map((text) => JSON.parse(text) as LocalPullRequest).sort((a, b) => a.number - b.number);
+    const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readJsonFile<LocalPullRequest>(join(this.dir, name))));
+    return records.filter((record): record is LocalPullRequest => record !== null).sort((a, b) => a.number - b.number);
   }
 
   private async load(number: number): Promise<LocalPullRequest> {
-    try {
-      return JSON.parse(await readFile(join(this.dir, `pr-${number}.json`), 'utf8')) as LocalPullRequest;
-    } catch {
-      throw new FanoutError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
-    }
+    const record = await readJsonFile<LocalPullRequest>(join(this.dir, `pr-${number}.json`));
+    if (!record) throw new FanoutError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
+    return record;
   }
 
   private async save(record: LocalPullRequest): Promise<void> {
-    const path = join(this.dir, `pr-${record.number}.json`);
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(temporary, path);
+    await writeJsonFile(join(this.dir, `pr-${record.number}.json`), record);
   }
 
   private async info(record: LocalPullRequest): Promise<PullRequestInfo> {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
@@ -34,16 +34,20 @@ export class GitWorkspace implements Workspace {
     const path = resolve(request.path);
     await mkdir(dirname(path), { recursive: true });
     await runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir });
-    const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
-    return { repoDir: resolve(request.repoDir), path, gitDir: stdout.trim(), branch: request.branch, baseCommit: request.baseCommit };
+    return this.describe(request.repoDir, path, request.branch, request.baseCommit);
   }
 
   async createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree> {
     const path = resolve(request.path);
     await mkdir(dirname(path), { recursive: true });
     await runGit(['worktree', 'add', '--force', '--detach', path, request.commit], { cwd: request.repoDir });
+    return this.describe(request.repoDir, path, '', request.commit);
+  }
+
+  /** The worktree record, with symlinks resolved so tools can compare real paths. */
+  private async describe(repoDir: string, path: string, branch: string, baseCommit: string): Promise<Worktree> {
     const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
-    return { repoDir: resolve(request.repoDir), path, gitDir: stdout.trim(), branch: '', baseCommit: request.commit };
+    return { repoDir: resolve(repoDir), path: await realpath(path), gitDir: stdout.trim(), branch, baseCommit };
   }
 
   async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {
@@ -78,7 +82,8 @@ export class GitWorkspace implements Workspace {
   }
 
   async pruneStale(repoDir: string, root: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
-    const absoluteRoot = resolve(root);
+    // git lists real paths; compare against the real root.
+    const absoluteRoot = await realpath(root).catch(() => resolve(root));
     const { stdout } = await runGit(['worktree', 'list', '--porcelain', '-z'], { cwd: repoDir });
     const stale = stdout
       .split('\0')
