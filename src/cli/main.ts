@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loadEnv } from '../config/env.js';
+import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { planCommand, PLAN_USAGE } from './commands/plan.js';
@@ -17,6 +18,8 @@ Commands:
   resume <run-id> [--retry-failed] [--json]
                             continue an interrupted run; with --retry-failed, retry failed subtasks and merges
   status [run-id] [--json]  list runs, or show one run's subtasks
+  approve <run-id> <subtask>
+                            approve a subtask's pull request (approval: manual), then resume to merge it
   plan                      ${PLAN_USAGE}
   doctor [--json]           check that the configured model can drive agents
 
@@ -33,6 +36,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
         return await runCommand(rest, loadEnv(), output);
       case 'resume':
         return await resumeCommand(rest, loadEnv(), output);
+      case 'approve':
+        return await approveCommand(rest, loadEnv(), output);
       case 'status':
         return await statusCommand(rest, loadEnv(), output);
       case 'plan':

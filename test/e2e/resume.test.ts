@@ -117,4 +117,31 @@ describe('fanout run (CLI)', () => {
       vi.unstubAllEnvs();
     }
   });
+
+  it('waits for approval under approval: manual; approve then resume merges', async () => {
+    const root = await tempDir('fanout-cli-manual-');
+    const repo = join(root, 'repo');
+    await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'approval: manual\n' });
+    const brain = scriptedBrain({ plan: [PLAN[0]!], agents: { 'First part': writes('one.txt') } });
+    const { server } = await scriptedLlm(brain.reply);
+    vi.stubEnv('OPENAI_BASE_URL', server.baseUrl);
+    vi.stubEnv('OPENAI_API_KEY', 'k');
+    vi.stubEnv('FANOUT_MODEL', 'scripted-model');
+    vi.stubEnv('FANOUT_STATE_DIR', join(root, 'state'));
+    try {
+      const first = captureOutput();
+      expect(await main(['run', '--repo', repo, '--json', 'Write one file'], first)).toBe(1);
+      const report = JSON.parse(first.stdout());
+      expect(report.subtasks[0]).toMatchObject({ check: 'passed', failure: { reason: 'not-approved' } });
+      const approve = captureOutput();
+      expect(await main(['approve', report.runId, 'one'], approve)).toBe(0);
+      expect(approve.stdout()).toContain(`fanout resume ${report.runId}`);
+      const resumed = captureOutput();
+      expect(await main(['resume', report.runId, '--json'], resumed)).toBe(0);
+      expect(JSON.parse(resumed.stdout()).subtasks[0].merged).toMatch(/^[0-9a-f]{40}$/);
+      expect(brain.requestsFor('First part')).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
