@@ -64,6 +64,11 @@ export function createCommandRunner(env: Env): { runner: CommandRunner; sandboxe
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden }), sandboxed: true };
 }
 
+/** The local forge for a repository (pull requests as branches plus records in the state directory). */
+export function createLocalForge(env: Env, repoDir: string): LocalForge {
+  return new LocalForge(repoDir, stateDirectory(env));
+}
+
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
 export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?: AbortSignal): PipelineDeps & { sandboxed: boolean } {
   const stateDir = stateDirectory(env);
@@ -74,7 +79,7 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?
     runner,
     sandboxed,
     store: createStore(env),
-    forge: new LocalForge(repoDir, stateDir),
+    forge: createLocalForge(env, repoDir),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     worktreeRoot: join(stateDir, 'worktrees'),
     ...(signal ? { signal } : {}),

@@ -18,6 +18,19 @@ const RepoConfigSchema = z
     maxSubtasks: z.number().int().min(1).max(32).default(4),
     approval: z.enum(['auto', 'manual']).default('auto'),
     model: z.string().trim().min(1).optional(),
+    guards: z
+      .object({
+        repeatHintAt: z.number().int().min(2).default(3),
+        repeatCancelAt: z.number().int().min(2).default(4),
+        noProgressHintAfter: z.number().int().min(1).default(10),
+        noProgressCancelAfter: z.number().int().min(1).default(15),
+        errorStreak: z.number().int().min(1).default(3),
+        stallSeconds: z.number().int().min(5).max(3600).default(180),
+      })
+      .strict()
+      .refine((guards) => guards.repeatCancelAt > guards.repeatHintAt, { message: 'repeatCancelAt must be greater than repeatHintAt', path: ['repeatCancelAt'] })
+      .refine((guards) => guards.noProgressCancelAfter > guards.noProgressHintAfter, { message: 'noProgressCancelAfter must be greater than noProgressHintAfter', path: ['noProgressCancelAfter'] })
+      .optional(),
     budgets: z
       .object({
         maxSteps: z.number().int().min(1).max(500).default(60),

@@ -27,6 +27,9 @@ export interface SubtaskRecord {
   state: SubtaskState;
   attempt: number;
   step: number;
+  /** When the agent started and when it ended (ISO time), for elapsed time. */
+  startedAt?: string;
+  finishedAt?: string;
   lastTool?: string;
   branch?: string;
   worktreePath?: string;

@@ -20,7 +20,7 @@ export const CHECK_NAME = 'fanout/validate';
 export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, config: RepoConfig, limits: AgentLimits): Promise<void> {
   const { store } = deps;
   try {
-    await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0 });
+    await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });
     let validation: ValidationResult | undefined;
     const outcome = await runSubtask({
       llm: deps.llm,
@@ -42,7 +42,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
-    const common = { tokens: outcome.tokens, timings: outcome.timings, attempt: outcome.attempts, step: outcome.steps };
+    const common = { tokens: outcome.tokens, timings: outcome.timings, attempt: outcome.attempts, step: outcome.steps, finishedAt: new Date().toISOString() };
     if (outcome.kind === 'failed') {
       await store.updateSubtask(run.id, subtask.id, {
         ...common,
@@ -85,7 +85,9 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
     });
   } catch (error) {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
-    await store.updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'crashed', failureMessage: message }).catch(() => undefined);
+    await store
+      .updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'crashed', failureMessage: message, finishedAt: new Date().toISOString() })
+      .catch(() => undefined);
   }
 }
 

@@ -11,6 +11,7 @@ import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-repor
 import { CHECK_NAME, executeAgentJob, validateIn } from './agent-job.js';
 import { LocalDispatcher } from './dispatcher.js';
 import type { PipelineDeps } from './pipeline-deps.js';
+import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
 
 const FINISHED_RUN = new Set<RunRecord['state']>(['succeeded', 'partial', 'failed']);
@@ -25,8 +26,8 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   if (FINISHED_RUN.has(run.state)) return report(deps, run);
   const config = run.meta?.config as RepoConfig;
   const limits = agentLimits(config, deps.limits);
-  // A crash leaves this run's worktrees behind; their branches (the work) stay.
-  await deps.workspace.pruneStale(run.repo, join(deps.worktreeRoot, run.id));
+  await pruneAbandonedWorktrees(deps, run);
+  run = await deps.store.updateRun(run.id, { meta: { ...run.meta, owner: currentOwner() } });
 
   const probe = await deps.probes.check(deps.llm);
   if (!probe.ok) return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
@@ -93,9 +94,9 @@ export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: st
 }
 
 async function runAgents(deps: PipelineDeps, dispatcher: LocalDispatcher | NonNullable<PipelineDeps['dispatcher']>, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, limits: AgentLimits): Promise<void> {
-  const records = await deps.store.listSubtasks(run.id);
+  const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
-    const record = records.find((candidate) => candidate.subtaskId === subtask.id);
+    const record = existing.find((candidate) => candidate.subtaskId === subtask.id);
     return !record || RERUNNABLE.has(record.state);
   });
   if (todo.length === 0) return;
@@ -103,8 +104,16 @@ async function runAgents(deps: PipelineDeps, dispatcher: LocalDispatcher | NonNu
     await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
   }
   const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, config, limits))));
-  await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
+  const records = await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
   await jobs;
+  if (deps.signal?.aborted) return;
+  // A job that ended without recording an outcome died; say so rather than leave it "running".
+  for (const record of records.filter((candidate) => candidate.state === 'pending' || candidate.state === 'running')) {
+    const current = await deps.store.getSubtask(run.id, record.subtaskId);
+    if (current && (current.state === 'pending' || current.state === 'running')) {
+      await deps.store.updateSubtask(run.id, record.subtaskId, { state: 'failed', failureReason: 'crashed', failureMessage: 'the agent job ended without reporting an outcome', finishedAt: new Date().toISOString() });
+    }
+  }
 }
 
 async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig): Promise<void> {
@@ -147,6 +156,15 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
   });
 }
 
+/**
+ * A crash leaves worktrees behind: this run's own (it is starting over), and those of any run
+ * whose process is gone. Branches, where the work lives, are never deleted.
+ */
+async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Promise<void> {
+  const live = new Set((await deps.store.listRuns()).filter((other) => other.id !== run.id && runIsLive(other)).map((other) => other.id));
+  await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => live.has(relativePath.split('/')[0] ?? ''));
+}
+
 function fallbackSubtask(task: string): Subtask {
   return { id: FALLBACK_ID, title: 'Whole task, single agent (fallback)', instructions: task, writeScope: ['**'], readScope: [], dependsOn: [] };
 }
@@ -157,6 +175,16 @@ function agentLimits(config: RepoConfig, overrides: Partial<AgentLimits> | undef
     maxSteps: config.budgets.maxSteps,
     maxWallMs: config.budgets.maxMinutes * 60_000,
     maxTokens: config.budgets.maxTokens,
+    ...(config.guards
+      ? {
+          repeatHintAt: config.guards.repeatHintAt,
+          repeatCancelAt: config.guards.repeatCancelAt,
+          noProgressHintAfter: config.guards.noProgressHintAfter,
+          noProgressCancelAfter: config.guards.noProgressCancelAfter,
+          errorStreakCancelAt: config.guards.errorStreak,
+          stallMs: config.guards.stallSeconds * 1000,
+        }
+      : {}),
     ...overrides,
   };
 }

@@ -47,8 +47,11 @@ export interface Workspace {
   isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean>;
   /** Removes the worktree directory and its registration; the branch stays unless asked. */
   removeWorktree(worktree: Worktree, options?: { deleteBranch?: boolean }): Promise<void>;
-  /** Removes worktrees under `root` that are not in `keep` (left behind by a crash); returns their paths. */
-  pruneStale(repoDir: string, root: string, keep?: ReadonlySet<string>): Promise<string[]>;
+  /**
+   * Removes this repository's worktrees under `root` that `keep` does not claim (left behind by a
+   * crash); `keep` gets each path relative to `root`. Returns the absolute paths removed.
+   */
+  pruneStale(repoDir: string, root: string, keep?: (relativePath: string) => boolean): Promise<string[]>;
   /** Paths changed in the worktree since its base commit (tracked or not, ignored files excluded). */
   changedFiles(worktree: Worktree): Promise<string[]>;
   /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */

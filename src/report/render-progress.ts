@@ -11,8 +11,15 @@ export function renderProgress(run: RunRecord, records: readonly SubtaskRecord[]
     record.merge?.state === 'merged' ? 'merged' : record.merge?.state === 'failed' ? `merge failed` : record.state,
     record.attempt > 1 ? `${record.step} (retry)` : String(record.step),
     record.lastTool ?? '-',
+    elapsed(record, now),
     record.pr ? `#${record.pr.number}` : '-',
     record.check ? (record.check.passed ? 'passed' : 'failed') : '-',
   ]);
-  return `${header}\n${formatTable(['subtask', 'state', 'step', 'last tool', 'PR', 'check'], rows)}`;
+  return `${header}\n${formatTable(['subtask', 'state', 'step', 'last tool', 'elapsed', 'PR', 'check'], rows)}`;
+}
+
+function elapsed(record: SubtaskRecord, now: number): string {
+  if (!record.startedAt) return '-';
+  const end = record.finishedAt ? Date.parse(record.finishedAt) : now;
+  return `${Math.max(0, Math.round((end - Date.parse(record.startedAt)) / 1000))} s`;
 }

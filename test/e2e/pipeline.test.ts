@@ -1,10 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
+import { sampleRun } from '../contract/coord-store.contract.js';
 import { pipelineHarness } from '../support/pipeline-harness.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 
@@ -110,5 +113,21 @@ describe('the local pipeline, end to end', () => {
     expect(report.error).toContain('The model cannot drive agents; no agent was started.');
     expect(report.error).toContain('FAIL tool-call');
     expect(report.subtasks).toEqual([]);
+  });
+
+  it('prunes worktrees abandoned by crashed runs at start, keeping live runs\' worktrees and every branch', async () => {
+    const brain = scriptedBrain({ plan: [{ id: 'a', title: 'Part A', writeScope: ['a.txt'] }], agents: { 'Part A': write('a.txt', 'a\n') } });
+    const h = await pipelineHarness(brain.reply);
+    const base = await h.deps.workspace.resolveCommit(h.repo, 'main');
+    const deadPid = spawnSync('true').pid as number;
+    for (const [id, pid] of [['dead-run', deadPid], ['live-run', process.pid]] as const) {
+      await h.deps.store.createRun({ ...sampleRun(id), repo: h.repo, state: 'running', meta: { owner: { pid, host: hostname(), since: '' } } });
+    }
+    const dead = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'dead-run', 'x-1'), branch: 'fanout/dead-run/x', baseCommit: base });
+    const live = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'live-run', 'y-1'), branch: 'fanout/live-run/y', baseCommit: base });
+    expect((await h.run()).state).toBe('succeeded');
+    expect(existsSync(dead.path)).toBe(false);
+    expect(existsSync(live.path)).toBe(true);
+    expect(await git(h.repo, 'branch', '--list', 'fanout/dead-run/x')).toContain('fanout/dead-run/x');
   });
 });

@@ -40,6 +40,11 @@ describe('parseRepoConfig', () => {
     expect(config.approval).toBe('manual');
   });
 
+  it('takes guard thresholds and refuses a cancel threshold below its hint', () => {
+    expect(parseRepoConfig('guards:\n  repeatHintAt: 2\n  repeatCancelAt: 3\n').guards).toMatchObject({ repeatHintAt: 2, repeatCancelAt: 3, errorStreak: 3 });
+    expect(() => parseRepoConfig('guards:\n  noProgressHintAfter: 8\n  noProgressCancelAfter: 5\n')).toThrow(/- guards\.noProgressCancelAfter: noProgressCancelAfter must be greater/);
+  });
+
   it('names unknown and invalid keys, and YAML errors', () => {
     expect(() => parseRepoConfig('maxAgent: 3\n')).toThrow(/Unrecognized key: "maxAgent"/);
     expect(() => parseRepoConfig('validate:\n  - run: ""\n')).toThrow(/- validate\.0/);

@@ -81,7 +81,7 @@ export class GitWorkspace implements Workspace {
     if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
   }
 
-  async pruneStale(repoDir: string, root: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+  async pruneStale(repoDir: string, root: string, keep: (relativePath: string) => boolean = () => false): Promise<string[]> {
     // git lists real paths; compare against the real root.
     const absoluteRoot = await realpath(root).catch(() => resolve(root));
     const { stdout } = await runGit(['worktree', 'list', '--porcelain', '-z'], { cwd: repoDir });
@@ -89,7 +89,7 @@ export class GitWorkspace implements Workspace {
       .split('\0')
       .filter((field) => field.startsWith('worktree '))
       .map((field) => field.slice('worktree '.length))
-      .filter((path) => path.startsWith(`${absoluteRoot}/`) && !keep.has(path));
+      .filter((path) => path.startsWith(`${absoluteRoot}/`) && !keep(path.slice(absoluteRoot.length + 1)));
     for (const path of stale) {
       await runGit(['worktree', 'remove', '--force', '--force', path], { cwd: repoDir, allowExitCodes: [128] });
       await rm(path, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
-import { createLlm, createLocalPipeline } from '../../main.js';
+import { createLocalForge, createStore } from '../../main.js';
 import { approveSubtask } from '../../orchestrate/approve.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -12,12 +12,14 @@ export async function approveCommand(argv: string[], env: Env, output: Output): 
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   const [runId, subtaskId] = positionals;
   if (!runId || !subtaskId) throw new UsageError('usage: fanout approve <run-id> <subtask-id>');
-  const lookup = createLocalPipeline(env, '.', createLlm(env, { apiKey: 'unused' }));
-  const run = await lookup.store.getRun(runId);
-  if (!run) throw new UsageError(`no run "${runId}".`);
-  const deps = createLocalPipeline(env, run.repo, createLlm(env, { apiKey: 'unused' }));
-  await approveSubtask(deps, runId, subtaskId, userInfo().username);
-  output.out(`Approved ${subtaskId}. Merge it with: fanout resume ${runId}`);
-  await deps.store.close();
-  return EXIT_OK;
+  const store = createStore(env);
+  try {
+    const run = await store.getRun(runId);
+    if (!run) throw new UsageError(`no run "${runId}".`);
+    await approveSubtask({ store, forge: createLocalForge(env, run.repo) }, runId, subtaskId, userInfo().username);
+    output.out(`Approved ${subtaskId}. Merge it with: fanout resume ${runId}`);
+    return EXIT_OK;
+  } finally {
+    await store.close();
+  }
 }
