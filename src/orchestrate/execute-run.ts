@@ -30,18 +30,26 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   run = await deps.store.updateRun(run.id, { meta: { ...run.meta, owner: currentOwner() } });
 
   const probe = await deps.probes.check(deps.llm);
+  if (deps.signal?.aborted) return cancel(deps, run);
   if (!probe.ok) return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
 
   if (!run.plan) {
     const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
-    const planned = await planTask({
-      llm: deps.llm,
-      task: run.task,
-      files,
-      maxSubtasks: config.maxSubtasks,
-      ...(typeof run.meta?.hints === 'string' ? { hints: run.meta.hints } : {}),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    });
+    let planned;
+    try {
+      planned = await planTask({
+        llm: deps.llm,
+        task: run.task,
+        files,
+        maxSubtasks: config.maxSubtasks,
+        ...(typeof run.meta?.hints === 'string' ? { hints: run.meta.hints } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+    } catch (error) {
+      if (deps.signal?.aborted) return cancel(deps, run);
+      if (error instanceof FanoutError) return fail(deps, run, `Planning failed: ${error.message}`);
+      throw error;
+    }
     for (const subtask of planned.plan.subtasks) {
       await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
     }

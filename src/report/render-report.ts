@@ -5,7 +5,7 @@ import type { RunReport } from './run-report.js';
 export function renderRunReport(report: RunReport): string {
   const rows = report.subtasks.map((subtask) => [
     subtask.id,
-    subtask.merged ? 'merged' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.state,
+    subtask.merged ? 'merged' : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.state,
     subtask.pr ? `#${subtask.pr.number}` : '-',
     subtask.check ?? '-',
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
@@ -19,7 +19,8 @@ export function renderRunReport(report: RunReport): string {
     '',
     formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
   ];
-  const failed = report.subtasks.filter((subtask) => subtask.failure);
+  const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
+  if (report.state === 'cancelled') lines.push('', `Interrupted. Continue with: fanout resume ${report.runId}`);
   if (failed.length > 0) {
     lines.push('', 'What failed:');
     for (const subtask of failed) lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);

@@ -87,7 +87,6 @@ export async function runPipeline(input: {
       await stop();
     }
     input.output.out(input.json ? JSON.stringify(report, null, 2) : `\n${renderRunReport(report)}`);
-    if (report.state === 'cancelled') input.output.err(`Resume with: fanout resume ${report.runId}`);
     return report.state === 'succeeded' ? EXIT_OK : EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
+import { renderProgress } from '../../src/report/render-progress.js';
+import { renderRunReport } from '../../src/report/render-report.js';
+import { buildRunReport } from '../../src/report/run-report.js';
+
+const run: RunRecord = {
+  id: '20261124-120000-abcd',
+  repo: '/repo',
+  task: 'Do it',
+  baseBranch: 'main',
+  baseCommit: 'b'.repeat(40),
+  state: 'partial',
+  createdAt: '2026-11-24T12:00:00.000Z',
+  updatedAt: '2026-11-24T12:01:00.000Z',
+  plan: {
+    task: 'Do it',
+    subtasks: [
+      { id: 'api', title: 'API', instructions: 'i', writeScope: ['src/api/'], readScope: [], dependsOn: [] },
+      { id: 'docs', title: 'Docs', instructions: 'i', writeScope: ['docs/'], readScope: [], dependsOn: [] },
+      { id: 'ui', title: 'UI', instructions: 'i', writeScope: ['src/ui/'], readScope: [], dependsOn: [] },
+    ],
+  },
+};
+const base = { runId: run.id, updatedAt: run.updatedAt, attempt: 1 };
+const records: SubtaskRecord[] = [
+  { ...base, subtaskId: 'ui', state: 'failed', step: 9, attempt: 2, failureReason: 'looping', failureMessage: 'made the same list_directory call 4 times in a row', tokens: { prompt: 900, completion: 100 }, startedAt: '2026-11-24T12:00:05.000Z', finishedAt: '2026-11-24T12:00:47.000Z', lastTool: 'list_directory' },
+  { ...base, subtaskId: 'api', state: 'succeeded', step: 6, branch: 'fanout/x/api', pr: { number: 7, url: 'u', headSha: 'c'.repeat(40) }, check: { passed: true, headSha: 'c'.repeat(40), summary: '', durationMs: 10 }, merge: { state: 'merged', sha: 'd'.repeat(40) }, tokens: { prompt: 1000, completion: 200 }, timings: { worktree: 200, agent: 5000, merge: 300 } },
+  { ...base, subtaskId: 'docs', state: 'succeeded', step: 4, pr: { number: 8, url: 'u', headSha: 'e'.repeat(40) }, check: { passed: false, headSha: 'e'.repeat(40), summary: '', durationMs: 10 }, merge: { state: 'failed', reason: 'revalidation-failed', message: 'validation failed after updating the branch with main' }, tokens: { prompt: 500, completion: 50 }, timings: { worktree: 300, agent: 3000 } },
+];
+
+describe('run report', () => {
+  it('lists subtasks in plan order with PR, check, merge or failure, and how to retry', () => {
+    const report = buildRunReport(run, records);
+    expect(report.subtasks.map((subtask) => subtask.id)).toEqual(['api', 'docs', 'ui']);
+    expect(report.tokens).toEqual({ prompt: 2400, completion: 350 });
+    expect(report.overhead).toEqual({ worktree: 500, agent: 8000, merge: 300 });
+    expect(renderRunReport(report)).toMatchSnapshot();
+  });
+
+  it('renders live progress rows with elapsed time per subtask', () => {
+    const text = renderProgress({ ...run, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'));
+    expect(text).toMatch(/^Run 20261124-120000-abcd — running — 60 s/);
+    expect(text).toMatch(/ui\s+failed\s+9 \(retry\)\s+list_directory\s+42 s/);
+    expect(text).toMatch(/api\s+merged\s+6\s+-\s+-\s+#7\s+passed/);
+  });
+});
