@@ -9,7 +9,7 @@ import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
 import { CHECK_NAME, executeAgentJob, validateIn } from './agent-job.js';
-import { LocalDispatcher } from './dispatcher.js';
+import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
@@ -101,7 +101,7 @@ export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: st
   return deps.store.updateRun(runId, { state: run.plan ? 'running' : 'planning' });
 }
 
-async function runAgents(deps: PipelineDeps, dispatcher: LocalDispatcher | NonNullable<PipelineDeps['dispatcher']>, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, limits: AgentLimits): Promise<void> {
+async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, limits: AgentLimits): Promise<void> {
   const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
     const record = existing.find((candidate) => candidate.subtaskId === subtask.id);

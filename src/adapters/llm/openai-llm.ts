@@ -103,11 +103,13 @@ export class OpenAiLlm implements Llm {
       timer = setTimeout(() => idle.abort(), this.options.idleTimeoutMs);
     };
     try {
-      arm();
+      // Until the answer starts, the request timeout applies (a long prompt can take a while);
+      // once it streams, silence longer than the idle limit means it is stuck.
       const stream = await this.client.chat.completions.create(
         { ...body, stream: true, stream_options: { include_usage: true } },
         { signal: combined },
       );
+      arm();
       const assembler = new StreamAssembler();
       for await (const chunk of stream) {
         arm();
