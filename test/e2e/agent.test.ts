@@ -132,4 +132,14 @@ describe('the built-in agent, end to end', () => {
     expect(perStep).toHaveLength(51);
     expect(outcome.kind === 'succeeded' && outcome.tokens.prompt).toBe(perStep.reduce((sum, value) => sum + value, 0));
   });
+
+  it('stops at the step, token and wall-time budgets', async () => {
+    const busy = (n: number): ScriptedReply => (n % 2 === 0 ? call('write_file', { path: 'src/greet.js', content: `// ${n}\n` }) : call('read_file', { path: 'src/greet.js' }));
+    const steps = await agentHarness((request) => busy(request.index), { limits: { maxSteps: 5 }, maxAttempts: 1 });
+    expect(await steps.run()).toMatchObject({ kind: 'failed', reason: 'step-budget', steps: 5 });
+    const tokens = await agentHarness((request) => ({ ...busy(request.index), usage: { promptTokens: 400, completionTokens: 100 } }), { limits: { maxTokens: 1_200 }, maxAttempts: 1 });
+    expect(await tokens.run()).toMatchObject({ kind: 'failed', reason: 'token-budget', steps: 3 });
+    const time = await agentHarness((request) => ({ ...busy(request.index), delayMs: 150 }), { limits: { maxWallMs: 400 }, maxAttempts: 1 });
+    expect(await time.run()).toMatchObject({ kind: 'failed', reason: 'time-budget' });
+  });
 });
