@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
 import { createScopeMatcher } from '../domain/scope.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -10,8 +11,6 @@ import type { AgentReporter } from './reporter.js';
 import { retryHint } from './retry-hint.js';
 import { runAgent } from './run-agent.js';
 import { BUILTIN_TOOLS } from './tools/index.js';
-
-export const FANOUT_AUTHOR = { name: 'Fanout', email: 'fanout@users.noreply.github.com' };
 
 export interface RunSubtaskInput {
   llm: Llm;

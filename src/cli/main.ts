@@ -8,7 +8,7 @@ import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
-import { reportFailure } from './run-command.js';
+import { reportFailure } from './errors.js';
 
 const USAGE = `Usage: fanout <command> [options]
 

@@ -14,7 +14,7 @@ import { ProbeCache } from '../../src/orchestrate/probe-cache.js';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
 import { captureOutput } from '../support/capture-output.js';
-import { scriptedLlm } from '../support/scripted-llm.js';
+import { scriptedLlm, stubModelEnv } from '../support/scripted-llm.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -88,10 +88,7 @@ describe('fanout run (CLI)', () => {
     const loop = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
     const partial = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
     const { server } = await scriptedLlm(partial.reply);
-    vi.stubEnv('OPENAI_BASE_URL', server.baseUrl);
-    vi.stubEnv('OPENAI_API_KEY', 'k');
-    vi.stubEnv('FANOUT_MODEL', 'scripted-model');
-    vi.stubEnv('FANOUT_STATE_DIR', join(root, 'state'));
+    stubModelEnv(server.baseUrl, join(root, 'state'));
     try {
       const output = captureOutput();
       expect(await main(['run', '--repo', repo, '--json', 'Write two files'], output)).toBe(1);
@@ -124,10 +121,7 @@ describe('fanout run (CLI)', () => {
     await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'approval: manual\n' });
     const brain = scriptedBrain({ plan: [PLAN[0]!], agents: { 'First part': writes('one.txt') } });
     const { server } = await scriptedLlm(brain.reply);
-    vi.stubEnv('OPENAI_BASE_URL', server.baseUrl);
-    vi.stubEnv('OPENAI_API_KEY', 'k');
-    vi.stubEnv('FANOUT_MODEL', 'scripted-model');
-    vi.stubEnv('FANOUT_STATE_DIR', join(root, 'state'));
+    stubModelEnv(server.baseUrl, join(root, 'state'));
     try {
       const first = captureOutput();
       expect(await main(['run', '--repo', repo, '--json', 'Write one file'], first)).toBe(1);

@@ -1,7 +1,6 @@
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { OpenAiLlm, type OpenAiLlmOptions } from '../../src/adapters/llm/openai-llm.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/scripted-model/server.js';
-import type { Script } from '../../src/scripted-model/types.js';
+import { startScriptedServer, type Script, type ScriptedServer } from './scripted-openai-server.js';
 
 const servers: ScriptedServer[] = [];
 afterEach(async () => {
@@ -27,6 +26,14 @@ export async function scriptedLlm(
     ...llmOptions,
   });
   return { llm, server };
+}
+
+/** Points the CLI's environment at a scripted endpoint and a state directory (undone by vi.unstubAllEnvs). */
+export function stubModelEnv(baseUrl: string, stateDir: string): void {
+  vi.stubEnv('OPENAI_BASE_URL', baseUrl);
+  vi.stubEnv('OPENAI_API_KEY', 'k');
+  vi.stubEnv('FANOUT_MODEL', 'scripted-model');
+  vi.stubEnv('FANOUT_STATE_DIR', stateDir);
 }
 
 /** A base URL on which nothing listens. */

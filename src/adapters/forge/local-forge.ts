@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
+import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CheckReport, Forge, MergeResult, OpenPullRequest, PullRequestInfo } from '../../ports/forge.js';
 import { withFileLock } from '../coord/file-lock.js';
 import { readJsonFile, writeJsonFile } from '../json-file.js';
@@ -101,7 +102,7 @@ export class LocalForge implements Forge {
     const message = `Merge pull request #${number} from ${record.branch}\n\n${request.title}\n`;
     const { stdout: merged } = await runGit(['commit-tree', tree.trim(), '-p', base, '-p', head, '-F', '-'], {
       cwd: this.repoDir,
-      env: identityEnv({ name: 'Fanout', email: 'fanout@users.noreply.github.com' }),
+      env: identityEnv(FANOUT_AUTHOR),
       input: message,
     });
     const sha = merged.trim();

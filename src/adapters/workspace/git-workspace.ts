@@ -1,6 +1,7 @@
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
+import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
 import { runGit } from './git-cli.js';
 
@@ -58,7 +59,7 @@ export class GitWorkspace implements Workspace {
   }
 
   async mergeInto(worktree: Worktree, commit: string, message: string): Promise<MergeOutcome> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path, env: FANOUT_IDENTITY };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path, env: identityEnv(FANOUT_AUTHOR) };
     const head = (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim();
     if (await this.isAncestor(worktree.repoDir, commit, head)) return { kind: 'up-to-date', commit: head };
     const result = await runGit(['merge', '--no-ff', '--no-edit', '-m', message, commit], { ...location, allowExitCodes: [1] });
@@ -139,5 +140,3 @@ export class GitWorkspace implements Workspace {
 export function identityEnv(author: { name: string; email: string }): Record<string, string> {
   return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
 }
-
-const FANOUT_IDENTITY = identityEnv({ name: 'Fanout', email: 'fanout@users.noreply.github.com' });

@@ -5,7 +5,7 @@ import { createLocalForge, createStore } from '../../main.js';
 import { approveSubtask } from '../../orchestrate/approve.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { UsageError } from '../run-command.js';
+import { UsageError } from '../errors.js';
 
 /** `fanout approve <run-id> <subtask>`: a local review for `approval: manual`. */
 export async function approveCommand(argv: string[], env: Env, output: Output): Promise<number> {

@@ -7,7 +7,7 @@ import { createLlm, createWorkspace } from '../../main.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { renderPlan } from '../render-plan.js';
-import { UsageError } from '../run-command.js';
+import { UsageError } from '../errors.js';
 
 export const PLAN_USAGE = 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"';
 

@@ -12,7 +12,7 @@ import type { RunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
-import { UsageError } from '../run-command.js';
+import { UsageError } from '../errors.js';
 
 export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
 

@@ -6,7 +6,7 @@ import { buildRunReport } from '../../report/run-report.js';
 import { formatTable } from '../../report/format-table.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { UsageError } from '../run-command.js';
+import { UsageError } from '../errors.js';
 
 /** `fanout status [run-id]`: the runs in the store, or one run's subtasks. */
 export async function statusCommand(argv: string[], env: Env, output: Output): Promise<number> {
