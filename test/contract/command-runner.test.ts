@@ -36,6 +36,20 @@ describe.runIf(sandbox)('bubblewrap sandbox', () => {
     expect(result.stdout).not.toContain('private');
   });
 });
+describe.runIf(sandbox)('bubblewrap sandbox inside a hidden state directory', () => {
+  it('works in a worktree that lives inside a hidden directory, which stays hidden around it', async () => {
+    const state = await tempDir('fanout-state-');
+    const worktree = join(state, 'worktrees', 'run', 'a-1');
+    await mkdir(worktree, { recursive: true });
+    await writeFile(join(state, 'probe-cache.json'), 'cached');
+    const runner = new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: [state] });
+    const result = await runner.run({ argv: ['bash', '-c', `echo hi > out.txt && pwd && ls ${state}`], cwd: worktree, timeoutMs: 10_000, outputLimit: 10_000 });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(worktree);
+    expect(result.stdout).not.toContain('probe-cache.json');
+    expect(await readFile(join(worktree, 'out.txt'), 'utf8')).toBe('hi\n');
+  });
+});
 describe.runIf(!sandbox)('bubblewrap sandbox', () => {
   it.skip('needs bwrap (apt-get install bubblewrap); .ci/run installs it', () => undefined);
 });
