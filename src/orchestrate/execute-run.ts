@@ -66,7 +66,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   let effective = plan.subtasks;
   const planned = (await deps.store.listSubtasks(run.id)).filter((record) => plan.subtasks.some((subtask) => subtask.id === record.subtaskId));
   const fallbackRecord = await deps.store.getSubtask(run.id, FALLBACK_ID);
-  if (fallbackRecord || planned.every((record) => record.state === 'failed')) {
+  if (fallbackRecord || (planned.length > 0 && planned.every((record) => record.state === 'failed'))) {
     const fallback = fallbackSubtask(run.task);
     if (!fallbackRecord) {
       await deps.store.putSubtask({ runId: run.id, subtaskId: FALLBACK_ID, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
