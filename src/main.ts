@@ -60,7 +60,12 @@ export function createCommandRunner(env: Env): { runner: CommandRunner; sandboxe
     if (env.FANOUT_SANDBOX === 'bwrap') throw new ConfigError('FANOUT_SANDBOX=bwrap, but bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap).');
     return { runner: plain, sandboxed: false };
   }
-  const hidden = [...defaultHiddenPaths(), stateDirectory(env), ...(env.PRIVATE_KEY_PATH ? [dirname(env.PRIVATE_KEY_PATH)] : [])];
+  const hidden = [
+    ...defaultHiddenPaths(),
+    stateDirectory(env),
+    ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
+    ...(env.PRIVATE_KEY_PATH ? [dirname(env.PRIVATE_KEY_PATH)] : []),
+  ];
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden }), sandboxed: true };
 }
 
@@ -81,7 +86,8 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?
     store: createStore(env),
     forge: createLocalForge(env, repoDir),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
-    worktreeRoot: join(stateDir, 'worktrees'),
+    // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
+    worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
     ...(signal ? { signal } : {}),
   };
 }

@@ -16,6 +16,7 @@ const EnvSchema = z.object({
     .default('true')
     .transform((value) => value === 'true' || value === '1'),
   FANOUT_STATE_DIR: z.string().trim().min(1).optional(),
+  FANOUT_WORKTREE_DIR: z.string().trim().min(1).optional(),
   FANOUT_SANDBOX: z.enum(['auto', 'bwrap', 'none'], { message: 'must be auto, bwrap or none' }).default('auto'),
   PRIVATE_KEY_PATH: z.string().trim().min(1).optional(),
   REDIS_URL: z.string().trim().min(1).optional(),
