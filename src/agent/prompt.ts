@@ -11,14 +11,15 @@ export function agentSystemPrompt(): string {
 - When done, call finish with a short summary of what you changed and why (it becomes the pull request description).`;
 }
 
-/** The first user message: the subtask's instructions and scopes, verbatim, and a retry hint if any. */
-export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined): string {
+/** The first user message: the subtask's instructions and scopes, verbatim, the repository's outline, and a retry hint if any. */
+export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined, outline?: string): string {
   return [
     overallTask ? `Overall task (other agents handle the other parts):\n${overallTask}` : '',
     `Your subtask: ${subtask.title}`,
     `Instructions:\n${subtask.instructions}`,
     `Write scope (the only files you may create or change):\n${subtask.writeScope.map((entry) => `- ${entry}`).join('\n')}`,
     subtask.readScope.length > 0 ? `Read scope (worth reading for context):\n${subtask.readScope.map((entry) => `- ${entry}`).join('\n')}` : '',
+    outline ? `Repository files (you need not list directories to find these):\n${outline}` : '',
     retryHint ? `Note from a previous attempt:\n${retryHint}` : '',
   ]
     .filter(Boolean)

@@ -19,6 +19,8 @@ export interface RunAgentInput {
   limits: AgentLimits;
   reporter: AgentReporter;
   retryHint?: string;
+  /** A compact picture of the repository, so the agent need not explore it blind. */
+  outline?: string;
   signal?: AbortSignal;
 }
 
@@ -44,7 +46,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
   const messages: ChatMessage[] = [
     { role: 'system', content: agentSystemPrompt() },
-    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint) },
+    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint, input.outline) },
   ];
   let step = 0;
   let finishRefused = false;

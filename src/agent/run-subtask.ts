@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
+import { outlineRepository } from '../domain/repo-outline.js';
 import type { Subtask } from '../domain/plan.js';
 import { createScopeMatcher } from '../domain/scope.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -49,6 +50,9 @@ export interface PhaseTimings {
   cleanup: number;
 }
 
+// Enough to name the files of a small project, or the shape of a large one.
+const OUTLINE_BUDGET_CHARS = 3_000;
+
 /** Branch name of a subtask's work. */
 export function subtaskBranch(runId: string, subtaskId: string): string {
   return `fanout/${runId}/${subtaskId}`;
@@ -61,6 +65,7 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
  */
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
+  const outline = outlineRepository(await input.workspace.listFiles(input.repoDir, input.baseCommit), OUTLINE_BUDGET_CHARS);
   const branch = subtaskBranch(input.runId, input.subtask.id);
   const canWrite = createScopeMatcher(input.subtask.writeScope);
   const tokens: TokenTotals = { prompt: 0, completion: 0 };
@@ -105,6 +110,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
         limits: input.limits,
         reporter,
         ...(hint ? { retryHint: hint } : {}),
+        outline,
         ...(input.signal ? { signal: input.signal } : {}),
       }));
       steps += outcome.steps;

@@ -4,7 +4,7 @@ import type { ChatMessage, Llm, TokenUsage } from '../ports/llm.js';
 import { generateObject } from '../model/generate-object.js';
 import { capSubtaskCount, groupByLinks, mergeSubtaskGroups, orderByDependencies } from './merge-subtasks.js';
 import { plannerFeedback, plannerSystemPrompt, plannerTaskPrompt } from './prompt.js';
-import { outlineRepository } from './repo-outline.js';
+import { outlineRepository } from '../domain/repo-outline.js';
 import { PlanOutputSchema } from './schema.js';
 import { findScopeOverlaps, indexFiles, type FileIndex, type ScopeOverlap } from './scope-overlap.js';
 import { validatePlan, type PlanProblem } from './validate-plan.js';

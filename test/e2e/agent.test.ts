@@ -30,6 +30,8 @@ describe('the built-in agent, end to end', () => {
     const first = h.server.requests[0]!.body.messages[1]!.content!;
     expect(first).toContain(h.subtask.instructions);
     expect(first).toContain('- src/greet.js\n- test/shout.test.js');
+    expect(first).toContain('Repository files (you need not list directories to find these):\n');
+    expect(first).toContain('test/greet.test.js');
     // The test run's real result went back to the model.
     const toolResult = h.server.requests[5]!.body.messages.at(-1)!.content!;
     expect(toolResult).toMatch(/^exit code 0/);
