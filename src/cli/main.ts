@@ -3,6 +3,7 @@ import { loadEnv } from '../config/env.js';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { logsCommand } from './commands/logs.js';
 import { planCommand, PLAN_USAGE } from './commands/plan.js';
 import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -18,6 +19,8 @@ Commands:
   resume <run-id> [--retry-failed] [--json]
                             continue an interrupted run; with --retry-failed, retry failed subtasks and merges
   status [run-id] [--json]  list runs, or show one run's subtasks
+  logs <run-id> <subtask> [--attempt N] [--json]
+                            what an agent did, event by event
   approve <run-id> <subtask>
                             approve a subtask's pull request (approval: manual), then resume to merge it
   plan                      ${PLAN_USAGE}
@@ -36,6 +39,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
         return await runCommand(rest, loadEnv(), output);
       case 'resume':
         return await resumeCommand(rest, loadEnv(), output);
+      case 'logs':
+        return await logsCommand(rest, loadEnv(), output);
       case 'approve':
         return await approveCommand(rest, loadEnv(), output);
       case 'status':

@@ -98,6 +98,13 @@ describe('fanout run (CLI)', () => {
       expect(report.subtasks[1]).toMatchObject({ id: 'two', failure: { reason: 'looping' } });
       expect(report.tokens.prompt).toBeGreaterThan(0);
 
+      const logs = captureOutput();
+      expect(await main(['logs', report.runId, 'two'], logs)).toBe(0);
+      expect(logs.stdout()).toContain('two, attempt 1');
+      expect(logs.stdout()).toContain('two, attempt 2');
+      expect(logs.stdout()).toMatch(/guard-hint\s+step 3: You have made the same list_directory call 3 times in a row/);
+      expect(logs.stdout()).toMatch(/agent-failed\s+looping: made the same list_directory call 4 times in a row/);
+
       const status = captureOutput();
       expect(await main(['status'], status)).toBe(0);
       expect(status.stdout()).toContain(report.runId);

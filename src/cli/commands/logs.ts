@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import type { Env } from '../../config/env.js';
+import { createStore } from '../../main.js';
+import { renderEvents } from '../../report/render-events.js';
+import { EXIT_OK } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { UsageError } from '../errors.js';
+
+/** `fanout logs <run-id> <subtask> [--attempt N] [--json]`: what an agent did, event by event. */
+export async function logsCommand(argv: string[], env: Env, output: Output): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { attempt: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const [runId, subtaskId] = positionals;
+  if (!runId || !subtaskId) throw new UsageError('usage: fanout logs <run-id> <subtask-id> [--attempt N] [--json]');
+  const store = createStore(env);
+  try {
+    const record = await store.getSubtask(runId, subtaskId);
+    if (!record) throw new UsageError(`no subtask "${subtaskId}" in run "${runId}" (\`fanout status ${runId}\` lists them).`);
+    const attempts = values.attempt ? [Number(values.attempt)] : Array.from({ length: Math.max(record.attempt, 1) }, (_, n) => n + 1);
+    for (const attempt of attempts) {
+      const events = await store.readEvents(runId, `${subtaskId}-${attempt}`);
+      if (values.json) {
+        output.out(JSON.stringify({ attempt, events }, null, 2));
+        continue;
+      }
+      output.out(`${subtaskId}, attempt ${attempt} (${events.length} events)`);
+      output.out(events.length > 0 ? renderEvents(events) : '  (no events)');
+    }
+    return EXIT_OK;
+  } finally {
+    await store.close();
+  }
+}

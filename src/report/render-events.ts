@@ -1,0 +1,28 @@
+import type { AgentEvent } from '../domain/run.js';
+
+/** An agent's event log as lines a person can scan: sequence, time, event, the gist of its data. */
+export function renderEvents(events: readonly AgentEvent[]): string {
+  return events
+    .map((event) => `${String(event.seq).padStart(4)}  ${event.at.slice(11, 19)}  ${event.type.padEnd(14)} ${gist(event)}`.trimEnd())
+    .join('\n');
+}
+
+function gist(event: AgentEvent): string {
+  const data = event.data;
+  switch (event.type) {
+    case 'tool-call':
+      return `step ${data.step} ${data.tool}${data.arguments ? ` ${String(data.arguments).slice(0, 100)}` : ''}${data.ok === false ? `  -> error: ${String(data.error ?? '').slice(0, 160)}` : ''}`;
+    case 'model-call': {
+      const usage = data.usage as { promptTokens?: number; completionTokens?: number } | null | undefined;
+      return `step ${data.step}, ${data.toolCalls} tool call(s)${usage ? `, ${usage.promptTokens}+${usage.completionTokens} tokens` : ''}`;
+    }
+    case 'guard-hint':
+      return `step ${data.step}: ${String(data.hint)}`;
+    case 'agent-failed':
+      return `${data.reason}: ${data.message}`;
+    case 'committed':
+      return `${String(data.commit).slice(0, 8)} ${(data.files as string[] | undefined)?.join(', ') ?? ''}`;
+    default:
+      return Object.keys(data).length > 0 ? JSON.stringify(data).slice(0, 160) : '';
+  }
+}
