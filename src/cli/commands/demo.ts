@@ -9,6 +9,7 @@ import { createRepository } from '../../demo/sample-repo.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
+import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { loadRepoConfig, runPipeline } from './run.js';
 
@@ -38,12 +39,13 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
-    const code = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) } });
+    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) } });
     if (!values.json) {
       const { stdout } = await exec('git', ['log', '--graph', '--format=%h %s', 'main'], { cwd: repo });
       output.out(`\nHistory of main (pull requests merged one after another):\n${stdout.trimEnd()}`);
     }
-    return code;
+    // The demo shows a failing agent on purpose: it succeeded when the run reached its report.
+    return outcome === EXIT_BAD_INPUT ? outcome : EXIT_OK;
   } finally {
     await server?.close();
     if (values.keep) output.out(`\nKept ${dir} (repository and state)`);
