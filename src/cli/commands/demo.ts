@@ -48,7 +48,10 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     return outcome === EXIT_BAD_INPUT ? outcome : EXIT_OK;
   } finally {
     await server?.close();
-    if (values.keep) output.out(`\nKept ${dir} (repository and state)`);
-    else await rm(dir, { recursive: true, force: true });
+    if (values.keep) output.out(`\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`);
+    else {
+      await rm(dir, { recursive: true, force: true });
+      if (!values.json) output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
+    }
   }
 }
