@@ -17,9 +17,3 @@ export function storeReporter(store: CoordStore, runId: string, subtaskId: strin
     },
   };
 }
-
-/** A reporter that keeps nothing. */
-export const silentReporter: AgentReporter = {
-  event: async () => undefined,
-  progress: async () => undefined,
-};

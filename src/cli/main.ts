@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loadEnv } from '../config/env.js';
+import { loadEnv, type Env } from '../config/env.js';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -28,37 +28,34 @@ Commands:
 
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example).`;
 
+type Command = (argv: string[], env: Env, output: Output) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: demoCommand,
+  run: runCommand,
+  resume: resumeCommand,
+  status: statusCommand,
+  logs: logsCommand,
+  approve: approveCommand,
+  plan: planCommand,
+  doctor: doctorCommand,
+};
+const HELP = new Set(['help', '--help', '-h']);
+
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'demo':
-        return await demoCommand(rest, loadEnv(), output);
-      case 'run':
-        return await runCommand(rest, loadEnv(), output);
-      case 'resume':
-        return await resumeCommand(rest, loadEnv(), output);
-      case 'logs':
-        return await logsCommand(rest, loadEnv(), output);
-      case 'approve':
-        return await approveCommand(rest, loadEnv(), output);
-      case 'status':
-        return await statusCommand(rest, loadEnv(), output);
-      case 'plan':
-        return await planCommand(rest, loadEnv(), output);
-      case 'doctor':
-        return await doctorCommand(rest, loadEnv(), output);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        output.out(USAGE);
-        return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
-      default:
-        output.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
-        return EXIT_BAD_INPUT;
+    if (command === undefined || HELP.has(command)) {
+      output.out(USAGE);
+      return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
     }
+    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!handler) {
+      output.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
+      return EXIT_BAD_INPUT;
+    }
+    return await handler(rest, loadEnv(), output);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       output.err(`fanout: ${error.message}\n\n${USAGE}`);

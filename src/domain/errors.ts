@@ -63,14 +63,3 @@ export class WorkspaceError extends FanoutError {
     super(code, message, options);
   }
 }
-
-/** A subprocess Fanout ran on purpose exited badly; carries exit code and the output tail. */
-export class CommandError extends FanoutError {
-  constructor(
-    message: string,
-    readonly exitCode: number | null,
-    readonly outputTail: string,
-  ) {
-    super('command-failed', message);
-  }
-}

@@ -61,6 +61,7 @@ describe('fanout plan', () => {
       [['plan', '--repo', notRepo, 'task'], /has no commit "HEAD"/],
       [['plan', '--bogus', 'task'], /Unknown option '--bogus'/],
       [['frobnicate'], /unknown command "frobnicate"/],
+      [['toString'], /unknown command "toString"/],
     ];
     for (const [argv, message] of cases) {
       const output = captureOutput();

@@ -114,11 +114,6 @@ export class LocalForge implements Forge {
     return { kind: 'merged', sha };
   }
 
-  /** Every pull request this forge has recorded for the repository. */
-  async list(): Promise<PullRequestInfo[]> {
-    return (await this.all()).map((record) => this.infoSync(record));
-  }
-
   private async all(): Promise<LocalPullRequest[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readJsonFile<LocalPullRequest>(join(this.dir, name))));
@@ -136,17 +131,14 @@ export class LocalForge implements Forge {
   }
 
   private async info(record: LocalPullRequest): Promise<PullRequestInfo> {
+    // An open PR's head is wherever its branch is now.
     const head = record.state === 'open' ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha) : record.headSha;
-    return { ...this.infoSync(record), headSha: head };
-  }
-
-  private infoSync(record: LocalPullRequest): PullRequestInfo {
     return {
       number: record.number,
       url: record.url,
       branch: record.branch,
       base: record.base,
-      headSha: record.headSha,
+      headSha: head,
       state: record.state,
       approved: record.approved,
       ...(record.mergedSha ? { mergedSha: record.mergedSha } : {}),

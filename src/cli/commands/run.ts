@@ -4,7 +4,6 @@ import type { Env } from '../../config/env.js';
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../config/repo-config.js';
 import { createLlm, createLocalPipeline, createStore, createWorkspace } from '../../main.js';
 import { executeRun, prepareResume } from '../../orchestrate/execute-run.js';
-import type { PipelineDeps } from '../../orchestrate/pipeline-deps.js';
 import { startRun, type StartRunOptions } from '../../orchestrate/start-run.js';
 import type { Llm } from '../../ports/llm.js';
 import { renderRunReport } from '../../report/render-report.js';
@@ -61,7 +60,6 @@ export async function runPipeline(input: {
   json: boolean;
   start?: Omit<StartRunOptions, 'repoDir'>;
   resume?: { runId: string; retryFailed: boolean };
-  configure?: (deps: PipelineDeps) => PipelineDeps;
 }): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => {
@@ -69,15 +67,14 @@ export async function runPipeline(input: {
     abort.abort();
   };
   process.once('SIGINT', onSignal);
-  const base = createLocalPipeline(input.env, input.repoDir, input.llm, abort.signal);
-  const deps = input.configure ? input.configure(base) : base;
+  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, abort.signal);
   try {
     const run = input.resume
       ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
       : await startRun(deps, { repoDir: input.repoDir, ...input.start! });
     if (!input.json) {
       input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
-      if (!base.sandboxed) input.output.out('note: agent commands run without a sandbox (install bubblewrap to confine them to their worktree).');
+      if (!deps.sandboxed) input.output.out('note: agent commands run without a sandbox (install bubblewrap to confine them to their worktree).');
     }
     const stop = input.json ? async () => undefined : showProgress(deps.store, run.id, input.output, process.stdout.isTTY === true);
     let report: RunReport;
