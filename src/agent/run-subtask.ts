@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
-import { outlineRepository } from '../domain/repo-outline.js';
 import type { Subtask } from '../domain/plan.js';
 import { createScopeMatcher } from '../domain/scope.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -22,6 +21,8 @@ export interface RunSubtaskInput {
   baseCommit: string;
   subtask: Subtask;
   overallTask?: string;
+  /** A compact outline of the repository at the base commit (one per run, shared by its agents). */
+  outline?: string;
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
   worktreeRoot: string;
   limits: AgentLimits;
@@ -50,9 +51,6 @@ export interface PhaseTimings {
   cleanup: number;
 }
 
-// Enough to name the files of a small project, or the shape of a large one.
-const OUTLINE_BUDGET_CHARS = 3_000;
-
 /** Branch name of a subtask's work. */
 export function subtaskBranch(runId: string, subtaskId: string): string {
   return `fanout/${runId}/${subtaskId}`;
@@ -65,7 +63,6 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
  */
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
-  const outline = outlineRepository(await input.workspace.listFiles(input.repoDir, input.baseCommit), OUTLINE_BUDGET_CHARS);
   const branch = subtaskBranch(input.runId, input.subtask.id);
   const canWrite = createScopeMatcher(input.subtask.writeScope);
   const tokens: TokenTotals = { prompt: 0, completion: 0 };
@@ -110,7 +107,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
         limits: input.limits,
         reporter,
         ...(hint ? { retryHint: hint } : {}),
-        outline,
+        ...(input.outline ? { outline: input.outline } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       }));
       steps += outcome.steps;

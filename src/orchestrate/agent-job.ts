@@ -9,6 +9,14 @@ import { pullRequestBody } from '../report/pull-request-body.js';
 import { runValidation, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
+/** What every agent job of a run shares. */
+export interface AgentJobContext {
+  config: RepoConfig;
+  limits: AgentLimits;
+  /** The repository outline agents start from, computed once per run. */
+  outline: string;
+}
+
 /** Name of the check Fanout publishes on every pull request. */
 export const CHECK_NAME = 'fanout/validate';
 
@@ -17,7 +25,8 @@ export const CHECK_NAME = 'fanout/validate';
  * pull request, the check and (auto) approval, all recorded in the store. It never throws: an
  * unexpected error is recorded as a `crashed` failure at once.
  */
-export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, config: RepoConfig, limits: AgentLimits): Promise<void> {
+export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext): Promise<void> {
+  const { config, limits, outline } = context;
   const { store } = deps;
   try {
     await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });
@@ -31,6 +40,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       baseCommit: run.baseCommit,
       subtask,
       overallTask: run.task,
+      outline,
       worktreeRoot: deps.worktreeRoot,
       limits,
       reporterFor: (attempt) => storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`),

@@ -2,18 +2,21 @@ import { join } from 'node:path';
 import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
+import { outlineRepository } from '../domain/repo-outline.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { mergeInOrder } from '../merge/merge-queue.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
-import { CHECK_NAME, executeAgentJob, validateIn } from './agent-job.js';
+import { CHECK_NAME, executeAgentJob, validateIn, type AgentJobContext } from './agent-job.js';
 import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
 
+// Enough to name the files of a small project, or the shape of a large one.
+const AGENT_OUTLINE_CHARS = 3_000;
 const FINISHED_RUN = new Set<RunRecord['state']>(['succeeded', 'partial', 'failed']);
 const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cancelled']);
 
@@ -33,8 +36,10 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   if (deps.signal?.aborted) return cancel(deps, run);
   if (!probe.ok) return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
 
+  // One listing of the base commit serves the planner and every agent's outline.
+  const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
+  const jobContext: AgentJobContext = { config, limits, outline: outlineRepository(files, AGENT_OUTLINE_CHARS) };
   if (!run.plan) {
-    const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
     let planned;
     try {
       planned = await planTask({
@@ -60,7 +65,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const plan = run.plan!;
   const dispatcher = deps.dispatcher ?? new LocalDispatcher(config.maxAgents);
 
-  await runAgents(deps, dispatcher, run, plan.subtasks, config, limits);
+  await runAgents(deps, dispatcher, run, plan.subtasks, jobContext);
   if (deps.signal?.aborted) return cancel(deps, run);
 
   let effective = plan.subtasks;
@@ -72,7 +77,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
       await deps.store.putSubtask({ runId: run.id, subtaskId: FALLBACK_ID, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
       run = await addNote(deps, run, 'Every planned agent failed; fell back once to a single agent on the whole task.');
     }
-    await runAgents(deps, dispatcher, run, [fallback], config, limits);
+    await runAgents(deps, dispatcher, run, [fallback], jobContext);
     if (deps.signal?.aborted) return cancel(deps, run);
     effective = [fallback];
   }
@@ -101,7 +106,7 @@ export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: st
   return deps.store.updateRun(runId, { state: run.plan ? 'running' : 'planning' });
 }
 
-async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, limits: AgentLimits): Promise<void> {
+async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext): Promise<void> {
   const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
     const record = existing.find((candidate) => candidate.subtaskId === subtask.id);
@@ -111,7 +116,7 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
   for (const subtask of todo) {
     await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
   }
-  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, config, limits))));
+  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context))));
   const records = await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
   await jobs;
   if (deps.signal?.aborted) return;

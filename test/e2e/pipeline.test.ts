@@ -45,6 +45,13 @@ describe('the local pipeline, end to end', () => {
     expect(await git(h.repo, 'status', '--porcelain')).toBe('');
     expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
     expect(await readdir(join(h.stateDir, 'worktrees', report.runId))).toEqual([]);
+    // Every agent starts from the run's outline of the repository.
+    const firstMessages = h.server.requests.map((request) => request.body.messages.find((message) => message.role === 'user')?.content ?? '').filter((text) => text.includes('Your subtask:'));
+    expect(firstMessages.length).toBeGreaterThanOrEqual(3);
+    for (const text of firstMessages) {
+      expect(text).toContain('Repository files (you need not list directories to find these):\n.github/fanout.yml\nCHANGELOG.md\nREADME.md');
+      expect(text).toContain('\nsrc/greet.js\n');
+    }
   });
 
   it('reports a partial run: one agent loops, the rest merge', async () => {

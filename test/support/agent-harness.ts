@@ -7,6 +7,7 @@ import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
+import { outlineRepository } from '../../src/domain/repo-outline.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
 import { tempDir } from './temp-dir.js';
@@ -32,8 +33,10 @@ export async function agentHarness(script: Script, options: { limits?: Partial<A
   const subtask = options.subtask ?? SHOUT_SUBTASK;
   const runId = 'run1';
   await store.putSubtask({ runId, subtaskId: subtask.id, state: 'running', attempt: 1, step: 0, updatedAt: new Date().toISOString() });
+  const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
   const run = (): Promise<SubtaskOutcome> =>
     runSubtask({
+      outline,
       llm,
       workspace,
       runner: new ProcessCommandRunner(),
