@@ -45,11 +45,10 @@ export class FileCoordStore implements CoordStore {
 
   async updateRun(runId: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<RunRecord> {
     const path = join(this.runDir(runId), 'run.json');
-    // Runs are never deleted, so a run that exists now still exists under the lock.
-    if (!(await readJson<RunRecord>(path))) throw new FanoutError('run-not-found', `No run "${runId}" in ${this.root}.`);
-    const updated = await this.locked(`run:${runId}`, `${path}.lock`, async () => {
+    const notFound = () => new FanoutError('run-not-found', `No run "${runId}" in ${this.root}.`);
+    const updated = await this.locked(`run:${runId}`, `${path}.lock`, notFound, async () => {
       const current = await readJson<RunRecord>(path);
-      if (!current) throw new FanoutError('run-not-found', `No run "${runId}" in ${this.root}.`);
+      if (!current) throw notFound();
       const next = { ...current, ...patch, id: runId, updatedAt: new Date().toISOString() };
       await writeAtomic(path, next);
       return next;
@@ -61,7 +60,7 @@ export class FileCoordStore implements CoordStore {
   async putSubtask(record: SubtaskRecord): Promise<void> {
     const path = this.subtaskPath(record.runId, record.subtaskId);
     await mkdir(this.runDir(record.runId), { recursive: true });
-    await this.locked(`subtask:${record.runId}:${record.subtaskId}`, `${path}.lock`, () => writeAtomic(path, record));
+    await this.locked(`subtask:${record.runId}:${record.subtaskId}`, `${path}.lock`, null, () => writeAtomic(path, record));
     this.notify({ kind: 'subtask', runId: record.runId, subtaskId: record.subtaskId });
   }
 
@@ -79,10 +78,10 @@ export class FileCoordStore implements CoordStore {
 
   async updateSubtask(runId: string, subtaskId: string, patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>): Promise<SubtaskRecord> {
     const path = this.subtaskPath(runId, subtaskId);
-    if (!(await readJson<SubtaskRecord>(path))) throw new FanoutError('subtask-not-found', `No subtask "${subtaskId}" in run "${runId}".`);
-    const updated = await this.locked(`subtask:${runId}:${subtaskId}`, `${path}.lock`, async () => {
+    const notFound = () => new FanoutError('subtask-not-found', `No subtask "${subtaskId}" in run "${runId}".`);
+    const updated = await this.locked(`subtask:${runId}:${subtaskId}`, `${path}.lock`, notFound, async () => {
       const current = await readJson<SubtaskRecord>(path);
-      if (!current) throw new FanoutError('subtask-not-found', `No subtask "${subtaskId}" in run "${runId}".`);
+      if (!current) throw notFound();
       const next = { ...current, ...patch, runId, subtaskId, updatedAt: new Date().toISOString() };
       await writeAtomic(path, next);
       return next;
@@ -94,7 +93,7 @@ export class FileCoordStore implements CoordStore {
   async appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent> {
     const path = this.eventsPath(runId, agentId);
     await mkdir(this.runDir(runId), { recursive: true });
-    const stored = await this.locked(`events:${runId}:${agentId}`, `${path}.lock`, async () => {
+    const stored = await this.locked(`events:${runId}:${agentId}`, `${path}.lock`, null, async () => {
       const seq = (await lastSeq(path)) + 1;
       const entry: AgentEvent = { seq, at: new Date().toISOString(), type: event.type, data: event.data ?? {} };
       await appendFile(path, `${JSON.stringify(entry)}\n`);
@@ -167,8 +166,17 @@ export class FileCoordStore implements CoordStore {
     this.watchers.delete(runId);
   }
 
-  private locked<T>(key: string, lockPath: string, fn: () => Promise<T>): Promise<T> {
-    return this.queue.run(key, () => withFileLock(lockPath, fn));
+  /**
+   * Runs `fn` under the record's lock. The lock file cannot be made in a run directory that does
+   * not exist: with `missing`, that becomes the caller's not-found error.
+   */
+  private async locked<T>(key: string, lockPath: string, missing: (() => Error) | null, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.queue.run(key, () => withFileLock(lockPath, fn));
+    } catch (error) {
+      if (missing && (error as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+      throw error;
+    }
   }
 
   private runDir(runId: string): string {
