@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
@@ -5,13 +7,13 @@ import { tempDir } from '../support/temp-dir.js';
 
 const shell = (line: string) => ['bash', '-c', line];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Live processes running `sleep <marker>` (zombies excluded). */
+function sleepers(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\S+)\s+(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null && match[2] === `sleep ${marker}` && !match[1]!.startsWith('Z'))
+    .map((match) => match[0]);
 }
 
 /** What every CommandRunner must do, sandboxed or not. */
@@ -26,16 +28,15 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
 
     it('kills a hanging command together with the processes it started', async () => {
       const dir = await tempDir();
-      // The marker holds the host-visible PID of the background child, read from /proc/self/stat's view.
-      const result = await makeRunner().run({ argv: shell('sleep 300 & echo started > started.txt; sleep 300'), cwd: dir, timeoutMs: 700, outputLimit: 1_000 });
+      // A duration no other process uses, so `ps` finds exactly this command's children.
+      const marker = `300.${Math.floor(Math.random() * 1e6)}`;
+      const running = makeRunner().run({ argv: shell(`sleep ${marker} & echo started > started.txt; sleep ${marker}`), cwd: dir, timeoutMs: 1_500, outputLimit: 1_000 });
+      await vi.waitFor(() => expect(existsSync(`${dir}/started.txt`)).toBe(true), { timeout: 5_000 });
+      expect(sleepers(marker)).toHaveLength(2);
+      const result = await running;
       expect(result.timedOut).toBe(true);
       expect(result.durationMs).toBeLessThan(5_000);
-      expect(await readFile(`${dir}/started.txt`, 'utf8')).toBe('started\n');
-      await vi.waitFor(async () => {
-        const { execFileSync } = await import('node:child_process');
-        const sleepers = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.trim().endsWith('sleep 300'));
-        for (const line of sleepers) expect(alive(Number(line.trim().split(/\s+/)[0]))).toBe(false);
-      }, { timeout: 4_000 });
+      await vi.waitFor(() => expect(sleepers(marker)).toEqual([]), { timeout: 4_000 });
     });
 
     it('does not wait for a background process that outlives the command', async () => {
