@@ -6,7 +6,7 @@ import { FanoutError } from '../../domain/errors.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore, StoreChange } from '../../ports/coord-store.js';
 import { readJsonFile as readJson, writeJsonFile as writeAtomic } from '../json-file.js';
-import { KeyedQueue, withFileLock } from './file-lock.js';
+import { KeyedQueue, withFileLock } from '../file-lock.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAIL_BYTES = 64 * 1024;

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CheckReport, Forge, MergeResult, OpenPullRequest, PullRequestInfo } from '../../ports/forge.js';
-import { withFileLock } from '../coord/file-lock.js';
+import { withFileLock } from '../file-lock.js';
 import { readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
 import { identityEnv } from '../workspace/git-workspace.js';

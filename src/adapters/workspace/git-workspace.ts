@@ -1,12 +1,24 @@
-import { mkdir, realpath, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
+import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { runGit } from './git-cli.js';
 
-/** The Workspace port on the git command line. */
+/**
+ * The Workspace port on the git command line.
+ *
+ * git 2.39 does not survive concurrent changes to a repository's worktree records: an add fails
+ * when another add is half-written, when a record vanishes while it reads them, or when `remove`
+ * or `prune` deletes the emptied `.git/worktrees` under it. So Fanout adds and forgets worktrees
+ * one at a time per repository (across processes too), and forgets only its own: it deletes the
+ * files, then the record (`.git/worktrees/<id>`, whose `gitdir` names them), never the parent.
+ */
 export class GitWorkspace implements Workspace {
+  private readonly commonDirs = new Map<string, Promise<string>>();
+  private readonly recordQueue = new KeyedQueue();
+
   async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
     const { stdout } = await runGit(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
     return stdout.split('\0').filter(Boolean);
@@ -34,14 +46,14 @@ export class GitWorkspace implements Workspace {
   async createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree> {
     const path = resolve(request.path);
     await mkdir(dirname(path), { recursive: true });
-    await runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir });
+    await this.changingRecords(request.repoDir, () => runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir }));
     return this.describe(request.repoDir, path, request.branch, request.baseCommit);
   }
 
   async createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree> {
     const path = resolve(request.path);
     await mkdir(dirname(path), { recursive: true });
-    await runGit(['worktree', 'add', '--force', '--detach', path, request.commit], { cwd: request.repoDir });
+    await this.changingRecords(request.repoDir, () => runGit(['worktree', 'add', '--force', '--detach', path, request.commit], { cwd: request.repoDir }));
     return this.describe(request.repoDir, path, '', request.commit);
   }
 
@@ -75,28 +87,50 @@ export class GitWorkspace implements Workspace {
   }
 
   async removeWorktree(worktree: Worktree, options: { deleteBranch?: boolean } = {}): Promise<void> {
-    await runGit(['worktree', 'remove', '--force', '--force', worktree.path], { cwd: worktree.repoDir, allowExitCodes: [128] });
-    // Whatever git could not remove (e.g. files an agent made read-only) goes too.
+    await this.removeWorktrees(worktree.repoDir, (path) => path === worktree.path);
+    // Also when git never recorded it (an add that failed half-way).
     await rm(worktree.path, { recursive: true, force: true });
-    await runGit(['worktree', 'prune'], { cwd: worktree.repoDir });
     if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
   }
 
   async pruneStale(repoDir: string, root: string, keep: (relativePath: string) => boolean = () => false): Promise<string[]> {
-    // git lists real paths; compare against the real root.
+    // git records real paths; compare against the real root.
     const absoluteRoot = await realpath(root).catch(() => resolve(root));
-    const { stdout } = await runGit(['worktree', 'list', '--porcelain', '-z'], { cwd: repoDir });
-    const stale = stdout
-      .split('\0')
-      .filter((field) => field.startsWith('worktree '))
-      .map((field) => field.slice('worktree '.length))
-      .filter((path) => path.startsWith(`${absoluteRoot}/`) && !keep(path.slice(absoluteRoot.length + 1)));
-    for (const path of stale) {
-      await runGit(['worktree', 'remove', '--force', '--force', path], { cwd: repoDir, allowExitCodes: [128] });
+    return this.removeWorktrees(repoDir, (path) => path.startsWith(`${absoluteRoot}/`) && !keep(path.slice(absoluteRoot.length + 1)));
+  }
+
+  /** Deletes the worktrees (files and git's record of them) whose real path `select` picks. */
+  private async removeWorktrees(repoDir: string, select: (path: string) => boolean): Promise<string[]> {
+    const records = join(await this.commonDir(repoDir), 'worktrees');
+    const removed: string[] = [];
+    for (const id of await readdir(records).catch(() => [] as string[])) {
+      const gitFile = (await readFile(join(records, id, 'gitdir'), 'utf8').catch(() => '')).trim();
+      const path = dirname(gitFile);
+      if (!gitFile || !select(path)) continue;
+      // The files first and outside the lock, however many; then the record, which git reads.
       await rm(path, { recursive: true, force: true });
+      await this.changingRecords(repoDir, () => rm(join(records, id), { recursive: true, force: true }));
+      removed.push(path);
     }
-    await runGit(['worktree', 'prune'], { cwd: repoDir });
-    return stale;
+    return removed;
+  }
+
+  /** Runs `change` to the repository's worktree records while no other Fanout change runs. */
+  private async changingRecords<T>(repoDir: string, change: () => Promise<T>): Promise<T> {
+    const commonDir = await this.commonDir(repoDir);
+    return this.recordQueue.run(commonDir, () => withFileLock(join(commonDir, 'fanout-worktrees.lock'), change));
+  }
+
+  /** The repository's shared git directory (the main `.git`, also for a worktree's path). */
+  private commonDir(repoDir: string): Promise<string> {
+    const key = resolve(repoDir);
+    let found = this.commonDirs.get(key);
+    if (!found) {
+      found = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: key }).then(({ stdout }) => stdout.trim());
+      found.catch(() => this.commonDirs.delete(key));
+      this.commonDirs.set(key, found);
+    }
+    return found;
   }
 
   async push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void> {

@@ -1,10 +1,12 @@
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, stat, unlink, utimes } from 'node:fs/promises';
 
 const STALE_LOCK_MS = 30_000;
+// The holder touches its lock this often, so only a lock whose holder died goes stale.
+const HEARTBEAT_MS = STALE_LOCK_MS / 3;
 
 /**
  * Runs `fn` while holding an exclusive lock file (O_EXCL create), so writers in other processes
- * wait their turn. A lock older than 30 s is taken to be left by a crashed process and broken.
+ * wait their turn. A lock untouched for 30 s is taken to be left by a crashed process and broken.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
@@ -19,9 +21,15 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
       await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 20) * Math.random()));
     }
   }
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void utimes(lockPath, now, now).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(heartbeat);
     await unlink(lockPath).catch(() => undefined);
   }
 }

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
+import { createRepository } from '../../src/demo/sample-repo.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const exec = promisify(execFile);
+const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
+
+async function sampleRepo() {
+  const root = await tempDir('fanout-workspace-');
+  const repo = join(root, 'repo');
+  await createRepository(repo, { 'README.md': '# r\n' });
+  return { root, repo, base: await git(repo, 'rev-parse', 'HEAD') };
+}
+
+describe('GitWorkspace worktrees', () => {
+  it('lets several agents add and remove worktrees in one repository at once', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    // Each agent's cycle is what run-subtask does: add, work, remove.
+    const agent = async (name: string) => {
+      for (let cycle = 0; cycle < 12; cycle += 1) {
+        const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', `${name}-${cycle}`), branch: `fanout/r/${name}`, baseCommit: base });
+        expect(existsSync(join(worktree.path, 'README.md'))).toBe(true);
+        await workspace.removeWorktree(worktree);
+      }
+    };
+    await Promise.all(['a', 'b', 'c', 'd'].map(agent));
+    expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree '))).toHaveLength(1);
+  });
+
+  it('removes a worktree completely, leaving its branch and nothing for git to prune', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'x'), branch: 'fanout/r/x', baseCommit: base });
+    await writeFile(join(worktree.path, 'new.txt'), 'x\n');
+    await workspace.removeWorktree(worktree);
+    expect(existsSync(worktree.path)).toBe(false);
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
+    expect(await git(repo, 'worktree', 'prune', '--dry-run', '--verbose')).toBe('');
+    expect(await git(repo, 'rev-parse', 'fanout/r/x')).toBe(base);
+    // git's own remove and prune delete this folder once it is empty, and an add in another agent
+    // at that moment fails (seen in CI); Fanout's removal must leave it.
+    expect(existsSync(join(repo, '.git', 'worktrees'))).toBe(true);
+    // The same path and branch can be used again at once (what a retry does).
+    const again = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'x'), branch: 'fanout/r/x', baseCommit: base });
+    expect(existsSync(join(again.path, 'README.md'))).toBe(true);
+  });
+});
