@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
 import { createScopeMatcher } from '../domain/scope.js';
+import { redactSecrets } from '../domain/secrets.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { Llm } from '../ports/llm.js';
 import type { Workspace, Worktree } from '../ports/workspace.js';
@@ -64,7 +65,6 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
   const branch = subtaskBranch(input.runId, input.subtask.id);
-  const canWrite = createScopeMatcher(input.subtask.writeScope);
   const tokens: TokenTotals = { prompt: 0, completion: 0 };
   let steps = 0;
   let hint: string | undefined;
@@ -79,12 +79,42 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     }
   };
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const worktree = await timed('worktree', () => input.workspace.createWorktree({
-      repoDir: input.repoDir,
-      path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
-      branch,
-      baseCommit: input.baseCommit,
-    }));
+    let result: AttemptResult;
+    try {
+      result = await runAttempt(input, attempt, hint, timed);
+    } catch (error) {
+      if (input.signal?.aborted) throw error;
+      // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
+      // the retry gets no hint, since the model did nothing wrong.
+      result = { kind: 'failed', reason: 'crashed', message: redactSecrets(`Fanout failed: ${error instanceof Error ? error.message : String(error)}`), steps: 0, tokens: { prompt: 0, completion: 0 }, lastEvents: [] };
+    }
+    steps += result.steps;
+    tokens.prompt += result.tokens.prompt;
+    tokens.completion += result.tokens.completion;
+    if (result.kind === 'succeeded') return { ...result, branch, attempts: attempt, steps, tokens, timings };
+    last = { kind: 'failed', reason: result.reason, message: result.message, attempts: attempt, steps, tokens, lastEvents: result.lastEvents, timings };
+    if (result.reason === 'cancelled') return last;
+    if (result.hint !== undefined) hint = result.hint;
+  }
+  return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
+}
+
+type AttemptResult =
+  | { kind: 'succeeded'; commit: string; files: string[]; summary: string; steps: number; tokens: TokenTotals }
+  | { kind: 'failed'; reason: string; message: string; steps: number; tokens: TokenTotals; lastEvents: string[]; hint?: string };
+
+type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T>;
+
+/** One attempt in a fresh worktree, removed whatever happens. */
+async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string | undefined, timed: Timed): Promise<AttemptResult> {
+  const canWrite = createScopeMatcher(input.subtask.writeScope);
+  const worktree = await timed('worktree', () => input.workspace.createWorktree({
+    repoDir: input.repoDir,
+    path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
+    branch: subtaskBranch(input.runId, input.subtask.id),
+    baseCommit: input.baseCommit,
+  }));
+  try {
     const home = await input.runner.privateHome();
     try {
       await input.onAttempt?.(attempt, worktree);
@@ -110,14 +140,9 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
         ...(input.outline ? { outline: input.outline } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       }));
-      steps += outcome.steps;
-      tokens.prompt += outcome.tokens.prompt;
-      tokens.completion += outcome.tokens.completion;
+      const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
-        last = { kind: 'failed', reason: outcome.reason, message: outcome.message, attempts: attempt, steps, tokens, lastEvents: outcome.lastEvents, timings };
-        if (outcome.reason === 'cancelled') return last;
-        hint = retryHint(outcome);
-        continue;
+        return { kind: 'failed', reason: outcome.reason, message: outcome.message, ...spent, lastEvents: outcome.lastEvents, hint: retryHint(outcome) };
       }
       const commit = await timed('commit', () => input.workspace.commitChanges(worktree, {
         message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
@@ -127,22 +152,18 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       if (commit.kind === 'committed') {
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
         if (input.afterCommit) await timed('validate', () => input.afterCommit!(worktree, commit.commit));
-        return { kind: 'succeeded', branch, commit: commit.commit, files: commit.files, summary: outcome.summary, attempts: attempt, steps, tokens, timings };
+        return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
       }
       if (commit.kind === 'out-of-scope') {
         await reporter.event('out-of-scope', { paths: commit.paths });
-        last = { kind: 'failed', reason: 'out-of-scope', message: `changed files outside its write scope: ${commit.paths.join(', ')}`, attempts: attempt, steps, tokens, lastEvents: [], timings };
-        hint = retryHint({ reason: 'out-of-scope', paths: commit.paths });
-        continue;
+        const message = `changed files outside its write scope: ${commit.paths.join(', ')}`;
+        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }) };
       }
-      last = { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', attempts: attempt, steps, tokens, lastEvents: [], timings };
-      hint = retryHint({ reason: 'no-changes' });
+      return { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', ...spent, lastEvents: [], hint: retryHint({ reason: 'no-changes' }) };
     } finally {
-      await timed('cleanup', async () => {
-        await input.workspace.removeWorktree(worktree);
-        await home.dispose();
-      });
+      await timed('cleanup', () => home.dispose());
     }
+  } finally {
+    await timed('cleanup', () => input.workspace.removeWorktree(worktree));
   }
-  return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
 }

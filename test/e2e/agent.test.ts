@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { agentHarness } from '../support/agent-harness.js';
 import { call, finish } from '../support/agent-replies.js';
 
@@ -53,6 +54,23 @@ describe('the built-in agent, end to end', () => {
     const firstEvents = await h.store.readEvents('run1', 'shout-1');
     expect(firstEvents.at(-1)).toMatchObject({ type: 'agent-failed', data: { reason: 'looping' } });
     expect(h.server.requests[4]!.body.messages[1]!.content).toContain('The previous attempt was cancelled for repeating the same call (list_directory {"path":"."})');
+  });
+
+  it("retries, without a hint to the model, when Fanout's own machinery fails an attempt", async () => {
+    let creations = 0;
+    const h = await agentHarness([call('write_file', { path: 'src/greet.js', content: NEW_GREET }), finish()], {
+      workspace: (git) => Object.assign(Object.create(git) as GitWorkspace, {
+        createWorktree: async (request: Parameters<GitWorkspace['createWorktree']>[0]) => {
+          creations += 1;
+          if (creations === 1) throw new Error("fatal: could not create directory of '.git/worktrees/shout-1'");
+          return git.createWorktree(request);
+        },
+      }),
+    });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', attempts: 2 });
+    expect(h.server.requests[0]!.body.messages[1]!.content).not.toContain('previous attempt');
+    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
   });
 
   it('cancels an agent that never changes a file as no-progress', async () => {

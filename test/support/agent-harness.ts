@@ -8,6 +8,7 @@ import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js'
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
 import { outlineRepository } from '../../src/domain/repo-outline.js';
+import type { Workspace } from '../../src/ports/workspace.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
 import { tempDir } from './temp-dir.js';
@@ -22,11 +23,12 @@ export const SHOUT_SUBTASK: Subtask = {
 };
 
 /** A sample repository, a scripted model and a store, and a function that runs one subtask against them. */
-export async function agentHarness(script: Script, options: { limits?: Partial<AgentLimits>; subtask?: Subtask; maxAttempts?: number } = {}) {
+export async function agentHarness(script: Script, options: { limits?: Partial<AgentLimits>; subtask?: Subtask; maxAttempts?: number; workspace?: (git: GitWorkspace) => Workspace } = {}) {
   const root = await tempDir('fanout-agent-');
   const repo = join(root, 'repo');
   await createRepository(repo, SAMPLE_FILES);
-  const workspace = new GitWorkspace();
+  const git = new GitWorkspace();
+  const workspace = options.workspace?.(git) ?? git;
   const baseCommit = await workspace.resolveCommit(repo, 'HEAD');
   const { llm, server } = await scriptedLlm(script);
   const store = new MemoryCoordStore();
