@@ -44,17 +44,24 @@ export class GitWorkspace implements Workspace {
   }
 
   async createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree> {
-    const path = resolve(request.path);
-    await mkdir(dirname(path), { recursive: true });
-    await this.changingRecords(request.repoDir, () => runGit(['worktree', 'add', '--force', '-B', request.branch, path, request.baseCommit], { cwd: request.repoDir }));
-    return this.describe(request.repoDir, path, request.branch, request.baseCommit);
+    return this.addWorktree(request.repoDir, request.path, ['-B', request.branch], request.baseCommit, request.branch);
   }
 
   async createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree> {
-    const path = resolve(request.path);
+    return this.addWorktree(request.repoDir, request.path, ['--detach'], request.commit, '');
+  }
+
+  /**
+   * Only the record is made under the lock (milliseconds); the files are checked out after it, so
+   * a run's worktrees fill in parallel however large the repository.
+   */
+  private async addWorktree(repoDir: string, requestedPath: string, mode: string[], commit: string, branch: string): Promise<Worktree> {
+    const path = resolve(requestedPath);
     await mkdir(dirname(path), { recursive: true });
-    await this.changingRecords(request.repoDir, () => runGit(['worktree', 'add', '--force', '--detach', path, request.commit], { cwd: request.repoDir }));
-    return this.describe(request.repoDir, path, '', request.commit);
+    await this.changingRecords(repoDir, () => runGit(['worktree', 'add', '--no-checkout', '--force', ...mode, path, commit], { cwd: repoDir }));
+    const worktree = await this.describe(repoDir, path, branch, commit);
+    await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path });
+    return worktree;
   }
 
   /** The worktree record, with symlinks resolved so tools can compare real paths. */
