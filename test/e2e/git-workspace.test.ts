@@ -24,7 +24,7 @@ describe('GitWorkspace worktrees', () => {
     const workspace = new GitWorkspace();
     // Each agent's cycle is what run-subtask does: add, work, remove.
     const agent = async (name: string) => {
-      for (let cycle = 0; cycle < 12; cycle += 1) {
+      for (let cycle = 0; cycle < 6; cycle += 1) {
         const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', `${name}-${cycle}`), branch: `fanout/r/${name}`, baseCommit: base });
         expect(existsSync(join(worktree.path, 'README.md'))).toBe(true);
         await workspace.removeWorktree(worktree);
