@@ -10,10 +10,10 @@ import { runGit } from './git-cli.js';
  * The Workspace port on the git command line.
  *
  * git 2.39 does not survive concurrent changes to a repository's worktree records: an add fails
- * when another add is half-written, when a record vanishes while it reads them, or when `remove`
- * or `prune` deletes the emptied `.git/worktrees` under it. So Fanout adds and forgets worktrees
- * one at a time per repository (across processes too), and forgets only its own: it deletes the
- * files, then the record (`.git/worktrees/<id>`, whose `gitdir` names them), never the parent.
+ * when a record vanishes while it reads them, or when `remove` or `prune` deletes the emptied
+ * `.git/worktrees` under it. So Fanout changes records one at a time per repository (across
+ * processes too), and removes only its own: the files, then the record (`.git/worktrees/<id>`,
+ * whose `gitdir` names them), never the parent.
  */
 export class GitWorkspace implements Workspace {
   private readonly commonDirs = new Map<string, Promise<string>>();
@@ -60,7 +60,13 @@ export class GitWorkspace implements Workspace {
     await mkdir(dirname(path), { recursive: true });
     await this.changingRecords(repoDir, () => runGit(['worktree', 'add', '--no-checkout', '--force', ...mode, path, commit], { cwd: repoDir }));
     const worktree = await this.describe(repoDir, path, branch, commit);
-    await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path });
+    try {
+      await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path });
+    } catch (error) {
+      // The caller never gets this worktree, so it cannot remove it.
+      await this.removeWorktree(worktree).catch(() => undefined);
+      throw error;
+    }
     return worktree;
   }
 
