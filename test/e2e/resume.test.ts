@@ -35,7 +35,8 @@ describe('crash and resume', () => {
     const before = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': [{ hang: true }] } });
     const { server } = await scriptedLlm(before.reply);
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Write two files'], {
-      env: { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'k', FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: 'none' },
+      // TMPDIR: the killed process cannot remove its agents' private homes; they go with `root`.
+      env: { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'k', FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: 'none', TMPDIR: root },
       stdio: 'ignore',
     });
     const store = new FileCoordStore(stateDir);
