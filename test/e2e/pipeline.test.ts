@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
 import { sampleRun } from '../contract/coord-store.contract.js';
-import { pipelineHarness } from '../support/pipeline-harness.js';
+import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 
 const exec = promisify(execFile);
@@ -33,7 +33,7 @@ describe('the local pipeline, end to end', () => {
     });
     const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - run: test -f README.md\n' });
     const report = await h.run();
-    expect(report.state).toBe('succeeded');
+    expect(report.state, whyNot(report)).toBe('succeeded');
     expect(report.subtasks.map((s) => [s.id, s.check, Boolean(s.merged)])).toEqual([
       ['one', 'passed', true],
       ['two', 'passed', true],
@@ -64,7 +64,7 @@ describe('the local pipeline, end to end', () => {
     });
     const h = await pipelineHarness(brain.reply);
     const report = await h.run();
-    expect(report.state).toBe('partial');
+    expect(report.state, whyNot(report)).toBe('partial');
     expect(report.subtasks.find((s) => s.id === 'good')).toMatchObject({ merged: expect.any(String) });
     expect(report.subtasks.find((s) => s.id === 'loopy')).toMatchObject({ state: 'failed', attempts: 2, failure: { reason: 'looping' } });
     expect(await git(h.repo, 'show', 'main:good.txt')).toBe('ok');
@@ -89,7 +89,7 @@ describe('the local pipeline, end to end', () => {
       ['b', 'error-streak'],
       ['single-agent', 'merged'],
     ]);
-    expect(report.state).toBe('succeeded');
+    expect(report.state, whyNot(report)).toBe('succeeded');
     expect(report.notes).toContain('Every planned agent failed; fell back once to a single agent on the whole task.');
     expect(await git(h.repo, 'show', 'main:b.txt')).toBe('b');
   });
@@ -105,7 +105,7 @@ describe('the local pipeline, end to end', () => {
     // Each change passes alone; together they break the (contrived) build.
     const h = await pipelineHarness(brain.reply, { config: "validate:\n  - run: '! { test -f a.txt && test -f b.txt; }'\n" });
     const report = await h.run();
-    expect(report.state).toBe('partial');
+    expect(report.state, whyNot(report)).toBe('partial');
     expect(report.subtasks.find((s) => s.id === 'a')).toMatchObject({ check: 'passed', merged: expect.any(String) });
     expect(report.subtasks.find((s) => s.id === 'b')).toMatchObject({ check: 'failed', failure: { reason: 'revalidation-failed' } });
     await expect(git(h.repo, 'show', 'main:b.txt')).rejects.toThrow();
@@ -116,7 +116,7 @@ describe('the local pipeline, end to end', () => {
   it('stops before any agent when the model fails the capability probe', async () => {
     const h = await pipelineHarness(() => ({ content: 'I cannot call tools.' }));
     const report = await h.run();
-    expect(report.state).toBe('failed');
+    expect(report.state, whyNot(report)).toBe('failed');
     expect(report.error).toContain('The model cannot drive agents; no agent was started.');
     expect(report.error).toContain('FAIL tool-call');
     expect(report.subtasks).toEqual([]);

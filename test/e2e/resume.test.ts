@@ -8,6 +8,7 @@ import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
 import { LocalForge } from '../../src/adapters/forge/local-forge.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { main } from '../../src/cli/main.js';
+import { whyNot } from '../support/pipeline-harness.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import { executeRun, prepareResume } from '../../src/orchestrate/execute-run.js';
 import { ProbeCache } from '../../src/orchestrate/probe-cache.js';
@@ -71,7 +72,7 @@ describe('crash and resume', () => {
     };
     await prepareResume(deps, runId, { retryFailed: false });
     const report = await executeRun(deps, runId);
-    expect(report.state).toBe('succeeded');
+    expect(report.state, whyNot(report)).toBe('succeeded');
     expect(report.subtasks.map((s) => [s.id, Boolean(s.merged)])).toEqual([['one', true], ['two', true]]);
     expect(after.requestsFor('First part')).toBe(0);
     expect(after.requestsFor('Second part')).toBe(2);
@@ -94,7 +95,7 @@ describe('fanout run (CLI)', () => {
       const output = captureOutput();
       expect(await main(['run', '--repo', repo, '--json', 'Write two files'], output)).toBe(1);
       const report = JSON.parse(output.stdout());
-      expect(report.state).toBe('partial');
+      expect(report.state, whyNot(report)).toBe('partial');
       expect(report.subtasks[0]).toMatchObject({ id: 'one', branch: `fanout/${report.runId}/one`, pr: { number: 1 }, check: 'passed', merged: expect.stringMatching(/^[0-9a-f]{40}$/) });
       expect(report.subtasks[1]).toMatchObject({ id: 'two', failure: { reason: 'looping' } });
       expect(report.tokens.prompt).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import { executeRun } from '../../src/orchestrate/execute-run.js';
+import type { RunReport } from '../../src/report/run-report.js';
 import type { PipelineDeps } from '../../src/orchestrate/pipeline-deps.js';
 import { ProbeCache } from '../../src/orchestrate/probe-cache.js';
 import { startRun } from '../../src/orchestrate/start-run.js';
@@ -37,4 +38,10 @@ export async function pipelineHarness(script: Script, options: { files?: Record<
     return executeRun(deps, started.id);
   };
   return { root, repo, stateDir, deps, server, run, config };
+}
+
+/** The subtasks' outcomes and the run error, as a failing assertion's message (a rare CI failure must say why). */
+export function whyNot(report: RunReport): string {
+  const lines = report.subtasks.map((subtask) => `${subtask.id}: ${subtask.state}${subtask.failure ? ` (${subtask.failure.reason}: ${subtask.failure.message})` : ''}${subtask.merged ? ' merged' : ''}`);
+  return ['run outcome:', ...lines, ...(report.error ? [`error: ${report.error}`] : [])].join('\n');
 }
