@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
@@ -100,9 +100,9 @@ export class GitWorkspace implements Workspace {
   }
 
   async removeWorktree(worktree: Worktree, options: { deleteBranch?: boolean } = {}): Promise<void> {
-    await this.removeWorktrees(worktree.repoDir, (path) => path === worktree.path);
-    // Also when git never recorded it (an add that failed half-way).
+    // The files first and outside the lock, however many; then the record, which git reads.
     await rm(worktree.path, { recursive: true, force: true });
+    await this.forgetRecord(worktree.repoDir, worktree.gitDir);
     if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
   }
 
@@ -120,12 +120,17 @@ export class GitWorkspace implements Workspace {
       const gitFile = (await readFile(join(records, id, 'gitdir'), 'utf8').catch(() => '')).trim();
       const path = dirname(gitFile);
       if (!gitFile || !select(path)) continue;
-      // The files first and outside the lock, however many; then the record, which git reads.
       await rm(path, { recursive: true, force: true });
-      await this.changingRecords(repoDir, () => rm(join(records, id), { recursive: true, force: true }));
+      await this.forgetRecord(repoDir, join(records, id));
       removed.push(path);
     }
     return removed;
+  }
+
+  /** Deletes a linked worktree's record (`.git/worktrees/<id>`), never anything else. */
+  private async forgetRecord(repoDir: string, recordDir: string): Promise<void> {
+    if (basename(dirname(recordDir)) !== 'worktrees') return;
+    await this.changingRecords(repoDir, () => rm(recordDir, { recursive: true, force: true }));
   }
 
   /** Runs `change` to the repository's worktree records while no other Fanout change runs. */
