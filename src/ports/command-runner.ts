@@ -8,6 +8,14 @@ export interface CommandRequest {
   /** Extra variables; secrets are stripped from these too. */
   env?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * The git directories of the worktree in `cwd`, from Fanout's own records (never from the
+   * `.git` file an agent can rewrite): a sandbox lets the command write `gitDir` and read
+   * `commonDir`, so git works without exposing or changing the shared repository.
+   */
+  git?: { gitDir: string; commonDir: string };
+  /** Whether the command may reach the network; sandboxing runners deny it unless true. */
+  network?: boolean;
 }
 
 export interface CommandResult {
