@@ -7,21 +7,37 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
+/**
+ * Known values shorter than this are not treated as secrets: a short value ("test", "no-key",
+ * a port number) occurs in ordinary text too often, and redacting it would mangle that text.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** What a redacted secret is replaced with. */
+export const REDACTED = '[redacted]';
+
 // Shapes of well-known tokens, so a secret is caught in text even when its variable is not.
+// The leading \b keeps words such as "task-management-components" from matching `sk-...`.
 const SECRET_VALUE = [
-  /gh[pousr]_[A-Za-z0-9]{20,}/g,
-  /github_pat_[A-Za-z0-9_]{20,}/g,
-  /sk-[A-Za-z0-9_-]{20,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /\bsk-[A-Za-z0-9_-]{20,}/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /xox[abpr]-[A-Za-z0-9-]{10,}/g,
+  /\bxox[abpr]-[A-Za-z0-9-]{10,}/g,
 ];
+
+/** Replaces text shaped like a well-known token (GitHub, OpenAI, Slack, a PEM private key). */
+export function redactTokenShapes(text: string): string {
+  let result = text;
+  for (const pattern of SECRET_VALUE) result = result.replace(pattern, REDACTED);
+  return result;
+}
 
 /** Replaces known secret values and token shapes in text that may be logged or posted. */
 export function redactSecrets(text: string, knownSecrets: readonly string[] = []): string {
   let result = text;
   for (const secret of knownSecrets) {
-    if (secret.length >= 6) result = result.split(secret).join('[redacted]');
+    if (secret.length >= MIN_SECRET_LENGTH) result = result.split(secret).join(REDACTED);
   }
-  for (const pattern of SECRET_VALUE) result = result.replace(pattern, '[redacted]');
-  return result;
+  return redactTokenShapes(result);
 }
