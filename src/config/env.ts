@@ -18,7 +18,13 @@ const EnvSchema = z.object({
   FANOUT_STATE_DIR: z.string().trim().min(1).optional(),
   FANOUT_WORKTREE_DIR: z.string().trim().min(1).optional(),
   FANOUT_SANDBOX: z.enum(['auto', 'bwrap', 'none'], { message: 'must be auto, bwrap or none' }).default('auto'),
+  // GitHub App settings, under Probot's names. The private key and webhook secret are kept as
+  // given, not trimmed: whitespace in a secret is part of it.
+  APP_ID: z.string().trim().regex(/^\d+$/, 'must be the numeric App ID').optional(),
+  PRIVATE_KEY: z.string().min(1).optional(),
   PRIVATE_KEY_PATH: z.string().trim().min(1).optional(),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  GITHUB_TOKEN: z.string().trim().min(1).optional(),
   REDIS_URL: z.string().trim().min(1).optional(),
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
+import { secretsFromEnv } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
 
 describe('loadEnv', () => {
@@ -23,6 +24,38 @@ describe('loadEnv', () => {
     expect(message).toContain('- OPENAI_BASE_URL: must be a URL');
     expect(message).toContain('- FANOUT_LLM_TIMEOUT_MS:');
     expect(message).toContain('- FANOUT_LLM_STREAM: must be true or false');
+  });
+});
+
+describe('secretsFromEnv', () => {
+  it("collects every configured secret under Probot's names, the key file's contents included", () => {
+    const env = loadEnv({
+      OPENAI_API_KEY: 'model-key-123456',
+      OPENAI_BASE_URL: 'https://user:url-password-99@models.example/v1',
+      APP_ID: '12345',
+      PRIVATE_KEY_PATH: '/keys/app.pem',
+      WEBHOOK_SECRET: 'webhook-secret-abc',
+      GITHUB_TOKEN: 'ghs_token0123456789',
+    });
+    const files: Record<string, string> = { '/keys/app.pem': '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n' };
+    const secrets = secretsFromEnv(env, (path) => files[path] ?? '');
+    expect(secrets.sort()).toEqual([files['/keys/app.pem'], 'ghs_token0123456789', 'model-key-123456', 'url-password-99', 'webhook-secret-abc'].sort());
+  });
+
+  it('knows an inline PRIVATE_KEY given base64-encoded, as Probot accepts it, in both forms', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nBBBB\n-----END RSA PRIVATE KEY-----\n';
+    const encoded = Buffer.from(pem).toString('base64');
+    expect(secretsFromEnv(loadEnv({ PRIVATE_KEY: encoded }))).toEqual([encoded, pem]);
+  });
+
+  it('names PRIVATE_KEY_PATH when the key file is missing', () => {
+    const env = loadEnv({ PRIVATE_KEY_PATH: '/nowhere/fanout-test-missing.pem' });
+    expect(() => secretsFromEnv(env)).toThrow(ConfigError);
+    expect(() => secretsFromEnv(env)).toThrow(/PRIVATE_KEY_PATH: there is no file at \/nowhere\/fanout-test-missing\.pem/);
+  });
+
+  it('refuses an APP_ID that is not a number', () => {
+    expect(() => loadEnv({ APP_ID: 'my-app' })).toThrow(/- APP_ID: must be the numeric App ID/);
   });
 });
 
