@@ -1,9 +1,10 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
 import { LlmError } from '../../domain/errors.js';
+import { SecretRedactor } from '../../domain/redactor.js';
 import type { ChatMessage, ChatRequest, ChatResult, Llm, ToolSpec } from '../../ports/llm.js';
 import { StreamAssembler, type StreamChunk } from './stream-assembler.js';
-import { displayEndpoint, wrapLlmError } from './wrap-error.js';
+import { displayEndpoint, endpointPassword, wrapLlmError } from './wrap-error.js';
 
 export interface OpenAiLlmOptions {
   baseUrl: string;
@@ -23,9 +24,12 @@ export class OpenAiLlm implements Llm {
   readonly endpoint: string;
   readonly model: string;
   private readonly client: OpenAI;
+  /** Knows this adapter's own credentials: endpoints echo the key in error bodies. */
+  private readonly redactor: SecretRedactor;
 
   constructor(private readonly options: OpenAiLlmOptions) {
     this.endpoint = displayEndpoint(options.baseUrl);
+    this.redactor = new SecretRedactor([options.apiKey, endpointPassword(options.baseUrl)]);
     this.model = options.model;
     this.client = new OpenAI({
       apiKey: options.apiKey,
@@ -76,7 +80,7 @@ export class OpenAiLlm implements Llm {
       }
       return await this.streamChat(body, request.signal);
     } catch (error) {
-      throw wrapLlmError(error, this.endpoint, this.model);
+      throw wrapLlmError(error, this.endpoint, this.model, this.redactor);
     }
   }
 
@@ -87,7 +91,7 @@ export class OpenAiLlm implements Llm {
       return ids;
     } catch (error) {
       if (error instanceof OpenAI.NotFoundError) return null;
-      throw wrapLlmError(error, this.endpoint, this.model);
+      throw wrapLlmError(error, this.endpoint, this.model, this.redactor);
     }
   }
 

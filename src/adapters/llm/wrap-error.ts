@@ -1,11 +1,17 @@
 import OpenAI from 'openai';
 import { LlmError } from '../../domain/errors.js';
+import { SecretRedactor } from '../../domain/redactor.js';
 
-/** Turns an openai SDK error into an LlmError whose message names the endpoint and model. */
-export function wrapLlmError(error: unknown, endpoint: string, model: string): LlmError {
+/**
+ * Turns an openai SDK error into an LlmError whose message names the endpoint and model. Endpoints
+ * echo the API key in error bodies ("Incorrect API key provided: ..."), so the endpoint's words
+ * pass through `redactor` (which knows the key) before they reach the message or the cause.
+ */
+export function wrapLlmError(error: unknown, endpoint: string, model: string, redactor: SecretRedactor = new SecretRedactor()): LlmError {
   if (error instanceof LlmError) return error;
+  scrub(error, redactor);
   const where = `model "${model}" at ${endpoint}`;
-  const detail = describe(error);
+  const detail = redactor.text(describe(error));
   if (error instanceof OpenAI.APIUserAbortError) {
     return new LlmError('llm-aborted', `The request to ${where} was cancelled.`, undefined, { cause: error });
   }
@@ -21,7 +27,9 @@ export function wrapLlmError(error: unknown, endpoint: string, model: string): L
     );
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-    return new LlmError('llm-auth', `The endpoint ${endpoint} refused the API key (HTTP ${error.status}). Check OPENAI_API_KEY.`, error.status, { cause: error });
+    return new LlmError('llm-auth', `The endpoint ${endpoint} refused the API key (HTTP ${error.status}: ${detail}). Check OPENAI_API_KEY.`, error.status, {
+      cause: error,
+    });
   }
   if (error instanceof OpenAI.NotFoundError) {
     return new LlmError(
@@ -41,6 +49,20 @@ export function wrapLlmError(error: unknown, endpoint: string, model: string): L
     return new LlmError('llm-bad-request', `The ${where} rejected the request (HTTP ${error.status}): ${detail}.`, error.status, { cause: error });
   }
   return new LlmError('llm-bad-response', `Unexpected answer from ${where}: ${detail}.`, undefined, { cause: error });
+}
+
+/**
+ * Redacts the SDK error in place (its message, its parsed body, its causes): it stays attached as
+ * the LlmError's cause for debugging, and an inspected cause is printed whole.
+ */
+function scrub(error: unknown, redactor: SecretRedactor): void {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    current.message = redactor.text(current.message);
+    // `error` is readonly in the SDK's types only; it is the parsed response body.
+    if (current instanceof OpenAI.APIError) (current as { error: unknown }).error = redactor.deep(current.error);
+    current = (current as { cause?: unknown }).cause;
+  }
 }
 
 function describe(error: unknown): string {
@@ -66,5 +88,15 @@ export function displayEndpoint(baseUrl: string): string {
     return url.toString().replace(/\/$/, '');
   } catch {
     return '(invalid endpoint URL)';
+  }
+}
+
+/** The password written into the endpoint URL (https://user:password@host), if any: a secret too. */
+export function endpointPassword(baseUrl: string): string | undefined {
+  try {
+    const { password } = new URL(baseUrl);
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
   }
 }
