@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
-import { sampleRun } from '../contract/coord-store.contract.js';
+import { sampleRun, sampleSubtask } from '../contract/coord-store.contract.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -51,6 +51,32 @@ describe('FileCoordStore', () => {
     expect((await store.readEvents('torn', 'a')).map((event) => event.seq)).toEqual([1]);
     expect((await store.appendEvent('torn', 'a', { type: 'two' })).seq).toBe(2);
     expect((await store.readEvents('torn', 'a')).map((event) => event.type)).toEqual(['one', 'two']);
+  });
+
+  it('keeps the state private: directories 0700 and records 0600, whatever the umask, also when replacing older files', async () => {
+    const root = join(await tempDir(), 'state');
+    const mode = async (path: string) => (await stat(join(root, path))).mode & 0o777;
+    const previousUmask = process.umask(0o000);
+    try {
+      const store = new FileCoordStore(root);
+      await store.createRun(sampleRun('private'));
+      await store.putSubtask(sampleSubtask('private', 'a'));
+      await store.appendEvent('private', 'a', { type: 'one' });
+      for (const dir of ['.', 'runs', 'runs/private']) expect(await mode(dir), dir).toBe(0o700);
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) expect(await mode(file), file).toBe(0o600);
+
+      // Files an older Fanout left readable by everyone become private when written again.
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) await chmod(join(root, file), 0o644);
+      await chmod(join(root, 'runs/private'), 0o755);
+      await store.updateRun('private', { state: 'running' });
+      await store.updateSubtask('private', 'a', { step: 1 });
+      await store.appendEvent('private', 'a', { type: 'two' });
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) expect(await mode(file), file).toBe(0o600);
+      await store.createRun(sampleRun('private'));
+      expect(await mode('runs/private')).toBe(0o700);
+    } finally {
+      process.umask(previousUmask);
+    }
   });
 
   it('refuses ids that would leave the store directory', async () => {

@@ -1,11 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
+import { open, readdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore, StoreChange } from '../../ports/coord-store.js';
-import { readJsonFile as readJson, writeJsonFile as writeAtomic } from '../json-file.js';
+import {
+  ensurePrivateDirectory,
+  makePrivateDirectory,
+  PRIVATE_FILE_MODE,
+  readJsonFile as readJson,
+  writeJsonFile as writeAtomic,
+} from '../json-file.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -28,7 +34,8 @@ export class FileCoordStore implements CoordStore {
 
   async createRun(run: RunRecord): Promise<void> {
     const dir = this.runDir(run.id);
-    await mkdir(dir, { recursive: true });
+    // Private: records and logs can hold what a model or an endpoint said.
+    await ensurePrivateDirectory(dir);
     await this.queue.run(`run:${run.id}`, () => writeAtomic(join(dir, 'run.json'), run));
     this.notify({ kind: 'run', runId: run.id });
   }
@@ -59,7 +66,7 @@ export class FileCoordStore implements CoordStore {
 
   async putSubtask(record: SubtaskRecord): Promise<void> {
     const path = this.subtaskPath(record.runId, record.subtaskId);
-    await mkdir(this.runDir(record.runId), { recursive: true });
+    await makePrivateDirectory(this.runDir(record.runId));
     await this.locked(`subtask:${record.runId}:${record.subtaskId}`, `${path}.lock`, null, () => writeAtomic(path, record));
     this.notify({ kind: 'subtask', runId: record.runId, subtaskId: record.subtaskId });
   }
@@ -92,11 +99,11 @@ export class FileCoordStore implements CoordStore {
 
   async appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent> {
     const path = this.eventsPath(runId, agentId);
-    await mkdir(this.runDir(runId), { recursive: true });
+    await makePrivateDirectory(this.runDir(runId));
     const stored = await this.locked(`events:${runId}:${agentId}`, `${path}.lock`, null, async () => {
       const seq = (await lastSeq(path)) + 1;
       const entry: AgentEvent = { seq, at: new Date().toISOString(), type: event.type, data: event.data ?? {} };
-      await appendFile(path, `${JSON.stringify(entry)}\n`);
+      await appendPrivate(path, `${JSON.stringify(entry)}\n`);
       return entry;
     });
     this.notify({ kind: 'event', runId, agentId, seq: stored.seq });
@@ -204,6 +211,17 @@ function changeFromFileName(runId: string, name: string): StoreChange | null {
 function safeId(id: string, what: string): string {
   if (!SAFE_ID.test(id)) throw new FanoutError('bad-id', `Invalid ${what} "${id}": use letters, digits, ".", "_" and "-".`);
   return id;
+}
+
+/** Appends to a log that is 0600 exactly, also when an older Fanout left it readable by others. */
+async function appendPrivate(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'a', PRIVATE_FILE_MODE);
+  try {
+    if (((await handle.stat()).mode & 0o777) !== PRIVATE_FILE_MODE) await handle.chmod(PRIVATE_FILE_MODE);
+    await handle.appendFile(text);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The seq of the last complete event line; a torn final line (crash mid-append) is cut off first. */
