@@ -1,6 +1,9 @@
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { BwrapCommandRunner, bwrapAvailable, defaultHiddenPaths } from './adapters/command/bwrap-runner.js';
+import { dirname, join, resolve } from 'node:path';
+import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from './adapters/command/bwrap-runner.js';
+import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
+import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
+import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
@@ -8,7 +11,8 @@ import { jsonFileStorage } from './adapters/json-file.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import type { Env } from './config/env.js';
-import { ConfigError } from './domain/errors.js';
+import { ConfigError, SandboxError } from './domain/errors.js';
+import type { SandboxMode } from './domain/run.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
@@ -52,21 +56,44 @@ export function createStore(env: Env): CoordStore {
   return new FileCoordStore(stateDirectory(env));
 }
 
-/** Builds the runner for agent and validation commands: sandboxed with bubblewrap when available or required. */
-export function createCommandRunner(env: Env): { runner: CommandRunner; sandboxed: boolean } {
+/** Where agent commands run, and what that means for the reports. */
+export interface CommandRunnerChoice {
+  runner: CommandRunner;
+  sandbox: SandboxMode;
+}
+
+/**
+ * Builds the runner for agent and validation commands. `bwrap` is the sandbox; `none` must be
+ * asked for by name (`auto` without bubblewrap refuses), and still isolates processes so no
+ * command reads Fanout's secrets. `trustedCommands` (the demo's scripted model, whose commands are
+ * Fanout's own) lets `auto` fall back to `none` instead of refusing.
+ */
+export function createCommandRunner(env: Env, options: { trustedCommands?: boolean; support?: SandboxSupport } = {}): CommandRunnerChoice {
+  const support = options.support ?? sandboxSupport();
   const plain = new ProcessCommandRunner();
-  if (env.FANOUT_SANDBOX === 'none') return { runner: plain, sandboxed: false };
-  if (!bwrapAvailable()) {
-    if (env.FANOUT_SANDBOX === 'bwrap') throw new ConfigError('FANOUT_SANDBOX=bwrap, but bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap).');
-    return { runner: plain, sandboxed: false };
+  const wantsNone = env.FANOUT_SANDBOX === 'none' || (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
+  if (wantsNone) {
+    if (support.namespaces) return { runner: new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser }), sandbox: 'none' };
+    if (options.trustedCommands) return { runner: plain, sandbox: 'none' };
+    throw new SandboxError(
+      `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
+    );
+  }
+  if (!support.bwrap) {
+    throw new SandboxError(
+      env.FANOUT_SANDBOX === 'bwrap'
+        ? 'FANOUT_SANDBOX=bwrap, but bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap).'
+        : 'No sandbox for agent commands: bubblewrap is not installed or cannot create namespaces here. Install it (apt-get install bubblewrap), or set FANOUT_SANDBOX=none to let agent commands read and write outside their worktree (every report will say so).',
+    );
   }
   const hidden = [
     ...defaultHiddenPaths(),
     stateDirectory(env),
     ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
-    ...(env.PRIVATE_KEY_PATH ? [dirname(env.PRIVATE_KEY_PATH)] : []),
+    ...(env.PRIVATE_KEY_PATH ? [dirname(resolve(env.PRIVATE_KEY_PATH))] : []),
   ];
-  return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden }), sandboxed: true };
+  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
+  return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden, toolPaths, canDisableUserns: support.bwrapDisablesUserns }), sandbox: 'bwrap' };
 }
 
 /** The local forge for a repository (pull requests as branches plus records in the state directory). */
@@ -75,19 +102,19 @@ export function createLocalForge(env: Env, repoDir: string): LocalForge {
 }
 
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
-export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, signal?: AbortSignal): PipelineDeps & { sandboxed: boolean } {
+export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options: { signal?: AbortSignal; trustedCommands?: boolean } = {}): PipelineDeps & { sandbox: SandboxMode } {
   const stateDir = stateDirectory(env);
-  const { runner, sandboxed } = createCommandRunner(env);
+  const { runner, sandbox } = createCommandRunner(env, options.trustedCommands ? { trustedCommands: true } : {});
   return {
     llm,
     workspace: createWorkspace(),
     runner,
-    sandboxed,
+    sandbox,
     store: createStore(env),
     forge: createLocalForge(env, repoDir),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
-    ...(signal ? { signal } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
 }

@@ -17,7 +17,7 @@ export function reportFailure(error: unknown, output: Output): number {
   }
   if (error instanceof FanoutError) {
     output.err(`fanout: ${error.message}`);
-    return error.code === 'ref-not-found' ? EXIT_BAD_INPUT : EXIT_FAILED;
+    return error.code === 'ref-not-found' || error.code === 'sandbox-unavailable' ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
   output.err(`fanout: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT_FAILED;

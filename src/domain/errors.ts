@@ -17,6 +17,13 @@ export class ConfigError extends FanoutError {
   }
 }
 
+/** Agent commands cannot be confined the way the configuration asks; no agent is started. */
+export class SandboxError extends FanoutError {
+  constructor(message: string) {
+    super('sandbox-unavailable', message);
+  }
+}
+
 export type LlmErrorCode =
   | 'llm-unreachable'
   | 'llm-timeout'

@@ -1,6 +1,8 @@
 import type { Plan } from './plan.js';
 
 export type RunState = 'planning' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+/** How agent commands were confined: `bwrap` (the sandbox) or `none` (asked for explicitly). */
+export type SandboxMode = 'bwrap' | 'none';
 export type SubtaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One orchestration run, as stored. */
@@ -16,6 +18,8 @@ export interface RunRecord {
   plan?: Plan;
   /** Why the run stopped, when it failed as a whole. */
   error?: string;
+  /** The weakest confinement any of the run's agents had; reports say so when it is `none`. */
+  sandbox?: SandboxMode;
   /** Free-form facts later stages attach (issue number, status comment id...). */
   meta?: Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import type { AgentLimits } from '../agent/limits.js';
+import type { SandboxMode } from '../domain/run.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
@@ -15,6 +16,8 @@ export interface PipelineDeps {
   store: CoordStore;
   forge: Forge;
   probes: ProbeCache;
+  /** How the runner confines commands, recorded on the run so reports can say so. */
+  sandbox?: SandboxMode;
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
   worktreeRoot: string;
   /** Overrides of the guard thresholds (budgets come from the repository config). */

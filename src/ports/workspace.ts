@@ -5,6 +5,8 @@ export interface Worktree {
   path: string;
   /** The worktree's private git dir (`<repo>/.git/worktrees/<name>`); Fanout never trusts the `.git` file inside `path`. */
   gitDir: string;
+  /** The repository's shared git dir (objects, refs, config), which every worktree reads. */
+  commonDir: string;
   branch: string;
   baseCommit: string;
 }

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
+import { ProcessCommandRunner as ProcessCommandRunnerForControl } from '../../src/adapters/command/process-runner.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -68,6 +69,40 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
       expect(result.stdout.length).toBeLessThan(2_100);
       expect(result.stdout.startsWith('1\n2\n')).toBe(true);
       expect(result.stdout.trimEnd().endsWith('99999\n100000')).toBe(true);
+    });
+  });
+}
+
+/** What a runner that isolates commands must add: no view of other processes, and nothing it starts survives it. */
+export function isolationContract(name: string, makeRunner: () => CommandRunner): void {
+  describe(`CommandRunner isolation: ${name}`, () => {
+    it('kills setsid and nohup children when the command ends', async () => {
+      const dir = await tempDir();
+      const marker = `301.${Math.floor(Math.random() * 1e6)}`;
+      const result = await makeRunner().run({
+        argv: shell(`setsid sleep ${marker} </dev/null >/dev/null 2>&1 & nohup sleep ${marker} </dev/null >/dev/null 2>&1 & sleep 0.2; echo started`),
+        cwd: dir,
+        timeoutMs: 10_000,
+        outputLimit: 1_000,
+      });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'started\n' });
+      await vi.waitFor(() => expect(sleepers(marker)).toEqual([]), { timeout: 5_000 });
+    });
+
+    it("cannot read another process's environment through /proc or ps", async () => {
+      const canary = `canary-${Math.random().toString(36).slice(2)}`;
+      const holder = spawn('sleep', ['60'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FANOUT_TEST_CANARY: canary }, stdio: 'ignore' });
+      try {
+        const probe = shell('cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"; ps eww -e 2>&1; ls /proc');
+        // Control: a plain process sees the holder, so the assertion below can fail.
+        const control = await new ProcessCommandRunnerForControl().run({ argv: probe, cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 1_000_000 });
+        expect(control.stdout).toContain(canary);
+        const result = await makeRunner().run({ argv: probe, cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 1_000_000 });
+        expect(result.stdout).not.toContain(canary);
+        expect(result.stdout).not.toContain(String(process.pid));
+      } finally {
+        holder.kill('SIGKILL');
+      }
     });
   });
 }

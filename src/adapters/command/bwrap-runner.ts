@@ -1,20 +1,32 @@
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
+import { bwrapArguments } from './bwrap-arguments.js';
+import { GitConfigCopies } from './git-config-copy.js';
+
+/** System directories every sandbox sees read-only; whatever else exists on the host stays invisible. */
+export const SYSTEM_PATHS: readonly string[] = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/nix'];
 
 export interface BwrapOptions {
-  /** Host paths hidden behind an empty tmpfs (the real HOME, Fanout's state, the App's key directory). */
+  /** Tool installations outside the system directories (from `toolchainPaths`), mounted read-only. */
+  toolPaths?: readonly string[];
+  /** Host paths hidden even inside a mounted directory (credential files, Fanout's state, the App's key). */
   hiddenPaths: readonly string[];
+  /** Whether this bwrap can forbid user namespaces inside the sandbox (0.8+). */
+  canDisableUserns?: boolean;
 }
 
 /**
- * Runs each command inside bubblewrap: the whole file system read-only, a private /tmp, only the
- * command's working directory (the worktree) and its HOME writable, its own PID namespace so
- * nothing it starts outlives it. Wraps another runner, which keeps timeouts and output caps.
+ * Runs each command inside bubblewrap. The command sees the system directories and its tools
+ * read-only, its worktree and private HOME writable, its worktree's git directory (writable) and the
+ * repository's shared one (read-only, with a sanitized config); not the user's home or checkout,
+ * not Fanout's state, no host process, no network unless the request allows it, and no
+ * capabilities. Its own PID namespace means nothing it starts outlives it. Wraps another runner,
+ * which keeps timeouts and output caps.
  */
 export class BwrapCommandRunner implements CommandRunner {
+  private readonly configCopies = new GitConfigCopies();
+
   constructor(
     private readonly inner: CommandRunner,
     private readonly options: BwrapOptions,
@@ -24,51 +36,27 @@ export class BwrapCommandRunner implements CommandRunner {
     return this.inner.privateHome();
   }
 
-  run(request: CommandRequest): Promise<CommandResult> {
+  async run(request: CommandRequest): Promise<CommandResult> {
     const home = request.env?.HOME;
-    const argv = [
-      'bwrap',
-      '--ro-bind', '/', '/',
-      '--dev', '/dev',
-      '--proc', '/proc',
-      '--tmpfs', '/tmp',
-      ...this.options.hiddenPaths.flatMap(hideArguments),
-      '--bind', request.cwd, request.cwd,
-      ...(home ? ['--bind', home, home] : []),
-      '--unshare-pid',
-      '--unshare-ipc',
-      '--die-with-parent',
-      '--new-session',
-      '--chdir', request.cwd,
-      '--',
-      ...request.argv,
-    ];
-    return this.inner.run({ ...request, argv });
-  }
-}
-
-/** Directories become empty tmpfs, files become /dev/null; paths that do not exist need no hiding. */
-function hideArguments(path: string): string[] {
-  try {
-    return statSync(path).isDirectory() ? ['--tmpfs', path] : ['--ro-bind', '/dev/null', path];
-  } catch {
-    return [];
+    const git = request.git ? { ...request.git, configCopy: await this.configCopies.copyFor(request.git.commonDir) } : undefined;
+    const layout = bwrapArguments({
+      systemPaths: SYSTEM_PATHS,
+      toolPaths: this.options.toolPaths ?? [],
+      hiddenPaths: this.options.hiddenPaths,
+      cwd: request.cwd,
+      ...(home ? { home } : {}),
+      ...(git ? { git } : {}),
+      network: request.network === true,
+      canDisableUserns: this.options.canDisableUserns ?? false,
+    });
+    return this.inner.run({ ...request, argv: ['bwrap', ...layout, '--', ...request.argv] });
   }
 }
 
 /** Credential stores under the user's home that agent commands have no business reading. */
 export function defaultHiddenPaths(home = homedir()): string[] {
-  return ['.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker', '.kube', '.gnupg', '.npmrc', '.yarnrc.yml', '.git-credentials', '.netrc', '.pypirc'].map((path) =>
-    join(home, path),
-  );
-}
-
-/** True when bubblewrap is installed and allowed to create namespaces here. */
-export function bwrapAvailable(): boolean {
-  try {
-    execFileSync('bwrap', ['--ro-bind', '/', '/', '--unshare-pid', '--', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
+  return [
+    '.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker', '.kube', '.gnupg', '.npmrc', '.yarnrc.yml', '.git-credentials', '.gitconfig', '.netrc', '.pypirc',
+    '.cargo/credentials', '.cargo/credentials.toml', '.env',
+  ].map((path) => join(home, path));
 }

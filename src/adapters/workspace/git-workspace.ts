@@ -73,7 +73,7 @@ export class GitWorkspace implements Workspace {
   /** The worktree record, with symlinks resolved so tools can compare real paths. */
   private async describe(repoDir: string, path: string, branch: string, baseCommit: string): Promise<Worktree> {
     const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
-    return { repoDir: resolve(repoDir), path: await realpath(path), gitDir: stdout.trim(), branch, baseCommit };
+    return { repoDir: resolve(repoDir), path: await realpath(path), gitDir: stdout.trim(), commonDir: await this.commonDir(repoDir), branch, baseCommit };
   }
 
   async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {

@@ -39,7 +39,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
-    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) } });
+    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) }, ...(server ? { trustedCommands: true } : {}) });
     if (!values.json) {
       const { stdout } = await exec('git', ['log', '--graph', '--format=%h %s', 'main'], { cwd: repo });
       output.out(`\nHistory of main (pull requests merged one after another):\n${stdout.trimEnd()}`);

@@ -13,6 +13,8 @@ import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
 import { UsageError } from '../errors.js';
 
+const SANDBOX_NONE_NOTE = 'Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout\'s secrets or outlive their command). Install bubblewrap to confine them.';
+
 export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
 
 /** `fanout run`: the whole pipeline against a local repository. */
@@ -60,6 +62,8 @@ export async function runPipeline(input: {
   json: boolean;
   start?: Omit<StartRunOptions, 'repoDir'>;
   resume?: { runId: string; retryFailed: boolean };
+  /** The model is Fanout's own scripted one (the demo): without bubblewrap, run its commands unconfined rather than refuse. */
+  trustedCommands?: boolean;
 }): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => {
@@ -67,14 +71,14 @@ export async function runPipeline(input: {
     abort.abort();
   };
   process.once('SIGINT', onSignal);
-  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, abort.signal);
+  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, { signal: abort.signal, ...(input.trustedCommands ? { trustedCommands: true } : {}) });
   try {
     const run = input.resume
       ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
       : await startRun(deps, { repoDir: input.repoDir, ...input.start! });
     if (!input.json) {
       input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
-      if (!deps.sandboxed) input.output.out('note: agent commands run without a sandbox (install bubblewrap to confine them to their worktree).');
+      if (deps.sandbox === 'none') input.output.out(SANDBOX_NONE_NOTE);
     }
     const stop = input.json ? async () => undefined : showProgress(deps.store, run.id, input.output, process.stdout.isTTY === true);
     let report: RunReport;

@@ -1,0 +1,74 @@
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+
+/** What one sandboxed command may see, decided by the runner; turned into bwrap arguments by `bwrapArguments`. */
+export interface SandboxLayout {
+  /** System directories mounted read-only (a symlink such as `/bin -> usr/bin` stays a symlink). */
+  systemPaths: readonly string[];
+  /** Tool installations outside the system directories (nvm, pyenv...), read-only. */
+  toolPaths: readonly string[];
+  /** Host paths hidden even where a mounted directory contains them (credential files, Fanout's state). */
+  hiddenPaths: readonly string[];
+  /** The command's working directory (the worktree): writable. */
+  cwd: string;
+  /** The command's private HOME: writable. */
+  home?: string;
+  /** The worktree's git directories: `gitDir` writable, `commonDir` read-only with `configCopy` as its config. */
+  git?: { gitDir: string; commonDir: string; configCopy: string };
+  network: boolean;
+  /** bubblewrap 0.8+ can forbid user namespaces inside the sandbox. */
+  canDisableUserns: boolean;
+}
+
+/**
+ * bubblewrap arguments for a layout. Nothing of the host is visible but what is listed: no home,
+ * no checkout (only its git directory, read-only, with a sanitized config), no host processes, no
+ * network unless allowed, and no capabilities even when Fanout runs as root. Order matters:
+ * bwrap applies mounts in sequence, so a bind inside a hidden or tmpfs path comes after it.
+ */
+export function bwrapArguments(layout: SandboxLayout): string[] {
+  const args = [
+    '--unshare-user',
+    ...(layout.canDisableUserns ? ['--disable-userns'] : []),
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    ...(layout.network ? [] : ['--unshare-net']),
+    '--cap-drop', 'ALL',
+    '--die-with-parent',
+    '--new-session',
+  ];
+  for (const path of layout.systemPaths) args.push(...systemMount(path));
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp');
+  for (const path of layout.toolPaths) args.push('--ro-bind', path, path);
+  if (layout.git) args.push('--ro-bind', layout.git.commonDir, layout.git.commonDir);
+  // Only what a mount exposes needs hiding; anything else is simply not there.
+  const exposed = [...layout.systemPaths, ...layout.toolPaths, ...(layout.git ? [layout.git.commonDir] : [])];
+  for (const path of layout.hiddenPaths) if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
+  if (layout.git) {
+    args.push('--ro-bind', layout.git.configCopy, `${layout.git.commonDir}/config`);
+    args.push('--bind', layout.git.gitDir, layout.git.gitDir);
+  }
+  args.push('--bind', layout.cwd, layout.cwd);
+  if (layout.home) args.push('--bind', layout.home, layout.home);
+  args.push('--setenv', 'TMPDIR', '/tmp', '--chdir', layout.cwd);
+  return args;
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+function systemMount(path: string): string[] {
+  const info = lstatSync(path, { throwIfNoEntry: false });
+  if (!info) return [];
+  if (info.isSymbolicLink()) return ['--symlink', readlinkSync(path), path];
+  return ['--ro-bind', path, path];
+}
+
+/** Directories become empty tmpfs, files become /dev/null; paths that do not exist need no hiding. */
+function hideArguments(path: string): string[] {
+  const info = statSync(path, { throwIfNoEntry: false });
+  if (!info) return [];
+  return info.isDirectory() ? ['--tmpfs', path] : ['--ro-bind', '/dev/null', path];
+}

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+// What git needs to read a repository. Everything else (remotes that may carry tokens, hooksPath,
+// filters, includes, user identity) stays out of the sandbox.
+const KEPT_KEY = /^(core\.(repositoryformatversion|bare|filemode|symlinks|ignorecase|precomposeunicode|logallrefupdates|autocrlf|eol)|extensions\.[a-z0-9-]+)$/;
+
+/**
+ * Sanitized copies of repositories' shared git config, mounted read-only over the real one inside
+ * the sandbox: git works, and an agent neither reads secrets from it nor changes it.
+ */
+export class GitConfigCopies {
+  private readonly cache = new Map<string, { stamp: string; path: string }>();
+  private dir: string | undefined;
+
+  /** The path of a sanitized copy of `<commonDir>/config`, refreshed when the original changes. */
+  async copyFor(commonDir: string): Promise<string> {
+    const source = join(commonDir, 'config');
+    const info = await stat(source).catch(() => null);
+    const stamp = info ? `${info.mtimeMs}:${info.size}` : 'missing';
+    const cached = this.cache.get(commonDir);
+    if (cached?.stamp === stamp) return cached.path;
+    const path = join(this.directory(), `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.config`);
+    await writeFile(path, info ? renderConfig(await readEntries(source)) : '', { mode: 0o644 });
+    this.cache.set(commonDir, { stamp, path });
+    return path;
+  }
+
+  private directory(): string {
+    if (!this.dir) {
+      const dir = join(tmpdir(), `fanout-gitconfig-${process.pid}`);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      this.dir = dir;
+    }
+    return this.dir;
+  }
+}
+
+async function readEntries(file: string): Promise<Array<[string, string]>> {
+  // --file reads that file alone: no includes, no system or global config.
+  const { stdout } = await run('git', ['config', '--file', file, '--null', '--list'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, maxBuffer: 4 * 1024 * 1024 });
+  return stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((entry): [string, string] => {
+      const newline = entry.indexOf('\n');
+      return newline === -1 ? [entry, 'true'] : [entry.slice(0, newline), entry.slice(newline + 1)];
+    })
+    .filter(([key]) => KEPT_KEY.test(key.toLowerCase()));
+}
+
+/** Git config text for `section.key` entries (only two-level keys are kept). */
+export function renderConfig(entries: ReadonlyArray<readonly [string, string]>): string {
+  const sections = new Map<string, string[]>();
+  for (const [key, value] of entries) {
+    const dot = key.indexOf('.');
+    const section = key.slice(0, dot);
+    const lines = sections.get(section) ?? [];
+    lines.push(`\t${key.slice(dot + 1)} = "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    sections.set(section, lines);
+  }
+  return [...sections].map(([section, lines]) => `[${section}]\n${lines.join('\n')}\n`).join('');
+}

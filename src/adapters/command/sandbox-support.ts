@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { namespacePrefix } from './namespace-runner.js';
+
+/** What this machine allows for isolating commands. */
+export interface SandboxSupport {
+  /** bubblewrap is installed and may create the namespaces the sandbox uses. */
+  bwrap: boolean;
+  /** bubblewrap knows `--disable-userns` (0.8+). */
+  bwrapDisablesUserns: boolean;
+  /** `unshare` can give a command its own user and PID namespace (what `none` still requires). */
+  namespaces: boolean;
+  /** `unshare --map-current-user` exists (util-linux 2.38+). */
+  mapCurrentUser: boolean;
+  /** Why namespaces are unavailable, for the error message. */
+  namespaceProblem?: string;
+}
+
+let cached: SandboxSupport | undefined;
+
+/** Probes once per process (a few short-lived processes). */
+export function sandboxSupport(): SandboxSupport {
+  cached ??= probe();
+  return cached;
+}
+
+function probe(): SandboxSupport {
+  const bwrap = succeeds('bwrap', ['--unshare-user', '--unshare-pid', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--proc', '/proc', '--', 'true']);
+  const bwrapDisablesUserns = bwrap && succeeds('bwrap', ['--unshare-user', '--disable-userns', '--ro-bind', '/', '/', '--', 'true']);
+  const current = attempt('unshare', [...namespacePrefix(true), 'true']);
+  const mapped = current === null ? null : attempt('unshare', [...namespacePrefix(false), 'true']);
+  return {
+    bwrap,
+    bwrapDisablesUserns,
+    namespaces: current === null || mapped === null,
+    mapCurrentUser: current === null,
+    ...(current !== null && mapped !== null ? { namespaceProblem: mapped } : {}),
+  };
+}
+
+function succeeds(program: string, args: string[]): boolean {
+  return attempt(program, args) === null;
+}
+
+/** Null when the command ran and exited 0, else what went wrong. */
+function attempt(program: string, args: string[]): string | null {
+  try {
+    execFileSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+    return null;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return stderr || (error as Error).message;
+  }
+}

@@ -1,0 +1,31 @@
+import { statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
+
+// A PATH entry named like this sits in an installation prefix whose other parts (lib/, versions/) the tools need.
+const PREFIX_CHILD = new Set(['bin', 'sbin', 'shims']);
+
+/**
+ * Directories to mount read-only so that tools on PATH outside the system directories (nvm's node,
+ * pyenv's python, cargo) work in the sandbox: each entry's installation prefix, never the home
+ * directory itself or an ancestor of it.
+ */
+export function toolchainPaths(pathVariable: string | undefined, options: { home: string; systemPaths: readonly string[]; extra?: readonly string[] }): string[] {
+  const home = resolve(options.home);
+  const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+  const candidates: string[] = [];
+  for (const entry of [...(pathVariable ?? '').split(':'), ...(options.extra ?? [])]) {
+    if (!entry || !isAbsolute(entry) || !isDirectory(entry)) continue;
+    const path = resolve(entry);
+    if (options.systemPaths.some((root) => inside(path, root))) continue;
+    const prefix = PREFIX_CHILD.has(basename(path)) ? dirname(path) : path;
+    const chosen = prefix === sep || inside(home, prefix) ? path : prefix;
+    if (chosen === sep || inside(home, chosen)) continue;
+    candidates.push(chosen);
+  }
+  const unique = [...new Set(candidates)].sort();
+  return unique.filter((path) => !unique.some((other) => other !== path && inside(path, other)));
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
