@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { LocalForge } from '../../src/adapters/forge/local-forge.js';
+import { redactingForge } from '../../src/adapters/forge/redacting-forge.js';
+import { createRepository } from '../../src/demo/sample-repo.js';
+import { SecretRedactor } from '../../src/domain/redactor.js';
+import type { Forge } from '../../src/ports/forge.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const exec = promisify(execFile);
+const SECRET = 'webhook-secret-7d1e0b2a';
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', ...args], { cwd })).stdout.trim();
+}
+
+/** Every file the local forge wrote, as one text. */
+async function forgeRecords(stateDir: string): Promise<string> {
+  const root = join(stateDir, 'local-forge');
+  const texts: string[] = [];
+  for (const key of await readdir(root)) {
+    for (const name of await readdir(join(root, key))) if (name.endsWith('.json')) texts.push(await readFile(join(root, key, name), 'utf8'));
+  }
+  return texts.join('\n');
+}
+
+describe('redactingForge over LocalForge', () => {
+  it('posts PR text, checks, approval reasons and the merge title with secrets redacted', async () => {
+    const root = await tempDir();
+    const repo = join(root, 'repo');
+    const stateDir = join(root, 'state');
+    await createRepository(repo);
+    const base = await git(repo, 'rev-parse', 'main');
+    const tree = await git(repo, 'rev-parse', 'main^{tree}');
+    const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
+    await git(repo, 'update-ref', 'refs/heads/fanout/r/a', head);
+    const forge = redactingForge(new LocalForge(repo, stateDir), new SecretRedactor([SECRET]));
+    expect(forge.kind).toBe('local');
+
+    const pr = await forge.openPullRequest({
+      runId: 'r',
+      subtaskId: 'a',
+      title: `Add ${SECRET}`,
+      body: `The agent printed ${SECRET} while testing.`,
+      branch: 'fanout/r/a',
+      base: 'main',
+      headSha: head,
+    });
+    await forge.publishCheck(pr.number, { name: 'fanout', headSha: head, conclusion: 'success', title: `ok ${SECRET}`, summary: `ran with ${SECRET}`, details: `env: ${SECRET}` });
+    await forge.approve(pr.number, `green, key ${SECRET}`);
+    const merged = await forge.merge(pr.number, { expectedHeadSha: head, title: `Add ${SECRET}` });
+
+    expect(merged.kind).toBe('merged');
+    expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, state: 'merged', approved: true });
+    const records = await forgeRecords(stateDir);
+    expect(records).not.toContain(SECRET);
+    for (const text of ['Add [redacted]', 'The agent printed [redacted] while testing.', 'ok [redacted]', 'ran with [redacted]', 'env: [redacted]', 'green, key [redacted]']) {
+      expect(records).toContain(text);
+    }
+    expect(await git(repo, 'log', '-1', '--format=%B', 'main')).toContain('Add [redacted]');
+  });
+
+  it('passes addresses and reads through unchanged', async () => {
+    const root = await tempDir();
+    const repo = join(root, 'repo');
+    await createRepository(repo);
+    const base = await git(repo, 'rev-parse', 'main');
+    const tree = await git(repo, 'rev-parse', 'main^{tree}');
+    const first = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'one');
+    const second = await git(repo, 'commit-tree', tree, '-p', first, '-m', 'two');
+    await git(repo, 'update-ref', 'refs/heads/fanout/r/b', first);
+    // Told that the branch name is secret, the forge still opens the PR on that branch: a redacted
+    // address would point somewhere else.
+    const forge = redactingForge(new LocalForge(repo, join(root, 'state')), new SecretRedactor(['fanout/r/b']));
+    const pr = await forge.openPullRequest({ runId: 'r', subtaskId: 'b', title: 'b', body: '', branch: 'fanout/r/b', base: 'main', headSha: first });
+    await forge.updateHead(pr.number, second, first);
+    expect(await forge.getPullRequest(pr.number)).toMatchObject({ branch: 'fanout/r/b', headSha: second, state: 'open' });
+    expect(await git(repo, 'rev-parse', 'fanout/r/b')).toBe(second);
+  });
+
+  it("redacts the reason of a refused merge, which may quote a push error's URL", async () => {
+    const root = await tempDir();
+    const local = new LocalForge(join(root, 'repo'), join(root, 'state'));
+    const token = 'v1.installation0123456789abcdef';
+    const refusing: Forge = {
+      kind: 'github',
+      openPullRequest: (request) => local.openPullRequest(request),
+      getPullRequest: (number) => local.getPullRequest(number),
+      updateHead: (number, sha, expectedSha) => local.updateHead(number, sha, expectedSha),
+      publishCheck: (number, check) => local.publishCheck(number, check),
+      approve: (number, reason) => local.approve(number, reason),
+      merge: async () => ({ kind: 'refused', reason: `push to https://x-access-token:${token}@github.com/o/r failed` }),
+    };
+    const redactor = new SecretRedactor();
+    redactor.add(token);
+    const result = await redactingForge(refusing, redactor).merge(1, { expectedHeadSha: 'a'.repeat(40), title: 't' });
+    expect(result).toEqual({ kind: 'refused', reason: 'push to https://x-access-token:[redacted]@github.com/o/r failed' });
+  });
+});
