@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { isProtectedPath } from './protected-paths.js';
 
 /**
  * A write- or read-scope entry after normalization. The planner's validator turns every raw entry
@@ -58,6 +59,15 @@ export function parseScopeEntry(entry: string): ScopeEntry {
 export function createScopeMatcher(entries: readonly string[]): (path: string) => boolean {
   const tests = entries.map((entry) => entryMatcher(parseScopeEntry(entry)));
   return (path) => tests.some((test) => test(path));
+}
+
+/**
+ * What an agent may write: the scope matcher minus protected paths (CI workflows and Fanout's own
+ * configuration), which no scope can grant. The planner keeps `createScopeMatcher` for overlaps.
+ */
+export function createWriteMatcher(entries: readonly string[]): (path: string) => boolean {
+  const inScope = createScopeMatcher(entries);
+  return (path) => inScope(path) && !isProtectedPath(path);
 }
 
 /** A predicate for one parsed entry. */
