@@ -2,7 +2,7 @@ import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import type { ToolContext } from '../../src/agent/tools/tool-context.js';
-import { createScopeMatcher } from '../../src/domain/scope.js';
+import { createWriteMatcher } from '../../src/domain/scope.js';
 import { tempDir } from './temp-dir.js';
 
 /** A worktree-like directory with files, and a tool context confined to it. */
@@ -15,7 +15,7 @@ export async function toolSandbox(files: Record<string, string>, writeScope: str
   return {
     root,
     writeScope,
-    canWrite: createScopeMatcher(writeScope),
+    canWrite: createWriteMatcher(writeScope),
     runner: new ProcessCommandRunner(),
     commandEnv: {},
     commandTimeoutMs: 5_000,

@@ -1,8 +1,7 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { defineTool } from './define-tool.js';
 import { resolveInside } from './path-guard.js';
+import { assertRegularFile, writeRegularFile } from './safe-fs.js';
 import { ToolError } from './tool-context.js';
 import { assertWritable } from './write-guard.js';
 
@@ -13,15 +12,14 @@ export const writeFileTool = defineTool({
   schema: z.object({ path: z.string(), content: z.string() }).strict(),
   async execute({ path, content }, context) {
     const target = await resolveInside(context.root, path);
-    assertWritable(target.relative, context);
-    const existing = await stat(target.absolute).catch(() => null);
-    if (existing?.isDirectory()) throw new ToolError(`"${target.relative}" is a directory`);
-    await mkdir(dirname(target.absolute), { recursive: true });
-    await writeFile(target.absolute, content);
+    assertWritable(target, context);
+    if (target.stats?.isDirectory()) throw new ToolError(`"${target.relative}" is a directory`);
+    if (target.stats) assertRegularFile(target.stats, target.relative);
+    await writeRegularFile(context.root, target.relative, content, context.signal);
     const lines = content === '' ? 0 : content.split('\n').length - (content.endsWith('\n') ? 1 : 0);
     return {
       ok: true,
-      output: `${existing ? 'replaced' : 'created'} ${target.relative} (${lines} lines, ${Buffer.byteLength(content)} bytes)`,
+      output: `${target.stats ? 'replaced' : 'created'} ${target.relative} (${lines} lines, ${Buffer.byteLength(content)} bytes)`,
       changedFiles: [target.relative],
     };
   },
