@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { editFileTool } from '../../src/agent/tools/edit-file.js';
 import { listDirectory } from '../../src/agent/tools/list-directory.js';
 import { readFileTool } from '../../src/agent/tools/read-file.js';
+import { runCommandTool } from '../../src/agent/tools/run-command.js';
 import { searchTool } from '../../src/agent/tools/search.js';
 import { writeFileTool } from '../../src/agent/tools/write-file.js';
+import type { CommandRequest, CommandResult, CommandRunner } from '../../src/ports/command-runner.js';
 import { tempDir } from '../support/temp-dir.js';
 import { toolSandbox } from '../support/tool-context.js';
 
@@ -78,5 +80,28 @@ describe('agent tools', () => {
     const listing = await listDirectory.run(args({ path: '.' }), context);
     expect(listing).toEqual({ ok: true, output: './ (2 entries):\nREADME.md\nsrc/' });
     expect(await searchTool.run(args({ query: 'const x' }), context)).toEqual({ ok: true, output: '2 match(es):\nsrc/b.ts:1: const x = 1;\nsrc/b.ts:2: const x2 = 1;' });
+  });
+
+  it("passes the worktree's git directories and the network permission to the command runner", async () => {
+    const requests: CommandRequest[] = [];
+    const result: CommandResult = { exitCode: 0, signal: null, stdout: 'ok', stderr: '', timedOut: false, truncated: false, durationMs: 1 };
+    const runner: CommandRunner = {
+      async run(request) {
+        requests.push(request);
+        return result;
+      },
+      async privateHome() {
+        return { path: '/nonexistent', async dispose() {} };
+      },
+    };
+    const context = await toolSandbox(FILES, ['**']);
+    const git = { gitDir: '/repo/.git/worktrees/w', commonDir: '/repo/.git' };
+
+    await runCommandTool.run(args({ command: 'git status' }), { ...context, runner, git, network: false });
+    await runCommandTool.run(args({ command: 'true' }), { ...context, runner });
+
+    expect(requests[0]).toMatchObject({ argv: ['bash', '-c', 'git status'], git, network: false });
+    expect(requests[1]).not.toHaveProperty('git');
+    expect(requests[1]).not.toHaveProperty('network');
   });
 });

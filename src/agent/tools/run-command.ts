@@ -15,6 +15,8 @@ export const runCommandTool = defineTool({
       outputLimit: Math.floor(context.outputLimit / 2),
       env: context.commandEnv,
       ...(context.signal ? { signal: context.signal } : {}),
+      ...(context.git ? { git: context.git } : {}),
+      ...(context.network !== undefined ? { network: context.network } : {}),
     });
     const streams = `--- stdout ---\n${result.stdout || '(empty)'}\n--- stderr ---\n${result.stderr || '(empty)'}`;
     if (result.timedOut) {

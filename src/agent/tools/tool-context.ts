@@ -6,6 +6,7 @@ export interface ToolContext {
   root: string;
   /** Normalized write-scope entries, shown to the model when a write is refused. */
   writeScope: readonly string[];
+  /** Whether a repository-relative path may be written: `createWriteMatcher` of the scope (protected paths never). */
   canWrite: (relativePath: string) => boolean;
   runner: CommandRunner;
   /** Extra environment for commands (e.g. a private HOME); secrets are stripped by the runner anyway. */
@@ -14,6 +15,10 @@ export interface ToolContext {
   /** Characters of tool output the model gets back at most. */
   outputLimit: number;
   signal?: AbortSignal;
+  /** The worktree's git directories from Fanout's own records, passed to every command (see CommandRequest). */
+  git?: { gitDir: string; commonDir: string };
+  /** Whether commands may reach the network; sandboxing runners deny it unless true. */
+  network?: boolean;
 }
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
