@@ -4,19 +4,19 @@ import type { Env } from './env.js';
 
 /** The settings that may hold secrets; every one is optional, so callers pass what they have. */
 export type SecretSettings = Partial<
-  Pick<Env, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'PRIVATE_KEY' | 'PRIVATE_KEY_PATH' | 'WEBHOOK_SECRET' | 'GITHUB_TOKEN'>
+  Pick<Env, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'PRIVATE_KEY' | 'PRIVATE_KEY_PATH' | 'WEBHOOK_SECRET' | 'GITHUB_TOKEN' | 'REDIS_URL'>
 >;
 
 /** Reads a file as text (tests pass their own). */
 export type ReadTextFile = (path: string) => string;
 
 /**
- * Every secret value the configuration holds, for the redactor: the model API key (and a password
- * written into OPENAI_BASE_URL), the App private key (inline, or the file at PRIVATE_KEY_PATH), the
- * webhook secret and GITHUB_TOKEN. A PRIVATE_KEY_PATH that cannot be read is a ConfigError.
+ * Every secret value the configuration holds, for the redactor: the model API key, the App private
+ * key (inline, or the file at PRIVATE_KEY_PATH), the webhook secret, GITHUB_TOKEN, and passwords
+ * written into OPENAI_BASE_URL or REDIS_URL. A PRIVATE_KEY_PATH that cannot be read is a ConfigError.
  */
 export function secretsFromEnv(env: SecretSettings, readFile: ReadTextFile = (path) => readFileSync(path, 'utf8')): string[] {
-  const secrets = [env.OPENAI_API_KEY, env.WEBHOOK_SECRET, env.GITHUB_TOKEN, urlPassword(env.OPENAI_BASE_URL)];
+  const secrets = [env.OPENAI_API_KEY, env.WEBHOOK_SECRET, env.GITHUB_TOKEN, urlPassword(env.OPENAI_BASE_URL), urlPassword(env.REDIS_URL)];
   if (env.PRIVATE_KEY) secrets.push(...privateKeyForms(env.PRIVATE_KEY));
   if (env.PRIVATE_KEY_PATH) secrets.push(...privateKeyForms(readKeyFile(env.PRIVATE_KEY_PATH, readFile)));
   return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');

@@ -36,10 +36,11 @@ describe('secretsFromEnv', () => {
       PRIVATE_KEY_PATH: '/keys/app.pem',
       WEBHOOK_SECRET: 'webhook-secret-abc',
       GITHUB_TOKEN: 'ghs_token0123456789',
+      REDIS_URL: 'redis://:redis-password-1@localhost:6379',
     });
     const files: Record<string, string> = { '/keys/app.pem': '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n' };
     const secrets = secretsFromEnv(env, (path) => files[path] ?? '');
-    expect(secrets.sort()).toEqual([files['/keys/app.pem'], 'ghs_token0123456789', 'model-key-123456', 'url-password-99', 'webhook-secret-abc'].sort());
+    expect(secrets.sort()).toEqual([files['/keys/app.pem'], 'ghs_token0123456789', 'model-key-123456', 'redis-password-1', 'url-password-99', 'webhook-secret-abc'].sort());
   });
 
   it('knows an inline PRIVATE_KEY given base64-encoded, as Probot accepts it, in both forms', () => {
