@@ -1,6 +1,7 @@
 import type { Subtask } from '../domain/plan.js';
 import { LlmError } from '../domain/errors.js';
 import type { ChatMessage, ChatResult, Llm } from '../ports/llm.js';
+import { runToolBounded } from './bounded-tool-call.js';
 import { trimConversation } from './context.js';
 import { callKey, initialGuardState, judgeStep, judgeToolCall, type AgentFailureReason, type GuardVerdict } from './guards.js';
 import type { AgentLimits } from './limits.js';
@@ -83,8 +84,15 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       for (const call of result.toolCalls) {
         lastTool = call.name;
         const tool = toolsByName.get(call.name);
-        const outcome = tool
-          ? await tool.run(call.arguments, input.context)
+        if (tool && elapsed() >= limits.maxWallMs) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
+        const bounded = tool ? await runToolBounded(tool, call.arguments, input.context, { stallMs: limits.stallMs, remainingWallMs: limits.maxWallMs - elapsed() }) : undefined;
+        if (bounded?.kind === 'overran') {
+          if (input.signal?.aborted) throw new Cancel('cancelled', 'the run was cancelled');
+          if (bounded.hitWallTime) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s) in ${call.name}`);
+          throw new Cancel('stalled', `${call.name} did not return within ${(bounded.boundMs / 1000).toFixed(1)} s`);
+        }
+        const outcome = bounded
+          ? bounded.outcome
           : ({ ok: false, error: `unknown tool "${call.name}"; the tools are: ${[...toolsByName.keys()].join(', ')}` } as const);
         if (outcome.ok && outcome.finished) {
           if (changed.size === 0 && !finishRefused) {

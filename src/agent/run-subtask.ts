@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
-import { createScopeMatcher } from '../domain/scope.js';
+import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { Llm } from '../ports/llm.js';
@@ -33,6 +33,10 @@ export interface RunSubtaskInput {
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
   afterCommit?: (worktree: Worktree, commit: string) => Promise<void>;
+  /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
+  network?: boolean;
+  /** Called after every attempt, whatever its outcome (the shared git state is checked here). */
+  afterAttempt?: (attempt: number) => Promise<void>;
   maxAttempts?: number;
   signal?: AbortSignal;
 }
@@ -81,7 +85,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed);
+      result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterAttempt?.(attempt));
     } catch (error) {
       if (input.signal?.aborted) throw error;
       // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
@@ -107,7 +111,7 @@ type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T
 
 /** One attempt in a fresh worktree, removed whatever happens. */
 async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string | undefined, timed: Timed): Promise<AttemptResult> {
-  const canWrite = createScopeMatcher(input.subtask.writeScope);
+  const canWrite = createWriteMatcher(input.subtask.writeScope);
   const worktree = await timed('worktree', () => input.workspace.createWorktree({
     repoDir: input.repoDir,
     path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
@@ -130,6 +134,8 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
           canWrite,
           runner: input.runner,
           commandEnv: { HOME: home.path },
+          git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
+          network: input.network === true,
           commandTimeoutMs: input.limits.commandTimeoutMs,
           outputLimit: input.limits.toolOutputLimit,
           ...(input.signal ? { signal: input.signal } : {}),

@@ -48,6 +48,8 @@ export interface SubtaskRecord {
   /** Latest validation of the PR's head. */
   check?: { passed: boolean; headSha: string; summary: string; durationMs: number };
   approved?: boolean;
+  /** Files of the shared git directory (config, hooks) this subtask's commands changed; Fanout put them back. */
+  reverted?: string[];
   merge?: { state: 'merged'; sha: string } | { state: 'failed'; reason: MergeFailureReason; message: string };
   /** Milliseconds spent in each phase, to show what parallelism costs. */
   timings?: Partial<Record<'worktree' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;

@@ -7,6 +7,7 @@ import type { RunRecord } from '../domain/run.js';
 import { redactSecrets } from '../domain/secrets.js';
 import { pullRequestBody } from '../report/pull-request-body.js';
 import { runValidation, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
+import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
 /** What every agent job of a run shares. */
@@ -15,6 +16,8 @@ export interface AgentJobContext {
   limits: AgentLimits;
   /** The repository outline agents start from, computed once per run. */
   outline: string;
+  /** The shared git state as the run found it; put back after every attempt. */
+  sharedState: SharedStateGuard;
 }
 
 /** Name of the check Fanout publishes on every pull request. */
@@ -43,12 +46,20 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       outline,
       worktreeRoot: deps.worktreeRoot,
       limits,
+      network: config.network,
       reporterFor: (attempt) => storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`),
       onAttempt: async (attempt, worktree) => {
         await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
       },
+      afterAttempt: async (attempt) => {
+        const changed = await context.sharedState.restore();
+        if (changed.length === 0) return;
+        await store.appendEvent(run.id, `${subtask.id}-${attempt}`, { type: 'shared-state-reverted', data: { paths: changed } });
+        const current = await store.getSubtask(run.id, subtask.id);
+        await store.updateSubtask(run.id, subtask.id, { reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort() });
+      },
       afterCommit: async (worktree) => {
-        validation = await validateIn(deps, worktree.path, config);
+        validation = await validateIn(deps, worktree, config);
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
@@ -102,10 +113,18 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
 }
 
 /** Runs the configured validation commands in a worktree, with a private HOME. */
-export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, cwd: string, config: RepoConfig): Promise<ValidationResult> {
+export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, worktree: Pick<Worktree, 'path'> & Partial<Pick<Worktree, 'gitDir' | 'commonDir'>>, config: RepoConfig): Promise<ValidationResult> {
   const home = await deps.runner.privateHome();
   try {
-    return await runValidation({ runner: deps.runner, cwd, commands: config.validate, env: { HOME: home.path }, ...(deps.signal ? { signal: deps.signal } : {}) });
+    return await runValidation({
+      runner: deps.runner,
+      cwd: worktree.path,
+      commands: config.validate,
+      env: { HOME: home.path },
+      ...(worktree.gitDir && worktree.commonDir ? { git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir } } : {}),
+      network: config.network,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
   } finally {
     await home.dispose();
   }

@@ -4,7 +4,7 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
 import { outlineRepository } from '../domain/repo-outline.js';
 import type { Subtask } from '../domain/plan.js';
-import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { RunRecord, SandboxMode, SubtaskRecord } from '../domain/run.js';
 import { mergeInOrder } from '../merge/merge-queue.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
@@ -30,7 +30,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const config = run.meta?.config as RepoConfig;
   const limits = agentLimits(config, deps.limits);
   await pruneAbandonedWorktrees(deps, run);
-  run = await deps.store.updateRun(run.id, { meta: { ...run.meta, owner: currentOwner() } });
+  run = await deps.store.updateRun(run.id, { meta: { ...run.meta, owner: currentOwner() }, ...sandboxPatch(run, deps.sandbox) });
 
   const probe = await deps.probes.check(deps.llm);
   if (deps.signal?.aborted) return cancel(deps, run);
@@ -38,7 +38,8 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
 
   // One listing of the base commit serves the planner and every agent's outline.
   const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
-  const jobContext: AgentJobContext = { config, limits, outline: outlineRepository(files, AGENT_OUTLINE_CHARS) };
+  const sharedState = await deps.workspace.guardSharedState(run.repo);
+  const jobContext: AgentJobContext = { config, limits, outline: outlineRepository(files, AGENT_OUTLINE_CHARS), sharedState };
   if (!run.plan) {
     let planned;
     try {
@@ -84,6 +85,9 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
 
   run = await deps.store.updateRun(run.id, { state: 'merging' });
   await mergeRun(deps, run, effective, config);
+  // Re-validation runs the repository's commands again.
+  const changedByValidation = await sharedState.restore();
+  if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
   const records = await deps.store.listSubtasks(run.id);
   const merged = effective.filter((subtask) => records.find((record) => record.subtaskId === subtask.id)?.merge?.state === 'merged').length;
   const state = merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed';
@@ -146,7 +150,7 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     approval: config.approval,
     items,
     revalidate: async (cwd, headSha, prNumber) => {
-      const result = await validateIn(deps, cwd, config);
+      const result = await validateIn(deps, { path: cwd }, config);
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
       await deps.forge.publishCheck(prNumber, {
         name: CHECK_NAME,
@@ -176,6 +180,12 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
 async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Promise<void> {
   const live = new Set((await deps.store.listRuns()).filter((other) => other.id !== run.id && runIsLive(other)).map((other) => other.id));
   await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => live.has(relativePath.split('/')[0] ?? ''));
+}
+
+/** Records the weakest confinement the run's commands have had (a resume may run with another). */
+function sandboxPatch(run: RunRecord, mode: SandboxMode | undefined): Partial<RunRecord> {
+  if (!mode || run.sandbox === 'none') return {};
+  return { sandbox: mode };
 }
 
 function fallbackSubtask(task: string): Subtask {

@@ -28,6 +28,12 @@ export interface CommitRequest {
   isAllowed: (path: string) => boolean;
 }
 
+/** A snapshot of the shared git directory's config, hooks and attributes, taken when a run starts. */
+export interface SharedStateGuard {
+  /** Puts back whatever changed since the snapshot; returns the changed paths (relative to the git dir). */
+  restore(): Promise<string[]>;
+}
+
 /** Git repositories and worktrees. Every command it runs ignores hooks, filters and planted config. */
 export interface Workspace {
   /** Tracked files at a commit (default HEAD), repository-relative, `/`-separated. */
@@ -58,6 +64,11 @@ export interface Workspace {
   changedFiles(worktree: Worktree): Promise<string[]>;
   /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */
   push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void>;
+  /**
+   * Snapshots what in the repository's shared git directory could make git run code later (config,
+   * hooks, attributes), so that what an agent's commands change there can be put back.
+   */
+  guardSharedState(repoDir: string): Promise<SharedStateGuard>;
   /** Commits the worktree's changes on its branch, on top of the base commit, if all are allowed. */
   commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome>;
 }

@@ -1,6 +1,8 @@
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
 
+const SANDBOX_NONE_LINE = 'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.';
+
 /** The final report for a terminal: one row per subtask, then what failed and how to retry. */
 export function renderRunReport(report: RunReport): string {
   const rows = report.subtasks.map((subtask) => [
@@ -15,6 +17,7 @@ export function renderRunReport(report: RunReport): string {
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
+    ...(report.sandbox === 'none' ? [SANDBOX_NONE_LINE] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
     '',
     formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
@@ -25,6 +28,9 @@ export function renderRunReport(report: RunReport): string {
     lines.push('', 'What failed:');
     for (const subtask of failed) lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);
     lines.push('', `Retry the failed subtasks with: fanout resume ${report.runId} --retry-failed`);
+  }
+  for (const subtask of report.subtasks.filter((candidate) => candidate.reverted)) {
+    lines.push(`warning: ${subtask.id}'s commands changed ${subtask.reverted!.map((path) => `.git/${path}`).join(', ')} in the shared repository; Fanout put them back.`);
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
   const overhead = Object.entries(report.overhead).filter(([, ms]) => ms > 0);

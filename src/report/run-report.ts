@@ -7,6 +7,8 @@ export interface RunReport {
   repo: string;
   baseBranch: string;
   state: RunRecord['state'];
+  /** `none` when agent commands ran without the sandbox (FANOUT_SANDBOX=none). */
+  sandbox?: RunRecord['sandbox'];
   error?: string;
   notes: string[];
   subtasks: Array<{
@@ -20,6 +22,8 @@ export interface RunReport {
     check?: 'passed' | 'failed';
     merged?: string;
     failure?: { reason: string; message: string };
+    /** Shared git files this subtask's commands changed, which Fanout put back. */
+    reverted?: string[];
     tokens: { prompt: number; completion: number };
   }>;
   tokens: { prompt: number; completion: number };
@@ -50,6 +54,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       ...(record.check ? { check: record.check.passed ? ('passed' as const) : ('failed' as const) } : {}),
       ...(record.merge?.state === 'merged' ? { merged: record.merge.sha } : {}),
       ...(failure ? { failure } : {}),
+      ...(record.reverted?.length ? { reverted: record.reverted } : {}),
       tokens: record.tokens ?? { prompt: 0, completion: 0 },
     };
   });
@@ -63,6 +68,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     repo: run.repo,
     baseBranch: run.baseBranch,
     state: run.state,
+    ...(run.sandbox ? { sandbox: run.sandbox } : {}),
     ...(run.error ? { error: run.error } : {}),
     notes: (run.meta?.notes as string[] | undefined) ?? [],
     subtasks,

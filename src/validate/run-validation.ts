@@ -33,6 +33,9 @@ export async function runValidation(input: {
   cwd: string;
   commands: readonly ValidationCommand[];
   env?: Record<string, string>;
+  /** The worktree's git directories, so git works inside a sandbox. */
+  git?: { gitDir: string; commonDir: string };
+  network?: boolean;
   signal?: AbortSignal;
 }): Promise<ValidationResult> {
   const started = Date.now();
@@ -44,6 +47,8 @@ export async function runValidation(input: {
       timeoutMs: command.timeoutSeconds * 1000,
       outputLimit: OUTPUT_TAIL,
       ...(input.env ? { env: input.env } : {}),
+      ...(input.git ? { git: input.git } : {}),
+      network: input.network === true,
       ...(input.signal ? { signal: input.signal } : {}),
     });
     const passed = result.exitCode === 0 && !result.timedOut;

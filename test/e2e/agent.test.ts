@@ -5,7 +5,15 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
-import { agentHarness } from '../support/agent-harness.js';
+import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
+import { DEFAULT_LIMITS } from '../../src/agent/limits.js';
+import { storeReporter } from '../../src/agent/reporter.js';
+import { runAgent } from '../../src/agent/run-agent.js';
+import type { AgentTool } from '../../src/agent/tools/define-tool.js';
+import { BUILTIN_TOOLS } from '../../src/agent/tools/index.js';
+import { agentHarness, SHOUT_SUBTASK } from '../support/agent-harness.js';
+import { scriptedLlm } from '../support/scripted-llm.js';
+import { toolSandbox } from '../support/tool-context.js';
 import { call, finish } from '../support/agent-replies.js';
 
 const exec = promisify(execFile);
@@ -161,5 +169,49 @@ describe('the built-in agent, end to end', () => {
     expect(await tokens.run()).toMatchObject({ kind: 'failed', reason: 'token-budget', steps: 3 });
     const time = await agentHarness((request) => ({ ...busy(request.index), delayMs: 150 }), { limits: { maxWallMs: 400 }, maxAttempts: 1 });
     expect(await time.run()).toMatchObject({ kind: 'failed', reason: 'time-budget' });
+  });
+
+  it('bounds a command by what is left of the time budget, and removes the worktree', async () => {
+    const h = await agentHarness([call('run_command', { command: 'sleep 60' }), finish()], { limits: { maxWallMs: 1_500 }, maxAttempts: 1 });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'time-budget' });
+    // The 60 s sleep was killed when the budget ran out, not waited for.
+    expect(outcome.timings.agent).toBeLessThan(30_000);
+    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
+  });
+
+  it('refuses a FIFO the agent made instead of hanging on it, and goes on', async () => {
+    const h = await agentHarness([
+      call('run_command', { command: 'mkfifo src/pipe' }),
+      call('read_file', { path: 'src/pipe' }),
+      call('write_file', { path: 'src/greet.js', content: NEW_GREET }),
+      finish(),
+    ]);
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'] });
+    expect(h.server.requests[2]!.body.messages.at(-1)!.content).toMatch(/^error: .*FIFO/);
+  });
+});
+
+describe('a tool that never answers', () => {
+  it('is abandoned when the stall time runs out: the agent is cancelled as stalled and returns', async () => {
+    const { llm } = await scriptedLlm([call('wait_forever', {}), finish()]);
+    const hanging: AgentTool = {
+      name: 'wait_forever',
+      spec: { name: 'wait_forever', description: 'never answers', parameters: { type: 'object', properties: {} } },
+      runsCommands: false,
+      run: () => new Promise(() => undefined),
+    };
+    const context = await toolSandbox({ 'a.txt': 'a\n' }, ['**']);
+    const store = new MemoryCoordStore();
+    const outcome = await runAgent({
+      llm,
+      subtask: SHOUT_SUBTASK,
+      tools: [hanging, ...BUILTIN_TOOLS],
+      context,
+      limits: { ...DEFAULT_LIMITS, stallMs: 300 },
+      reporter: storeReporter(store, 'run1', 'shout', 'shout-1'),
+    });
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'stalled', message: 'wait_forever did not return within 0.3 s' });
   });
 });

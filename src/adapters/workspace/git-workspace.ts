@@ -2,9 +2,10 @@ import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
-import type { CommitOutcome, CommitRequest, MergeOutcome, Workspace, Worktree } from '../../ports/workspace.js';
+import type { CommitOutcome, CommitRequest, MergeOutcome, SharedStateGuard, Workspace, Worktree } from '../../ports/workspace.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { runGit } from './git-cli.js';
+import { snapshotSharedState } from './shared-state.js';
 
 /**
  * The Workspace port on the git command line.
@@ -157,6 +158,10 @@ export class GitWorkspace implements Workspace {
       ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: request.authHeader }
       : {};
     await runGit(['push', '--porcelain', '--no-verify', ...(request.force ? ['--force'] : []), request.remoteUrl, ...request.refspecs], { cwd: repoDir, env });
+  }
+
+  async guardSharedState(repoDir: string): Promise<SharedStateGuard> {
+    return snapshotSharedState(await this.commonDir(repoDir));
   }
 
   async changedFiles(worktree: Worktree): Promise<string[]> {

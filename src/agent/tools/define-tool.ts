@@ -6,6 +6,8 @@ import { ToolError, type ToolContext, type ToolOutcome } from './tool-context.js
 export interface AgentTool {
   name: string;
   spec: ToolSpec;
+  /** Runs commands, bounded by the command timeout; other tools must answer within the stall time. */
+  runsCommands: boolean;
   run(rawArguments: string, context: ToolContext): Promise<ToolOutcome>;
 }
 
@@ -18,6 +20,7 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
   name: string;
   description: string;
   schema: Schema;
+  runsCommands?: boolean;
   execute: (args: z.infer<Schema>, context: ToolContext) => Promise<ToolOutcome>;
 }): AgentTool {
   const parameters = z.toJSONSchema(definition.schema, { io: 'input' }) as Record<string, unknown>;
@@ -25,6 +28,7 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
   return {
     name: definition.name,
     spec: { name: definition.name, description: definition.description, parameters },
+    runsCommands: definition.runsCommands === true,
     async run(rawArguments, context) {
       const text = rawArguments.trim();
       if (text === '') {

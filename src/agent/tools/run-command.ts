@@ -6,6 +6,7 @@ export const runCommandTool = defineTool({
   name: 'run_command',
   description: 'Run a shell command in the repository root (e.g. the tests). Returns the exit code, stdout and stderr. Commands are killed after their timeout.',
   schema: z.object({ command: z.string().min(1), timeoutSeconds: z.number().int().min(1).max(3600).optional() }).strict(),
+  runsCommands: true,
   async execute({ command, timeoutSeconds }, context) {
     const timeoutMs = Math.min((timeoutSeconds ?? Infinity) * 1000, context.commandTimeoutMs);
     const result = await context.runner.run({
