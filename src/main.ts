@@ -6,15 +6,20 @@ import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
+import { redactingStore } from './adapters/coord/redacting-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
+import { redactingForge } from './adapters/forge/redacting-forge.js';
 import { jsonFileStorage } from './adapters/json-file.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import type { Env } from './config/env.js';
+import { secretsFromEnv } from './config/secrets.js';
 import { ConfigError, SandboxError } from './domain/errors.js';
+import { SecretRedactor } from './domain/redactor.js';
 import type { SandboxMode } from './domain/run.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
+import type { Forge } from './ports/forge.js';
 import type { Llm } from './ports/llm.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
@@ -51,9 +56,18 @@ export function stateDirectory(env: Env): string {
   return env.FANOUT_STATE_DIR ?? join(homedir(), '.fanout');
 }
 
-/** Builds the coordination store (files under the state directory). */
-export function createStore(env: Env): CoordStore {
-  return new FileCoordStore(stateDirectory(env));
+/**
+ * Knows every configured secret (reads PRIVATE_KEY_PATH; a missing file is a ConfigError). Local
+ * mode learns no tokens at run time, so separate instances built from one env redact alike; the
+ * GitHub App wiring must share one instance and `add` each installation token to it.
+ */
+export function createRedactor(env: Env): SecretRedactor {
+  return new SecretRedactor(secretsFromEnv(env));
+}
+
+/** Builds the coordination store (files under the state directory); nothing secret is written. */
+export function createStore(env: Env, redactor: SecretRedactor = createRedactor(env)): CoordStore {
+  return redactingStore(new FileCoordStore(stateDirectory(env)), redactor);
 }
 
 /** Where agent commands run, and what that means for the reports. */
@@ -96,22 +110,23 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden, toolPaths, canDisableUserns: support.bwrapDisablesUserns }), sandbox: 'bwrap' };
 }
 
-/** The local forge for a repository (pull requests as branches plus records in the state directory). */
-export function createLocalForge(env: Env, repoDir: string): LocalForge {
-  return new LocalForge(repoDir, stateDirectory(env));
+/** The local forge for a repository (pull requests as branches plus records in the state directory); what it posts is redacted. */
+export function createLocalForge(env: Env, repoDir: string, redactor: SecretRedactor = createRedactor(env)): Forge {
+  return redactingForge(new LocalForge(repoDir, stateDirectory(env)), redactor);
 }
 
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
 export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options: { signal?: AbortSignal; trustedCommands?: boolean } = {}): PipelineDeps & { sandbox: SandboxMode } {
   const stateDir = stateDirectory(env);
+  const redactor = createRedactor(env);
   const { runner, sandbox } = createCommandRunner(env, options.trustedCommands ? { trustedCommands: true } : {});
   return {
     llm,
     workspace: createWorkspace(),
     runner,
     sandbox,
-    store: createStore(env),
-    forge: createLocalForge(env, repoDir),
+    store: createStore(env, redactor),
+    forge: createLocalForge(env, repoDir, redactor),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),

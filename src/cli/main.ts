@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadEnv, type Env } from '../config/env.js';
+import { secretsFromEnv } from '../config/secrets.js';
+import { SecretRedactor } from '../domain/redactor.js';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -8,7 +10,7 @@ import { planCommand, PLAN_USAGE } from './commands/plan.js';
 import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
-import { processOutput, type Output } from './output.js';
+import { processOutput, redactingOutput, type Output } from './output.js';
 import { reportFailure } from './errors.js';
 
 const USAGE = `Usage: fanout <command> [options]
@@ -45,23 +47,28 @@ const HELP = new Set(['help', '--help', '-h']);
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
   const [command, ...rest] = argv;
+  // Until the environment is read, well-known token shapes are all the redactor knows.
+  let printed = redactingOutput(output, new SecretRedactor());
   try {
     if (command === undefined || HELP.has(command)) {
-      output.out(USAGE);
+      printed.out(USAGE);
       return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
     }
     const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!handler) {
-      output.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
+      printed.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
       return EXIT_BAD_INPUT;
     }
-    return await handler(rest, loadEnv(), output);
+    const env = loadEnv();
+    // Nothing a command prints carries a configured secret (an endpoint may echo the API key).
+    printed = redactingOutput(output, new SecretRedactor(secretsFromEnv(env)));
+    return await handler(rest, env, printed);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      output.err(`fanout: ${error.message}\n\n${USAGE}`);
+      printed.err(`fanout: ${error.message}\n\n${USAGE}`);
       return EXIT_BAD_INPUT;
     }
-    return reportFailure(error, output);
+    return reportFailure(error, printed);
   }
 }
 

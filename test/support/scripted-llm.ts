@@ -34,6 +34,8 @@ export function stubModelEnv(baseUrl: string, stateDir: string): void {
   vi.stubEnv('OPENAI_API_KEY', 'k');
   vi.stubEnv('FANOUT_MODEL', 'scripted-model');
   vi.stubEnv('FANOUT_STATE_DIR', stateDir);
+  // Commands still run in their own namespaces; the bubblewrap sandbox has its own tests.
+  vi.stubEnv('FANOUT_SANDBOX', 'none');
 }
 
 /** A base URL on which nothing listens. */
