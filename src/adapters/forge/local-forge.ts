@@ -2,45 +2,47 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../../domain/errors.js';
-import { FANOUT_AUTHOR } from '../../domain/identity.js';
+import type { Failpoint } from '../../domain/failpoint.js';
 import type { CheckReport, Forge, MergeResult, OpenPullRequest, PullRequestInfo } from '../../ports/forge.js';
-import { withFileLock } from '../file-lock.js';
+import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
-import { identityEnv } from '../workspace/git-workspace.js';
+import { type LocalPullRequest, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
 
-interface LocalPullRequest extends PullRequestInfo {
-  runId: string;
-  subtaskId: string;
-  title: string;
-  body: string;
-  checks: CheckReport[];
-  approvals: string[];
-  createdAt: string;
+export interface LocalForgeOptions {
+  /** Called at the merge's failpoints (the fault suite kills the process there). */
+  failpoint?: Failpoint;
 }
 
 /**
  * The Forge port for a local repository: a pull request is its branch plus a JSON record under
  * the state directory; a merge is a merge commit of exactly the validated tree, put on the base
  * branch with a compare-and-swap. The user's checkout is never merged in: if it has the base
- * branch checked out it is fast-forwarded when clean (git's `updateInstead`), and the merge is
- * refused, with the reason, when it has local changes.
+ * branch checked out, its index and files move with the base, and the merge is refused, with the
+ * reason, when they cannot without losing something (local changes, untracked or ignored files in
+ * the way). A merge a process began and did not record is finished or undone by the next call
+ * that reads that pull request (see `completeMerge`).
  */
 export class LocalForge implements Forge {
   readonly kind = 'local' as const;
   private readonly repoDir: string;
   private readonly dir: string;
+  private readonly failpoint: Failpoint;
+  // Merges and their recovery run one at a time in this process; across processes the base
+  // ref's compare-and-swap keeps them apart (a run is driven by one process at a time).
+  private readonly merges = new KeyedQueue();
 
-  constructor(repoDir: string, stateDir: string) {
+  constructor(repoDir: string, stateDir: string, options: LocalForgeOptions = {}) {
     this.repoDir = resolve(repoDir);
     const key = createHash('sha256').update(this.repoDir).digest('hex').slice(0, 12);
     this.dir = join(stateDir, 'local-forge', key);
+    this.failpoint = options.failpoint ?? (() => undefined);
   }
 
   async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
     await mkdir(this.dir, { recursive: true });
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const existing = (await this.all()).find((pr) => pr.branch === request.branch && pr.state === 'open');
+      const existing = (await this.all()).find((pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'));
       if (existing) return this.info(existing);
       const number = (await this.all()).reduce((max, pr) => Math.max(max, pr.number), 0) + 1;
       const record: LocalPullRequest = {
@@ -65,7 +67,9 @@ export class LocalForge implements Forge {
   }
 
   async getPullRequest(number: number): Promise<PullRequestInfo> {
-    return this.info(await this.load(number));
+    const record = await this.load(number);
+    if (record.state !== 'merging') return this.info(record);
+    return this.merges.run('merge', async () => this.info(await this.settled(number)));
   }
 
   async updateHead(number: number, sha: string, expectedSha: string): Promise<void> {
@@ -85,33 +89,28 @@ export class LocalForge implements Forge {
   }
 
   async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
-    const record = await this.load(number);
-    if (record.state !== 'open') return { kind: 'refused', reason: `pull request #${number} is ${record.state}` };
-    const head = await this.resolve(`refs/heads/${record.branch}`);
-    if (head !== request.expectedHeadSha) {
-      return { kind: 'refused', reason: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
-    }
-    const base = await this.resolve(`refs/heads/${record.base}`);
-    const ancestry = await runGit(['merge-base', '--is-ancestor', base, head], { cwd: this.repoDir, allowExitCodes: [1] });
-    if (ancestry.exitCode !== 0) return { kind: 'refused', reason: `the branch is not up to date with ${record.base}` };
-    const checkout = await this.checkoutOf(record.base);
-    if (checkout && (await this.hasLocalChanges(checkout))) {
-      return { kind: 'refused', reason: `${record.base} is checked out in ${checkout} with uncommitted changes; commit or stash them, then resume the run` };
-    }
-    const { stdout: tree } = await runGit(['rev-parse', `${head}^{tree}`], { cwd: this.repoDir });
-    const message = `Merge pull request #${number} from ${record.branch}\n\n${request.title}\n`;
-    const { stdout: merged } = await runGit(['commit-tree', tree.trim(), '-p', base, '-p', head, '-F', '-'], {
-      cwd: this.repoDir,
-      env: identityEnv(FANOUT_AUTHOR),
-      input: message,
+    return this.merges.run('merge', async () => {
+      const record = await this.settled(number);
+      if (record.state === 'open') return mergeOpenPullRequest(this.mergeContext(), record, request);
+      if (record.state === 'merged' && record.mergedSha && record.headSha === request.expectedHeadSha) {
+        // Asked again (or finished by recovery): merged only if the merge is still on the base.
+        const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], { cwd: this.repoDir, allowExitCodes: [1] });
+        if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
+        return { kind: 'refused', reason: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}` };
+      }
+      return { kind: 'refused', reason: `pull request #${number} is ${record.state}` };
     });
-    const sha = merged.trim();
-    // Compare-and-swap: if anyone moved the base meanwhile, nothing is overwritten.
-    const swapped = await runGit(['update-ref', `refs/heads/${record.base}`, sha, base], { cwd: this.repoDir, allowExitCodes: [1, 128] });
-    if (swapped.exitCode !== 0) return { kind: 'refused', reason: `${record.base} moved while merging; try again` };
-    if (checkout) await runGit(['read-tree', '-u', '-m', base, sha], { cwd: checkout });
-    await this.save({ ...record, state: 'merged', mergedSha: sha, headSha: head });
-    return { kind: 'merged', sha };
+  }
+
+  /** The record, after finishing or undoing a merge an earlier call or process left in progress. */
+  private async settled(number: number): Promise<LocalPullRequest> {
+    const record = await this.load(number);
+    if (record.state !== 'merging' || !record.merging) return record;
+    return (await completeMerge(this.mergeContext(), { ...record, merging: record.merging })).record;
+  }
+
+  private mergeContext(): MergeContext {
+    return { repoDir: this.repoDir, failpoint: this.failpoint, save: (record) => this.save(record) };
   }
 
   private async all(): Promise<LocalPullRequest[]> {
@@ -132,36 +131,21 @@ export class LocalForge implements Forge {
 
   private async info(record: LocalPullRequest): Promise<PullRequestInfo> {
     // An open PR's head is wherever its branch is now.
-    const head = record.state === 'open' ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha) : record.headSha;
+    const head = record.state === 'open' || record.state === 'merging' ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha) : record.headSha;
     return {
       number: record.number,
       url: record.url,
       branch: record.branch,
       base: record.base,
       headSha: head,
-      state: record.state,
+      // A merge in progress is not a merge yet.
+      state: record.state === 'merging' ? 'open' : record.state,
       approved: record.approved,
-      ...(record.mergedSha ? { mergedSha: record.mergedSha } : {}),
+      ...(record.state === 'merged' && record.mergedSha ? { mergedSha: record.mergedSha } : {}),
     };
   }
 
   private async resolve(ref: string): Promise<string> {
     return (await runGit(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.repoDir })).stdout.trim();
-  }
-
-  /** The worktree (the user's checkout or another) that has `branch` checked out, if any. */
-  private async checkoutOf(branch: string): Promise<string | null> {
-    const { stdout } = await runGit(['worktree', 'list', '--porcelain', '-z'], { cwd: this.repoDir });
-    let current: string | null = null;
-    for (const field of stdout.split('\0')) {
-      if (field.startsWith('worktree ')) current = field.slice('worktree '.length);
-      if (field === `branch refs/heads/${branch}` && current) return current;
-    }
-    return null;
-  }
-
-  private async hasLocalChanges(checkout: string): Promise<boolean> {
-    const { stdout } = await runGit(['status', '--porcelain', '--untracked-files=no'], { cwd: checkout });
-    return stdout.trim() !== '';
   }
 }

@@ -1,0 +1,145 @@
+import type { Failpoint } from '../../domain/failpoint.js';
+import { FANOUT_AUTHOR } from '../../domain/identity.js';
+import type { CheckReport, MergeResult, PullRequestInfo } from '../../ports/forge.js';
+import { runGit } from '../workspace/git-cli.js';
+import { identityEnv } from '../workspace/git-workspace.js';
+import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, updateCheckout } from './local-checkout.js';
+
+/** A merge begun: written before the base ref moves, so a later process can finish or undo it. */
+export interface MergeIntent {
+  /** The merge commit. */
+  sha: string;
+  /** The base before the merge (the merge commit's first parent). */
+  oldBase: string;
+}
+
+/** A local pull request record; `merging` holds while a merge is under way or was interrupted. */
+export interface LocalPullRequest extends Omit<PullRequestInfo, 'state'> {
+  state: PullRequestInfo['state'] | 'merging';
+  merging?: MergeIntent;
+  runId: string;
+  subtaskId: string;
+  title: string;
+  body: string;
+  checks: CheckReport[];
+  approvals: string[];
+  createdAt: string;
+}
+
+export type MergingPullRequest = LocalPullRequest & { merging: MergeIntent };
+
+export interface MergeContext {
+  repoDir: string;
+  save: (record: LocalPullRequest) => Promise<void>;
+  failpoint: Failpoint;
+}
+
+const MAX_LISTED_PATHS = 10;
+
+/**
+ * Merges an open pull request: checks that the user's checkout (if it has the base checked out)
+ * can take the merge, records the intent, moves the base with a compare-and-swap, updates the
+ * checkout, and records the merge. A failed checkout update swaps the base back: the merge either
+ * completes or changes nothing.
+ */
+export async function mergeOpenPullRequest(context: MergeContext, record: LocalPullRequest, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
+  const { repoDir } = context;
+  const baseRef = `refs/heads/${record.base}`;
+  const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
+  if (head !== request.expectedHeadSha) {
+    return { kind: 'refused', reason: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
+  }
+  const base = await resolveCommit(repoDir, baseRef);
+  if (await isAncestor(repoDir, head, base)) return { kind: 'refused', reason: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
+  if (!(await isAncestor(repoDir, base, head))) return { kind: 'refused', reason: `the branch is not up to date with ${record.base}` };
+
+  // The merge commit's tree is the head's, so the checkout is checked against the head.
+  const checkout = await checkoutOf(repoDir, record.base);
+  const blocker = checkout ? await checkoutBlocker(checkout, base, head) : null;
+  if (checkout && blocker) return { kind: 'refused', reason: describeBlocker(record, checkout, blocker) };
+  const { stdout: tree } = await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir });
+  const message = `Merge pull request #${record.number} from ${record.branch}\n\n${request.title}\n`;
+  const { stdout: merged } = await runGit(['commit-tree', tree.trim(), '-p', base, '-p', head, '-F', '-'], { cwd: repoDir, env: identityEnv(FANOUT_AUTHOR), input: message });
+  const sha = merged.trim();
+
+  const merging: MergingPullRequest = { ...record, headSha: head, state: 'merging', merging: { sha, oldBase: base } };
+  await context.save(merging);
+  // Compare-and-swap: if anyone moved the base meanwhile, nothing is overwritten.
+  const swapped = await runGit(['update-ref', baseRef, sha, base], { cwd: repoDir, allowExitCodes: [1, 128] });
+  if (swapped.exitCode !== 0) {
+    await context.save(withoutIntent(merging, 'open'));
+    return { kind: 'refused', reason: `${record.base} moved while merging; try again` };
+  }
+  context.failpoint('mid-merge');
+  const completed = await completeMerge(context, merging, context.failpoint);
+  if (completed.record.state === 'merged' && completed.record.mergedSha) return { kind: 'merged', sha: completed.record.mergedSha };
+  return { kind: 'refused', reason: completed.refusal ?? `the merge of #${record.number} was undone` };
+}
+
+/**
+ * The second half of a merge whose intent is recorded, decided from what git shows, so a later
+ * process that finds the intent runs exactly what the first would have: if the base holds the
+ * merge commit and the checkout's index the old tree, the checkout is updated, or the base
+ * swapped back when it cannot be; then the record says merged if the merge commit is on the base,
+ * and open otherwise (with the checkout taken back if the base went back without it). Idempotent.
+ */
+export async function completeMerge(context: MergeContext, record: MergingPullRequest, failpoint: Failpoint = () => undefined): Promise<{ record: LocalPullRequest; refusal: string | null }> {
+  const { repoDir } = context;
+  const intent = record.merging;
+  const baseRef = `refs/heads/${record.base}`;
+  const checkout = await checkoutOf(repoDir, record.base);
+  let refusal: string | null = null;
+  if (checkout && (await resolveCommit(repoDir, baseRef)) === intent.sha && (await indexAt(checkout, intent.oldBase, intent.sha)) === 'from') {
+    refusal = await tryUpdateCheckout(record, checkout, intent.oldBase, intent.sha);
+    // Compare-and-swap back; it fails only if someone built on the merge meanwhile (then it stays).
+    if (refusal !== null) await runGit(['update-ref', baseRef, intent.oldBase, intent.sha], { cwd: repoDir, allowExitCodes: [1, 128] });
+  }
+  const base = await resolveCommit(repoDir, baseRef);
+  if (await isAncestor(repoDir, intent.sha, base)) {
+    failpoint('after-merge-before-record');
+    const merged: LocalPullRequest = { ...withoutIntent(record, 'merged'), mergedSha: intent.sha };
+    await context.save(merged);
+    return { record: merged, refusal: null };
+  }
+  if (checkout && base === intent.oldBase && (await indexAt(checkout, intent.oldBase, intent.sha)) === 'to') {
+    // The base went back but the checkout did not: take it back too.
+    await updateCheckout(checkout, intent.sha, intent.oldBase);
+  }
+  const open = withoutIntent(record, 'open');
+  await context.save(open);
+  return { record: open, refusal };
+}
+
+/** Null when the checkout now holds `to`; otherwise why it could not (nothing was changed). */
+async function tryUpdateCheckout(record: LocalPullRequest, checkout: string, from: string, to: string): Promise<string | null> {
+  try {
+    await updateCheckout(checkout, from, to);
+    return null;
+  } catch (error) {
+    const blocker = await checkoutBlocker(checkout, from, to);
+    return describeBlocker(record, checkout, blocker ?? { kind: 'git-refused', detail: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function describeBlocker(record: LocalPullRequest, checkout: string, blocker: CheckoutBlocker): string {
+  const resume = `then \`fanout resume ${record.runId}\``;
+  if (blocker.kind === 'local-changes') return `${record.base} is checked out in ${checkout} with uncommitted changes; commit or stash them, ${resume}`;
+  if (blocker.kind === 'git-refused') return `git cannot update ${checkout}, where ${record.base} is checked out, to the merge: ${blocker.detail}`;
+  const listed = blocker.paths.slice(0, MAX_LISTED_PATHS).join(', ');
+  const more = blocker.paths.length > MAX_LISTED_PATHS ? ` and ${blocker.paths.length - MAX_LISTED_PATHS} more` : '';
+  return `untracked or ignored files in ${checkout} would be overwritten or deleted by merging #${record.number}: ${listed}${more}; move or delete them, ${resume}`;
+}
+
+function withoutIntent(record: LocalPullRequest, state: 'open' | 'merged'): LocalPullRequest {
+  const { merging: _intent, ...rest } = record;
+  return { ...rest, state };
+}
+
+async function resolveCommit(repoDir: string, ref: string): Promise<string> {
+  return (await runGit(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repoDir })).stdout.trim();
+}
+
+async function isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
+  const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
+  return exitCode === 0;
+}
