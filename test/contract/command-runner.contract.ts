@@ -33,7 +33,8 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
       const marker = `300.${Math.floor(Math.random() * 1e6)}`;
       const running = makeRunner().run({ argv: shell(`sleep ${marker} & echo started > started.txt; sleep ${marker}`), cwd: dir, timeoutMs: 1_500, outputLimit: 1_000 });
       await vi.waitFor(() => expect(existsSync(`${dir}/started.txt`)).toBe(true), { timeout: 5_000 });
-      expect(sleepers(marker)).toHaveLength(2);
+      // The second sleep starts just after the marker file is written.
+      await vi.waitFor(() => expect(sleepers(marker)).toHaveLength(2), { timeout: 5_000 });
       const result = await running;
       expect(result.timedOut).toBe(true);
       expect(result.durationMs).toBeLessThan(5_000);
