@@ -165,6 +165,11 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
         const message = `changed files outside its write scope: ${commit.paths.join(', ')}`;
         return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }) };
       }
+      if (commit.kind === 'escaping-links') {
+        await reporter.event('escaping-links', { paths: commit.paths });
+        const message = `made symbolic links that point outside the repository: ${commit.paths.join(', ')}`;
+        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'escaping-links', paths: commit.paths }) };
+      }
       return { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', ...spent, lastEvents: [], hint: retryHint({ reason: 'no-changes' }) };
     } finally {
       await timed('cleanup', () => home.dispose());

@@ -19,7 +19,9 @@ export type MergeOutcome =
 export type CommitOutcome =
   | { kind: 'committed'; commit: string; files: string[] }
   | { kind: 'no-changes' }
-  | { kind: 'out-of-scope'; paths: string[]; files: string[] };
+  | { kind: 'out-of-scope'; paths: string[]; files: string[] }
+  /** Symbolic links pointing outside the repository (or into .git): merged, they would lead the user's tools out. */
+  | { kind: 'escaping-links'; paths: string[]; files: string[] };
 
 export interface CommitRequest {
   message: string;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -50,5 +50,28 @@ describe('GitWorkspace worktrees', () => {
     // The same path and branch can be used again at once (what a retry does).
     const again = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'x'), branch: 'fanout/r/x', baseCommit: base });
     expect(existsSync(join(again.path, 'README.md'))).toBe(true);
+  });
+
+  it('refuses to commit symbolic links that leave the repository or point into .git, and protected paths', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'links'), branch: 'fanout/r/links', baseCommit: base });
+    const author = { name: 'F', email: 'f@example.com' };
+    await symlink('/etc/passwd', join(worktree.path, 'absolute'));
+    await symlink('../../outside', join(worktree.path, 'up'));
+    await mkdir(join(worktree.path, 'docs'));
+    await symlink('../.git/config', join(worktree.path, 'docs/config'));
+    await symlink('README.md', join(worktree.path, 'inside'));
+    const refused = await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true });
+    expect(refused).toMatchObject({ kind: 'escaping-links', paths: ['absolute', 'docs/config', 'up'] });
+    await rm(join(worktree.path, 'absolute'));
+    await rm(join(worktree.path, 'up'));
+    await rm(join(worktree.path, 'docs/config'));
+    await mkdir(join(worktree.path, '.github/workflows'), { recursive: true });
+    await writeFile(join(worktree.path, '.github/workflows/ci.yml'), 'on: push\n');
+    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'out-of-scope', paths: ['.github/workflows/ci.yml'] });
+    await rm(join(worktree.path, '.github'), { recursive: true });
+    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'committed', files: ['inside'] });
+    await workspace.removeWorktree(worktree);
   });
 });

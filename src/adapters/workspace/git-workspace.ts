@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
+import { isProtectedPath } from '../../domain/protected-paths.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, SharedStateGuard, Workspace, Worktree } from '../../ports/workspace.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { runGit } from './git-cli.js';
@@ -174,8 +175,11 @@ export class GitWorkspace implements Workspace {
   async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
     const files = await this.changedFiles(worktree);
     if (files.length === 0) return { kind: 'no-changes' };
-    const outside = files.filter((file) => !request.isAllowed(file));
+    // Protected paths are refused here too, whatever the caller allows.
+    const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
+    const links = await escapingLinks(worktree.path, files);
+    if (links.length > 0) return { kind: 'escaping-links', paths: links, files };
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
     const { stdout: tree } = await runGit(['write-tree'], location);
     // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
@@ -191,6 +195,20 @@ export class GitWorkspace implements Workspace {
     await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
     return { kind: 'committed', commit: commit.trim(), files };
   }
+}
+
+/** Changed paths that are symbolic links leaving the repository or pointing into `.git`. */
+async function escapingLinks(root: string, files: readonly string[]): Promise<string[]> {
+  const escaping: string[] = [];
+  for (const file of files) {
+    const info = await lstat(join(root, file)).catch(() => null);
+    if (!info?.isSymbolicLink()) continue;
+    const target = await readlink(join(root, file));
+    const resolved = posix.normalize(posix.join(posix.dirname(file), target));
+    const first = resolved.split('/')[0];
+    if (posix.isAbsolute(target) || first === '..' || first === '.git' || resolved === '.') escaping.push(file);
+  }
+  return escaping;
 }
 
 /** Author and committer variables for one identity. */
