@@ -16,6 +16,7 @@ import type { Env } from './config/env.js';
 import { secretsFromEnv } from './config/secrets.js';
 import { ConfigError, SandboxError } from './domain/errors.js';
 import { SecretRedactor } from './domain/redactor.js';
+import type { Failpoint } from './domain/failpoint.js';
 import type { SandboxMode } from './domain/run.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
@@ -112,13 +113,24 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
 
 /** The local forge for a repository (pull requests as branches plus records in the state directory); what it posts is redacted. */
 export function createLocalForge(env: Env, repoDir: string, redactor: SecretRedactor = createRedactor(env)): Forge {
-  return redactingForge(new LocalForge(repoDir, stateDirectory(env)), redactor);
+  const failpoint = createFailpoint(env);
+  return redactingForge(new LocalForge(repoDir, stateDirectory(env), failpoint ? { failpoint } : {}), redactor);
+}
+
+/** FANOUT_FAILPOINT=<name>: the process kills itself (SIGKILL) at that point, for the fault suite. */
+export function createFailpoint(env: Env): Failpoint | undefined {
+  const chosen = env.FANOUT_FAILPOINT;
+  if (!chosen) return undefined;
+  return (name) => {
+    if (name === chosen) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
 export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options: { signal?: AbortSignal; trustedCommands?: boolean } = {}): PipelineDeps & { sandbox: SandboxMode } {
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
+  const failpoint = createFailpoint(env);
   const { runner, sandbox } = createCommandRunner(env, options.trustedCommands ? { trustedCommands: true } : {});
   return {
     llm,
@@ -127,6 +139,7 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options
     sandbox,
     store: createStore(env, redactor),
     forge: createLocalForge(env, repoDir, redactor),
+    ...(failpoint ? { failpoint } : {}),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),

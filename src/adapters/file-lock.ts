@@ -1,25 +1,22 @@
-import { open, stat, unlink, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 
 const STALE_LOCK_MS = 30_000;
 // The holder touches its lock this often, so only a lock whose holder died goes stale.
 const HEARTBEAT_MS = STALE_LOCK_MS / 3;
 
 /**
- * Runs `fn` while holding an exclusive lock file (O_EXCL create), so writers in other processes
- * wait their turn. A lock untouched for 30 s is taken to be left by a crashed process and broken.
+ * Runs `fn` while holding an exclusive lock file, so writers in other processes wait their turn.
+ * The lock names its holder (pid and host): a lock whose holder on this host is gone (killed) is
+ * broken at once; one from another host is broken when untouched for 30 s.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  const holder = `${process.pid} ${hostname()} ${randomBytes(4).toString('hex')}`;
   for (let attempt = 0; ; attempt += 1) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) await unlink(lockPath).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 20) * Math.random()));
-    }
+    if (await tryCreate(lockPath, holder)) break;
+    await breakIfAbandoned(lockPath);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 20) * Math.random()));
   }
   const heartbeat = setInterval(() => {
     const now = new Date();
@@ -31,6 +28,41 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
   } finally {
     clearInterval(heartbeat);
     await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+/** Creates the lock with its holder already written (a hard link either appears whole or fails). */
+async function tryCreate(lockPath: string, holder: string): Promise<boolean> {
+  const draft = `${lockPath}.${holder.split(' ')[2]}`;
+  await writeFile(draft, holder, { mode: 0o600 });
+  try {
+    await link(draft, lockPath);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+}
+
+async function breakIfAbandoned(lockPath: string): Promise<void> {
+  const content = await readFile(lockPath, 'utf8').catch(() => null);
+  if (content === null) return;
+  const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
+  if (!holderIsGone(content) && age <= STALE_LOCK_MS) return;
+  // Only the lock we judged: another waiter may have broken it and taken a fresh one meanwhile.
+  if ((await readFile(lockPath, 'utf8').catch(() => null)) === content) await unlink(lockPath).catch(() => undefined);
+}
+
+function holderIsGone(content: string): boolean {
+  const [pid, host] = content.split(' ');
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
+import { FAILPOINTS, type FailpointName } from '../domain/failpoint.js';
 import { formatIssues } from './format-issues.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -25,6 +26,8 @@ const EnvSchema = z.object({
   PRIVATE_KEY_PATH: z.string().trim().min(1).optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   GITHUB_TOKEN: z.string().trim().min(1).optional(),
+  // The fault suite's kill switch: Fanout SIGKILLs itself at this point of a run.
+  FANOUT_FAILPOINT: z.enum(FAILPOINTS as [FailpointName, ...FailpointName[]], { message: `must be one of ${FAILPOINTS.join(', ')}` }).optional(),
   REDIS_URL: z.string().trim().min(1).optional(),
 });
 

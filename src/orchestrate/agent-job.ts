@@ -1,5 +1,6 @@
 import type { AgentLimits } from '../agent/limits.js';
-import { storeReporter } from '../agent/reporter.js';
+import { storeReporter, type AgentReporter } from '../agent/reporter.js';
+import type { Failpoint } from '../domain/failpoint.js';
 import { runSubtask } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
@@ -47,7 +48,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       worktreeRoot: deps.worktreeRoot,
       limits,
       network: config.network,
-      reporterFor: (attempt) => storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`),
+      reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
         await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
       },
@@ -59,6 +60,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
         await store.updateSubtask(run.id, subtask.id, { reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort() });
       },
       afterCommit: async (worktree) => {
+        deps.failpoint?.('after-commit');
         validation = await validateIn(deps, worktree, config);
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -83,6 +85,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       base: run.baseBranch,
       headSha: outcome.commit,
     });
+    deps.failpoint?.('after-pr');
     const summary = summarizeValidation(checked, config.validate.length);
     await deps.forge.publishCheck(pr.number, {
       name: CHECK_NAME,
@@ -128,6 +131,18 @@ export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, 
   } finally {
     await home.dispose();
   }
+}
+
+/** Fires the `mid-agent` failpoint once the agent has made its first tool call. */
+function withFailpoint(reporter: AgentReporter, failpoint: Failpoint | undefined): AgentReporter {
+  if (!failpoint) return reporter;
+  return {
+    ...reporter,
+    async event(type, data) {
+      await reporter.event(type, data);
+      if (type === 'tool-call') failpoint('mid-agent');
+    },
+  };
 }
 
 function partOf(run: RunRecord): { partOf?: string } {

@@ -60,6 +60,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
       await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
     }
     run = await deps.store.updateRun(run.id, { plan: planned.plan, state: 'running', meta: { ...run.meta, notes: planned.notes } });
+    deps.failpoint?.('after-plan');
   } else if (run.state !== 'merging') {
     run = await deps.store.updateRun(run.id, { state: 'running' });
   }

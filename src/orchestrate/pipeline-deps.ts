@@ -1,4 +1,5 @@
 import type { AgentLimits } from '../agent/limits.js';
+import type { Failpoint } from '../domain/failpoint.js';
 import type { SandboxMode } from '../domain/run.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CoordStore } from '../ports/coord-store.js';
@@ -16,6 +17,8 @@ export interface PipelineDeps {
   store: CoordStore;
   forge: Forge;
   probes: ProbeCache;
+  /** Called at the run's failpoints; the fault suite kills the process there. */
+  failpoint?: Failpoint;
   /** How the runner confines commands, recorded on the run so reports can say so. */
   sandbox?: SandboxMode;
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
