@@ -33,7 +33,8 @@ export interface MergeQueueInput {
  * Merges approved, green pull requests in plan order, one at a time. Before each merge the branch
  * is brought up to date with the current base (in Fanout's own worktree) and validated again if
  * the base moved; the merge pins the exact validated head. A conflict or a red re-validation
- * fails that PR and the queue goes on; a PR whose dependency did not merge is not merged.
+ * fails that PR and the queue goes on; a PR whose dependency did not merge is not merged. A PR
+ * counts as merged only while its merge commit is on the base, and is never merged twice.
  */
 export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, MergeItemResult>> {
   const results = new Map<string, MergeItemResult>();
@@ -53,7 +54,12 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
       }
       const pr = await input.forge.getPullRequest(item.prNumber);
       if (pr.state === 'merged' && pr.mergedSha) {
-        await record(item.subtaskId, { kind: 'merged', sha: pr.mergedSha, revalidated: false, durationMs: 0 });
+        await record(item.subtaskId, await mergedIfOnBase(input, pr.mergedSha, { kind: 'merged', sha: pr.mergedSha, revalidated: false, durationMs: 0 }));
+        continue;
+      }
+      if (pr.state === 'open' && (await input.workspace.isAncestor(input.repoDir, pr.headSha, await input.workspace.resolveCommit(input.repoDir, input.baseBranch)))) {
+        // Merged by an earlier process whose record was lost: merging again would add a second merge.
+        await record(item.subtaskId, { kind: 'merged', sha: pr.headSha, revalidated: false, durationMs: 0 });
         continue;
       }
       if (!item.validationPassed) {
@@ -90,10 +96,17 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
         await record(item.subtaskId, { kind: 'failed', reason: 'merge-refused', message: merged.reason });
         continue;
       }
-      await record(item.subtaskId, { kind: 'merged', sha: merged.sha, revalidated, durationMs: Date.now() - started });
+      await record(item.subtaskId, await mergedIfOnBase(input, merged.sha, { kind: 'merged', sha: merged.sha, revalidated, durationMs: Date.now() - started }));
     }
   } finally {
     await input.workspace.removeWorktree(worktree);
   }
   return results;
+}
+
+/** `merged` if its merge commit is on the base now; a report never calls work merged that is not. */
+async function mergedIfOnBase(input: MergeQueueInput, sha: string, merged: MergeItemResult): Promise<MergeItemResult> {
+  const base = await input.workspace.resolveCommit(input.repoDir, input.baseBranch);
+  if (await input.workspace.isAncestor(input.repoDir, sha, base)) return merged;
+  return { kind: 'failed', reason: 'merge-refused', message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)` };
 }

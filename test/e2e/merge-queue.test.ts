@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -79,5 +79,53 @@ describe('merge queue', () => {
     expect(results.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('uncommitted changes') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
     expect(await git(repo, 'status', '--porcelain')).toBe('M README.md');
+  });
+
+  it('reports merged only what is on the base when an untracked file is where a PR adds one', async () => {
+    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'from the PR\n' } });
+    await writeFile(join(repo, 'a.txt'), 'my own file\n');
+    const before = await git(repo, 'rev-parse', 'main');
+    const queue = () => mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+
+    const refused = await queue();
+
+    expect(refused.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('a.txt') });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(before);
+    expect(await git(repo, 'status', '--porcelain')).toBe('?? a.txt');
+
+    // The user follows the advice, and the run is resumed.
+    await rm(join(repo, 'a.txt'));
+    const merged = await queue();
+
+    expect(merged.get('a')).toMatchObject({ kind: 'merged', sha: await git(repo, 'rev-parse', 'main') });
+    expect(await git(repo, 'show', 'main:a.txt')).toBe('from the PR');
+    expect(await git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('does not call a PR merged once its merge is no longer on the base', async () => {
+    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
+    const before = await git(repo, 'rev-parse', 'main');
+    const first = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    expect(first.get('a')).toMatchObject({ kind: 'merged' });
+    // The user takes the merge back out of main.
+    await git(repo, 'reset', '--hard', '-q', before);
+
+    const again = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+
+    expect(again.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('no longer on main') });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(before);
+  });
+
+  it('does not merge a second time a PR whose head is already on the base', async () => {
+    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
+    const head = (await forge.getPullRequest(items[0]!.prNumber)).headSha;
+    // Merged outside Fanout's record (by hand, or by a process whose record was lost).
+    await git(repo, 'merge', '--no-ff', '-q', '-m', 'merged by hand', 'fanout/r/a');
+    const main = await git(repo, 'rev-parse', 'main');
+
+    const results = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+
+    expect(results.get('a')).toMatchObject({ kind: 'merged', sha: head });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(main);
   });
 });
