@@ -1,0 +1,49 @@
+// What confinement costs per command: the same commands run plain, in namespaces (FANOUT_SANDBOX=none)
+// and in the bubblewrap sandbox, inside a real worktree, interleaved so machine noise hits all alike.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from '../src/adapters/command/bwrap-runner.js';
+import { NamespaceCommandRunner } from '../src/adapters/command/namespace-runner.js';
+import { ProcessCommandRunner } from '../src/adapters/command/process-runner.js';
+import { sandboxSupport } from '../src/adapters/command/sandbox-support.js';
+import { toolchainPaths } from '../src/adapters/command/toolchain-paths.js';
+import { GitWorkspace } from '../src/adapters/workspace/git-workspace.js';
+import { createRepository, SAMPLE_FILES } from '../src/demo/sample-repo.js';
+import type { CommandRunner } from '../src/ports/command-runner.js';
+import { median, ms } from './stats.js';
+
+const RUNS = 25;
+const COMMANDS: Record<string, string> = { true: 'true', 'git status': 'git status --porcelain', 'node -e 0': 'node -e 0' };
+
+const root = await mkdtemp(join(tmpdir(), 'fanout-bench-sandbox-'));
+const repo = join(root, 'repo');
+await createRepository(repo, SAMPLE_FILES);
+const workspace = new GitWorkspace();
+const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt'), branch: 'bench', baseCommit: await workspace.resolveCommit(repo, 'HEAD') });
+const support = sandboxSupport();
+const plain = new ProcessCommandRunner();
+const runners: Array<[string, CommandRunner]> = [['plain', plain]];
+if (support.namespaces) runners.push(['namespaces', new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser })]);
+if (support.bwrap) {
+  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
+  runners.push(['bwrap', new BwrapCommandRunner(plain, { hiddenPaths: defaultHiddenPaths(), toolPaths, canDisableUserns: support.bwrapDisablesUserns })]);
+}
+
+console.log(`per-command wall time, median of ${RUNS} (runners: ${runners.map(([name]) => name).join(', ')})`);
+for (const [label, line] of Object.entries(COMMANDS)) {
+  const times = new Map<string, number[]>(runners.map(([name]) => [name, []]));
+  for (let run = 0; run < RUNS; run += 1) {
+    for (const [name, runner] of run % 2 === 0 ? runners : [...runners].reverse()) {
+      const started = performance.now();
+      const result = await runner.run({ argv: ['bash', '-c', line], cwd: worktree.path, timeoutMs: 30_000, outputLimit: 10_000, git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir } });
+      if (result.exitCode !== 0) throw new Error(`${name}: ${line} failed: ${result.stderr}`);
+      times.get(name)!.push(performance.now() - started);
+    }
+  }
+  const base = median(times.get('plain')!);
+  const cells = runners.map(([name]) => `${name} ${ms(median(times.get(name)!))}${name === 'plain' ? '' : ` (x${(median(times.get(name)!) / base).toFixed(2)})`}`);
+  console.log(`  ${label.padEnd(11)} ${cells.join(', ')}`);
+}
+await workspace.removeWorktree(worktree);
+await rm(root, { recursive: true, force: true });
