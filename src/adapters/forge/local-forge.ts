@@ -28,8 +28,7 @@ export class LocalForge implements Forge {
   private readonly repoDir: string;
   private readonly dir: string;
   private readonly failpoint: Failpoint;
-  // Merges and their recovery run one at a time in this process; across processes the base
-  // ref's compare-and-swap keeps them apart (a run is driven by one process at a time).
+  // Merges and their recovery run one at a time, in this process and across processes.
   private readonly merges = new KeyedQueue();
 
   constructor(repoDir: string, stateDir: string, options: LocalForgeOptions = {}) {
@@ -69,7 +68,7 @@ export class LocalForge implements Forge {
   async getPullRequest(number: number): Promise<PullRequestInfo> {
     const record = await this.load(number);
     if (record.state !== 'merging') return this.info(record);
-    return this.merges.run('merge', async () => this.info(await this.settled(number)));
+    return this.exclusively(async () => this.info(await this.settled(number)));
   }
 
   async updateHead(number: number, sha: string, expectedSha: string): Promise<void> {
@@ -89,7 +88,7 @@ export class LocalForge implements Forge {
   }
 
   async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
-    return this.merges.run('merge', async () => {
+    return this.exclusively(async () => {
       const record = await this.settled(number);
       if (record.state === 'open') return mergeOpenPullRequest(this.mergeContext(), record, request);
       if (record.state === 'merged' && record.mergedSha && record.headSha === request.expectedHeadSha) {
@@ -107,6 +106,12 @@ export class LocalForge implements Forge {
     const record = await this.load(number);
     if (record.state !== 'merging' || !record.merging) return record;
     return (await completeMerge(this.mergeContext(), { ...record, merging: record.merging })).record;
+  }
+
+  /** One merge or recovery at a time (a killed holder's lock is broken at once). */
+  private async exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true });
+    return this.merges.run('merge', () => withFileLock(join(this.dir, 'merge.lock'), fn));
   }
 
   private mergeContext(): MergeContext {
