@@ -57,7 +57,7 @@ export interface SubtaskRecord {
   meta?: Record<string, unknown>;
 }
 
-export type MergeFailureReason = 'conflict' | 'validation-failed' | 'revalidation-failed' | 'not-approved' | 'dependency-failed' | 'merge-refused';
+export type MergeFailureReason = 'conflict' | 'validation-failed' | 'revalidation-failed' | 'not-approved' | 'dependency-failed' | 'merge-refused' | 'not-on-base';
 
 /** One entry of an agent's append-only log; `seq` runs 1, 2, 3... per agent with no gaps. */
 export interface AgentEvent {

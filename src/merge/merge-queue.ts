@@ -1,6 +1,6 @@
 import type { MergeFailureReason } from '../domain/run.js';
 import type { Forge } from '../ports/forge.js';
-import type { Workspace } from '../ports/workspace.js';
+import type { Workspace, Worktree } from '../ports/workspace.js';
 
 export interface MergeItem {
   subtaskId: string;
@@ -25,7 +25,7 @@ export interface MergeQueueInput {
   approval: 'auto' | 'manual';
   items: readonly MergeItem[];
   /** Validates the worktree at `headSha` and publishes the check; true when green. */
-  revalidate: (cwd: string, headSha: string, prNumber: number) => Promise<boolean>;
+  revalidate: (worktree: Worktree, headSha: string, prNumber: number) => Promise<boolean>;
   onResult?: (subtaskId: string, result: MergeItemResult) => Promise<void>;
 }
 
@@ -86,7 +86,7 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
         await input.forge.updateHead(item.prNumber, update.commit, head);
         head = update.commit;
         revalidated = true;
-        if (!(await input.revalidate(worktree.path, head, item.prNumber))) {
+        if (!(await input.revalidate(worktree, head, item.prNumber))) {
           await record(item.subtaskId, { kind: 'failed', reason: 'revalidation-failed', message: `validation failed after updating the branch with ${input.baseBranch}` });
           continue;
         }
@@ -108,5 +108,5 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
 async function mergedIfOnBase(input: MergeQueueInput, sha: string, merged: MergeItemResult): Promise<MergeItemResult> {
   const base = await input.workspace.resolveCommit(input.repoDir, input.baseBranch);
   if (await input.workspace.isAncestor(input.repoDir, sha, base)) return merged;
-  return { kind: 'failed', reason: 'merge-refused', message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)` };
+  return { kind: 'failed', reason: 'not-on-base', message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)` };
 }

@@ -150,8 +150,8 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     worktreePath: join(deps.worktreeRoot, run.id, '_merge'),
     approval: config.approval,
     items,
-    revalidate: async (cwd, headSha, prNumber) => {
-      const result = await validateIn(deps, { path: cwd }, config);
+    revalidate: async (worktree, headSha, prNumber) => {
+      const result = await validateIn(deps, worktree, config);
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
       await deps.forge.publishCheck(prNumber, {
         name: CHECK_NAME,

@@ -112,7 +112,7 @@ describe('merge queue', () => {
 
     const again = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
 
-    expect(again.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('no longer on main') });
+    expect(again.get('a')).toMatchObject({ kind: 'failed', reason: 'not-on-base', message: expect.stringContaining('no longer on main') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
   });
 
