@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { FileCoordStore } from '../src/adapters/coord/file-store.js';
 import { MemoryCoordStore } from '../src/adapters/coord/memory-store.js';
 import type { CoordStore } from '../src/ports/coord-store.js';
+import { parseRepoConfig } from '../src/config/repo-config.js';
 import { median } from './stats.js';
 
 async function measure(store: CoordStore, writers: number, perWriter: number): Promise<number> {
   const runId = `r${Math.random().toString(36).slice(2, 8)}`;
-  await store.createRun({ id: runId, repo: '/r', task: 't', baseBranch: 'main', baseCommit: 'x', state: 'running', createdAt: '', updatedAt: '' });
+  await store.createRun({ id: runId, repo: '/r', origin: { kind: 'local', path: '/r' }, task: 't', baseBranch: 'main', baseCommit: 'x', state: 'running', config: parseRepoConfig(null), notes: [], createdAt: '', updatedAt: '' });
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {

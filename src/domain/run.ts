@@ -1,27 +1,59 @@
+import type { RepoConfig } from '../config/repo-config.js';
 import type { Plan } from './plan.js';
 
-export type RunState = 'planning' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type RunState = 'planning' | 'awaiting-approval' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 /** How agent commands were confined: `bwrap` (the sandbox) or `none` (asked for explicitly). */
 export type SandboxMode = 'bwrap' | 'none';
 export type SubtaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+/** Where a run came from: a repository on this machine, or an `/orchestrate` comment on GitHub. */
+export type RunOrigin =
+  | { kind: 'local'; path: string }
+  | {
+      kind: 'github';
+      owner: string;
+      repo: string;
+      installationId: number;
+      /** The issue the command was posted on; the status comment lives there. */
+      issue: number;
+      commentId: number;
+      requestedBy: string;
+      cloneUrl: string;
+    };
+
+/** The process executing a run, recorded so others can tell a live run from a crashed one. */
+export interface RunOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
 /** One orchestration run, as stored. */
 export interface RunRecord {
   id: string;
+  /** The git repository agents' worktrees come from: the user's checkout, or Fanout's clone of a GitHub repository. */
   repo: string;
+  origin: RunOrigin;
   task: string;
   baseBranch: string;
   baseCommit: string;
   state: RunState;
+  /** `.github/fanout.yml` as read from the base commit when the run started. */
+  config: RepoConfig;
+  /** Extra guidance for the planner (`--hints`). */
+  hints?: string;
+  /** Facts people should read in the report (planner notes, fallbacks, restored files). */
+  notes: string[];
+  owner?: RunOwner;
+  /** The weakest confinement any of the run's agents had; reports say so when it is `none`. */
+  sandbox?: SandboxMode;
+  /** The issue comment Fanout keeps editing with the run's progress (GitHub runs). */
+  statusCommentId?: number;
   createdAt: string;
   updatedAt: string;
   plan?: Plan;
   /** Why the run stopped, when it failed as a whole. */
   error?: string;
-  /** The weakest confinement any of the run's agents had; reports say so when it is `none`. */
-  sandbox?: SandboxMode;
-  /** Free-form facts later stages attach (issue number, status comment id...). */
-  meta?: Record<string, unknown>;
 }
 
 /** One subtask of a run and its agent's progress. */
@@ -54,7 +86,6 @@ export interface SubtaskRecord {
   /** Milliseconds spent in each phase, to show what parallelism costs. */
   timings?: Partial<Record<'worktree' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
   updatedAt: string;
-  meta?: Record<string, unknown>;
 }
 
 export type MergeFailureReason = 'conflict' | 'validation-failed' | 'revalidation-failed' | 'not-approved' | 'dependency-failed' | 'merge-refused' | 'not-on-base';

@@ -146,6 +146,5 @@ function withFailpoint(reporter: AgentReporter, failpoint: Failpoint | undefined
 }
 
 function partOf(run: RunRecord): { partOf?: string } {
-  const issue = run.meta?.issue;
-  return typeof issue === 'number' ? { partOf: `#${issue}` } : {};
+  return run.origin.kind === 'github' ? { partOf: `#${run.origin.issue}` } : {};
 }

@@ -4,7 +4,8 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
 import { outlineRepository } from '../domain/repo-outline.js';
 import type { Subtask } from '../domain/plan.js';
-import type { RunRecord, SandboxMode, SubtaskRecord } from '../domain/run.js';
+import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import { moveRun, runFinished, runNoted, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
 import { mergeInOrder } from '../merge/merge-queue.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
@@ -17,6 +18,7 @@ import { waitForSubtasks } from './wait-for-subtasks.js';
 
 // Enough to name the files of a small project, or the shape of a large one.
 const AGENT_OUTLINE_CHARS = 3_000;
+// A cancelled run is continued by executeRun (resume); these are not, unless prepareResume reopens them.
 const FINISHED_RUN = new Set<RunRecord['state']>(['succeeded', 'partial', 'failed']);
 const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cancelled']);
 
@@ -26,11 +28,11 @@ const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cance
  */
 export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
   let run = await requireRun(deps, runId);
-  if (FINISHED_RUN.has(run.state)) return report(deps, run);
-  const config = run.meta?.config as RepoConfig;
+  if (FINISHED_RUN.has(run.state) || run.state === 'awaiting-approval') return report(deps, run);
+  const config = run.config;
   const limits = agentLimits(config, deps.limits);
   await pruneAbandonedWorktrees(deps, run);
-  run = await deps.store.updateRun(run.id, { meta: { ...run.meta, owner: currentOwner() }, ...sandboxPatch(run, deps.sandbox) });
+  run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox));
 
   const probe = await deps.probes.check(deps.llm);
   if (deps.signal?.aborted) return cancel(deps, run);
@@ -48,7 +50,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
         task: run.task,
         files,
         maxSubtasks: config.maxSubtasks,
-        ...(typeof run.meta?.hints === 'string' ? { hints: run.meta.hints } : {}),
+        ...(run.hints ? { hints: run.hints } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
     } catch (error) {
@@ -59,10 +61,11 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
     for (const subtask of planned.plan.subtasks) {
       await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
     }
-    run = await deps.store.updateRun(run.id, { plan: planned.plan, state: 'running', meta: { ...run.meta, notes: planned.notes } });
+    run = await deps.store.updateRun(run.id, runPlanned(run, planned.plan, planned.notes, config.plan === 'review'));
     deps.failpoint?.('after-plan');
+    if (run.state === 'awaiting-approval') return report(deps, run);
   } else if (run.state !== 'merging') {
-    run = await deps.store.updateRun(run.id, { state: 'running' });
+    run = await deps.store.updateRun(run.id, moveRun(run, 'running'));
   }
   const plan = run.plan!;
   const dispatcher = deps.dispatcher ?? new LocalDispatcher(config.maxAgents);
@@ -84,31 +87,26 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
     effective = [fallback];
   }
 
-  run = await deps.store.updateRun(run.id, { state: 'merging' });
+  run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
   await mergeRun(deps, run, effective, config);
   // Re-validation runs the repository's commands again.
   const changedByValidation = await sharedState.restore();
   if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
   const records = await deps.store.listSubtasks(run.id);
-  const merged = effective.filter((subtask) => records.find((record) => record.subtaskId === subtask.id)?.merge?.state === 'merged').length;
-  const state = merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed';
-  run = await deps.store.updateRun(run.id, { state });
+  run = await deps.store.updateRun(run.id, runFinished(run, records, effective.map((subtask) => subtask.id)));
   return report(deps, run);
 }
 
 /** Resets what a resume should redo: interrupted agents always, failed ones and failed merges when asked. */
 export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: string, options: { retryFailed: boolean }): Promise<RunRecord> {
   const run = await requireRun(deps, runId);
+  if (run.state === 'awaiting-approval') return run;
   for (const record of await deps.store.listSubtasks(runId)) {
-    if (options.retryFailed && record.state === 'failed') {
-      await deps.store.putSubtask({ runId, subtaskId: record.subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
-    } else if (options.retryFailed && record.merge?.state === 'failed') {
-      const { merge: _merge, ...rest } = record;
-      await deps.store.putSubtask({ ...rest, updatedAt: new Date().toISOString() });
-    }
+    const reset = subtaskForResume(record, options.retryFailed, new Date().toISOString());
+    if (reset) await deps.store.putSubtask(reset);
   }
   if (FINISHED_RUN.has(run.state) && !options.retryFailed) return run;
-  return deps.store.updateRun(runId, { state: run.plan ? 'running' : 'planning' });
+  return deps.store.updateRun(runId, moveRun(run, run.plan ? 'running' : 'planning'));
 }
 
 async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext): Promise<void> {
@@ -183,12 +181,6 @@ async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Prom
   await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => live.has(relativePath.split('/')[0] ?? ''));
 }
 
-/** Records the weakest confinement the run's commands have had (a resume may run with another). */
-function sandboxPatch(run: RunRecord, mode: SandboxMode | undefined): Partial<RunRecord> {
-  if (!mode || run.sandbox === 'none') return {};
-  return { sandbox: mode };
-}
-
 function fallbackSubtask(task: string): Subtask {
   return { id: FALLBACK_ID, title: 'Whole task, single agent (fallback)', instructions: task, writeScope: ['**'], readScope: [], dependsOn: [] };
 }
@@ -220,16 +212,15 @@ async function requireRun(deps: Pick<PipelineDeps, 'store'>, runId: string): Pro
 }
 
 async function addNote(deps: PipelineDeps, run: RunRecord, note: string): Promise<RunRecord> {
-  const notes = [...((run.meta?.notes as string[] | undefined) ?? []), note];
-  return deps.store.updateRun(run.id, { meta: { ...run.meta, notes } });
+  return deps.store.updateRun(run.id, runNoted(run, note));
 }
 
 async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<RunReport> {
-  return report(deps, await deps.store.updateRun(run.id, { state: 'failed', error }));
+  return report(deps, await deps.store.updateRun(run.id, moveRun(run, 'failed', { error })));
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
-  return report(deps, await deps.store.updateRun(run.id, { state: 'cancelled', error: 'interrupted; `fanout resume` continues it' }));
+  return report(deps, await deps.store.updateRun(run.id, moveRun(run, 'cancelled', { error: 'interrupted; `fanout resume` continues it' })));
 }
 
 async function report(deps: Pick<PipelineDeps, 'store'>, run: RunRecord): Promise<RunReport> {

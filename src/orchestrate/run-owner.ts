@@ -1,19 +1,12 @@
 import { hostname } from 'node:os';
-import type { RunRecord } from '../domain/run.js';
-
-/** The process executing a run, recorded so others can tell a live run from a crashed one. */
-export interface RunOwner {
-  pid: number;
-  host: string;
-  since: string;
-}
+import type { RunOwner, RunRecord } from '../domain/run.js';
 
 /** This process, as a run owner. */
 export function currentOwner(): RunOwner {
   return { pid: process.pid, host: hostname(), since: new Date().toISOString() };
 }
 
-const ACTIVE = new Set<RunRecord['state']>(['planning', 'running', 'merging']);
+const ACTIVE = new Set<RunRecord['state']>(['planning', 'awaiting-approval', 'running', 'merging']);
 
 /**
  * True when the run is still being executed by a live process. Runs owned by another host count
@@ -21,7 +14,7 @@ const ACTIVE = new Set<RunRecord['state']>(['planning', 'running', 'merging']);
  */
 export function runIsLive(run: RunRecord): boolean {
   if (!ACTIVE.has(run.state)) return false;
-  const owner = run.meta?.owner as RunOwner | undefined;
+  const owner = run.owner;
   if (!owner) return false;
   if (owner.host !== hostname()) return true;
   try {

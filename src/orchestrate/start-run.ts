@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
-import type { RunRecord } from '../domain/run.js';
+import type { RunOrigin, RunRecord } from '../domain/run.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
 export interface StartRunOptions {
   repoDir: string;
+  /** Where the run came from; a local run's origin is its repository. */
+  origin?: RunOrigin;
   task: string;
   config: RepoConfig;
   baseBranch?: string;
@@ -32,10 +34,13 @@ export async function startRun(deps: Pick<PipelineDeps, 'workspace' | 'store'>, 
     task: options.task,
     baseBranch,
     baseCommit,
+    origin: options.origin ?? { kind: 'local', path: repo },
     state: 'planning',
+    config: options.config,
+    ...(options.hints ? { hints: options.hints } : {}),
+    notes: [],
     createdAt: now,
     updatedAt: now,
-    meta: { config: options.config, ...(options.hints ? { hints: options.hints } : {}), notes: [] },
   };
   await deps.store.createRun(run);
   return run;

@@ -70,7 +70,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     state: run.state,
     ...(run.sandbox ? { sandbox: run.sandbox } : {}),
     ...(run.error ? { error: run.error } : {}),
-    notes: (run.meta?.notes as string[] | undefined) ?? [],
+    notes: run.notes,
     subtasks,
     tokens: subtasks.reduce((sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }), { prompt: 0, completion: 0 }),
     overhead,

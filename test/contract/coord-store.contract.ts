@@ -1,9 +1,10 @@
+import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import type { CoordStore, StoreChange } from '../../src/ports/coord-store.js';
 
 export function sampleRun(id: string, createdAt = new Date().toISOString()): RunRecord {
-  return { id, repo: '/repo', task: 'Do things', baseBranch: 'main', baseCommit: 'a'.repeat(40), state: 'planning', createdAt, updatedAt: createdAt };
+  return { id, repo: '/repo', origin: { kind: 'local', path: '/repo' }, task: 'Do things', baseBranch: 'main', baseCommit: 'a'.repeat(40), state: 'planning', config: parseRepoConfig(null), notes: [], createdAt, updatedAt: createdAt };
 }
 
 export function sampleSubtask(runId: string, subtaskId: string): SubtaskRecord {

@@ -128,7 +128,7 @@ describe('the local pipeline, end to end', () => {
     const base = await h.deps.workspace.resolveCommit(h.repo, 'main');
     const deadPid = spawnSync('true').pid as number;
     for (const [id, pid] of [['dead-run', deadPid], ['live-run', process.pid]] as const) {
-      await h.deps.store.createRun({ ...sampleRun(id), repo: h.repo, state: 'running', meta: { owner: { pid, host: hostname(), since: '' } } });
+      await h.deps.store.createRun({ ...sampleRun(id), repo: h.repo, state: 'running', owner: { pid, host: hostname(), since: '' } });
     }
     const dead = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'dead-run', 'x-1'), branch: 'fanout/dead-run/x', baseCommit: base });
     const live = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'live-run', 'y-1'), branch: 'fanout/live-run/y', baseCommit: base });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
 import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import { renderProgress } from '../../src/report/render-progress.js';
 import { renderRunReport } from '../../src/report/render-report.js';
@@ -10,7 +11,10 @@ const run: RunRecord = {
   task: 'Do it',
   baseBranch: 'main',
   baseCommit: 'b'.repeat(40),
+  origin: { kind: 'local', path: '/repo' },
   state: 'partial',
+  config: parseRepoConfig(null),
+  notes: [],
   createdAt: '2026-11-24T12:00:00.000Z',
   updatedAt: '2026-11-24T12:01:00.000Z',
   plan: {

@@ -41,8 +41,7 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
   const run = await lookup.getRun(runId);
   await lookup.close();
   if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
-  const config = run.meta?.config as RepoConfig;
-  const llm = createLlm(env, config.model ? { model: config.model } : {});
+  const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
   return runPipeline({ env, repoDir: run.repo, llm, output, json: values.json, resume: { runId, retryFailed: values['retry-failed'] } });
 }
 

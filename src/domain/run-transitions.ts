@@ -1,0 +1,57 @@
+import { FanoutError } from './errors.js';
+import type { Plan } from './plan.js';
+import type { RunOwner, RunRecord, RunState, SandboxMode, SubtaskRecord } from './run.js';
+
+// Which run states may follow which. A finished run moves again only when asked to retry.
+const NEXT: Readonly<Record<RunState, readonly RunState[]>> = {
+  planning: ['planning', 'awaiting-approval', 'running', 'failed', 'cancelled'],
+  'awaiting-approval': ['running', 'cancelled', 'failed'],
+  running: ['running', 'merging', 'failed', 'cancelled'],
+  merging: ['merging', 'running', 'succeeded', 'partial', 'failed', 'cancelled'],
+  succeeded: ['running', 'merging'],
+  partial: ['running', 'merging'],
+  failed: ['planning', 'running', 'merging'],
+  cancelled: ['planning', 'running', 'merging'],
+};
+
+/** Run states in which nothing more happens unless someone asks (resume, retry). */
+export const FINISHED_RUN_STATES: ReadonlySet<RunState> = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
+
+/** The patch that moves a run to `to`; an impossible move is a bug, not a user error. */
+export function moveRun(run: Pick<RunRecord, 'id' | 'state'>, to: RunState, extra: Partial<RunRecord> = {}): Partial<RunRecord> {
+  if (!NEXT[run.state].includes(to)) throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
+  return { ...extra, state: to };
+}
+
+/** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */
+export function runTakenOver(run: RunRecord, owner: RunOwner, sandbox: SandboxMode | undefined): Partial<RunRecord> {
+  return { owner, ...(sandbox && run.sandbox !== 'none' ? { sandbox } : {}) };
+}
+
+/** The plan arrived: agents start, or wait for `/orchestrate approve` under `plan: review`. */
+export function runPlanned(run: RunRecord, plan: Plan, notes: readonly string[], awaitApproval: boolean): Partial<RunRecord> {
+  return moveRun(run, awaitApproval ? 'awaiting-approval' : 'running', { plan, notes: [...run.notes, ...notes] });
+}
+
+/** Adds a note people should read in the report. */
+export function runNoted(run: RunRecord, note: string): Partial<RunRecord> {
+  return { notes: [...run.notes, note] };
+}
+
+/** How a run ended, from which of its effective subtasks merged. */
+export function runFinished(run: RunRecord, records: readonly SubtaskRecord[], effective: readonly string[]): Partial<RunRecord> {
+  const merged = effective.filter((id) => records.find((record) => record.subtaskId === id)?.merge?.state === 'merged').length;
+  return moveRun(run, merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed');
+}
+
+/** A subtask record as a resume should see it: interrupted agents run again; failures too when asked. */
+export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, now: string): SubtaskRecord | null {
+  if (retryFailed && (record.state === 'failed' || record.state === 'cancelled')) {
+    return { runId: record.runId, subtaskId: record.subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: now };
+  }
+  if (retryFailed && record.merge?.state === 'failed') {
+    const { merge: _merge, ...rest } = record;
+    return { ...rest, updatedAt: now };
+  }
+  return null;
+}
