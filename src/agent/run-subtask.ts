@@ -32,7 +32,7 @@ export interface RunSubtaskInput {
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
-  afterCommit?: (worktree: Worktree, commit: string) => Promise<void>;
+  afterCommit?: (worktree: Worktree, commit: string, work: { files: string[]; summary: string; tokens: TokenTotals }) => Promise<void>;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
   network?: boolean;
   /** Called after every attempt, whatever its outcome (the shared git state is checked here). */
@@ -157,7 +157,7 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
       }));
       if (commit.kind === 'committed') {
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
-        if (input.afterCommit) await timed('validate', () => input.afterCommit!(worktree, commit.commit));
+        if (input.afterCommit) await timed('validate', () => input.afterCommit!(worktree, commit.commit, { files: commit.files, summary: outcome.summary, tokens: outcome.tokens }));
         return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
       }
       if (commit.kind === 'out-of-scope') {

@@ -70,3 +70,17 @@ export class WorkspaceError extends FanoutError {
     super(code, message, options);
   }
 }
+
+export type ForgeErrorCode = 'branch-moved' | 'pr-not-found' | 'forge-unavailable' | 'forge-refused' | 'forge-auth';
+
+/** A forge (GitHub, or local records) refused or failed an operation; wrapped at the adapter edge. */
+export class ForgeError extends FanoutError {
+  constructor(
+    code: ForgeErrorCode,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}

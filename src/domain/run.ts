@@ -19,6 +19,8 @@ export type RunOrigin =
       commentId: number;
       requestedBy: string;
       cloneUrl: string;
+      /** The repository's web address (`https://github.com/owner/repo`), for links. */
+      htmlUrl: string;
     };
 
 /** The process executing a run, recorded so others can tell a live run from a crashed one. */
@@ -82,13 +84,28 @@ export interface SubtaskRecord {
   approved?: boolean;
   /** Files of the shared git directory (config, hooks) this subtask's commands changed; Fanout put them back. */
   reverted?: string[];
-  merge?: { state: 'merged'; sha: string } | { state: 'failed'; reason: MergeFailureReason; message: string };
+  merge?:
+    | { state: 'merged'; sha: string; approvedBy?: string }
+    | { state: 'failed'; reason: MergeFailureReason; message: string }
+    | { state: 'waiting'; reason: MergeWaitReason; message: string };
   /** Milliseconds spent in each phase, to show what parallelism costs. */
   timings?: Partial<Record<'worktree' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
   updatedAt: string;
 }
 
-export type MergeFailureReason = 'conflict' | 'validation-failed' | 'revalidation-failed' | 'not-approved' | 'dependency-failed' | 'merge-refused' | 'not-on-base';
+export type MergeFailureReason =
+  | 'conflict'
+  | 'validation-failed'
+  | 'checks-failed'
+  | 'revalidation-failed'
+  | 'dependency-failed'
+  | 'head-moved'
+  | 'closed'
+  | 'merge-refused'
+  | 'not-on-base';
+
+/** Why a pull request is not merged yet, though nothing is wrong with it. */
+export type MergeWaitReason = 'checks-pending' | 'review-required' | 'changes-requested' | 'queued';
 
 /** One entry of an agent's append-only log; `seq` runs 1, 2, 3... per agent with no gaps. */
 export interface AgentEvent {

@@ -1,19 +1,20 @@
-import type { MergeFailureReason } from '../domain/run.js';
-import type { Forge } from '../ports/forge.js';
+import { ForgeError } from '../domain/errors.js';
+import type { MergeFailureReason, MergeWaitReason } from '../domain/run.js';
+import type { Forge, PullRequestInfo } from '../ports/forge.js';
 import type { Workspace, Worktree } from '../ports/workspace.js';
+import { judgeReadiness } from './readiness.js';
 
 export interface MergeItem {
   subtaskId: string;
   prNumber: number;
   title: string;
   dependsOn: readonly string[];
-  /** Whether validation passed on the PR's current head. */
-  validationPassed: boolean;
 }
 
 export type MergeItemResult =
-  | { kind: 'merged'; sha: string; revalidated: boolean; durationMs: number }
-  | { kind: 'failed'; reason: MergeFailureReason; message: string };
+  | { kind: 'merged'; sha: string; revalidated: boolean; durationMs: number; approvedBy: string }
+  | { kind: 'failed'; reason: MergeFailureReason; message: string }
+  | { kind: 'waiting'; reason: MergeWaitReason; message: string };
 
 export interface MergeQueueInput {
   forge: Forge;
@@ -23,90 +24,128 @@ export interface MergeQueueInput {
   /** Fanout's own worktree for updating branches; never the user's checkout. */
   worktreePath: string;
   approval: 'auto' | 'manual';
+  /** Name of Fanout's own validation check, which must be green on the head. */
+  validationCheck: string;
+  /** Items still to merge, in plan order. */
   items: readonly MergeItem[];
+  /** Subtasks merged earlier (their dependents may merge). */
+  alreadyMerged: ReadonlySet<string>;
   /** Validates the worktree at `headSha` and publishes the check; true when green. */
   revalidate: (worktree: Worktree, headSha: string, prNumber: number) => Promise<boolean>;
   onResult?: (subtaskId: string, result: MergeItemResult) => Promise<void>;
 }
 
 /**
- * Merges approved, green pull requests in plan order, one at a time. Before each merge the branch
- * is brought up to date with the current base (in Fanout's own worktree) and validated again if
- * the base moved; the merge pins the exact validated head. A conflict or a red re-validation
- * fails that PR and the queue goes on; a PR whose dependency did not merge is not merged. A PR
- * counts as merged only while its merge commit is on the base, and is never merged twice.
+ * Merges ready pull requests in plan order, one at a time. Before each merge the branch is brought
+ * up to date with the base (in Fanout's own worktree) and validated again if the base moved; the
+ * merge pins the exact head whose checks passed. A PR is ready when every check on its head is
+ * green (Fanout's and the repository's own), no review requests changes, and, under `approval:
+ * manual`, someone approved it. The queue stops at the first PR still waiting (checks running, a
+ * review to come), so merges keep plan order; a failure (conflict, red check, moved head) takes
+ * only that PR out, with a comment saying why. A PR counts as merged only while its merge commit
+ * is on the base, and is never merged twice.
  */
 export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, MergeItemResult>> {
   const results = new Map<string, MergeItemResult>();
+  const merged = new Set(input.alreadyMerged);
+  let worktree: Worktree | undefined;
   const record = async (subtaskId: string, result: MergeItemResult) => {
     results.set(subtaskId, result);
+    if (result.kind === 'merged') merged.add(subtaskId);
     await input.onResult?.(subtaskId, result);
   };
-  const baseHead = await input.workspace.resolveCommit(input.repoDir, input.baseBranch);
-  const worktree = await input.workspace.createDetachedWorktree({ repoDir: input.repoDir, path: input.worktreePath, commit: baseHead });
   try {
     for (const item of input.items) {
       const started = Date.now();
-      const blocker = item.dependsOn.find((id) => results.get(id)?.kind !== 'merged');
-      if (blocker !== undefined) {
+      const blocker = item.dependsOn.find((id) => !merged.has(id));
+      const blockerFailed = blocker !== undefined && (results.get(blocker)?.kind === 'failed' || !input.items.some((other) => other.subtaskId === blocker));
+      if (blocker !== undefined && blockerFailed) {
         await record(item.subtaskId, { kind: 'failed', reason: 'dependency-failed', message: `not merged because "${blocker}", which it depends on, did not merge` });
         continue;
       }
-      const pr = await input.forge.getPullRequest(item.prNumber);
-      if (pr.state === 'merged' && pr.mergedSha) {
-        await record(item.subtaskId, await mergedIfOnBase(input, pr.mergedSha, { kind: 'merged', sha: pr.mergedSha, revalidated: false, durationMs: 0 }));
-        continue;
-      }
-      if (pr.state === 'open' && (await input.workspace.isAncestor(input.repoDir, pr.headSha, await input.workspace.resolveCommit(input.repoDir, input.baseBranch)))) {
-        // Merged by an earlier process whose record was lost: merging again would add a second merge.
-        await record(item.subtaskId, { kind: 'merged', sha: pr.headSha, revalidated: false, durationMs: 0 });
-        continue;
-      }
-      if (!item.validationPassed) {
-        await record(item.subtaskId, { kind: 'failed', reason: 'validation-failed', message: 'validation failed on the pull request' });
-        continue;
-      }
-      if (!pr.approved) {
-        if (input.approval === 'manual') {
-          await record(item.subtaskId, { kind: 'failed', reason: 'not-approved', message: 'waiting for an approving review (approval: manual)' });
-          continue;
+      const result: MergeItemResult = blocker !== undefined
+        ? { kind: 'waiting', reason: 'queued', message: `waits for "${blocker}", which it depends on` }
+        : await mergeOne(input, item, async () => (worktree ??= await mergeWorktree(input)));
+      await record(item.subtaskId, result.kind === 'merged' ? { ...result, durationMs: Date.now() - started } : result);
+      if (result.kind === 'failed' && result.reason !== 'closed') await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
+      if (result.kind === 'waiting') {
+        // Plan order: nothing behind a waiting PR merges before it.
+        for (const later of input.items.slice(input.items.indexOf(item) + 1)) {
+          await record(later.subtaskId, { kind: 'waiting', reason: 'queued', message: `queued behind "${item.subtaskId}" (${result.message})` });
         }
-        await input.forge.approve(item.prNumber, 'approval: auto and validation passed');
+        break;
       }
-      let head = pr.headSha;
-      let revalidated = false;
-      const base = await input.workspace.resolveCommit(input.repoDir, input.baseBranch);
-      if (!(await input.workspace.isAncestor(input.repoDir, base, head))) {
-        await input.workspace.checkoutDetached(worktree, head);
-        const update = await input.workspace.mergeInto(worktree, base, `Merge ${input.baseBranch} into ${pr.branch}`);
-        if (update.kind === 'conflict') {
-          await record(item.subtaskId, { kind: 'failed', reason: 'conflict', message: `conflicts with ${input.baseBranch} in ${update.files.join(', ')}` });
-          continue;
-        }
-        await input.forge.updateHead(item.prNumber, update.commit, head);
-        head = update.commit;
-        revalidated = true;
-        if (!(await input.revalidate(worktree, head, item.prNumber))) {
-          await record(item.subtaskId, { kind: 'failed', reason: 'revalidation-failed', message: `validation failed after updating the branch with ${input.baseBranch}` });
-          continue;
-        }
-      }
-      const merged = await input.forge.merge(item.prNumber, { expectedHeadSha: head, title: item.title });
-      if (merged.kind === 'refused') {
-        await record(item.subtaskId, { kind: 'failed', reason: 'merge-refused', message: merged.reason });
-        continue;
-      }
-      await record(item.subtaskId, await mergedIfOnBase(input, merged.sha, { kind: 'merged', sha: merged.sha, revalidated, durationMs: Date.now() - started }));
     }
   } finally {
-    await input.workspace.removeWorktree(worktree);
+    if (worktree) await input.workspace.removeWorktree(worktree);
   }
   return results;
 }
 
+async function mergeOne(input: MergeQueueInput, item: MergeItem, worktree: () => Promise<Worktree>): Promise<MergeItemResult> {
+  const pr = await input.forge.getPullRequest(item.prNumber);
+  if (pr.state === 'merged' && pr.mergedSha) return mergedIfOnBase(input, pr.mergedSha, merged(pr.mergedSha, false, 'a person, on the forge'));
+  if (pr.state === 'closed') return { kind: 'failed', reason: 'closed', message: `pull request #${pr.number} was closed without merging` };
+  const base = await input.forge.fetchBase(input.baseBranch);
+  // Merged by an earlier process whose record was lost: merging again would add a second merge.
+  if (await input.workspace.isAncestor(input.repoDir, pr.headSha, base)) return merged(pr.headSha, false, 'an earlier merge');
+
+  let head = pr.headSha;
+  let revalidated = false;
+  if (!(await input.workspace.isAncestor(input.repoDir, base, head))) {
+    const updated = await updateBranch(input, pr, base, await worktree());
+    if (updated.kind !== 'updated') return updated;
+    head = updated.head;
+    revalidated = true;
+    if (!(await input.revalidate(updated.worktree, head, pr.number))) {
+      return { kind: 'failed', reason: 'revalidation-failed', message: `validation failed after updating the branch with ${input.baseBranch}` };
+    }
+  }
+
+  const verdict = judgeReadiness(await input.forge.readiness(pr.number), { approval: input.approval, validationCheck: input.validationCheck });
+  if (verdict.kind !== 'ready') return verdict;
+  const approvedBy = verdict.approvedBy ?? 'Fanout (approval: auto, every check green)';
+  const result = await input.forge.merge(pr.number, { expectedHeadSha: head, title: `${item.title}\n\nApproved by ${approvedBy}.` });
+  if (result.kind === 'refused') {
+    return { kind: 'failed', reason: result.reason === 'head-moved' ? 'head-moved' : result.reason === 'no-longer-on-base' ? 'not-on-base' : 'merge-refused', message: result.message };
+  }
+  return mergedIfOnBase(input, result.sha, merged(result.sha, revalidated, approvedBy));
+}
+
+type BranchUpdate = { kind: 'updated'; head: string; worktree: Worktree } | Extract<MergeItemResult, { kind: 'failed' }>;
+
+/** Merges the base into the PR's branch in Fanout's worktree and pushes it (compare-and-swap on the head). */
+async function updateBranch(input: MergeQueueInput, pr: PullRequestInfo, base: string, worktree: Worktree): Promise<BranchUpdate> {
+  await input.workspace.checkoutDetached(worktree, pr.headSha);
+  const update = await input.workspace.mergeInto(worktree, base, `Merge ${input.baseBranch} into ${pr.branch}`);
+  if (update.kind === 'conflict') return { kind: 'failed', reason: 'conflict', message: `conflicts with ${input.baseBranch} in ${update.files.join(', ')}` };
+  try {
+    await input.forge.pushBranch(pr.branch, update.commit, pr.headSha);
+  } catch (error) {
+    if (error instanceof ForgeError && error.code === 'branch-moved') {
+      return { kind: 'failed', reason: 'head-moved', message: `someone pushed to ${pr.branch} while Fanout was updating it with ${input.baseBranch}` };
+    }
+    throw error;
+  }
+  return { kind: 'updated', head: update.commit, worktree };
+}
+
+async function mergeWorktree(input: MergeQueueInput): Promise<Worktree> {
+  const base = await input.forge.fetchBase(input.baseBranch);
+  return input.workspace.createDetachedWorktree({ repoDir: input.repoDir, path: input.worktreePath, commit: base });
+}
+
+function merged(sha: string, revalidated: boolean, approvedBy: string): Extract<MergeItemResult, { kind: 'merged' }> {
+  return { kind: 'merged', sha, revalidated, durationMs: 0, approvedBy };
+}
+
 /** `merged` if its merge commit is on the base now; a report never calls work merged that is not. */
-async function mergedIfOnBase(input: MergeQueueInput, sha: string, merged: MergeItemResult): Promise<MergeItemResult> {
-  const base = await input.workspace.resolveCommit(input.repoDir, input.baseBranch);
-  if (await input.workspace.isAncestor(input.repoDir, sha, base)) return merged;
+async function mergedIfOnBase(input: MergeQueueInput, sha: string, result: MergeItemResult): Promise<MergeItemResult> {
+  const base = await input.forge.fetchBase(input.baseBranch);
+  if (await input.workspace.isAncestor(input.repoDir, sha, base)) return result;
   return { kind: 'failed', reason: 'not-on-base', message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)` };
+}
+
+function takenOutComment(message: string, base: string): string {
+  return `Fanout took this pull request out of its merge queue: ${message}.\n\nFanout will not merge it into ${base}: fix and merge it yourself, or retry the subtask from the run.`;
 }

@@ -1,14 +1,21 @@
 import { FanoutError } from '../domain/errors.js';
+import { moveRun } from '../domain/run-transitions.js';
 import type { RunRecord } from '../domain/run.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
-/** Records a maintainer's approval of a subtask's PR (local mode's review) so the next resume merges it. */
-export async function approveSubtask(deps: Pick<PipelineDeps, 'store' | 'forge'>, runId: string, subtaskId: string, reviewer: string): Promise<RunRecord> {
+/**
+ * Records a maintainer's approving review of a subtask's pull request (`review` does it on the
+ * forge) and puts the run back in the merge queue, so the next resume merges it.
+ */
+export async function approveSubtask(deps: Pick<PipelineDeps, 'store'>, runId: string, subtaskId: string, review: (prNumber: number) => Promise<void>): Promise<RunRecord> {
   const record = await deps.store.getSubtask(runId, subtaskId);
   if (!record?.pr) throw new FanoutError('nothing-to-approve', `Subtask "${subtaskId}" of run "${runId}" has no pull request to approve.`);
-  await deps.forge.approve(record.pr.number, `approved by ${reviewer}`);
+  if (record.merge?.state === 'merged') throw new FanoutError('already-merged', `Subtask "${subtaskId}" is already merged (${record.merge.sha.slice(0, 8)}); nothing to approve.`);
+  await review(record.pr.number);
   const { merge, ...rest } = record;
-  const waiting = merge?.state === 'failed' && merge.reason === 'not-approved';
-  await deps.store.putSubtask({ ...rest, approved: true, ...(merge && !waiting ? { merge } : {}), updatedAt: new Date().toISOString() });
-  return deps.store.updateRun(runId, { state: 'merging' });
+  // A PR that was only waiting goes back in the queue; a failed merge stays failed.
+  await deps.store.putSubtask({ ...rest, ...(merge && merge.state !== 'waiting' ? { merge } : {}), updatedAt: new Date().toISOString() });
+  const run = await deps.store.getRun(runId);
+  if (!run) throw new FanoutError('run-not-found', `No run "${runId}".`);
+  return run.state === 'merging' ? run : deps.store.updateRun(runId, moveRun(run, 'merging'));
 }

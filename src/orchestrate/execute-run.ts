@@ -10,7 +10,8 @@ import { mergeInOrder } from '../merge/merge-queue.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
-import { CHECK_NAME, executeAgentJob, validateIn, type AgentJobContext } from './agent-job.js';
+import { executeAgentJob, type AgentJobContext } from './agent-job.js';
+import { CHECK_NAME, validateAndPublish } from './publish.js';
 import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { currentOwner, runIsLive } from './run-owner.js';
@@ -93,6 +94,8 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const changedByValidation = await sharedState.restore();
   if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
   const records = await deps.store.listSubtasks(run.id);
+  // A pull request waiting for checks or a review keeps the run merging; the next event continues it.
+  if (records.some((record) => record.merge?.state === 'waiting')) return report(deps, run);
   run = await deps.store.updateRun(run.id, runFinished(run, records, effective.map((subtask) => subtask.id)));
   return report(deps, run);
 }
@@ -134,10 +137,11 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
 
 async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig): Promise<void> {
   const records = await deps.store.listSubtasks(run.id);
+  const alreadyMerged = new Set(records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId));
   const items = subtasks.flatMap((subtask) => {
     const record = records.find((candidate) => candidate.subtaskId === subtask.id);
-    if (!record || record.state !== 'succeeded' || !record.pr) return [];
-    return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn, validationPassed: record.check?.passed ?? false }];
+    if (!record || record.state !== 'succeeded' || !record.pr || record.merge?.state === 'merged' || record.merge?.state === 'failed') return [];
+    return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn }];
   });
   if (items.length === 0) return;
   await mergeInOrder({
@@ -147,17 +151,12 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     baseBranch: run.baseBranch,
     worktreePath: join(deps.worktreeRoot, run.id, '_merge'),
     approval: config.approval,
+    validationCheck: CHECK_NAME,
     items,
+    alreadyMerged,
     revalidate: async (worktree, headSha, prNumber) => {
-      const result = await validateIn(deps, worktree, config);
+      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update');
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
-      await deps.forge.publishCheck(prNumber, {
-        name: CHECK_NAME,
-        headSha,
-        conclusion: result.passed ? 'success' : 'failure',
-        title: result.passed ? 'Validation passed after updating with the base' : 'Validation failed after updating with the base',
-        summary: `Re-validated after merging ${run.baseBranch} into the branch.`,
-      });
       await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs } });
       return result.passed;
     },
@@ -165,7 +164,12 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
       const current = await deps.store.getSubtask(run.id, subtaskId);
       const timings = { ...current?.timings, ...(result.kind === 'merged' ? { merge: result.durationMs } : {}) };
       await deps.store.updateSubtask(run.id, subtaskId, {
-        merge: result.kind === 'merged' ? { state: 'merged', sha: result.sha } : { state: 'failed', reason: result.reason, message: result.message },
+        merge:
+          result.kind === 'merged'
+            ? { state: 'merged', sha: result.sha, approvedBy: result.approvedBy }
+            : result.kind === 'failed'
+              ? { state: 'failed', reason: result.reason, message: result.message }
+              : { state: 'waiting', reason: result.reason, message: result.message },
         timings,
       });
     },

@@ -5,8 +5,8 @@ export interface PullRequestInfo {
   branch: string;
   base: string;
   headSha: string;
+  /** `closed` means closed without merging (by a person). */
   state: 'open' | 'merged' | 'closed';
-  approved: boolean;
   mergedSha?: string;
 }
 
@@ -20,28 +20,59 @@ export interface OpenPullRequest {
   headSha: string;
 }
 
-export interface CheckReport {
-  name: string;
-  headSha: string;
-  conclusion: 'success' | 'failure';
+/** How a check run ended; `neutral` is neither a pass nor a failure (e.g. nothing to check). */
+export type CheckConclusion = 'success' | 'failure' | 'neutral';
+
+/** What a check run shows: a title, a summary, and a longer text (the output tail). */
+export interface CheckOutput {
   title: string;
   summary: string;
-  details?: string;
+  text?: string;
 }
 
-export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: string };
+/** One check or commit status on a head, from any source (Fanout's own, the repository's CI). */
+export interface HeadCheck {
+  name: string;
+  state: 'success' | 'failure' | 'pending';
+}
 
-/** Pull requests, checks, reviews and merges: GitHub, or branches and records in local mode. */
+/** What the forge says about a pull request's head right now: its checks and its reviews. */
+export interface PullRequestReadiness {
+  checks: HeadCheck[];
+  /** Users with write access whose latest review approves the head. */
+  approvedBy: string[];
+  /** Users whose latest review requests changes. */
+  changesRequestedBy: string[];
+}
+
+/** Why a forge refused a merge, for the queue to act on (the message is for people). */
+export type MergeRefusal = 'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
+
+export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: MergeRefusal; message: string };
+
+/**
+ * Pull requests, checks, reviews, comments and merges: GitHub, or branches and records in local
+ * mode. Every implementation runs the same contract suite.
+ */
 export interface Forge {
-  readonly kind: 'local' | 'github';
+  /**
+   * Points `branch` where pull requests live at `sha` (a push on GitHub). Compare-and-swap: refused
+   * with a `ForgeError` ('branch-moved') when the branch is not at `expectedSha` (null: any, or absent).
+   */
+  pushBranch(branch: string, sha: string, expectedSha: string | null): Promise<void>;
   /** Opens a PR for the branch, or returns the open one (so a resumed run does not open two). */
   openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo>;
   getPullRequest(number: number): Promise<PullRequestInfo>;
-  /** Points the PR's branch at a new commit Fanout made (the branch updated with its base). */
-  updateHead(number: number, sha: string, expectedSha: string): Promise<void>;
-  publishCheck(number: number, check: CheckReport): Promise<void>;
-  /** Approval by policy (approval: auto), with the reason. */
-  approve(number: number, reason: string): Promise<void>;
+  /** The base branch's head where merges happen, present in the local repository (fetched first on GitHub). */
+  fetchBase(base: string): Promise<string>;
+  /** Starts a check run on a head, shown as in progress; returns its id. */
+  startCheck(request: { name: string; headSha: string; title: string }): Promise<string>;
+  completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void>;
+  /** Checks and reviews of the pull request's current head. */
+  readiness(number: number): Promise<PullRequestReadiness>;
   /** Merges exactly `expectedHeadSha`; refuses if the PR's head is anything else. */
   merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult>;
+  /** Comments on an issue or pull request; returns the comment's id. */
+  createComment(issueOrPullRequest: number, body: string): Promise<number>;
+  updateComment(commentId: number, body: string): Promise<void>;
 }

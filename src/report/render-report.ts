@@ -7,7 +7,7 @@ const SANDBOX_NONE_LINE = 'Sandbox: none (FANOUT_SANDBOX=none): agent commands c
 export function renderRunReport(report: RunReport): string {
   const rows = report.subtasks.map((subtask) => [
     subtask.id,
-    subtask.merged ? 'merged' : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.state,
+    subtask.merged ? 'merged' : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.waiting ? `waiting: ${subtask.waiting.reason}` : subtask.state,
     subtask.pr ? `#${subtask.pr.number}` : '-',
     subtask.check ?? '-',
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
@@ -24,6 +24,14 @@ export function renderRunReport(report: RunReport): string {
   ];
   const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
   if (report.state === 'cancelled') lines.push('', `Interrupted. Continue with: fanout resume ${report.runId}`);
+  const waiting = report.subtasks.filter((subtask) => subtask.waiting);
+  if (waiting.length > 0) {
+    lines.push('', 'Waiting to merge:');
+    for (const subtask of waiting) lines.push(`- ${subtask.id}: ${subtask.waiting!.message}`);
+    const reviews = waiting.filter((subtask) => subtask.waiting!.reason === 'review-required');
+    for (const subtask of reviews) lines.push(`Approve with: fanout approve ${report.runId} ${subtask.id}`);
+    lines.push(`Then merge with: fanout resume ${report.runId}`);
+  }
   if (failed.length > 0) {
     lines.push('', 'What failed:');
     for (const subtask of failed) lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);

@@ -22,6 +22,10 @@ export interface RunReport {
     check?: 'passed' | 'failed';
     merged?: string;
     failure?: { reason: string; message: string };
+    /** Not merged yet, though nothing is wrong: checks running, a review to come, queued behind another. */
+    waiting?: { reason: string; message: string };
+    /** Who approved the merge: a reviewer, or Fanout's own policy. */
+    approvedBy?: string;
     /** Shared git files this subtask's commands changed, which Fanout put back. */
     reverted?: string[];
     tokens: { prompt: number; completion: number };
@@ -54,6 +58,8 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       ...(record.check ? { check: record.check.passed ? ('passed' as const) : ('failed' as const) } : {}),
       ...(record.merge?.state === 'merged' ? { merged: record.merge.sha } : {}),
       ...(failure ? { failure } : {}),
+      ...(record.merge?.state === 'waiting' ? { waiting: { reason: record.merge.reason, message: record.merge.message } } : {}),
+      ...(record.merge?.state === 'merged' && record.merge.approvedBy ? { approvedBy: record.merge.approvedBy } : {}),
       ...(record.reverted?.length ? { reverted: record.reverted } : {}),
       tokens: record.tokens ?? { prompt: 0, completion: 0 },
     };

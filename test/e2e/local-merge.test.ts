@@ -66,8 +66,8 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: expect.stringContaining('notes.txt') });
-    expect(refused).toMatchObject({ reason: expect.stringContaining('fanout resume run-1') });
+    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
+    expect(refused).toMatchObject({ message: expect.stringContaining('fanout resume run-1') });
     expect(await checkoutState(repo)).toEqual(before);
     expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('my own notes\n');
     expect(await forge.getPullRequest(number)).toMatchObject({ state: 'open' });
@@ -90,7 +90,7 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: expect.stringContaining('settings.local') });
+    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('settings.local') });
     expect(await checkoutState(repo)).toEqual(before);
     expect(await readFile(join(repo, 'settings.local'), 'utf8')).toBe('API_TOKEN=mine\n');
   });
@@ -104,7 +104,7 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: expect.stringContaining('src/debug.log') });
+    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('src/debug.log') });
     expect(await checkoutState(repo)).toEqual(before);
   });
 
@@ -133,7 +133,7 @@ describe('local merge: the user checkout', () => {
 
     const result = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(result).toMatchObject({ kind: 'refused', reason: expect.stringContaining('notes.txt') });
+    expect(result).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before.main);
     expect(await git(repo, 'write-tree')).toBe(before.index);
     expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('written just now\n');
@@ -195,7 +195,7 @@ describe('local merge: a process that dies mid-merge', () => {
     const next = new LocalForge(repo, stateDir);
     const result = await next.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(result).toMatchObject({ kind: 'refused', reason: expect.stringContaining('notes.txt') });
+    expect(result).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(base);
     expect(await git(repo, 'write-tree')).toBe(await git(repo, 'rev-parse', 'main^{tree}'));
     expect(await git(repo, 'status', '--porcelain')).toBe('?? notes.txt');

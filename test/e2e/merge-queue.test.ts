@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalForge } from '../../src/adapters/forge/local-forge.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
-import { mergeInOrder, type MergeItem } from '../../src/merge/merge-queue.js';
+import { mergeInOrder, type MergeItem, type MergeQueueInput } from '../../src/merge/merge-queue.js';
+import { CHECK_NAME } from '../../src/orchestrate/publish.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const exec = promisify(execFile);
@@ -30,19 +31,46 @@ async function setup(changes: Record<string, Record<string, string>>) {
     await workspace.removeWorktree(worktree);
     if (commit.kind !== 'committed') throw new Error('setup commit failed');
     const pr = await forge.openPullRequest({ runId: 'r', subtaskId: id, title: id, body: '', branch: `fanout/r/${id}`, base: 'main', headSha: commit.commit });
-    items.push({ subtaskId: id, prNumber: pr.number, title: id, dependsOn: [], validationPassed: true });
+    await check(forge, commit.commit, 'success');
+    items.push({ subtaskId: id, prNumber: pr.number, title: id, dependsOn: [] });
   }
-  return { root, repo, forge, items };
+  const queue = (overrides: Partial<MergeQueueInput> = {}) =>
+    mergeInOrder({
+      forge,
+      workspace,
+      repoDir: repo,
+      baseBranch: 'main',
+      worktreePath: join(root, 'merge'),
+      approval: 'auto',
+      validationCheck: CHECK_NAME,
+      items,
+      alreadyMerged: new Set(),
+      // A branch updated with its base is validated again: green here.
+      revalidate: async (_worktree, head) => {
+        await check(forge, head, 'success');
+        return true;
+      },
+      ...overrides,
+    });
+  return { root, repo, forge, items, queue };
+}
+
+/** Publishes a check on a head, as validation (or the repository's CI) would; `pending` leaves it running. */
+async function check(forge: LocalForge, headSha: string, conclusion: 'success' | 'failure' | 'pending', name = CHECK_NAME): Promise<void> {
+  const id = await forge.startCheck({ name, headSha, title: name });
+  if (conclusion !== 'pending') await forge.completeCheck(id, { conclusion, title: conclusion, summary: '' });
 }
 
 describe('merge queue', () => {
   it('fails a conflicting PR cleanly and goes on with the next', async () => {
-    const { root, repo, forge, items } = await setup({ readme: { 'README.md': '# from the PR\n' }, other: { 'CHANGELOG.md': '# changelog from PR\n' } });
+    const { repo, forge, items, queue } = await setup({ readme: { 'README.md': '# from the PR\n' }, other: { 'CHANGELOG.md': '# changelog from PR\n' } });
     // Someone commits to main meanwhile, touching the same file.
     await writeFile(join(repo, 'README.md'), '# from main\n');
     await git(repo, 'commit', '-qam', 'direct change on main');
-    const results = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    const results = await queue();
     expect(results.get('readme')).toEqual({ kind: 'failed', reason: 'conflict', message: 'conflicts with main in README.md' });
+    // The PR taken out of the queue says why.
+    expect((await forge.comments(items[0]!.prNumber)).map((comment) => comment.body)).toEqual([expect.stringContaining('conflicts with main in README.md')]);
     expect(results.get('other')).toMatchObject({ kind: 'merged' });
     expect(await git(repo, 'show', 'main:CHANGELOG.md')).toBe('# changelog from PR');
     expect(await git(repo, 'status', '--porcelain')).toBe('');
@@ -50,42 +78,54 @@ describe('merge queue', () => {
     expect(await git(repo, 'worktree', 'list')).not.toContain('merge');
   });
 
-  it('merges only the exact validated head, and not a PR whose dependency failed', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' } });
-    const failing = [{ ...items[0]!, validationPassed: false }, { ...items[1]!, dependsOn: ['a'] }];
-    const results = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items: failing, revalidate: async () => true });
+  it('merges only the exact validated head, and not a PR whose validation failed or whose dependency failed', async () => {
+    const { forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' } });
+    const head = (await forge.getPullRequest(items[0]!.prNumber)).headSha;
+    await check(forge, head, 'failure');
+    const results = await queue({ items: [items[0]!, { ...items[1]!, dependsOn: ['a'] }] });
     expect(results.get('a')).toMatchObject({ kind: 'failed', reason: 'validation-failed' });
     expect(results.get('b')).toMatchObject({ kind: 'failed', reason: 'dependency-failed' });
 
-    const pr = await forge.getPullRequest(items[0]!.prNumber);
     const refused = await forge.merge(items[0]!.prNumber, { expectedHeadSha: '0'.repeat(40), title: 'a' });
-    expect(refused).toMatchObject({ kind: 'refused', reason: expect.stringContaining(`moved to ${pr.headSha.slice(0, 8)}`) });
+    expect(refused).toMatchObject({ kind: 'refused', reason: 'head-moved', message: expect.stringContaining(`moved to ${head.slice(0, 8)}`) });
   });
 
-  it('waits for a review under approval: manual', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
-    const waiting = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'manual', items, revalidate: async () => true });
-    expect(waiting.get('a')).toMatchObject({ kind: 'failed', reason: 'not-approved' });
-    await forge.approve(items[0]!.prNumber, 'reviewed by a maintainer');
-    const merged = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'manual', items, revalidate: async () => true });
-    expect(merged.get('a')).toMatchObject({ kind: 'merged' });
+  it("leaves a PR whose repository CI is red unmerged, and waits in plan order while CI runs", async () => {
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' }, c: { 'c.txt': 'c\n' } });
+    const before = await git(repo, 'rev-parse', 'main');
+    await check(forge, (await forge.getPullRequest(items[0]!.prNumber)).headSha, 'failure', 'ci/tests');
+    await check(forge, (await forge.getPullRequest(items[1]!.prNumber)).headSha, 'pending', 'ci/tests');
+    const results = await queue();
+    expect(results.get('a')).toEqual({ kind: 'failed', reason: 'checks-failed', message: 'checks failed on the head: ci/tests' });
+    expect(results.get('b')).toEqual({ kind: 'waiting', reason: 'checks-pending', message: 'waiting for checks: ci/tests' });
+    // c is ready, but merges after b: plan order.
+    expect(results.get('c')).toMatchObject({ kind: 'waiting', reason: 'queued' });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(before);
+  });
+
+  it('waits for a review under approval: manual, and records who approved', async () => {
+    const { forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
+    const waiting = await queue({ approval: 'manual' });
+    expect(waiting.get('a')).toEqual({ kind: 'waiting', reason: 'review-required', message: 'waiting for an approving review (approval: manual)' });
+    await forge.recordReview(items[0]!.prNumber, { by: 'maintainer', state: 'approved' });
+    const merged = await queue({ approval: 'manual' });
+    expect(merged.get('a')).toMatchObject({ kind: 'merged', approvedBy: 'maintainer' });
   });
 
   it('never touches a user checkout with uncommitted changes', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     await writeFile(join(repo, 'README.md'), '# my unsaved work\n');
     const before = await git(repo, 'rev-parse', 'main');
-    const results = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    const results = await queue();
     expect(results.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('uncommitted changes') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
     expect(await git(repo, 'status', '--porcelain')).toBe('M README.md');
   });
 
   it('reports merged only what is on the base when an untracked file is where a PR adds one', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'from the PR\n' } });
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'from the PR\n' } });
     await writeFile(join(repo, 'a.txt'), 'my own file\n');
     const before = await git(repo, 'rev-parse', 'main');
-    const queue = () => mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
 
     const refused = await queue();
 
@@ -103,27 +143,27 @@ describe('merge queue', () => {
   });
 
   it('does not call a PR merged once its merge is no longer on the base', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     const before = await git(repo, 'rev-parse', 'main');
-    const first = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    const first = await queue();
     expect(first.get('a')).toMatchObject({ kind: 'merged' });
     // The user takes the merge back out of main.
     await git(repo, 'reset', '--hard', '-q', before);
 
-    const again = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    const again = await queue();
 
     expect(again.get('a')).toMatchObject({ kind: 'failed', reason: 'not-on-base', message: expect.stringContaining('no longer on main') });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
   });
 
   it('does not merge a second time a PR whose head is already on the base', async () => {
-    const { root, repo, forge, items } = await setup({ a: { 'a.txt': 'a\n' } });
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     const head = (await forge.getPullRequest(items[0]!.prNumber)).headSha;
     // Merged outside Fanout's record (by hand, or by a process whose record was lost).
     await git(repo, 'merge', '--no-ff', '-q', '-m', 'merged by hand', 'fanout/r/a');
     const main = await git(repo, 'rev-parse', 'main');
 
-    const results = await mergeInOrder({ forge, workspace, repoDir: repo, baseBranch: 'main', worktreePath: join(root, 'merge'), approval: 'auto', items, revalidate: async () => true });
+    const results = await queue();
 
     expect(results.get('a')).toMatchObject({ kind: 'merged', sha: head });
     expect(await git(repo, 'rev-parse', 'main')).toBe(main);

@@ -135,13 +135,15 @@ describe('fanout run (CLI)', () => {
       const first = captureOutput();
       expect(await main(['run', '--repo', repo, '--json', 'Write one file'], first)).toBe(1);
       const report = JSON.parse(first.stdout());
-      expect(report.subtasks[0]).toMatchObject({ check: 'passed', failure: { reason: 'not-approved' } });
+      expect(report.state).toBe('merging');
+      expect(report.subtasks[0]).toMatchObject({ check: 'passed', waiting: { reason: 'review-required' } });
+      expect(report.subtasks[0]).not.toHaveProperty('failure');
       const approve = captureOutput();
       expect(await main(['approve', report.runId, 'one'], approve)).toBe(0);
       expect(approve.stdout()).toContain(`fanout resume ${report.runId}`);
       const resumed = captureOutput();
       expect(await main(['resume', report.runId, '--json'], resumed)).toBe(0);
-      expect(JSON.parse(resumed.stdout()).subtasks[0].merged).toMatch(/^[0-9a-f]{40}$/);
+      expect(JSON.parse(resumed.stdout()).subtasks[0]).toMatchObject({ merged: expect.stringMatching(/^[0-9a-f]{40}$/), approvedBy: expect.any(String) });
       expect(brain.requestsFor('First part')).toBe(2);
     } finally {
       vi.unstubAllEnvs();

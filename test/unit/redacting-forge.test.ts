@@ -28,7 +28,7 @@ async function forgeRecords(stateDir: string): Promise<string> {
 }
 
 describe('redactingForge over LocalForge', () => {
-  it('posts PR text, checks, approval reasons and the merge title with secrets redacted', async () => {
+  it('posts PR text, checks, comments and the merge title with secrets redacted', async () => {
     const root = await tempDir();
     const repo = join(root, 'repo');
     const stateDir = join(root, 'state');
@@ -37,8 +37,8 @@ describe('redactingForge over LocalForge', () => {
     const tree = await git(repo, 'rev-parse', 'main^{tree}');
     const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
     await git(repo, 'update-ref', 'refs/heads/fanout/r/a', head);
-    const forge = redactingForge(new LocalForge(repo, stateDir), new SecretRedactor([SECRET]));
-    expect(forge.kind).toBe('local');
+    const local = new LocalForge(repo, stateDir);
+    const forge = redactingForge(local, new SecretRedactor([SECRET]));
 
     const pr = await forge.openPullRequest({
       runId: 'r',
@@ -49,12 +49,14 @@ describe('redactingForge over LocalForge', () => {
       base: 'main',
       headSha: head,
     });
-    await forge.publishCheck(pr.number, { name: 'fanout', headSha: head, conclusion: 'success', title: `ok ${SECRET}`, summary: `ran with ${SECRET}`, details: `env: ${SECRET}` });
-    await forge.approve(pr.number, `green, key ${SECRET}`);
+    const checkId = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: `running ${SECRET}` });
+    await forge.completeCheck(checkId, { conclusion: 'success', title: `ok ${SECRET}`, summary: `ran with ${SECRET}`, text: `env: ${SECRET}` });
+    const commentId = await forge.createComment(pr.number, `first ${SECRET}`);
+    await forge.updateComment(commentId, `green, key ${SECRET}`);
     const merged = await forge.merge(pr.number, { expectedHeadSha: head, title: `Add ${SECRET}` });
 
     expect(merged.kind).toBe('merged');
-    expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, state: 'merged', approved: true });
+    expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, state: 'merged' });
     const records = await forgeRecords(stateDir);
     expect(records).not.toContain(SECRET);
     for (const text of ['Add [redacted]', 'The agent printed [redacted] while testing.', 'ok [redacted]', 'ran with [redacted]', 'env: [redacted]', 'green, key [redacted]']) {
@@ -76,7 +78,7 @@ describe('redactingForge over LocalForge', () => {
     // address would point somewhere else.
     const forge = redactingForge(new LocalForge(repo, join(root, 'state')), new SecretRedactor(['fanout/r/b']));
     const pr = await forge.openPullRequest({ runId: 'r', subtaskId: 'b', title: 'b', body: '', branch: 'fanout/r/b', base: 'main', headSha: first });
-    await forge.updateHead(pr.number, second, first);
+    await forge.pushBranch('fanout/r/b', second, first);
     expect(await forge.getPullRequest(pr.number)).toMatchObject({ branch: 'fanout/r/b', headSha: second, state: 'open' });
     expect(await git(repo, 'rev-parse', 'fanout/r/b')).toBe(second);
   });
@@ -86,17 +88,20 @@ describe('redactingForge over LocalForge', () => {
     const local = new LocalForge(join(root, 'repo'), join(root, 'state'));
     const token = 'v1.installation0123456789abcdef';
     const refusing: Forge = {
-      kind: 'github',
+      pushBranch: (branch, sha, expectedSha) => local.pushBranch(branch, sha, expectedSha),
       openPullRequest: (request) => local.openPullRequest(request),
       getPullRequest: (number) => local.getPullRequest(number),
-      updateHead: (number, sha, expectedSha) => local.updateHead(number, sha, expectedSha),
-      publishCheck: (number, check) => local.publishCheck(number, check),
-      approve: (number, reason) => local.approve(number, reason),
-      merge: async () => ({ kind: 'refused', reason: `push to https://x-access-token:${token}@github.com/o/r failed` }),
+      fetchBase: (base) => local.fetchBase(base),
+      startCheck: (request) => local.startCheck(request),
+      completeCheck: (checkId, result) => local.completeCheck(checkId, result),
+      readiness: (number) => local.readiness(number),
+      createComment: (on, body) => local.createComment(on, body),
+      updateComment: (id, body) => local.updateComment(id, body),
+      merge: async () => ({ kind: 'refused', reason: 'not-mergeable', message: `push to https://x-access-token:${token}@github.com/o/r failed` }),
     };
     const redactor = new SecretRedactor();
     redactor.add(token);
     const result = await redactingForge(refusing, redactor).merge(1, { expectedHeadSha: 'a'.repeat(40), title: 't' });
-    expect(result).toEqual({ kind: 'refused', reason: 'push to https://x-access-token:[redacted]@github.com/o/r failed' });
+    expect(result).toEqual({ kind: 'refused', reason: 'not-mergeable', message: 'push to https://x-access-token:[redacted]@github.com/o/r failed' });
   });
 });

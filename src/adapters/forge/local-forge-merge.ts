@@ -1,6 +1,6 @@
 import type { Failpoint } from '../../domain/failpoint.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
-import type { CheckReport, MergeResult, PullRequestInfo } from '../../ports/forge.js';
+import type { CheckConclusion, CheckOutput, MergeResult, PullRequestInfo } from '../../ports/forge.js';
 import { runGit } from '../workspace/git-cli.js';
 import { identityEnv } from '../workspace/git-workspace.js';
 import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, updateCheckout } from './local-checkout.js';
@@ -13,6 +13,24 @@ export interface MergeIntent {
   oldBase: string;
 }
 
+/** A check run on a local pull request's head. */
+export interface LocalCheck {
+  id: string;
+  name: string;
+  headSha: string;
+  status: 'in_progress' | 'completed';
+  conclusion?: CheckConclusion;
+  output: CheckOutput;
+}
+
+/** A local review (`fanout approve` is one). */
+export interface LocalReview {
+  by: string;
+  state: 'approved' | 'changes_requested';
+  headSha: string;
+  at: string;
+}
+
 /** A local pull request record; `merging` holds while a merge is under way or was interrupted. */
 export interface LocalPullRequest extends Omit<PullRequestInfo, 'state'> {
   state: PullRequestInfo['state'] | 'merging';
@@ -21,8 +39,8 @@ export interface LocalPullRequest extends Omit<PullRequestInfo, 'state'> {
   subtaskId: string;
   title: string;
   body: string;
-  checks: CheckReport[];
-  approvals: string[];
+  checks: LocalCheck[];
+  reviews: LocalReview[];
   createdAt: string;
 }
 
@@ -47,16 +65,16 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
   const baseRef = `refs/heads/${record.base}`;
   const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
   if (head !== request.expectedHeadSha) {
-    return { kind: 'refused', reason: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
+    return { kind: 'refused', reason: 'head-moved', message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
   }
   const base = await resolveCommit(repoDir, baseRef);
-  if (await isAncestor(repoDir, head, base)) return { kind: 'refused', reason: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
-  if (!(await isAncestor(repoDir, base, head))) return { kind: 'refused', reason: `the branch is not up to date with ${record.base}` };
+  if (await isAncestor(repoDir, head, base)) return { kind: 'refused', reason: 'not-mergeable', message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
+  if (!(await isAncestor(repoDir, base, head))) return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
 
   // The merge commit's tree is the head's, so the checkout is checked against the head.
   const checkout = await checkoutOf(repoDir, record.base);
   const blocker = checkout ? await checkoutBlocker(checkout, base, head) : null;
-  if (checkout && blocker) return { kind: 'refused', reason: describeBlocker(record, checkout, blocker) };
+  if (checkout && blocker) return { kind: 'refused', reason: 'checkout-blocked', message: describeBlocker(record, checkout, blocker) };
   const { stdout: tree } = await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir });
   const message = `Merge pull request #${record.number} from ${record.branch}\n\n${request.title}\n`;
   const { stdout: merged } = await runGit(['commit-tree', tree.trim(), '-p', base, '-p', head, '-F', '-'], { cwd: repoDir, env: identityEnv(FANOUT_AUTHOR), input: message });
@@ -68,12 +86,12 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
   const swapped = await runGit(['update-ref', baseRef, sha, base], { cwd: repoDir, allowExitCodes: [1, 128] });
   if (swapped.exitCode !== 0) {
     await context.save(withoutIntent(merging, 'open'));
-    return { kind: 'refused', reason: `${record.base} moved while merging; try again` };
+    return { kind: 'refused', reason: 'not-up-to-date', message: `${record.base} moved while merging; try again` };
   }
   context.failpoint('mid-merge');
   const completed = await completeMerge(context, merging, context.failpoint);
   if (completed.record.state === 'merged' && completed.record.mergedSha) return { kind: 'merged', sha: completed.record.mergedSha };
-  return { kind: 'refused', reason: completed.refusal ?? `the merge of #${record.number} was undone` };
+  return { kind: 'refused', reason: 'checkout-blocked', message: completed.refusal ?? `the merge of #${record.number} was undone` };
 }
 
 /**

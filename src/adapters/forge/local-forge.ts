@@ -1,13 +1,21 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FanoutError } from '../../domain/errors.js';
+import { ForgeError } from '../../domain/errors.js';
 import type { Failpoint } from '../../domain/failpoint.js';
-import type { CheckReport, Forge, MergeResult, OpenPullRequest, PullRequestInfo } from '../../ports/forge.js';
+import type { CheckConclusion, CheckOutput, Forge, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../ports/forge.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
-import { readJsonFile, writeJsonFile } from '../json-file.js';
+import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
-import { type LocalPullRequest, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
+import { type LocalCheck, type LocalPullRequest, type LocalReview, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
+
+/** A comment on a local issue or pull request (what GitHub would show as an issue comment). */
+export interface LocalComment {
+  id: number;
+  on: number;
+  body: string;
+  updatedAt: string;
+}
 
 export interface LocalForgeOptions {
   /** Called at the merge's failpoints (the fault suite kills the process there). */
@@ -24,7 +32,6 @@ export interface LocalForgeOptions {
  * that reads that pull request (see `completeMerge`).
  */
 export class LocalForge implements Forge {
-  readonly kind = 'local' as const;
   private readonly repoDir: string;
   private readonly dir: string;
   private readonly failpoint: Failpoint;
@@ -39,7 +46,7 @@ export class LocalForge implements Forge {
   }
 
   async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
-    await mkdir(this.dir, { recursive: true });
+    await makePrivateDirectory(this.dir);
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
       const existing = (await this.all()).find((pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'));
       if (existing) return this.info(existing);
@@ -51,13 +58,12 @@ export class LocalForge implements Forge {
         base: request.base,
         headSha: request.headSha,
         state: 'open',
-        approved: false,
         runId: request.runId,
         subtaskId: request.subtaskId,
         title: request.title,
         body: request.body,
         checks: [],
-        approvals: [],
+        reviews: [],
         createdAt: new Date().toISOString(),
       };
       await this.save(record);
@@ -71,20 +77,74 @@ export class LocalForge implements Forge {
     return this.exclusively(async () => this.info(await this.settled(number)));
   }
 
-  async updateHead(number: number, sha: string, expectedSha: string): Promise<void> {
-    const record = await this.load(number);
-    await runGit(['update-ref', `refs/heads/${record.branch}`, sha, expectedSha], { cwd: this.repoDir });
-    await this.save({ ...record, headSha: sha });
+  async pushBranch(branch: string, sha: string, expectedSha: string | null): Promise<void> {
+    // The branch already lives in the repository; "pushing" moves it, compare-and-swap.
+    const moved = await runGit(['update-ref', `refs/heads/${branch}`, sha, ...(expectedSha ? [expectedSha] : [])], { cwd: this.repoDir, allowExitCodes: [1, 128] });
+    if (moved.exitCode !== 0) throw new ForgeError('branch-moved', `${branch} is no longer at ${expectedSha?.slice(0, 8)}; someone else moved it.`);
   }
 
-  async publishCheck(number: number, check: CheckReport): Promise<void> {
-    const record = await this.load(number);
-    await this.save({ ...record, checks: [...record.checks, check] });
+  async fetchBase(base: string): Promise<string> {
+    return this.resolve(`refs/heads/${base}`);
   }
 
-  async approve(number: number, reason: string): Promise<void> {
+  async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
+    const number = await this.pullRequestWithHead(request.headSha);
+    const id = `${number}-${randomBytes(4).toString('hex')}`;
+    await this.update(number, (record) => ({ ...record, checks: [...record.checks, { id, name: request.name, headSha: request.headSha, status: 'in_progress', output: { title: request.title, summary: '' } }] }));
+    return id;
+  }
+
+  async completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void> {
+    const number = Number(checkId.split('-')[0]);
+    const { conclusion, ...output } = result;
+    await this.update(number, (record) => {
+      if (!record.checks.some((check) => check.id === checkId)) throw new ForgeError('forge-refused', `No check run ${checkId}.`);
+      return { ...record, checks: record.checks.map((check) => (check.id === checkId ? { ...check, status: 'completed', conclusion, output } : check)) };
+    });
+  }
+
+  async readiness(number: number): Promise<PullRequestReadiness> {
     const record = await this.load(number);
-    await this.save({ ...record, approved: true, approvals: [...record.approvals, reason] });
+    const head = (await this.info(record)).headSha;
+    // The latest run of each check on the current head, as GitHub shows it.
+    const latest = new Map<string, LocalCheck>();
+    for (const check of record.checks.filter((candidate) => candidate.headSha === head)) latest.set(check.name, check);
+    const reviews = new Map<string, LocalReview>();
+    for (const review of record.reviews) reviews.set(review.by, review);
+    return {
+      checks: [...latest.values()].map((check) => ({ name: check.name, state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success' })),
+      approvedBy: [...reviews.values()].filter((review) => review.state === 'approved').map((review) => review.by),
+      changesRequestedBy: [...reviews.values()].filter((review) => review.state === 'changes_requested').map((review) => review.by),
+    };
+  }
+
+  /** A review from the terminal (`fanout approve`): local mode's stand-in for a GitHub review. */
+  async recordReview(number: number, review: { by: string; state: LocalReview['state'] }): Promise<void> {
+    const head = (await this.getPullRequest(number)).headSha;
+    await this.update(number, (record) => ({ ...record, reviews: [...record.reviews, { ...review, headSha: head, at: new Date().toISOString() }] }));
+  }
+
+  async createComment(issueOrPullRequest: number, body: string): Promise<number> {
+    await makePrivateDirectory(this.dir);
+    return withFileLock(join(this.dir, 'numbers.lock'), async () => {
+      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
+      const id = comments.reduce((max, comment) => Math.max(max, comment.id), 0) + 1;
+      await writeJsonFile(this.commentsPath(), [...comments, { id, on: issueOrPullRequest, body, updatedAt: new Date().toISOString() }]);
+      return id;
+    });
+  }
+
+  async updateComment(commentId: number, body: string): Promise<void> {
+    await withFileLock(join(this.dir, 'numbers.lock'), async () => {
+      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
+      if (!comments.some((comment) => comment.id === commentId)) throw new ForgeError('forge-refused', `No comment ${commentId}.`);
+      await writeJsonFile(this.commentsPath(), comments.map((comment) => (comment.id === commentId ? { ...comment, body, updatedAt: new Date().toISOString() } : comment)));
+    });
+  }
+
+  /** Every comment on an issue or pull request, oldest first. */
+  async comments(issueOrPullRequest: number): Promise<LocalComment[]> {
+    return ((await readJsonFile<LocalComment[]>(this.commentsPath())) ?? []).filter((comment) => comment.on === issueOrPullRequest);
   }
 
   async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
@@ -95,10 +155,27 @@ export class LocalForge implements Forge {
         // Asked again (or finished by recovery): merged only if the merge is still on the base.
         const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], { cwd: this.repoDir, allowExitCodes: [1] });
         if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
-        return { kind: 'refused', reason: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}` };
+        return { kind: 'refused', reason: 'no-longer-on-base', message: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}` };
       }
-      return { kind: 'refused', reason: `pull request #${number} is ${record.state}` };
+      return { kind: 'refused', reason: 'not-open', message: `pull request #${number} is ${record.state}` };
     });
+  }
+
+  private commentsPath(): string {
+    return join(this.dir, 'comments.json');
+  }
+
+  /** The open pull request whose branch is at `headSha` (checks are published on heads). */
+  private async pullRequestWithHead(headSha: string): Promise<number> {
+    for (const record of await this.all()) {
+      if ((await this.info(record)).headSha === headSha) return record.number;
+    }
+    throw new ForgeError('pr-not-found', `No local pull request has head ${headSha.slice(0, 8)}.`);
+  }
+
+  /** Read-modify-write of one record, one writer at a time. */
+  private async update(number: number, change: (record: LocalPullRequest) => LocalPullRequest): Promise<void> {
+    await withFileLock(join(this.dir, `pr-${number}.lock`), async () => this.save(change(await this.load(number))));
   }
 
   /** The record, after finishing or undoing a merge an earlier call or process left in progress. */
@@ -110,7 +187,7 @@ export class LocalForge implements Forge {
 
   /** One merge or recovery at a time (a killed holder's lock is broken at once). */
   private async exclusively<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.dir, { recursive: true });
+    await makePrivateDirectory(this.dir);
     return this.merges.run('merge', () => withFileLock(join(this.dir, 'merge.lock'), fn));
   }
 
@@ -126,7 +203,7 @@ export class LocalForge implements Forge {
 
   private async load(number: number): Promise<LocalPullRequest> {
     const record = await readJsonFile<LocalPullRequest>(join(this.dir, `pr-${number}.json`));
-    if (!record) throw new FanoutError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
+    if (!record) throw new ForgeError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
     return record;
   }
 
@@ -145,7 +222,6 @@ export class LocalForge implements Forge {
       headSha: head,
       // A merge in progress is not a merge yet.
       state: record.state === 'merging' ? 'open' : record.state,
-      approved: record.approved,
       ...(record.state === 'merged' && record.mergedSha ? { mergedSha: record.mergedSha } : {}),
     };
   }

@@ -1,7 +1,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
-import { createLocalForge, createStore } from '../../main.js';
+import { LocalForge } from '../../adapters/forge/local-forge.js';
+import { createStore, stateDirectory } from '../../main.js';
 import { approveSubtask } from '../../orchestrate/approve.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -16,7 +17,8 @@ export async function approveCommand(argv: string[], env: Env, output: Output): 
   try {
     const run = await store.getRun(runId);
     if (!run) throw new UsageError(`no run "${runId}".`);
-    await approveSubtask({ store, forge: createLocalForge(env, run.repo) }, runId, subtaskId, userInfo().username);
+    const forge = new LocalForge(run.repo, stateDirectory(env));
+    await approveSubtask({ store }, runId, subtaskId, (prNumber) => forge.recordReview(prNumber, { by: userInfo().username, state: 'approved' }));
     output.out(`Approved ${subtaskId}. Merge it with: fanout resume ${runId}`);
     return EXIT_OK;
   } finally {

@@ -1,0 +1,79 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { Subtask } from '../domain/plan.js';
+import type { RunRecord } from '../domain/run.js';
+import { createWriteMatcher } from '../domain/scope.js';
+import type { PullRequestInfo } from '../ports/forge.js';
+import type { Worktree } from '../ports/workspace.js';
+import { scopeCheckOutput, validationCheckOutput } from '../report/check-output.js';
+import { pullRequestBody } from '../report/pull-request-body.js';
+import { runValidation, type ValidationResult } from '../validate/run-validation.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+
+/** Name of the check Fanout publishes with each pull request's validation. */
+export const CHECK_NAME = 'fanout/validate';
+/** Name of the check that compares a pull request's files with its subtask's write scope. */
+export const SCOPE_CHECK_NAME = 'fanout/scope';
+
+/** A subtask's committed work, ready to become a pull request. */
+export interface CommittedWork {
+  worktree: Worktree;
+  commit: string;
+  files: string[];
+  summary: string;
+  tokens: { prompt: number; completion: number };
+}
+
+/** Pushes the subtask's branch and opens its pull request (or finds the one already open). */
+export async function openSubtaskPullRequest(deps: PipelineDeps, run: RunRecord, subtask: Subtask, work: CommittedWork): Promise<PullRequestInfo> {
+  await deps.forge.pushBranch(work.worktree.branch, work.commit, null);
+  return deps.forge.openPullRequest({
+    runId: run.id,
+    subtaskId: subtask.id,
+    title: subtask.title,
+    body: pullRequestBody({ runId: run.id, subtask, files: work.files, summary: work.summary, tokens: work.tokens, ...issueLinks(run) }),
+    branch: work.worktree.branch,
+    base: run.baseBranch,
+    headSha: work.commit,
+  });
+}
+
+/** Validates a head in its worktree, shown as `fanout/validate` in progress, then its result. */
+export async function validateAndPublish(deps: PipelineDeps, worktree: Worktree, headSha: string, config: RepoConfig, when: 'first' | 'after-update'): Promise<ValidationResult> {
+  const checkId = await deps.forge.startCheck({ name: CHECK_NAME, headSha, title: when === 'first' ? 'Validating' : 'Validating after updating with the base' });
+  const result = await validateIn(deps, worktree, config);
+  await deps.forge.completeCheck(checkId, validationCheckOutput(result, config.validate.length, when));
+  return result;
+}
+
+/** Publishes `fanout/scope` for a head: its changed files against the subtask's write scope. */
+export async function publishScopeCheck(deps: PipelineDeps, headSha: string, files: readonly string[], writeScope: readonly string[]): Promise<boolean> {
+  const allowed = createWriteMatcher(writeScope);
+  const outside = files.filter((file) => !allowed(file));
+  const checkId = await deps.forge.startCheck({ name: SCOPE_CHECK_NAME, headSha, title: 'Checking the write scope' });
+  await deps.forge.completeCheck(checkId, scopeCheckOutput(files, outside, writeScope));
+  return outside.length === 0;
+}
+
+/** Runs the configured validation commands in a worktree, with a private HOME. */
+export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, worktree: Pick<Worktree, 'path' | 'gitDir' | 'commonDir'>, config: RepoConfig): Promise<ValidationResult> {
+  const home = await deps.runner.privateHome();
+  try {
+    return await runValidation({
+      runner: deps.runner,
+      cwd: worktree.path,
+      commands: config.validate,
+      env: { HOME: home.path },
+      git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
+      network: config.network,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+  } finally {
+    await home.dispose();
+  }
+}
+
+function issueLinks(run: RunRecord): { partOf?: string; statusComment?: string } {
+  if (run.origin.kind !== 'github') return {};
+  const issueUrl = `${run.origin.htmlUrl}/issues/${run.origin.issue}`;
+  return { partOf: `#${run.origin.issue}`, ...(run.statusCommentId ? { statusComment: `${issueUrl}#issuecomment-${run.statusCommentId}` } : {}) };
+}

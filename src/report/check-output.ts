@@ -1,0 +1,39 @@
+import type { CheckConclusion, CheckOutput } from '../ports/forge.js';
+import type { ValidationResult } from '../validate/run-validation.js';
+
+// GitHub keeps at most 65,535 characters of a check's summary and of its text.
+const CHECK_TEXT_LIMIT = 60_000;
+
+/** What the `fanout/validate` check shows for a validation result (pure). */
+export function validationCheckOutput(result: ValidationResult, configured: number, when: 'first' | 'after-update'): { conclusion: CheckConclusion } & CheckOutput {
+  const lines = result.commands.map((command) => {
+    const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`;
+    return `- \`${command.run}\`: ${status} in ${(command.durationMs / 1000).toFixed(1)} s`;
+  });
+  const skipped = configured - result.commands.length;
+  if (skipped > 0) lines.push(`- ${skipped} later command(s) not run`);
+  const after = when === 'after-update' ? ' after updating the branch with its base' : '';
+  if (configured === 0) {
+    return { conclusion: 'neutral', title: 'No validation configured', summary: 'Merged without checks: `.github/fanout.yml` has no `validate:` commands.' };
+  }
+  const text = result.commands.map((command) => `$ ${command.run}\n${command.outputTail}`).join('\n\n');
+  return {
+    conclusion: result.passed ? 'success' : 'failure',
+    title: result.passed ? `Validation passed${after}` : `Validation failed${after}`,
+    summary: lines.join('\n'),
+    ...(text ? { text: `\`\`\`\n${text.slice(-CHECK_TEXT_LIMIT)}\n\`\`\`` } : {}),
+  };
+}
+
+/** What the `fanout/scope` check shows: the PR's files against the subtask's write scope (pure). */
+export function scopeCheckOutput(files: readonly string[], outside: readonly string[], writeScope: readonly string[]): { conclusion: CheckConclusion } & CheckOutput {
+  const scope = writeScope.map((entry) => `\`${entry}\``).join(', ');
+  if (outside.length > 0) {
+    return {
+      conclusion: 'failure',
+      title: `${outside.length} file(s) outside the write scope`,
+      summary: `This pull request may change only ${scope}. These changes are outside it:\n${outside.map((file) => `- \`${file}\``).join('\n')}`,
+    };
+  }
+  return { conclusion: 'success', title: `${files.length} file(s), all inside the write scope`, summary: `Write scope: ${scope}.\n${files.map((file) => `- \`${file}\``).join('\n')}` };
+}
