@@ -1,3 +1,4 @@
+import type { CommandRecord } from '../domain/command.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../domain/run.js';
 
 /** What changed, for watchers. */
@@ -23,5 +24,14 @@ export interface CoordStore {
   readEvents(runId: string, agentId: string, afterSeq?: number): Promise<AgentEvent[]>;
   /** Calls the listener on every change to the run (from this process or, for shared backends, others); returns unsubscribe. */
   watch(runId: string, listener: (change: StoreChange) => void): () => void;
+  /**
+   * Stores a webhook command durably, unless its delivery id or its comment was seen before
+   * (a redelivery, or the same comment edited): then nothing is stored and it returns false.
+   */
+  recordCommand(command: CommandRecord): Promise<boolean>;
+  getCommand(id: string): Promise<CommandRecord | null>;
+  updateCommand(id: string, patch: Partial<Omit<CommandRecord, 'id'>>): Promise<CommandRecord>;
+  /** Every stored command, oldest first (a restart processes those still `received`). */
+  listCommands(): Promise<CommandRecord[]>;
   close(): Promise<void>;
 }

@@ -72,6 +72,10 @@ export interface Forge {
   readiness(number: number): Promise<PullRequestReadiness>;
   /** Merges exactly `expectedHeadSha`; refuses if the PR's head is anything else. */
   merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult>;
+  /** A user's permission on the repository (`maintain` counts as write, `triage` as read). */
+  userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'>;
+  /** Acknowledges a command comment at once (a reaction on GitHub). */
+  acknowledge(commentId: number): Promise<void>;
   /** Comments on an issue or pull request; returns the comment's id. */
   createComment(issueOrPullRequest: number, body: string): Promise<number>;
   updateComment(commentId: number, body: string): Promise<void>;

@@ -124,6 +124,14 @@ export class LocalForge implements Forge {
     await this.update(number, (record) => ({ ...record, reviews: [...record.reviews, { ...review, headSha: head, at: new Date().toISOString() }] }));
   }
 
+  /** Local mode has one user, who owns the repository. */
+  async userPermission(): Promise<'admin'> {
+    return 'admin';
+  }
+
+  /** Nothing to react to locally: the command line answers at once. */
+  async acknowledge(): Promise<void> {}
+
   async createComment(issueOrPullRequest: number, body: string): Promise<number> {
     await makePrivateDirectory(this.dir);
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {

@@ -23,6 +23,8 @@ export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
       // A refusal's message is shown and stored; it may quote an error that carried a token.
       return result.kind === 'refused' ? { ...result, message: text(result.message) } : result;
     },
+    userPermission: (login) => forge.userPermission(login),
+    acknowledge: (commentId) => forge.acknowledge(commentId),
     createComment: (issueOrPullRequest, body) => forge.createComment(issueOrPullRequest, text(body)),
     updateComment: (commentId, body) => forge.updateComment(commentId, text(body)),
   };
