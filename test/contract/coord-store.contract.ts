@@ -1,5 +1,6 @@
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { describe, expect, it } from 'vitest';
+import type { CommandRecord } from '../../src/domain/command.js';
 import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import type { CoordStore, StoreChange } from '../../src/ports/coord-store.js';
 
@@ -9,6 +10,23 @@ export function sampleRun(id: string, createdAt = new Date().toISOString()): Run
 
 export function sampleSubtask(runId: string, subtaskId: string): SubtaskRecord {
   return { runId, subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() };
+}
+
+/** A command as the App stores it for an `/orchestrate` comment; `id` is the delivery id. */
+export function sampleCommand(id: string, commentId: number, overrides: Partial<CommandRecord> = {}): CommandRecord {
+  const at = new Date().toISOString();
+  return {
+    id,
+    target: { owner: 'Codertocat', repo: 'Hello-World', installationId: 1, cloneUrl: 'https://github.com/Codertocat/Hello-World.git', htmlUrl: 'https://github.com/Codertocat/Hello-World', defaultBranch: 'master' },
+    issue: 1,
+    commentId,
+    sender: 'Codertocat',
+    command: { kind: 'orchestrate', task: 'Add a README section' },
+    state: 'received',
+    receivedAt: at,
+    updatedAt: at,
+    ...overrides,
+  };
 }
 
 /** The behaviour every CoordStore backend and test double must show. */
@@ -65,6 +83,73 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       );
       expect(results.map((event) => event.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, n) => n + 1));
       expect((await store.readEvents('shared', 'agent', 150)).map((event) => event.seq)).toEqual(Array.from({ length: 50 }, (_, n) => n + 151));
+      await store.close();
+    });
+
+    it('stores a command once, and reads it back', async () => {
+      const store = await makeStore();
+      const command = sampleCommand('d-1', 101);
+      expect(await store.recordCommand(command)).toBe(true);
+      expect(await store.getCommand('d-1')).toEqual(command);
+      expect(await store.getCommand('d-missing')).toBeNull();
+      await store.close();
+    });
+
+    it('refuses the same delivery id again and stores nothing, even with other content', async () => {
+      const store = await makeStore();
+      await store.recordCommand(sampleCommand('d-1', 101));
+      expect(await store.recordCommand(sampleCommand('d-1', 101))).toBe(false);
+      expect(await store.recordCommand(sampleCommand('d-1', 202, { command: { kind: 'status' } }))).toBe(false);
+      expect(await store.listCommands()).toEqual([sampleCommand('d-1', 101, { receivedAt: expect.any(String), updatedAt: expect.any(String) })]);
+      // The other comment was not claimed by the refused call: it can still arrive on its own delivery.
+      expect(await store.recordCommand(sampleCommand('d-2', 202))).toBe(true);
+      await store.close();
+    });
+
+    it('refuses the same comment under a new delivery id (in any letter case of the repository)', async () => {
+      const store = await makeStore();
+      await store.recordCommand(sampleCommand('d-1', 101));
+      expect(await store.recordCommand(sampleCommand('d-2', 101))).toBe(false);
+      const shouted = sampleCommand('d-3', 101);
+      shouted.target = { ...shouted.target, owner: 'CODERTOCAT', repo: 'hello-world' };
+      expect(await store.recordCommand(shouted)).toBe(false);
+      expect(await store.getCommand('d-2')).toBeNull();
+      expect((await store.listCommands()).map((command) => command.id)).toEqual(['d-1']);
+      // The same comment number in another repository is another comment.
+      const elsewhere = sampleCommand('d-4', 101);
+      elsewhere.target = { ...elsewhere.target, repo: 'Other' };
+      expect(await store.recordCommand(elsewhere)).toBe(true);
+      await store.close();
+    });
+
+    it('stores exactly one of 10 concurrent duplicates, by delivery and by comment', async () => {
+      const store = await makeStore();
+      const sameDelivery = await Promise.all(Array.from({ length: 10 }, () => store.recordCommand(sampleCommand('d-same', 300))));
+      const sameComment = await Promise.all(Array.from({ length: 10 }, (_, n) => store.recordCommand(sampleCommand(`d-c${n}`, 400))));
+      expect(sameDelivery.filter(Boolean)).toHaveLength(1);
+      expect(sameComment.filter(Boolean)).toHaveLength(1);
+      const stored = await store.listCommands();
+      expect(stored.filter((command) => command.commentId === 300).map((command) => command.id)).toEqual(['d-same']);
+      expect(stored.filter((command) => command.commentId === 400)).toHaveLength(1);
+      expect(stored.find((command) => command.commentId === 400)?.id).toBe(`d-c${sameComment.indexOf(true)}`);
+      await store.close();
+    });
+
+    it('updates commands field by field and lists them oldest first', async () => {
+      const store = await makeStore();
+      await store.recordCommand(sampleCommand('d-late', 2, { receivedAt: '2026-01-02T00:00:00.000Z' }));
+      await store.recordCommand(sampleCommand('d-early', 1, { receivedAt: '2026-01-01T00:00:00.000Z' }));
+      const updated = await store.updateCommand('d-early', { state: 'done', runId: 'run-9', outcome: 'Started run run-9.' });
+      expect(updated).toMatchObject({ id: 'd-early', state: 'done', runId: 'run-9', commentId: 1, command: { kind: 'orchestrate' } });
+      expect(await store.getCommand('d-early')).toEqual(updated);
+      expect((await store.listCommands()).map((command) => [command.id, command.state])).toEqual([
+        ['d-early', 'done'],
+        ['d-late', 'received'],
+      ]);
+      await expect(store.updateCommand('d-missing', { state: 'failed' })).rejects.toMatchObject({ code: 'command-not-found' });
+      // An update does not free the dedupe keys.
+      expect(await store.recordCommand(sampleCommand('d-early', 1))).toBe(false);
+      expect(await store.recordCommand(sampleCommand('d-new', 1))).toBe(false);
       await store.close();
     });
 

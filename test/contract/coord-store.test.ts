@@ -1,12 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
 import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
 import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
 import { redactingStore } from '../../src/adapters/coord/redacting-store.js';
 import { SecretRedactor } from '../../src/domain/redactor.js';
 import { tempDir } from '../support/temp-dir.js';
-import { coordStoreContract } from './coord-store.contract.js';
+import { coordStoreContract, sampleCommand } from './coord-store.contract.js';
+
+const run = promisify(execFile);
 
 coordStoreContract('memory (test double)', async () => new MemoryCoordStore());
 coordStoreContract('files', async () => new FileCoordStore(await tempDir('fanout-store-')));
 coordStoreContract('redacting, over files', async () =>
   redactingStore(new FileCoordStore(await tempDir('fanout-store-')), new SecretRedactor(['contract-secret-value'])),
 );
+
+describe('FileCoordStore commands on disk', () => {
+  it('keeps commands private (0600) and readable by a later process', async () => {
+    const root = await tempDir('fanout-store-');
+    await new FileCoordStore(root).recordCommand(sampleCommand('d-1', 7));
+    expect((await stat(join(root, 'commands', 'd-1.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, 'commands', 'claims', 'comment-codertocat', 'hello-world', '7'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, 'commands'))).mode & 0o777).toBe(0o700);
+    const later = new FileCoordStore(root);
+    expect((await later.getCommand('d-1'))?.commentId).toBe(7);
+    expect(await later.recordCommand(sampleCommand('d-2', 7))).toBe(false);
+  });
+
+  it('stores exactly one command per comment when 4 processes receive the same deliveries', async () => {
+    const root = await tempDir('fanout-store-');
+    const store = modulePath('../../src/adapters/coord/file-store.ts');
+    const sample = sampleCommand('template', 1);
+    // Each process records comments 1..5 twice: once under a delivery id shared by every process
+    // (a redelivery racing itself) and once under a delivery id of its own (a second delivery).
+    const script = `
+      const { FileCoordStore } = await import(${JSON.stringify(store)});
+      const sample = ${JSON.stringify(sample)};
+      const s = new FileCoordStore(process.argv[1]);
+      const results = await Promise.all([1, 2, 3, 4, 5].flatMap((c) => [
+        s.recordCommand({ ...sample, id: 'shared-' + c, commentId: c }),
+        s.recordCommand({ ...sample, id: 'own-' + process.argv[2] + '-' + c, commentId: c }),
+      ]));
+      process.stdout.write(String(results.filter(Boolean).length));`;
+    const outputs = await Promise.all(
+      [0, 1, 2, 3].map((n) => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, String(n)])),
+    );
+    expect(outputs.reduce((sum, output) => sum + Number(output.stdout), 0)).toBe(5);
+    const stored = await new FileCoordStore(root).listCommands();
+    expect(stored.map((command) => command.commentId).sort()).toEqual([1, 2, 3, 4, 5]);
+  }, 60_000);
+
+  it('completes a command whose claims were made by a process that died before storing it', async () => {
+    const root = await tempDir('fanout-store-');
+    const command = sampleCommand('d-crashed', 9);
+    const claims = join(root, 'commands', 'claims');
+    await mkdir(join(claims, 'comment-codertocat', 'hello-world'), { recursive: true });
+    await writeFile(join(claims, 'delivery-d-crashed'), JSON.stringify(command));
+    await writeFile(join(claims, 'comment-codertocat', 'hello-world', '9'), JSON.stringify(command));
+    const store = new FileCoordStore(root);
+
+    expect(await store.recordCommand(sampleCommand('d-other', 9))).toBe(false);
+    expect(await store.recordCommand(command)).toBe(true);
+    expect(await store.recordCommand(command)).toBe(false);
+    expect((await store.listCommands()).map((stored) => stored.id)).toEqual(['d-crashed']);
+  });
+
+  it('refuses ids and names that are not safe file names', async () => {
+    const store = new FileCoordStore(await tempDir('fanout-store-'));
+    await expect(store.recordCommand(sampleCommand('../escape', 1))).rejects.toMatchObject({ code: 'bad-id' });
+    const dotted = sampleCommand('d-1', 1);
+    dotted.target = { ...dotted.target, repo: '..' };
+    await expect(store.recordCommand(dotted)).rejects.toMatchObject({ code: 'bad-id' });
+    await expect(store.getCommand('../escape')).rejects.toMatchObject({ code: 'bad-id' });
+  });
+});
+
+describe('redactingStore commands', () => {
+  it('stores a secret in a command as [redacted] and keeps its target and ids', async () => {
+    const root = await tempDir('fanout-store-');
+    const secret = 'contract-secret-value';
+    const store = redactingStore(new FileCoordStore(root), new SecretRedactor([secret]));
+    await store.recordCommand(sampleCommand('d-1', 1, { command: { kind: 'orchestrate', task: `deploy with ${secret}` } }));
+    await store.updateCommand('d-1', { state: 'failed', outcome: `refused: ${secret}` });
+
+    const disk = await readFile(join(root, 'commands', 'd-1.json'), 'utf8');
+    expect(disk).not.toContain(secret);
+    expect(await store.getCommand('d-1')).toMatchObject({
+      id: 'd-1',
+      commentId: 1,
+      target: { owner: 'Codertocat', repo: 'Hello-World' },
+      command: { task: 'deploy with [redacted]' },
+      outcome: 'refused: [redacted]',
+    });
+  });
+});
+
+function modulePath(relative: string): string {
+  return new URL(relative, import.meta.url).pathname;
+}

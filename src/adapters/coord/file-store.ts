@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { open, readdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CommandRecord } from '../../domain/command.js';
 import { FanoutError } from '../../domain/errors.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore, StoreChange } from '../../ports/coord-store.js';
@@ -13,6 +14,7 @@ import {
   writeJsonFile as writeAtomic,
 } from '../json-file.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
+import { FileCommandLog } from './file-commands.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TAIL_BYTES = 64 * 1024;
@@ -22,14 +24,17 @@ const TAIL_BYTES = 64 * 1024;
  * JSON, replaced atomically) and `events.<agent>.jsonl` (one event a line). The event log is the
  * truth for sequence numbers: the next seq is read from its last line under a lock, so writers in
  * several processes never share or skip a number, and a crash cannot desynchronize a counter.
+ * Webhook commands live under `commands/` (see FileCommandLog): durable and deduplicated.
  */
 export class FileCoordStore implements CoordStore {
   private readonly emitter = new EventEmitter();
   private readonly queue = new KeyedQueue();
   private readonly watchers = new Map<string, { watcher: FSWatcher; users: number }>();
+  private readonly commands: FileCommandLog;
 
   constructor(private readonly root: string) {
     this.emitter.setMaxListeners(0);
+    this.commands = new FileCommandLog(root);
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -133,6 +138,22 @@ export class FileCoordStore implements CoordStore {
       this.emitter.off(channel, listener);
       this.unwatchDirectory(runId);
     };
+  }
+
+  recordCommand(command: CommandRecord): Promise<boolean> {
+    return this.commands.record(command);
+  }
+
+  getCommand(id: string): Promise<CommandRecord | null> {
+    return this.commands.get(id);
+  }
+
+  updateCommand(id: string, patch: Partial<Omit<CommandRecord, 'id'>>): Promise<CommandRecord> {
+    return this.commands.update(id, patch);
+  }
+
+  listCommands(): Promise<CommandRecord[]> {
+    return this.commands.list();
   }
 
   async close(): Promise<void> {

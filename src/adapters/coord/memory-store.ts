@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { CommandRecord } from '../../domain/command.js';
 import { FanoutError } from '../../domain/errors.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore, StoreChange } from '../../ports/coord-store.js';
@@ -8,6 +9,9 @@ export class MemoryCoordStore implements CoordStore {
   private readonly runs = new Map<string, RunRecord>();
   private readonly subtasks = new Map<string, SubtaskRecord>();
   private readonly events = new Map<string, AgentEvent[]>();
+  private readonly commands = new Map<string, CommandRecord>();
+  // Dedupe keys claimed so far: `delivery-<id>` and `comment-<owner>/<repo>/<commentId>`.
+  private readonly claimed = new Set<string>();
   private readonly emitter = new EventEmitter();
 
   constructor() {
@@ -79,6 +83,31 @@ export class MemoryCoordStore implements CoordStore {
     return () => this.emitter.off(runId, listener);
   }
 
+  async recordCommand(command: CommandRecord): Promise<boolean> {
+    const keys = commandKeys(command);
+    if (keys.some((key) => this.claimed.has(key))) return false;
+    for (const key of keys) this.claimed.add(key);
+    this.commands.set(command.id, structuredClone(command));
+    return true;
+  }
+
+  async getCommand(id: string): Promise<CommandRecord | null> {
+    const command = this.commands.get(id);
+    return command ? structuredClone(command) : null;
+  }
+
+  async updateCommand(id: string, patch: Partial<Omit<CommandRecord, 'id'>>): Promise<CommandRecord> {
+    const current = this.commands.get(id);
+    if (!current) throw new FanoutError('command-not-found', `No command "${id}".`);
+    const next = { ...current, ...structuredClone(patch), id, updatedAt: new Date().toISOString() };
+    this.commands.set(id, next);
+    return structuredClone(next);
+  }
+
+  async listCommands(): Promise<CommandRecord[]> {
+    return [...this.commands.values()].map((command) => structuredClone(command)).sort(byReceipt);
+  }
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }
@@ -86,4 +115,14 @@ export class MemoryCoordStore implements CoordStore {
   private notify(change: StoreChange): void {
     this.emitter.emit(change.runId, change);
   }
+}
+
+/** The dedupe keys of a command, named as the file store names its marker files. */
+function commandKeys(command: CommandRecord): string[] {
+  const { owner, repo } = command.target;
+  return [`delivery-${command.id}`, `comment-${owner.toLowerCase()}/${repo.toLowerCase()}/${command.commentId}`];
+}
+
+function byReceipt(a: CommandRecord, b: CommandRecord): number {
+  return a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id);
 }

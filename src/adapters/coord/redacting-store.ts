@@ -6,6 +6,7 @@ import type { CoordStore } from '../../ports/coord-store.js';
  * writes it; reads, watches and close pass straight through. What is stored is what anyone with
  * the state directory (or, later, the Redis instance) can read, so nothing secret gets there.
  * Ids are addresses, not content: they pass unchanged, so a record is always stored where asked.
+ * A command's target (owner, repository, installation, URLs) is an address too, and its dedupe key.
  */
 export function redactingStore(store: CoordStore, redactor: SecretRedactor): CoordStore {
   return {
@@ -19,6 +20,10 @@ export function redactingStore(store: CoordStore, redactor: SecretRedactor): Coo
     updateSubtask: (runId, subtaskId, patch) => store.updateSubtask(runId, subtaskId, redactor.deep(patch)),
     appendEvent: (runId, agentId, event) => store.appendEvent(runId, agentId, redactor.deep(event)),
     readEvents: (runId, agentId, afterSeq) => store.readEvents(runId, agentId, afterSeq),
+    recordCommand: (command) => store.recordCommand({ ...redactor.deep(command), id: command.id, target: command.target }),
+    getCommand: (id) => store.getCommand(id),
+    updateCommand: (id, patch) => store.updateCommand(id, { ...redactor.deep(patch), ...(patch.target ? { target: patch.target } : {}) }),
+    listCommands: () => store.listCommands(),
     watch: (runId, listener) => store.watch(runId, listener),
     close: () => store.close(),
   };
