@@ -38,11 +38,14 @@ async function plant(repo: string, worktreePath: string, markers: string): Promi
   const gitConfig = (...args: string[]) => exec('git', ['config', ...args], { cwd: worktreePath });
   await gitConfig('core.fsmonitor', join(bin, 'fsmonitor'));
   await gitConfig('filter.evil.clean', join(bin, 'clean'));
+  // git splits `-c name=value` at the first '=': a driver named `a=b` dodges `-c` overrides.
+  await script(join(bin, 'equals-clean'), 'equals-clean');
+  await gitConfig('filter.a=b.clean', join(bin, 'equals-clean'));
   await gitConfig('filter.evil.smudge', join(bin, 'smudge'));
   await gitConfig('diff.evil.textconv', join(bin, 'textconv'));
   await gitConfig('credential.helper', join(bin, 'credential'));
   await gitConfig('include.path', join(bin, 'included.config'));
-  await writeFile(join(worktreePath, '.gitattributes'), '*.js filter=evil diff=evil\n*.md filter=sneaky\n');
+  await writeFile(join(worktreePath, '.gitattributes'), '*.js filter=evil diff=evil\n*.md filter=sneaky\n*.json filter=a=b\n');
 }
 
 async function rejectingGitServer(): Promise<{ url: string; close: () => void }> {
@@ -67,9 +70,10 @@ describe('git hardening', () => {
     await plant(repo, worktree.path, markers);
     await writeFile(join(worktree.path, 'src/greet.js'), 'export const greet = (n) => `Hi ${n}`;\n');
     await writeFile(join(worktree.path, 'README.md'), '# changed\n');
+    await writeFile(join(worktree.path, 'package.json'), '{"name":"changed"}\n');
 
     const outcome = await workspace.commitChanges(worktree, { message: 'change', author: { name: 'Fanout', email: 'f@example.com' }, isAllowed: () => true });
-    expect(outcome).toMatchObject({ kind: 'committed', files: ['.gitattributes', 'README.md', 'src/greet.js'] });
+    expect(outcome).toMatchObject({ kind: 'committed', files: ['.gitattributes', 'README.md', 'package.json', 'src/greet.js'] });
     const bare = join(root, 'remote.git');
     await exec('git', ['init', '--bare', '--quiet', bare]);
     await workspace.push(repo, { remoteUrl: bare, refspecs: ['refs/heads/fanout/r/s:refs/heads/fanout/r/s'] });

@@ -5,7 +5,16 @@ export interface GitOptions {
   cwd: string;
   /** Run against this git dir and work tree instead of trusting a `.git` file an agent could rewrite. */
   gitDir?: string;
+  /**
+   * The repository's shared git dir from Fanout's own records: with a linked worktree's `gitDir`,
+   * git would otherwise read it from that directory's `commondir` file.
+   */
+  commonDir?: string;
   workTree?: string;
+  /** A global config file to honour instead of none (e.g. URL rewrites); hardening still overrides it. */
+  globalConfig?: string;
+  /** Kills git after this long (default 10 minutes): a huge or sparse file must not hold a run forever. */
+  timeoutMs?: number;
   env?: Record<string, string>;
   input?: string;
   /** Exit codes that are answers, not failures (e.g. 1 from `git diff --quiet`). */
@@ -39,29 +48,59 @@ const HARDENING = [
 // Driver keys that run commands; every configured driver name gets them emptied.
 const DRIVER_KEY = /^(filter|merge|diff)\.(.+)\.(clean|smudge|process|driver|command|textconv|required)$/;
 
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
 /** Runs git with argument arrays, a scrubbed environment, and hooks, filters and drivers disabled. */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  const env = gitEnv(options);
-  const drivers = await neutralizedDrivers(options, env);
+  const base = gitEnv(options);
+  const drivers = await neutralizedDrivers(options, base);
+  // Overrides travel as GIT_CONFIG_* variables, not `-c`: git splits `-c name=value` at the first
+  // `=`, so a driver named `a=b` would dodge a `-c`, and variables also keep tokens out of argv.
+  const env = withConfig(base, [...HARDENING.map(splitSetting), ...drivers, ...callerConfig(options.env ?? {})]);
   const location = [
     ...(options.gitDir ? [`--git-dir=${options.gitDir}`] : []),
     ...(options.workTree ? [`--work-tree=${options.workTree}`] : []),
   ];
-  const full = [...location, ...[...HARDENING, ...drivers].flatMap((setting) => ['-c', setting]), ...args];
-  const result = await execa('git', full, {
+  const result = await execa('git', [...location, ...args], {
     cwd: options.cwd,
     env,
     extendEnv: false,
     reject: false,
     stripFinalNewline: false,
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
   });
+  if (result.timedOut) {
+    throw new WorkspaceError('git-timeout', `git ${args.slice(0, 3).join(' ')} took longer than ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s in ${options.cwd} and was stopped`);
+  }
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(options.allowExitCodes ?? []).includes(exitCode)) {
     const tail = `${String(result.stderr)}${String(result.stdout)}`.trim().slice(-2000);
     throw new WorkspaceError('git-failed', `git ${args.slice(0, 3).join(' ')} failed (exit ${exitCode}) in ${options.cwd}: ${tail}`);
   }
   return { stdout: String(result.stdout), exitCode };
+}
+
+function splitSetting(setting: string): [string, string] {
+  const equals = setting.indexOf('=');
+  return [setting.slice(0, equals), setting.slice(equals + 1)];
+}
+
+/** The GIT_CONFIG_* entries a caller passed (e.g. push credentials), so they can be renumbered after Fanout's. */
+function callerConfig(env: Record<string, string>): Array<[string, string]> {
+  const count = Number(env.GIT_CONFIG_COUNT ?? 0);
+  return Array.from({ length: count }, (_, index): [string, string] => [env[`GIT_CONFIG_KEY_${index}`] ?? '', env[`GIT_CONFIG_VALUE_${index}`] ?? '']).filter(([key]) => key !== '');
+}
+
+function withConfig(env: Record<string, string>, entries: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith('GIT_CONFIG_KEY_') && !name.startsWith('GIT_CONFIG_VALUE_')) result[name] = value;
+  result.GIT_CONFIG_COUNT = String(entries.length);
+  entries.forEach(([key, value], index) => {
+    result[`GIT_CONFIG_KEY_${index}`] = key;
+    result[`GIT_CONFIG_VALUE_${index}`] = value;
+  });
+  return result;
 }
 
 function gitEnv(options: GitOptions): Record<string, string> {
@@ -72,34 +111,37 @@ function gitEnv(options: GitOptions): Record<string, string> {
     LC_ALL: 'C',
     // Ignore the machine's and user's config: only the repository's, overridden above, applies.
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: options.globalConfig ?? '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
     GIT_OPTIONAL_LOCKS: '0',
+    ...(options.commonDir ? { GIT_COMMON_DIR: options.commonDir } : {}),
     ...options.env,
   };
+  delete env.GIT_CONFIG_COUNT;
   return env;
 }
 
-async function neutralizedDrivers(options: GitOptions, env: Record<string, string>): Promise<string[]> {
+async function neutralizedDrivers(options: GitOptions, env: Record<string, string>): Promise<Array<[string, string]>> {
   const location = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
   // Reading config runs nothing; it does follow include.path, which is what we want to see.
-  const listed = await execa('git', [...location, 'config', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'], {
+  const listed = await execa('git', [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'], {
     cwd: options.cwd,
     env,
     extendEnv: false,
     reject: false,
     stdin: 'ignore',
+    timeout: 30_000,
   });
   const names = new Set<string>();
-  for (const line of String(listed.stdout).split('\n')) {
-    const match = DRIVER_KEY.exec(line.trim());
+  for (const key of String(listed.stdout).split('\0')) {
+    const match = DRIVER_KEY.exec(key.trim());
     if (match) names.add(`${match[1]}.${match[2]}`);
   }
-  return [...names].flatMap((name) =>
+  return [...names].flatMap((name): Array<[string, string]> =>
     name.startsWith('filter.')
-      ? [`${name}.clean=`, `${name}.smudge=`, `${name}.process=`, `${name}.required=false`]
+      ? [[`${name}.clean`, ''], [`${name}.smudge`, ''], [`${name}.process`, ''], [`${name}.required`, 'false']]
       : name.startsWith('merge.')
-        ? [`${name}.driver=`]
-        : [`${name}.command=`, `${name}.textconv=`],
+        ? [[`${name}.driver`, '']]
+        : [[`${name}.command`, ''], [`${name}.textconv`, '']],
   );
 }
