@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { IssueCommand } from '../domain/command.js';
+import { PlanOutputSchema } from '../plan/schema.js';
+import { FALLBACK_ID } from '../report/run-report.js';
+
+/** The longest task accepted from a comment (GitHub allows 65 536 characters in one). */
+export const MAX_TASK_LENGTH = 20_000;
+// What a help reply quotes back of a command it did not understand.
+const MAX_UNKNOWN_LENGTH = 100;
+
+const COMMAND = /^ {0,3}\/orchestrate(?=\s|$)(.*)$/i;
+const QUOTED = /^ {0,3}>/;
+// A fence opens with 3+ backticks or tildes after at most 3 spaces (CommonMark).
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
+const TaskSchema = z.string().trim().min(1).max(MAX_TASK_LENGTH);
+// The planner's own id rule, so every id a plan can hold can be retried (and the fallback agent's).
+const PlannedId = PlanOutputSchema.shape.subtasks.element.shape.id;
+const SubtaskIdSchema = z.string().refine((id) => id === FALLBACK_ID || PlannedId.safeParse(id).success);
+
+const WORDS = ['status', 'cancel', 'approve', 'help'] as const;
+
+/**
+ * The `/orchestrate` command in a comment, or null when there is none. Only a line that starts with
+ * the command counts (up to 3 spaces of indentation, as Markdown allows); quoted lines, fenced code
+ * blocks and HTML comments are skipped, since they show or hide a command without giving it. The
+ * first command line wins. See `parseCommandLine` for what follows the command.
+ */
+export function parseCommand(body: string): IssueCommand | null {
+  const lines = body.split(/\r?\n/);
+  let fence: { char: string; length: number } | null = null;
+  let inHtmlComment = false;
+  for (const [index, line] of lines.entries()) {
+    if (fence) {
+      if (closesFence(line, fence)) fence = null;
+      continue;
+    }
+    if (inHtmlComment) {
+      inHtmlComment = !line.includes('-->');
+      continue;
+    }
+    const opening = FENCE.exec(line);
+    if (opening && !(opening[1]?.startsWith('`') && opening[2]?.includes('`'))) {
+      fence = { char: opening[1]?.charAt(0) ?? '`', length: opening[1]?.length ?? 3 };
+      continue;
+    }
+    if (opensHtmlComment(line)) {
+      inHtmlComment = true;
+      continue;
+    }
+    if (QUOTED.test(line)) continue;
+    const command = COMMAND.exec(line);
+    if (command) return parseCommandLine(command[1] ?? '', lines.slice(index + 1));
+  }
+  return null;
+}
+
+/**
+ * What follows `/orchestrate`. A first word that names a command reserves the line for it:
+ * `status`, `cancel`, `approve` and `help` alone, `retry <subtask>` with exactly one planner id;
+ * any other use of those words is answered with help. Otherwise the rest of the line and every
+ * following line are the task. A lone word is far more likely a mistyped command than a task, so
+ * it is answered with help too; an empty task is a request for help.
+ */
+function parseCommandLine(rest: string, following: string[]): IssueCommand {
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  const first = words[0]?.toLowerCase();
+  if (first === 'retry') {
+    const subtask = words[1];
+    if (words.length !== 2 || subtask === undefined || !SubtaskIdSchema.safeParse(subtask).success) return unknown(rest);
+    return { kind: 'retry', subtask };
+  }
+  const word = WORDS.find((candidate) => candidate === first);
+  if (word) {
+    if (words.length !== 1) return unknown(rest);
+    return word === 'help' ? { kind: 'help' } : { kind: word };
+  }
+  const task = [rest, ...following].join('\n').trim();
+  if (task === '') return { kind: 'help' };
+  if (!/\s/.test(task)) return unknown(task);
+  const parsed = TaskSchema.safeParse(task);
+  if (!parsed.success) return unknown(`a task of ${task.length} characters (at most ${MAX_TASK_LENGTH})`);
+  return { kind: 'orchestrate', task: parsed.data };
+}
+
+function unknown(text: string): IssueCommand {
+  const trimmed = text.trim();
+  return { kind: 'help', unknown: trimmed.length > MAX_UNKNOWN_LENGTH ? `${trimmed.slice(0, MAX_UNKNOWN_LENGTH)}…` : trimmed };
+}
+
+function closesFence(line: string, fence: { char: string; length: number }): boolean {
+  const match = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(line);
+  return match?.[1] !== undefined && match[1].charAt(0) === fence.char && match[1].length >= fence.length;
+}
+
+/** An HTML comment that starts on this line and does not end on it (GitHub hides what it holds). */
+function opensHtmlComment(line: string): boolean {
+  const start = line.lastIndexOf('<!--');
+  return start !== -1 && !line.slice(start + 4).includes('-->');
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TASK_LENGTH, parseCommand } from '../../src/app/parse-command.js';
+import type { IssueCommand } from '../../src/domain/command.js';
+
+const cases: Array<[string, string, IssueCommand | null]> = [
+  // Tasks
+  ['a task on the command line', '/orchestrate Add a --verbose flag to the CLI', { kind: 'orchestrate', task: 'Add a --verbose flag to the CLI' }],
+  ['a task over several lines', '/orchestrate Add tests\nfor the parser\n\nand the store  ', { kind: 'orchestrate', task: 'Add tests\nfor the parser\n\nand the store' }],
+  ['a task starting on the next line', '/orchestrate\n  Split the config loader\ninto modules', { kind: 'orchestrate', task: 'Split the config loader\ninto modules' }],
+  ['the task keeps code and quotes that follow the command', '/orchestrate Fix this:\n```\n/orchestrate inside\n```\n> quoted', { kind: 'orchestrate', task: 'Fix this:\n```\n/orchestrate inside\n```\n> quoted' }],
+  ['text before the command is not part of the task', 'Thanks!\n/orchestrate Rename foo to bar', { kind: 'orchestrate', task: 'Rename foo to bar' }],
+  ['Windows line endings', '/orchestrate Fix it\r\nplease\r\n', { kind: 'orchestrate', task: 'Fix it\nplease' }],
+  ['up to 3 spaces of indentation', '   /orchestrate Fix the build', { kind: 'orchestrate', task: 'Fix the build' }],
+  ['a capitalised command word (phone keyboards)', '/Orchestrate Fix the build', { kind: 'orchestrate', task: 'Fix the build' }],
+  ['the first command line wins', '/orchestrate status\n/orchestrate cancel', { kind: 'status' }],
+  // Named commands
+  ['status', '/orchestrate status', { kind: 'status' }],
+  ['cancel, trailing spaces', '/orchestrate cancel   ', { kind: 'cancel' }],
+  ['approve, with a remark on the next lines', '/orchestrate approve\nLooks good to me.', { kind: 'approve' }],
+  ['help', '/orchestrate help', { kind: 'help' }],
+  ['a command word in capitals', '/orchestrate STATUS', { kind: 'status' }],
+  ['retry a subtask', '/orchestrate retry api-client', { kind: 'retry', subtask: 'api-client' }],
+  ['retry the fallback agent', '/orchestrate retry single-agent', { kind: 'retry', subtask: 'single-agent' }],
+  // Help
+  ['nothing after the command', '/orchestrate', { kind: 'help' }],
+  ['only blank lines after the command', '/orchestrate   \n\n  ', { kind: 'help' }],
+  ['retry without a subtask', '/orchestrate retry', { kind: 'help', unknown: 'retry' }],
+  ['retry with an id the planner cannot make', '/orchestrate retry Api_Client', { kind: 'help', unknown: 'retry Api_Client' }],
+  ['retry with two ids', '/orchestrate retry a b', { kind: 'help', unknown: 'retry a b' }],
+  ['a command word with more words', '/orchestrate status please', { kind: 'help', unknown: 'status please' }],
+  ['a lone unknown word (a typo)', '/orchestrate stauts', { kind: 'help', unknown: 'stauts' }],
+  ['a lone word on the next line', '/orchestrate\nrefactor', { kind: 'help', unknown: 'refactor' }],
+  // No command
+  ['no command at all', 'Please have a look at this.', null],
+  ['the command in the middle of a line', 'You can type /orchestrate Fix it', null],
+  ['a longer word', '/orchestrated Fix it', null],
+  ['indented as code (4 spaces)', '    /orchestrate Fix it', null],
+  ['a quoted command', '> /orchestrate Fix it', null],
+  ['a quoted command, indented', '  >/orchestrate Fix it', null],
+  ['in a backtick fence', 'Use:\n```\n/orchestrate Fix it\n```', null],
+  ['in a tilde fence', '~~~md\n/orchestrate Fix it\n~~~', null],
+  ['in an unclosed fence', '```\n/orchestrate Fix it', null],
+  ['a shorter fence does not close a longer one', '````\n```\n/orchestrate Fix it\n````', null],
+  ['a tilde line does not close a backtick fence', '```\n~~~\n/orchestrate Fix it\n```', null],
+  ['in an HTML comment (issue templates)', '<!--\n/orchestrate Fix it\n-->', null],
+  ['a one-line HTML comment', '<!-- /orchestrate Fix it -->', null],
+];
+
+describe('parseCommand', () => {
+  it.each(cases)('%s', (_name, body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
+  });
+
+  it('finds the command after a closed fence, a quote and an HTML comment', () => {
+    const body = '```\n/orchestrate no\n```\n> /orchestrate no\n<!--\n/orchestrate no\n-->\n/orchestrate Do the real thing';
+    expect(parseCommand(body)).toEqual({ kind: 'orchestrate', task: 'Do the real thing' });
+  });
+
+  it('answers a task over the length cap with help naming the cap', () => {
+    const long = `/orchestrate ${'word '.repeat(MAX_TASK_LENGTH / 5 + 1)}`;
+    const parsed = parseCommand(long);
+    expect(parsed).toMatchObject({ kind: 'help' });
+    expect(parsed?.kind === 'help' && parsed.unknown).toContain(String(MAX_TASK_LENGTH));
+    expect(parseCommand(`/orchestrate ${'a '.repeat(MAX_TASK_LENGTH / 2 - 1)}a`)).toMatchObject({ kind: 'orchestrate' });
+  });
+
+  it('quotes at most 100 characters of what it did not understand', () => {
+    const parsed = parseCommand(`/orchestrate status ${'x'.repeat(300)}`);
+    expect(parsed?.kind === 'help' && parsed.unknown?.length).toBe(101);
+  });
+});
