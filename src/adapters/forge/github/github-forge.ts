@@ -1,0 +1,203 @@
+import { ForgeError } from '../../../domain/errors.js';
+import type { CheckConclusion, CheckOutput, Forge, HeadCheck, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../../ports/forge.js';
+import { checkRunOutput } from './check-output.js';
+import { createComment } from './comments.js';
+import { FETCHED_BASE_PREFIX, FETCHED_HEAD_PREFIX, type RemoteRepository, fetchBranch, gitConfigPassThrough, hasCommit, pushBranch } from './git-remote.js';
+import { type MergeMethod, chooseMergeMethod, mergePullRequest } from './merge.js';
+import { type RepositoryName, openPullRequest, pullRequestInfo } from './pull-requests.js';
+import { headCheckRuns, headStatuses, latestReviewStates } from './readiness.js';
+import type { GitHubOctokit, TokenSource } from './token-source.js';
+import { forgeError, httpFailure } from './wrap-error.js';
+
+export interface GitHubForgeOptions {
+  /** The installation's Octokit (`await probot.auth(installationId)` or `context.octokit`). */
+  octokit: GitHubOctokit;
+  repository: RepositoryName;
+  /** Fanout's clone of the repository (agents' worktrees and branches live there). */
+  cloneDir: string;
+  /** The payload's `repository.clone_url`; git is authenticated by header, never in this URL. */
+  remoteUrl: string;
+  /** The installation token for git (`installationTokenSource(octokit, onToken)`). */
+  tokens: TokenSource;
+  /** The merge method wanted; one the repository allows is used instead if it does not allow this. */
+  mergeMethod?: MergeMethod;
+  /** Config env for Fanout's git (default: `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_*` from the process). */
+  gitEnv?: Record<string, string>;
+  /** Wait before repeating a create that failed with a 5xx (times the attempt). */
+  retryDelayMs?: number;
+}
+
+const WRITE_PERMISSIONS = new Set(['admin', 'write']);
+
+/**
+ * The Forge port on GitHub: REST calls through the installation's Octokit, git fetch and push
+ * between Fanout's clone and the repository with the installation token in a header. Non-idempotent
+ * calls (create PR, comment, merge) turn Octokit's automatic retries off and look up what a failed
+ * call may have done before repeating it.
+ */
+export class GitHubForge implements Forge {
+  private readonly octokit: GitHubOctokit;
+  private readonly name: RepositoryName;
+  private readonly remote: RemoteRepository;
+  private readonly preferredMethod: MergeMethod;
+  private readonly retryDelayMs: number;
+  private mergeMethod: Promise<MergeMethod> | undefined;
+
+  constructor(options: GitHubForgeOptions) {
+    this.octokit = options.octokit;
+    this.name = { owner: options.repository.owner, repo: options.repository.repo };
+    this.remote = { cloneDir: options.cloneDir, remoteUrl: options.remoteUrl, tokens: options.tokens, baseEnv: options.gitEnv ?? gitConfigPassThrough() };
+    this.preferredMethod = options.mergeMethod ?? 'merge';
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+  }
+
+  async pushBranch(branch: string, sha: string, expectedSha: string | null): Promise<void> {
+    await pushBranch(this.remote, branch, sha, expectedSha);
+  }
+
+  /**
+   * Fetches the base into `refs/fanout/base/<base>`: a ref of Fanout's own, so no remote has to be
+   * configured in the clone, nothing else's `git fetch` moves it, and what it points at stays
+   * reachable (never garbage) while Fanout uses it.
+   */
+  async fetchBase(base: string): Promise<string> {
+    return fetchBranch(this.remote, base, `${FETCHED_BASE_PREFIX}${base}`);
+  }
+
+  async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
+    return openPullRequest(this.octokit, this.name, request, this.retryDelayMs);
+  }
+
+  /** The PR as GitHub shows it; an open PR's head is fetched into the clone if a person pushed it. */
+  async getPullRequest(number: number): Promise<PullRequestInfo> {
+    const info = await this.readPullRequest(number);
+    if (info.state === 'open' && !(await hasCommit(this.remote.cloneDir, info.headSha))) {
+      await fetchBranch(this.remote, info.branch, `${FETCHED_HEAD_PREFIX}${info.branch}`).catch(() => undefined);
+    }
+    return info;
+  }
+
+  async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
+    try {
+      const { data } = await this.octokit.rest.checks.create({
+        ...this.name,
+        name: request.name,
+        head_sha: request.headSha,
+        status: 'in_progress',
+        started_at: new Date().toISOString(),
+        output: { title: request.title, summary: request.title },
+      });
+      return String(data.id);
+    } catch (error) {
+      throw forgeError(`start check ${request.name} on ${request.headSha.slice(0, 8)}`, error);
+    }
+  }
+
+  async completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void> {
+    const id = Number(checkId);
+    if (!Number.isSafeInteger(id)) throw new ForgeError('forge-refused', `"${checkId}" is not a GitHub check run id.`);
+    try {
+      await this.octokit.rest.checks.update({ ...this.name, check_run_id: id, status: 'completed', conclusion: result.conclusion, completed_at: new Date().toISOString(), output: checkRunOutput(result) });
+    } catch (error) {
+      throw forgeError(`complete check run ${checkId}`, error);
+    }
+  }
+
+  async readiness(number: number): Promise<PullRequestReadiness> {
+    const { headSha } = await this.readPullRequest(number);
+    const [checks, statuses, reviews] = await Promise.all([this.checkRuns(headSha), this.statuses(headSha), this.reviews(number)]);
+    const latest = latestReviewStates(reviews);
+    const approvers = [...latest].filter(([, state]) => state === 'APPROVED').map(([login]) => login);
+    const permissions = await Promise.all(approvers.map((login) => this.userPermission(login)));
+    return {
+      checks: [...checks, ...statuses],
+      approvedBy: approvers.filter((_, index) => WRITE_PERMISSIONS.has(permissions[index] ?? 'none')),
+      changesRequestedBy: [...latest].filter(([, state]) => state === 'CHANGES_REQUESTED').map(([login]) => login),
+    };
+  }
+
+  async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
+    return mergePullRequest(this.octokit, this.name, number, { ...request, method: await this.allowedMergeMethod() });
+  }
+
+  async userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.name, username: login });
+      const permission = data.role_name === 'maintain' ? 'write' : data.permission;
+      if (permission === 'admin' || permission === 'write') return permission;
+      if (permission === 'maintain') return 'write';
+      return permission === 'read' || permission === 'triage' ? 'read' : 'none';
+    } catch (error) {
+      // Not a collaborator, or no such user: no permission.
+      if (httpFailure(error)?.status === 404) return 'none';
+      throw forgeError(`read the permission of ${login}`, error);
+    }
+  }
+
+  async acknowledge(commentId: number): Promise<void> {
+    try {
+      // 201 when added, 200 when the reaction was already there: both acknowledge.
+      await this.octokit.rest.reactions.createForIssueComment({ ...this.name, comment_id: commentId, content: 'eyes' });
+    } catch (error) {
+      throw forgeError(`react to comment ${commentId}`, error);
+    }
+  }
+
+  async createComment(issueOrPullRequest: number, body: string): Promise<number> {
+    return createComment(this.octokit, this.name, issueOrPullRequest, body, this.retryDelayMs);
+  }
+
+  async updateComment(commentId: number, body: string): Promise<void> {
+    try {
+      await this.octokit.rest.issues.updateComment({ ...this.name, comment_id: commentId, body });
+    } catch (error) {
+      throw forgeError(`update comment ${commentId}`, error);
+    }
+  }
+
+  private async readPullRequest(number: number): Promise<PullRequestInfo> {
+    try {
+      return pullRequestInfo((await this.octokit.rest.pulls.get({ ...this.name, pull_number: number })).data);
+    } catch (error) {
+      throw forgeError(`get pull request #${number}`, error, { notFound: 'pr-not-found' });
+    }
+  }
+
+  private async checkRuns(sha: string): Promise<HeadCheck[]> {
+    try {
+      return headCheckRuns(await this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...this.name, ref: sha, filter: 'latest', per_page: 100 }));
+    } catch (error) {
+      throw forgeError(`list check runs on ${sha.slice(0, 8)}`, error);
+    }
+  }
+
+  private async statuses(sha: string): Promise<HeadCheck[]> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCombinedStatusForRef({ ...this.name, ref: sha, per_page: 100 });
+      // The combined state says `pending` when there are no statuses at all: use the list, not it.
+      return headStatuses(data.statuses);
+    } catch (error) {
+      throw forgeError(`read commit statuses of ${sha.slice(0, 8)}`, error);
+    }
+  }
+
+  private async reviews(number: number) {
+    try {
+      return await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.name, pull_number: number, per_page: 100 });
+    } catch (error) {
+      throw forgeError(`list reviews of #${number}`, error, { notFound: 'pr-not-found' });
+    }
+  }
+
+  /** Read once per forge: the repository's allowed methods rarely change during a run. */
+  private allowedMergeMethod(): Promise<MergeMethod> {
+    this.mergeMethod ??= this.octokit.rest.repos.get({ ...this.name }).then(
+      ({ data }) => chooseMergeMethod(this.preferredMethod, data),
+      (error: unknown) => {
+        this.mergeMethod = undefined;
+        throw forgeError(`read the settings of ${this.name.owner}/${this.name.repo}`, error);
+      },
+    );
+    return this.mergeMethod;
+  }
+}
