@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Forge, OpenPullRequest } from '../../src/ports/forge.js';
+import { commitFiles, isAncestor } from '../support/fake-github/git.js';
+
+/** One forge under test plus the test-side actions that differ per implementation. */
+export interface ForgeHarness {
+  forge: Forge;
+  /** Where Fanout's commits are made (the repository in local mode, Fanout's clone on GitHub). */
+  repoDir: string;
+  /** The base branch pull requests go into. */
+  base: string;
+  /** A person with write access reviews the PR's current head; returns their login. */
+  reviewAsWriter(number: number, state: 'approved' | 'changes_requested'): Promise<string>;
+  /** A person with read access only approves; null where there are no such people (local mode). */
+  approveAsReader: ((number: number) => Promise<string>) | null;
+  /** A comment's text as people see it. */
+  commentBody(issueOrPullRequest: number, commentId: number): Promise<string>;
+  /** Checks after the test (a fake that saw calls it does not implement fails here). */
+  close(): Promise<void>;
+}
+
+function request(branch: string, headSha: string, base: string): OpenPullRequest {
+  return { runId: 'run-1', subtaskId: branch.split('/').pop() ?? 'a', title: `Work on ${branch}`, body: 'Part of #1', branch, base, headSha };
+}
+
+/** The behaviour every Forge must show, as its doc comments state it. */
+export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarness>): void {
+  describe(`Forge contract: ${name}`, () => {
+    const open: ForgeHarness[] = [];
+    afterEach(async () => {
+      for (const harness of open.splice(0)) await harness.close();
+    });
+
+    async function setup() {
+      const harness = await makeHarness();
+      open.push(harness);
+      const { forge, repoDir } = harness;
+      const base = await forge.fetchBase(harness.base);
+      const commit = (parent: string, files: Record<string, string>) => commitFiles(join(repoDir, '.git'), parent, files);
+      /** Pushes a new branch with one commit on the base and opens its pull request. */
+      const openOne = async (branch: string, files: Record<string, string> = { [`${branch.split('/').pop()}.txt`]: `${branch}\n` }) => {
+        const head = await commit(base, files);
+        await forge.pushBranch(branch, head, null);
+        return { head, pr: await forge.openPullRequest(request(branch, head, harness.base)) };
+      };
+      return { ...harness, baseSha: base, commit, openOne };
+    }
+
+    it('pushes a branch and opens one pull request for it, however often it is asked', async () => {
+      const { forge, base, openOne } = await setup();
+      const { head, pr } = await openOne('fanout/run-1/a');
+      expect(pr).toMatchObject({ branch: 'fanout/run-1/a', base, headSha: head, state: 'open' });
+      expect(pr.url).not.toBe('');
+      const again = await forge.openPullRequest(request('fanout/run-1/a', head, base));
+      expect(again.number).toBe(pr.number);
+      expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, branch: 'fanout/run-1/a', headSha: head, state: 'open' });
+      const other = await openOne('fanout/run-1/b');
+      expect(other.pr.number).not.toBe(pr.number);
+    });
+
+    it('moves a branch only from the sha it was expected at', async () => {
+      const { forge, baseSha, commit, openOne } = await setup();
+      const { head: first, pr } = await openOne('fanout/run-1/a');
+      const second = await commit(first, { 'more.txt': 'more\n' });
+      await forge.pushBranch('fanout/run-1/a', second, first);
+      const third = await commit(first, { 'other.txt': 'other\n' });
+      await expect(forge.pushBranch('fanout/run-1/a', third, first)).rejects.toMatchObject({ code: 'branch-moved' });
+      expect((await forge.getPullRequest(pr.number)).headSha).toBe(second);
+      // A branch that does not exist is not at any expected sha.
+      await expect(forge.pushBranch('fanout/run-1/absent', third, baseSha)).rejects.toMatchObject({ code: 'branch-moved' });
+    });
+
+    it('shows a started check as pending, then its conclusion; another failing check fails the head', async () => {
+      const { forge, openOne } = await setup();
+      const { head, pr } = await openOne('fanout/run-1/a');
+      const validate = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: 'Validating' });
+      expect((await forge.readiness(pr.number)).checks).toContainEqual({ name: 'fanout/validate', state: 'pending' });
+      await forge.completeCheck(validate, { conclusion: 'success', title: 'Passed', summary: 'All 2 commands passed', text: 'ok\n' });
+      expect((await forge.readiness(pr.number)).checks).toEqual([{ name: 'fanout/validate', state: 'success' }]);
+
+      const lint = await forge.startCheck({ name: 'ci/lint', headSha: head, title: 'Linting' });
+      await forge.completeCheck(lint, { conclusion: 'failure', title: 'Failed', summary: '3 problems' });
+      const scope = await forge.startCheck({ name: 'fanout/scope', headSha: head, title: 'Scope' });
+      await forge.completeCheck(scope, { conclusion: 'neutral', title: 'Nothing to check', summary: 'no files' });
+      const checks = (await forge.readiness(pr.number)).checks;
+      expect(checks).toHaveLength(3);
+      expect(checks).toEqual(expect.arrayContaining([
+        { name: 'fanout/validate', state: 'success' },
+        { name: 'ci/lint', state: 'failure' },
+        { name: 'fanout/scope', state: 'success' },
+      ]));
+    });
+
+    it('counts an approval from a writer, not from a read-only user, and lists requests for changes', async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: [], changesRequestedBy: [] });
+      const writer = await harness.reviewAsWriter(pr.number, 'approved');
+      expect((await forge.readiness(pr.number)).approvedBy).toEqual([writer]);
+      if (harness.approveAsReader) {
+        const reader = await harness.approveAsReader(pr.number);
+        expect((await forge.readiness(pr.number)).approvedBy).toEqual([writer]);
+        expect(reader).not.toBe(writer);
+      }
+      // The latest review of a user is the one that counts.
+      await harness.reviewAsWriter(pr.number, 'changes_requested');
+      expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: [], changesRequestedBy: [writer] });
+    });
+
+    it('merges only the expected head: a moved head is refused and nothing merges', async () => {
+      const { forge, base, baseSha, commit, openOne } = await setup();
+      const { head, pr } = await openOne('fanout/run-1/a');
+      const moved = await commit(head, { 'late.txt': 'pushed later\n' });
+      await forge.pushBranch('fanout/run-1/a', moved, head);
+      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a' });
+      expect(result).toMatchObject({ kind: 'refused', reason: 'head-moved' });
+      expect(await forge.fetchBase(base)).toBe(baseSha);
+      expect((await forge.getPullRequest(pr.number)).state).toBe('open');
+    });
+
+    it('reports a merged pull request with its merge sha, which the fetched base contains', async () => {
+      const { forge, base, repoDir, openOne } = await setup();
+      const { head, pr } = await openOne('fanout/run-1/a');
+      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a\n\nApproved by Fanout.' });
+      if (result.kind !== 'merged') throw new Error(`not merged: ${JSON.stringify(result)}`);
+      expect(await forge.getPullRequest(pr.number)).toMatchObject({ state: 'merged', mergedSha: result.sha });
+      const newBase = await forge.fetchBase(base);
+      expect(newBase).toBe(result.sha);
+      expect(await isAncestor(join(repoDir, '.git'), head, newBase)).toBe(true);
+      // Asked again (a resumed run), the same merge is reported, not a second one made.
+      expect(await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a' })).toEqual({ kind: 'merged', sha: result.sha });
+      expect(await forge.fetchBase(base)).toBe(result.sha);
+    });
+
+    it('creates comments and edits them in place', async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      const first = await forge.createComment(pr.number, 'Planning…');
+      const second = await forge.createComment(pr.number, 'Another');
+      expect(second).not.toBe(first);
+      expect(await harness.commentBody(pr.number, first)).toContain('Planning…');
+      await forge.updateComment(first, 'Plan: 3 subtasks');
+      const body = await harness.commentBody(pr.number, first);
+      expect(body).toContain('Plan: 3 subtasks');
+      expect(body).not.toContain('Planning…');
+      await expect(forge.updateComment(987_654, 'nobody')).rejects.toMatchObject({ code: 'forge-refused' });
+    });
+
+    it('says pr-not-found for a pull request that does not exist', async () => {
+      const { forge } = await setup();
+      await expect(forge.getPullRequest(4242)).rejects.toMatchObject({ code: 'pr-not-found' });
+    });
+  });
+}
