@@ -67,6 +67,7 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       const third = await commit(first, { 'other.txt': 'other\n' });
       await expect(forge.pushBranch('fanout/run-1/a', third, first)).rejects.toMatchObject({ code: 'branch-moved' });
       expect((await forge.getPullRequest(pr.number)).headSha).toBe(second);
+      expect(await forge.fetchBase('fanout/run-1/a')).toBe(second);
       // A branch that does not exist is not at any expected sha.
       await expect(forge.pushBranch('fanout/run-1/absent', third, baseSha)).rejects.toMatchObject({ code: 'branch-moved' });
     });

@@ -84,7 +84,9 @@ export const issueRoutes: RepoRoute[] = [
     handler: (context) => {
       const number = Number(context.params[0]);
       if (!context.repo.issues.has(number)) return notFound(`issue ${number}`);
-      return page(context, context.repo.comments.filter((comment) => comment.issue === number).map((comment) => commentJson(context, comment)));
+      const since = context.query.get('since');
+      const comments = context.repo.comments.filter((comment) => comment.issue === number && (!since || comment.updatedAt >= since));
+      return page(context, comments.map((comment) => commentJson(context, comment)));
     },
   },
   { method: 'PATCH', pattern: /^\/issues\/comments\/(\d+)$/, handler: updateComment },

@@ -13,10 +13,12 @@ export interface RemoteRepository {
   baseEnv: Record<string, string>;
 }
 
-/** Where `fetchBase` keeps the base branch: a ref of Fanout's own, see `fetchBranch`. */
-export const FETCHED_BASE_PREFIX = 'refs/fanout/base/';
-/** Where a head pushed by someone else is fetched to, so its commit is in the clone. */
-export const FETCHED_HEAD_PREFIX = 'refs/fanout/head/';
+/**
+ * Where fetched branches are kept in the clone: `refs/fanout/remote/<branch>`, refs of Fanout's
+ * own, so no remote has to be configured, nobody else's `git fetch` moves them, and what they point
+ * at stays reachable (never garbage) while Fanout uses it.
+ */
+export const FETCHED_PREFIX = 'refs/fanout/remote/';
 
 /**
  * The caller's `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n` entries, which
@@ -89,9 +91,4 @@ export async function pushBranch(remote: RemoteRepository, branch: string, sha: 
 export async function fetchBranch(remote: RemoteRepository, branch: string, destination: string): Promise<string> {
   await remoteGit(remote, `fetch ${branch}`, ['fetch', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote.remoteUrl, `+refs/heads/${branch}:${destination}`]);
   return (await runGit(['rev-parse', '--verify', `${destination}^{commit}`], { cwd: remote.cloneDir })).stdout.trim();
-}
-
-/** Whether the clone has a commit (a head someone else pushed may not be there yet). */
-export async function hasCommit(cloneDir: string, sha: string): Promise<boolean> {
-  return (await runGit(['cat-file', '-e', `${sha}^{commit}`], { cwd: cloneDir, allowExitCodes: [1, 128] })).exitCode === 0;
 }

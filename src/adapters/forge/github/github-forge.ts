@@ -2,7 +2,7 @@ import { ForgeError } from '../../../domain/errors.js';
 import type { CheckConclusion, CheckOutput, Forge, HeadCheck, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../../ports/forge.js';
 import { checkRunOutput } from './check-output.js';
 import { createComment } from './comments.js';
-import { FETCHED_BASE_PREFIX, FETCHED_HEAD_PREFIX, type RemoteRepository, fetchBranch, gitConfigPassThrough, hasCommit, pushBranch } from './git-remote.js';
+import { FETCHED_PREFIX, type RemoteRepository, fetchBranch, gitConfigPassThrough, pushBranch } from './git-remote.js';
 import { type MergeMethod, chooseMergeMethod, mergePullRequest } from './merge.js';
 import { type RepositoryName, openPullRequest, pullRequestInfo } from './pull-requests.js';
 import { headCheckRuns, headStatuses, latestReviewStates } from './readiness.js';
@@ -55,26 +55,17 @@ export class GitHubForge implements Forge {
     await pushBranch(this.remote, branch, sha, expectedSha);
   }
 
-  /**
-   * Fetches the base into `refs/fanout/base/<base>`: a ref of Fanout's own, so no remote has to be
-   * configured in the clone, nothing else's `git fetch` moves it, and what it points at stays
-   * reachable (never garbage) while Fanout uses it.
-   */
-  async fetchBase(base: string): Promise<string> {
-    return fetchBranch(this.remote, base, `${FETCHED_BASE_PREFIX}${base}`);
+  /** Fetches a branch (the base, or a PR's branch a person pushed to) into `refs/fanout/remote/<branch>`. */
+  async fetchBase(branch: string): Promise<string> {
+    return fetchBranch(this.remote, branch, `${FETCHED_PREFIX}${branch}`);
   }
 
   async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
     return openPullRequest(this.octokit, this.name, request, this.retryDelayMs);
   }
 
-  /** The PR as GitHub shows it; an open PR's head is fetched into the clone if a person pushed it. */
   async getPullRequest(number: number): Promise<PullRequestInfo> {
-    const info = await this.readPullRequest(number);
-    if (info.state === 'open' && !(await hasCommit(this.remote.cloneDir, info.headSha))) {
-      await fetchBranch(this.remote, info.branch, `${FETCHED_HEAD_PREFIX}${info.branch}`).catch(() => undefined);
-    }
-    return info;
+    return this.readPullRequest(number);
   }
 
   async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
