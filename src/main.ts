@@ -140,6 +140,7 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options
     store: createStore(env, redactor),
     forge: createLocalForge(env, repoDir, redactor),
     ...(failpoint ? { failpoint } : {}),
+    redact: (text) => redactor.text(text),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),

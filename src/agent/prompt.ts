@@ -8,6 +8,7 @@ export function agentSystemPrompt(): string {
 - You may create or change ONLY files inside your write scope; other writes are refused.
 - Look around briefly (list_directory, read_file, search), then make the change with write_file or edit_file. Do not list the same directory twice.
 - Run the project's tests or checks with run_command when they exist, and fix what fails inside your scope.
+- Fanout commits your changes for you: do not run git add, commit or stash (git can inspect: status, diff, log). Commands may have no network access.
 - When done, call finish with a short summary of what you changed and why (it becomes the pull request description).`;
 }
 

@@ -33,10 +33,15 @@ export interface RunSubtaskInput {
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
   afterCommit?: (worktree: Worktree, commit: string, work: { files: string[]; summary: string; tokens: TokenTotals }) => Promise<void>;
+  /** Removes configured secrets from tool output before the model sees it. */
+  redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
   network?: boolean;
-  /** Called after every attempt, whatever its outcome (the shared git state is checked here). */
-  afterAttempt?: (attempt: number) => Promise<void>;
+  /**
+   * Called after the agent and again after validation, whatever the outcome: the shared git state
+   * is put back here, before Fanout's own git commands run in the repository again.
+   */
+  afterCommands?: (attempt: number) => Promise<void>;
   maxAttempts?: number;
   signal?: AbortSignal;
 }
@@ -85,7 +90,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterAttempt?.(attempt));
+      result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterCommands?.(attempt));
     } catch (error) {
       if (input.signal?.aborted) throw error;
       // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
@@ -136,6 +141,7 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
           commandEnv: { HOME: home.path },
           git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
           network: input.network === true,
+          ...(input.redact ? { redact: input.redact } : {}),
           commandTimeoutMs: input.limits.commandTimeoutMs,
           outputLimit: input.limits.toolOutputLimit,
           ...(input.signal ? { signal: input.signal } : {}),
@@ -146,6 +152,7 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
         ...(input.outline ? { outline: input.outline } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       }));
+      await input.afterCommands?.(attempt);
       const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
         return { kind: 'failed', reason: outcome.reason, message: outcome.message, ...spent, lastEvents: outcome.lastEvents, hint: retryHint(outcome) };
@@ -164,6 +171,11 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
         await reporter.event('out-of-scope', { paths: commit.paths });
         const message = `changed files outside its write scope: ${commit.paths.join(', ')}`;
         return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }) };
+      }
+      if (commit.kind === 'too-large') {
+        await reporter.event('too-large', { paths: commit.paths });
+        const message = `made files larger than ${Math.round(commit.limitBytes / 1024 / 1024)} MiB: ${commit.paths.join(', ')}`;
+        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'too-large', paths: commit.paths }) };
       }
       if (commit.kind === 'escaping-links') {
         await reporter.event('escaping-links', { paths: commit.paths });

@@ -47,11 +47,12 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       worktreeRoot: deps.worktreeRoot,
       limits,
       network: config.network,
+      ...(deps.redact ? { redact: deps.redact } : {}),
       reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
         await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
       },
-      afterAttempt: async (attempt) => {
+      afterCommands: async (attempt) => {
         const changed = await context.sharedState.restore();
         if (changed.length === 0) return;
         await store.appendEvent(run.id, `${subtask.id}-${attempt}`, { type: 'shared-state-reverted', data: { paths: changed } });

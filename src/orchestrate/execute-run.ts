@@ -13,6 +13,7 @@ import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-repor
 import { executeAgentJob, type AgentJobContext } from './agent-job.js';
 import { CHECK_NAME, validateAndPublish } from './publish.js';
 import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
+import type { SharedStateGuard } from '../ports/workspace.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
@@ -89,7 +90,8 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   }
 
   run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
-  await mergeRun(deps, run, effective, config);
+  const merging = () => mergeRun(deps, run, effective, config, sharedState);
+  await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
   // Re-validation runs the repository's commands again.
   const changedByValidation = await sharedState.restore();
   if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
@@ -135,7 +137,7 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
   }
 }
 
-async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig): Promise<void> {
+async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, sharedState: SharedStateGuard): Promise<void> {
   const records = await deps.store.listSubtasks(run.id);
   const alreadyMerged = new Set(records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId));
   const items = subtasks.flatMap((subtask) => {
@@ -156,6 +158,9 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     alreadyMerged,
     revalidate: async (worktree, headSha, prNumber) => {
       const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update');
+      // The validation commands ran the pull request's code; Fanout's git runs next.
+      const changed = await sharedState.restore();
+      if (changed.length > 0) await addNote(deps, await requireRun(deps, run.id), `Validation commands changed ${changed.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
       await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs } });
       return result.passed;

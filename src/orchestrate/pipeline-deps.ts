@@ -17,6 +17,10 @@ export interface PipelineDeps {
   store: CoordStore;
   forge: Forge;
   probes: ProbeCache;
+  /** Runs a merge phase while no other merge of the same repository runs (one queue per repository). */
+  mergeExclusively?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Removes configured secrets from text (tool output on its way to the model). */
+  redact?: (text: string) => string;
   /** Called at the run's failpoints; the fault suite kills the process there. */
   failpoint?: Failpoint;
   /** How the runner confines commands, recorded on the run so reports can say so. */

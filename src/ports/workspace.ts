@@ -21,7 +21,9 @@ export type CommitOutcome =
   | { kind: 'no-changes' }
   | { kind: 'out-of-scope'; paths: string[]; files: string[] }
   /** Symbolic links pointing outside the repository (or into .git): merged, they would lead the user's tools out. */
-  | { kind: 'escaping-links'; paths: string[]; files: string[] };
+  | { kind: 'escaping-links'; paths: string[]; files: string[] }
+  /** Files too large to commit (checked before git reads them). */
+  | { kind: 'too-large'; paths: string[]; limitBytes: number };
 
 export interface CommitRequest {
   message: string;
@@ -62,6 +64,8 @@ export interface Workspace {
    * crash); `keep` gets each path relative to `root`. Returns the absolute paths removed.
    */
   pruneStale(repoDir: string, root: string, keep?: (relativePath: string) => boolean): Promise<string[]>;
+  /** Paths that differ between `base`'s merge base with `head` and `head` (what a pull request changes). */
+  changedBetween(repoDir: string, base: string, head: string): Promise<string[]>;
   /** Paths changed in the worktree since its base commit (tracked or not, ignored files excluded). */
   changedFiles(worktree: Worktree): Promise<string[]>;
   /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */

@@ -1,10 +1,11 @@
+import { plainText } from './plain-text.js';
 import type { AgentEvent } from '../domain/run.js';
 
 /** An agent's event log as lines a person can scan: sequence, time, event, the gist of its data. */
 export function renderEvents(events: readonly AgentEvent[]): string {
-  return events
-    .map((event) => `${String(event.seq).padStart(4)}  ${event.at.slice(11, 19)}  ${event.type.padEnd(14)} ${gist(event)}`.trimEnd())
-    .join('\n');
+  return plainText(
+    events.map((event) => `${String(event.seq).padStart(4)}  ${event.at.slice(11, 19)}  ${event.type.padEnd(14)} ${gist(event)}`.trimEnd()).join('\n'),
+  );
 }
 
 function gist(event: AgentEvent): string {

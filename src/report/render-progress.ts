@@ -1,3 +1,4 @@
+import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 
@@ -5,7 +6,7 @@ import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 export function renderProgress(run: RunRecord, records: readonly SubtaskRecord[], now: number): string {
   const started = Date.parse(run.createdAt);
   const header = `Run ${run.id} — ${run.state} — ${Math.round((now - started) / 1000)} s`;
-  if (records.length === 0) return `${header}\n  (planning…)`;
+  if (records.length === 0) return plainText(`${header}\n  (planning…)`);
   const rows = records.map((record) => [
     record.subtaskId,
     record.merge?.state === 'merged' ? 'merged' : record.merge?.state === 'failed' ? `merge failed` : record.state,
@@ -15,7 +16,7 @@ export function renderProgress(run: RunRecord, records: readonly SubtaskRecord[]
     record.pr ? `#${record.pr.number}` : '-',
     record.check ? (record.check.passed ? 'passed' : 'failed') : '-',
   ]);
-  return `${header}\n${formatTable(['subtask', 'state', 'step', 'last tool', 'elapsed', 'PR', 'check'], rows)}`;
+  return plainText(`${header}\n${formatTable(['subtask', 'state', 'step', 'last tool', 'elapsed', 'PR', 'check'], rows)}`);
 }
 
 function elapsed(record: SubtaskRecord, now: number): string {

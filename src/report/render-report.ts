@@ -1,3 +1,4 @@
+import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
 
@@ -44,5 +45,5 @@ export function renderRunReport(report: RunReport): string {
   const overhead = Object.entries(report.overhead).filter(([, ms]) => ms > 0);
   if (overhead.length > 0) lines.push('', `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
   lines.push(`Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion`);
-  return lines.join('\n');
+  return plainText(lines.join('\n'));
 }

@@ -1,4 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
@@ -103,6 +105,21 @@ export function isolationContract(name: string, makeRunner: () => CommandRunner)
         expect(result.stdout).not.toContain(String(process.pid));
       } finally {
         holder.kill('SIGKILL');
+      }
+    });
+
+    it('reaches no network, not even the host loopback, unless the request allows it', async () => {
+      const server = createServer((_request, response) => response.end('host-answered'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const probe = shell(`exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`);
+        const denied = await makeRunner().run({ argv: probe, cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 10_000 });
+        expect(denied.stdout).not.toContain('host-answered');
+        const allowed = await makeRunner().run({ argv: probe, cwd: await tempDir(), timeoutMs: 10_000, outputLimit: 10_000, network: true });
+        expect(allowed.stdout).toContain('host-answered');
+      } finally {
+        server.close();
       }
     });
   });

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
@@ -27,6 +27,8 @@ function plantedCanaries() {
     },
     home: { gitconfig: `homecanary-${tag}-gitconfig`, ssh: `homecanary-${tag}-ssh`, gh: `homecanary-${tag}-gh` },
     checkout: { dotenv: `checkoutcanary-${tag}-dotenv`, remote: `checkoutcanary${tag}remote` },
+    // A key handed to Fanout as an open descriptor (`PRIVATE_KEY_PATH=<(vault read ...)`).
+    descriptor: `fdcanary-${tag}-private-key`,
   };
 }
 
@@ -37,6 +39,7 @@ function probingAgent(paths: { home: string; repo: string }): ScriptedReply[] {
     "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n'",
     'cat /proc/$PPID/environ 2>/dev/null',
     'ps eww -e 2>&1',
+    'ls -l /proc/self/fd; for fd in /proc/self/fd/* /proc/$PPID/fd/*; do cat "$fd"; done 2>/dev/null </dev/null',
     'git config --list --show-origin 2>&1',
     `cat ${paths.home}/.gitconfig ${paths.home}/.ssh/id_rsa ${paths.home}/.config/gh/hosts.yml 2>&1`,
     `cat ${paths.repo}/.env ${paths.repo}/.git/config 2>&1`,
@@ -81,15 +84,18 @@ async function runWithCanaries(sandbox: 'bwrap' | 'none') {
 
   const brain = scriptedBrain({ plan: [{ id: 'probe', title: 'Probe everything', writeScope: ['src/'] }], agents: { 'Probe everything': probingAgent({ home, repo }) } });
   const { server } = await scriptedLlm(brain.reply);
+  await writeFile(join(root, 'key.pem'), canaries.descriptor);
+  const key = await open(join(root, 'key.pem'), 'r');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Change the greeting'], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH, ...canaries.env, HOME: home, OPENAI_BASE_URL: server.baseUrl, FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: sandbox, TMPDIR: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', key.fd],
   });
+  await key.close();
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const seenByModel = JSON.stringify(server.requests.map((request) => request.body.messages));
   const { stdout: merged } = await exec('git', ['log', '-p', 'main'], { cwd: repo });
@@ -107,7 +113,7 @@ describeWithSandbox('canaries: the bubblewrap sandbox', 'bwrap', () => {
     // The probes did run: the model saw their output, and the work merged.
     expect(result.seenByModel).toContain('--- stdout ---');
     expect(result.merged).toContain('Bye, ${name}!');
-    const all = [...Object.values(result.canaries.env), ...Object.values(result.canaries.home), ...Object.values(result.canaries.checkout)];
+    const all = [...Object.values(result.canaries.env), ...Object.values(result.canaries.home), ...Object.values(result.canaries.checkout), result.canaries.descriptor];
     expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual([]);
   }, 60_000);
 });
@@ -119,7 +125,7 @@ describeWithSandbox('canaries: FANOUT_SANDBOX=none', 'namespaces', () => {
     expect(result.seenByModel).toContain('--- stdout ---');
     // Without the sandbox the user's files are readable (the report says so); Fanout's own secrets are not.
     expect(result.seenByModel).toContain(result.canaries.checkout.dotenv);
-    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], Object.values(result.canaries.env))).toEqual([]);
+    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], [...Object.values(result.canaries.env), result.canaries.descriptor])).toEqual([]);
     expect(JSON.parse(result.stdout).sandbox).toBe('none');
   }, 60_000);
 });

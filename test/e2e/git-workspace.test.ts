@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,38 @@ describe('GitWorkspace worktrees', () => {
     expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'out-of-scope', paths: ['.github/workflows/ci.yml'] });
     await rm(join(worktree.path, '.github'), { recursive: true });
     expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'committed', files: ['inside'] });
+    await workspace.removeWorktree(worktree);
+  });
+
+  it('never deletes a directory outside its worktree root when an agent rewrote its record (gitdir with .., or through a link)', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const precious = join(root, 'precious-project');
+    await mkdir(join(precious, 'src'), { recursive: true });
+    await writeFile(join(precious, 'src/keep.txt'), 'keep\n');
+    const worktreeRoot = join(root, 'state', 'worktrees');
+    await mkdir(join(worktreeRoot, 'run'), { recursive: true });
+    await symlink(precious, join(worktreeRoot, 'run', 'link'));
+    const dotdot = await workspace.createWorktree({ repoDir: repo, path: join(worktreeRoot, 'run', 'a-1'), branch: 'fanout/run/a', baseCommit: base });
+    const linked = await workspace.createWorktree({ repoDir: repo, path: join(worktreeRoot, 'run', 'b-1'), branch: 'fanout/run/b', baseCommit: base });
+    // What an agent can write in its own worktree's git directory when nothing stops it.
+    await writeFile(join(dotdot.gitDir, 'gitdir'), `${worktreeRoot}/../../precious-project/.git\n`);
+    await writeFile(join(linked.gitDir, 'gitdir'), `${worktreeRoot}/run/link/src/.git\n`);
+
+    const removed = await workspace.pruneStale(repo, worktreeRoot);
+
+    expect(removed).toEqual([]);
+    expect(await readFile(join(precious, 'src/keep.txt'), 'utf8')).toBe('keep\n');
+  });
+
+  it('refuses to commit a file over 100 MiB before git reads it (a sparse file is cheap to make)', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'big'), branch: 'fanout/r/big', baseCommit: base });
+    await writeFile(join(worktree.path, 'data.bin'), '');
+    await truncate(join(worktree.path, 'data.bin'), 6 * 1024 * 1024 * 1024);
+    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    expect(outcome).toMatchObject({ kind: 'too-large', paths: ['data.bin'] });
     await workspace.removeWorktree(worktree);
   });
 });

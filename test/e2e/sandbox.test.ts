@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, expect, it } from 'vitest';
-import { BwrapCommandRunner, SYSTEM_PATHS } from '../../src/adapters/command/bwrap-runner.js';
+import { expect, it } from 'vitest';
+import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from '../../src/adapters/command/bwrap-runner.js';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { toolchainPaths } from '../../src/adapters/command/toolchain-paths.js';
@@ -18,10 +16,6 @@ import { tempDir } from '../support/temp-dir.js';
 
 const exec = promisify(execFile);
 const workspace = new GitWorkspace();
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
 
 const git = (cwd: string, ...args: string[]) => exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', '-c', 'protocol.file.allow=always', ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
 
@@ -77,19 +71,37 @@ describeWithSandbox('bubblewrap sandbox: what an agent command can see', 'bwrap'
     expect(result.stdout).not.toContain('config-write:0');
     expect(await readFile(join(repo, '.git/config'), 'utf8')).not.toContain('hooksPath');
   });
+});
 
-  it('reaches no network, not even a server on the host loopback, unless the request allows it', async () => {
-    const server = createServer((_request, response) => response.end('host-answered'));
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+describeWithSandbox('bubblewrap sandbox: the git directories Fanout trusts', 'bwrap', () => {
+  it("cannot rewrite its worktree's git directory (commondir, gitdir, index), which Fanout's own git reads", async () => {
+    const { worktree } = await checkoutWithSecrets();
+    const before = await readFile(join(worktree.gitDir, 'commondir'), 'utf8');
+    const result = await runner().run(
+      inWorktree(worktree, 'd=$(git rev-parse --git-dir); echo /tmp/fake > "$d/commondir"; echo "commondir:$?"; echo /etc/x/.git > "$d/gitdir"; echo "gitdir:$?"; touch "$(git rev-parse --git-common-dir)/objects/x"; echo "objects:$?"'),
+    );
+    for (const probe of ['commondir', 'gitdir', 'objects']) expect(result.stdout).not.toContain(`${probe}:0`);
+    expect(await readFile(join(worktree.gitDir, 'commondir'), 'utf8')).toBe(before);
+  });
+
+  it("sees no submodule git config, stash or reflog of the user's repository (they keep tokens and untracked files)", async () => {
+    const { repo, worktree } = await checkoutWithSecrets();
+    await mkdir(join(repo, '.git/modules/vendored'), { recursive: true });
+    await writeFile(join(repo, '.git/modules/vendored/config'), '[http]\n\textraheader = AUTHORIZATION: basic submodule-canary\n');
+    await writeFile(join(repo, 'notes.txt'), 'stash-canary\n');
+    await git(repo, 'stash', '-u', '-q');
+    const result = await runner().run(
+      inWorktree(worktree, `cat ${worktree.commonDir}/modules/vendored/config; git stash list; git log -g --oneline -n 3 main; git show 'stash@{0}^3:notes.txt'; ls ${worktree.commonDir}/logs`),
+    );
+    expect(result.stdout + result.stderr).not.toContain('submodule-canary');
+    expect(result.stdout + result.stderr).not.toContain('stash-canary');
+    expect(result.stdout.trim()).toBe('');
+  });
+
+  it('hides the system credential files when Fanout runs as root', async () => {
     const dir = await tempDir();
-    const probe = `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
-    const denied = await runner().run({ argv: ['bash', '-c', probe], cwd: dir, timeoutMs: 10_000, outputLimit: 10_000 });
-    expect(denied.stdout).not.toContain('host-answered');
-    expect(denied.exitCode).not.toBe(0);
-    const allowed = await runner().run({ argv: ['bash', '-c', probe], cwd: dir, timeoutMs: 10_000, outputLimit: 10_000, network: true });
-    expect(allowed.stdout).toContain('host-answered');
+    const result = await runner({ hiddenPaths: defaultHiddenPaths() }).run({ argv: ['bash', '-c', 'cat /etc/shadow | wc -c'], cwd: dir, timeoutMs: 10_000, outputLimit: 1_000 });
+    expect(result.stdout.trim()).toBe('0');
   });
 });
 

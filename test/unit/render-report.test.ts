@@ -3,6 +3,7 @@ import { parseRepoConfig } from '../../src/config/repo-config.js';
 import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import { renderProgress } from '../../src/report/render-progress.js';
 import { renderRunReport } from '../../src/report/render-report.js';
+import { renderStatusComment } from '../../src/report/render-status-comment.js';
 import { buildRunReport } from '../../src/report/run-report.js';
 
 const run: RunRecord = {
@@ -47,5 +48,13 @@ describe('run report', () => {
     expect(text).toMatch(/^Run 20261124-120000-abcd — running — 60 s/);
     expect(text).toMatch(/ui\s+failed\s+9 \(retry\)\s+list_directory\s+42 s/);
     expect(text).toMatch(/api\s+merged\s+6\s+-\s+-\s+#7\s+passed/);
+  });
+
+  it('prints an agent-chosen file name or message without its terminal escapes', () => {
+    const hostile = [{ ...records[0]!, failureMessage: 'changed files outside its write scope: x\u001b[2K\rRun OK: all merged\u001b]52;c;ZWNobyBwd24=\u0007' }];
+    const text = renderRunReport(buildRunReport(run, hostile));
+    expect(text).not.toMatch(/[\u001b\u0007\r]/);
+    expect(text).toContain('x\ufffd[2K\ufffdRun OK: all merged');
+    expect(renderStatusComment(run, hostile)).not.toMatch(/[\u001b\u0007\r]/);
   });
 });

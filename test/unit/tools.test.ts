@@ -104,4 +104,10 @@ describe('agent tools', () => {
     expect(requests[1]).not.toHaveProperty('git');
     expect(requests[1]).not.toHaveProperty('network');
   });
+
+  it('shows the model no configured secret, in output or in errors', async () => {
+    const context = { ...(await toolSandbox({ 'notes.txt': 'token=sk-live-secret-value\n' }, ['**'])), redact: (text: string) => text.split('sk-live-secret-value').join('[redacted]') };
+    expect(await readFileTool.run(args({ path: 'notes.txt' }), context)).toEqual({ ok: true, output: 'notes.txt (1 lines)\ntoken=[redacted]' });
+    expect(await readFileTool.run(args({ path: 'sk-live-secret-value.txt' }), context)).toMatchObject({ ok: false, error: '"[redacted].txt" does not exist' });
+  });
 });

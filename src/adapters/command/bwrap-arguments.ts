@@ -12,7 +12,10 @@ export interface SandboxLayout {
   cwd: string;
   /** The command's private HOME: writable. */
   home?: string;
-  /** The worktree's git directories: `gitDir` writable, `commonDir` read-only with `configCopy` as its config. */
+  /**
+   * The worktree's git directories, both read-only: `commonDir` with `configCopy` as its config.
+   * Fanout's own git trusts nothing an agent could have written there.
+   */
   git?: { gitDir: string; commonDir: string; configCopy: string };
   network: boolean;
   /** bubblewrap 0.8+ can forbid user namespaces inside the sandbox. */
@@ -39,7 +42,8 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
     '--new-session',
   ];
   for (const path of layout.systemPaths) args.push(...systemMount(path));
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp');
+  // A size on the private /tmp: it is RAM, and agents run side by side.
+  args.push('--proc', '/proc', '--dev', '/dev', '--size', String(TMP_BYTES), '--tmpfs', '/tmp', '--size', String(TMP_BYTES), '--tmpfs', '/var/tmp');
   for (const path of layout.toolPaths) args.push('--ro-bind', path, path);
   if (layout.git) args.push('--ro-bind', layout.git.commonDir, layout.git.commonDir);
   // Only what a mount exposes needs hiding; anything else is simply not there.
@@ -47,13 +51,19 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
   for (const path of layout.hiddenPaths) if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
   if (layout.git) {
     args.push('--ro-bind', layout.git.configCopy, `${layout.git.commonDir}/config`);
-    args.push('--bind', layout.git.gitDir, layout.git.gitDir);
+    // Other repositories' git dirs and config (submodules), reflogs and stashes (which keep
+    // untracked files such as .env) are not the worktree's business.
+    for (const private_ of ['modules', 'logs']) args.push(...hideArguments(`${layout.git.commonDir}/${private_}`));
+    args.push(...hideArguments(`${layout.git.commonDir}/refs/stash`));
+    if (!isInside(layout.git.gitDir, layout.git.commonDir)) args.push('--ro-bind', layout.git.gitDir, layout.git.gitDir);
   }
   args.push('--bind', layout.cwd, layout.cwd);
   if (layout.home) args.push('--bind', layout.home, layout.home);
   args.push('--setenv', 'TMPDIR', '/tmp', '--chdir', layout.cwd);
   return args;
 }
+
+const TMP_BYTES = 2 * 1024 * 1024 * 1024;
 
 function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);

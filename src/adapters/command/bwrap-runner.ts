@@ -18,8 +18,8 @@ export interface BwrapOptions {
 
 /**
  * Runs each command inside bubblewrap. The command sees the system directories and its tools
- * read-only, its worktree and private HOME writable, its worktree's git directory (writable) and the
- * repository's shared one (read-only, with a sanitized config); not the user's home or checkout,
+ * read-only, its worktree and private HOME writable, its worktree's git directory and the
+ * repository's shared one read-only (with a sanitized config); not the user's home or checkout,
  * not Fanout's state, no host process, no network unless the request allows it, and no
  * capabilities. Its own PID namespace means nothing it starts outlives it. Wraps another runner,
  * which keeps timeouts and output caps.
@@ -53,10 +53,11 @@ export class BwrapCommandRunner implements CommandRunner {
   }
 }
 
-/** Credential stores under the user's home that agent commands have no business reading. */
+/** Credential stores under the user's home, and the system's, that agent commands have no business reading. */
 export function defaultHiddenPaths(home = homedir()): string[] {
-  return [
+  const system = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers', '/etc/ssl/private', '/etc/ssh'];
+  return [...system, ...[
     '.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker', '.kube', '.gnupg', '.npmrc', '.yarnrc.yml', '.git-credentials', '.gitconfig', '.netrc', '.pypirc',
     '.cargo/credentials', '.cargo/credentials.toml', '.env',
-  ].map((path) => join(home, path));
+  ].map((path) => join(home, path))];
 }

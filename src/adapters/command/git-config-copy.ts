@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +35,8 @@ export class GitConfigCopies {
 
   private directory(): string {
     if (!this.dir) {
-      const dir = join(tmpdir(), `fanout-gitconfig-${process.pid}`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // A fresh, private directory: a predictable name could be made by someone else first.
+      const dir = mkdtempSync(join(tmpdir(), 'fanout-gitconfig-'));
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       this.dir = dir;
     }

@@ -2,7 +2,7 @@ import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '
 
 /**
  * `FANOUT_SANDBOX=none`: no file system confinement, but each command still runs in its own user,
- * PID and mount namespace with a fresh /proc and no capabilities. So it cannot see Fanout's
+ * PID, mount and (unless `network: true`) network namespace, with a fresh /proc and no capabilities. So it cannot see Fanout's
  * process (or any other) and read secrets from `/proc/<pid>/environ` or `ps e`, and everything it
  * starts, `setsid` and `nohup` included, dies with it.
  */
@@ -17,14 +17,17 @@ export class NamespaceCommandRunner implements CommandRunner {
   }
 
   run(request: CommandRequest): Promise<CommandResult> {
-    return this.inner.run({ ...request, argv: [...namespacePrefix(this.options.mapCurrentUser), ...request.argv] });
+    return this.inner.run({ ...request, argv: [...namespacePrefix(this.options.mapCurrentUser, request.network === true), ...request.argv] });
   }
 }
 
-/** `unshare` + `setpriv` arguments that isolate a command; `mapCurrentUser` needs util-linux 2.38 (else it appears as root). */
-export function namespacePrefix(mapCurrentUser: boolean): string[] {
+/**
+ * `unshare` + `setpriv` arguments that isolate a command (its own network namespace, with only a
+ * loopback, unless it may use the network); `mapCurrentUser` needs util-linux 2.38 (else it appears as root).
+ */
+export function namespacePrefix(mapCurrentUser: boolean, network = false): string[] {
   return [
-    'unshare', '--user', mapCurrentUser ? '--map-current-user' : '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc',
+    'unshare', '--user', mapCurrentUser ? '--map-current-user' : '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc', ...(network ? [] : ['--net']),
     // The new namespace's root could unmount the fresh /proc and see the host's: drop every capability first.
     'setpriv', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--',
   ];

@@ -7,6 +7,10 @@ import { OutputCollector } from './output-collector.js';
 import { safeEnvironment } from './safe-env.js';
 
 const KILL_GRACE_MS = 1_500;
+// Descriptors Fanout inherited without close-on-exec (`PRIVATE_KEY_PATH=<(vault read ...)` is fd 63)
+// would reach every command: close all but stdin, stdout and stderr, then run the command itself.
+// (Silencing the whole loop would make bash park stderr on a spare descriptor the loop then closes.)
+const CLOSE_INHERITED_FDS = 'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; exec "$@"';
 
 /**
  * Runs commands as plain child processes, each the leader of its own process group, so a
@@ -28,7 +32,7 @@ export class ProcessCommandRunner implements CommandRunner {
       const stderr = new OutputCollector(request.outputLimit);
       let timedOut = false;
       let settled = false;
-      const child = spawn(program, args, {
+      const child = spawn('bash', ['-c', CLOSE_INHERITED_FDS, 'fanout-command', program, ...args], {
         cwd: request.cwd,
         env: safeEnvironment(request.env),
         detached: true,

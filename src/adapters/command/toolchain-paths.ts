@@ -3,6 +3,9 @@ import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 
 // A PATH entry named like this sits in an installation prefix whose other parts (lib/, versions/) the tools need.
 const PREFIX_CHILD = new Set(['bin', 'sbin', 'shims']);
+// Version managers that keep a whole installation in one directory of the home. Any other directory
+// directly in the home (~/.local, ~/.config) holds much more than tools: only its PATH entry is shown.
+const TOOLCHAIN_HOMES = new Set(['.nvm', '.pyenv', '.cargo', '.rustup', '.rbenv', '.volta', '.deno', '.bun', '.sdkman', '.asdf', '.goenv', '.nodenv', '.fnm', '.n', 'go']);
 
 /**
  * Directories to mount read-only so that tools on PATH outside the system directories (nvm's node,
@@ -18,7 +21,8 @@ export function toolchainPaths(pathVariable: string | undefined, options: { home
     const path = resolve(entry);
     if (options.systemPaths.some((root) => inside(path, root))) continue;
     const prefix = PREFIX_CHILD.has(basename(path)) ? dirname(path) : path;
-    const chosen = prefix === sep || inside(home, prefix) ? path : prefix;
+    const unknownHomeDirectory = dirname(prefix) === home && !TOOLCHAIN_HOMES.has(basename(prefix));
+    const chosen = prefix === sep || inside(home, prefix) || unknownHomeDirectory ? path : prefix;
     if (chosen === sep || inside(home, chosen)) continue;
     candidates.push(chosen);
   }

@@ -5,8 +5,12 @@ import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import { isProtectedPath } from '../../domain/protected-paths.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, SharedStateGuard, Workspace, Worktree } from '../../ports/workspace.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
+import { execa } from 'execa';
 import { runGit } from './git-cli.js';
 import { snapshotSharedState } from './shared-state.js';
+
+/** Larger files are refused at commit. */
+export const MAX_COMMITTED_FILE_BYTES = 100 * 1024 * 1024;
 
 /**
  * The Workspace port on the git command line.
@@ -63,7 +67,7 @@ export class GitWorkspace implements Workspace {
     await this.changingRecords(repoDir, () => runGit(['worktree', 'add', '--no-checkout', '--force', ...mode, path, commit], { cwd: repoDir }));
     const worktree = await this.describe(repoDir, path, branch, commit);
     try {
-      await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path });
+      await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path });
     } catch (error) {
       // The caller never gets this worktree, so it cannot remove it.
       await this.removeWorktree(worktree).catch(() => undefined);
@@ -79,14 +83,14 @@ export class GitWorkspace implements Workspace {
   }
 
   async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     await runGit(['checkout', '--quiet', '--force', '--detach', commit], location);
     // Ignored files (dependency caches) stay; everything else is exactly the commit.
     await runGit(['clean', '-ffdq'], location);
   }
 
   async mergeInto(worktree: Worktree, commit: string, message: string): Promise<MergeOutcome> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path, env: identityEnv(FANOUT_AUTHOR) };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path, env: identityEnv(FANOUT_AUTHOR) };
     const head = (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim();
     if (await this.isAncestor(worktree.repoDir, commit, head)) return { kind: 'up-to-date', commit: head };
     const result = await runGit(['merge', '--no-ff', '--no-edit', '-m', message, commit], { ...location, allowExitCodes: [1] });
@@ -102,27 +106,29 @@ export class GitWorkspace implements Workspace {
   }
 
   async removeWorktree(worktree: Worktree, options: { deleteBranch?: boolean } = {}): Promise<void> {
-    // The files first and outside the lock, however many; then the record, which git reads.
-    await rm(worktree.path, { recursive: true, force: true });
+    // The files first and outside the lock, however many; then the record, which git reads. The
+    // record goes even if the files resist, so a later prune never trusts what is left in it.
+    const removed = await removeTree(worktree.path);
     await this.forgetRecord(worktree.repoDir, worktree.gitDir);
     if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
+    if (!removed) throw new WorkspaceError('worktree-not-removed', `Could not delete the worktree ${worktree.path}; delete it by hand.`);
   }
 
   async pruneStale(repoDir: string, root: string, keep: (relativePath: string) => boolean = () => false): Promise<string[]> {
     // git records real paths; compare against the real root.
     const absoluteRoot = await realpath(root).catch(() => resolve(root));
-    return this.removeWorktrees(repoDir, (path) => path.startsWith(`${absoluteRoot}/`) && !keep(path.slice(absoluteRoot.length + 1)));
-  }
-
-  /** Deletes the worktrees (files and git's record of them) whose real path `select` picks. */
-  private async removeWorktrees(repoDir: string, select: (path: string) => boolean): Promise<string[]> {
     const records = join(await this.commonDir(repoDir), 'worktrees');
     const removed: string[] = [];
     for (const id of await readdir(records).catch(() => [] as string[])) {
       const gitFile = (await readFile(join(records, id, 'gitdir'), 'utf8').catch(() => '')).trim();
-      const path = dirname(gitFile);
-      if (!gitFile || !select(path)) continue;
-      await rm(path, { recursive: true, force: true });
+      if (!gitFile) continue;
+      // The record's `gitdir` may have been rewritten by an agent (in its own worktree's git dir):
+      // only a path that is really (after resolving links) below the root is ever deleted.
+      const path = await realpath(dirname(gitFile)).catch(() => null);
+      if (!path || !path.startsWith(`${absoluteRoot}/`)) continue;
+      const relativePath = path.slice(absoluteRoot.length + 1);
+      if (keep(relativePath)) continue;
+      await removeTree(path);
       await this.forgetRecord(repoDir, join(records, id));
       removed.push(path);
     }
@@ -165,14 +171,35 @@ export class GitWorkspace implements Workspace {
     return snapshotSharedState(await this.commonDir(repoDir));
   }
 
+  async changedBetween(repoDir: string, base: string, head: string): Promise<string[]> {
+    const { stdout } = await runGit(['diff', '--name-only', '--no-renames', '-z', `${base}...${head}`, '--'], { cwd: repoDir });
+    return stdout.split('\0').filter(Boolean);
+  }
+
+  /** New or changed files larger than a pull request may carry (GitHub refuses files over 100 MB too). */
+  private async oversized(worktree: Worktree): Promise<string[]> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], location);
+    const paths = stdout.split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
+    const large: string[] = [];
+    for (const path of paths) {
+      const info = await lstat(join(worktree.path, path)).catch(() => null);
+      if (info?.isFile() && info.size > MAX_COMMITTED_FILE_BYTES) large.push(path);
+    }
+    return large;
+  }
+
   async changedFiles(worktree: Worktree): Promise<string[]> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     await runGit(['add', '--all', '--', '.'], location);
     const { stdout } = await runGit(['diff', '--cached', '--name-only', '--no-renames', '-z', worktree.baseCommit, '--'], location);
     return stdout.split('\0').filter(Boolean);
   }
 
   async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
+    // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
+    const large = await this.oversized(worktree);
+    if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
     const files = await this.changedFiles(worktree);
     if (files.length === 0) return { kind: 'no-changes' };
     // Protected paths are refused here too, whatever the caller allows.
@@ -180,7 +207,7 @@ export class GitWorkspace implements Workspace {
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
     const links = await escapingLinks(worktree.path, files);
     if (links.length > 0) return { kind: 'escaping-links', paths: links, files };
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, workTree: worktree.path };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     const { stdout: tree } = await runGit(['write-tree'], location);
     // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
     // moved HEAD with its own commands.
@@ -194,6 +221,20 @@ export class GitWorkspace implements Workspace {
     // Re-attach HEAD in case the agent detached it; the index already holds this tree.
     await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
     return { kind: 'committed', commit: commit.trim(), files };
+  }
+}
+
+/**
+ * Deletes a directory tree without following links out of it. Node's `rm` fails on very deep trees
+ * (ENAMETOOLONG) an agent can make, so `rm -rf --one-file-system` finishes the job. False when it stays.
+ */
+async function removeTree(path: string): Promise<boolean> {
+  try {
+    await rm(path, { recursive: true, force: true });
+    return true;
+  } catch {
+    const result = await execa('rm', ['-rf', '--one-file-system', '--', path], { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
+    return result.exitCode === 0;
   }
 }
 

@@ -3,9 +3,11 @@ import { dirname, join, relative } from 'node:path';
 import type { SharedStateGuard } from '../../ports/workspace.js';
 
 // Files in the shared git directory that make git run code or change how it reads files later:
-// the config (core.hooksPath, core.fsmonitor, filters, aliases), hooks, and attributes (drivers).
-const WATCHED_FILES = ['config', 'config.worktree', 'info/attributes'];
+// the config (core.hooksPath, core.fsmonitor, filters, aliases), hooks, attributes (drivers) and
+// alternates, and the same in every submodule's git directory under `modules/`.
+const WATCHED_FILES = ['config', 'config.worktree', 'info/attributes', 'objects/info/alternates'];
 const WATCHED_DIRECTORIES = ['hooks'];
+
 
 type Entry = { kind: 'file'; content: Buffer; mode: number } | { kind: 'link'; target: string };
 
@@ -45,11 +47,27 @@ async function readState(commonDir: string): Promise<Map<string, Entry>> {
     if (info?.isSymbolicLink()) paths.push(directory);
     else if (info?.isDirectory()) paths.push(...(await listTree(commonDir, join(commonDir, directory))));
   }
+  for (const moduleDir of await moduleGitDirs(commonDir, join(commonDir, 'modules'))) {
+    const prefix = relative(commonDir, moduleDir);
+    paths.push(...WATCHED_FILES.map((file) => join(prefix, file)));
+    paths.push(...(await listTree(commonDir, join(moduleDir, 'hooks'))));
+  }
   for (const path of paths) {
     const entry = await readEntry(join(commonDir, path));
     if (entry) state.set(path, entry);
   }
   return state;
+}
+
+/** Submodules' git directories under `modules/` (nested ones too), without walking their objects. */
+async function moduleGitDirs(commonDir: string, directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+  if (entries.some((entry) => entry.name === 'config' && entry.isFile())) {
+    return [directory, ...(await moduleGitDirs(commonDir, join(directory, 'modules')))];
+  }
+  const found: string[] = [];
+  for (const entry of entries) if (entry.isDirectory()) found.push(...(await moduleGitDirs(commonDir, join(directory, entry.name))));
+  return found;
 }
 
 async function listTree(root: string, directory: string): Promise<string[]> {

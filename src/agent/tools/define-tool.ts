@@ -30,31 +30,38 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
     spec: { name: definition.name, description: definition.description, parameters },
     runsCommands: definition.runsCommands === true,
     async run(rawArguments, context) {
-      const text = rawArguments.trim();
-      if (text === '') {
-        return { ok: false, error: `${definition.name} needs arguments: a JSON object matching ${JSON.stringify(parameters.properties ?? {})}` };
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (error) {
-        return { ok: false, error: `${definition.name} arguments are not valid JSON (${(error as Error).message}): ${text.slice(0, 200)}` };
-      }
-      const parsed = definition.schema.safeParse(json);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(arguments)'}: ${issue.message}`).join('; ');
-        return { ok: false, error: `${definition.name} arguments are invalid: ${issues}` };
-      }
-      try {
-        const outcome = await definition.execute(parsed.data, context);
-        return outcome.ok ? { ...outcome, output: capText(outcome.output, context.outputLimit) } : outcome;
-      } catch (error) {
-        if (error instanceof ToolError) return { ok: false, error: error.message };
-        const code = (error as NodeJS.ErrnoException).code;
-        return { ok: false, error: `${definition.name} failed: ${code ? `${code}: ` : ''}${(error as Error).message ?? String(error)}` };
-      }
+      const outcome = await runTool(rawArguments, context);
+      // What a tool read or a command printed goes to the model endpoint: no configured secret may.
+      const redact = context.redact ?? ((text: string) => text);
+      return outcome.ok ? { ...outcome, output: redact(outcome.output) } : { ok: false, error: redact(outcome.error) };
     },
   };
+
+  async function runTool(rawArguments: string, context: ToolContext): Promise<ToolOutcome> {
+    const text = rawArguments.trim();
+    if (text === '') {
+      return { ok: false, error: `${definition.name} needs arguments: a JSON object matching ${JSON.stringify(parameters.properties ?? {})}` };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return { ok: false, error: `${definition.name} arguments are not valid JSON (${(error as Error).message}): ${text.slice(0, 200)}` };
+    }
+    const parsed = definition.schema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(arguments)'}: ${issue.message}`).join('; ');
+      return { ok: false, error: `${definition.name} arguments are invalid: ${issues}` };
+    }
+    try {
+      const outcome = await definition.execute(parsed.data, context);
+      return outcome.ok ? { ...outcome, output: capText(outcome.output, context.outputLimit) } : outcome;
+    } catch (error) {
+      if (error instanceof ToolError) return { ok: false, error: error.message };
+      const code = (error as NodeJS.ErrnoException).code;
+      return { ok: false, error: `${definition.name} failed: ${code ? `${code}: ` : ''}${(error as Error).message ?? String(error)}` };
+    }
+  }
 }
 
 /** Cuts text to a limit, keeping the head and tail and saying how much was cut. */

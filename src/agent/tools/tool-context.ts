@@ -19,6 +19,8 @@ export interface ToolContext {
   git?: { gitDir: string; commonDir: string };
   /** Whether commands may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /** Removes configured secrets from what the model is shown. */
+  redact?: (text: string) => string;
 }
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
