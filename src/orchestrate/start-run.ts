@@ -12,6 +12,8 @@ export interface StartRunOptions {
   task: string;
   config: RepoConfig;
   baseBranch?: string;
+  /** The base commit, when the caller fetched it (GitHub); otherwise the base branch's tip. */
+  baseCommit?: string;
   hints?: string;
 }
 
@@ -26,7 +28,7 @@ export async function startRun(deps: Pick<PipelineDeps, 'workspace' | 'store'>, 
   const repo = resolve(options.repoDir);
   const baseBranch = options.baseBranch ?? (await deps.workspace.currentBranch(repo));
   if (!baseBranch) throw new FanoutError('no-base-branch', `${repo} has a detached HEAD; pass --base BRANCH to say where results should merge.`);
-  const baseCommit = await deps.workspace.resolveCommit(repo, `refs/heads/${baseBranch}`);
+  const baseCommit = options.baseCommit ?? (await deps.workspace.resolveCommit(repo, `refs/heads/${baseBranch}`));
   const now = new Date().toISOString();
   const run: RunRecord = {
     id: newRunId(),

@@ -63,8 +63,11 @@ export interface Forge {
   /** Opens a PR for the branch, or returns the open one (so a resumed run does not open two). */
   openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo>;
   getPullRequest(number: number): Promise<PullRequestInfo>;
-  /** The base branch's head where merges happen, present in the local repository (fetched first on GitHub). */
-  fetchBase(base: string): Promise<string>;
+  /**
+   * A branch's head as the forge has it (the base where merges happen, or a pull request's branch
+   * someone pushed to), present in the local repository: fetched first on GitHub.
+   */
+  fetchBase(branch: string): Promise<string>;
   /** Starts a check run on a head, shown as in progress; returns its id. */
   startCheck(request: { name: string; headSha: string; title: string }): Promise<string>;
   completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void>;

@@ -1,0 +1,132 @@
+import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
+import type { CommandRecord, GitHubTarget } from '../../domain/command.js';
+import { ConfigError, FanoutError } from '../../domain/errors.js';
+import { FINISHED_RUN_STATES, moveRun } from '../../domain/run-transitions.js';
+import type { RunRecord } from '../../domain/run.js';
+import { redactSecrets } from '../../domain/secrets.js';
+import type { CoordStore } from '../../ports/coord-store.js';
+import { renderStatusComment } from '../../report/render-status-comment.js';
+import type { PipelineDeps } from '../pipeline-deps.js';
+import { startRun } from '../start-run.js';
+import { upsertStatusComment } from '../status-comment.js';
+import { COMMAND_HELP } from './command-help.js';
+import type { RepositoryPipelines } from './repository-pipelines.js';
+import type { RunExecutor } from './run-executor.js';
+
+export interface CommandContext {
+  store: CoordStore;
+  pipelines: RepositoryPipelines;
+  executor: RunExecutor;
+}
+
+type Reply = { state: CommandRecord['state']; outcome: string; runId?: string };
+
+/**
+ * Acts on a stored `/orchestrate` command: acknowledges it, checks that the commenter may write to
+ * the repository, and starts, reports on, cancels, retries or approves a run. Every answer is a
+ * comment on the issue and is recorded on the command, so a restart never acts twice.
+ */
+export async function processCommand(context: CommandContext, id: string): Promise<void> {
+  const command = await context.store.getCommand(id);
+  if (!command || command.state !== 'received') return;
+  const { deps, cloneDir } = await context.pipelines.open(command.target);
+  const forge = deps.forge;
+  await forge.acknowledge(command.commentId);
+  let reply: Reply;
+  try {
+    const permission = await forge.userPermission(command.sender);
+    reply =
+      permission === 'admin' || permission === 'write'
+        ? await act(context, command, deps, cloneDir)
+        : { state: 'refused', outcome: `Sorry @${command.sender}, only people with write access to this repository can run Fanout.` };
+  } catch (error) {
+    if (!(error instanceof FanoutError)) throw error;
+    reply = { state: 'failed', outcome: `Fanout could not do that: ${redactSecrets(error.message)}` };
+  }
+  if (reply.outcome) await forge.createComment(command.issue, reply.outcome);
+  await context.store.updateCommand(id, { state: reply.state, outcome: reply.outcome, ...(reply.runId ? { runId: reply.runId } : {}) });
+}
+
+async function act(context: CommandContext, command: CommandRecord, deps: PipelineDeps, cloneDir: string): Promise<Reply> {
+  const forge = deps.forge;
+  const current = await runOfIssue(context.store, command.target, command.issue);
+  switch (command.command.kind) {
+    case 'orchestrate':
+      if (current && !FINISHED_RUN_STATES.has(current.state)) {
+        return { state: 'refused', outcome: `Run \`${current.id}\` is still working on this issue (${current.state}). \`/orchestrate status\` shows it; \`/orchestrate cancel\` stops it.` };
+      }
+      return orchestrate(context, command, deps, command.command.task, cloneDir);
+    case 'status': {
+      if (!current) return { state: 'done', outcome: 'No Fanout run on this issue yet. Start one with `/orchestrate <task>`.' };
+      await upsertStatusComment({ store: context.store, forge }, current, renderStatusComment(current, await context.store.listSubtasks(current.id)));
+      return { state: 'done', outcome: '', runId: current.id };
+    }
+    case 'cancel': {
+      if (!current || FINISHED_RUN_STATES.has(current.state)) return { state: 'done', outcome: 'There is no active Fanout run on this issue to cancel.' };
+      if (!context.executor.cancel(current.id)) await context.store.updateRun(current.id, moveRun(current, 'cancelled', { error: `cancelled by @${command.sender}` }));
+      return { state: 'done', outcome: `Cancelling run \`${current.id}\`. Work already pushed stays on its branches; \`/orchestrate retry <subtask>\` picks a subtask up again.`, runId: current.id };
+    }
+    case 'retry':
+      return retry(context, command, current, command.command.subtask);
+    case 'approve': {
+      if (current?.state !== 'awaiting-approval') return { state: 'done', outcome: 'There is no plan waiting for approval on this issue.' };
+      await context.store.updateRun(current.id, moveRun(current, 'running'));
+      void context.executor.start(current.id);
+      return { state: 'done', outcome: `Plan approved by @${command.sender}; the agents are starting.`, runId: current.id };
+    }
+    case 'help':
+      return { state: 'done', outcome: `${command.command.unknown ? `I do not know \`/orchestrate ${command.command.unknown}\`.\n\n` : ''}${COMMAND_HELP}` };
+  }
+}
+
+async function orchestrate(context: CommandContext, command: CommandRecord, deps: PipelineDeps, task: string, cloneDir: string): Promise<Reply> {
+  const baseBranch = command.target.defaultBranch;
+  const baseCommit = await deps.forge.fetchBase(baseBranch);
+  let config;
+  try {
+    config = parseRepoConfig(await deps.workspace.readFileAt(cloneDir, baseCommit, REPO_CONFIG_PATH));
+  } catch (error) {
+    if (error instanceof ConfigError) return { state: 'failed', outcome: `Fanout cannot start: ${error.message}\n\nFix \`${REPO_CONFIG_PATH}\` on \`${baseBranch}\` and comment again.` };
+    throw error;
+  }
+  const { owner, repo, installationId, cloneUrl, htmlUrl } = command.target;
+  const run = await startRun(deps, {
+    repoDir: cloneDir,
+    task,
+    config,
+    baseBranch,
+    baseCommit,
+    origin: { kind: 'github', owner, repo, installationId, issue: command.issue, commentId: command.commentId, requestedBy: command.sender, cloneUrl, htmlUrl },
+  });
+  // The status comment is the answer: it exists before any agent starts.
+  await upsertStatusComment({ store: context.store, forge: deps.forge }, run, renderStatusComment(run, []));
+  void context.executor.start(run.id);
+  return { state: 'done', outcome: '', runId: run.id };
+}
+
+async function retry(context: CommandContext, command: CommandRecord, run: RunRecord | null, subtaskId: string): Promise<Reply> {
+  if (!run) return { state: 'done', outcome: 'No Fanout run on this issue to retry.' };
+  const record = await context.store.getSubtask(run.id, subtaskId);
+  if (!record) {
+    const ids = (await context.store.listSubtasks(run.id)).map((candidate) => `\`${candidate.subtaskId}\``).join(', ');
+    return { state: 'done', outcome: `Run \`${run.id}\` has no subtask \`${subtaskId}\`; its subtasks are ${ids || '(none yet)'}.` };
+  }
+  if (record.merge?.state === 'merged') return { state: 'done', outcome: `\`${subtaskId}\` is already merged.`, runId: run.id };
+  const retriable = record.state === 'failed' || record.state === 'cancelled' || record.merge?.state === 'failed';
+  if (!retriable) return { state: 'done', outcome: `\`${subtaskId}\` has not failed (${record.state}); nothing to retry.`, runId: run.id };
+  if (record.state === 'failed' || record.state === 'cancelled') {
+    await context.store.putSubtask({ runId: run.id, subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+  } else {
+    const { merge: _merge, ...rest } = record;
+    await context.store.putSubtask({ ...rest, updatedAt: new Date().toISOString() });
+  }
+  if (FINISHED_RUN_STATES.has(run.state) || run.state === 'merging') await context.store.updateRun(run.id, moveRun(run, 'running'));
+  void context.executor.start(run.id);
+  return { state: 'done', outcome: `Retrying \`${subtaskId}\` (asked by @${command.sender}).`, runId: run.id };
+}
+
+/** The newest run started from this issue. */
+async function runOfIssue(store: CoordStore, target: GitHubTarget, issue: number): Promise<RunRecord | null> {
+  const runs = (await store.listRuns()).filter((run) => run.origin.kind === 'github' && run.origin.owner === target.owner && run.origin.repo === target.repo && run.origin.issue === issue);
+  return runs.at(-1) ?? null;
+}

@@ -1,0 +1,94 @@
+import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import { plainText } from './plain-text.js';
+import { buildRunReport, type RunReport } from './run-report.js';
+
+/** Hidden marker that identifies a run's status comment among an issue's comments. */
+export function statusMarker(runId: string): string {
+  return `<!-- fanout:status run=${runId} -->`;
+}
+
+const STATE_WORDS: Readonly<Record<RunRecord['state'], string>> = {
+  planning: '🗺️ Planning',
+  'awaiting-approval': '⏸️ Waiting for plan approval',
+  running: '🏃 Agents at work',
+  merging: '🔀 Merging',
+  succeeded: '✅ Done: everything merged',
+  partial: '⚠️ Done, partly',
+  failed: '❌ Failed',
+  cancelled: '⏹️ Cancelled',
+};
+
+/**
+ * The status comment Fanout keeps editing on the issue (pure): the plan, a row per subtask with
+ * its PR and check, and once the run ends, what merged, what failed and why, and how to retry.
+ */
+export function renderStatusComment(run: RunRecord, records: readonly SubtaskRecord[]): string {
+  const report = buildRunReport(run, records);
+  const lines = [statusMarker(run.id), `### Fanout: ${STATE_WORDS[run.state]}`, '', `> ${run.task.split('\n')[0]}`, ''];
+  if (run.sandbox === 'none') lines.push('**Sandbox: none.** Agent commands ran without the bubblewrap sandbox.', '');
+  if (!run.plan) {
+    lines.push(run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…');
+    return plainText(lines.join('\n'));
+  }
+  lines.push('| # | Subtask | State | PR | Check |', '| --- | --- | --- | --- | --- |');
+  report.subtasks.forEach((subtask, index) => {
+    lines.push(`| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`);
+  });
+  if (run.state === 'awaiting-approval') {
+    lines.push('', 'Write scopes:');
+    for (const subtask of run.plan.subtasks) lines.push(`- \`${subtask.id}\`: ${subtask.writeScope.map((entry) => `\`${entry}\``).join(', ')}`);
+    lines.push('', 'Agents start after a maintainer comments `/orchestrate approve`.');
+  }
+  lines.push(...finalReport(run, report));
+  lines.push('', `<sub>Run \`${run.id}\` · ${report.tokens.prompt + report.tokens.completion} tokens · \`/orchestrate status\` refreshes this comment</sub>`);
+  return plainText(lines.join('\n'));
+}
+
+/** The comment a partial or failed run ends with: what failed and why, what merged, how to retry (pure). */
+export function renderFailureReport(run: RunRecord, records: readonly SubtaskRecord[]): string {
+  const report = buildRunReport(run, records);
+  const failed = report.subtasks.filter((subtask) => subtask.failure);
+  const merged = report.subtasks.filter((subtask) => subtask.merged);
+  return plainText([
+    `Fanout run \`${run.id}\` ended **${run.state}**: ${merged.length} of ${report.subtasks.length} subtask(s) merged.`,
+    '',
+    ...(failed.length > 0 ? ['**Failed:**', ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`), ''] : []),
+    ...(merged.length > 0 ? ['**Merged:**', ...merged.map((subtask) => `- \`${subtask.id}\`${subtask.pr ? ` #${subtask.pr.number}` : ''} as ${subtask.merged!.slice(0, 8)}`), ''] : []),
+    ...(run.error ? [`Error: ${run.error}`, ''] : []),
+    ...retryLines(failed.map((subtask) => subtask.id)),
+  ].join('\n'));
+}
+
+function finalReport(run: RunRecord, report: RunReport): string[] {
+  if (!['succeeded', 'partial', 'failed', 'cancelled'].includes(run.state)) return [];
+  const lines = [''];
+  const failed = report.subtasks.filter((subtask) => subtask.failure);
+  if (run.error) lines.push(`**Error:** ${run.error}`);
+  if (failed.length > 0) {
+    lines.push('**What failed:**', ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`), '');
+    lines.push(...retryLines(failed.map((subtask) => subtask.id)));
+  }
+  for (const note of report.notes) lines.push(`> ${note}`);
+  return lines;
+}
+
+function retryLines(ids: readonly string[]): string[] {
+  if (ids.length === 0) return [];
+  return ['Retry a subtask with a comment:', ...ids.map((id) => `\`/orchestrate retry ${id}\``)];
+}
+
+function stateCell(subtask: RunReport['subtasks'][number]): string {
+  if (subtask.merged) return `merged ${subtask.merged.slice(0, 8)}`;
+  if (subtask.failure) return `failed: ${subtask.failure.reason}`;
+  if (subtask.waiting) return `waiting: ${subtask.waiting.message}`;
+  if (subtask.state === 'running') return `running (step ${subtask.steps})`;
+  return subtask.state;
+}
+
+function checkCell(check: 'passed' | 'failed' | undefined): string {
+  return check === 'passed' ? '✅' : check === 'failed' ? '❌' : '–';
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
