@@ -26,6 +26,15 @@ const EnvSchema = z.object({
   PRIVATE_KEY_PATH: z.string().trim().min(1).optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   GITHUB_TOKEN: z.string().trim().min(1).optional(),
+  // The App's server (`fanout serve`), as Probot names them.
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().trim().min(1).optional(),
+  WEBHOOK_PATH: z.string().trim().startsWith('/', 'must start with /').default('/api/github/webhooks'),
+  GHE_HOST: z.string().trim().min(1).regex(/^[^/:]+(:\d+)?$/, 'must be a host name such as github.example.com').optional(),
+  GHE_PROTOCOL: z.enum(['https', 'http'], { message: 'must be https or http' }).default('https'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { message: 'must be trace, debug, info, warn, error or fatal' }).default('info'),
+  // The App's slug (its bot is `<slug>[bot]`); read from GitHub at start when unset.
+  APP_SLUG: z.string().trim().min(1).optional(),
   // The fault suite's kill switch: Fanout SIGKILLs itself at this point of a run.
   FANOUT_FAILPOINT: z.enum(FAILPOINTS as [FailpointName, ...FailpointName[]], { message: `must be one of ${FAILPOINTS.join(', ')}` }).optional(),
   REDIS_URL: z.string().trim().min(1).optional(),

@@ -147,5 +147,5 @@ async function mergedIfOnBase(input: MergeQueueInput, sha: string, result: Merge
 }
 
 function takenOutComment(message: string, base: string): string {
-  return `Fanout took this pull request out of its merge queue: ${message}.\n\nFanout will not merge it into ${base}: fix and merge it yourself, or retry the subtask from the run.`;
+  return `Fanout took this pull request out of its merge queue: ${message.replace(/\.+$/, '')}.\n\nFanout will not merge it into ${base}: fix and merge it yourself, or retry the subtask from the run.`;
 }

@@ -31,7 +31,8 @@ export async function processCommand(context: CommandContext, id: string): Promi
   if (!command || command.state !== 'received') return;
   const { deps, cloneDir } = await context.pipelines.open(command.target);
   const forge = deps.forge;
-  await forge.acknowledge(command.commentId);
+  // The reaction only says "seen"; a comment deleted meanwhile must not stop the command.
+  await forge.acknowledge(command.commentId).catch(() => undefined);
   let reply: Reply;
   try {
     const permission = await forge.userPermission(command.sender);

@@ -1,3 +1,4 @@
+import type { RepoConfig } from '../../config/repo-config.js';
 import type { GitHubTarget } from '../../domain/command.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
 
@@ -10,5 +11,6 @@ export interface OpenedRepository {
 
 /** Builds the ports for one repository with its installation's credentials (the composition root implements it). */
 export interface RepositoryPipelines {
-  open(target: GitHubTarget, signal?: AbortSignal): Promise<OpenedRepository>;
+  /** `config` (once a run has read it) picks the model and the merge method; `signal` cancels the run's work. */
+  open(target: GitHubTarget, options?: { signal?: AbortSignal; config?: RepoConfig }): Promise<OpenedRepository>;
 }

@@ -73,7 +73,7 @@ export class RunExecutor {
   private async pass(runId: string, signal: AbortSignal): Promise<void> {
     const before = await this.options.store.getRun(runId);
     if (!before || before.origin.kind !== 'github') return;
-    const { deps } = await this.options.pipelines.open(targetOf(before), signal);
+    const { deps } = await this.options.pipelines.open(targetOf(before), { signal, config: before.config });
     const publisher = publishStatus(deps, runId, { debounceMs: this.options.statusDebounceMs, onError: (error) => this.options.log(`status comment of run ${runId} failed`, error) });
     try {
       await publisher.flush();
