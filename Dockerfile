@@ -17,7 +17,15 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json app.yml ./
+RUN mkdir -p /data && chown node:node /data
 COPY bin ./bin
 USER node
+EXPOSE 3000
+HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The sandbox (bubblewrap) needs user namespaces: run with
+#   --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+# and keep FANOUT_STATE_DIR on a volume, so a restart continues stored commands and runs.
+ENV FANOUT_STATE_DIR=/data
+VOLUME /data
 ENTRYPOINT ["node", "bin/fanout.js"]
-CMD ["--help"]
+CMD ["serve"]

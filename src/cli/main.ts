@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { loadDotEnv } from '../config/dotenv.js';
 import { loadEnv, type Env } from '../config/env.js';
 import { secretsFromEnv } from '../config/secrets.js';
 import { SecretRedactor } from '../domain/redactor.js';
@@ -8,6 +9,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { logsCommand } from './commands/logs.js';
 import { planCommand, PLAN_USAGE } from './commands/plan.js';
 import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { processOutput, redactingOutput, type Output } from './output.js';
@@ -27,6 +29,7 @@ Commands:
                             approve a subtask's pull request (approval: manual), then resume to merge it
   plan                      ${PLAN_USAGE}
   doctor [--json]           check that the configured model can drive agents
+  serve                     run the GitHub App (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT)
 
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example).`;
 
@@ -41,6 +44,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   approve: approveCommand,
   plan: planCommand,
   doctor: doctorCommand,
+  serve: serveCommand,
 };
 const HELP = new Set(['help', '--help', '-h']);
 
@@ -59,6 +63,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       printed.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
       return EXIT_BAD_INPUT;
     }
+    // A .env file in the current directory fills in what the environment does not set.
+    loadDotEnv(process.cwd());
     const env = loadEnv();
     // Nothing a command prints carries a configured secret (an endpoint may echo the API key).
     printed = redactingOutput(output, new SecretRedactor(secretsFromEnv(env)));

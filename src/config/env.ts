@@ -27,7 +27,8 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET: z.string().min(1).optional(),
   GITHUB_TOKEN: z.string().trim().min(1).optional(),
   // The App's server (`fanout serve`), as Probot names them.
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  // 0 picks a free port (tests).
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().min(1).optional(),
   WEBHOOK_PATH: z.string().trim().startsWith('/', 'must start with /').default('/api/github/webhooks'),
   GHE_HOST: z.string().trim().min(1).regex(/^[^/:]+(:\d+)?$/, 'must be a host name such as github.example.com').optional(),

@@ -22,6 +22,18 @@ export function secretsFromEnv(env: SecretSettings, readFile: ReadTextFile = (pa
   return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
 }
 
+/**
+ * The App's private key as PEM, from PRIVATE_KEY (PEM, PEM with `\n` escapes, or base64 of PEM,
+ * as Probot accepts) or the file at PRIVATE_KEY_PATH; null when neither is set.
+ */
+export function privateKeyFromEnv(env: SecretSettings, readFile: ReadTextFile = (path) => readFileSync(path, 'utf8')): string | null {
+  const raw = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? readKeyFile(env.PRIVATE_KEY_PATH, readFile) : null);
+  if (raw === null) return null;
+  const pem = privateKeyForms(raw).find((form) => form.includes('-----BEGIN'));
+  if (!pem) throw new ConfigError(`${env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH'} does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----), nor base64 of one.`);
+  return pem.replace(/\\n/g, '\n');
+}
+
 /** The key as given and, when it is base64 of a PEM key (which Probot accepts), decoded too. */
 function privateKeyForms(value: string): string[] {
   if (value.includes('-----BEGIN')) return [value];

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { sign } from '@octokit/webhooks-methods';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { gitHubApiUrl } from '../../src/cli/commands/serve.js';
+import { tempDir } from '../support/temp-dir.js';
+import { testPrivateKey, WEBHOOK_SECRET } from '../support/webhook-client.js';
+import { example } from '../support/webhook-examples.js';
+
+const CLI = join(process.cwd(), 'src/cli/main.ts');
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function serve(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { child, output: () => text, exit: new Promise((resolve) => child.once('exit', resolve)) };
+}
+
+describe('fanout serve (npm start)', () => {
+  it('answers webhooks (a bad signature 400, a signed delivery 200) and its health check, and stops cleanly', async () => {
+    const root = await tempDir('fanout-serve-');
+    const app = serve({
+      NODE_ENV: 'production',
+      APP_ID: '123',
+      APP_SLUG: 'fanout',
+      PRIVATE_KEY: Buffer.from(testPrivateKey()).toString('base64'),
+      WEBHOOK_SECRET,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      FANOUT_STATE_DIR: join(root, 'state'),
+      FANOUT_SANDBOX: 'none',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      LOG_LEVEL: 'fatal',
+    });
+    let port = 0;
+    await vi.waitFor(() => {
+      port = Number(/listening on port (\d+)/.exec(app.output())?.[1] ?? 0);
+      expect(port, app.output()).toBeGreaterThan(0);
+    }, { timeout: 20_000, interval: 50 });
+    const url = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    const payload = example('issue_comment', (candidate) => candidate.action === 'created');
+    const body = JSON.stringify({ ...payload, comment: { ...payload.comment, body: 'Nice work, no command here.' } });
+    const headers = { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': 'delivery-1' };
+    const forged = await fetch(`${url}/api/github/webhooks`, { method: 'POST', body, headers: { ...headers, 'x-hub-signature-256': await sign('not-the-secret', body) } });
+    expect(forged.status).toBe(400);
+    const signed = await fetch(`${url}/api/github/webhooks`, { method: 'POST', body, headers: { ...headers, 'x-hub-signature-256': await sign(WEBHOOK_SECRET, body) } });
+    expect(signed.status).toBe(200);
+
+    app.child.kill('SIGTERM');
+    expect(await app.exit).toBe(0);
+  }, 40_000);
+
+  it('refuses to start in production without credentials, naming what is missing (exit 2)', async () => {
+    const app = serve({ NODE_ENV: 'production', FANOUT_STATE_DIR: join(await tempDir(), 'state') });
+    expect(await app.exit).toBe(2);
+    expect(app.output()).toContain('set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), and WEBHOOK_SECRET');
+  }, 20_000);
+
+  it('talks to GitHub Enterprise Server when GHE_HOST is set', () => {
+    expect(gitHubApiUrl({ GHE_HOST: 'github.example.com', GHE_PROTOCOL: 'https' })).toBe('https://github.example.com/api/v3');
+    expect(gitHubApiUrl({ GHE_PROTOCOL: 'https' })).toBeUndefined();
+  });
+});
