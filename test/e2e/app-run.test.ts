@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
@@ -6,6 +8,8 @@ import { call, finish } from '../support/agent-replies.js';
 import { appHarness, OWNER, REPO, type AppHarness } from '../support/app-harness.js';
 import type { RecordedCall } from '../support/fake-github/state.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
+import { fakeGitHubOctokit } from '../support/fake-github/octokit.js';
+import { tempDir } from '../support/temp-dir.js';
 import { example } from '../support/webhook-examples.js';
 
 const exec = promisify(execFile);
@@ -153,5 +157,80 @@ describe('the GitHub App: reviews and the repository CI', () => {
     expect(pullRequests(h)[0]!.merged).toBe(false);
     const onPr = h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === numbers[0]).map((comment) => comment.body);
     expect(onPr).toEqual([expect.stringContaining('checks failed on the head: ci/tests')]);
+  });
+});
+
+describe('the GitHub App: plan review, redeliveries, and what people do to the pull requests', () => {
+  it('under plan: review posts the plan and starts agents only after /orchestrate approve', async () => {
+    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, { '.github/fanout.yml': 'validate: []\nplan: review\n' });
+    await h.comment('/orchestrate Write two files');
+    await h.settle();
+    expect(pullRequests(h)).toEqual([]);
+    expect(h.issueComments()[0]).toContain('⏸️ Waiting for plan approval');
+    expect(h.issueComments()[0]).toContain('- `one`: `one.txt`');
+    await h.comment('/orchestrate approve', 'reader');
+    await h.settle();
+    expect(pullRequests(h)).toEqual([]);
+    await h.comment('/orchestrate approve');
+    await h.settle();
+    expect(pullRequests(h).map((pull) => pull.merged)).toEqual([true, true]);
+  });
+
+  it('starts one run for a delivery GitHub sends twice', async () => {
+    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') });
+    const first = await h.comment('/orchestrate Write two files');
+    expect((await h.deliver('issue_comment', first.payload, { id: first.id })).status).toBe(200);
+    await h.settle();
+    expect(await h.app.store.listRuns()).toHaveLength(1);
+    expect(pullRequests(h)).toHaveLength(2);
+  });
+
+  it("validates a person's push to an agent's branch again, and keeps a PR out whose new files leave the write scope", async () => {
+    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, MANUAL);
+    await h.comment('/orchestrate Write two files');
+    await h.settle();
+    const pull = pullRequests(h)[0]!;
+    // A person edits README.md (outside `one.txt`) on the agent's branch and pushes.
+    const checkout = join(await tempDir('fanout-person-'), 'checkout');
+    const git = async (...args: string[]) => (await exec('git', ['-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', ...args], { cwd: checkout })).stdout.trim();
+    await exec('git', ['clone', '-q', '--branch', pull.head, h.fake.repo(OWNER, REPO).dir, checkout]);
+    const head = await git('rev-parse', 'HEAD');
+    await writeFile(join(checkout, 'README.md'), '# changed by a person\n');
+    await git('commit', '-qam', 'Tweak the README');
+    await git('push', '-q', 'origin', `HEAD:${pull.head}`);
+    const pushed = await git('rev-parse', 'HEAD');
+    const payload = example('pull_request', (candidate) => candidate.action === 'synchronize') as unknown as Record<string, unknown>;
+    const person = { ...(payload.sender as Record<string, unknown>), login: 'pat', type: 'User' };
+    const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number: pull.number, head: { ...((payload.pull_request as { head: object }).head), ref: pull.head, sha: pushed } };
+    await h.deliver('pull_request', { ...payload, number: pull.number, after: pushed, before: head, pull_request: pullRequest, sender: person });
+    await h.settle();
+
+    const checks = h.fake.repo(OWNER, REPO).checkRuns.filter((run) => run.headSha === pushed).map((run) => [run.name, run.conclusion]);
+    expect(checks).toEqual(expect.arrayContaining([['fanout/scope', 'failure'], ['fanout/validate', 'success']]));
+    await h.fake.addReview(OWNER, REPO, pull.number, { user: 'maintainer', state: 'APPROVED' });
+    const review = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<string, unknown>;
+    await h.deliver('pull_request_review', { ...review, pull_request: { ...pullRequest }, review: { ...(review.review as object), state: 'approved' } });
+    await h.settle();
+    expect(pullRequests(h)[0]!.merged).toBe(false);
+    const onPr = h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === pull.number).map((comment) => comment.body);
+    expect(onPr).toEqual([expect.stringContaining('checks failed on the head: fanout/scope')]);
+  });
+
+  it('records a PR a person merged as merged, and goes on with the next', async () => {
+    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, MANUAL);
+    await h.comment('/orchestrate Write two files');
+    await h.settle();
+    const [first, second] = pullRequests(h);
+    const person = await fakeGitHubOctokit(h.fake);
+    const head = (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', first!.head])).stdout.trim();
+    await person.rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: first!.number, sha: head });
+    const payload = example('pull_request', (candidate) => candidate.action === 'closed') as unknown as Record<string, unknown>;
+    const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number: first!.number, merged: true, head: { ...((payload.pull_request as { head: object }).head), ref: first!.head } };
+    await h.deliver('pull_request', { ...payload, number: first!.number, pull_request: pullRequest });
+    await h.settle();
+    const [status] = h.issueComments();
+    expect(status).toMatch(/\| 1 \| `one` First part \| merged [0-9a-f]{8} \|/);
+    expect(status).toMatch(/\| 2 \| `two` Second part \| waiting: waiting for an approving review/);
+    expect(second!.merged).toBe(false);
   });
 });

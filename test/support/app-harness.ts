@@ -22,9 +22,9 @@ export interface AppHarness {
   issue: number;
   target: GitHubTarget;
   /** Delivers an `/orchestrate` comment on the issue, written by `sender`. */
-  comment(body: string, sender?: string): Promise<{ status: number }>;
+  comment(body: string, sender?: string): Promise<{ status: number; payload: Record<string, unknown>; id: string }>;
   /** Delivers any event, the payload patched to name the fake repository and installation. */
-  deliver(event: string, payload: Record<string, unknown>): Promise<{ status: number }>;
+  deliver(event: string, payload: Record<string, unknown>, delivery?: { id?: string }): Promise<{ status: number; id: string }>;
   /** Waits until Fanout has done everything the deliveries so far asked for. */
   settle(): Promise<void>;
   /** Fanout's comments on the issue, oldest first. */
@@ -82,9 +82,10 @@ export async function appHarness(options: { script: Script; files?: Record<strin
       // The comment exists on GitHub before its webhook arrives.
       fake.repo(OWNER, REPO).comments.push({ id, issue, body, user: sender, createdAt: now, updatedAt: now });
       const comment = { ...(payload.comment as Record<string, unknown>), id, body, user, performed_via_github_app: null };
-      return webhooks.deliver('issue_comment', repository({ ...payload, issue: issueFields, comment, sender: user }));
+      const delivered = repository({ ...payload, issue: issueFields, comment, sender: user });
+      return { ...(await webhooks.deliver('issue_comment', delivered)), payload: delivered };
     },
-    deliver: (event, payload) => webhooks.deliver(event, repository(payload)),
+    deliver: (event, payload, delivery = {}) => webhooks.deliver(event, repository(payload), delivery),
     async settle() {
       await app.queue.idle();
       if (errors.length > 0) throw new Error(`background work failed: ${errors.map((error) => (error instanceof Error ? error.stack : String(error))).join('\n')}`);

@@ -177,8 +177,37 @@ async function writeDurably(path: string, value: unknown): Promise<void> {
   }
 }
 
-/** Flushes a directory's entries (a new or renamed file is durable only once its directory is). */
-async function syncDirectory(path: string): Promise<void> {
+// Per directory: the flush under way, and the one that will follow it.
+const flushes = new Map<string, { running: Promise<void>; next: Promise<void> | null }>();
+
+/**
+ * Flushes a directory's entries (a new or renamed file is durable only once its directory is).
+ * Concurrent callers share flushes (group commit): a flush already under way may have started
+ * before the caller's change, so the caller waits for the next one, which all later callers share.
+ * Fifty commands arriving at once cost a few flushes, not fifty.
+ */
+function syncDirectory(path: string): Promise<void> {
+  const state = flushes.get(path);
+  if (!state) {
+    const running = flushDirectory(path).finally(() => settle(path));
+    flushes.set(path, { running, next: null });
+    return running;
+  }
+  state.next ??= state.running.catch(() => undefined).then(() => flushDirectory(path));
+  return state.next;
+}
+
+function settle(path: string): void {
+  const state = flushes.get(path);
+  if (!state?.next) {
+    flushes.delete(path);
+    return;
+  }
+  const running = state.next.finally(() => settle(path));
+  flushes.set(path, { running, next: null });
+}
+
+async function flushDirectory(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
