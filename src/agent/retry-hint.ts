@@ -3,7 +3,7 @@ import type { AgentOutcome } from './outcome.js';
 type Failure = Extract<AgentOutcome, { kind: 'failed' }>;
 
 /** A note for the second attempt, built from how the first one failed (text for the model). */
-export function retryHint(failure: Failure | { reason: 'out-of-scope' | 'escaping-links' | 'too-large'; paths: string[] } | { reason: 'no-changes' }): string {
+export function retryHint(failure: Failure | { reason: 'out-of-scope' | 'escaping-links' | 'too-large' | 'nested-repositories'; paths: string[] } | { reason: 'no-changes' }): string {
   switch (failure.reason) {
     case 'looping':
       return `The previous attempt was cancelled for repeating the same call (${lastCall(failure)}). Do not repeat a call whose result you already have: read the specific files you need once, then write the change.`;
@@ -15,6 +15,8 @@ export function retryHint(failure: Failure | { reason: 'out-of-scope' | 'escapin
       return `The previous attempt changed files outside its write scope (${failure.paths.join(', ')}), so its work was discarded. Change only files in the write scope; mention any other needed change in the finish summary.`;
     case 'escaping-links':
       return `The previous attempt made symbolic links that point outside the repository (${failure.paths.join(', ')}), so its work was discarded. Do not create links that leave the repository.`;
+    case 'nested-repositories':
+      return `The previous attempt added nested git repositories (${failure.paths.join(', ')}), so its work was discarded. Do not run git init or add submodules.`;
     case 'too-large':
       return `The previous attempt made files too large to commit (${failure.paths.join(', ')}), so its work was discarded. Do not create large or generated files.`;
     case 'no-changes':

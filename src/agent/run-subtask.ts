@@ -177,6 +177,11 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
         const message = `made files larger than ${Math.round(commit.limitBytes / 1024 / 1024)} MiB: ${commit.paths.join(', ')}`;
         return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'too-large', paths: commit.paths }) };
       }
+      if (commit.kind === 'nested-repositories') {
+        await reporter.event('nested-repositories', { paths: commit.paths });
+        const message = `added nested git repositories (submodules), which are not allowed: ${commit.paths.join(', ')}`;
+        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'nested-repositories', paths: commit.paths }) };
+      }
       if (commit.kind === 'escaping-links') {
         await reporter.event('escaping-links', { paths: commit.paths });
         const message = `made symbolic links that point outside the repository: ${commit.paths.join(', ')}`;

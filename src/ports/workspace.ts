@@ -22,6 +22,8 @@ export type CommitOutcome =
   | { kind: 'out-of-scope'; paths: string[]; files: string[] }
   /** Symbolic links pointing outside the repository (or into .git): merged, they would lead the user's tools out. */
   | { kind: 'escaping-links'; paths: string[]; files: string[] }
+  /** Nested repositories (gitlinks): they bring config and drivers of their own. */
+  | { kind: 'nested-repositories'; paths: string[]; files: string[] }
   /** Files too large to commit (checked before git reads them). */
   | { kind: 'too-large'; paths: string[]; limitBytes: number };
 

@@ -106,4 +106,35 @@ describe('GitWorkspace worktrees', () => {
     expect(outcome).toMatchObject({ kind: 'too-large', paths: ['data.bin'] });
     await workspace.removeWorktree(worktree);
   });
+
+  it("never runs a nested repository's filter, and refuses to commit one", async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'nested'), branch: 'fanout/r/nested', baseCommit: base });
+    const marker = join(root, 'filter-ran');
+    const nested = join(worktree.path, 'lib');
+    await mkdir(nested);
+    await git(nested, 'init', '-q');
+    await git(nested, 'config', 'filter.evil.clean', `touch ${marker}; cat`);
+    await writeFile(join(nested, '.gitattributes'), '* filter=evil\n');
+    await writeFile(join(nested, 'code.js'), 'x\n');
+    await git(nested, '-c', 'user.name=a', '-c', 'user.email=a@a', 'commit', '-qm', 'nested', '--allow-empty');
+    await writeFile(join(nested, 'code.js'), 'changed\n');
+    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    expect(outcome).toMatchObject({ kind: 'nested-repositories', paths: ['lib'] });
+    expect(existsSync(marker)).toBe(false);
+    await workspace.removeWorktree(worktree);
+  });
+
+  it('refuses a chain of links that leaves the repository, though each link alone stays inside', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'chain'), branch: 'fanout/r/chain', baseCommit: base });
+    await mkdir(join(worktree.path, 'src/a/b'), { recursive: true });
+    await symlink('../..', join(worktree.path, 'src/a/b/up'));
+    await symlink('src/a/b/up/../../etc/hostname', join(worktree.path, 'x'));
+    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    expect(outcome).toMatchObject({ kind: 'escaping-links', paths: ['x'] });
+    await workspace.removeWorktree(worktree);
+  });
 });

@@ -17,4 +17,11 @@ describe('tool directories shown to the sandbox', () => {
       join(home, 'bin'),
     ]);
   });
+
+  it("never mounts a repository for its bin/ on PATH (direnv, binstubs): only the bin/ itself", async () => {
+    const checkout = await tempDir('fanout-checkout-');
+    await mkdir(join(checkout, '.git'));
+    await mkdir(join(checkout, 'bin'));
+    expect(toolchainPaths(join(checkout, 'bin'), { home: '/nonexistent-home', systemPaths: SYSTEM_PATHS })).toEqual([join(checkout, 'bin')]);
+  });
 });

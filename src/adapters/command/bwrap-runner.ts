@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
+import { systemProgram } from '../system-programs.js';
 import { bwrapArguments } from './bwrap-arguments.js';
 import { GitConfigCopies } from './git-config-copy.js';
 
@@ -49,7 +50,7 @@ export class BwrapCommandRunner implements CommandRunner {
       network: request.network === true,
       canDisableUserns: this.options.canDisableUserns ?? false,
     });
-    return this.inner.run({ ...request, argv: ['bwrap', ...layout, '--', ...request.argv] });
+    return this.inner.run({ ...request, argv: [systemProgram('bwrap'), ...layout, '--', ...request.argv] });
   }
 }
 

@@ -1,3 +1,4 @@
+import { systemProgram } from '../system-programs.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 /**
@@ -27,8 +28,8 @@ export class NamespaceCommandRunner implements CommandRunner {
  */
 export function namespacePrefix(mapCurrentUser: boolean, network = false): string[] {
   return [
-    'unshare', '--user', mapCurrentUser ? '--map-current-user' : '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc', ...(network ? [] : ['--net']),
+    systemProgram('unshare'), '--user', mapCurrentUser ? '--map-current-user' : '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc', ...(network ? [] : ['--net']),
     // The new namespace's root could unmount the fresh /proc and see the host's: drop every capability first.
-    'setpriv', '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--',
+    systemProgram('setpriv'), '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--',
   ];
 }

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
+import { systemProgram } from '../system-programs.js';
 import { OutputCollector } from './output-collector.js';
 import { safeEnvironment } from './safe-env.js';
 
@@ -32,7 +33,7 @@ export class ProcessCommandRunner implements CommandRunner {
       const stderr = new OutputCollector(request.outputLimit);
       let timedOut = false;
       let settled = false;
-      const child = spawn('bash', ['-c', CLOSE_INHERITED_FDS, 'fanout-command', program, ...args], {
+      const child = spawn(systemProgram('bash'), ['-c', CLOSE_INHERITED_FDS, 'fanout-command', program, ...args], {
         cwd: request.cwd,
         env: safeEnvironment(request.env),
         detached: true,

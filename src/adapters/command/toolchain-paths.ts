@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 
 // A PATH entry named like this sits in an installation prefix whose other parts (lib/, versions/) the tools need.
 const PREFIX_CHILD = new Set(['bin', 'sbin', 'shims']);
@@ -22,7 +22,9 @@ export function toolchainPaths(pathVariable: string | undefined, options: { home
     if (options.systemPaths.some((root) => inside(path, root))) continue;
     const prefix = PREFIX_CHILD.has(basename(path)) ? dirname(path) : path;
     const unknownHomeDirectory = dirname(prefix) === home && !TOOLCHAIN_HOMES.has(basename(prefix));
-    const chosen = prefix === sep || inside(home, prefix) || unknownHomeDirectory ? path : prefix;
+    // A repository's own bin/ (direnv, binstubs) is not an installation: its parent is the checkout.
+    const repository = existsSync(join(prefix, '.git'));
+    const chosen = prefix === sep || inside(home, prefix) || unknownHomeDirectory || repository ? path : prefix;
     if (chosen === sep || inside(home, chosen)) continue;
     candidates.push(chosen);
   }

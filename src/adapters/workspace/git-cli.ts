@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { WorkspaceError } from '../../domain/errors.js';
+import { systemProgram } from '../system-programs.js';
 
 export interface GitOptions {
   cwd: string;
@@ -42,6 +43,16 @@ const HARDENING = [
   'tag.gpgSign=false',
   'protocol.ext.allow=never',
   'gc.auto=0',
+  // A nested repository (a submodule, or one an agent made) has config and drivers of its own;
+  // git would run it for status and diff. Fanout never looks inside submodules.
+  'diff.ignoreSubmodules=all',
+  'status.submoduleSummary=false',
+  'submodule.recurse=false',
+  'fetch.recurseSubmodules=false',
+  'push.recurseSubmodules=no',
+  // A proxy or disabled TLS checks would hand the push credentials to someone else.
+  'http.proxy=',
+  'http.sslVerify=true',
   'maintenance.auto=false',
 ];
 
@@ -61,7 +72,7 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     ...(options.gitDir ? [`--git-dir=${options.gitDir}`] : []),
     ...(options.workTree ? [`--work-tree=${options.workTree}`] : []),
   ];
-  const result = await execa('git', [...location, ...args], {
+  const result = await execa(systemProgram('git'), [...location, ...args], {
     cwd: options.cwd,
     env,
     extendEnv: false,
@@ -124,7 +135,7 @@ function gitEnv(options: GitOptions): Record<string, string> {
 async function neutralizedDrivers(options: GitOptions, env: Record<string, string>): Promise<Array<[string, string]>> {
   const location = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
   // Reading config runs nothing; it does follow include.path, which is what we want to see.
-  const listed = await execa('git', [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'], {
+  const listed = await execa(systemProgram('git'), [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'], {
     cwd: options.cwd,
     env,
     extendEnv: false,

@@ -6,6 +6,7 @@ import { isProtectedPath } from '../../domain/protected-paths.js';
 import type { CommitOutcome, CommitRequest, MergeOutcome, SharedStateGuard, Workspace, Worktree } from '../../ports/workspace.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
+import { systemProgram } from '../system-programs.js';
 import { runGit } from './git-cli.js';
 import { snapshotSharedState } from './shared-state.js';
 
@@ -179,7 +180,7 @@ export class GitWorkspace implements Workspace {
   /** New or changed files larger than a pull request may carry (GitHub refuses files over 100 MB too). */
   private async oversized(worktree: Worktree): Promise<string[]> {
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
-    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], location);
+    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location);
     const paths = stdout.split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
     const large: string[] = [];
     for (const path of paths) {
@@ -192,7 +193,7 @@ export class GitWorkspace implements Workspace {
   async changedFiles(worktree: Worktree): Promise<string[]> {
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     await runGit(['add', '--all', '--', '.'], location);
-    const { stdout } = await runGit(['diff', '--cached', '--name-only', '--no-renames', '-z', worktree.baseCommit, '--'], location);
+    const { stdout } = await runGit(['diff', '--cached', '--name-only', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
     return stdout.split('\0').filter(Boolean);
   }
 
@@ -205,9 +206,18 @@ export class GitWorkspace implements Workspace {
     // Protected paths are refused here too, whatever the caller allows.
     const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    // A nested repository (gitlink) brings config and drivers of its own into every later checkout.
+    const changed = new Set(files);
+    const staged = await runGit(['ls-files', '--stage', '-z'], location);
+    const nested = staged.stdout
+      .split('\0')
+      .filter((entry) => entry.startsWith('160000 '))
+      .map((entry) => entry.slice(entry.indexOf('\t') + 1))
+      .filter((path) => changed.has(path));
+    if (nested.length > 0) return { kind: 'nested-repositories', paths: nested, files };
     const links = await escapingLinks(worktree.path, files);
     if (links.length > 0) return { kind: 'escaping-links', paths: links, files };
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     const { stdout: tree } = await runGit(['write-tree'], location);
     // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
     // moved HEAD with its own commands.
@@ -233,23 +243,51 @@ async function removeTree(path: string): Promise<boolean> {
     await rm(path, { recursive: true, force: true });
     return true;
   } catch {
-    const result = await execa('rm', ['-rf', '--one-file-system', '--', path], { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
+    const result = await execa(systemProgram('rm'), ['-rf', '--one-file-system', '--', path], { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
     return result.exitCode === 0;
   }
 }
 
-/** Changed paths that are symbolic links leaving the repository or pointing into `.git`. */
+/** Changed paths that are symbolic links leading out of the repository or into `.git`, through any chain of links. */
 async function escapingLinks(root: string, files: readonly string[]): Promise<string[]> {
   const escaping: string[] = [];
   for (const file of files) {
     const info = await lstat(join(root, file)).catch(() => null);
-    if (!info?.isSymbolicLink()) continue;
-    const target = await readlink(join(root, file));
-    const resolved = posix.normalize(posix.join(posix.dirname(file), target));
-    const first = resolved.split('/')[0];
-    if (posix.isAbsolute(target) || first === '..' || first === '.git' || resolved === '.') escaping.push(file);
+    if (info?.isSymbolicLink() && !(await resolvesInside(root, file))) escaping.push(file);
   }
   return escaping;
+}
+
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Follows `path` component by component inside `root`, through every link (existing or not at the
+ * end), as a checkout of this tree anywhere would: false when it leaves the root or enters `.git`.
+ */
+async function resolvesInside(root: string, path: string): Promise<boolean> {
+  let pending = path.split('/');
+  const current: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (current.length === 0) return false;
+      current.pop();
+      continue;
+    }
+    current.push(part);
+    if (current[0] === '.git') return false;
+    const here = join(root, ...current);
+    const info = await lstat(here).catch(() => null);
+    if (!info?.isSymbolicLink()) continue;
+    hops += 1;
+    const target = await readlink(here);
+    if (hops > MAX_LINK_HOPS || posix.isAbsolute(target)) return false;
+    current.pop();
+    pending = [...target.split('/'), ...pending];
+  }
+  return true;
 }
 
 /** Author and committer variables for one identity. */

@@ -27,6 +27,8 @@ export async function snapshotSharedState(commonDir: string): Promise<SharedStat
         if (sameEntry(was, after.get(path))) continue;
         changed.push(path);
         const absolute = join(commonDir, path);
+        // A directory on the way swapped for a link would take the write elsewhere: unlink it first.
+        await replaceLinkedParents(commonDir, path);
         await rm(absolute, { force: true, recursive: true });
         if (!was) continue;
         await mkdir(dirname(absolute), { recursive: true });
@@ -36,6 +38,15 @@ export async function snapshotSharedState(commonDir: string): Promise<SharedStat
       return changed;
     },
   };
+}
+
+async function replaceLinkedParents(commonDir: string, path: string): Promise<void> {
+  const parts = path.split('/').slice(0, -1);
+  for (let index = 1; index <= parts.length; index += 1) {
+    const directory = join(commonDir, ...parts.slice(0, index));
+    const info = await lstat(directory).catch(() => null);
+    if (info && !info.isDirectory()) await rm(directory, { force: true });
+  }
 }
 
 async function readState(commonDir: string): Promise<Map<string, Entry>> {
