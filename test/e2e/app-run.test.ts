@@ -233,4 +233,26 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
     expect(status).toMatch(/\| 2 \| `two` Second part \| waiting: waiting for an approving review/);
     expect(second!.merged).toBe(false);
   });
+
+  it('answers help and unknown commands with the command list, and retries a failed subtask on /orchestrate retry', async () => {
+    let fixed = false;
+    const brain = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
+    const good = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+    harness = await appHarness({ script: (request) => (fixed ? good.reply(request) : brain.reply(request)) });
+    const h = harness;
+    await h.comment('/orchestrate frobnicate');
+    await h.comment('/orchestrate Write two files');
+    await h.settle();
+    expect(h.issueComments()[0]).toContain('I do not know `/orchestrate frobnicate`');
+    expect(h.issueComments()[0]).toContain('`/orchestrate retry <subtask>`');
+    expect(await fileOn(h, 'main', 'two.txt')).toBeNull();
+
+    fixed = true;
+    await h.comment('/orchestrate retry two');
+    await h.settle();
+    expect(await fileOn(h, 'main', 'two.txt')).toBe('two.txt\n');
+    const comments = h.issueComments();
+    expect(comments.some((comment) => comment.includes('Retrying `two` (asked by @maintainer)'))).toBe(true);
+    expect(comments[1]).toContain('✅ Done: everything merged');
+  });
 });
