@@ -71,6 +71,8 @@ export function serveGitHttp(root: string, request: GitHttpRequest): Promise<Git
       }
       resolve({ status, headers, body: raw.subarray(split.at + split.skip) });
     });
+    // git may answer (a refused push) before reading the whole body: a broken pipe is not an error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(request.body);
   });
 }
