@@ -29,6 +29,11 @@ export interface RunSubtaskInput {
   limits: AgentLimits;
   /** A reporter for each attempt (1 or 2). */
   reporterFor: (attempt: number) => AgentReporter;
+  /**
+   * Prepares a fresh worktree before the agent starts (dependencies installed, files copied). A
+   * failure is the environment's, not the agent's: the subtask fails at once, without a retry.
+   */
+  prepareWorktree?: (worktree: Worktree) => Promise<WorktreePreparation>;
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
@@ -52,9 +57,13 @@ export type SubtaskOutcome = (
   | { kind: 'failed'; reason: string; message: string; attempts: number; steps: number; tokens: TokenTotals; lastEvents: string[] }
 ) & { timings: PhaseTimings };
 
+/** What preparing a worktree gave: ready, or an environment failure with its output's tail. */
+export type WorktreePreparation = { ok: true } | { ok: false; message: string };
+
 /** Milliseconds per phase, summed over attempts. */
 export interface PhaseTimings {
   worktree: number;
+  setup: number;
   agent: number;
   commit: number;
   validate: number;
@@ -78,7 +87,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let steps = 0;
   let hint: string | undefined;
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
-  const timings: PhaseTimings = { worktree: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
+  const timings: PhaseTimings = { worktree: 0, setup: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
   const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -102,7 +111,8 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     tokens.completion += result.tokens.completion;
     if (result.kind === 'succeeded') return { ...result, branch, attempts: attempt, steps, tokens, timings };
     last = { kind: 'failed', reason: result.reason, message: result.message, attempts: attempt, steps, tokens, lastEvents: result.lastEvents, timings };
-    if (result.reason === 'cancelled') return last;
+    // Cancelled, or the environment could not be prepared: another attempt would not help.
+    if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
     if (result.hint !== undefined) hint = result.hint;
   }
   return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
@@ -124,9 +134,11 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
     baseCommit: input.baseCommit,
   }));
   try {
+    await input.onAttempt?.(attempt, worktree);
+    const prepared = input.prepareWorktree ? await timed('setup', () => input.prepareWorktree!(worktree)) : ({ ok: true } as const);
+    if (!prepared.ok) return { kind: 'failed', reason: 'setup-failed', message: prepared.message, steps: 0, tokens: { prompt: 0, completion: 0 }, lastEvents: [] };
     const home = await input.runner.privateHome();
     try {
-      await input.onAttempt?.(attempt, worktree);
       const reporter = input.reporterFor(attempt);
       const outcome: AgentOutcome = await timed('agent', () => runAgent({
         llm: input.llm,

@@ -89,7 +89,7 @@ export interface SubtaskRecord {
     | { state: 'failed'; reason: MergeFailureReason; message: string }
     | { state: 'waiting'; reason: MergeWaitReason; message: string };
   /** Milliseconds spent in each phase, to show what parallelism costs. */
-  timings?: Partial<Record<'worktree' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
+  timings?: Partial<Record<'worktree' | 'setup' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
   updatedAt: string;
 }
 
