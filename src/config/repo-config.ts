@@ -11,9 +11,30 @@ const ValidateCommandSchema = z.union([
   }).strict(),
 ]);
 
+// Installs can be slow on a cold cache; a setup that hangs still ends.
+const SetupCommandSchema = z.union([
+  z.string().trim().min(1).transform((run) => ({ run, timeoutSeconds: 1800 })),
+  z.object({
+    run: z.string().trim().min(1),
+    timeoutSeconds: z.number().int().positive().max(7200).default(1800),
+  }).strict(),
+]);
+
+const CopyEntrySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((entry, context) => {
+    const problem = copyEntryProblem(entry);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
 const RepoConfigSchema = z
   .object({
     validate: z.array(ValidateCommandSchema).default([]),
+    // Absent: Fanout detects the package manager and installs; [] turns preparation off.
+    setup: z.array(SetupCommandSchema).optional(),
+    copy: z.array(CopyEntrySchema).max(100).default([]),
     maxAgents: z.number().int().min(1).max(16).default(4),
     maxSubtasks: z.number().int().min(1).max(32).default(4),
     approval: z.enum(['auto', 'manual']).default('auto'),
@@ -70,4 +91,18 @@ export function parseRepoConfig(text: string | null): RepoConfig {
     throw new ConfigError(`${REPO_CONFIG_PATH} is invalid:\n${formatIssues(result.error.issues)}`);
   }
   return result.data;
+}
+
+/**
+ * Why a `copy:` entry is refused, or null: entries are paths or globs inside the repository,
+ * never absolute, never through `..`, never into `.git`.
+ */
+export function copyEntryProblem(entry: string): string | null {
+  if (entry.includes('\\')) return `"${entry}" has a backslash; use / between directories`;
+  if (entry.startsWith('/') || /^[A-Za-z]:/.test(entry)) return `"${entry}" is absolute; name paths inside the repository`;
+  if (entry.startsWith(':')) return `"${entry}" starts with ":" (git pathspec magic is not allowed)`;
+  const parts = entry.split('/');
+  if (parts.some((part) => part === '..')) return `"${entry}" leaves the repository through ..`;
+  if (parts.some((part) => part.toLowerCase() === '.git')) return `"${entry}" names .git, which is never copied`;
+  return null;
 }
