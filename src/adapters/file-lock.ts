@@ -31,6 +31,22 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
   }
 }
 
+/**
+ * Takes a lock that stays held until `releaseLock` (across awaits, even across a process's life):
+ * false when a live holder has it. A lock whose holder on this host is gone is taken over.
+ */
+export async function claimLock(lockPath: string): Promise<boolean> {
+  const holder = `${process.pid} ${hostname()} ${randomBytes(4).toString('hex')}`;
+  if (await tryCreate(lockPath, holder)) return true;
+  await breakIfAbandoned(lockPath);
+  return tryCreate(lockPath, holder);
+}
+
+/** Releases a lock taken with `claimLock`. */
+export async function releaseLock(lockPath: string): Promise<void> {
+  await unlink(lockPath).catch(() => undefined);
+}
+
 /** Creates the lock with its holder already written (a hard link either appears whole or fails). */
 async function tryCreate(lockPath: string, holder: string): Promise<boolean> {
   const draft = `${lockPath}.${holder.split(' ')[2]}`;

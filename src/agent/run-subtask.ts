@@ -70,6 +70,11 @@ export interface PhaseTimings {
   cleanup: number;
 }
 
+/** Where a repository's reusable worktrees live, under the worktree root. */
+export function worktreePool(worktreeRoot: string): string {
+  return join(worktreeRoot, 'pool');
+}
+
 /** Branch name of a subtask's work. */
 export function subtaskBranch(runId: string, subtaskId: string): string {
   return `fanout/${runId}/${subtaskId}`;
@@ -127,11 +132,11 @@ type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T
 /** One attempt in a fresh worktree, removed whatever happens. */
 async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string | undefined, timed: Timed): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope);
-  const worktree = await timed('worktree', () => input.workspace.createWorktree({
+  const worktree = await timed('worktree', () => input.workspace.acquireWorktree({
     repoDir: input.repoDir,
-    path: join(input.worktreeRoot, input.runId, `${input.subtask.id}-${attempt}`),
+    poolRoot: worktreePool(input.worktreeRoot),
     branch: subtaskBranch(input.runId, input.subtask.id),
-    baseCommit: input.baseCommit,
+    commit: input.baseCommit,
   }));
   try {
     await input.onAttempt?.(attempt, worktree);
@@ -204,6 +209,6 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
       await timed('cleanup', () => home.dispose());
     }
   } finally {
-    await timed('cleanup', () => input.workspace.removeWorktree(worktree));
+    await timed('cleanup', () => input.workspace.releaseWorktree(worktree));
   }
 }

@@ -21,8 +21,8 @@ export interface MergeQueueInput {
   workspace: Workspace;
   repoDir: string;
   baseBranch: string;
-  /** Fanout's own worktree for updating branches; never the user's checkout. */
-  worktreePath: string;
+  /** Where Fanout's own worktrees for updating branches come from (a pool; never the user's checkout). */
+  poolRoot: string;
   approval: 'auto' | 'manual';
   /** Name of Fanout's own validation check, which must be green on the head. */
   validationCheck: string;
@@ -77,7 +77,7 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
       }
     }
   } finally {
-    if (worktree) await input.workspace.removeWorktree(worktree);
+    if (worktree) await input.workspace.releaseWorktree(worktree);
   }
   return results;
 }
@@ -132,7 +132,7 @@ async function updateBranch(input: MergeQueueInput, pr: PullRequestInfo, base: s
 
 async function mergeWorktree(input: MergeQueueInput): Promise<Worktree> {
   const base = await input.forge.fetchBase(input.baseBranch);
-  return input.workspace.createDetachedWorktree({ repoDir: input.repoDir, path: input.worktreePath, commit: base });
+  return input.workspace.acquireWorktree({ repoDir: input.repoDir, poolRoot: input.poolRoot, branch: null, commit: base });
 }
 
 function merged(sha: string, revalidated: boolean, approvedBy: string): Extract<MergeItemResult, { kind: 'merged' }> {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
+import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
 import { outlineRepository } from '../domain/repo-outline.js';
@@ -151,7 +152,7 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     workspace: deps.workspace,
     repoDir: run.repo,
     baseBranch: run.baseBranch,
-    worktreePath: join(deps.worktreeRoot, run.id, '_merge'),
+    poolRoot: worktreePool(deps.worktreeRoot),
     approval: config.approval,
     validationCheck: CHECK_NAME,
     items,
@@ -187,7 +188,8 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
  */
 async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Promise<void> {
   const live = new Set((await deps.store.listRuns()).filter((other) => other.id !== run.id && runIsLive(other)).map((other) => other.id));
-  await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => live.has(relativePath.split('/')[0] ?? ''));
+  // The pool's worktrees are kept for reuse; a dead holder's slot is simply free again.
+  await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => relativePath.startsWith('pool/') || live.has(relativePath.split('/')[0] ?? ''));
 }
 
 function fallbackSubtask(task: string): Subtask {

@@ -4,7 +4,8 @@ import type { ChatMessage, Llm, TokenUsage } from '../ports/llm.js';
 import { generateObject } from '../model/generate-object.js';
 import { capSubtaskCount, groupByLinks, mergeSubtaskGroups, orderByDependencies } from './merge-subtasks.js';
 import { plannerFeedback, plannerSystemPrompt, plannerTaskPrompt } from './prompt.js';
-import { outlineRepository } from '../domain/repo-outline.js';
+import { outlineForPlanner } from '../domain/repo-outline.js';
+import type { WorkspacePackage } from '../domain/workspace-packages.js';
 import { PlanOutputSchema } from './schema.js';
 import { findScopeOverlaps, indexFiles, type FileIndex, type ScopeOverlap } from './scope-overlap.js';
 import { validatePlan, type PlanProblem } from './validate-plan.js';
@@ -14,6 +15,8 @@ export interface PlanTaskInput {
   task: string;
   /** Tracked files at the base commit. */
   files: readonly string[];
+  /** The repository's packages (readWorkspacePackages), shown to the planner before the tree. */
+  packages?: readonly WorkspacePackage[];
   hints?: string;
   maxSubtasks?: number;
   /** How many times an overlapping or invalid plan is sent back before repairing it ourselves. */
@@ -40,7 +43,7 @@ export async function planTask(input: PlanTaskInput): Promise<PlanResult> {
   const index = indexFiles(input.files);
   const messages: ChatMessage[] = [
     { role: 'system', content: plannerSystemPrompt(maxSubtasks) },
-    { role: 'user', content: plannerTaskPrompt(input.task, outlineRepository(index.sorted, input.outlineBudgetChars), input.hints) },
+    { role: 'user', content: plannerTaskPrompt(input.task, outlineForPlanner(index.sorted, input.packages ?? [], input.outlineBudgetChars), input.hints) },
   ];
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
   for (let attempt = 1; ; attempt += 1) {

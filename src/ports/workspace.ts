@@ -51,6 +51,15 @@ export interface Workspace {
   /** Reads a file at a commit; null when it does not exist there. */
   readFileAt(repoDir: string, commit: string, path: string): Promise<string | null>;
   createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree>;
+  /**
+   * A worktree at `commit`, on `branch` (or detached when null), from the repository's pool under
+   * `poolRoot`: a free warm worktree is reset to the commit and cleaned (only the difference is
+   * touched), else a new one is made. Exactly like a fresh worktree for its user; `releaseWorktree`
+   * hands it back.
+   */
+  acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string }): Promise<Worktree>;
+  /** Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted: the next user resets it). */
+  releaseWorktree(worktree: Worktree): Promise<void>;
   /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */
   createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree>;
   /** Moves a worktree to `commit` (detached), discarding its changes and untracked files. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { runAgent } from '../../src/agent/run-agent.js';
 import type { AgentTool } from '../../src/agent/tools/define-tool.js';
 import { BUILTIN_TOOLS } from '../../src/agent/tools/index.js';
 import { agentHarness, SHOUT_SUBTASK } from '../support/agent-harness.js';
+import { heldWorktrees } from '../support/worktree-slots.js';
 import { scriptedLlm } from '../support/scripted-llm.js';
 import { toolSandbox } from '../support/tool-context.js';
 import { call, finish } from '../support/agent-replies.js';
@@ -49,7 +50,7 @@ describe('the built-in agent, end to end', () => {
     const events = await h.store.readEvents('run1', 'shout-1');
     expect(events.map((event) => event.seq)).toEqual(events.map((_, n) => n + 1));
     expect(events.map((event) => event.type)).toContain('committed');
-    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
+    expect(await heldWorktrees(join(h.root, 'worktrees'))).toEqual([]);
     expect((await h.store.getSubtask('run1', 'shout'))).toMatchObject({ step: 6, lastTool: 'finish' });
   });
 
@@ -68,17 +69,17 @@ describe('the built-in agent, end to end', () => {
     let creations = 0;
     const h = await agentHarness([call('write_file', { path: 'src/greet.js', content: NEW_GREET }), finish()], {
       workspace: (git) => Object.assign(Object.create(git) as GitWorkspace, {
-        createWorktree: async (request: Parameters<GitWorkspace['createWorktree']>[0]) => {
+        acquireWorktree: async (request: Parameters<GitWorkspace['acquireWorktree']>[0]) => {
           creations += 1;
           if (creations === 1) throw new Error("fatal: could not create directory of '.git/worktrees/shout-1'");
-          return git.createWorktree(request);
+          return git.acquireWorktree(request);
         },
       }),
     });
     const outcome = await h.run();
     expect(outcome).toMatchObject({ kind: 'succeeded', attempts: 2 });
     expect(h.server.requests[0]!.body.messages[1]!.content).not.toContain('previous attempt');
-    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
+    expect(await heldWorktrees(join(h.root, 'worktrees'))).toEqual([]);
   });
 
   it('cancels an agent that never changes a file as no-progress', async () => {
@@ -171,13 +172,13 @@ describe('the built-in agent, end to end', () => {
     expect(await time.run()).toMatchObject({ kind: 'failed', reason: 'time-budget' });
   });
 
-  it('bounds a command by what is left of the time budget, and removes the worktree', async () => {
+  it('bounds a command by what is left of the time budget, and hands the worktree back', async () => {
     const h = await agentHarness([call('run_command', { command: 'sleep 60' }), finish()], { limits: { maxWallMs: 1_500 }, maxAttempts: 1 });
     const outcome = await h.run();
     expect(outcome).toMatchObject({ kind: 'failed', reason: 'time-budget' });
     // The 60 s sleep was killed when the budget ran out, not waited for.
     expect(outcome.timings.agent).toBeLessThan(30_000);
-    expect(await readdir(join(h.root, 'worktrees/run1'))).toEqual([]);
+    expect(await heldWorktrees(join(h.root, 'worktrees'))).toEqual([]);
   });
 
   it('refuses a FIFO the agent made instead of hanging on it, and goes on', async () => {

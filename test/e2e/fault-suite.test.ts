@@ -13,6 +13,7 @@ import { captureOutput } from '../support/capture-output.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 import { scriptedLlm, stubModelEnv } from '../support/scripted-llm.js';
 import { tempDir } from '../support/temp-dir.js';
+import { heldWorktrees } from '../support/worktree-slots.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
@@ -34,14 +35,15 @@ async function endState(repo: string, stateDir: string) {
   // Pull request merges only ("Merge main into ..." commits update a branch before its merge).
   const merges = (await git(repo, 'log', '--merges', '--format=%s', 'main')).split('\n').filter((subject) => subject.startsWith('Merge pull request')).sort();
   const records = (await filesUnder(join(stateDir, 'local-forge'))).filter((path) => /pr-\d+\.json$/.test(path));
-  const worktrees = (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')).length;
+  const worktreePaths = (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
   const locks = [...(await filesUnder(join(repo, '.git'))), ...(await filesUnder(join(stateDir, 'worktrees')))].filter((path) => path.endsWith('index.lock'));
   return {
     files: (await git(repo, 'ls-tree', '-r', '--name-only', 'main')).split('\n'),
     merges,
     pullRequests: records.length,
-    worktrees,
-    leftoverWorktreeFiles: await filesUnder(join(stateDir, 'worktrees')),
+    // Worktrees live in the reusable pool, none held once the run is over, none elsewhere.
+    worktreesOutsidePool: worktreePaths.filter((path) => !path.startsWith(join(stateDir, 'worktrees', 'pool'))),
+    heldWorktrees: await heldWorktrees(join(stateDir, 'worktrees')),
     locks,
     // The user's checkout: clean, and exactly the base.
     checkoutStatus: await git(repo, 'status', '--porcelain', '--untracked-files=all'),
@@ -76,7 +78,7 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     const output = captureOutput();
     expect(await main(['run', '--repo', s.repo, '--json', 'Write two files'], output)).toBe(0);
     const state = await endState(s.repo, s.stateDir);
-    expect(state).toMatchObject({ merges: [expect.stringContaining('#1'), expect.stringContaining('#2')], pullRequests: 2, worktrees: 1, leftoverWorktreeFiles: [], locks: [], checkoutStatus: '' });
+    expect(state).toMatchObject({ merges: [expect.stringContaining('#1'), expect.stringContaining('#2')], pullRequests: 2, worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
     expect(state.files).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
     expect(state.checkoutHead).toBe(state.base);
   });
@@ -101,7 +103,7 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     expect(state.merges[0]).toContain('#1');
     expect(state.merges[1]).toContain('#2');
     expect(state.files).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
-    expect(state).toMatchObject({ worktrees: 1, leftoverWorktreeFiles: [], locks: [], checkoutStatus: '' });
+    expect(state).toMatchObject({ worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
     expect(state.checkoutHead).toBe(state.base);
   });
 });

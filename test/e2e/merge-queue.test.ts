@@ -40,7 +40,7 @@ async function setup(changes: Record<string, Record<string, string>>) {
       workspace,
       repoDir: repo,
       baseBranch: 'main',
-      worktreePath: join(root, 'merge'),
+      poolRoot: join(root, 'pool'),
       approval: 'auto',
       validationCheck: CHECK_NAME,
       items,

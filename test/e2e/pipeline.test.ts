@@ -9,6 +9,7 @@ import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
 import { sampleRun } from '../contract/coord-store.contract.js';
 import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
+import { heldWorktrees } from '../support/worktree-slots.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 
 const exec = promisify(execFile);
@@ -44,7 +45,7 @@ describe('the local pipeline, end to end', () => {
     // main is checked out in the user's repository: it was fast-forwarded, clean, with all files.
     expect(await git(h.repo, 'status', '--porcelain')).toBe('');
     expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
-    expect(await readdir(join(h.stateDir, 'worktrees', report.runId))).toEqual([]);
+    expect(await heldWorktrees(join(h.stateDir, 'worktrees'))).toEqual([]);
     // Every agent starts from the run's outline of the repository.
     const firstMessages = h.server.requests.map((request) => request.body.messages.find((message) => message.role === 'user')?.content ?? '').filter((text) => text.includes('Your subtask:'));
     expect(firstMessages.length).toBeGreaterThanOrEqual(3);

@@ -9,6 +9,7 @@ import { LocalForge } from '../../src/adapters/forge/local-forge.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { main } from '../../src/cli/main.js';
 import { whyNot } from '../support/pipeline-harness.js';
+import { heldWorktrees } from '../support/worktree-slots.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import { executeRun, prepareResume } from '../../src/orchestrate/execute-run.js';
 import { ProbeCache } from '../../src/orchestrate/probe-cache.js';
@@ -28,7 +29,7 @@ const writes = (path: string): ScriptedReply[] => [call('write_file', { path, co
 const CLI = join(process.cwd(), 'src/cli/main.ts');
 
 describe('crash and resume', () => {
-  it('resumes a run killed mid-way without repeating finished subtasks, and prunes its stale worktree', async () => {
+  it('resumes a run killed mid-way without repeating finished subtasks, and takes its stranded worktree back', async () => {
     const root = await tempDir('fanout-crash-');
     const repo = join(root, 'repo');
     const stateDir = join(root, 'state');
@@ -76,9 +77,12 @@ describe('crash and resume', () => {
     expect(report.subtasks.map((s) => [s.id, Boolean(s.merged)])).toEqual([['one', true], ['two', true]]);
     expect(after.requestsFor('First part')).toBe(0);
     expect(after.requestsFor('Second part')).toBe(2);
-    expect(existsSync(strandedWorktree)).toBe(false);
-    const { stdout } = await exec('git', ['worktree', 'list'], { cwd: repo });
-    expect(stdout.trim().split('\n')).toHaveLength(1);
+    // The dead run's worktree slot was taken back and reused; nothing is held, and nothing lies outside the pool.
+    expect(await heldWorktrees(join(stateDir, 'worktrees'))).toEqual([]);
+    const { stdout } = await exec('git', ['worktree', 'list', '--porcelain'], { cwd: repo });
+    const others = stdout.split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
+    expect(others).toContain(strandedWorktree);
+    expect(others.every((path) => path.startsWith(join(stateDir, 'worktrees', 'pool')))).toBe(true);
   }, 60_000);
 });
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
@@ -8,6 +9,7 @@ import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
 import { systemProgram } from '../system-programs.js';
 import { runGit } from './git-cli.js';
+import { claimSlot, poolDirectory, recordOf, releaseSlot } from './worktree-pool.js';
 import { snapshotSharedState } from './shared-state.js';
 
 /** Larger files are refused at commit. */
@@ -56,6 +58,40 @@ export class GitWorkspace implements Workspace {
 
   async createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree> {
     return this.addWorktree(request.repoDir, request.path, ['--detach'], request.commit, '');
+  }
+
+  async acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string }): Promise<Worktree> {
+    const commonDir = await this.commonDir(request.repoDir);
+    const slot = await claimSlot(poolDirectory(resolve(request.poolRoot), commonDir));
+    try {
+      const record = await recordOf(commonDir, slot.path);
+      if (record) {
+        const worktree: Worktree = { repoDir: resolve(request.repoDir), path: await realpath(slot.path), gitDir: record, commonDir, branch: request.branch ?? '', baseCommit: request.commit };
+        const reset = await this.resetWarm(worktree, request.branch, request.commit).then(() => true, () => false);
+        if (reset) return worktree;
+        // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
+        await this.removeWorktree(worktree).catch(() => undefined);
+      } else if (existsSync(slot.path)) {
+        await removeTree(slot.path);
+      }
+      const mode = request.branch ? ['-B', request.branch] : ['--detach'];
+      return await this.addWorktree(request.repoDir, slot.path, mode, request.commit, request.branch ?? '');
+    } catch (error) {
+      await releaseSlot(slot.path);
+      throw error;
+    }
+  }
+
+  async releaseWorktree(worktree: Worktree): Promise<void> {
+    await releaseSlot(worktree.path);
+  }
+
+  /** Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left, ignored files too. */
+  private async resetWarm(worktree: Worktree, branch: string | null, commit: string): Promise<void> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    // A branch a released slot still has checked out is no one's any more.
+    await runGit(['checkout', '--quiet', '--force', '--ignore-other-worktrees', ...(branch ? ['-B', branch] : ['--detach']), commit], location);
+    await runGit(['clean', '-ffdxq'], location);
   }
 
   /**

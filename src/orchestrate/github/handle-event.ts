@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { worktreePool } from '../../agent/run-subtask.js';
 import type { GitHubTarget, PullRequestEvent } from '../../domain/command.js';
 import type { RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
@@ -60,7 +60,7 @@ async function revalidatePush(context: EventContext, run: RunRecord, record: Sub
   const { deps } = await context.pipelines.open(targetOf(run));
   const fetched = await deps.forge.fetchBase(record.branch);
   if (fetched !== headSha) return; // Moved again meanwhile: the next push event validates that one.
-  const worktree = await deps.workspace.createDetachedWorktree({ repoDir: run.repo, path: join(deps.worktreeRoot, run.id, `_push-${record.subtaskId}`), commit: headSha });
+  const worktree = await deps.workspace.acquireWorktree({ repoDir: run.repo, poolRoot: worktreePool(deps.worktreeRoot), branch: null, commit: headSha });
   try {
     const files = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
     const inScope = await publishScopeCheck(deps, headSha, files, subtask.writeScope);
@@ -75,6 +75,6 @@ async function revalidatePush(context: EventContext, run: RunRecord, record: Sub
       updatedAt: new Date().toISOString(),
     });
   } finally {
-    await deps.workspace.removeWorktree(worktree);
+    await deps.workspace.releaseWorktree(worktree);
   }
 }

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { claimLock, releaseLock } from '../file-lock.js';
+
+// More slots than this per repository means something leaks; refuse rather than fill the disk.
+const MAX_SLOTS = 256;
+
+/** A pool slot: a directory for one worktree, held by one user at a time through its lock file. */
+export interface PoolSlot {
+  path: string;
+  lockPath: string;
+}
+
+/** The pool directory of one repository: one per git common dir, under `poolRoot`. */
+export function poolDirectory(poolRoot: string, commonDir: string): string {
+  return join(poolRoot, createHash('sha256').update(commonDir).digest('hex').slice(0, 12));
+}
+
+/**
+ * Claims the first free slot of a repository's pool (a crashed holder's slot is free again),
+ * preferring slots that already hold a worktree, so a warm checkout is reused before a new one is made.
+ */
+export async function claimSlot(directory: string): Promise<PoolSlot> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const existing = (await readdir(directory).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+  const order = [...existing, ...Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index))];
+  for (const index of order) {
+    const slot = { path: join(directory, String(index)), lockPath: join(directory, `${index}.lock`) };
+    if (await claimLock(slot.lockPath)) return slot;
+  }
+  throw new Error(`all ${MAX_SLOTS} worktree slots in ${directory} are in use`);
+}
+
+/** Frees a slot for the next user. */
+export function releaseSlot(worktreePath: string): Promise<void> {
+  return releaseLock(`${worktreePath}.lock`);
+}
+
+/**
+ * The record (`<common>/worktrees/<id>`) git keeps for the worktree at `path`, found from the
+ * records' own `gitdir` files (Fanout never trusts the `.git` file inside the worktree).
+ */
+export async function recordOf(commonDir: string, path: string): Promise<string | null> {
+  if (!existsSync(path)) return null;
+  const real = await realpath(path);
+  const records = join(commonDir, 'worktrees');
+  for (const id of await readdir(records).catch(() => [] as string[])) {
+    const gitFile = (await readFile(join(records, id, 'gitdir'), 'utf8').catch(() => '')).trim();
+    if (gitFile === join(real, '.git')) return join(records, id);
+  }
+  return null;
+}
