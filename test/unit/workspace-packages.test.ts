@@ -37,7 +37,7 @@ describe('detectWorkspacePackages', () => {
     ]);
   });
 
-  it.each([
+  it.each<{ kind: string; manifests: Record<string, string>; expected: string[] }>([
     {
       kind: 'workspaces as { packages } with a negation',
       manifests: { 'package.json': json({ workspaces: { packages: ['packages/**', '!packages/private'] } }), 'packages/a/package.json': '{}', 'packages/group/b/package.json': '{}', 'packages/private/package.json': '{}' },
