@@ -1,6 +1,8 @@
 import type { AgentLimits } from '../agent/limits.js';
 import { storeReporter, type AgentReporter } from '../agent/reporter.js';
 import type { Failpoint } from '../domain/failpoint.js';
+import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
+import type { WorkspacePackage } from '../domain/workspace-packages.js';
 import { runSubtask } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
@@ -16,8 +18,10 @@ import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish } from '.
 export interface AgentJobContext {
   config: RepoConfig;
   limits: AgentLimits;
-  /** The repository outline agents start from, computed once per run. */
-  outline: string;
+  /** Tracked files at the base commit, listed once per run; each agent's outline is cut from them. */
+  files: readonly string[];
+  /** The repository's workspace packages, read once per run. */
+  packages: readonly WorkspacePackage[];
   /** The shared git state as the run found it; put back after every attempt. */
   sharedState: SharedStateGuard;
 }
@@ -29,7 +33,9 @@ export interface AgentJobContext {
  * failure at once.
  */
 export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext): Promise<void> {
-  const { config, limits, outline } = context;
+  const { config, limits } = context;
+  // Centred on this subtask's scopes: its own files in full, then its package, then the rest.
+  const outline = outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS);
   const { store } = deps;
   try {
     await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
 import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
-import { outlineRepository } from '../domain/repo-outline.js';
+import { readWorkspacePackages } from '../domain/workspace-packages.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { moveRun, runFinished, runNoted, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
@@ -19,8 +19,6 @@ import type { PipelineDeps } from './pipeline-deps.js';
 import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
 
-// Enough to name the files of a small project, or the shape of a large one.
-const AGENT_OUTLINE_CHARS = 3_000;
 // A cancelled run is continued by executeRun (resume); these are not, unless prepareResume reopens them.
 const FINISHED_RUN = new Set<RunRecord['state']>(['succeeded', 'partial', 'failed']);
 const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cancelled']);
@@ -43,8 +41,10 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
 
   // One listing of the base commit serves the planner and every agent's outline.
   const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
+  // A few manifests name the repository's packages; the planner and every agent's outline show them.
+  const packages = await readWorkspacePackages(files, (path) => deps.workspace.readFileAt(run.repo, run.baseCommit, path));
   const sharedState = await deps.workspace.guardSharedState(run.repo);
-  const jobContext: AgentJobContext = { config, limits, outline: outlineRepository(files, AGENT_OUTLINE_CHARS), sharedState };
+  const jobContext: AgentJobContext = { config, limits, files, packages, sharedState };
   if (!run.plan) {
     let planned;
     try {
@@ -52,6 +52,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
         llm: deps.llm,
         task: run.task,
         files,
+        packages,
         maxSubtasks: config.maxSubtasks,
         ...(run.hints ? { hints: run.hints } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
@@ -154,6 +155,9 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     baseBranch: run.baseBranch,
     poolRoot: worktreePool(deps.worktreeRoot),
     approval: config.approval,
+    method: config.mergeMethod,
+    // GitHub runs the repository's CI on the updated head; locally only Fanout's validation would.
+    updateBeforeMerge: config.validate.length > 0 || run.origin.kind === 'github',
     validationCheck: CHECK_NAME,
     items,
     alreadyMerged,

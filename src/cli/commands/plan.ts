@@ -1,12 +1,22 @@
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { resolve } from 'node:path';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { parseArgs } from 'node:util';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import type { Env } from '../../config/env.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { planTask } from '../../plan/planner.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { createLlm, createWorkspace } from '../../main.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import type { Output } from '../output.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { renderPlan } from '../render-plan.js';
+import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { UsageError } from '../errors.js';
 
 export const PLAN_USAGE = 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"';
@@ -31,10 +41,12 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
   const config = parseRepoConfig(await workspace.readFileAt(repoDir, head, REPO_CONFIG_PATH));
   const maxSubtasks = values['max-subtasks'] === undefined ? config.maxSubtasks : parsePositive(values['max-subtasks'], '--max-subtasks');
   const llm = createLlm(env, config.model ? { model: config.model } : {});
+  const files = await workspace.listFiles(repoDir, head);
   const result = await planTask({
     llm,
     task,
-    files: await workspace.listFiles(repoDir, head),
+    files,
+    packages: await readWorkspacePackages(files, (path) => workspace.readFileAt(repoDir, head, path)),
     maxSubtasks,
     ...(values.hints ? { hints: values.hints } : {}),
   });
