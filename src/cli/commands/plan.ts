@@ -1,22 +1,13 @@
 import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { resolve } from 'node:path';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { parseArgs } from 'node:util';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import type { Env } from '../../config/env.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { planTask } from '../../plan/planner.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { createLlm, createWorkspace } from '../../main.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import type { Output } from '../output.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { renderPlan } from '../render-plan.js';
-import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { UsageError } from '../errors.js';
 
 export const PLAN_USAGE = 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"';
