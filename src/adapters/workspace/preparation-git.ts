@@ -34,7 +34,7 @@ export class PreparationGitCli {
   }
 
   async uncommittedPaths(worktree: Worktree): Promise<string[]> {
-    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--no-renames', '--ignore-submodules=all'], location(worktree));
+    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location(worktree));
     return stdout
       .split('\0')
       .filter((entry) => entry.length > 3)

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { forEachLimited, hashFile, linkTree, moveInto, parentsAreDirectories, readTree, removePaths, type TreeItem } from './file-tree.js';
+
+/*
+ * A prepared environment is kept once per cache key and given to every later worktree by hard
+ * links, so the Nth worktree costs a directory walk instead of an install.
+ *
+ * Hard links share inodes: a command that rewrites a linked file in place (instead of replacing
+ * it) changes the cached copy, and with it every worktree linked later. So each entry records,
+ * when it is built, every file's inode, size, mtime, mode and sha256, and every reuse checks them.
+ * An unprivileged process can restore a file's mtime but never its ctime, and ctime also moves
+ * when a link is added or removed; so a file whose ctime moved since it was last checked is hashed
+ * again. Files that fail the check make the entry be rebuilt. Every worktree removal unlinks, so
+ * moves ctime, so a tampered file is hashed, caught and replaced before it reaches a worktree made
+ * after the ones that were alive beside the tamperer. What no check can stop is a command changing
+ * a file while another live worktree links it; worktrees of one run are equally trusted agents,
+ * and every commit is validated again in Fanout's merge worktree once they are gone.
+ */
+
+/** What a cache entry holds: the ignored paths setup made (roots) and every item under them. */
+export interface Manifest {
+  version: 1;
+  /** Changes with every build, so a waiter can tell a rebuilt entry from the one it saw. */
+  id: string;
+  key: string;
+  createdAt: string;
+  roots: string[];
+  items: TreeItem[];
+}
+
+export interface CacheEntry {
+  dir: string;
+  manifest: Manifest;
+}
+
+export type Verification = { ok: true; hashed: number } | { ok: false; problem: string };
+
+/** Entries kept per cache directory; the least recently used go first. */
+export const MAX_ENTRIES = 6;
+
+/** The cache entry for a key, or null when none was completed. */
+export async function readEntry(cacheDir: string, key: string): Promise<CacheEntry | null> {
+  const dir = join(cacheDir, key);
+  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const manifest = JSON.parse(text) as Manifest;
+    return manifest.version === 1 && manifest.key === key ? { dir, manifest } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Checks every cached file against the manifest (see the note at the top). */
+export async function verifyEntry(entry: CacheEntry): Promise<Verification> {
+  const checked = await readCheckedCtimes(entry);
+  let hashed = 0;
+  let problem: string | null = null;
+  const files = entry.manifest.items.flatMap((item, index) => (item.kind === 'file' ? [{ item, index }] : []));
+  await forEachLimited(files, async ({ item, index }) => {
+    if (problem) return;
+    const path = join(entry.dir, 'tree', item.path);
+    const info = await lstat(path, { bigint: true }).catch(() => null);
+    if (!info?.isFile()) {
+      problem = `${item.path} is missing`;
+      return;
+    }
+    if (String(info.ino) !== item.ino || Number(info.size) !== item.size || String(info.mtimeNs) !== item.mtimeNs || (Number(info.mode) & 0o7777) !== item.mode) {
+      problem = `${item.path} was changed`;
+      return;
+    }
+    if (String(info.ctimeNs) === (checked.get(index) ?? item.ctimeNs)) return;
+    hashed += 1;
+    if ((await hashFile(path, item.size)) !== item.sha256) problem = `${item.path} was rewritten in place`;
+  });
+  return problem ? { ok: false, problem } : { ok: true, hashed };
+}
+
+/**
+ * Records each file's ctime as checked, after linking: until something else touches a file, the
+ * next reuse need not hash it. Concurrent writers may record an older ctime; that only costs a hash.
+ */
+export async function recordChecked(entry: CacheEntry): Promise<void> {
+  const ctimes: Array<[number, string]> = [];
+  await forEachLimited(entry.manifest.items.map((item, index) => ({ item, index })), async ({ item, index }) => {
+    if (item.kind !== 'file') return;
+    const info = await lstat(join(entry.dir, 'tree', item.path), { bigint: true }).catch(() => null);
+    if (info) ctimes.push([index, String(info.ctimeNs)]);
+  });
+  await writeAtomically(join(entry.dir, 'checked.json'), JSON.stringify(ctimes));
+}
+
+/** Links the entry's tree into the worktree; on failure nothing of it is left there. */
+export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'linked' | 'copied'> {
+  try {
+    for (const root of entry.manifest.roots) {
+      if (!(await parentsAreDirectories(worktree, root, { create: true }))) throw new Error(`a link or file is in the way of ${root}`);
+    }
+    return await linkTree(join(entry.dir, 'tree'), worktree, entry.manifest.items);
+  } catch (error) {
+    await removePaths(worktree, entry.manifest.roots);
+    throw error;
+  }
+}
+
+/**
+ * Moves the roots out of the worktree where setup made them into a new entry for `key`, hashes
+ * everything, and publishes the entry (a rename: readers see all of it or none). The caller holds
+ * the key's lock and links the entry back into the worktree.
+ */
+export async function storeEntry(cacheDir: string, key: string, worktree: string, roots: readonly string[]): Promise<CacheEntry> {
+  const building = join(cacheDir, `.build-${key}-${randomBytes(4).toString('hex')}`);
+  await mkdir(join(building, 'tree'), { recursive: true });
+  try {
+    await moveInto(worktree, join(building, 'tree'), roots);
+    const manifest: Manifest = { version: 1, id: randomBytes(8).toString('hex'), key, createdAt: new Date().toISOString(), roots: [...roots], items: await readTree(join(building, 'tree'), roots, worktree) };
+    await writeFile(join(building, 'manifest.json'), JSON.stringify(manifest));
+    await rename(building, join(cacheDir, key));
+    return { dir: join(cacheDir, key), manifest };
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Removes an entry (first renamed away, so no reader links from a half-deleted tree). */
+export async function discardEntry(cacheDir: string, key: string): Promise<void> {
+  const trash = join(cacheDir, `.trash-${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(join(cacheDir, key), trash);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await rm(trash, { recursive: true, force: true });
+}
+
+/** Removes what a crashed build or removal left for this key; the caller holds the key's lock. */
+export async function removeLeftovers(cacheDir: string, key: string): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (name.startsWith(`.build-${key}-`)) await rm(join(cacheDir, name), { recursive: true, force: true });
+  }
+}
+
+/** Keeps the most recently used entries (use: their last check), removing the rest. */
+export async function evictOld(cacheDir: string, keep = MAX_ENTRIES): Promise<string[]> {
+  const names = (await readdir(cacheDir).catch(() => [] as string[])).filter((name) => /^[0-9a-f]{32,}$/.test(name));
+  const used = await Promise.all(names.map(async (name) => ({ name, at: await lastUse(join(cacheDir, name)) })));
+  const old = used.sort((a, b) => b.at - a.at).slice(keep).map((entry) => entry.name);
+  for (const name of old) await discardEntry(cacheDir, name);
+  return old;
+}
+
+async function lastUse(dir: string): Promise<number> {
+  const checked = await stat(join(dir, 'checked.json')).catch(() => null);
+  return checked?.mtimeMs ?? (await stat(dir).catch(() => null))?.mtimeMs ?? 0;
+}
+
+async function readCheckedCtimes(entry: CacheEntry): Promise<Map<number, string>> {
+  const text = await readFile(join(entry.dir, 'checked.json'), 'utf8').catch(() => '[]');
+  try {
+    return new Map(JSON.parse(text) as Array<[number, string]>);
+  } catch {
+    return new Map();
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const draft = `${path}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, text);
+  await rename(draft, path);
+}

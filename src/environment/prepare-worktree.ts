@@ -1,0 +1,204 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { CommandRunner } from '../ports/command-runner.js';
+import type { Workspace, Worktree } from '../ports/workspace.js';
+import { cacheKey, installInputs } from './cache-key.js';
+import { collectCopies, writeCopies, type CopiedFile } from './copy-files.js';
+import { discardEntry, evictOld, placeEntry, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
+import { removePaths } from './file-tree.js';
+import { detectInstall } from './package-manager.js';
+import type { PreparationGit, TreeEntry } from './preparation-git.js';
+import { runSetup, setupFailureMessage, type SetupCommand } from './run-setup.js';
+
+/** How a worktree was prepared; `{ ok: false }` is the environment's failure, never the agent's. */
+export type PreparationResult =
+  | {
+      ok: true;
+      /** none: nothing to install; built: setup ran (and was cached); reused: linked from the cache. */
+      environment: 'none' | 'built' | 'built-uncached' | 'reused';
+      durationMs: number;
+      /** What was left out and why (a submodule the checkout lacks). */
+      notes: string[];
+    }
+  | { ok: false; message: string };
+
+export interface WorktreePreparerOptions {
+  runner: CommandRunner;
+  workspace: Pick<Workspace, 'readFileAt'>;
+  git: PreparationGit;
+  /** The user's checkout: where `copy:` files and submodules come from. */
+  repoDir: string;
+  config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>;
+  /**
+   * The run's base commit, which holds no agent's work: only a worktree at this commit runs setup
+   * with the network and the user's registry configuration, and only its result is cached. A
+   * commit with agents' changes (the merge worktree) reuses that result when its install inputs
+   * are the same, and otherwise installs as agent commands run: no credentials, network only
+   * with `network: true`.
+   */
+  trustedCommit: string;
+  /** Where prepared environments are kept (under Fanout's state directory, hidden from commands). */
+  cacheDir: string;
+  /** Whose registry configuration setup gets (`~/.npmrc`...). */
+  userHome: string;
+  /** Fills `${VAR}` in the registry configuration. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs `work` holding an exclusive lock file (across processes). */
+  withLock: <T>(lockPath: string, work: () => Promise<T>) => Promise<T>;
+  redact?: (text: string) => string;
+  signal?: AbortSignal;
+}
+
+type SetupPlan = { kind: 'commands'; commands: SetupCommand[]; manager: string } | { kind: 'none' } | { kind: 'unsupported'; reason: string };
+type Provided = Extract<PreparationResult, { ok: false }> | { ok: true; environment: 'built' | 'built-uncached' | 'reused' };
+
+const INSTALL_TIMEOUT_MS = 30 * 60_000;
+const ROUNDS = 3;
+// Native modules are built for one Node ABI. Commands run the Node that runs Fanout (its directory
+// is on their PATH, in the sandbox too), so Fanout's own versions stand for theirs.
+const RUNTIME = `node ${process.versions.node} abi ${process.versions.modules} ${process.platform} ${process.arch}`;
+
+/** Prepares worktrees of one repository for one run (see `prepare`). */
+export class WorktreePreparer {
+  private readonly entries = new Map<string, Promise<TreeEntry[]>>();
+
+  constructor(private readonly options: WorktreePreparerOptions) {}
+
+  /**
+   * Makes a worktree at `commit` (default: its base) ready for an agent or validation: ignored
+   * leftovers removed, submodules checked out from the user's checkout, `copy:` files copied, and
+   * setup (`setup:`, or the detected install) run, or its cached result linked in.
+   */
+  async prepare(worktree: Worktree, commit = worktree.baseCommit): Promise<PreparationResult> {
+    const started = performance.now();
+    const { git, config } = this.options;
+    const trusted = commit === this.options.trustedCommit;
+    await git.removeIgnored(worktree);
+    const entries = await this.treeEntries(commit);
+    const notes = await this.checkoutSubmodules(worktree, commit, entries);
+    const copies = await collectCopies(git, this.options.repoDir, config.copy);
+    if (!copies.ok) return copies;
+    const plan = await this.plan(commit, entries);
+    if (plan.kind === 'unsupported') return { ok: false, message: `Setup: ${plan.reason}.` };
+    const written = await writeCopies(worktree.path, copies.files);
+    if (!written.ok) return written;
+    const done = (environment: Extract<PreparationResult, { ok: true }>['environment']): PreparationResult => ({ ok: true, environment, durationMs: Math.round(performance.now() - started), notes });
+    if (plan.kind === 'none' && copies.files.length === 0) return done('none');
+    const before = new Set(await git.uncommittedPaths(worktree));
+    const unignored = copies.files.filter((file) => before.has(file.path)).map((file) => file.path);
+    if (unignored.length > 0) {
+      return { ok: false, message: `\`copy:\` in .github/fanout.yml copied files git does not ignore, so they would be committed with the agent's work: ${unignored.join(', ')}. Ignore them in .gitignore, or take them out of \`copy:\`.` };
+    }
+    if (plan.kind === 'none') return done('none');
+    const key = cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME });
+    const provided = await this.provide(key, worktree, plan.commands, copies.files, before, trusted, notes);
+    if (!provided.ok) return provided;
+    // Copies are never cached (they change without the lockfile changing): written fresh each time.
+    const rewritten = await writeCopies(worktree.path, copies.files);
+    return rewritten.ok ? done(provided.environment) : rewritten;
+  }
+
+  /** The cached environment for `key` linked in, or built here (and cached when trusted). */
+  private async provide(key: string, worktree: Worktree, commands: readonly SetupCommand[], copies: readonly CopiedFile[], before: ReadonlySet<string>, trusted: boolean, notes: string[]): Promise<Provided> {
+    const { cacheDir } = this.options;
+    await mkdir(cacheDir, { recursive: true });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const seen = await readEntry(cacheDir, key);
+      if (seen && (await this.reuse(seen, worktree, copies, notes))) return { ok: true, environment: 'reused' };
+      if (!trusted) break;
+      const outcome = await this.options.withLock(join(cacheDir, `${key}.lock`), async (): Promise<Provided | 'again'> => {
+        const current = await readEntry(cacheDir, key);
+        // Someone built it while this one waited: go round and reuse it, outside the lock.
+        if (current && current.manifest.id !== seen?.manifest.id) return 'again';
+        await removeLeftovers(cacheDir, key);
+        if (current) await discardEntry(cacheDir, key);
+        return this.build(worktree, commands, copies, before, { trusted, key });
+      });
+      if (outcome !== 'again') return outcome;
+    }
+    return this.build(worktree, commands, copies, before, { trusted, key: null });
+  }
+
+  /** Links a verified entry into the worktree; false when it fails the check or cannot be placed. */
+  private async reuse(entry: CacheEntry, worktree: Worktree, copies: readonly CopiedFile[], notes: string[]): Promise<boolean> {
+    const verification = await verifyEntry(entry);
+    if (!verification.ok) {
+      notes.push(`the cached environment was set up again: ${verification.problem}`);
+      return false;
+    }
+    await removePaths(worktree.path, copies.map((file) => file.path));
+    try {
+      await placeEntry(entry, worktree.path);
+    } catch {
+      // Discarded or rebuilt meanwhile: the caller goes on to the lock.
+      return false;
+    }
+    await recordChecked(entry);
+    return true;
+  }
+
+  /** Runs setup in the worktree; with a key, moves what it made into the cache and links it back. */
+  private async build(worktree: Worktree, commands: readonly SetupCommand[], copies: readonly CopiedFile[], before: ReadonlySet<string>, target: { trusted: boolean; key: string | null }): Promise<Provided> {
+    const { git, config } = this.options;
+    const run = await runSetup({
+      runner: this.options.runner,
+      worktree,
+      commands,
+      network: target.trusted || config.network,
+      ...(target.trusted ? { registry: { userHome: this.options.userHome, env: this.options.env ?? process.env } } : {}),
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    if (!run.ok) return { ok: false, message: setupFailureMessage(run, this.options.redact) };
+    const created = (await git.uncommittedPaths(worktree)).filter((path) => !before.has(path));
+    if (created.length > 0) {
+      return { ok: false, message: `Setup changed files git would commit with the agent's work: ${created.slice(0, 20).join(', ')}. Make setup leave tracked files alone and ignore what it writes (.gitignore).` };
+    }
+    if (!target.key) return { ok: true, environment: 'built-uncached' };
+    await removePaths(worktree.path, copies.map((file) => file.path));
+    const roots = (await git.ignoredPaths(worktree)).map((path) => path.replace(/\/+$/, ''));
+    const entry = await storeEntry(this.options.cacheDir, target.key, worktree.path, roots);
+    await placeEntry(entry, worktree.path);
+    await recordChecked(entry);
+    await evictOld(this.options.cacheDir);
+    return { ok: true, environment: 'built' };
+  }
+
+  /** `setup:` as configured (`[]`: nothing), or the detected install. */
+  private async plan(commit: string, entries: readonly TreeEntry[]): Promise<SetupPlan> {
+    const { setup } = this.options.config;
+    if (setup !== undefined) {
+      if (setup.length === 0) return { kind: 'none' };
+      return { kind: 'commands', manager: 'setup', commands: setup.map((command) => ({ label: command.run, argv: ['bash', '-c', command.run], timeoutMs: command.timeoutSeconds * 1000 })) };
+    }
+    const rootFiles = entries.filter((entry) => !entry.path.includes('/')).map((entry) => entry.path);
+    const packageJson = rootFiles.includes('package.json') ? await this.options.workspace.readFileAt(this.options.repoDir, commit, 'package.json') : null;
+    const detection = detectInstall(rootFiles, packageJson);
+    if (detection.kind !== 'install') return detection.kind === 'none' ? { kind: 'none' } : detection;
+    return { kind: 'commands', manager: detection.manager, commands: [{ label: detection.argv.join(' '), argv: detection.argv, timeoutMs: INSTALL_TIMEOUT_MS }] };
+  }
+
+  /** Submodules checked out from the user's checkout; a note for each one it cannot provide. */
+  private async checkoutSubmodules(worktree: Worktree, commit: string, entries: readonly TreeEntry[]): Promise<string[]> {
+    const links = entries.filter((entry) => entry.mode === '160000');
+    if (links.length === 0) return [];
+    const names = new Map((await this.options.git.submodules(this.options.repoDir, commit)).map((submodule) => [submodule.path, submodule.name]));
+    const notes: string[] = [];
+    for (const link of links) {
+      const name = names.get(link.path);
+      const checkedOut = name !== undefined && (await this.options.git.checkoutSubmodule(worktree, { name, path: link.path, commit: link.object }));
+      if (!checkedOut) notes.push(`submodule ${link.path} left empty: the checkout has no copy of commit ${link.object.slice(0, 12)} (run \`git submodule update --init\` there)`);
+    }
+    return notes;
+  }
+
+  private treeEntries(commit: string): Promise<TreeEntry[]> {
+    let found = this.entries.get(commit);
+    if (!found) {
+      found = this.options.git.treeEntries(this.options.repoDir, commit);
+      found.catch(() => this.entries.delete(commit));
+      this.entries.set(commit, found);
+    }
+    return found;
+  }
+}
