@@ -38,8 +38,9 @@ const RepoConfigSchema = z
     maxAgents: z.number().int().min(1).max(16).default(4),
     maxSubtasks: z.number().int().min(1).max(32).default(4),
     approval: z.enum(['auto', 'manual']).default('auto'),
-    // How approved pull requests merge on GitHub; one the repository allows is used if this is not.
-    mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('merge'),
+    // How pull requests land: squash (one commit per subtask carrying its PR number), merge or
+    // rebase; on GitHub, one the repository allows if it does not allow this one.
+    mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
     // review: the plan is posted and agents wait for `/orchestrate approve`.
     plan: z.enum(['auto', 'review']).default('auto'),
     // Agent and validation commands reach no network unless the repository says they need it.

@@ -1,6 +1,6 @@
 import { ForgeError } from '../domain/errors.js';
 import type { MergeFailureReason, MergeWaitReason } from '../domain/run.js';
-import type { Forge, PullRequestInfo } from '../ports/forge.js';
+import type { Forge, MergeMethod, PullRequestInfo } from '../ports/forge.js';
 import type { Workspace, Worktree } from '../ports/workspace.js';
 import { judgeReadiness } from './readiness.js';
 
@@ -24,6 +24,12 @@ export interface MergeQueueInput {
   /** Where Fanout's own worktrees for updating branches come from (a pool; never the user's checkout). */
   poolRoot: string;
   approval: 'auto' | 'manual';
+  method: MergeMethod;
+  /**
+   * Bring a PR behind its base up to date (and validate it again) before merging. Without
+   * validation to run, a squash or rebase needs no update: the forge merges the trees itself.
+   */
+  updateBeforeMerge: boolean;
   /** Name of Fanout's own validation check, which must be green on the head. */
   validationCheck: string;
   /** Items still to merge, in plan order. */
@@ -92,7 +98,8 @@ async function mergeOne(input: MergeQueueInput, item: MergeItem, worktree: () =>
 
   let head = pr.headSha;
   let revalidated = false;
-  if (!(await input.workspace.isAncestor(input.repoDir, base, head))) {
+  const behind = !(await input.workspace.isAncestor(input.repoDir, base, head));
+  if (behind && (input.updateBeforeMerge || input.method === 'merge')) {
     const updated = await updateBranch(input, pr, base, await worktree());
     if (updated.kind !== 'updated') return updated;
     head = updated.head;
@@ -105,7 +112,7 @@ async function mergeOne(input: MergeQueueInput, item: MergeItem, worktree: () =>
   const verdict = judgeReadiness(await input.forge.readiness(pr.number), { approval: input.approval, validationCheck: input.validationCheck });
   if (verdict.kind !== 'ready') return verdict;
   const approvedBy = verdict.approvedBy ?? 'Fanout (approval: auto, every check green)';
-  const result = await input.forge.merge(pr.number, { expectedHeadSha: head, title: `${item.title}\n\nApproved by ${approvedBy}.` });
+  const result = await input.forge.merge(pr.number, { expectedHeadSha: head, title: `${item.title}\n\nApproved by ${approvedBy}.`, method: input.method });
   if (result.kind === 'refused') {
     return { kind: 'failed', reason: result.reason === 'head-moved' ? 'head-moved' : result.reason === 'no-longer-on-base' ? 'not-on-base' : 'merge-refused', message: result.message };
   }

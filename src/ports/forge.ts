@@ -50,6 +50,9 @@ export type MergeRefusal = 'head-moved' | 'not-up-to-date' | 'not-mergeable' | '
 
 export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: MergeRefusal; message: string };
 
+/** How a pull request lands: `squash` (one commit per PR, the default), `merge` (a merge commit) or `rebase`. */
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
+
 /**
  * Pull requests, checks, reviews, comments and merges: GitHub, or branches and records in local
  * mode. Every implementation runs the same contract suite.
@@ -73,8 +76,11 @@ export interface Forge {
   completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void>;
   /** Checks and reviews of the pull request's current head. */
   readiness(number: number): Promise<PullRequestReadiness>;
-  /** Merges exactly `expectedHeadSha`; refuses if the PR's head is anything else. */
-  merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult>;
+  /**
+   * Merges exactly `expectedHeadSha`; refuses if the PR's head is anything else. `method` is the
+   * wanted one; a forge whose repository does not allow it uses one that it allows.
+   */
+  merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult>;
   /** A user's permission on the repository (`maintain` counts as write, `triage` as read). */
   userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'>;
   /** Acknowledges a command comment at once (a reaction on GitHub). */

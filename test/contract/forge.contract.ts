@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Forge, OpenPullRequest } from '../../src/ports/forge.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { commitFiles, isAncestor } from '../support/fake-github/git.js';
+
+const run = promisify(execFile);
+const gitOutput = async (gitDir: string, args: string[]) => (await run('git', ['--git-dir', gitDir, ...args])).stdout.trim();
 
 /** One forge under test plus the test-side actions that differ per implementation. */
 export interface ForgeHarness {
@@ -124,7 +129,7 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
     it('reports a merged pull request with its merge sha, which the fetched base contains', async () => {
       const { forge, base, repoDir, openOne } = await setup();
       const { head, pr } = await openOne('fanout/run-1/a');
-      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a\n\nApproved by Fanout.' });
+      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a\n\nApproved by Fanout.', method: 'merge' });
       if (result.kind !== 'merged') throw new Error(`not merged: ${JSON.stringify(result)}`);
       expect(await forge.getPullRequest(pr.number)).toMatchObject({ state: 'merged', mergedSha: result.sha });
       const newBase = await forge.fetchBase(base);
@@ -133,6 +138,20 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       // Asked again (a resumed run), the same merge is reported, not a second one made.
       expect(await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a' })).toEqual({ kind: 'merged', sha: result.sha });
       expect(await forge.fetchBase(base)).toBe(result.sha);
+    });
+
+    it('squashes by default: one commit on the base carrying the PR number, with the head\'s tree', async () => {
+      const { forge, base, repoDir, openOne } = await setup();
+      const before = await forge.fetchBase(base);
+      const { head, pr } = await openOne('fanout/run-1/a');
+      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a', method: 'squash' });
+      if (result.kind !== 'merged') throw new Error(`not merged: ${JSON.stringify(result)}`);
+      const gitDir = join(repoDir, '.git');
+      const show = (format: string, rev: string) => gitOutput(gitDir, ['log', '-1', `--format=${format}`, rev]);
+      expect(await forge.fetchBase(base)).toBe(result.sha);
+      expect(await show('%P', result.sha)).toBe(before);
+      expect(await show('%T', result.sha)).toBe(await show('%T', head));
+      expect(await show('%s', result.sha)).toBe(`Work on a (#${pr.number})`);
     });
 
     it('creates comments and edits them in place', async () => {

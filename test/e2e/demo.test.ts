@@ -15,9 +15,10 @@ describe('fanout demo (the README main command)', () => {
     expect(text).toMatch(/cli-validation\s+merged\s+#\d\s+passed/);
     expect(text).toMatch(/shout\s+merged\s+#\d\s+passed/);
     expect(text).toMatch(/changelog\s+failed: looping/);
-    // Sequential merges: both pull requests appear on main's first-parent history, in plan order.
+    // One commit per merged subtask on main, carrying its PR number, in plan order (newest first).
     const history = text.slice(text.indexOf('History of main'));
-    expect(history.indexOf('/shout')).toBeGreaterThan(-1);
-    expect(history.indexOf('/shout')).toBeLessThan(history.indexOf('/cli-validation'));
+    expect(history).toMatch(/Add a shout option to greet \(#\d\)/);
+    expect(history.indexOf('Add a shout option to greet')).toBeLessThan(history.indexOf('Validate the CLI input'));
+    expect(history).not.toContain('Merge main into');
   });
 });

@@ -32,8 +32,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /** What a finished run leaves behind, in the terms the fault suite compares. */
 async function endState(repo: string, stateDir: string) {
-  // Pull request merges only ("Merge main into ..." commits update a branch before its merge).
-  const merges = (await git(repo, 'log', '--merges', '--format=%s', 'main')).split('\n').filter((subject) => subject.startsWith('Merge pull request')).sort();
+  // What landed on main, one commit per pull request carrying its number.
+  const merges = (await git(repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n').filter((subject) => /\(#\d+\)$/.test(subject)).map((subject) => /\(#\d+\)$/.exec(subject)![0]).sort();
   const records = (await filesUnder(join(stateDir, 'local-forge'))).filter((path) => /pr-\d+\.json$/.test(path));
   const worktreePaths = (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
   const locks = [...(await filesUnder(join(repo, '.git'))), ...(await filesUnder(join(stateDir, 'worktrees')))].filter((path) => path.endsWith('index.lock'));
@@ -78,7 +78,7 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     const output = captureOutput();
     expect(await main(['run', '--repo', s.repo, '--json', 'Write two files'], output)).toBe(0);
     const state = await endState(s.repo, s.stateDir);
-    expect(state).toMatchObject({ merges: [expect.stringContaining('#1'), expect.stringContaining('#2')], pullRequests: 2, worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
+    expect(state).toMatchObject({ merges: ['(#1)', '(#2)'], pullRequests: 2, worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
     expect(state.files).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
     expect(state.checkoutHead).toBe(state.base);
   });
@@ -99,9 +99,7 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     const state = await endState(s.repo, s.stateDir);
     expect(state.pullRequests).toBe(2);
     // At most one merge per pull request: #1 and #2, once each.
-    expect(state.merges).toHaveLength(2);
-    expect(state.merges[0]).toContain('#1');
-    expect(state.merges[1]).toContain('#2');
+    expect(state.merges).toEqual(['(#1)', '(#2)']);
     expect(state.files).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
     expect(state).toMatchObject({ worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
     expect(state.checkoutHead).toBe(state.base);

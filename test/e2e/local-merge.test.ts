@@ -46,10 +46,10 @@ async function checkoutState(repo: string) {
   };
 }
 
-/** Merge commits on main whose second parent is `head`. */
-async function mergesOf(repo: string, head: string): Promise<number> {
-  const lines = (await git(repo, 'rev-list', '--merges', '--parents', 'main')).split('\n').filter(Boolean);
-  return lines.filter((line) => line.split(' ')[2] === head).length;
+/** Commits on main that landed pull request `number` (one per merge: a squash carries `(#N)`). */
+async function mergesOf(repo: string, number: number): Promise<number> {
+  const subjects = (await git(repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
+  return subjects.filter((subject) => subject.endsWith(`(#${number})`)).length;
 }
 
 /** The checkout is clean and its index and files are exactly main's tree. */
@@ -171,7 +171,7 @@ describe('local merge: a process that dies mid-merge', () => {
 
         const main = await git(repo, 'rev-parse', 'main');
         expect(answer).toEqual(resume.answer(main));
-        expect(await mergesOf(repo, head)).toBe(1);
+        expect(await mergesOf(repo, number)).toBe(1);
         expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('from the PR\n');
         await expectCheckoutAtMain(repo);
         // Asking again changes nothing.

@@ -42,6 +42,8 @@ async function setup(changes: Record<string, Record<string, string>>) {
       baseBranch: 'main',
       poolRoot: join(root, 'pool'),
       approval: 'auto',
+      method: 'merge',
+      updateBeforeMerge: true,
       validationCheck: CHECK_NAME,
       items,
       alreadyMerged: new Set(),

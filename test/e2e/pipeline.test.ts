@@ -40,8 +40,10 @@ describe('the local pipeline, end to end', () => {
       ['two', 'passed', true],
       ['three', 'passed', true],
     ]);
-    const merges = (await git(h.repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
-    expect(merges.slice(0, 3).map((subject) => /fanout\/[^/]+\/(\w+)/.exec(subject)?.[1])).toEqual(['three', 'two', 'one']);
+    // One commit per subtask on main, carrying its PR number, newest first: plan order.
+    const landed = (await git(h.repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
+    expect(landed.slice(0, 3).map((subject) => /^(.+) \(#\d+\)$/.exec(subject)?.[1])).toEqual(['Third part', 'Second part', 'First part']);
+    expect(landed).toHaveLength(4);
     // main is checked out in the user's repository: it was fast-forwarded, clean, with all files.
     expect(await git(h.repo, 'status', '--porcelain')).toBe('');
     expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);

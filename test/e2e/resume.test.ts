@@ -55,7 +55,7 @@ describe('crash and resume', () => {
         strandedWorktree = two?.worktreePath ?? '';
         expect(existsSync(strandedWorktree)).toBe(true);
       },
-      { timeout: 20_000, interval: 100 },
+      { timeout: 45_000, interval: 100 },
     );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -83,7 +83,7 @@ describe('crash and resume', () => {
     const others = stdout.split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
     expect(others).toContain(strandedWorktree);
     expect(others.every((path) => path.startsWith(join(stateDir, 'worktrees', 'pool')))).toBe(true);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('fanout run (CLI)', () => {

@@ -1,6 +1,6 @@
 import type { Failpoint } from '../../domain/failpoint.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
-import type { CheckConclusion, CheckOutput, MergeResult, PullRequestInfo } from '../../ports/forge.js';
+import type { CheckConclusion, CheckOutput, MergeMethod, MergeResult, PullRequestInfo } from '../../ports/forge.js';
 import { runGit } from '../workspace/git-cli.js';
 import { identityEnv } from '../workspace/git-workspace.js';
 import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, updateCheckout } from './local-checkout.js';
@@ -60,7 +60,8 @@ const MAX_LISTED_PATHS = 10;
  * checkout, and records the merge. A failed checkout update swaps the base back: the merge either
  * completes or changes nothing.
  */
-export async function mergeOpenPullRequest(context: MergeContext, record: LocalPullRequest, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
+export async function mergeOpenPullRequest(context: MergeContext, record: LocalPullRequest, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
+  const method = request.method ?? 'squash';
   const { repoDir } = context;
   const baseRef = `refs/heads/${record.base}`;
   const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
@@ -69,16 +70,16 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
   }
   const base = await resolveCommit(repoDir, baseRef);
   if (await isAncestor(repoDir, head, base)) return { kind: 'refused', reason: 'not-mergeable', message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
-  if (!(await isAncestor(repoDir, base, head))) return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
+  const upToDate = await isAncestor(repoDir, base, head);
+  if (method === 'merge' && !upToDate) return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
+  const tree = upToDate ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim() : await mergedTree(repoDir, base, head);
+  if (typeof tree !== 'string') return { kind: 'refused', reason: 'not-mergeable', message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}` };
+  const sha = await landingCommit(repoDir, method, record, request.title, { tree, base, head });
 
-  // The merge commit's tree is the head's, so the checkout is checked against the head.
+  // The checkout goes from the old base to the landing commit: checked before anything moves.
   const checkout = await checkoutOf(repoDir, record.base);
-  const blocker = checkout ? await checkoutBlocker(checkout, base, head) : null;
+  const blocker = checkout ? await checkoutBlocker(checkout, base, sha) : null;
   if (checkout && blocker) return { kind: 'refused', reason: 'checkout-blocked', message: describeBlocker(record, checkout, blocker) };
-  const { stdout: tree } = await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir });
-  const message = `Merge pull request #${record.number} from ${record.branch}\n\n${request.title}\n`;
-  const { stdout: merged } = await runGit(['commit-tree', tree.trim(), '-p', base, '-p', head, '-F', '-'], { cwd: repoDir, env: identityEnv(FANOUT_AUTHOR), input: message });
-  const sha = merged.trim();
 
   const merging: MergingPullRequest = { ...record, headSha: head, state: 'merging', merging: { sha, oldBase: base } };
   await context.save(merging);
@@ -92,6 +93,34 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
   const completed = await completeMerge(context, merging, context.failpoint);
   if (completed.record.state === 'merged' && completed.record.mergedSha) return { kind: 'merged', sha: completed.record.mergedSha };
   return { kind: 'refused', reason: 'checkout-blocked', message: completed.refusal ?? `the merge of #${record.number} was undone` };
+}
+
+/** The tree of `head` merged onto `base` without a worktree (git merge-tree), or the conflicting paths. */
+async function mergedTree(repoDir: string, base: string, head: string): Promise<string | { conflicts: string[] }> {
+  const result = await runGit(['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, head], { cwd: repoDir, allowExitCodes: [1] });
+  const [tree = '', ...conflicts] = result.stdout.split('\0').filter(Boolean);
+  return result.exitCode === 0 ? tree.trim() : { conflicts };
+}
+
+/**
+ * The commit that lands on the base: one commit carrying the PR number (squash, the default, and
+ * rebase, which keeps the agent's own message and author), or a merge commit (merge).
+ */
+async function landingCommit(repoDir: string, method: MergeMethod, record: LocalPullRequest, title: string, commit: { tree: string; base: string; head: string }): Promise<string> {
+  const [firstLine = '', ...rest] = title.split('\n');
+  let message = `${firstLine} (#${record.number})\n\n${rest.join('\n').trim()}\n`;
+  let env = identityEnv(FANOUT_AUTHOR);
+  if (method === 'merge') message = `Merge pull request #${record.number} from ${record.branch}\n\n${title}\n`;
+  if (method === 'rebase') {
+    const { stdout } = await runGit(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', commit.head], { cwd: repoDir });
+    const [name = '', email = '', date = '', ...body] = stdout.split('\0');
+    const [subject = '', ...lines] = body.join('\0').trim().split('\n');
+    message = `${subject} (#${record.number})\n${lines.join('\n')}\n`;
+    env = { ...env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date };
+  }
+  const parents = method === 'merge' ? ['-p', commit.base, '-p', commit.head] : ['-p', commit.base];
+  const { stdout } = await runGit(['commit-tree', commit.tree, ...parents, '-F', '-'], { cwd: repoDir, env, input: message });
+  return stdout.trim();
 }
 
 /**

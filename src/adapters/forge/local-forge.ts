@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ForgeError } from '../../domain/errors.js';
 import type { Failpoint } from '../../domain/failpoint.js';
-import type { CheckConclusion, CheckOutput, Forge, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../ports/forge.js';
+import type { CheckConclusion, CheckOutput, Forge, MergeMethod, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../ports/forge.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
@@ -155,7 +155,7 @@ export class LocalForge implements Forge {
     return ((await readJsonFile<LocalComment[]>(this.commentsPath())) ?? []).filter((comment) => comment.on === issueOrPullRequest);
   }
 
-  async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
+  async merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
     return this.exclusively(async () => {
       const record = await this.settled(number);
       if (record.state === 'open') return mergeOpenPullRequest(this.mergeContext(), record, request);

@@ -9,6 +9,8 @@ import { headCheckRuns, headStatuses, latestReviewStates } from './readiness.js'
 import type { GitHubOctokit, TokenSource } from './token-source.js';
 import { forgeError, httpFailure } from './wrap-error.js';
 
+type MergeSettings = { allow_merge_commit?: boolean | undefined; allow_squash_merge?: boolean | undefined; allow_rebase_merge?: boolean | undefined };
+
 export interface GitHubForgeOptions {
   /** The installation's Octokit (`await probot.auth(installationId)` or `context.octokit`). */
   octokit: GitHubOctokit;
@@ -41,7 +43,7 @@ export class GitHubForge implements Forge {
   private readonly remote: RemoteRepository;
   private readonly preferredMethod: MergeMethod;
   private readonly retryDelayMs: number;
-  private mergeMethod: Promise<MergeMethod> | undefined;
+  private mergeMethod: Promise<MergeSettings> | undefined;
 
   constructor(options: GitHubForgeOptions) {
     this.octokit = options.octokit;
@@ -107,8 +109,9 @@ export class GitHubForge implements Forge {
     };
   }
 
-  async merge(number: number, request: { expectedHeadSha: string; title: string }): Promise<MergeResult> {
-    return mergePullRequest(this.octokit, this.name, number, { ...request, method: await this.allowedMergeMethod() });
+  async merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
+    const { method: wanted, ...rest } = request;
+    return mergePullRequest(this.octokit, this.name, number, { ...rest, method: chooseMergeMethod(wanted ?? this.preferredMethod, await this.repositorySettings()) });
   }
 
   async userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'> {
@@ -181,9 +184,9 @@ export class GitHubForge implements Forge {
   }
 
   /** Read once per forge: the repository's allowed methods rarely change during a run. */
-  private allowedMergeMethod(): Promise<MergeMethod> {
+  private repositorySettings(): Promise<MergeSettings> {
     this.mergeMethod ??= this.octokit.rest.repos.get({ ...this.name }).then(
-      ({ data }) => chooseMergeMethod(this.preferredMethod, data),
+      ({ data }) => ({ allow_merge_commit: data.allow_merge_commit, allow_squash_merge: data.allow_squash_merge, allow_rebase_merge: data.allow_rebase_merge }),
       (error: unknown) => {
         this.mergeMethod = undefined;
         throw forgeError(`read the settings of ${this.name.owner}/${this.name.repo}`, error);
