@@ -5,18 +5,20 @@ import { forEachLimited, hashFile, linkTree, moveInto, parentsAreDirectories, re
 
 /*
  * A prepared environment is kept once per cache key and given to every later worktree by hard
- * links, so the Nth worktree costs a directory walk instead of an install.
+ * links, so the Nth worktree costs a directory walk instead of an install (a copy only where the
+ * cache and the worktree sit on different file systems).
  *
  * Hard links share inodes: a command that rewrites a linked file in place (instead of replacing
  * it) changes the cached copy, and with it every worktree linked later. So each entry records,
  * when it is built, every file's inode, size, mtime, mode and sha256, and every reuse checks them.
- * An unprivileged process can restore a file's mtime but never its ctime, and ctime also moves
- * when a link is added or removed; so a file whose ctime moved since it was last checked is hashed
- * again. Files that fail the check make the entry be rebuilt. Every worktree removal unlinks, so
- * moves ctime, so a tampered file is hashed, caught and replaced before it reaches a worktree made
- * after the ones that were alive beside the tamperer. What no check can stop is a command changing
- * a file while another live worktree links it; worktrees of one run are equally trusted agents,
- * and every commit is validated again in Fanout's merge worktree once they are gone.
+ * A process can put a file's mtime back but never its ctime, and ctime also moves when a link is
+ * added or removed (a worktree made or cleaned); a file whose ctime moved since it was last checked
+ * is hashed again. A file that fails the check has the entry rebuilt. The ctimes recorded when the
+ * entry is built are sound (no agent holds a link yet); those recorded after a reuse can include a
+ * write made in the instant between linking and recording by an agent alive at that moment, which
+ * lasts until that file's next link change. That is the exposure hard links between live worktrees
+ * have anyway (an agent can rewrite a file another live worktree links); a preparation whose
+ * verdict counts once no agent is alive (the merge worktree) passes `thorough` and hashes all.
  */
 
 /** What a cache entry holds: the ignored paths setup made (roots) and every item under them. */
@@ -53,8 +55,12 @@ export async function readEntry(cacheDir: string, key: string): Promise<CacheEnt
   }
 }
 
-/** Checks every cached file against the manifest (see the note at the top). */
-export async function verifyEntry(entry: CacheEntry): Promise<Verification> {
+/**
+ * Checks every cached file against the manifest (see the note at the top). `thorough` hashes every
+ * file whatever its ctime: for a worktree whose verdict counts once no agent is alive (the merge
+ * worktree), where an inode linked into a live agent's worktree at the last check is no excuse.
+ */
+export async function verifyEntry(entry: CacheEntry, options: { thorough?: boolean } = {}): Promise<Verification> {
   const checked = await readCheckedCtimes(entry);
   let hashed = 0;
   let problem: string | null = null;
@@ -71,7 +77,7 @@ export async function verifyEntry(entry: CacheEntry): Promise<Verification> {
       problem = `${item.path} was changed`;
       return;
     }
-    if (String(info.ctimeNs) === (checked.get(index) ?? item.ctimeNs)) return;
+    if (!options.thorough && String(info.ctimeNs) === (checked.get(index) ?? item.ctimeNs)) return;
     hashed += 1;
     if ((await hashFile(path, item.size)) !== item.sha256) problem = `${item.path} was rewritten in place`;
   });

@@ -51,6 +51,16 @@ export interface WorktreePreparerOptions {
 }
 
 type SetupPlan = { kind: 'commands'; commands: SetupCommand[]; manager: string } | { kind: 'none' } | { kind: 'unsupported'; reason: string };
+/** What one preparation carries into the cache's hands. */
+interface Work {
+  commands: readonly SetupCommand[];
+  copies: readonly CopiedFile[];
+  /** Paths git would commit before setup ran (setup must add none). */
+  before: ReadonlySet<string>;
+  trusted: boolean;
+  thorough: boolean;
+  notes: string[];
+}
 type Provided = Extract<PreparationResult, { ok: false }> | { ok: true; environment: 'built' | 'built-uncached' | 'reused' };
 
 const INSTALL_TIMEOUT_MS = 30 * 60_000;
@@ -68,10 +78,12 @@ export class WorktreePreparer {
   /**
    * Makes a worktree at `commit` (default: its base) ready for an agent or validation: ignored
    * leftovers removed, submodules checked out from the user's checkout, `copy:` files copied, and
-   * setup (`setup:`, or the detected install) run, or its cached result linked in.
+   * setup (`setup:`, or the detected install) run, or its cached result linked in. `thorough`
+   * hashes every cached file first (see environment-cache.ts): for the merge worktree.
    */
-  async prepare(worktree: Worktree, commit = worktree.baseCommit): Promise<PreparationResult> {
+  async prepare(worktree: Worktree, options: { commit?: string; thorough?: boolean } = {}): Promise<PreparationResult> {
     const started = performance.now();
+    const commit = options.commit ?? worktree.baseCommit;
     const { git, config } = this.options;
     const trusted = commit === this.options.trustedCommit;
     await git.removeIgnored(worktree);
@@ -92,7 +104,7 @@ export class WorktreePreparer {
     }
     if (plan.kind === 'none') return done('none');
     const key = cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME });
-    const provided = await this.provide(key, worktree, plan.commands, copies.files, before, trusted, notes);
+    const provided = await this.provide(key, worktree, { commands: plan.commands, copies: copies.files, before, trusted, thorough: options.thorough === true, notes });
     if (!provided.ok) return provided;
     // Copies are never cached (they change without the lockfile changing): written fresh each time.
     const rewritten = await writeCopies(worktree.path, copies.files);
@@ -100,12 +112,13 @@ export class WorktreePreparer {
   }
 
   /** The cached environment for `key` linked in, or built here (and cached when trusted). */
-  private async provide(key: string, worktree: Worktree, commands: readonly SetupCommand[], copies: readonly CopiedFile[], before: ReadonlySet<string>, trusted: boolean, notes: string[]): Promise<Provided> {
+  private async provide(key: string, worktree: Worktree, work: Work): Promise<Provided> {
     const { cacheDir } = this.options;
+    const { commands, copies, before, trusted } = work;
     await mkdir(cacheDir, { recursive: true });
     for (let round = 0; round < ROUNDS; round += 1) {
       const seen = await readEntry(cacheDir, key);
-      if (seen && (await this.reuse(seen, worktree, copies, notes))) return { ok: true, environment: 'reused' };
+      if (seen && (await this.reuse(seen, worktree, work))) return { ok: true, environment: 'reused' };
       if (!trusted) break;
       const outcome = await this.options.withLock(join(cacheDir, `${key}.lock`), async (): Promise<Provided | 'again'> => {
         const current = await readEntry(cacheDir, key);
@@ -121,13 +134,13 @@ export class WorktreePreparer {
   }
 
   /** Links a verified entry into the worktree; false when it fails the check or cannot be placed. */
-  private async reuse(entry: CacheEntry, worktree: Worktree, copies: readonly CopiedFile[], notes: string[]): Promise<boolean> {
-    const verification = await verifyEntry(entry);
+  private async reuse(entry: CacheEntry, worktree: Worktree, work: Work): Promise<boolean> {
+    const verification = await verifyEntry(entry, { thorough: work.thorough });
     if (!verification.ok) {
-      notes.push(`the cached environment was set up again: ${verification.problem}`);
+      work.notes.push(`the cached environment was set up again: ${verification.problem}`);
       return false;
     }
-    await removePaths(worktree.path, copies.map((file) => file.path));
+    await removePaths(worktree.path, work.copies.map((file) => file.path));
     try {
       await placeEntry(entry, worktree.path);
     } catch {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
@@ -15,6 +16,7 @@ import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask } from '../../src/agent/run-subtask.js';
 import { parseRepoConfig, type RepoConfig } from '../../src/config/repo-config.js';
 import type { Subtask } from '../../src/domain/plan.js';
+import { readEntry, recordChecked } from '../../src/environment/environment-cache.js';
 import { WorktreePreparer } from '../../src/environment/prepare-worktree.js';
 import { validateIn } from '../../src/orchestrate/publish.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../src/ports/command-runner.js';
@@ -53,7 +55,18 @@ class CountingRunner implements CommandRunner {
 /** An npm repository (fixture-dep from a local tarball), a user home with a registry token, and a preparer factory. */
 async function environmentHarness(options: { config?: string; runner?: CommandRunner; extraFiles?: Record<string, string> } = {}) {
   const root = await tempDir('fanout-environment-');
-  const { repo } = await npmFixtureRepository(root, { ...(options.extraFiles ? { extraFiles: options.extraFiles } : {}) });
+  // One packed fixture per file (npm pack and a lockfile take seconds); each test gets a copy.
+  template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
+  const repo = join(root, 'repo');
+  await cp((await template).repo, repo, { recursive: true, verbatimSymlinks: true });
+  if (options.extraFiles) {
+    for (const [path, content] of Object.entries(options.extraFiles)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), content);
+    }
+    await git(repo, 'add', '--all');
+    await git(repo, 'commit', '--quiet', '-m', 'extra files');
+  }
   const userHome = join(root, 'home');
   await mkdir(userHome);
   await writeFile(join(userHome, '.npmrc'), `//127.0.0.1:9/:_authToken=${TOKEN}\n`);
@@ -70,6 +83,11 @@ async function environmentHarness(options: { config?: string; runner?: CommandRu
   };
   return { root, repo, base, runner, config, cacheDir, userHome, preparer, worktree };
 }
+
+let template: ReturnType<typeof npmFixtureRepository> | undefined;
+afterAll(async () => {
+  if (template) await rm(dirname((await template).repo), { recursive: true, force: true });
+});
 
 const SUBTASK: Subtask = { id: 'doc', title: 'Document the app', instructions: 'Write NOTES.md.', writeScope: ['NOTES.md'], readScope: [], dependsOn: [] };
 
@@ -182,6 +200,24 @@ describe('prepared environments: install', () => {
     expect(await readFile(join(third.path, 'node_modules/fixture-dep/index.js'), 'utf8')).toBe(original);
   });
 
+  it('a thorough preparation (the merge worktree) hashes every file, even one whose tampering a reuse recorded', async () => {
+    const h = await environmentHarness();
+    const first = await h.worktree();
+    await h.preparer().prepare(first);
+    const target = join(first.path, 'node_modules/fixture-dep/index.js');
+    const original = await readFile(target, 'utf8');
+    await execFileAsync('touch', ['-r', target, join(h.root, 'reference')]);
+    await writeFile(target, original.replace('answer: 42', 'answer: 66'));
+    await execFileAsync('touch', ['-m', '-r', join(h.root, 'reference'), target]);
+    // As if the write had landed between another reuse's linking and its record of the ctimes.
+    const key = (await readdir(h.cacheDir)).find((name) => /^[0-9a-f]{40}$/.test(name))!;
+    await recordChecked((await readEntry(h.cacheDir, key))!);
+    expect(await h.preparer().prepare(await h.worktree())).toMatchObject({ environment: 'reused' });
+    const merge = await h.worktree();
+    expect(await h.preparer().prepare(merge, { thorough: true })).toMatchObject({ environment: 'built', notes: ['the cached environment was set up again: node_modules/fixture-dep/index.js was rewritten in place'] });
+    expect(await readFile(join(merge.path, 'node_modules/fixture-dep/index.js'), 'utf8')).toBe(original);
+  });
+
   it('a cached file appended to, or deleted from the cache, is caught too', async () => {
     const h = await environmentHarness();
     const first = await h.worktree();
@@ -245,12 +281,12 @@ describe('prepared environments: what a worktree also needs', () => {
     await writeFile(join(h.repo, 'README.md'), '# app, changed by an agent\n');
     await git(h.repo, 'commit', '--quiet', '-am', 'agent: readme');
     const sameInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(sameInputs, sameInputs.baseCommit)).toMatchObject({ environment: 'reused' });
+    expect(await h.preparer().prepare(sameInputs, { commit: sameInputs.baseCommit })).toMatchObject({ environment: 'reused' });
     await writeFile(join(h.repo, 'requirements.txt'), 'requests==2.0\n');
     await git(h.repo, 'add', 'requirements.txt');
     await git(h.repo, 'commit', '--quiet', '-m', 'agent: a dependency');
     const changedInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(changedInputs, changedInputs.baseCommit)).toMatchObject({ environment: 'built-uncached' });
+    expect(await h.preparer().prepare(changedInputs, { commit: changedInputs.baseCommit })).toMatchObject({ environment: 'built-uncached' });
     expect(await readFile(join(changedInputs.path, '.env.registry-seen'), 'utf8')).toBe('no\n');
     const setups = h.runner.requests.filter((request) => request.argv.join(' ').includes('registry-seen'));
     expect(setups.map((request) => request.network)).toEqual([true, false]);
