@@ -32,7 +32,7 @@ export interface AgentJobContext {
  * all recorded in the store. It never throws: an unexpected error is recorded as a `crashed`
  * failure at once.
  */
-export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext): Promise<void> {
+export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext, baseCommit = run.baseCommit): Promise<void> {
   const { config, limits } = context;
   // Centred on this subtask's scopes: its own files in full, then its package, then the rest.
   const outline = outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS);
@@ -46,7 +46,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       runner: deps.runner,
       repoDir: run.repo,
       runId: run.id,
-      baseCommit: run.baseCommit,
+      baseCommit,
       subtask,
       overallTask: run.task,
       outline,

@@ -74,7 +74,7 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const plan = run.plan!;
   const dispatcher = deps.dispatcher ?? new LocalDispatcher(config.maxAgents);
 
-  await runAgents(deps, dispatcher, run, plan.subtasks, jobContext);
+  run = await runInWaves(deps, dispatcher, run, jobContext, sharedState);
   if (deps.signal?.aborted) return cancel(deps, run);
 
   let effective = plan.subtasks;
@@ -98,8 +98,9 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const changedByValidation = await sharedState.restore();
   if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
   const records = await deps.store.listSubtasks(run.id);
-  // A pull request waiting for checks or a review keeps the run merging; the next event continues it.
-  if (records.some((record) => record.merge?.state === 'waiting')) return report(deps, run);
+  // A pull request waiting for checks or a review (or a subtask waiting for it) keeps the run
+  // merging; the next event continues it.
+  if (records.some((record) => record.merge?.state === 'waiting' || record.state === 'pending')) return report(deps, run);
   run = await deps.store.updateRun(run.id, runFinished(run, records, effective.map((subtask) => subtask.id)));
   return report(deps, run);
 }
@@ -116,7 +117,45 @@ export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: st
   return deps.store.updateRun(runId, moveRun(run, run.plan ? 'running' : 'planning'));
 }
 
-async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext): Promise<void> {
+/**
+ * Runs the plan's agents in waves: a subtask starts once every subtask it depends on has merged,
+ * from the base that holds that work; one whose dependency failed is not started. Between waves,
+ * what the next wave needs is merged. A wave whose dependencies still wait (checks, a review)
+ * ends the pass: the next event continues it.
+ */
+async function runInWaves(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, context: AgentJobContext, sharedState: SharedStateGuard): Promise<RunRecord> {
+  const plan = run.plan!;
+  for (;;) {
+    const records = await deps.store.listSubtasks(run.id);
+    const record = (id: string) => records.find((candidate) => candidate.subtaskId === id);
+    const waiting = plan.subtasks.filter((subtask) => RERUNNABLE.has(record(subtask.id)?.state ?? 'pending'));
+    const broken = (subtask: Subtask) => subtask.dependsOn.find((id) => ['failed', 'cancelled'].includes(record(id)?.state ?? '') || record(id)?.merge?.state === 'failed');
+    for (const subtask of waiting) {
+      const dependency = broken(subtask);
+      if (!dependency) continue;
+      await deps.store.updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'dependency-failed', failureMessage: `not started because "${dependency}", which it depends on, did not merge`, finishedAt: new Date().toISOString() });
+    }
+    const startable = waiting.filter((subtask) => !broken(subtask));
+    const ready = startable.filter((subtask) => subtask.dependsOn.every((id) => record(id)?.merge?.state === 'merged'));
+    const independent = ready.filter((subtask) => subtask.dependsOn.length === 0);
+    const dependent = ready.filter((subtask) => subtask.dependsOn.length > 0);
+    if (independent.length > 0) await runAgents(deps, dispatcher, run, independent, context);
+    // Dependents start from the base as it is now, which holds their dependencies' work.
+    if (dependent.length > 0) await runAgents(deps, dispatcher, run, dependent, context, await deps.forge.fetchBase(run.baseBranch));
+    if (deps.signal?.aborted) return run;
+    const blocked = startable.filter((subtask) => !ready.includes(subtask));
+    if (blocked.length === 0) return run;
+    const mergedBefore = records.filter((candidate) => candidate.merge?.state === 'merged').length;
+    run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
+    const merging = () => mergeRun(deps, run, plan.subtasks, run.config, sharedState);
+    await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
+    const mergedAfter = (await deps.store.listSubtasks(run.id)).filter((candidate) => candidate.merge?.state === 'merged').length;
+    if (mergedAfter === mergedBefore && ready.length === 0) return run;
+    run = await deps.store.updateRun(run.id, moveRun(run, 'running'));
+  }
+}
+
+async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext, baseCommit = run.baseCommit): Promise<void> {
   const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
     const record = existing.find((candidate) => candidate.subtaskId === subtask.id);
@@ -126,7 +165,7 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
   for (const subtask of todo) {
     await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
   }
-  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context))));
+  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context, baseCommit))));
   const records = await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
   await jobs;
   if (deps.signal?.aborted) return;

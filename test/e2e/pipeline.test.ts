@@ -125,6 +125,42 @@ describe('the local pipeline, end to end', () => {
     expect(report.subtasks).toEqual([]);
   });
 
+  it('starts a dependent subtask only after its dependency merged, from the base that holds its work', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'lib', title: 'Library part', writeScope: ['lib.txt'] },
+        { id: 'user', title: 'User part', writeScope: ['user.txt'], dependsOn: ['lib'] },
+      ],
+      agents: {
+        'Library part': write('lib.txt', 'the library\n'),
+        'User part': [call('read_file', { path: 'lib.txt' }), call('write_file', { path: 'user.txt', content: 'uses the library\n' }), finish()],
+      },
+    });
+    const h = await pipelineHarness(brain.reply, { config: 'validate: []\n' });
+    const report = await h.run();
+    expect(report.state, whyNot(report)).toBe('succeeded');
+    // The dependent agent read the library its dependency had merged.
+    const userRead = h.server.requests.find((request) => JSON.stringify(request.body.messages).includes('Your subtask: User part') && request.body.messages.some((message) => message.role === 'tool'));
+    expect(userRead?.body.messages.find((message) => message.role === 'tool')?.content).toContain('the library');
+    expect(await git(h.repo, 'show', 'main:user.txt')).toBe('uses the library');
+  });
+
+  it('does not start a subtask whose dependency failed', async () => {
+    const brain = scriptedBrain({
+      plan: [
+        { id: 'lib', title: 'Library part', writeScope: ['lib.txt'] },
+        { id: 'user', title: 'User part', writeScope: ['user.txt'], dependsOn: ['lib'] },
+        { id: 'docs', title: 'Docs part', writeScope: ['docs.txt'] },
+      ],
+      agents: { 'Library part': loop, 'User part': write('user.txt', 'u\n'), 'Docs part': write('docs.txt', 'd\n') },
+    });
+    const h = await pipelineHarness(brain.reply, { config: 'validate: []\n' });
+    const report = await h.run();
+    expect(report.subtasks.find((subtask) => subtask.id === 'user')).toMatchObject({ state: 'failed', failure: { reason: 'dependency-failed' } });
+    expect(brain.requestsFor('User part')).toBe(0);
+    expect(report.subtasks.find((subtask) => subtask.id === 'docs')?.merged).toBeTruthy();
+  });
+
   it('prunes worktrees abandoned by crashed runs at start, keeping live runs\' worktrees and every branch', async () => {
     const brain = scriptedBrain({ plan: [{ id: 'a', title: 'Part A', writeScope: ['a.txt'] }], agents: { 'Part A': write('a.txt', 'a\n') } });
     const h = await pipelineHarness(brain.reply);
