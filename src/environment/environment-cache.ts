@@ -100,10 +100,12 @@ export async function recordChecked(entry: CacheEntry): Promise<void> {
 
 /** Links the entry's tree into the worktree; on failure nothing of it is left there. */
 export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'linked' | 'copied'> {
+  for (const root of entry.manifest.roots) {
+    // Checked before anything is made, so a failure below removes only what this made.
+    if (!(await parentsAreDirectories(worktree, root, { create: true }))) throw new Error(`a link or file is in the way of ${root}`);
+    if (await lstat(join(worktree, root)).catch(() => null)) throw new Error(`${root} is already in the worktree`);
+  }
   try {
-    for (const root of entry.manifest.roots) {
-      if (!(await parentsAreDirectories(worktree, root, { create: true }))) throw new Error(`a link or file is in the way of ${root}`);
-    }
     return await linkTree(join(entry.dir, 'tree'), worktree, entry.manifest.items);
   } catch (error) {
     await removePaths(worktree, entry.manifest.roots);
@@ -114,14 +116,20 @@ export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'
 /**
  * Moves the roots out of the worktree where setup made them into a new entry for `key`, hashes
  * everything, and publishes the entry (a rename: readers see all of it or none). The caller holds
- * the key's lock and links the entry back into the worktree.
+ * the key's lock and links the entry back into the worktree. An entry with a file that contains
+ * one of the `credentials` is never published: the paths come back instead, and the roots are gone.
  */
-export async function storeEntry(cacheDir: string, key: string, worktree: string, roots: readonly string[]): Promise<CacheEntry> {
+export async function storeEntry(cacheDir: string, key: string, worktree: string, roots: readonly string[], credentials: readonly string[] = []): Promise<CacheEntry | { leaks: string[] }> {
   const building = join(cacheDir, `.build-${key}-${randomBytes(4).toString('hex')}`);
   await mkdir(join(building, 'tree'), { recursive: true });
   try {
     await moveInto(worktree, join(building, 'tree'), roots);
-    const manifest: Manifest = { version: 1, id: randomBytes(8).toString('hex'), key, createdAt: new Date().toISOString(), roots: [...roots], items: await readTree(join(building, 'tree'), roots, worktree) };
+    const { items, leaks } = await readTree(join(building, 'tree'), roots, worktree, credentials);
+    if (leaks.length > 0) {
+      await rm(building, { recursive: true, force: true });
+      return { leaks };
+    }
+    const manifest: Manifest = { version: 1, id: randomBytes(8).toString('hex'), key, createdAt: new Date().toISOString(), roots: [...roots], items };
     await writeFile(join(building, 'manifest.json'), JSON.stringify(manifest));
     await rename(building, join(cacheDir, key));
     return { dir: join(cacheDir, key), manifest };

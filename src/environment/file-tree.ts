@@ -16,9 +16,10 @@ const READ_WHOLE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Every item under `root/roots`, parents before children, files hashed. `worktree` is where the
- * tree was made: absolute links into it are recorded relative to it.
+ * tree was made: absolute links into it are recorded relative to it. Files containing one of the
+ * `forbidden` strings (credentials) are listed in `leaks`.
  */
-export async function readTree(root: string, roots: readonly string[], worktree: string): Promise<TreeItem[]> {
+export async function readTree(root: string, roots: readonly string[], worktree: string, forbidden: readonly string[] = []): Promise<{ items: TreeItem[]; leaks: string[] }> {
   const items: TreeItem[] = [];
   const files: string[] = [];
   const visit = async (path: string): Promise<void> => {
@@ -39,20 +40,41 @@ export async function readTree(root: string, roots: readonly string[], worktree:
   };
   for (const path of roots) await visit(path);
   const byPath = new Map(items.map((item, index) => [item.path, index]));
+  const leaks: string[] = [];
   await forEachLimited(files, async (path) => {
     const info = await lstat(join(root, path), { bigint: true });
-    const sha256 = await hashFile(join(root, path), Number(info.size));
+    const { sha256, found } = await scanFile(join(root, path), Number(info.size), forbidden);
+    if (found) leaks.push(path);
     items[byPath.get(path)!] = { kind: 'file', path, mode: Number(info.mode) & 0o7777, size: Number(info.size), ino: String(info.ino), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs), sha256 };
   });
-  return items;
+  return { items, leaks: leaks.sort() };
 }
 
 /** The sha256 of a file's content. */
 export async function hashFile(path: string, size: number): Promise<string> {
+  return (await scanFile(path, size, [])).sha256;
+}
+
+/** The sha256 of a file's content, and whether it contains one of the `forbidden` strings. */
+async function scanFile(path: string, size: number, forbidden: readonly string[]): Promise<{ sha256: string; found: boolean }> {
   const hash = createHash('sha256');
-  if (size <= READ_WHOLE_BYTES) return hash.update(await readFile(path)).digest('hex');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  if (size <= READ_WHOLE_BYTES) {
+    const data = await readFile(path);
+    return { sha256: hash.update(data).digest('hex'), found: forbidden.some((text) => data.includes(text)) };
+  }
+  // Streamed: each chunk is searched together with the end of the one before, so a string split
+  // across two chunks is found too.
+  const longest = Math.max(0, ...forbidden.map((text) => Buffer.byteLength(text)));
+  let carry = Buffer.alloc(0);
+  let found = false;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    if (forbidden.length === 0 || found) continue;
+    const window = Buffer.concat([carry, chunk as Buffer]);
+    found = forbidden.some((text) => window.includes(text));
+    carry = window.subarray(Math.max(0, window.length - longest + 1));
+  }
+  return { sha256: hash.digest('hex'), found };
 }
 
 /**

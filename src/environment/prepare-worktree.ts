@@ -6,7 +6,7 @@ import type { Workspace, Worktree } from '../ports/workspace.js';
 import { cacheKey, installInputs } from './cache-key.js';
 import { collectCopies, writeCopies, type CopiedFile } from './copy-files.js';
 import { discardEntry, evictOld, placeEntry, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
-import { removePaths } from './file-tree.js';
+import { readTree, removePaths } from './file-tree.js';
 import { detectInstall } from './package-manager.js';
 import type { PreparationGit, TreeEntry } from './preparation-git.js';
 import { runSetup, setupFailureMessage, type SetupCommand } from './run-setup.js';
@@ -65,6 +65,7 @@ type Provided = Extract<PreparationResult, { ok: false }> | { ok: true; environm
 
 const INSTALL_TIMEOUT_MS = 30 * 60_000;
 const ROUNDS = 3;
+const MIN_SCANNED_CREDENTIAL = 16;
 // Native modules are built for one Node ABI. Commands run the Node that runs Fanout (its directory
 // is on their PATH, in the sandbox too), so Fanout's own versions stand for theirs.
 const RUNTIME = `node ${process.versions.node} abi ${process.versions.modules} ${process.platform} ${process.arch}`;
@@ -114,23 +115,22 @@ export class WorktreePreparer {
   /** The cached environment for `key` linked in, or built here (and cached when trusted). */
   private async provide(key: string, worktree: Worktree, work: Work): Promise<Provided> {
     const { cacheDir } = this.options;
-    const { commands, copies, before, trusted } = work;
     await mkdir(cacheDir, { recursive: true });
     for (let round = 0; round < ROUNDS; round += 1) {
       const seen = await readEntry(cacheDir, key);
       if (seen && (await this.reuse(seen, worktree, work))) return { ok: true, environment: 'reused' };
-      if (!trusted) break;
+      if (!work.trusted) break;
       const outcome = await this.options.withLock(join(cacheDir, `${key}.lock`), async (): Promise<Provided | 'again'> => {
         const current = await readEntry(cacheDir, key);
         // Someone built it while this one waited: go round and reuse it, outside the lock.
         if (current && current.manifest.id !== seen?.manifest.id) return 'again';
         await removeLeftovers(cacheDir, key);
         if (current) await discardEntry(cacheDir, key);
-        return this.build(worktree, commands, copies, before, { trusted, key });
+        return this.build(worktree, work, key);
       });
       if (outcome !== 'again') return outcome;
     }
-    return this.build(worktree, commands, copies, before, { trusted, key: null });
+    return this.build(worktree, work, null);
   }
 
   /** Links a verified entry into the worktree; false when it fails the check or cannot be placed. */
@@ -152,25 +152,33 @@ export class WorktreePreparer {
   }
 
   /** Runs setup in the worktree; with a key, moves what it made into the cache and links it back. */
-  private async build(worktree: Worktree, commands: readonly SetupCommand[], copies: readonly CopiedFile[], before: ReadonlySet<string>, target: { trusted: boolean; key: string | null }): Promise<Provided> {
+  private async build(worktree: Worktree, work: Work, key: string | null): Promise<Provided> {
     const { git, config } = this.options;
     const run = await runSetup({
       runner: this.options.runner,
       worktree,
-      commands,
-      network: target.trusted || config.network,
-      ...(target.trusted ? { registry: { userHome: this.options.userHome, env: this.options.env ?? process.env } } : {}),
+      commands: work.commands,
+      network: work.trusted || config.network,
+      ...(work.trusted ? { registry: { userHome: this.options.userHome, env: this.options.env ?? process.env } } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
+    // Stopped because the run was cancelled: that is not a setup failure.
+    this.options.signal?.throwIfAborted();
     if (!run.ok) return { ok: false, message: setupFailureMessage(run, this.options.redact) };
-    const created = (await git.uncommittedPaths(worktree)).filter((path) => !before.has(path));
+    const created = (await git.uncommittedPaths(worktree)).filter((path) => !work.before.has(path));
     if (created.length > 0) {
       return { ok: false, message: `Setup changed files git would commit with the agent's work: ${created.slice(0, 20).join(', ')}. Make setup leave tracked files alone and ignore what it writes (.gitignore).` };
     }
-    if (!target.key) return { ok: true, environment: 'built-uncached' };
-    await removePaths(worktree.path, copies.map((file) => file.path));
+    await removePaths(worktree.path, work.copies.map((file) => file.path));
     const roots = (await git.ignoredPaths(worktree)).map((path) => path.replace(/\/+$/, ''));
-    const entry = await storeEntry(this.options.cacheDir, target.key, worktree.path, roots);
+    // Long values only: a short word from a credential line would match ordinary files.
+    const credentials = run.credentials.filter((value) => value.length >= MIN_SCANNED_CREDENTIAL);
+    if (!key) {
+      const leaks = credentials.length > 0 ? (await readTree(worktree.path, roots, worktree.path, credentials)).leaks : [];
+      return leaks.length > 0 ? leaked(worktree, roots, leaks) : { ok: true, environment: 'built-uncached' };
+    }
+    const entry = await storeEntry(this.options.cacheDir, key, worktree.path, roots, credentials);
+    if ('leaks' in entry) return leaked(worktree, roots, entry.leaks);
     await placeEntry(entry, worktree.path);
     await recordChecked(entry);
     await evictOld(this.options.cacheDir);
@@ -214,4 +222,10 @@ export class WorktreePreparer {
     }
     return found;
   }
+}
+
+/** A setup that left registry credentials where agents would read them fails, and what it made goes. */
+async function leaked(worktree: Worktree, roots: readonly string[], leaks: readonly string[]): Promise<Provided> {
+  await removePaths(worktree.path, roots);
+  return { ok: false, message: `Setup left your registry credentials in ${leaks.slice(0, 10).join(', ')}, where agents would read them; make setup keep them out of the worktree.` };
 }

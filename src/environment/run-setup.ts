@@ -11,7 +11,8 @@ export interface SetupCommand {
 }
 
 export type SetupRun =
-  | { ok: true; durationMs: number }
+  /** `credentials`: the registry credentials setup had (to make sure none is left where agents look). */
+  | { ok: true; durationMs: number; credentials: string[] }
   | { ok: false; label: string; exitCode: number | null; timedOut: boolean; durationMs: number; tail: string; secrets: string[] };
 
 /** Characters of output kept for a failure message (stdout and stderr each). */
@@ -57,7 +58,7 @@ export async function runSetup(input: {
         return { ok: false, label: command.label, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: Math.round(performance.now() - started), tail: output.slice(-SETUP_OUTPUT_TAIL), secrets: registry.secrets };
       }
     }
-    return { ok: true, durationMs: Math.round(performance.now() - started) };
+    return { ok: true, durationMs: Math.round(performance.now() - started), credentials: registry.secrets };
   } finally {
     await home.dispose();
   }

@@ -348,6 +348,18 @@ describe('prepared environments: registry credentials', () => {
   });
 });
 
+describe('prepared environments: registry credentials left behind', () => {
+  it('a setup that leaves the token in what it writes fails, and neither the worktree nor the cache keeps it', async () => {
+    const h = await environmentHarness({ config: 'setup:\n  - mkdir -p node_modules/.cache && cp ~/.npmrc node_modules/.cache/npmrc-copy\n' });
+    const worktree = await h.worktree();
+    const result = await h.preparer().prepare(worktree);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toContain('Setup left your registry credentials in node_modules/.cache/npmrc-copy');
+    expect(await lstat(join(worktree.path, 'node_modules')).catch(() => null)).toBeNull();
+    expect((await readdir(h.cacheDir)).filter((name) => !name.endsWith('.lock'))).toEqual([]);
+  });
+});
+
 describeWithSandbox('prepared environments: registry credentials in the sandbox', 'bwrap', () => {
   it("an agent command finds the user's registry token nowhere: not in its HOME, /tmp, the worktree, or the user's home", async () => {
     const sandbox = new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: [], toolPaths: [], canDisableUserns: sandboxSupport().bwrapDisablesUserns });
