@@ -14,6 +14,8 @@ export interface TreeEntry {
  * the sandbox, so none may run repository code (hooks, filters, drivers stay disabled).
  */
 export interface PreparationGit {
+  /** The commit the worktree has checked out, from Fanout's records of its git dir. */
+  headCommit(worktree: Worktree): Promise<string>;
   /** Every entry of the commit's tree, with object ids. */
   treeEntries(repoDir: string, commit: string): Promise<TreeEntry[]>;
   /** Ignored paths in the worktree; a directory holding only ignored files is one entry ending in `/`. */

@@ -77,16 +77,16 @@ export class WorktreePreparer {
   constructor(private readonly options: WorktreePreparerOptions) {}
 
   /**
-   * Makes a worktree at `commit` (default: its base) ready for an agent or validation: ignored
+   * Makes a worktree ready for an agent or validation at the commit it has checked out: ignored
    * leftovers removed, submodules checked out from the user's checkout, `copy:` files copied, and
    * setup (`setup:`, or the detected install) run, or its cached result linked in. `thorough`
    * hashes every cached file first (see environment-cache.ts): for the merge worktree.
    */
-  async prepare(worktree: Worktree, options: { commit?: string; thorough?: boolean } = {}): Promise<PreparationResult> {
+  async prepare(worktree: Worktree, options: { thorough?: boolean } = {}): Promise<PreparationResult> {
     const started = performance.now();
-    const commit = options.commit ?? worktree.baseCommit;
     const { git, config } = this.options;
-    const trusted = commit === this.options.trustedCommit;
+    // What the worktree holds, not what it was made from (the merge worktree moves on).
+    const commit = await git.headCommit(worktree);
     await git.removeIgnored(worktree);
     const entries = await this.treeEntries(commit);
     const notes = await this.checkoutSubmodules(worktree, commit, entries);
@@ -104,6 +104,9 @@ export class WorktreePreparer {
       return { ok: false, message: `\`copy:\` in .github/fanout.yml copied files git does not ignore, so they would be committed with the agent's work: ${unignored.join(', ')}. Ignore them in .gitignore, or take them out of \`copy:\`.` };
     }
     if (plan.kind === 'none') return done('none');
+    // Credentials and the cache only for exactly the trusted commit: nothing changed on top of it.
+    const trusted = commit === this.options.trustedCommit && before.size === 0;
+    if (commit === this.options.trustedCommit && !trusted) notes.push(`the worktree differs from its commit (${[...before].slice(0, 3).join(', ')}): set up without the cache and without your registry configuration`);
     const key = cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME });
     const provided = await this.provide(key, worktree, { commands: plan.commands, copies: copies.files, before, trusted, thorough: options.thorough === true, notes });
     if (!provided.ok) return provided;

@@ -17,13 +17,16 @@ import { runSubtask } from '../../src/agent/run-subtask.js';
 import { parseRepoConfig, type RepoConfig } from '../../src/config/repo-config.js';
 import type { Subtask } from '../../src/domain/plan.js';
 import { readEntry, recordChecked } from '../../src/environment/environment-cache.js';
+import { EnvironmentPreparers } from '../../src/environment/environment-preparers.js';
 import { WorktreePreparer } from '../../src/environment/prepare-worktree.js';
 import { validateIn } from '../../src/orchestrate/publish.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../src/ports/command-runner.js';
 import type { Worktree } from '../../src/ports/workspace.js';
-import type { Script } from '../../src/scripted-model/types.js';
+import type { Script, ScriptedReply } from '../../src/scripted-model/types.js';
 import { git, npmFixtureRepository } from '../fixtures/npm-fixture.js';
 import { call, finish } from '../support/agent-replies.js';
+import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
+import { scriptedBrain } from '../support/scripted-brain.js';
 import { describeWithSandbox } from '../support/require-sandbox.js';
 import { scriptedLlm } from '../support/scripted-llm.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -116,7 +119,7 @@ async function runOneSubtask(h: Awaited<ReturnType<typeof environmentHarness>>, 
   return { outcome, validations, server };
 }
 
-const WRITE_NOTES: Script = [call('write_file', { path: 'NOTES.md', content: 'notes\n' }), finish('Wrote NOTES.md.')];
+const WRITE_NOTES: ScriptedReply[] = [call('write_file', { path: 'NOTES.md', content: 'notes\n' }), finish('Wrote NOTES.md.')];
 
 describe('prepared environments: install', () => {
   it('a repository whose tests need an installed dependency passes validation with no setup: and no install in validate:', async () => {
@@ -231,6 +234,27 @@ describe('prepared environments: install', () => {
   });
 });
 
+describe('prepared environments: the real pipeline', () => {
+  it('fanout run: tests that need an installed dependency go green and merge, with no setup: and no install in validate:', async () => {
+    const brain = scriptedBrain({ plan: [{ id: 'notes', title: 'Write notes', writeScope: ['NOTES.md'] }], agents: { 'Write notes': WRITE_NOTES } });
+    const h = await pipelineHarness(brain.reply, { files: { 'README.md': '# app\n' }, config: 'validate:\n  - npm test\n' });
+    template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
+    for (const path of ['package.json', 'package-lock.json', '.npmrc', '.gitignore', 'vendor']) await cp(join((await template).repo, path), join(h.repo, path), { recursive: true });
+    await git(h.repo, 'add', '--all');
+    await git(h.repo, 'commit', '--quiet', '-m', 'an npm project');
+    const base = await git(h.repo, 'rev-parse', 'HEAD');
+    const runner = new CountingRunner(h.deps.runner);
+    h.deps.runner = runner;
+    const preparers = new EnvironmentPreparers({ runner, workspace: h.deps.workspace, git: new PreparationGitCli(), cacheDir: join(h.stateDir, 'environments'), userHome: h.root, env: {}, withLock: withFileLock });
+    h.deps.prepareWorktree = (worktree, config) => preparers.prepare(worktree, config, { trustedCommit: base });
+    const report = await h.run();
+    expect(report.state, whyNot(report)).toBe('succeeded');
+    expect(report.subtasks.map((subtask) => [subtask.id, subtask.check, Boolean(subtask.merged)])).toEqual([['notes', 'passed', true]]);
+    // One install for the run, however many worktrees it prepared.
+    expect(runner.count('npm ci')).toBe(1);
+  });
+});
+
 describe('prepared environments: what a worktree also needs', () => {
   it('copy: copies ignored files of the checkout (globs), never through a link, and the worktree stays clean', async () => {
     const h = await environmentHarness({ config: 'setup: []\ncopy: [.env.test, "config/*.local"]\n', extraFiles: { 'config/app.json': '{}\n' } });
@@ -281,12 +305,12 @@ describe('prepared environments: what a worktree also needs', () => {
     await writeFile(join(h.repo, 'README.md'), '# app, changed by an agent\n');
     await git(h.repo, 'commit', '--quiet', '-am', 'agent: readme');
     const sameInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(sameInputs, { commit: sameInputs.baseCommit })).toMatchObject({ environment: 'reused' });
+    expect(await h.preparer().prepare(sameInputs)).toMatchObject({ environment: 'reused' });
     await writeFile(join(h.repo, 'requirements.txt'), 'requests==2.0\n');
     await git(h.repo, 'add', 'requirements.txt');
     await git(h.repo, 'commit', '--quiet', '-m', 'agent: a dependency');
     const changedInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(changedInputs, { commit: changedInputs.baseCommit })).toMatchObject({ environment: 'built-uncached' });
+    expect(await h.preparer().prepare(changedInputs)).toMatchObject({ environment: 'built-uncached' });
     expect(await readFile(join(changedInputs.path, '.env.registry-seen'), 'utf8')).toBe('no\n');
     const setups = h.runner.requests.filter((request) => request.argv.join(' ').includes('registry-seen'));
     expect(setups.map((request) => request.network)).toEqual([true, false]);

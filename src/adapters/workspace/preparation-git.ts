@@ -16,6 +16,11 @@ function safeRelative(path: string): boolean {
  * hard-linked), never from the network; nothing is written to the shared repository.
  */
 export class PreparationGitCli {
+  async headCommit(worktree: Worktree): Promise<string> {
+    const { stdout } = await runGit(['rev-parse', '--verify', 'HEAD^{commit}'], location(worktree));
+    return stdout.trim();
+  }
+
   async treeEntries(repoDir: string, commit: string): Promise<Array<{ path: string; mode: string; object: string }>> {
     const { stdout } = await runGit(['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: repoDir });
     return stdout

@@ -1,0 +1,36 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { Worktree } from '../ports/workspace.js';
+import { WorktreePreparer, type PreparationResult, type WorktreePreparerOptions } from './prepare-worktree.js';
+
+/** What a run tells the preparers about a worktree it prepares. */
+export interface PreparationContext {
+  /** The run's base commit: setup gets credentials and fills the cache only for a worktree at it. */
+  trustedCommit: string;
+  /** Hash every cached file first (the merge worktree, once no agent is alive). */
+  thorough?: boolean;
+}
+
+const KEPT = 16;
+
+/**
+ * The composition root's one object for prepared environments: a preparer per repository, run
+ * base and configuration, made on first use (they remember trees of the commits they saw).
+ */
+export class EnvironmentPreparers {
+  private readonly preparers = new Map<string, WorktreePreparer>();
+
+  constructor(private readonly shared: Omit<WorktreePreparerOptions, 'repoDir' | 'config' | 'trustedCommit'>) {}
+
+  /** Prepares a worktree of `worktree.repoDir` for `config` (see WorktreePreparer.prepare). */
+  prepare(worktree: Worktree, config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>, context: PreparationContext): Promise<PreparationResult> {
+    const key = JSON.stringify([worktree.repoDir, context.trustedCommit, config.setup ?? null, config.copy, config.network]);
+    let preparer = this.preparers.get(key);
+    if (!preparer) {
+      preparer = new WorktreePreparer({ ...this.shared, repoDir: worktree.repoDir, config, trustedCommit: context.trustedCommit });
+      this.preparers.set(key, preparer);
+      // The oldest goes first: a long-lived App process sees many runs.
+      if (this.preparers.size > KEPT) this.preparers.delete(this.preparers.keys().next().value as string);
+    }
+    return preparer.prepare(worktree, context.thorough ? { thorough: true } : {});
+  }
+}
