@@ -15,6 +15,7 @@ import { createCommandRunner, createFailpoint, createLlm, createRedactor, create
 import { AppQueue } from './orchestrate/github/app-queue.js';
 import type { RepositoryPipelines } from './orchestrate/github/repository-pipelines.js';
 import { RunExecutor } from './orchestrate/github/run-executor.js';
+import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
@@ -51,6 +52,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
   const workspace = createWorkspace();
   const stateDir = stateDirectory(env);
   const probes = new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json')));
+  const baselines = new BaselineCache(jsonFileStorage(join(stateDir, 'baseline-cache.json')));
   const tokens = new Map<number, TokenSource>();
   const merges = new KeyedQueue();
   const failpoint = createFailpoint(env);
@@ -85,6 +87,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
           store,
           forge: redactingForge(forge, redactor),
           probes,
+          baselines,
           worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
           mergeExclusively: (work) => merges.run(repository, work),
           redact: (text) => redactor.text(text),

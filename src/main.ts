@@ -24,6 +24,7 @@ import type { Forge } from './ports/forge.js';
 import type { Llm } from './ports/llm.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
+import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
@@ -142,6 +143,7 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options
     ...(failpoint ? { failpoint } : {}),
     redact: (text) => redactor.text(text),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),
+    baselines: new BaselineCache(jsonFileStorage(join(stateDir, 'baseline-cache.json'))),
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
     ...(options.signal ? { signal: options.signal } : {}),

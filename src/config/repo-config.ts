@@ -8,6 +8,9 @@ const ValidateCommandSchema = z.union([
   z.object({
     run: z.string().trim().min(1),
     timeoutSeconds: z.number().int().positive().max(7200).default(600),
+    // Run only when the pull request touches one of these paths (globs): a README-only change
+    // need not pay for the whole test suite.
+    paths: z.array(z.string().trim().min(1)).min(1).optional(),
   }).strict(),
 ]);
 
@@ -38,6 +41,9 @@ const RepoConfigSchema = z
     maxAgents: z.number().int().min(1).max(16).default(4),
     maxSubtasks: z.number().int().min(1).max(32).default(4),
     approval: z.enum(['auto', 'manual']).default('auto'),
+    // The base commit is validated before any agent: red stops the run (required), or each pull
+    // request is judged only on what passed on the base (allow-red).
+    baseline: z.enum(['required', 'allow-red']).default('required'),
     // How pull requests land: squash (one commit per subtask carrying its PR number), merge or
     // rebase; on GitHub, one the repository allows if it does not allow this one.
     mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),

@@ -49,6 +49,8 @@ export interface RunRecord {
   owner?: RunOwner;
   /** The weakest confinement any of the run's agents had; reports say so when it is `none`. */
   sandbox?: SandboxMode;
+  /** The base commit's validation: the commands that fail there (held against no pull request under `baseline: allow-red`). */
+  baseline?: { failing: string[] };
   /** The issue comment Fanout keeps editing with the run's progress (GitHub runs). */
   statusCommentId?: number;
   createdAt: string;
@@ -80,7 +82,7 @@ export interface SubtaskRecord {
   /** Pull request opened for the subtask's branch. */
   pr?: { number: number; url: string; headSha: string };
   /** Latest validation of the PR's head. */
-  check?: { passed: boolean; headSha: string; summary: string; durationMs: number };
+  check?: { passed: boolean; headSha: string; summary: string; durationMs: number; failed?: FailedCommand[] };
   approved?: boolean;
   /** Files of the shared git directory (config, hooks) this subtask's commands changed; Fanout put them back. */
   reverted?: string[];
@@ -106,6 +108,15 @@ export type MergeFailureReason =
 
 /** Why a pull request is not merged yet, though nothing is wrong with it. */
 export type MergeWaitReason = 'checks-pending' | 'review-required' | 'changes-requested' | 'queued';
+
+/** A validation command that failed, as people need to see it: what ran, how it ended, its last lines. */
+export interface FailedCommand {
+  run: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  outputTail: string;
+}
 
 /** One entry of an agent's append-only log; `seq` runs 1, 2, 3... per agent with no gaps. */
 export interface AgentEvent {

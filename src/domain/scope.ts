@@ -109,3 +109,9 @@ function stripDotSlash(path: string): string {
   while (result.startsWith('./')) result = result.slice(2);
   return result;
 }
+
+/** True when any of the files matches any of the globs (a validation command's `paths`). */
+export function touchesAny(files: readonly string[], globs: readonly string[]): boolean {
+  const matches = picomatch([...globs], MATCH_OPTIONS);
+  return files.some((file) => matches(file));
+}

@@ -9,8 +9,8 @@ import type { Subtask } from '../domain/plan.js';
 import type { RunRecord } from '../domain/run.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { PullRequestInfo } from '../ports/forge.js';
-import type { SharedStateGuard } from '../ports/workspace.js';
-import { summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
+import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
+import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish } from './publish.js';
 
@@ -54,6 +54,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       limits,
       network: config.network,
       ...(deps.redact ? { redact: deps.redact } : {}),
+      ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, config) } : {}),
       reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
         await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
@@ -71,7 +72,8 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
         deps.failpoint?.('after-pr');
         await store.updateSubtask(run.id, subtask.id, { pr: { number: pr.number, url: pr.url, headSha: commit } });
         await publishScopeCheck(deps, commit, work.files, subtask.writeScope);
-        published = { pr, validation: await validateAndPublish(deps, worktree, commit, config, 'first') };
+        const judging = { changedFiles: work.files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
+        published = { pr, validation: await validateAndPublish(deps, worktree, commit, config, 'first', judging) };
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
@@ -93,7 +95,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       filesChanged: outcome.files,
       summary: outcome.summary,
       pr: { number: pr.number, url: pr.url, headSha: outcome.commit },
-      check: { passed: validation.passed, headSha: outcome.commit, summary: summarizeValidation(validation, config.validate.length), durationMs: validation.durationMs },
+      check: { passed: validation.passed, headSha: outcome.commit, summary: summarizeValidation(validation, config.validate.length), durationMs: validation.durationMs, failed: failedCommands(validation) },
     });
   } catch (error) {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));

@@ -12,6 +12,8 @@ import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
 import { executeAgentJob, type AgentJobContext } from './agent-job.js';
+import { describeRedBaseline, measureBaseline } from './baseline.js';
+import { failedCommands } from '../validate/run-validation.js';
 import { CHECK_NAME, validateAndPublish } from './publish.js';
 import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
 import type { SharedStateGuard } from '../ports/workspace.js';
@@ -34,6 +36,15 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   const limits = agentLimits(config, deps.limits);
   await pruneAbandonedWorktrees(deps, run);
   run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox));
+
+  // The base must pass validation before a token is spent: a red base is no agent's fault.
+  if (!run.plan && !run.baseline && config.validate.length > 0) {
+    const baseline = await measureBaseline(deps, run);
+    run = await deps.store.updateRun(run.id, { baseline: { failing: baseline.failing.map((command) => command.run) } });
+    if (baseline.failing.length > 0 && (config.baseline === 'required' || baseline.failing.some((command) => command.run === 'environment setup'))) {
+      return fail(deps, run, describeRedBaseline(run, baseline));
+    }
+  }
 
   const probe = await deps.probes.check(deps.llm);
   if (deps.signal?.aborted) return cancel(deps, run);
@@ -201,12 +212,16 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     items,
     alreadyMerged,
     revalidate: async (worktree, headSha, prNumber) => {
-      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update');
+      // The merge worktree was cleaned for this head: its environment is prepared again first.
+      const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, config) : ({ ok: true } as const);
+      if (!prepared.ok) return false;
+      const changedFiles = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
+      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update', { changedFiles, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) });
       // The validation commands ran the pull request's code; Fanout's git runs next.
       const changed = await sharedState.restore();
       if (changed.length > 0) await addNote(deps, await requireRun(deps, run.id), `Validation commands changed ${changed.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
-      await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs } });
+      await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs, failed: failedCommands(result) } });
       return result.passed;
     },
     onResult: async (subtaskId, result) => {

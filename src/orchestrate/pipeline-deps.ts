@@ -1,6 +1,10 @@
 import type { AgentLimits } from '../agent/limits.js';
 import type { Failpoint } from '../domain/failpoint.js';
+import type { WorktreePreparation } from '../agent/run-subtask.js';
+import type { RepoConfig } from '../config/repo-config.js';
 import type { SandboxMode } from '../domain/run.js';
+import type { Worktree } from '../ports/workspace.js';
+import type { BaselineCache } from './baseline.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
@@ -19,6 +23,10 @@ export interface PipelineDeps {
   probes: ProbeCache;
   /** Runs a merge phase while no other merge of the same repository runs (one queue per repository). */
   mergeExclusively?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Prepares a worktree before anything runs in it (dependencies installed, files copied). */
+  prepareWorktree?: (worktree: Worktree, config: RepoConfig) => Promise<WorktreePreparation>;
+  /** Base commits already validated (a red base stops a run before any agent). */
+  baselines?: BaselineCache;
   /** Removes configured secrets from text (tool output on its way to the model). */
   redact?: (text: string) => string;
   /** Called at the run's failpoints; the fault suite kills the process there. */

@@ -37,10 +37,20 @@ export async function openSubtaskPullRequest(deps: PipelineDeps, run: RunRecord,
   });
 }
 
-/** Validates a head in its worktree, shown as `fanout/validate` in progress, then its result. */
-export async function validateAndPublish(deps: PipelineDeps, worktree: Worktree, headSha: string, config: RepoConfig, when: 'first' | 'after-update'): Promise<ValidationResult> {
+/**
+ * Validates a head in its worktree, shown as `fanout/validate` in progress, then its result.
+ * `changedFiles` lets commands with `paths` skip; `baselineFailures` are not held against it.
+ */
+export async function validateAndPublish(
+  deps: PipelineDeps,
+  worktree: Worktree,
+  headSha: string,
+  config: RepoConfig,
+  when: 'first' | 'after-update',
+  judging: { changedFiles?: readonly string[]; baselineFailures?: readonly string[] } = {},
+): Promise<ValidationResult> {
   const checkId = await deps.forge.startCheck({ name: CHECK_NAME, headSha, title: when === 'first' ? 'Validating' : 'Validating after updating with the base' });
-  const result = await validateIn(deps, worktree, config);
+  const result = await validateIn(deps, worktree, config, judging);
   await deps.forge.completeCheck(checkId, validationCheckOutput(result, config.validate.length, when));
   return result;
 }
@@ -55,7 +65,12 @@ export async function publishScopeCheck(deps: PipelineDeps, headSha: string, fil
 }
 
 /** Runs the configured validation commands in a worktree, with a private HOME. */
-export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, worktree: Pick<Worktree, 'path' | 'gitDir' | 'commonDir'>, config: RepoConfig): Promise<ValidationResult> {
+export async function validateIn(
+  deps: Pick<PipelineDeps, 'runner' | 'signal'>,
+  worktree: Pick<Worktree, 'path' | 'gitDir' | 'commonDir'>,
+  config: RepoConfig,
+  options: { changedFiles?: readonly string[]; baselineFailures?: readonly string[]; runAll?: boolean } = {},
+): Promise<ValidationResult> {
   const home = await deps.runner.privateHome();
   try {
     return await runValidation({
@@ -66,6 +81,7 @@ export async function validateIn(deps: Pick<PipelineDeps, 'runner' | 'signal'>, 
       git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
       network: config.network,
       ...(deps.signal ? { signal: deps.signal } : {}),
+      ...options,
     });
   } finally {
     await home.dispose();

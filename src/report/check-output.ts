@@ -7,7 +7,8 @@ const CHECK_TEXT_LIMIT = 60_000;
 /** What the `fanout/validate` check shows for a validation result (pure). */
 export function validationCheckOutput(result: ValidationResult, configured: number, when: 'first' | 'after-update'): { conclusion: CheckConclusion } & CheckOutput {
   const lines = result.commands.map((command) => {
-    const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`;
+    if (command.skipped) return `- \`${command.run}\`: skipped (the change touches none of its paths)`;
+    const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})${command.failedOnBase ? ' as it does on the base: not held against this change' : ''}`;
     return `- \`${command.run}\`: ${status} in ${(command.durationMs / 1000).toFixed(1)} s`;
   });
   const skipped = configured - result.commands.length;

@@ -4,6 +4,20 @@ import type { RunReport } from './run-report.js';
 
 const SANDBOX_NONE_LINE = 'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.';
 
+const OUTPUT_LINES = 8;
+// Failures of the environment (an install, a setup command): the agents did nothing wrong.
+const ENVIRONMENT_FAILURES = new Set(['setup-failed']);
+
+/** What to do next, by kind of failure: fix the environment, or retry the agents. */
+export function failureAdvice(runId: string, reasons: readonly string[]): string[] {
+  const advice: string[] = [];
+  if (reasons.some((reason) => ENVIRONMENT_FAILURES.has(reason))) {
+    advice.push(`The environment could not be prepared: fix \`setup:\` in .github/fanout.yml (or the install it runs), then: fanout resume ${runId} --retry-failed`);
+  }
+  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason))) advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
+  return advice;
+}
+
 /** The final report for a terminal: one row per subtask, then what failed and how to retry. */
 export function renderRunReport(report: RunReport): string {
   const rows = report.subtasks.map((subtask) => [
@@ -35,8 +49,14 @@ export function renderRunReport(report: RunReport): string {
   }
   if (failed.length > 0) {
     lines.push('', 'What failed:');
-    for (const subtask of failed) lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);
-    lines.push('', `Retry the failed subtasks with: fanout resume ${report.runId} --retry-failed`);
+    for (const subtask of failed) {
+      lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);
+      for (const command of subtask.failedCommands ?? []) {
+        const status = command.timedOut ? 'timed out' : `exit ${command.exitCode ?? '?'}`;
+        lines.push(`    $ ${command.run}  (${status}, ${(command.durationMs / 1000).toFixed(1)} s)`, ...command.outputTail.trim().split('\n').slice(-OUTPUT_LINES).map((line) => `      ${line}`));
+      }
+    }
+    lines.push('', ...failureAdvice(report.runId, failed.map((subtask) => subtask.failure!.reason)));
   }
   for (const subtask of report.subtasks.filter((candidate) => candidate.reverted)) {
     lines.push(`warning: ${subtask.id}'s commands changed ${subtask.reverted!.map((path) => `.git/${path}`).join(', ')} in the shared repository; Fanout put them back.`);

@@ -1,4 +1,4 @@
-import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { FailedCommand, RunRecord, SubtaskRecord } from '../domain/run.js';
 
 /** What a run produced, per subtask: the machine-readable report (`fanout run --json`). */
 export interface RunReport {
@@ -20,6 +20,8 @@ export interface RunReport {
     branch?: string;
     pr?: { number: number; url: string };
     check?: 'passed' | 'failed';
+    /** The validation commands that failed on the PR's head: command, exit code, duration, last output lines. */
+    failedCommands?: FailedCommand[];
     merged?: string;
     failure?: { reason: string; message: string };
     /** Not merged yet, though nothing is wrong: checks running, a review to come, queued behind another. */
@@ -56,6 +58,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       ...(record.branch ? { branch: record.branch } : {}),
       ...(record.pr ? { pr: { number: record.pr.number, url: record.pr.url } } : {}),
       ...(record.check ? { check: record.check.passed ? ('passed' as const) : ('failed' as const) } : {}),
+      ...(record.check?.failed?.length ? { failedCommands: record.check.failed } : {}),
       ...(record.merge?.state === 'merged' ? { merged: record.merge.sha } : {}),
       ...(failure ? { failure } : {}),
       ...(record.merge?.state === 'waiting' ? { waiting: { reason: record.merge.reason, message: record.merge.message } } : {}),

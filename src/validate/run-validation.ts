@@ -1,13 +1,20 @@
+import { touchesAny } from '../domain/scope.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 
 export interface ValidationCommand {
   run: string;
   timeoutSeconds: number;
+  /** Globs: the command runs only when one of the changed files matches. */
+  paths?: readonly string[];
 }
 
 export interface CommandCheck {
   run: string;
   passed: boolean;
+  /** Not run: the change touches none of the command's `paths`. */
+  skipped?: boolean;
+  /** Failed, but failed on the base commit too (`baseline: allow-red`): not held against the change. */
+  failedOnBase?: boolean;
   exitCode: number | null;
   timedOut: boolean;
   durationMs: number;
@@ -26,7 +33,10 @@ const OUTPUT_TAIL = 4_000;
 
 /**
  * Runs the repository's validation commands in a worktree, stopping at the first failure (later
- * commands usually depend on earlier ones). No commands configured is a pass.
+ * commands usually depend on earlier ones), unless `runAll` (the baseline wants every failure) or
+ * the command failed on the base too (`baselineFailures`, under `baseline: allow-red`), which is
+ * not held against the change. A command with `paths` the change does not touch is skipped.
+ * No commands configured is a pass.
  */
 export async function runValidation(input: {
   runner: CommandRunner;
@@ -37,10 +47,19 @@ export async function runValidation(input: {
   git?: { gitDir: string; commonDir: string };
   network?: boolean;
   signal?: AbortSignal;
+  /** The files the change touches; with it, commands with `paths` run only when they match. */
+  changedFiles?: readonly string[];
+  /** Commands (by their `run` text) that fail on the base commit. */
+  baselineFailures?: readonly string[];
+  runAll?: boolean;
 }): Promise<ValidationResult> {
   const started = Date.now();
   const commands: CommandCheck[] = [];
   for (const command of input.commands) {
+    if (command.paths && input.changedFiles && !touchesAny(input.changedFiles, command.paths)) {
+      commands.push({ run: command.run, passed: true, skipped: true, exitCode: null, timedOut: false, durationMs: 0, outputTail: `skipped: the change touches none of ${command.paths.join(', ')}` });
+      continue;
+    }
     const result = await input.runner.run({
       argv: ['bash', '-c', command.run],
       cwd: input.cwd,
@@ -52,25 +71,27 @@ export async function runValidation(input: {
       ...(input.signal ? { signal: input.signal } : {}),
     });
     const passed = result.exitCode === 0 && !result.timedOut;
+    const failedOnBase = !passed && (input.baselineFailures ?? []).includes(command.run);
     commands.push({
       run: command.run,
       passed,
+      ...(failedOnBase ? { failedOnBase } : {}),
       exitCode: result.exitCode,
       timedOut: result.timedOut,
       durationMs: result.durationMs,
       outputTail: tail(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`),
     });
-    if (!passed) break;
+    if (!passed && !failedOnBase && !input.runAll) break;
   }
-  return { passed: commands.every((command) => command.passed), commands, durationMs: Date.now() - started };
+  return { passed: commands.every((command) => command.passed || command.failedOnBase === true), commands, durationMs: Date.now() - started };
 }
 
 /** One line per command: what a check summary shows. */
 export function summarizeValidation(result: ValidationResult, configured: number): string {
   if (configured === 0) return 'no validation commands configured (.github/fanout.yml `validate:`)';
   const lines = result.commands.map((command) => {
-    const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`;
-    return `${command.run}: ${status} in ${(command.durationMs / 1000).toFixed(1)} s`;
+    const status = command.skipped ? 'skipped (no change under its paths)' : command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})${command.failedOnBase ? ', as on the base' : ''}`;
+    return `${command.run}: ${status}${command.skipped ? '' : ` in ${(command.durationMs / 1000).toFixed(1)} s`}`;
   });
   const skipped = configured - result.commands.length;
   if (skipped > 0) lines.push(`${skipped} later command(s) not run`);
@@ -80,4 +101,9 @@ export function summarizeValidation(result: ValidationResult, configured: number
 function tail(text: string): string {
   const trimmed = text.trim();
   return trimmed.length <= OUTPUT_TAIL ? trimmed : trimmed.slice(trimmed.length - OUTPUT_TAIL);
+}
+
+/** The commands held against the change (failed, and not as on the base), for reports. */
+export function failedCommands(result: ValidationResult): Array<{ run: string; exitCode: number | null; timedOut: boolean; durationMs: number; outputTail: string }> {
+  return result.commands.filter((command) => !command.passed && !command.failedOnBase).map(({ run, exitCode, timedOut, durationMs, outputTail }) => ({ run, exitCode, timedOut, durationMs, outputTail }));
 }

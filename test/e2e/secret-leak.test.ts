@@ -42,9 +42,11 @@ it('an endpoint that echoes configured secrets in an error body: none is printed
   expect(printed).toContain('Incorrect API key provided: [redacted]');
   expect(printed).not.toContain(key);
   expect(printed).not.toContain(other);
+  expect(((await stat(join(state, 'worktrees', 'pool'))).mode & 0o777).toString(8)).toBe('700');
   for (const file of await allFiles(state)) {
     const text = await readFile(file, 'utf8');
-    expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
+    // Worktrees are checkouts of the repository (its own file modes) inside a private directory.
+    if (!file.startsWith(join(state, 'worktrees'))) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
     expect(text, file).not.toContain(key);
     expect(text, file).not.toContain(other);
   }

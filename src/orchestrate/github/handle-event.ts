@@ -2,6 +2,7 @@ import { worktreePool } from '../../agent/run-subtask.js';
 import type { GitHubTarget, PullRequestEvent } from '../../domain/command.js';
 import type { RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
+import { failedCommands } from '../../validate/run-validation.js';
 import { publishScopeCheck, validateAndPublish } from '../publish.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
 import { targetOf, type RunExecutor } from './run-executor.js';
@@ -69,7 +70,7 @@ async function revalidatePush(context: EventContext, run: RunRecord, record: Sub
     await context.store.putSubtask({
       ...rest,
       pr: { ...record.pr!, headSha },
-      check: { passed: result.passed && inScope, headSha, summary: `after a push by ${pusher}`, durationMs: result.durationMs },
+      check: { passed: result.passed && inScope, headSha, summary: `after a push by ${pusher}`, durationMs: result.durationMs, failed: failedCommands(result) },
       // Taken out of the queue before? The person's push is a new candidate.
       ...(merge && merge.state !== 'failed' ? { merge } : {}),
       updatedAt: new Date().toISOString(),
