@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Worktree } from '../ports/workspace.js';
 import { WorktreePreparer, type PreparationResult, type WorktreePreparerOptions } from './prepare-worktree.js';
@@ -19,6 +21,7 @@ const KEPT = 16;
 export class EnvironmentPreparers {
   private readonly preparers = new Map<string, WorktreePreparer>();
 
+  /** `cacheDir`: where every repository's prepared environments go (under Fanout's state directory). */
   constructor(private readonly shared: Omit<WorktreePreparerOptions, 'repoDir' | 'config' | 'trustedCommit'>) {}
 
   /** Prepares a worktree of `worktree.repoDir` for `config` (see WorktreePreparer.prepare). */
@@ -26,7 +29,9 @@ export class EnvironmentPreparers {
     const key = JSON.stringify([worktree.repoDir, context.trustedCommit, config.setup ?? null, config.copy, config.network]);
     let preparer = this.preparers.get(key);
     if (!preparer) {
-      preparer = new WorktreePreparer({ ...this.shared, repoDir: worktree.repoDir, config, trustedCommit: context.trustedCommit });
+      // One cache directory per repository, so one busy repository does not evict another's entries.
+      const cacheDir = join(this.shared.cacheDir, createHash('sha256').update(worktree.repoDir).digest('hex').slice(0, 16));
+      preparer = new WorktreePreparer({ ...this.shared, cacheDir, repoDir: worktree.repoDir, config, trustedCommit: context.trustedCommit });
       this.preparers.set(key, preparer);
       // The oldest goes first: a long-lived App process sees many runs.
       if (this.preparers.size > KEPT) this.preparers.delete(this.preparers.keys().next().value as string);
