@@ -40,6 +40,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
   try {
     await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });
     let published: { pr: PullRequestInfo; validation: ValidationResult } | undefined;
+    let currentAttempt = 1;
     const outcome = await runSubtask({
       llm: deps.llm,
       workspace: deps.workspace,
@@ -57,6 +58,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, config) } : {}),
       reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
+        currentAttempt = attempt;
         await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
       },
       afterCommands: async (attempt) => {
@@ -74,6 +76,8 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
         await publishScopeCheck(deps, commit, work.files, subtask.writeScope);
         const judging = { changedFiles: work.files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
         published = { pr, validation: await validateAndPublish(deps, worktree, commit, config, 'first', judging) };
+        // The agent's log says how its work fared: `fanout logs` shows each command's end and last lines.
+        await store.appendEvent(run.id, `${subtask.id}-${currentAttempt}`, { type: 'validated', data: validationEvent(published.validation) });
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
@@ -103,6 +107,13 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       .updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'crashed', failureMessage: message, finishedAt: new Date().toISOString() })
       .catch(() => undefined);
   }
+}
+
+function validationEvent(result: ValidationResult): Record<string, unknown> {
+  return {
+    passed: result.passed,
+    commands: result.commands.map((command) => ({ run: command.run, passed: command.passed, exitCode: command.exitCode, durationMs: command.durationMs, ...(command.skipped ? { skipped: true } : {}), outputTail: command.outputTail.slice(-1_000) })),
+  };
 }
 
 /** Fires the `mid-agent` failpoint once the agent has made its first tool call. */

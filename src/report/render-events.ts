@@ -21,6 +21,12 @@ function gist(event: AgentEvent): string {
       return `step ${data.step}: ${String(data.hint)}`;
     case 'agent-failed':
       return `${data.reason}: ${data.message}`;
+    case 'validated': {
+      const commands = (data.commands as Array<{ run: string; passed: boolean; exitCode: number | null; durationMs: number; skipped?: boolean; outputTail: string }> | undefined) ?? [];
+      return commands
+        .map((command) => `${command.skipped ? 'skipped' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`} ${command.run} ${(command.durationMs / 1000).toFixed(1)} s${command.passed ? '' : `\n${command.outputTail.trim().split('\n').slice(-6).map((line) => `                          ${line}`).join('\n')}`}`)
+        .join('\n                          ') || 'no validation commands';
+    }
     case 'committed':
       return `${String(data.commit).slice(0, 8)} ${(data.files as string[] | undefined)?.join(', ') ?? ''}`;
     default:

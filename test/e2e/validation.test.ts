@@ -42,7 +42,7 @@ describe('validation of the base and of each pull request', () => {
     expect(report.state, whyNot(report)).toBe('succeeded');
   });
 
-  it("shows a failed check's command, exit code and last output lines in status", async () => {
+  it("shows a failed check's command, exit code and last output lines in status, logs and --json", async () => {
     const brain = scriptedBrain({ plan: ONE, agents: { 'First part': write('bad.txt') } });
     const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - run: "if test -f bad.txt; then echo \'bad.txt must not exist\'; exit 3; fi"\n' });
     const report = await h.run();
@@ -53,5 +53,12 @@ describe('validation of the base and of each pull request', () => {
     expect(output.stdout()).toContain('$ if test -f bad.txt; then echo \'bad.txt must not exist\'; exit 3; fi  (exit 3');
     expect(output.stdout()).toContain('bad.txt must not exist');
     expect(output.stdout()).toContain(`Retry the failed subtasks with: fanout resume ${report.runId} --retry-failed`);
+    const logs = captureOutput();
+    expect(await main(['logs', report.runId, 'one'], logs)).toBe(0);
+    expect(logs.stdout()).toMatch(/validated\s+failed \(exit 3\) if test -f bad.txt/);
+    expect(logs.stdout()).toContain('bad.txt must not exist');
+    const json = captureOutput();
+    expect(await main(['status', report.runId, '--json'], json)).toBe(0);
+    expect(JSON.parse(json.stdout()).subtasks[0].failedCommands[0]).toMatchObject({ exitCode: 3, outputTail: expect.stringContaining('bad.txt must not exist') });
   });
 });
