@@ -11,7 +11,7 @@ import type { Env } from './config/env.js';
 import type { RepoConfig } from './config/repo-config.js';
 import type { GitHubTarget } from './domain/command.js';
 import type { SecretRedactor } from './domain/redactor.js';
-import { createCommandRunner, createFailpoint, createLlm, createRedactor, createStore, createWorkspace, stateDirectory } from './main.js';
+import { createCommandRunner, createEnvironmentPreparers, createFailpoint, createLlm, createRedactor, createStore, createWorkspace, stateDirectory } from './main.js';
 import { AppQueue } from './orchestrate/github/app-queue.js';
 import type { RepositoryPipelines } from './orchestrate/github/repository-pipelines.js';
 import { RunExecutor } from './orchestrate/github/run-executor.js';
@@ -50,6 +50,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
   const store = createStore(env, redactor);
   const { runner, sandbox } = createCommandRunner(env);
   const workspace = createWorkspace();
+  const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   const stateDir = stateDirectory(env);
   const probes = new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json')));
   const baselines = new BaselineCache(jsonFileStorage(join(stateDir, 'baseline-cache.json')));
@@ -88,6 +89,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
           forge: redactingForge(forge, redactor),
           probes,
           baselines,
+          prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
           worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
           mergeExclusively: (work) => merges.run(repository, work),
           redact: (text) => redactor.text(text),

@@ -5,6 +5,9 @@ import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
 import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
+import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
+import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
+import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
 import { redactingStore } from './adapters/coord/redacting-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
@@ -112,6 +115,22 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden, toolPaths, canDisableUserns: support.bwrapDisablesUserns }), sandbox: 'bwrap' };
 }
 
+/** Prepared environments: set up once per cache key under the state directory, linked into worktrees. */
+export function createEnvironmentPreparers(env: Env, runner: CommandRunner, workspace: Workspace, redact?: (text: string) => string): EnvironmentPreparers {
+  const queue = new KeyedQueue();
+  return new EnvironmentPreparers({
+    runner,
+    workspace,
+    git: new PreparationGitCli(),
+    cacheDir: join(stateDirectory(env), 'environments'),
+    userHome: homedir(),
+    env: process.env,
+    // Waiters in this process queue in memory instead of polling the lock file.
+    withLock: (path, work) => queue.run(path, () => withFileLock(path, work)),
+    ...(redact ? { redact } : {}),
+  });
+}
+
 /** The local forge for a repository (pull requests as branches plus records in the state directory); what it posts is redacted. */
 export function createLocalForge(env: Env, repoDir: string, redactor: SecretRedactor = createRedactor(env)): Forge {
   const failpoint = createFailpoint(env);
@@ -133,9 +152,12 @@ export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options
   const redactor = createRedactor(env);
   const failpoint = createFailpoint(env);
   const { runner, sandbox } = createCommandRunner(env, options.trustedCommands ? { trustedCommands: true } : {});
+  const workspace = createWorkspace();
+  const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   return {
     llm,
-    workspace: createWorkspace(),
+    workspace,
+    prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,
     sandbox,
     store: createStore(env, redactor),

@@ -55,7 +55,7 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       limits,
       network: config.network,
       ...(deps.redact ? { redact: deps.redact } : {}),
-      ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, config) } : {}),
+      ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, config, { trustedCommit: run.baseCommit }) } : {}),
       reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
         currentAttempt = attempt;

@@ -43,7 +43,7 @@ export async function measureBaseline(deps: PipelineDeps, run: RunRecord): Promi
   if (cached) return cached;
   const worktree = await deps.workspace.acquireWorktree({ repoDir: run.repo, poolRoot: worktreePool(deps.worktreeRoot), branch: null, commit: run.baseCommit });
   try {
-    const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, run.config) : ({ ok: true } as const);
+    const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, run.config, { trustedCommit: run.baseCommit }) : ({ ok: true } as const);
     if (!prepared.ok) return { failing: [{ run: 'environment setup', exitCode: null, timedOut: false, durationMs: 0, outputTail: prepared.message }] };
     const result = await validateIn(deps, worktree, run.config, { runAll: true });
     const baseline: BaselineResult = {

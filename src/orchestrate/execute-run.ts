@@ -213,8 +213,11 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     alreadyMerged,
     revalidate: async (worktree, headSha, prNumber) => {
       // The merge worktree was cleaned for this head: its environment is prepared again first.
-      const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, config) : ({ ok: true } as const);
-      if (!prepared.ok) return false;
+      const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, config, { trustedCommit: run.baseCommit, thorough: true }) : ({ ok: true } as const);
+      if (!prepared.ok) {
+        await addNote(deps, await requireRun(deps, run.id), `The merge worktree's setup failed: ${prepared.message}`);
+        return false;
+      }
       const changedFiles = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
       const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update', { changedFiles, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) });
       // The validation commands ran the pull request's code; Fanout's git runs next.

@@ -2,6 +2,7 @@ import type { AgentLimits } from '../agent/limits.js';
 import type { Failpoint } from '../domain/failpoint.js';
 import type { WorktreePreparation } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
+import type { PreparationContext } from '../ports/environment.js';
 import type { SandboxMode } from '../domain/run.js';
 import type { Worktree } from '../ports/workspace.js';
 import type { BaselineCache } from './baseline.js';
@@ -24,7 +25,7 @@ export interface PipelineDeps {
   /** Runs a merge phase while no other merge of the same repository runs (one queue per repository). */
   mergeExclusively?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Prepares a worktree before anything runs in it (dependencies installed, files copied). */
-  prepareWorktree?: (worktree: Worktree, config: RepoConfig) => Promise<WorktreePreparation>;
+  prepareWorktree?: (worktree: Worktree, config: RepoConfig, context: PreparationContext) => Promise<WorktreePreparation>;
   /** Base commits already validated (a red base stops a run before any agent). */
   baselines?: BaselineCache;
   /** Removes configured secrets from text (tool output on its way to the model). */

@@ -29,6 +29,12 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
       expect(await readFile(`${dir}/file.txt`, 'utf8')).toBe('made\n');
     });
 
+    it('returns all a command printed, even with many commands at once', async () => {
+      const dir = await tempDir();
+      const results = await Promise.all(Array.from({ length: 30 }, (_, n) => makeRunner().run({ argv: shell(`seq 1 200; echo done-${n}`), cwd: dir, timeoutMs: 20_000, outputLimit: 100_000 })));
+      results.forEach((result, n) => expect(result.stdout.endsWith(`200\ndone-${n}\n`), result.stdout.slice(-40)).toBe(true));
+    });
+
     it('kills a hanging command together with the processes it started', async () => {
       const dir = await tempDir();
       // A duration no other process uses, so `ps` finds exactly this command's children.

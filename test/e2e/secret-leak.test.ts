@@ -45,8 +45,9 @@ it('an endpoint that echoes configured secrets in an error body: none is printed
   expect(((await stat(join(state, 'worktrees', 'pool'))).mode & 0o777).toString(8)).toBe('700');
   for (const file of await allFiles(state)) {
     const text = await readFile(file, 'utf8');
-    // Worktrees are checkouts of the repository (its own file modes) inside a private directory.
-    if (!file.startsWith(join(state, 'worktrees'))) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
+    // Worktrees and prepared environments hold the repository's own files (its modes), in private directories.
+    const repositoryFiles = file.startsWith(join(state, 'worktrees')) || /\/environments\/[^/]+\/[^/]+\/tree\//.test(file);
+    if (!repositoryFiles) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
     expect(text, file).not.toContain(key);
     expect(text, file).not.toContain(other);
   }

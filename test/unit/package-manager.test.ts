@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectInstall } from '../../src/environment/package-manager.js';
+import { detectInstall } from '../../src/domain/package-manager.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 
 const pkg = (fields: Record<string, unknown> = {}) => JSON.stringify({ name: 'x', version: '1.0.0', ...fields });

@@ -8,6 +8,7 @@ import { OutputCollector } from './output-collector.js';
 import { safeEnvironment } from './safe-env.js';
 
 const KILL_GRACE_MS = 1_500;
+const DRAIN_GRACE_MS = 250;
 // Descriptors Fanout inherited without close-on-exec (`PRIVATE_KEY_PATH=<(vault read ...)` is fd 63)
 // would reach every command: close all but stdin, stdout and stderr, then run the command itself.
 // (Silencing the whole loop would make bash park stderr on a spare descriptor the loop then closes.)
@@ -80,9 +81,15 @@ export class ProcessCommandRunner implements CommandRunner {
         stderr.push(Buffer.from(`failed to start ${program}: ${error.message}\n`));
         finish(127, null);
       });
-      // 'exit' rather than 'close': a grandchild holding the pipes open must not keep us waiting.
+      // The output still in the pipes when the command exits is read to its end; but a grandchild
+      // holding the pipes open (a daemon it started) must not keep us waiting: at most a moment.
+      const drained = Promise.all([child.stdout, child.stderr].map((stream) => new Promise<void>((done) => (stream.readableEnded ? done() : stream.once('close', done)))));
       child.on('exit', (code, signal) => {
-        setImmediate(() => finish(code, signal));
+        const grace = setTimeout(() => finish(code, signal), DRAIN_GRACE_MS);
+        void drained.then(() => {
+          clearTimeout(grace);
+          finish(code, signal);
+        });
       });
     });
   }

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RepoConfig } from '../config/repo-config.js';
-import type { CommandRunner } from '../ports/command-runner.js';
-import type { Workspace, Worktree } from '../ports/workspace.js';
+import type { RepoConfig } from '../../config/repo-config.js';
+import type { CommandRunner } from '../../ports/command-runner.js';
+import type { Workspace, Worktree } from '../../ports/workspace.js';
 import { cacheKey, installInputs } from './cache-key.js';
 import { collectCopies, writeCopies, type CopiedFile } from './copy-files.js';
 import { discardEntry, evictOld, placeEntry, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
 import { readTree, removePaths } from './file-tree.js';
-import { detectInstall } from './package-manager.js';
+import { detectInstall } from '../../domain/package-manager.js';
 import type { PreparationGit, TreeEntry } from './preparation-git.js';
 import { runSetup, setupFailureMessage, type SetupCommand } from './run-setup.js';
 
@@ -118,7 +118,7 @@ export class WorktreePreparer {
   /** The cached environment for `key` linked in, or built here (and cached when trusted). */
   private async provide(key: string, worktree: Worktree, work: Work): Promise<Provided> {
     const { cacheDir } = this.options;
-    await mkdir(cacheDir, { recursive: true });
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
     for (let round = 0; round < ROUNDS; round += 1) {
       const seen = await readEntry(cacheDir, key);
       if (seen && (await this.reuse(seen, worktree, work))) return { ok: true, environment: 'reused' };

@@ -1,5 +1,5 @@
-import type { CommandRunner } from '../ports/command-runner.js';
-import type { Worktree } from '../ports/workspace.js';
+import type { CommandRunner } from '../../ports/command-runner.js';
+import type { Worktree } from '../../ports/workspace.js';
 import { REGISTRY_CONFIG_FILES, copyRegistryConfig } from './registry-config.js';
 
 /** One setup command as it runs: `bash -c` for a configured line, the install's argv when detected. */

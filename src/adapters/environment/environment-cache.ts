@@ -121,7 +121,7 @@ export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'
  */
 export async function storeEntry(cacheDir: string, key: string, worktree: string, roots: readonly string[], credentials: readonly string[] = []): Promise<CacheEntry | { leaks: string[] }> {
   const building = join(cacheDir, `.build-${key}-${randomBytes(4).toString('hex')}`);
-  await mkdir(join(building, 'tree'), { recursive: true });
+  await mkdir(join(building, 'tree'), { recursive: true, mode: 0o700 });
   try {
     await moveInto(worktree, join(building, 'tree'), roots);
     const { items, leaks } = await readTree(join(building, 'tree'), roots, worktree, credentials);
@@ -130,7 +130,7 @@ export async function storeEntry(cacheDir: string, key: string, worktree: string
       return { leaks };
     }
     const manifest: Manifest = { version: 1, id: randomBytes(8).toString('hex'), key, createdAt: new Date().toISOString(), roots: [...roots], items };
-    await writeFile(join(building, 'manifest.json'), JSON.stringify(manifest));
+    await writeFile(join(building, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
     await rename(building, join(cacheDir, key));
     return { dir: join(cacheDir, key), manifest };
   } catch (error) {
@@ -183,6 +183,6 @@ async function readCheckedCtimes(entry: CacheEntry): Promise<Map<number, string>
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const draft = `${path}.${randomBytes(4).toString('hex')}`;
-  await writeFile(draft, text);
+  await writeFile(draft, text, { mode: 0o600 });
   await rename(draft, path);
 }

@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { RepoConfig } from '../config/repo-config.js';
-import type { Worktree } from '../ports/workspace.js';
+import type { RepoConfig } from '../../config/repo-config.js';
+import type { PreparationContext } from '../../ports/environment.js';
+import type { Worktree } from '../../ports/workspace.js';
 import { WorktreePreparer, type PreparationResult, type WorktreePreparerOptions } from './prepare-worktree.js';
 
-/** What a run tells the preparers about a worktree it prepares. */
-export interface PreparationContext {
-  /** The run's base commit: setup gets credentials and fills the cache only for a worktree at it. */
-  trustedCommit: string;
-  /** Hash every cached file first (the merge worktree, once no agent is alive). */
-  thorough?: boolean;
-}
+export type { PreparationContext } from '../../ports/environment.js';
 
 const KEPT = 16;
 

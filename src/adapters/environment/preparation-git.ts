@@ -1,4 +1,4 @@
-import type { Worktree } from '../ports/workspace.js';
+import type { Worktree } from '../../ports/workspace.js';
 
 /** One entry of a commit's tree: a file (`100644`, `100755`), a link (`120000`) or a submodule (`160000`). */
 export interface TreeEntry {
