@@ -1,10 +1,13 @@
-// Orchestration overhead of a whole local run: N = 1, 4, 16 scripted agents with zero model
-// latency on a 10,000-file repository. Each agent writes one file and finishes, so what is
-// measured is Fanout: worktrees, detection, commits, merges, cleanup.
+// Orchestration overhead of a whole local run against the seed's own mechanics
+// (../shared/bench/seed-baseline.sh), side by side in one process, on identical 10,000-file
+// repositories: N = 1, 4, 16 agents with zero model latency that each write one file. Then a
+// second run on the same repository, whose worktrees come warm from the pool.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ProcessCommandRunner } from '../src/adapters/command/process-runner.js';
 import { FileCoordStore } from '../src/adapters/coord/file-store.js';
 import { LocalForge } from '../src/adapters/forge/local-forge.js';
@@ -19,67 +22,80 @@ import type { RecordedRequest, ScriptedReply } from '../src/scripted-model/types
 import { git, largeRepository } from './fixtures.js';
 import { median } from './stats.js';
 
-function model(agents: number) {
+const run = promisify(execFile);
+const SEED = join(process.cwd(), '..', 'shared', 'bench', 'seed-baseline.sh');
+
+function model(agents: number, round: number) {
   return (request: RecordedRequest): ScriptedReply => {
     const body = request.body;
     if (body.tools?.some((tool) => tool.function.name === 'record_sum')) return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
     if (body.response_format?.json_schema?.name === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
     if (body.response_format?.json_schema?.name === 'plan') {
-      const subtasks = Array.from({ length: agents }, (_, n) => ({ id: `part-${n}`, title: `Part ${n}`, instructions: `Write out/part-${n}.txt`, writeScope: [`out/part-${n}.txt`], readScope: [], dependsOn: [] }));
+      const subtasks = Array.from({ length: agents }, (_, n) => ({ id: `part-${n}`, title: `Part ${n}`, instructions: `Write out/${round}-${n}.txt`, writeScope: [`out/${round}-${n}.txt`], readScope: [], dependsOn: [] }));
       return { content: JSON.stringify({ subtasks }) };
     }
     const n = /Your subtask: Part (\d+)/.exec(body.messages.find((m) => m.role === 'user')?.content ?? '')?.[1];
     const turn = body.messages.filter((m) => m.role === 'assistant').length;
-    return turn === 0
-      ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/part-${n}.txt`, content: `part ${n}\n` } }] }
-      : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+    return turn === 0 ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${round}-${n}.txt`, content: `part ${n}\n` } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
   };
 }
 
-async function measure(agents: number, where: string): Promise<void> {
-  const root = await mkdtemp(join(where, 'fanout-bench-run-'));
-  const repo = join(root, 'repo');
-  const stateDir = join(root, 'state');
-  await largeRepository(repo, 10_000);
-  const server = await startScriptedServer({ script: model(agents) });
-  const llm = new OpenAiLlm({ baseUrl: server.baseUrl, apiKey: 'k', model: 'scripted-model', timeoutMs: 30_000, idleTimeoutMs: 30_000, maxRetries: 0, stream: true });
+/** One Fanout run on `repo`: wall time and the median worktree setup per agent. */
+async function fanoutRun(repo: string, stateDir: string, agents: number, round: number): Promise<{ wall: number; worktree: number; merged: number }> {
+  const server = await startScriptedServer({ script: model(agents, round) });
+  const llm = new OpenAiLlm({ baseUrl: server.baseUrl, apiKey: 'k', model: 'scripted-model', timeoutMs: 60_000, idleTimeoutMs: 60_000, maxRetries: 0, stream: true });
   const store = new FileCoordStore(stateDir);
   const deps = { llm, workspace: new GitWorkspace(), runner: new ProcessCommandRunner(), store, forge: new LocalForge(repo, stateDir), probes: new ProbeCache(), worktreeRoot: join(stateDir, 'worktrees') };
-  const config = parseRepoConfig(`maxSubtasks: ${agents}\nmaxAgents: 4\n`);
-  const run = await startRun(deps, { repoDir: repo, task: `Write ${agents} files`, config });
-
-  // Detection: from the last agent's final record to the orchestrator moving on to merging.
-  let lastAgentDone = 0;
-  let mergingSeen = 0;
-  const unsubscribe = store.watch(run.id, (change) => {
-    void (async () => {
-      if (change.kind === 'subtask') {
-        const record = await store.getSubtask(run.id, change.subtaskId);
-        if (record?.state === 'succeeded' && !record.merge) lastAgentDone = Math.max(lastAgentDone, performance.now());
-      }
-      if (change.kind === 'run' && !mergingSeen && (await store.getRun(run.id))?.state === 'merging') mergingSeen = performance.now();
-    })();
-  });
-  const started = performance.now();
-  const report = await executeRun(deps, run.id);
-  const wall = performance.now() - started;
-  unsubscribe();
+  const started = await startRun(deps, { repoDir: repo, task: `Write ${agents} files`, config: parseRepoConfig(`maxSubtasks: ${agents}\nmaxAgents: 4\n`) });
+  const clock = performance.now();
+  const report = await executeRun(deps, started.id);
+  const wall = performance.now() - clock;
   await server.close();
-  const records = await store.listSubtasks(run.id);
-  const phase = (name: 'worktree' | 'agent' | 'commit' | 'cleanup' | 'merge') => median(records.map((record) => record.timings?.[name] ?? 0));
-  const merged = report.subtasks.filter((subtask) => subtask.merged).length;
-  const perAgentOverhead = phase('worktree') + phase('commit') + phase('cleanup') + phase('merge');
-  console.log(
-    `  N=${String(agents).padStart(2)}  wall ${(wall / 1000).toFixed(2)} s  merged ${merged}/${agents}  per agent (median): worktree ${phase('worktree').toFixed(0)} ms, agent loop ${phase('agent').toFixed(0)} ms, commit ${phase('commit').toFixed(0)} ms, cleanup ${phase('cleanup').toFixed(0)} ms, merge ${phase('merge').toFixed(0)} ms/PR  => overhead ${perAgentOverhead.toFixed(0)} ms/agent; detection ${Math.max(0, mergingSeen - lastAgentDone).toFixed(0)} ms`,
-  );
-  const first = (await git(repo, 'rev-list', '--count', '--first-parent', 'main')).trim();
-  if (Number(first) !== agents + 1) console.log(`  warning: main has ${first} first-parent commits, expected ${agents + 1}`);
-  await rm(root, { recursive: true, force: true });
+  const records = await store.listSubtasks(started.id);
+  await store.close();
+  return { wall, worktree: median(records.map((record) => record.timings?.worktree ?? 0)), merged: report.subtasks.filter((subtask) => subtask.merged).length };
 }
 
+/** The seed's mechanics on `repo` (seed-baseline.sh): its total wall time. */
+async function seedRun(repo: string, agents: number): Promise<number | null> {
+  if (!existsSync(SEED)) return null;
+  const { stdout } = await run('bash', [SEED, repo, String(agents)], { maxBuffer: 16 * 1024 * 1024 });
+  const total = /total ([\d.]+)s/.exec(stdout)?.[1];
+  return total ? Number(total) * 1000 : null;
+}
+
+/** A cold `git worktree add` (and remove) of the repository: what a fresh worktree costs. */
+async function coldWorktreeAdd(repo: string, where: string): Promise<number> {
+  const times: number[] = [];
+  for (let sample = 0; sample < 3; sample += 1) {
+    const path = join(where, `cold-${sample}`);
+    const started = performance.now();
+    await git(repo, 'worktree', 'add', '--quiet', '--detach', path, 'HEAD');
+    times.push(performance.now() - started);
+    await git(repo, 'worktree', 'remove', '--force', path);
+  }
+  return median(times);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const locations: Array<[string, string]> = [['disk', tmpdir()], ...(existsSync('/dev/shm') ? [['tmpfs', '/dev/shm'] as [string, string]] : [])];
+if (!existsSync(SEED)) console.log(`(the seed's mechanics are not here: ${SEED}; only Fanout's figures are printed)`);
 for (const [label, where] of locations) {
-  console.log(`local run overhead, 10,000-file repository, maxAgents 4, zero model latency (${label})`);
-  for (const agents of [1, 4, 16]) await measure(agents, where);
+  console.log(`local run against the seed's mechanics, 10,000-file repositories, maxAgents 4, zero model latency (${label})`);
+  for (const agents of [1, 4, 16]) {
+    const root = await mkdtemp(join(where, 'fanout-bench-run-'));
+    const repo = join(root, 'repo');
+    const seedRepo = join(root, 'seed-repo');
+    await largeRepository(repo, 10_000);
+    await largeRepository(seedRepo, 10_000);
+    const seed = await seedRun(seedRepo, agents);
+    const cold = await fanoutRun(repo, join(root, 'state'), agents, 1);
+    const warm = await fanoutRun(repo, join(root, 'state'), agents, 2);
+    const add = await coldWorktreeAdd(repo, root);
+    const ratio = seed ? ` => Fanout/seed ${(cold.wall / seed).toFixed(2)} (per agent ${seconds(cold.wall / agents)} vs ${seconds(seed / agents)})` : '';
+    console.log(`  N=${String(agents).padStart(2)}  seed ${seed ? seconds(seed) : '-'}  Fanout ${seconds(cold.wall)} (${cold.merged}/${agents} merged)${ratio}`);
+    console.log(`        second run ${seconds(warm.wall)} (${warm.merged}/${agents} merged); worktree setup per agent ${warm.worktree.toFixed(0)} ms warm vs ${add.toFixed(0)} ms for a cold git worktree add => ${(warm.worktree / add).toFixed(2)}`);
+    await rm(root, { recursive: true, force: true });
+  }
 }
 console.log(`  peak RSS of this process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

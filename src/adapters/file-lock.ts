@@ -62,7 +62,8 @@ async function tryCreate(lockPath: string, holder: string): Promise<boolean> {
   }
 }
 
-async function breakIfAbandoned(lockPath: string): Promise<void> {
+/** Removes a lock whose holder is gone (killed), leaving a live holder's alone. */
+export async function breakIfAbandoned(lockPath: string): Promise<void> {
   const content = await readFile(lockPath, 'utf8').catch(() => null);
   if (content === null) return;
   const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);

@@ -71,6 +71,7 @@ export async function validateIn(
   config: RepoConfig,
   options: { changedFiles?: readonly string[]; baselineFailures?: readonly string[]; runAll?: boolean } = {},
 ): Promise<ValidationResult> {
+  if (config.validate.length === 0) return { passed: true, commands: [], durationMs: 0 };
   const home = await deps.runner.privateHome();
   try {
     return await runValidation({

@@ -161,6 +161,24 @@ describe('the local pipeline, end to end', () => {
     expect(report.subtasks.find((subtask) => subtask.id === 'docs')?.merged).toBeTruthy();
   });
 
+  it('reuses the first run\'s worktrees in a second run on the same repository', async () => {
+    const plan = [
+      { id: 'one', title: 'First part', writeScope: ['one.txt'] },
+      { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
+    ];
+    let brain = scriptedBrain({ plan, agents: { 'First part': write('one.txt', '1\n'), 'Second part': write('two.txt', '2\n') } });
+    const h = await pipelineHarness((request) => brain.reply(request), { config: 'validate: []\n' });
+    expect((await h.run()).state).toBe('succeeded');
+    const records = async () => (await readdir(join(h.repo, '.git', 'worktrees'))).sort();
+    const afterFirst = await records();
+    brain = scriptedBrain({ plan: plan.map((subtask) => ({ ...subtask, writeScope: [`again-${subtask.writeScope[0]}`] })), agents: { 'First part': write('again-one.txt', '1\n'), 'Second part': write('again-two.txt', '2\n') } });
+    const second = await h.run();
+    expect(second.state, whyNot(second)).toBe('succeeded');
+    // The same worktrees, reset to the new base: no worktree was added.
+    expect(await records()).toEqual(afterFirst);
+    expect(await git(h.repo, 'show', 'main:again-two.txt')).toBe('2');
+  });
+
   it('prunes worktrees abandoned by crashed runs at start, keeping live runs\' worktrees and every branch', async () => {
     const brain = scriptedBrain({ plan: [{ id: 'a', title: 'Part A', writeScope: ['a.txt'] }], agents: { 'Part A': write('a.txt', 'a\n') } });
     const h = await pipelineHarness(brain.reply);

@@ -81,6 +81,10 @@ export class LocalForge implements Forge {
     // The branch already lives in the repository; "pushing" moves it, compare-and-swap.
     const moved = await runGit(['update-ref', `refs/heads/${branch}`, sha, ...(expectedSha ? [expectedSha] : [])], { cwd: this.repoDir, allowExitCodes: [1, 128] });
     if (moved.exitCode !== 0) throw new ForgeError('branch-moved', `${branch} is no longer at ${expectedSha?.slice(0, 8)}; someone else moved it.`);
+    // The open PR of the branch now shows this head (checks are published by head).
+    for (const record of (await this.all()).filter((candidate) => candidate.branch === branch && candidate.state === 'open' && candidate.headSha !== sha)) {
+      await this.update(record.number, (current) => ({ ...current, headSha: sha }));
+    }
   }
 
   async fetchBase(base: string): Promise<string> {
@@ -175,7 +179,11 @@ export class LocalForge implements Forge {
 
   /** The open pull request whose branch is at `headSha` (checks are published on heads). */
   private async pullRequestWithHead(headSha: string): Promise<number> {
-    for (const record of await this.all()) {
+    const records = await this.all();
+    // The recorded heads first (no git), then where the branches really are.
+    const recorded = records.find((record) => record.headSha === headSha && (record.state === 'open' || record.state === 'merging'));
+    if (recorded) return recorded.number;
+    for (const record of records) {
       if ((await this.info(record)).headSha === headSha) return record.number;
     }
     throw new ForgeError('pr-not-found', `No local pull request has head ${headSha.slice(0, 8)}.`);

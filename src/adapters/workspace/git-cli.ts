@@ -61,10 +61,17 @@ const DRIVER_KEY = /^(filter|merge|diff)\.(.+)\.(clean|smudge|process|driver|com
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+// Subcommands that read or write refs and objects by id but never run a filter, a textconv, a
+// diff or merge driver on file contents. (Not write-tree: it refreshes the index, which can run a
+// clean filter; the hardening test plants one to keep this list honest.)
+const DRIVER_FREE = new Set(['rev-parse', 'merge-base', 'cat-file', 'ls-tree', 'for-each-ref', 'branch', 'fetch', 'init', 'config', 'rev-list', 'show-ref', 'commit-tree', 'update-ref', 'symbolic-ref']);
+
 /** Runs git with argument arrays, a scrubbed environment, and hooks, filters and drivers disabled. */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const base = gitEnv(options);
-  const drivers = await neutralizedDrivers(options, base);
+  // Listing the configured drivers costs a second git process; commands that never filter, diff
+  // or merge file contents have no driver to run.
+  const drivers = DRIVER_FREE.has(args[0] ?? '') ? [] : await neutralizedDrivers(options, base);
   // Overrides travel as GIT_CONFIG_* variables, not `-c`: git splits `-c name=value` at the first
   // `=`, so a driver named `a=b` would dodge a `-c`, and variables also keep tokens out of argv.
   const env = withConfig(base, [...HARDENING.map(splitSetting), ...drivers, ...callerConfig(options.env ?? {})]);

@@ -9,7 +9,7 @@ import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
 import { systemProgram } from '../system-programs.js';
 import { runGit } from './git-cli.js';
-import { claimSlot, poolDirectory, recordOf, releaseSlot } from './worktree-pool.js';
+import { claimSlot, freeAbandonedSlots, poolDirectory, recordOf, releaseSlot } from './worktree-pool.js';
 import { snapshotSharedState } from './shared-state.js';
 
 /** Larger files are refused at commit. */
@@ -154,6 +154,8 @@ export class GitWorkspace implements Workspace {
   async pruneStale(repoDir: string, root: string, keep: (relativePath: string) => boolean = () => false): Promise<string[]> {
     // git records real paths; compare against the real root.
     const absoluteRoot = await realpath(root).catch(() => resolve(root));
+    // Pool worktrees held by a dead process are free again (they are reset when next used).
+    await freeAbandonedSlots(join(absoluteRoot, 'pool'));
     const records = join(await this.commonDir(repoDir), 'worktrees');
     const removed: string[] = [];
     for (const id of await readdir(records).catch(() => [] as string[])) {
@@ -244,13 +246,13 @@ export class GitWorkspace implements Workspace {
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     // A nested repository (gitlink) brings config and drivers of its own into every later checkout.
-    const changed = new Set(files);
-    const staged = await runGit(['ls-files', '--stage', '-z'], location);
-    const nested = staged.stdout
-      .split('\0')
-      .filter((entry) => entry.startsWith('160000 '))
-      .map((entry) => entry.slice(entry.indexOf('\t') + 1))
-      .filter((path) => changed.has(path));
+    const raw = await runGit(['diff', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
+    // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`: a new mode 160000 is a gitlink.
+    const fields = raw.stdout.split('\0');
+    const nested: string[] = [];
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      if (fields[index]!.split(' ')[1] === '160000') nested.push(fields[index + 1]!);
+    }
     if (nested.length > 0) return { kind: 'nested-repositories', paths: nested, files };
     const links = await escapingLinks(worktree.path, files);
     if (links.length > 0) return { kind: 'escaping-links', paths: links, files };

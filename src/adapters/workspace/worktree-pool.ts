@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { claimLock, releaseLock } from '../file-lock.js';
+import { breakIfAbandoned, claimLock, releaseLock } from '../file-lock.js';
 
 // More slots than this per repository means something leaks; refuse rather than fill the disk.
 const MAX_SLOTS = 256;
@@ -31,6 +31,15 @@ export async function claimSlot(directory: string): Promise<PoolSlot> {
     if (await claimLock(slot.lockPath)) return slot;
   }
   throw new Error(`all ${MAX_SLOTS} worktree slots in ${directory} are in use`);
+}
+
+/** Frees the slots of every pool under `poolRoot` whose holder died (a crashed run). */
+export async function freeAbandonedSlots(poolRoot: string): Promise<void> {
+  for (const repository of await readdir(poolRoot).catch(() => [] as string[])) {
+    for (const name of await readdir(join(poolRoot, repository)).catch(() => [] as string[])) {
+      if (name.endsWith('.lock')) await breakIfAbandoned(join(poolRoot, repository, name));
+    }
+  }
 }
 
 /** Frees a slot for the next user. */
