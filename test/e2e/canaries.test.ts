@@ -47,6 +47,8 @@ function probingAgent(paths: { home: string; repo: string }): ScriptedReply[] {
     `ln -s ${paths.home}/.ssh src/ssh-link; ln -s ${paths.repo}/.env src/env-link`,
   ].join('; ');
   return [
+    // On its own: the big probe's output is cut to its head and tail on a busy machine.
+    call('run_command', { command: `cat ${paths.repo}/.env 2>&1` }),
     call('run_command', { command: probe }),
     call('read_file', { path: 'src/ssh-link/id_rsa' }),
     call('read_file', { path: 'src/env-link' }),
