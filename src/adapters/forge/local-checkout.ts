@@ -22,24 +22,30 @@ export async function checkoutOf(repoDir: string, branch: string): Promise<strin
 /**
  * What would stop `checkout` (index and files at `from`) from moving to `to`, or null when nothing.
  * git 2.39's `read-tree -u -m` (dry run or not) refuses to overwrite untracked files but silently
- * overwrites or deletes ignored ones, so paths in the way are found here first, ignored or not;
- * git's dry run then backs that up.
+ * overwrites or deletes ignored ones, so paths in the way are found here first, ignored or not.
  */
 export async function checkoutBlocker(checkout: string, from: string, to: string): Promise<CheckoutBlocker | null> {
   try {
-    // Without a refresh, a file touched but unchanged fails the update ("not uptodate").
-    await runGit(['update-index', '-q', '--refresh'], { cwd: checkout, allowExitCodes: [1] });
     // Compared with `from`, not HEAD: HEAD follows the base ref, which may already have moved.
-    const staged = await runGit(['diff-index', '--cached', '--quiet', from, '--'], { cwd: checkout, allowExitCodes: [1] });
-    const unstaged = await runGit(['diff-files', '--quiet'], { cwd: checkout, allowExitCodes: [1] });
-    if (staged.exitCode !== 0 || unstaged.exitCode !== 0) return { kind: 'local-changes' };
+    if (!(await indexHolds(checkout, from))) return { kind: 'local-changes' };
+    if (!(await filesMatchIndex(checkout))) {
+      // A file touched but unchanged looks changed (and fails the update, "not uptodate") until
+      // the index's stat data is refreshed; only then does a difference count.
+      await runGit(['update-index', '-q', '--refresh'], { cwd: checkout, allowExitCodes: [1] });
+      if (!(await filesMatchIndex(checkout))) return { kind: 'local-changes' };
+    }
     const paths = await pathsInTheWay(checkout, from, to);
     if (paths.length > 0) return { kind: 'in-the-way', paths };
-    await runGit(['read-tree', '-n', '-u', '-m', from, to], { cwd: checkout });
+    // No dry run of git's own update: it checks everything before it writes anything, and a merge
+    // whose update git refuses is swapped back (see completeMerge).
     return null;
   } catch (error) {
     return { kind: 'git-refused', detail: error instanceof Error ? error.message : String(error) };
   }
+}
+
+async function filesMatchIndex(checkout: string): Promise<boolean> {
+  return (await runGit(['diff-files', '--quiet'], { cwd: checkout, allowExitCodes: [1] })).exitCode === 0;
 }
 
 /** Moves the checkout's index and files from `from` to `to` (git's two-tree merge: all or nothing). */
@@ -47,11 +53,16 @@ export async function updateCheckout(checkout: string, from: string, to: string)
   await runGit(['read-tree', '-u', '-m', from, to], { cwd: checkout });
 }
 
+/** Whether the checkout's index holds the tree of `commit`. */
+export async function indexHolds(checkout: string, commit: string): Promise<boolean> {
+  const { exitCode } = await runGit(['diff-index', '--cached', '--quiet', commit, '--'], { cwd: checkout, allowExitCodes: [1] });
+  return exitCode === 0;
+}
+
 /** Which of two commits the checkout's index holds the tree of; `to` wins when they are equal. */
 export async function indexAt(checkout: string, from: string, to: string): Promise<'from' | 'to' | 'neither'> {
   for (const [commit, answer] of [[to, 'to'], [from, 'from']] as const) {
-    const { exitCode } = await runGit(['diff-index', '--cached', '--quiet', commit, '--'], { cwd: checkout, allowExitCodes: [1] });
-    if (exitCode === 0) return answer;
+    if (await indexHolds(checkout, commit)) return answer;
   }
   return 'neither';
 }

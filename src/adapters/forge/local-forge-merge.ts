@@ -3,7 +3,7 @@ import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CheckConclusion, CheckOutput, MergeMethod, MergeResult, PullRequestInfo } from '../../ports/forge.js';
 import { runGit } from '../workspace/git-cli.js';
 import { identityEnv } from '../workspace/git-workspace.js';
-import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, updateCheckout } from './local-checkout.js';
+import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, indexHolds, updateCheckout } from './local-checkout.js';
 
 /** A merge begun: written before the base ref moves, so a later process can finish or undo it. */
 export interface MergeIntent {
@@ -69,8 +69,9 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
     return { kind: 'refused', reason: 'head-moved', message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
   }
   const base = await resolveCommit(repoDir, baseRef);
-  if (await isAncestor(repoDir, head, base)) return { kind: 'refused', reason: 'not-mergeable', message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
-  const upToDate = await isAncestor(repoDir, base, head);
+  const relation = await ancestry(repoDir, head, base);
+  if (relation === 'same' || relation === 'ancestor') return { kind: 'refused', reason: 'not-mergeable', message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
+  const upToDate = relation === 'descendant';
   if (method === 'merge' && !upToDate) return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
   const tree = upToDate ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim() : await mergedTree(repoDir, base, head);
   if (typeof tree !== 'string') return { kind: 'refused', reason: 'not-mergeable', message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}` };
@@ -90,7 +91,7 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
     return { kind: 'refused', reason: 'not-up-to-date', message: `${record.base} moved while merging; try again` };
   }
   context.failpoint('mid-merge');
-  const completed = await completeMerge(context, merging, context.failpoint);
+  const completed = await completeMerge(context, merging, context.failpoint, checkout);
   if (completed.record.state === 'merged' && completed.record.mergedSha) return { kind: 'merged', sha: completed.record.mergedSha };
   return { kind: 'refused', reason: 'checkout-blocked', message: completed.refusal ?? `the merge of #${record.number} was undone` };
 }
@@ -130,13 +131,20 @@ async function landingCommit(repoDir: string, method: MergeMethod, record: Local
  * swapped back when it cannot be; then the record says merged if the merge commit is on the base,
  * and open otherwise (with the checkout taken back if the base went back without it). Idempotent.
  */
-export async function completeMerge(context: MergeContext, record: MergingPullRequest, failpoint: Failpoint = () => undefined): Promise<{ record: LocalPullRequest; refusal: string | null }> {
+export async function completeMerge(
+  context: MergeContext,
+  record: MergingPullRequest,
+  failpoint: Failpoint = () => undefined,
+  // Where the base is checked out, when the caller has just looked (saves asking git again).
+  knownCheckout?: string | null,
+): Promise<{ record: LocalPullRequest; refusal: string | null }> {
   const { repoDir } = context;
   const intent = record.merging;
   const baseRef = `refs/heads/${record.base}`;
-  const checkout = await checkoutOf(repoDir, record.base);
+  const checkout = knownCheckout === undefined ? await checkoutOf(repoDir, record.base) : knownCheckout;
   let refusal: string | null = null;
-  if (checkout && (await resolveCommit(repoDir, baseRef)) === intent.sha && (await indexAt(checkout, intent.oldBase, intent.sha)) === 'from') {
+  // The index still at the old base (when both trees are equal, updating it changes nothing).
+  if (checkout && (await resolveCommit(repoDir, baseRef)) === intent.sha && (await indexHolds(checkout, intent.oldBase))) {
     refusal = await tryUpdateCheckout(record, checkout, intent.oldBase, intent.sha);
     // Compare-and-swap back; it fails only if someone built on the merge meanwhile (then it stays).
     if (refusal !== null) await runGit(['update-ref', baseRef, intent.oldBase, intent.sha], { cwd: repoDir, allowExitCodes: [1, 128] });
@@ -187,6 +195,15 @@ async function resolveCommit(repoDir: string, ref: string): Promise<string> {
 }
 
 async function isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
+  if (ancestor === descendant) return true;
   const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
   return exitCode === 0;
+}
+
+/** How commit `a` stands to `b` in history, from one merge-base (their best common ancestor). */
+async function ancestry(repoDir: string, a: string, b: string): Promise<'same' | 'ancestor' | 'descendant' | 'diverged'> {
+  if (a === b) return 'same';
+  const { stdout, exitCode } = await runGit(['merge-base', a, b], { cwd: repoDir, allowExitCodes: [1] });
+  const common = exitCode === 0 ? stdout.trim() : '';
+  return common === a ? 'ancestor' : common === b ? 'descendant' : 'diverged';
 }

@@ -64,14 +64,25 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 // Subcommands that read or write refs and objects by id but never run a filter, a textconv, a
 // diff or merge driver on file contents. (Not write-tree: it refreshes the index, which can run a
 // clean filter; the hardening test plants one to keep this list honest.)
-const DRIVER_FREE = new Set(['rev-parse', 'merge-base', 'cat-file', 'ls-tree', 'for-each-ref', 'branch', 'fetch', 'init', 'config', 'rev-list', 'show-ref', 'commit-tree', 'update-ref', 'symbolic-ref']);
+// diff-tree compares trees only, so it reads no working file; plumbing runs no textconv or
+// external diff unless asked (Fanout never asks).
+const DRIVER_FREE = new Set(['rev-parse', 'merge-base', 'cat-file', 'ls-tree', 'for-each-ref', 'branch', 'fetch', 'init', 'config', 'rev-list', 'show-ref', 'commit-tree', 'update-ref', 'symbolic-ref', 'diff-tree']);
+
+/** Whether this git command can never run a filter or driver (so listing them can be skipped). */
+function driverFree(args: readonly string[]): boolean {
+  const [command = '', subcommand = ''] = args;
+  if (DRIVER_FREE.has(command)) return true;
+  // The index against a tree: object ids only, no working file is hashed through a clean filter.
+  if (command === 'diff-index') return args.includes('--cached');
+  return command === 'worktree' && subcommand === 'list';
+}
 
 /** Runs git with argument arrays, a scrubbed environment, and hooks, filters and drivers disabled. */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const base = gitEnv(options);
   // Listing the configured drivers costs a second git process; commands that never filter, diff
   // or merge file contents have no driver to run.
-  const drivers = DRIVER_FREE.has(args[0] ?? '') ? [] : await neutralizedDrivers(options, base);
+  const drivers = driverFree(args) ? [] : await neutralizedDrivers(options, base);
   // Overrides travel as GIT_CONFIG_* variables, not `-c`: git splits `-c name=value` at the first
   // `=`, so a driver named `a=b` would dodge a `-c`, and variables also keep tokens out of argv.
   const env = withConfig(base, [...HARDENING.map(splitSetting), ...drivers, ...callerConfig(options.env ?? {})]);

@@ -138,6 +138,7 @@ export class GitWorkspace implements Workspace {
   }
 
   async isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
+    if (ancestor === descendant) return true;
     const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
     return exitCode === 0;
   }
@@ -229,30 +230,37 @@ export class GitWorkspace implements Workspace {
   }
 
   async changedFiles(worktree: Worktree): Promise<string[]> {
+    return (await this.stagedChanges(worktree)).map((change) => change.path);
+  }
+
+  /** Stages everything and lists what differs from the base, with each path's new mode. */
+  private async stagedChanges(worktree: Worktree): Promise<Array<{ path: string; mode: string }>> {
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     await runGit(['add', '--all', '--', '.'], location);
-    const { stdout } = await runGit(['diff', '--cached', '--name-only', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
-    return stdout.split('\0').filter(Boolean);
+    // Plumbing against the index: object ids only, no working file read again.
+    const raw = await runGit(['diff-index', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
+    // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`
+    const fields = raw.stdout.split('\0');
+    const changes: Array<{ path: string; mode: string }> = [];
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      changes.push({ path: fields[index + 1]!, mode: fields[index]!.split(' ')[1] ?? '' });
+    }
+    return changes;
   }
 
   async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
     // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
     const large = await this.oversized(worktree);
     if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
-    const files = await this.changedFiles(worktree);
+    const changes = await this.stagedChanges(worktree);
+    const files = changes.map((change) => change.path);
     if (files.length === 0) return { kind: 'no-changes' };
     // Protected paths are refused here too, whatever the caller allows.
     const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
-    // A nested repository (gitlink) brings config and drivers of its own into every later checkout.
-    const raw = await runGit(['diff', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
-    // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`: a new mode 160000 is a gitlink.
-    const fields = raw.stdout.split('\0');
-    const nested: string[] = [];
-    for (let index = 0; index + 1 < fields.length; index += 2) {
-      if (fields[index]!.split(' ')[1] === '160000') nested.push(fields[index + 1]!);
-    }
+    // A nested repository (gitlink, mode 160000) brings config and drivers of its own into every later checkout.
+    const nested = changes.filter((change) => change.mode === '160000').map((change) => change.path);
     if (nested.length > 0) return { kind: 'nested-repositories', paths: nested, files };
     const links = await escapingLinks(worktree.path, files);
     if (links.length > 0) return { kind: 'escaping-links', paths: links, files };
