@@ -45,6 +45,34 @@ export interface PullRequestReadiness {
   changesRequestedBy: string[];
 }
 
+/** One inline comment of a review: the file and line it points at, and what it says. */
+export interface ReviewComment {
+  id: number;
+  path: string;
+  /** The line in the head's version of the file; null when the comment is on the whole file or outdated. */
+  line: number | null;
+  body: string;
+}
+
+/** What a review asked for: its text and its inline comments. */
+export interface ReviewFeedback {
+  reviewer: string;
+  state: 'approved' | 'changes_requested' | 'commented' | 'dismissed';
+  body: string;
+  comments: ReviewComment[];
+}
+
+/** A check (or commit status) that failed on a head, with what it said about why. */
+export interface CheckFailure {
+  name: string;
+  /** The check's title and summary (a status's description). */
+  summary: string;
+  /** Annotations at failure level: where in the code, and the message. */
+  annotations: Array<{ path: string; line: number | null; message: string }>;
+  /** The last lines of the check's output text or job log (at most a few KB); empty when none. */
+  logTail: string;
+}
+
 /** Why a forge refused a merge, for the queue to act on (the message is for people). */
 export type MergeRefusal = 'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
 
@@ -88,4 +116,14 @@ export interface Forge {
   /** Comments on an issue or pull request; returns the comment's id. */
   createComment(issueOrPullRequest: number, body: string): Promise<number>;
   updateComment(commentId: number, body: string): Promise<void>;
+  /** A review's state, text and inline comments (`reviewId` as the review event named it). */
+  reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback>;
+  /** Replies in the thread of an inline review comment. */
+  replyToReviewComment(pullRequest: number, commentId: number, body: string): Promise<void>;
+  /** Asks these people to review the pull request again. */
+  requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void>;
+  /** Adds a label to an issue or pull request (created on the repository if missing). */
+  addLabel(issueOrPullRequest: number, label: string): Promise<void>;
+  /** The checks and statuses that failed on a head, each with its summary, annotations and log tail. */
+  checkFailures(headSha: string): Promise<CheckFailure[]>;
 }

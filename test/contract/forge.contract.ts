@@ -21,6 +21,16 @@ export interface ForgeHarness {
   approveAsReader: ((number: number) => Promise<string>) | null;
   /** A comment's text as people see it. */
   commentBody(issueOrPullRequest: number, commentId: number): Promise<string>;
+  /** A person with write access reviews the PR's head with text and inline comments; returns the review's id. */
+  reviewWithComments(number: number, review: { state: 'approved' | 'changes_requested' | 'commented'; body: string; comments: Array<{ path: string; line: number; body: string }> }): Promise<number>;
+  /** The replies in the PR's review threads: the comment each answers, and its text as people see it. */
+  replies(number: number): Promise<Array<{ inReplyTo: number; body: string }>>;
+  /** The labels on an issue or PR. */
+  labels(number: number): Promise<string[]>;
+  /** Who is asked to review the PR. */
+  requestedReviewers(number: number): Promise<string[]>;
+  /** The repository's CI fails a check on the head, with this output. */
+  failCheck(headSha: string, check: { name: string; title: string; summary: string; text: string }): Promise<void>;
   /** Checks after the test (a fake that saw calls it does not implement fails here). */
   close(): Promise<void>;
 }
@@ -167,6 +177,97 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       expect(body).toContain('Plan: 3 subtasks');
       expect(body).not.toContain('Planning…');
       await expect(forge.updateComment(987_654, 'nobody')).rejects.toMatchObject({ code: 'forge-refused' });
+    });
+
+    it("returns a review's state, text and inline comments with their paths and lines", async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      const reviewId = await harness.reviewWithComments(pr.number, {
+        state: 'changes_requested',
+        body: 'Two things, please.',
+        comments: [
+          { path: 'a.txt', line: 1, body: 'Say why.' },
+          { path: 'a.txt', line: 1, body: 'And say it in French.' },
+        ],
+      });
+      const feedback = await forge.reviewFeedback(pr.number, reviewId);
+      expect(feedback).toMatchObject({ state: 'changes_requested', body: 'Two things, please.' });
+      expect(feedback.reviewer).not.toBe('');
+      expect(feedback.comments.map(({ path, line, body }) => ({ path, line, body }))).toEqual([
+        { path: 'a.txt', line: 1, body: 'Say why.' },
+        { path: 'a.txt', line: 1, body: 'And say it in French.' },
+      ]);
+      expect(new Set(feedback.comments.map((comment) => comment.id)).size).toBe(2);
+      const plain = await harness.reviewWithComments(pr.number, { state: 'commented', body: '', comments: [] });
+      expect(plain).not.toBe(reviewId);
+      expect(await forge.reviewFeedback(pr.number, plain)).toMatchObject({ state: 'commented', body: '', comments: [] });
+      await expect(forge.reviewFeedback(pr.number, 987_654)).rejects.toMatchObject({ code: 'forge-refused' });
+    });
+
+    it('replies in the thread of the review comment it answers', async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      const reviewId = await harness.reviewWithComments(pr.number, {
+        state: 'changes_requested',
+        body: '',
+        comments: [
+          { path: 'a.txt', line: 1, body: 'First.' },
+          { path: 'a.txt', line: 1, body: 'Second.' },
+        ],
+      });
+      const [first, second] = (await forge.reviewFeedback(pr.number, reviewId)).comments;
+      await forge.replyToReviewComment(pr.number, second!.id, 'Fixed in the next commit.');
+      const replies = await harness.replies(pr.number);
+      expect(replies).toEqual([{ inReplyTo: second!.id, body: expect.stringContaining('Fixed in the next commit.') }]);
+      expect(replies[0]!.inReplyTo).not.toBe(first!.id);
+      await expect(forge.replyToReviewComment(pr.number, 987_654, 'nobody')).rejects.toMatchObject({ code: 'forge-refused' });
+    });
+
+    it('asks reviewers again, and an empty list asks nobody', async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      const reviewer = await harness.reviewAsWriter(pr.number, 'changes_requested');
+      await forge.requestReview(pr.number, []);
+      expect(await harness.requestedReviewers(pr.number)).toEqual([]);
+      await forge.requestReview(pr.number, [reviewer]);
+      expect(await harness.requestedReviewers(pr.number)).toEqual([reviewer]);
+      // Reviewing answers the request.
+      await harness.reviewAsWriter(pr.number, 'approved');
+      expect(await harness.requestedReviewers(pr.number)).toEqual([]);
+    });
+
+    it('adds a label once, however often it is asked', async () => {
+      const harness = await setup();
+      const { forge, openOne } = harness;
+      const { pr } = await openOne('fanout/run-1/a');
+      expect(await harness.labels(pr.number)).toEqual([]);
+      await forge.addLabel(pr.number, 'fanout: needs human');
+      await forge.addLabel(pr.number, 'fanout: needs human');
+      expect(await harness.labels(pr.number)).toEqual(['fanout: needs human']);
+    });
+
+    it('lists the failed checks on a head with their summaries and log tails, not the green ones', async () => {
+      const harness = await setup();
+      const { forge, baseSha, openOne } = harness;
+      const { head } = await openOne('fanout/run-1/a');
+      const validate = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: 'Validating' });
+      await forge.completeCheck(validate, { conclusion: 'success', title: 'Passed', summary: 'All commands passed', text: 'ok\n' });
+      expect(await forge.checkFailures(head)).toEqual([]);
+      const log = `${'noise\n'.repeat(2_000)}FAIL test/a.test.ts > adds\nexpected 2, got 3\n`;
+      await harness.failCheck(head, { name: 'ci/tests', title: '1 test failed', summary: 'test/a.test.ts', text: log });
+      const failures = await forge.checkFailures(head);
+      expect(failures).toHaveLength(1);
+      const [failure] = failures;
+      expect(failure).toMatchObject({ name: 'ci/tests', annotations: [] });
+      expect(failure!.summary).toContain('1 test failed');
+      expect(failure!.summary).toContain('test/a.test.ts');
+      expect(failure!.logTail).toMatch(/FAIL test\/a\.test\.ts > adds\nexpected 2, got 3$/);
+      expect(failure!.logTail.length).toBeLessThanOrEqual(4_000);
+      // Another head's failures are not this one's.
+      expect(await forge.checkFailures(baseSha)).toEqual([]);
     });
 
     it('says pr-not-found for a pull request that does not exist', async () => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GitHubForge } from '../../src/adapters/forge/github/github-forge.js';
@@ -30,6 +30,16 @@ forgeContract('local', async () => {
     async commentBody(issue, id) {
       return (await forge.comments(issue)).find((comment) => comment.id === id)?.body ?? '';
     },
+    reviewWithComments: (number, review) => forge.recordReview(number, { by: 'local-user', ...review }),
+    async replies(number) {
+      return (await forge.comments(number)).flatMap((comment) => (comment.inReplyTo !== undefined ? [{ inReplyTo: comment.inReplyTo, body: comment.body }] : []));
+    },
+    labels: (number) => forge.labels(number),
+    requestedReviewers: (number) => forge.requestedReviewers(number),
+    async failCheck(headSha, { name, ...output }) {
+      // Local mode has no CI of its own: a check run published through the forge stands in for it.
+      await forge.completeCheck(await forge.startCheck({ name, headSha, title: output.title }), { conclusion: 'failure', ...output });
+    },
     async close() {},
   };
 });
@@ -53,6 +63,19 @@ forgeContract('GitHub, on the fake', async () => {
     },
     async commentBody(_issue, id) {
       return fake.repo(OWNER, REPO).comments.find((comment) => comment.id === id)?.body ?? '';
+    },
+    async reviewWithComments(number, review) {
+      fake.setRole(OWNER, REPO, 'writer', 'write');
+      const state = review.state === 'approved' ? 'APPROVED' : review.state === 'changes_requested' ? 'CHANGES_REQUESTED' : 'COMMENTED';
+      return (await fake.addReview(OWNER, REPO, number, { user: 'writer', state, body: review.body, comments: review.comments })).id;
+    },
+    async replies(number) {
+      return fake.replies(OWNER, REPO, number).map((reply) => ({ inReplyTo: reply.inReplyTo ?? 0, body: reply.body }));
+    },
+    labels: async (number) => fake.labels(OWNER, REPO, number),
+    requestedReviewers: async (number) => fake.requestedReviewers(OWNER, REPO, number),
+    async failCheck(headSha, { name, ...output }) {
+      fake.addCheckRun(OWNER, REPO, { name, headSha, status: 'completed', conclusion: 'failure', output });
     },
     close: () => setup.close(),
   };
@@ -283,5 +306,113 @@ describe('GitHubForge on the fake GitHub', () => {
     expect(await hasCommit(clone, theirs)).toBe(false);
     expect(await setup.forge.fetchBase('fanout/run-1/a')).toBe(theirs);
     expect(await hasCommit(clone, theirs)).toBe(true);
+  });
+
+  it("reads a review's text as '' when GitHub sends null, and an outdated comment's line as null", async () => {
+    const setup = await start();
+    const { pr } = await openedPullRequest(setup);
+    const { id, commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'wes', state: 'COMMENTED', comments: [{ path: 'a.txt', line: null, body: 'This whole file?' }] });
+    expect(await setup.forge.reviewFeedback(pr.number, id)).toEqual({ reviewer: 'wes', state: 'commented', body: '', comments: [{ id: commentIds[0], path: 'a.txt', line: null, body: 'This whole file?' }] });
+  });
+
+  it('after a 502 on a reply that GitHub did post, finds it by its marker: one reply', async () => {
+    const setup = await start({ retry: true });
+    const { pr } = await openedPullRequest(setup);
+    const { commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'wes', state: 'CHANGES_REQUESTED', comments: [{ path: 'a.txt', line: 1, body: 'Why?' }] });
+    const replies = `${PULLS}/${pr.number}/comments/${commentIds[0]}/replies`;
+    setup.fake.failNext({ method: 'POST', path: replies, status: 502, afterApplying: true });
+    await setup.forge.replyToReviewComment(pr.number, commentIds[0]!, 'Because.');
+    expect(setup.fake.replies(OWNER, REPO, pr.number).map((reply) => [reply.inReplyTo, reply.user])).toEqual([[commentIds[0], 'fanout-test[bot]']]);
+    expect(setup.fake.callsTo('POST', replies)).toHaveLength(1);
+  });
+
+  it('asks nobody for an empty list, lets a 422 (the author, a stranger) go, and throws on anything else', async () => {
+    const setup = await start();
+    const { pr } = await openedPullRequest(setup);
+    const requested = `${PULLS}/${pr.number}/requested_reviewers`;
+    await setup.forge.requestReview(pr.number, []);
+    expect(setup.fake.callsTo('POST', requested)).toEqual([]);
+    setup.fake.setRole(OWNER, REPO, 'wes', 'write');
+    await setup.forge.requestReview(pr.number, ['fanout-test[bot]']);
+    await setup.forge.requestReview(pr.number, ['stranger']);
+    expect(setup.fake.callsTo('POST', requested).map((call) => call.status)).toEqual([422, 422]);
+    expect(setup.fake.requestedReviewers(OWNER, REPO, pr.number)).toEqual([]);
+    setup.fake.failNext({ method: 'POST', path: requested, status: 403, body: { message: 'Resource not accessible by integration' } });
+    await expect(setup.forge.requestReview(pr.number, ['wes'])).rejects.toMatchObject({ code: 'forge-auth' });
+    await setup.forge.requestReview(pr.number, ['wes']);
+    expect(setup.fake.requestedReviewers(OWNER, REPO, pr.number)).toEqual(['wes']);
+  });
+
+  it('labels an issue with a label the repository does not have yet', async () => {
+    const setup = await start();
+    const issue = setup.fake.createIssue(OWNER, REPO, 'Task');
+    await setup.forge.addLabel(issue, 'fanout: needs human');
+    expect(setup.fake.labels(OWNER, REPO, issue)).toEqual(['fanout: needs human']);
+    expect(setup.fake.repo(OWNER, REPO).labels.map((label) => label.name)).toEqual(['fanout: needs human']);
+    await expect(setup.forge.addLabel(999, 'x')).rejects.toMatchObject({ code: 'pr-not-found' });
+  });
+
+  it("reports failed checks with failure-level annotations, an Actions job's log tail, and failed statuses", async () => {
+    const setup = await start();
+    const { head } = await openedPullRequest(setup);
+    const { fake } = setup;
+    const annotations = [
+      { path: 'README.md', line: 3, level: 'warning' as const, message: 'Long line' },
+      ...Array.from({ length: 25 }, (_, index) => ({ path: 'src/app.js', line: index + 1, level: 'failure' as const, message: `error ${index + 1}` })),
+    ];
+    fake.addCheckRun(OWNER, REPO, { name: 'lint', headSha: head, status: 'completed', conclusion: 'failure', output: { title: 'Lint', summary: '26 problems' }, annotations });
+    fake.addCheckRun(OWNER, REPO, { name: 'style', headSha: head, status: 'completed', conclusion: 'failure', output: { title: 'Style', summary: '1 problem' }, annotations: [annotations[0]!] });
+    const log = `${'2024-05-01T10:00:00.1234567Z noise\n'.repeat(3_000)}2024-05-01T10:00:01.0000000Z FAIL adds\n2024-05-01T10:00:01.0000000Z expected 2, got 3\n`;
+    fake.addCheckRun(OWNER, REPO, { name: 'test', headSha: head, status: 'completed', conclusion: 'timed_out', appSlug: 'github-actions', output: { title: 'Timed out', summary: '', text: 'output text' }, log });
+    // A job whose log cannot be read keeps its output text's tail.
+    fake.addCheckRun(OWNER, REPO, { name: 'build', headSha: head, status: 'completed', conclusion: 'failure', appSlug: 'github-actions', output: { title: 'Build failed', summary: 's'.repeat(3_000), text: 'tsc: 1 error' } });
+    fake.addCheckRun(OWNER, REPO, { name: 'green', headSha: head, status: 'completed', conclusion: 'success' });
+    fake.addCheckRun(OWNER, REPO, { name: 'cancelled', headSha: head, status: 'completed', conclusion: 'cancelled' });
+    // A failure since re-run green is not a failure.
+    fake.addCheckRun(OWNER, REPO, { name: 'flaky', headSha: head, status: 'completed', conclusion: 'failure' });
+    fake.addCheckRun(OWNER, REPO, { name: 'flaky', headSha: head, status: 'completed', conclusion: 'success' });
+    fake.addStatus(OWNER, REPO, head, 'ci/legacy', 'error', { description: 'The build errored' });
+    fake.addStatus(OWNER, REPO, head, 'ci/ok', 'success');
+
+    const failures = await setup.forge.checkFailures(head);
+    expect(failures.map((failure) => failure.name)).toEqual(['lint', 'style', 'test', 'build', 'ci/legacy']);
+    const [lint, style, test, build, legacy] = failures;
+    expect(lint).toMatchObject({ summary: 'Lint\n\n26 problems', logTail: '' });
+    expect(lint!.annotations).toHaveLength(20);
+    expect(lint!.annotations[0]).toEqual({ path: 'src/app.js', line: 1, message: 'error 1' });
+    expect(style!.annotations).toEqual([{ path: 'README.md', line: 3, message: 'Long line' }]);
+    expect(test!.logTail).toMatch(/\nFAIL adds\nexpected 2, got 3$/);
+    expect(test!.logTail).not.toContain('2024-05-01T');
+    expect(test!.logTail.length).toBeLessThanOrEqual(4_000);
+    expect(build).toMatchObject({ logTail: 'tsc: 1 error' });
+    expect(build!.summary.length).toBeLessThanOrEqual(2_000);
+    expect(legacy).toEqual({ name: 'ci/legacy', summary: 'The build errored', annotations: [], logTail: '' });
+    expect(fake.callsTo('GET', /\/actions\/jobs\/\d+\/logs$/).map((call) => call.status).sort()).toEqual([302, 404]);
+    expect(fake.callsTo('GET', /\/annotations$/)).toHaveLength(2);
+  });
+});
+
+describe('LocalForge records', () => {
+  it('loads a pull request record written before reviews had ids, texts, labels or requested reviewers', async () => {
+    const root = await tempDir('fanout-forge-');
+    const repoDir = join(root, 'repo');
+    await createRepository(repoDir, { 'README.md': '# hello\n' });
+    const stateDir = join(root, 'state');
+    const forge = new LocalForge(repoDir, stateDir);
+    const base = await forge.fetchBase('main');
+    const head = await commitFiles(join(repoDir, '.git'), base, { 'a.txt': 'a\n' });
+    await forge.pushBranch('fanout/run-1/a', head, null);
+    const pr = await forge.openPullRequest({ runId: 'run-1', subtaskId: 'a', title: 'A', body: '', branch: 'fanout/run-1/a', base: 'main', headSha: head });
+    const [key] = await readdir(join(stateDir, 'local-forge'));
+    const path = join(stateDir, 'local-forge', key!, `pr-${pr.number}.json`);
+    const { labels: _labels, requestedReviewers: _requested, ...old } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify({ ...old, reviews: [{ by: 'me', state: 'approved', headSha: head, at: new Date().toISOString() }] }));
+
+    expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
+    expect(await forge.labels(pr.number)).toEqual([]);
+    expect(await forge.requestedReviewers(pr.number)).toEqual([]);
+    expect(await forge.reviewFeedback(pr.number, 1)).toEqual({ reviewer: 'me', state: 'approved', body: '', comments: [] });
+    expect(await forge.recordReview(pr.number, { by: 'you', state: 'commented', body: 'hm' })).toBe(2);
+    expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
   });
 });

@@ -83,6 +83,36 @@ describe('redactingForge over LocalForge', () => {
     expect(await git(repo, 'rev-parse', 'fanout/r/b')).toBe(second);
   });
 
+  it('redacts review replies; labels, reviewers, review feedback and check failures pass through', async () => {
+    const root = await tempDir();
+    const repo = join(root, 'repo');
+    const stateDir = join(root, 'state');
+    await createRepository(repo);
+    const base = await git(repo, 'rev-parse', 'main');
+    const tree = await git(repo, 'rev-parse', 'main^{tree}');
+    const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
+    await git(repo, 'update-ref', 'refs/heads/fanout/r/c', head);
+    const local = new LocalForge(repo, stateDir);
+    // The label is told as a secret too: a label is a name Fanout chose, and it must land as asked.
+    const forge = redactingForge(local, new SecretRedactor([SECRET, 'needs human']));
+    const pr = await forge.openPullRequest({ runId: 'r', subtaskId: 'c', title: 'c', body: '', branch: 'fanout/r/c', base: 'main', headSha: head });
+    const reviewId = await local.recordReview(pr.number, { by: 'maintainer', state: 'changes_requested', body: `Do not print ${SECRET}`, comments: [{ path: 'README.md', line: 1, body: `here: ${SECRET}` }] });
+    const feedback = await forge.reviewFeedback(pr.number, reviewId);
+    expect(feedback).toMatchObject({ body: `Do not print ${SECRET}`, comments: [{ body: `here: ${SECRET}` }] });
+
+    await forge.replyToReviewComment(pr.number, feedback.comments[0]!.id, `Removed ${SECRET} from the output.`);
+    await forge.addLabel(pr.number, 'fanout: needs human');
+    await forge.requestReview(pr.number, ['maintainer']);
+    const checkId = await local.startCheck({ name: 'ci/tests', headSha: head, title: 'Tests' });
+    await local.completeCheck(checkId, { conclusion: 'failure', title: 'Failed', summary: `token ${SECRET}`, text: `printed ${SECRET}` });
+
+    expect((await local.comments(pr.number)).map((comment) => comment.body)).toEqual(['Removed [redacted] from the output.']);
+    expect(await local.labels(pr.number)).toEqual(['fanout: needs human']);
+    expect(await local.requestedReviewers(pr.number)).toEqual(['maintainer']);
+    // Reads are what the forge holds: the agent needs the reviewer's words and the log as they are.
+    expect(await forge.checkFailures(head)).toEqual([{ name: 'ci/tests', summary: `Failed\n\ntoken ${SECRET}`, annotations: [], logTail: `printed ${SECRET}` }]);
+  });
+
   it("redacts the reason of a refused merge, which may quote a push error's URL", async () => {
     const root = await tempDir();
     const local = new LocalForge(join(root, 'repo'), join(root, 'state'));
@@ -99,6 +129,11 @@ describe('redactingForge over LocalForge', () => {
       acknowledge: () => local.acknowledge(),
       createComment: (on, body) => local.createComment(on, body),
       updateComment: (id, body) => local.updateComment(id, body),
+      reviewFeedback: (number, reviewId) => local.reviewFeedback(number, reviewId),
+      replyToReviewComment: (number, commentId, body) => local.replyToReviewComment(number, commentId, body),
+      requestReview: (number, reviewers) => local.requestReview(number, reviewers),
+      addLabel: (number, label) => local.addLabel(number, label),
+      checkFailures: (headSha) => local.checkFailures(headSha),
       merge: async () => ({ kind: 'refused', reason: 'not-mergeable', message: `push to https://x-access-token:${token}@github.com/o/r failed` }),
     };
     const redactor = new SecretRedactor();

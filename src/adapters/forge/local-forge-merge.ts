@@ -23,12 +23,23 @@ export interface LocalCheck {
   output: CheckOutput;
 }
 
-/** A local review (`fanout approve` is one). */
+/** An inline comment of a local review; `id` is unique within its pull request. */
+export interface LocalReviewComment {
+  id: number;
+  path: string;
+  line: number | null;
+  body: string;
+}
+
+/** A local review (`fanout approve` is one); `id` is unique within its pull request. */
 export interface LocalReview {
+  id: number;
   by: string;
-  state: 'approved' | 'changes_requested';
+  state: 'approved' | 'changes_requested' | 'commented';
   headSha: string;
   at: string;
+  body: string;
+  comments: LocalReviewComment[];
 }
 
 /** A local pull request record; `merging` holds while a merge is under way or was interrupted. */
@@ -41,6 +52,9 @@ export interface LocalPullRequest extends Omit<PullRequestInfo, 'state'> {
   body: string;
   checks: LocalCheck[];
   reviews: LocalReview[];
+  /** Who was asked to review (again), in the order first asked. */
+  requestedReviewers: string[];
+  labels: string[];
   createdAt: string;
 }
 

@@ -3,10 +3,22 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ForgeError } from '../../domain/errors.js';
 import type { Failpoint } from '../../domain/failpoint.js';
-import type { CheckConclusion, CheckOutput, Forge, MergeMethod, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../ports/forge.js';
+import type {
+  CheckConclusion,
+  CheckFailure,
+  CheckOutput,
+  Forge,
+  MergeMethod,
+  MergeResult,
+  OpenPullRequest,
+  PullRequestInfo,
+  PullRequestReadiness,
+  ReviewFeedback,
+} from '../../ports/forge.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.js';
 import { runGit } from '../workspace/git-cli.js';
+import { failureSummary, logTail } from './github/check-failures.js';
 import { type LocalCheck, type LocalPullRequest, type LocalReview, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
 
 /** A comment on a local issue or pull request (what GitHub would show as an issue comment). */
@@ -15,6 +27,26 @@ export interface LocalComment {
   on: number;
   body: string;
   updatedAt: string;
+  /** The review comment this one replies to (a reply in a review thread on GitHub). */
+  inReplyTo?: number;
+}
+
+/** A record as an older Fanout may have written it: no review ids or texts, no labels or reviewers asked. */
+type StoredPullRequest = Omit<LocalPullRequest, 'reviews' | 'requestedReviewers' | 'labels'> & {
+  reviews: Array<Omit<LocalReview, 'id' | 'body' | 'comments'> & Partial<Pick<LocalReview, 'id' | 'body' | 'comments'>>>;
+  requestedReviewers?: string[];
+  labels?: string[];
+};
+
+function withDefaults(stored: StoredPullRequest): LocalPullRequest {
+  // Reviews without ids are numbered in order, the same way on every read until the record is saved.
+  let lastId = Math.max(0, ...stored.reviews.map((review) => review.id ?? 0));
+  return {
+    ...stored,
+    reviews: stored.reviews.map((review) => ({ ...review, id: review.id ?? (lastId += 1), body: review.body ?? '', comments: review.comments ?? [] })),
+    requestedReviewers: stored.requestedReviewers ?? [],
+    labels: stored.labels ?? [],
+  };
 }
 
 export interface LocalForgeOptions {
@@ -64,6 +96,8 @@ export class LocalForge implements Forge {
         body: request.body,
         checks: [],
         reviews: [],
+        requestedReviewers: [],
+        labels: [],
         createdAt: new Date().toISOString(),
       };
       await this.save(record);
@@ -114,7 +148,8 @@ export class LocalForge implements Forge {
     const latest = new Map<string, LocalCheck>();
     for (const check of record.checks.filter((candidate) => candidate.headSha === head)) latest.set(check.name, check);
     const reviews = new Map<string, LocalReview>();
-    for (const review of record.reviews) reviews.set(review.by, review);
+    // A comment-only review leaves an earlier approval or request for changes standing, as on GitHub.
+    for (const review of record.reviews) if (review.state !== 'commented') reviews.set(review.by, review);
     return {
       checks: [...latest.values()].map((check) => ({ name: check.name, state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success' })),
       approvedBy: [...reviews.values()].filter((review) => review.state === 'approved').map((review) => review.by),
@@ -122,10 +157,69 @@ export class LocalForge implements Forge {
     };
   }
 
-  /** A review from the terminal (`fanout approve`): local mode's stand-in for a GitHub review. */
-  async recordReview(number: number, review: { by: string; state: LocalReview['state'] }): Promise<void> {
+  /**
+   * A review from the terminal (`fanout approve`): local mode's stand-in for a GitHub review, with
+   * optional text and inline comments (`line` null: the whole file). Returns the review's id.
+   */
+  async recordReview(
+    number: number,
+    review: { by: string; state: LocalReview['state']; body?: string; comments?: ReadonlyArray<{ path: string; line: number | null; body: string }> },
+  ): Promise<number> {
     const head = (await this.getPullRequest(number)).headSha;
-    await this.update(number, (record) => ({ ...record, reviews: [...record.reviews, { ...review, headSha: head, at: new Date().toISOString() }] }));
+    let id = 0;
+    await this.update(number, (record) => {
+      id = Math.max(0, ...record.reviews.map((earlier) => earlier.id)) + 1;
+      let commentId = Math.max(0, ...record.reviews.flatMap((earlier) => earlier.comments.map((comment) => comment.id)));
+      const comments = (review.comments ?? []).map((comment) => ({ id: (commentId += 1), path: comment.path, line: comment.line, body: comment.body }));
+      const recorded: LocalReview = { id, by: review.by, state: review.state, headSha: head, at: new Date().toISOString(), body: review.body ?? '', comments };
+      // Reviewing answers a request for review, as on GitHub.
+      return { ...record, reviews: [...record.reviews, recorded], requestedReviewers: record.requestedReviewers.filter((login) => login !== review.by) };
+    });
+    return id;
+  }
+
+  async reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
+    const review = (await this.load(pullRequest)).reviews.find((candidate) => candidate.id === reviewId);
+    if (!review) throw new ForgeError('forge-refused', `No review ${reviewId} on local pull request #${pullRequest}.`);
+    return { reviewer: review.by, state: review.state, body: review.body, comments: review.comments.map(({ id, path, line, body }) => ({ id, path, line, body })) };
+  }
+
+  /** Stored as a comment on the pull request that names the review comment it answers. */
+  async replyToReviewComment(pullRequest: number, commentId: number, body: string): Promise<void> {
+    const record = await this.load(pullRequest);
+    if (!record.reviews.some((review) => review.comments.some((comment) => comment.id === commentId))) {
+      throw new ForgeError('forge-refused', `No review comment ${commentId} on local pull request #${pullRequest}.`);
+    }
+    await this.appendComment(pullRequest, body, commentId);
+  }
+
+  async requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void> {
+    if (reviewers.length === 0) return;
+    await this.update(pullRequest, (record) => ({ ...record, requestedReviewers: [...new Set([...record.requestedReviewers, ...reviewers])] }));
+  }
+
+  /** Who is asked to review the pull request and has not reviewed since. */
+  async requestedReviewers(pullRequest: number): Promise<string[]> {
+    return (await this.load(pullRequest)).requestedReviewers;
+  }
+
+  async addLabel(issueOrPullRequest: number, label: string): Promise<void> {
+    if ((await this.load(issueOrPullRequest)).labels.includes(label)) return;
+    await this.update(issueOrPullRequest, (record) => (record.labels.includes(label) ? record : { ...record, labels: [...record.labels, label] }));
+  }
+
+  /** The labels on a pull request, in the order added. */
+  async labels(issueOrPullRequest: number): Promise<string[]> {
+    return (await this.load(issueOrPullRequest)).labels;
+  }
+
+  /** The latest run of each check on the head, where it failed, from every record with checks on it. */
+  async checkFailures(headSha: string): Promise<CheckFailure[]> {
+    const latest = new Map<string, LocalCheck>();
+    for (const record of await this.all()) for (const check of record.checks) if (check.headSha === headSha) latest.set(check.name, check);
+    return [...latest.values()]
+      .filter((check) => check.status === 'completed' && check.conclusion === 'failure')
+      .map((check) => ({ name: check.name, summary: failureSummary(check.output.title, check.output.summary), annotations: [], logTail: logTail(check.output.text ?? '') }));
   }
 
   /** Local mode has one user, who owns the repository. */
@@ -137,13 +231,7 @@ export class LocalForge implements Forge {
   async acknowledge(): Promise<void> {}
 
   async createComment(issueOrPullRequest: number, body: string): Promise<number> {
-    await makePrivateDirectory(this.dir);
-    return withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
-      const id = comments.reduce((max, comment) => Math.max(max, comment.id), 0) + 1;
-      await writeJsonFile(this.commentsPath(), [...comments, { id, on: issueOrPullRequest, body, updatedAt: new Date().toISOString() }]);
-      return id;
-    });
+    return this.appendComment(issueOrPullRequest, body);
   }
 
   async updateComment(commentId: number, body: string): Promise<void> {
@@ -170,6 +258,17 @@ export class LocalForge implements Forge {
         return { kind: 'refused', reason: 'no-longer-on-base', message: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}` };
       }
       return { kind: 'refused', reason: 'not-open', message: `pull request #${number} is ${record.state}` };
+    });
+  }
+
+  private async appendComment(on: number, body: string, inReplyTo?: number): Promise<number> {
+    await makePrivateDirectory(this.dir);
+    return withFileLock(join(this.dir, 'numbers.lock'), async () => {
+      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
+      const id = comments.reduce((max, comment) => Math.max(max, comment.id), 0) + 1;
+      const comment: LocalComment = { id, on, body, updatedAt: new Date().toISOString(), ...(inReplyTo !== undefined ? { inReplyTo } : {}) };
+      await writeJsonFile(this.commentsPath(), [...comments, comment]);
+      return id;
     });
   }
 
@@ -213,14 +312,14 @@ export class LocalForge implements Forge {
 
   private async all(): Promise<LocalPullRequest[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readJsonFile<LocalPullRequest>(join(this.dir, name))));
-    return records.filter((record): record is LocalPullRequest => record !== null).sort((a, b) => a.number - b.number);
+    const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readJsonFile<StoredPullRequest>(join(this.dir, name))));
+    return records.filter((record): record is StoredPullRequest => record !== null).map(withDefaults).sort((a, b) => a.number - b.number);
   }
 
   private async load(number: number): Promise<LocalPullRequest> {
-    const record = await readJsonFile<LocalPullRequest>(join(this.dir, `pr-${number}.json`));
+    const record = await readJsonFile<StoredPullRequest>(join(this.dir, `pr-${number}.json`));
     if (!record) throw new ForgeError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
-    return record;
+    return withDefaults(record);
   }
 
   private async save(record: LocalPullRequest): Promise<void> {

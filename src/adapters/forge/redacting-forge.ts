@@ -3,7 +3,7 @@ import type { Forge } from '../../ports/forge.js';
 
 /**
  * A Forge that redacts secrets from everything it posts: PR titles and bodies, check titles,
- * summaries and texts, comments and merge titles. What a forge shows is public to
+ * summaries and texts, comments, review replies and merge titles. What a forge shows is public to
  * everyone who can read the repository, and a PR body or check output quotes what agents and
  * commands printed. Numbers, branches and SHAs are addresses and pass unchanged, as do reads.
  */
@@ -27,5 +27,11 @@ export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
     acknowledge: (commentId) => forge.acknowledge(commentId),
     createComment: (issueOrPullRequest, body) => forge.createComment(issueOrPullRequest, text(body)),
     updateComment: (commentId, body) => forge.updateComment(commentId, text(body)),
+    reviewFeedback: (pullRequest, reviewId) => forge.reviewFeedback(pullRequest, reviewId),
+    replyToReviewComment: (pullRequest, commentId, body) => forge.replyToReviewComment(pullRequest, commentId, text(body)),
+    // Logins and labels are names Fanout chose or GitHub gave, not text an agent wrote.
+    requestReview: (pullRequest, reviewers) => forge.requestReview(pullRequest, reviewers),
+    addLabel: (issueOrPullRequest, label) => forge.addLabel(issueOrPullRequest, label),
+    checkFailures: (headSha) => forge.checkFailures(headSha),
   };
 }

@@ -18,7 +18,9 @@ export async function approveCommand(argv: string[], env: Env, output: Output): 
     const run = await store.getRun(runId);
     if (!run) throw new UsageError(`no run "${runId}".`);
     const forge = new LocalForge(run.repo, stateDirectory(env));
-    await approveSubtask({ store }, runId, subtaskId, (prNumber) => forge.recordReview(prNumber, { by: userInfo().username, state: 'approved' }));
+    await approveSubtask({ store }, runId, subtaskId, async (prNumber) => {
+      await forge.recordReview(prNumber, { by: userInfo().username, state: 'approved' });
+    });
     output.out(`Approved ${subtaskId}. Merge it with: fanout resume ${runId}`);
     return EXIT_OK;
   } finally {

@@ -10,11 +10,16 @@ import { type Answer, type RepoRoute, json, matchRoute } from './router.js';
 import { checkRoutes } from './routes-checks.js';
 import { issueRoutes } from './routes-issues.js';
 import { headOf, pullRoutes } from './routes-pulls.js';
+import { reviewRoutes } from './routes-reviews.js';
 import {
+  ACTIONS_APP_ID,
   APP_BOT,
   FAKE_APP_ID,
+  type FakeAnnotation,
+  type FakeCheckRun,
   type FakeRepo,
   type FakeReview,
+  type FakeReviewComment,
   type FakeRole,
   type FakeStatus,
   type FaultSpec,
@@ -25,7 +30,8 @@ import {
   nextIssueNumber,
 } from './state.js';
 
-const ROUTES: RepoRoute[] = [...pullRoutes, ...checkRoutes, ...issueRoutes];
+const ROUTES: RepoRoute[] = [...pullRoutes, ...reviewRoutes, ...checkRoutes, ...issueRoutes];
+const JOB_LOG_DOWNLOAD = /^\/_downloads\/([^/]+)\/([^/]+)\/job-logs\/(\d+)$/;
 const HOUR = 3_600_000;
 
 /**
@@ -110,7 +116,7 @@ export class FakeGitHub {
   createIssue(owner: string, name: string, title: string): number {
     const repo = this.repo(owner, name);
     const number = nextIssueNumber(repo);
-    repo.issues.set(number, { title, isPull: false });
+    repo.issues.set(number, { title, isPull: false, labels: [] });
     return number;
   }
 
@@ -118,33 +124,93 @@ export class FakeGitHub {
     this.repo(owner, name).roles.set(login, role);
   }
 
-  /** A person's review on a PR (on its current head unless `commitId` is given). */
-  async addReview(owner: string, name: string, pull: number, review: { user: string; state: FakeReview['state']; commitId?: string }): Promise<void> {
+  /**
+   * A person's review on a PR (on its current head unless `commitId` is given), with optional text
+   * and inline comments (`line` null: on the whole file). Submitting it answers a request for
+   * their review, as on GitHub. Returns the review's id and its comments' ids, in order.
+   */
+  async addReview(
+    owner: string,
+    name: string,
+    pull: number,
+    review: { user: string; state: FakeReview['state']; commitId?: string; body?: string; comments?: ReadonlyArray<{ path: string; line: number | null; body: string }> },
+  ): Promise<{ id: number; commentIds: number[] }> {
     const repo = this.repo(owner, name);
     const record = repo.pulls.get(pull);
     if (!record) throw new Error(`no pull request #${pull}`);
-    repo.reviews.push({ id: this.nextId(), pull, user: review.user, state: review.state, commitId: review.commitId ?? (await headOf(repo, record)), submittedAt: new Date().toISOString() });
+    const now = new Date().toISOString();
+    const added: FakeReview = { id: this.nextId(), pull, user: review.user, state: review.state, body: review.body ?? '', commitId: review.commitId ?? (await headOf(repo, record)), submittedAt: now };
+    repo.reviews.push(added);
+    const comments = (review.comments ?? []).map(
+      (comment): FakeReviewComment => ({ id: this.nextId(), pull, reviewId: added.id, path: comment.path, line: comment.line, body: comment.body, user: review.user, commitId: added.commitId, createdAt: now, updatedAt: now }),
+    );
+    repo.reviewComments.push(...comments);
+    record.requestedReviewers = record.requestedReviewers.filter((login) => login !== review.user);
+    return { id: added.id, commentIds: comments.map((comment) => comment.id) };
+  }
+
+  /** The inline review comments on a PR, replies included, oldest first. */
+  reviewComments(owner: string, name: string, pull: number): FakeReviewComment[] {
+    return this.repo(owner, name).reviewComments.filter((comment) => comment.pull === pull);
+  }
+
+  /** The replies in a PR's review threads (`inReplyTo` is the thread's first comment), oldest first. */
+  replies(owner: string, name: string, pull: number): FakeReviewComment[] {
+    return this.reviewComments(owner, name, pull).filter((comment) => comment.inReplyTo !== undefined);
+  }
+
+  /** Who is asked to review a PR and has not reviewed since. */
+  requestedReviewers(owner: string, name: string, pull: number): string[] {
+    return [...(this.repo(owner, name).pulls.get(pull)?.requestedReviewers ?? [])];
+  }
+
+  /** The label names on an issue or PR, in the order added. */
+  labels(owner: string, name: string, issue: number): string[] {
+    return [...(this.repo(owner, name).issues.get(issue)?.labels ?? [])];
   }
 
   /** A commit status from the repository's own CI. */
-  addStatus(owner: string, name: string, sha: string, context: string, state: FakeStatus['state']): void {
-    this.repo(owner, name).statuses.push({ id: this.nextId(), sha, context, state, createdAt: new Date().toISOString() });
+  addStatus(owner: string, name: string, sha: string, context: string, state: FakeStatus['state'], options: { description?: string } = {}): void {
+    this.repo(owner, name).statuses.push({ id: this.nextId(), sha, context, state, ...options, createdAt: new Date().toISOString() });
   }
 
-  /** A check run from another App (the repository's CI). */
-  addCheckRun(owner: string, name: string, run: { name: string; headSha: string; status: 'queued' | 'in_progress' | 'completed'; conclusion?: string; appId?: number }): void {
+  /**
+   * A check run from another App (the repository's CI); returns its id. `appSlug: 'github-actions'`
+   * makes it a GitHub Actions job (App id 15368 unless `appId` is given) whose `log` is served by
+   * `GET /actions/jobs/{id}/logs`.
+   */
+  addCheckRun(
+    owner: string,
+    name: string,
+    run: {
+      name: string;
+      headSha: string;
+      status: 'queued' | 'in_progress' | 'completed';
+      conclusion?: string;
+      appId?: number;
+      appSlug?: string;
+      output?: { title: string; summary: string; text?: string };
+      annotations?: FakeAnnotation[];
+      log?: string;
+    },
+  ): number {
     const now = new Date().toISOString();
-    this.repo(owner, name).checkRuns.push({
+    const added: FakeCheckRun = {
       id: this.nextId(),
       name: run.name,
       headSha: run.headSha,
       status: run.status,
       conclusion: run.conclusion ?? null,
-      output: { title: null, summary: null, text: null },
-      appId: run.appId ?? 777,
+      output: { title: run.output?.title ?? null, summary: run.output?.summary ?? null, text: run.output?.text ?? null },
+      appId: run.appId ?? (run.appSlug === 'github-actions' ? ACTIONS_APP_ID : 777),
+      ...(run.appSlug !== undefined ? { appSlug: run.appSlug } : {}),
+      ...(run.annotations ? { annotations: run.annotations.map((annotation) => ({ ...annotation })) } : {}),
+      ...(run.log !== undefined ? { log: run.log } : {}),
       startedAt: now,
       completedAt: run.status === 'completed' ? now : null,
-    });
+    };
+    this.repo(owner, name).checkRuns.push(added);
+    return added.id;
   }
 
   /** A person closes a PR without merging it. */
@@ -187,6 +253,8 @@ export class FakeGitHub {
     const raw = Buffer.concat(chunks);
     const method = req.method ?? 'GET';
     if (/^\/[^/]+\/[^/]+\.git\//.test(url.pathname)) return this.handleGit(req, res, url, raw);
+    const download = JOB_LOG_DOWNLOAD.exec(url.pathname);
+    if (download && method === 'GET') return this.serveJobLog(res, decodeURIComponent(download[1] ?? ''), decodeURIComponent(download[2] ?? ''), Number(download[3]));
 
     const body: unknown = raw.length > 0 ? JSON.parse(raw.toString()) : undefined;
     const call: RecordedCall = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, status: 0 };
@@ -233,6 +301,13 @@ export class FakeGitHub {
       appId: this.appId,
       nextId: () => this.nextId(),
     });
+  }
+
+  /** The download a job-logs redirect points at: plain text, no token needed (as GitHub's signed URLs). */
+  private serveJobLog(res: ServerResponse, owner: string, name: string, jobId: number): void {
+    const log = this.repos.get(`${owner}/${name}`)?.checkRuns.find((run) => run.id === jobId)?.log;
+    res.writeHead(log === undefined ? 404 : 200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(log ?? 'Not Found');
   }
 
   private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {

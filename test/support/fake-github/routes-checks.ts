@@ -1,12 +1,17 @@
 import { hasCommit, resolveRef } from './git.js';
 import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
-import { FAKE_APP_ID, type FakeCheckRun, type FakeRepo, type FakeStatus } from './state.js';
+import { ACTIONS_APP_ID, FAKE_APP_ID, type FakeCheckRun, type FakeRepo, type FakeStatus } from './state.js';
 
 /** GitHub's limit on a check run's output summary and text. */
 export const CHECK_OUTPUT_LIMIT = 65535;
 
 const STATUSES = new Set(['queued', 'in_progress', 'completed']);
 const CONCLUSIONS = new Set(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'timed_out']);
+
+function appSlug(run: FakeCheckRun): string {
+  if (run.appSlug !== undefined) return run.appSlug;
+  return run.appId === FAKE_APP_ID ? 'fanout-test' : run.appId === ACTIONS_APP_ID ? 'github-actions' : `app-${run.appId}`;
+}
 
 export function checkRunJson(run: FakeCheckRun): Record<string, unknown> {
   return {
@@ -17,8 +22,8 @@ export function checkRunJson(run: FakeCheckRun): Record<string, unknown> {
     conclusion: run.conclusion,
     started_at: run.startedAt,
     completed_at: run.completedAt,
-    output: { ...run.output, annotations_count: 0 },
-    app: { id: run.appId, slug: run.appId === FAKE_APP_ID ? 'fanout-test' : `app-${run.appId}` },
+    output: { ...run.output, annotations_count: run.annotations?.length ?? 0 },
+    app: { id: run.appId, slug: appSlug(run) },
   };
 }
 
@@ -100,7 +105,7 @@ async function listCheckRuns(context: RouteContext): Promise<Answer> {
 }
 
 function statusJson(status: FakeStatus): Record<string, unknown> {
-  return { id: status.id, context: status.context, state: status.state, description: null, target_url: null, created_at: status.createdAt };
+  return { id: status.id, context: status.context, state: status.state, description: status.description ?? null, target_url: null, created_at: status.createdAt };
 }
 
 async function combinedStatus(context: RouteContext): Promise<Answer> {
@@ -119,7 +124,42 @@ async function combinedStatus(context: RouteContext): Promise<Answer> {
   return json(200, { state, sha, total_count: statuses.length, statuses: statuses.map(statusJson) });
 }
 
+function listAnnotations(context: RouteContext): Answer {
+  const { repo, baseUrl } = context;
+  const run = repo.checkRuns.find((candidate) => candidate.id === Number(context.params[0]));
+  if (!run) return notFound(`check run ${context.params[0]}`);
+  const items = (run.annotations ?? []).map((annotation) => ({
+    path: annotation.path,
+    start_line: annotation.line,
+    end_line: annotation.line,
+    start_column: null,
+    end_column: null,
+    annotation_level: annotation.level,
+    title: annotation.title ?? null,
+    message: annotation.message,
+    raw_details: null,
+    blob_href: `${baseUrl}/${repo.owner}/${repo.name}/blob/${run.headSha}/${annotation.path}`,
+  }));
+  return page(context, items);
+}
+
+/** Where `GET /actions/jobs/{id}/logs` redirects: the fake's stand-in for a short-lived download URL. */
+export function jobLogPath(owner: string, repo: string, jobId: number): string {
+  return `/_downloads/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/job-logs/${jobId}`;
+}
+
+/** GitHub answers 302 to a download URL that needs no token; Octokit's fetch follows it. */
+function jobLogs(context: RouteContext): Answer {
+  const { repo } = context;
+  const run = repo.checkRuns.find((candidate) => candidate.id === Number(context.params[0]));
+  // Only GitHub Actions check runs are jobs.
+  if (!run || appSlug(run) !== 'github-actions' || run.log === undefined) return notFound(`job ${context.params[0]}`);
+  return json(302, undefined, { location: `${context.baseUrl}${jobLogPath(repo.owner, repo.name, run.id)}` });
+}
+
 export const checkRoutes: RepoRoute[] = [
+  { method: 'GET', pattern: /^\/check-runs\/(\d+)\/annotations$/, handler: listAnnotations },
+  { method: 'GET', pattern: /^\/actions\/jobs\/(\d+)\/logs$/, handler: jobLogs },
   { method: 'POST', pattern: /^\/check-runs$/, handler: createCheckRun },
   { method: 'PATCH', pattern: /^\/check-runs\/(\d+)$/, handler: updateCheckRun },
   { method: 'GET', pattern: /^\/commits\/([^/]+)\/check-runs$/, handler: listCheckRuns },

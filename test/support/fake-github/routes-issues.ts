@@ -1,5 +1,5 @@
 import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
-import type { FakeComment, FakeRole } from './state.js';
+import type { FakeComment, FakeLabel, FakeRole } from './state.js';
 
 const REACTIONS = new Set(['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes']);
 
@@ -48,6 +48,28 @@ function react(context: RouteContext): Answer {
   return json(existing ? 200 : 201, { id: reaction.id, content, user: { login: reaction.user } });
 }
 
+function labelJson(context: RouteContext, label: FakeLabel): Record<string, unknown> {
+  const { repo, baseUrl } = context;
+  return { id: label.id, name: label.name, color: label.color, default: false, description: null, url: `${baseUrl}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(label.name)}` };
+}
+
+/** Adds labels (names, or `{ name }` objects) to an issue; a name the repository lacks is created. 200 with all its labels. */
+function addLabels(context: RouteContext): Answer {
+  const { repo } = context;
+  const issue = repo.issues.get(Number(context.params[0]));
+  if (!issue) return notFound(`issue ${context.params[0]}`);
+  const given = context.body.labels;
+  const names = Array.isArray(given) ? given.map((label: unknown) => (typeof label === 'string' ? label : typeof label === 'object' && label !== null && 'name' in label && typeof label.name === 'string' ? label.name : '')) : [];
+  if (names.length === 0 || names.some((name) => name.trim() === '')) return validationFailed([{ resource: 'Label', field: 'labels', code: 'invalid' }]);
+  for (const name of names) {
+    // Label names match case-insensitively on GitHub; the repository's spelling wins.
+    const known = repo.labels.find((label) => label.name.toLowerCase() === name.toLowerCase()) ?? { id: context.nextId(), name, color: 'ededed' };
+    if (!repo.labels.includes(known)) repo.labels.push(known);
+    if (!issue.labels.includes(known.name)) issue.labels.push(known.name);
+  }
+  return json(200, issue.labels.map((name) => labelJson(context, repo.labels.find((label) => label.name === name) ?? { id: 0, name, color: 'ededed' })));
+}
+
 /** What the permission API reports for a role: maintain folds into write, triage into read. */
 const PERMISSION: Record<FakeRole, string> = { admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read', none: 'none' };
 
@@ -90,6 +112,7 @@ export const issueRoutes: RepoRoute[] = [
     },
   },
   { method: 'PATCH', pattern: /^\/issues\/comments\/(\d+)$/, handler: updateComment },
+  { method: 'POST', pattern: /^\/issues\/(\d+)\/labels$/, handler: addLabels },
   { method: 'POST', pattern: /^\/issues\/comments\/(\d+)\/reactions$/, handler: react },
   { method: 'GET', pattern: /^\/collaborators\/([^/]+)\/permission$/, handler: permission },
 ];

@@ -1,6 +1,6 @@
 import { git, isAncestor, resolveRef } from './git.js';
 import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
-import { type FakePull, type FakeRepo, type FakeReview, nextIssueNumber } from './state.js';
+import { type FakePull, type FakeRepo, nextIssueNumber } from './state.js';
 
 /** An open PR's head is wherever its branch is now (read from the bare repository). */
 export async function headOf(repo: FakeRepo, pull: FakePull): Promise<string> {
@@ -10,7 +10,7 @@ export async function headOf(repo: FakeRepo, pull: FakePull): Promise<string> {
   return pull.lastHeadSha;
 }
 
-async function pullJson(context: RouteContext, pull: FakePull): Promise<Record<string, unknown>> {
+export async function pullJson(context: RouteContext, pull: FakePull): Promise<Record<string, unknown>> {
   const { repo, baseUrl } = context;
   const repoRef = { name: repo.name, full_name: `${repo.owner}/${repo.name}`, owner: { login: repo.owner } };
   return {
@@ -29,6 +29,8 @@ async function pullJson(context: RouteContext, pull: FakePull): Promise<Record<s
     mergeable: null,
     mergeable_state: 'unknown',
     draft: false,
+    requested_reviewers: pull.requestedReviewers.map((login) => ({ login, type: 'User' })),
+    labels: (repo.issues.get(pull.number)?.labels ?? []).map((name) => ({ name })),
     created_at: pull.createdAt,
   };
 }
@@ -52,8 +54,8 @@ async function createPull(context: RouteContext): Promise<Answer> {
   if (open) return validationFailed([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${head}.` }]);
   if (await isAncestor(repo.dir, headSha, baseSha)) return validationFailed([{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]);
   const number = nextIssueNumber(repo);
-  const pull: FakePull = { number, head, base, title, body: stringField(body, 'body') ?? '', state: 'open', merged: false, mergeCommitSha: null, lastHeadSha: headSha, user: context.actor, createdAt: new Date().toISOString() };
-  repo.issues.set(number, { title, isPull: true });
+  const pull: FakePull = { number, head, base, title, body: stringField(body, 'body') ?? '', state: 'open', merged: false, mergeCommitSha: null, lastHeadSha: headSha, user: context.actor, createdAt: new Date().toISOString(), requestedReviewers: [] };
+  repo.issues.set(number, { title, isPull: true, labels: [] });
   repo.pulls.set(number, pull);
   return json(201, await pullJson(context, pull));
 }
@@ -102,10 +104,6 @@ async function mergePull(context: RouteContext): Promise<Answer> {
   return json(200, { sha: commit, merged: true, message: 'Pull Request successfully merged' });
 }
 
-function reviewJson(review: FakeReview): Record<string, unknown> {
-  return { id: review.id, user: { login: review.user, type: 'User' }, state: review.state, commit_id: review.commitId, submitted_at: review.submittedAt, body: '' };
-}
-
 export const pullRoutes: RepoRoute[] = [
   { method: 'POST', pattern: /^\/pulls$/, handler: createPull },
   { method: 'GET', pattern: /^\/pulls$/, handler: listPulls },
@@ -118,13 +116,4 @@ export const pullRoutes: RepoRoute[] = [
     },
   },
   { method: 'PUT', pattern: /^\/pulls\/(\d+)\/merge$/, handler: mergePull },
-  {
-    method: 'GET',
-    pattern: /^\/pulls\/(\d+)\/reviews$/,
-    handler: (context) => {
-      const number = Number(context.params[0]);
-      if (!context.repo.pulls.has(number)) return notFound(`pull request ${number}`);
-      return page(context, context.repo.reviews.filter((review) => review.pull === number).map(reviewJson));
-    },
-  },
 ];

@@ -14,6 +14,23 @@ export interface FakePull {
   lastHeadSha: string;
   user: string;
   createdAt: string;
+  /** Users asked to review who have not reviewed since (GitHub drops a reviewer once they review). */
+  requestedReviewers: string[];
+}
+
+/** An issue or pull request's entry in the shared number sequence. */
+export interface FakeIssue {
+  title: string;
+  isPull: boolean;
+  /** Label names, in the order added. */
+  labels: string[];
+}
+
+/** A label defined on the repository (adding an unknown one to an issue creates it). */
+export interface FakeLabel {
+  id: number;
+  name: string;
+  color: string;
 }
 
 export interface FakeComment {
@@ -25,6 +42,15 @@ export interface FakeComment {
   updatedAt: string;
 }
 
+/** A check run annotation, as another App (the repository's CI) reports it. */
+export interface FakeAnnotation {
+  path: string;
+  line: number;
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+}
+
 export interface FakeCheckRun {
   id: number;
   name: string;
@@ -33,6 +59,11 @@ export interface FakeCheckRun {
   conclusion: string | null;
   output: { title: string | null; summary: string | null; text: string | null };
   appId: number;
+  /** The App's slug; default `fanout-test` for the fake's App, `app-<id>` for others. */
+  appSlug?: string;
+  annotations?: FakeAnnotation[];
+  /** The job log of a GitHub Actions check run (its id is the job's id, as on GitHub). */
+  log?: string;
   startedAt: string;
   completedAt: string | null;
 }
@@ -42,6 +73,7 @@ export interface FakeStatus {
   sha: string;
   context: string;
   state: 'error' | 'failure' | 'pending' | 'success';
+  description?: string;
   createdAt: string;
 }
 
@@ -50,8 +82,27 @@ export interface FakeReview {
   pull: number;
   user: string;
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  body: string;
   commitId: string;
   submittedAt: string;
+}
+
+/** An inline review comment (a pull request review comment), or a reply in its thread. */
+export interface FakeReviewComment {
+  id: number;
+  pull: number;
+  /** The review it was submitted with (a reply gets a review of its own, as on GitHub). */
+  reviewId: number;
+  path: string;
+  /** The line in the head's version of the file; null for a comment on the whole file. */
+  line: number | null;
+  body: string;
+  user: string;
+  commitId: string;
+  /** The thread's first comment, for a reply. */
+  inReplyTo?: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface FakeReaction {
@@ -76,9 +127,11 @@ export interface FakeRepo {
   defaultBranch: string;
   settings: FakeRepoSettings;
   /** Issue and pull request numbers share one sequence, as on GitHub. */
-  issues: Map<number, { title: string; isPull: boolean }>;
+  issues: Map<number, FakeIssue>;
   pulls: Map<number, FakePull>;
   comments: FakeComment[];
+  reviewComments: FakeReviewComment[];
+  labels: FakeLabel[];
   checkRuns: FakeCheckRun[];
   statuses: FakeStatus[];
   reviews: FakeReview[];
@@ -131,6 +184,9 @@ export const APP_BOT = 'fanout-test[bot]';
 /** The id of the App the fake serves (check runs made with its tokens carry it). */
 export const FAKE_APP_ID = 4242;
 
+/** GitHub Actions' App id on github.com; its check runs have the slug `github-actions`. */
+export const ACTIONS_APP_ID = 15368;
+
 export function newRepo(owner: string, name: string, dir: string, defaultBranch: string): FakeRepo {
   return {
     owner,
@@ -141,6 +197,8 @@ export function newRepo(owner: string, name: string, dir: string, defaultBranch:
     issues: new Map(),
     pulls: new Map(),
     comments: [],
+    reviewComments: [],
+    labels: [],
     checkRuns: [],
     statuses: [],
     reviews: [],

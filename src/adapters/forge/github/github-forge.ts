@@ -1,11 +1,24 @@
 import { ForgeError } from '../../../domain/errors.js';
-import type { CheckConclusion, CheckOutput, Forge, HeadCheck, MergeResult, OpenPullRequest, PullRequestInfo, PullRequestReadiness } from '../../../ports/forge.js';
+import type {
+  CheckConclusion,
+  CheckFailure,
+  CheckOutput,
+  Forge,
+  HeadCheck,
+  MergeResult,
+  OpenPullRequest,
+  PullRequestInfo,
+  PullRequestReadiness,
+  ReviewFeedback,
+} from '../../../ports/forge.js';
+import { checkFailures } from './check-failures.js';
 import { checkRunOutput } from './check-output.js';
 import { createComment } from './comments.js';
 import { FETCHED_PREFIX, type RemoteRepository, fetchBranch, gitConfigPassThrough, pushBranch } from './git-remote.js';
 import { type MergeMethod, chooseMergeMethod, mergePullRequest } from './merge.js';
 import { type RepositoryName, openPullRequest, pullRequestInfo } from './pull-requests.js';
 import { headCheckRuns, headStatuses, latestReviewStates } from './readiness.js';
+import { replyToReviewComment, reviewFeedback } from './review-feedback.js';
 import type { GitHubOctokit, TokenSource } from './token-source.js';
 import { forgeError, httpFailure } from './wrap-error.js';
 
@@ -147,6 +160,38 @@ export class GitHubForge implements Forge {
     } catch (error) {
       throw forgeError(`update comment ${commentId}`, error);
     }
+  }
+
+  async reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
+    return reviewFeedback(this.octokit, this.name, pullRequest, reviewId);
+  }
+
+  async replyToReviewComment(pullRequest: number, commentId: number, body: string): Promise<void> {
+    await replyToReviewComment(this.octokit, this.name, pullRequest, commentId, body, this.retryDelayMs);
+  }
+
+  async requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void> {
+    if (reviewers.length === 0) return;
+    try {
+      await this.octokit.rest.pulls.requestReviewers({ ...this.name, pull_number: pullRequest, reviewers: [...reviewers] });
+    } catch (error) {
+      // 422: a reviewer is the PR's author or not a collaborator; nobody else can be asked either way.
+      if (httpFailure(error)?.status === 422) return;
+      throw forgeError(`request reviews on #${pullRequest}`, error, { notFound: 'pr-not-found' });
+    }
+  }
+
+  async addLabel(issueOrPullRequest: number, label: string): Promise<void> {
+    try {
+      // GitHub creates a label the repository does not have yet; one already on the issue stays once.
+      await this.octokit.rest.issues.addLabels({ ...this.name, issue_number: issueOrPullRequest, labels: [label] });
+    } catch (error) {
+      throw forgeError(`label #${issueOrPullRequest} "${label}"`, error, { notFound: 'pr-not-found' });
+    }
+  }
+
+  async checkFailures(headSha: string): Promise<CheckFailure[]> {
+    return checkFailures(this.octokit, this.name, headSha);
   }
 
   private async readPullRequest(number: number): Promise<PullRequestInfo> {
