@@ -12,8 +12,11 @@ export function agentSystemPrompt(): string {
 - When done, call finish with a short summary of what you changed and why (it becomes the pull request description).`;
 }
 
-/** The first user message: the subtask's instructions and scopes, verbatim, the repository's outline, and a retry hint if any. */
-export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined, outline?: string): string {
+/**
+ * The first user message: the subtask's instructions and scopes, verbatim, the repository's
+ * outline, a retry hint if any, and for a fix attempt what reviewers or checks asked for.
+ */
+export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined, outline?: string, feedback?: string): string {
   return [
     overallTask ? `Overall task (other agents handle the other parts):\n${overallTask}` : '',
     `Your subtask: ${subtask.title}`,
@@ -22,6 +25,9 @@ export function agentTaskMessage(subtask: Subtask, overallTask: string | undefin
     subtask.readScope.length > 0 ? `Read scope (worth reading for context):\n${subtask.readScope.map((entry) => `- ${entry}`).join('\n')}` : '',
     outline ? `Repository files (you need not list directories to find these):\n${outline}` : '',
     retryHint ? `Note from a previous attempt:\n${retryHint}` : '',
+    feedback
+      ? `Your earlier work on this subtask is already committed in this checkout and open as a pull request. Fix what follows, inside your write scope; if something asked for is outside it, leave it and say so in your finish summary.\n\n${feedback}`
+      : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -22,6 +22,8 @@ export interface RunAgentInput {
   retryHint?: string;
   /** A compact picture of the repository, so the agent need not explore it blind. */
   outline?: string;
+  /** What a review or a failed check asked to fix (a fix attempt on an open pull request). */
+  feedback?: string;
   signal?: AbortSignal;
 }
 
@@ -47,7 +49,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
   const messages: ChatMessage[] = [
     { role: 'system', content: agentSystemPrompt() },
-    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint, input.outline) },
+    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint, input.outline, input.feedback) },
   ];
   let step = 0;
   let finishRefused = false;
@@ -57,7 +59,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
     return { kind: 'failed', reason, message, steps: step, tokens, durationMs: elapsed(), lastEvents: recent.slice(-8) };
   };
 
-  await reporter.event('agent-started', { subtask: input.subtask.id, retry: input.retryHint !== undefined });
+  await reporter.event('agent-started', { subtask: input.subtask.id, retry: input.retryHint !== undefined, ...(input.feedback ? { fix: true } : {}) });
   try {
     for (;;) {
       if (input.signal?.aborted) return await fail('cancelled', 'the run was cancelled');
@@ -139,8 +141,9 @@ function collectHint(verdict: GuardVerdict, hints: string[]): void {
 
 /** One model call, aborted when it stalls, when the wall-time budget ends, or when the run is cancelled. */
 async function callModel(input: RunAgentInput, messages: ChatMessage[], limits: AgentLimits, remainingMs: number): Promise<ChatResult> {
-  const stall = AbortSignal.timeout(limits.stallMs);
-  const wall = AbortSignal.timeout(remainingMs);
+  const stall = AbortSignal.timeout(Math.max(1, Math.floor(limits.stallMs)));
+  // Timers take whole milliseconds; budgets left over after earlier attempts need not be.
+  const wall = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
   const signals = [stall, wall, ...(input.signal ? [input.signal] : [])];
   try {
     return await input.llm.chat({

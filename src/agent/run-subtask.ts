@@ -48,6 +48,13 @@ export interface RunSubtaskInput {
    */
   afterCommands?: (attempt: number) => Promise<void>;
   maxAttempts?: number;
+  /**
+   * A fix attempt: what a review or a failed check asked for. The worktree starts at
+   * `baseCommit`, which is then the pull request's head, and the fix is committed on top of it.
+   */
+  feedback?: string;
+  /** The branch the worktree's commit lands on; default `fanout/<run>/<subtask>`. */
+  branch?: string;
   signal?: AbortSignal;
 }
 
@@ -87,7 +94,7 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
  */
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
-  const branch = subtaskBranch(input.runId, input.subtask.id);
+  const branch = input.branch ?? subtaskBranch(input.runId, input.subtask.id);
   const tokens: TokenTotals = { prompt: 0, completion: 0 };
   let steps = 0;
   let hint: string | undefined;
@@ -135,7 +142,7 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
   const worktree = await timed('worktree', () => input.workspace.acquireWorktree({
     repoDir: input.repoDir,
     poolRoot: worktreePool(input.worktreeRoot),
-    branch: subtaskBranch(input.runId, input.subtask.id),
+    branch: input.branch ?? subtaskBranch(input.runId, input.subtask.id),
     commit: input.baseCommit,
   }));
   try {
@@ -167,6 +174,7 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
         reporter,
         ...(hint ? { retryHint: hint } : {}),
         ...(input.outline ? { outline: input.outline } : {}),
+        ...(input.feedback ? { feedback: input.feedback } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       }));
       await input.afterCommands?.(attempt);

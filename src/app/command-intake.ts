@@ -3,7 +3,7 @@ import type { CommandRecord } from '../domain/command.js';
 import { FanoutError } from '../domain/errors.js';
 import type { AppDeps, IntakeLog } from './app-deps.js';
 import { IntakeUnavailableError } from './intake-error.js';
-import { parseCommand } from './parse-command.js';
+import { parseCommand, parseFixCommand } from './parse-command.js';
 import { targetFromPayload } from './webhook-target.js';
 
 type CommentPayload = Context<'issue_comment.created'>['payload'];
@@ -38,12 +38,11 @@ export async function receiveIssueComment(deliveryId: string, payload: CommentPa
 /** The record to store for this comment, or null (with the reason logged) when it is not a command to take. */
 function commandRecord(deliveryId: string, payload: CommentPayload, appId: number, log: IntakeLog): CommandRecord | null {
   const { comment, issue, sender } = payload;
-  // Commands start runs for an issue; on a pull request (Fanout's own, or a person's) they are
-  // most likely quoted from the issue in a review, and status or retry name the issue's run.
-  if (issue.pull_request) return skip(log, 'comment on a pull request');
   if (comment.user?.type === 'Bot' || sender.type === 'Bot') return skip(log, 'comment by a bot');
   if (comment.performed_via_github_app?.id === appId) return skip(log, "Fanout's own comment");
-  const command = parseCommand(comment.body);
+  // `/orchestrate` starts runs for an issue; on a pull request it is most likely quoted from the
+  // issue. A pull request takes `/fanout fix` (processing checks that it is one of Fanout's).
+  const command = issue.pull_request ? parseFixCommand(comment.body) : parseCommand(comment.body);
   if (!command) return null;
   const target = targetFromPayload(payload);
   if (!target) return skip(log, 'no installation in the payload', 'warn');

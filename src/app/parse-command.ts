@@ -27,6 +27,26 @@ const WORDS = ['status', 'cancel', 'approve', 'help'] as const;
  * first command line wins. See `parseCommandLine` for what follows the command.
  */
 export function parseCommand(body: string): IssueCommand | null {
+  const found = firstCommandLine(body, COMMAND);
+  return found ? parseCommandLine(found.rest, found.following) : null;
+}
+
+const FIX_COMMAND = /^ {0,3}\/fanout\s+fix(?=\s|$)(.*)$/i;
+
+/**
+ * `/fanout fix [instructions]` on one of Fanout's pull requests, or null: the rest of the line and
+ * the lines after it are the instructions (may be empty: look at the change again). The same
+ * rules as `parseCommand` decide which lines count.
+ */
+export function parseFixCommand(body: string): Extract<IssueCommand, { kind: 'fix' }> | null {
+  const found = firstCommandLine(body, FIX_COMMAND);
+  if (!found) return null;
+  const instructions = [found.rest, ...found.following].join('\n').trim();
+  return { kind: 'fix', instructions: instructions.length > MAX_TASK_LENGTH ? instructions.slice(0, MAX_TASK_LENGTH) : instructions };
+}
+
+/** The first line matching `command` outside quotes, fences and HTML comments: what follows it on the line, and the lines after. */
+function firstCommandLine(body: string, command: RegExp): { rest: string; following: string[] } | null {
   const lines = body.split(/\r?\n/);
   let fence: { char: string; length: number } | null = null;
   let inHtmlComment = false;
@@ -49,8 +69,8 @@ export function parseCommand(body: string): IssueCommand | null {
       continue;
     }
     if (QUOTED.test(line)) continue;
-    const command = COMMAND.exec(line);
-    if (command) return parseCommandLine(command[1] ?? '', lines.slice(index + 1));
+    const match = command.exec(line);
+    if (match) return { rest: match[1] ?? '', following: lines.slice(index + 1) };
   }
   return null;
 }

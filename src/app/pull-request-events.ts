@@ -4,6 +4,8 @@ import type { PullRequestEvent } from '../domain/command.js';
 /** Fanout's agents push to `fanout/<run>/<subtask>`; other pull requests are not its business. */
 const FANOUT_BRANCH = 'fanout/';
 const REVIEW_STATES = ['approved', 'changes_requested', 'commented', 'dismissed'] as const;
+// Conclusions that mean the check found something wrong (not cancelled or skipped by a person).
+const RED_CONCLUSIONS: ReadonlySet<string> = new Set(['failure', 'timed_out']);
 
 type Payload<Name extends 'pull_request_review.submitted' | 'check_run.completed' | 'check_suite.completed' | 'status' | 'pull_request.closed' | 'pull_request.synchronize'> =
   Context<Name>['payload'];
@@ -14,18 +16,18 @@ export function reviewEvent(payload: Payload<'pull_request_review.submitted'>): 
   if (!pullRequest.head.ref.startsWith(FANOUT_BRANCH)) return null;
   const state = REVIEW_STATES.find((candidate) => candidate === review.state.toLowerCase());
   if (!state || !review.user) return null;
-  return { kind: 'review', prNumber: pullRequest.number, state, reviewer: review.user.login };
+  return { kind: 'review', prNumber: pullRequest.number, state, reviewer: review.user.login, reviewId: review.id, reviewerIsBot: review.user.type === 'Bot' };
 }
 
 /** A check run or suite finished on some head; the queue ignores heads it does not know. */
 export function checksEvent(payload: Payload<'check_run.completed'> | Payload<'check_suite.completed'>): PullRequestEvent {
   const checks = 'check_run' in payload ? payload.check_run : payload.check_suite;
-  return { kind: 'checks-completed', headSha: checks.head_sha, prNumbers: checks.pull_requests.map((pullRequest) => pullRequest.number) };
+  return { kind: 'checks-completed', headSha: checks.head_sha, prNumbers: checks.pull_requests.map((pullRequest) => pullRequest.number), failed: RED_CONCLUSIONS.has(checks.conclusion ?? '') };
 }
 
 /** A commit status changed on some commit. */
 export function statusEvent(payload: Payload<'status'>): PullRequestEvent {
-  return { kind: 'status', headSha: payload.sha };
+  return { kind: 'status', headSha: payload.sha, failed: payload.state === 'failure' || payload.state === 'error' };
 }
 
 /** One of Fanout's pull requests was closed, by a merge or not. */

@@ -6,6 +6,7 @@ import { SecretRedactor } from '../domain/redactor.js';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { fixCommand } from './commands/fix.js';
 import { logsCommand } from './commands/logs.js';
 import { planCommand, PLAN_USAGE } from './commands/plan.js';
 import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
@@ -27,6 +28,8 @@ Commands:
                             what an agent did, event by event
   approve <run-id> <subtask>
                             approve a subtask's pull request (approval: manual), then resume to merge it
+  fix <run-id> <subtask> ["instructions"] [--json]
+                            send a subtask's agent back to its pull request with instructions (a review from the terminal)
   plan                      ${PLAN_USAGE}
   doctor [--json]           check that the configured model can drive agents
   serve                     run the GitHub App (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT)
@@ -42,6 +45,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   status: statusCommand,
   logs: logsCommand,
   approve: approveCommand,
+  fix: fixCommand,
   plan: planCommand,
   doctor: doctorCommand,
   serve: serveCommand,

@@ -49,6 +49,15 @@ const RepoConfigSchema = z
     mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
     // review: the plan is posted and agents wait for `/orchestrate approve`.
     plan: z.enum(['auto', 'review']).default('auto'),
+    // Reviews and red checks go back to the agent on the same pull request, at most this many
+    // times per pull request; past it, a person takes over (0 turns fix attempts off).
+    maxFixAttempts: z.number().int().min(0).max(10).default(2),
+    // A red check starts a fix attempt with its output. Absent: yes on GitHub (reviews and CI
+    // arrive while nobody watches), no locally (`fanout fix` asks for one).
+    fixOnRedCheck: z.boolean().optional(),
+    // Bot accounts whose reviews count (a code-review bot), by login such as `reviewer[bot]`;
+    // other bots' reviews are ignored.
+    reviewBots: z.array(z.string().trim().min(1)).max(20).default([]),
     // Agent and validation commands reach no network unless the repository says they need it.
     network: z.boolean().default(false),
     model: z.string().trim().min(1).optional(),

@@ -5,7 +5,9 @@ export type IssueCommand =
   | { kind: 'cancel' }
   | { kind: 'retry'; subtask: string }
   | { kind: 'approve' }
-  | { kind: 'help'; unknown?: string };
+  | { kind: 'help'; unknown?: string }
+  /** `/fanout fix [instructions]` on one of Fanout's pull requests (the command's `issue` is the PR). */
+  | { kind: 'fix'; instructions: string };
 
 /** The repository and issue a command or event concerns, as the webhook payload named them. */
 export interface GitHubTarget {
@@ -42,8 +44,9 @@ export interface CommandRecord {
 
 /** Something GitHub told Fanout about one of its pull requests, which may let the merge queue move. */
 export type PullRequestEvent =
-  | { kind: 'review'; prNumber: number; state: 'approved' | 'changes_requested' | 'commented' | 'dismissed'; reviewer: string }
-  | { kind: 'checks-completed'; headSha: string; prNumbers: number[] }
-  | { kind: 'status'; headSha: string }
+  | { kind: 'review'; prNumber: number; state: 'approved' | 'changes_requested' | 'commented' | 'dismissed'; reviewer: string; reviewId: number; reviewerIsBot: boolean }
+  /** `failed` when the check ended red (failure or timed out). */
+  | { kind: 'checks-completed'; headSha: string; prNumbers: number[]; failed: boolean }
+  | { kind: 'status'; headSha: string; failed: boolean }
   | { kind: 'closed'; prNumber: number; merged: boolean }
   | { kind: 'pushed'; prNumber: number; headSha: string; pusher: string; pusherIsFanout: boolean };

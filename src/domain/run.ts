@@ -90,9 +90,41 @@ export interface SubtaskRecord {
     | { state: 'merged'; sha: string; approvedBy?: string }
     | { state: 'failed'; reason: MergeFailureReason; message: string }
     | { state: 'waiting'; reason: MergeWaitReason; message: string };
+  /** Fix requests not yet acted on, oldest first (reviews, `fix` commands, red checks). */
+  fixRequests?: FixTrigger[];
+  /** Fix attempts on the pull request, oldest first (capped by `maxFixAttempts`). */
+  fixes?: FixAttempt[];
+  /** Set when the cap was reached or a fix could not be made: a person takes over (label `fanout: needs human`). */
+  needsHuman?: { reason: string; at: string };
   /** Milliseconds spent in each phase, to show what parallelism costs. */
   timings?: Partial<Record<'worktree' | 'setup' | 'agent' | 'commit' | 'validate' | 'cleanup' | 'merge', number>>;
   updatedAt: string;
+}
+
+/** What asked for a fix attempt on a subtask's pull request. */
+export type FixTrigger =
+  /** A review that requested changes or commented inline (its comments are read when the attempt starts). */
+  | { kind: 'review'; reviewer: string; reviewId: number }
+  /** `/fanout fix [instructions]` on the pull request, or `fanout fix` in the terminal. */
+  | { kind: 'command'; by: string; instructions: string }
+  /** Checks failed on this head (Fanout's own validation or the repository's CI). */
+  | { kind: 'check'; headSha: string };
+
+/** One fix attempt: what asked for it, and what came of it. */
+export interface FixAttempt {
+  number: number;
+  trigger: FixTrigger;
+  state: 'running' | 'pushed' | 'not-fixed';
+  startedAt: string;
+  finishedAt?: string;
+  /** The head the attempt started from, and the commit it pushed. */
+  headBefore?: string;
+  commit?: string;
+  /** The agent's summary when pushed; why nothing was pushed otherwise. */
+  message?: string;
+  /** Files a reviewer asked about that lie outside the write scope (answered, never written). */
+  outOfScope?: string[];
+  tokens?: { prompt: number; completion: number };
 }
 
 export type MergeFailureReason =
@@ -107,7 +139,7 @@ export type MergeFailureReason =
   | 'not-on-base';
 
 /** Why a pull request is not merged yet, though nothing is wrong with it. */
-export type MergeWaitReason = 'checks-pending' | 'review-required' | 'changes-requested' | 'queued';
+export type MergeWaitReason = 'checks-pending' | 'review-required' | 'changes-requested' | 'queued' | 'fixing';
 
 /** A validation command that failed, as people need to see it: what ran, how it ended, its last lines. */
 export interface FailedCommand {

@@ -39,7 +39,14 @@ export interface MergeQueueInput {
   /** Validates the worktree at `headSha` and publishes the check; true when green. */
   revalidate: (worktree: Worktree, headSha: string, prNumber: number) => Promise<boolean>;
   onResult?: (subtaskId: string, result: MergeItemResult) => Promise<void>;
+  /**
+   * A PR's checks are red: true when a fix attempt will follow, so the PR waits for it (in plan
+   * order) instead of leaving the queue.
+   */
+  fixRed?: (subtaskId: string) => Promise<boolean>;
 }
+
+const RED: ReadonlySet<MergeFailureReason> = new Set(['checks-failed', 'validation-failed', 'revalidation-failed']);
 
 /**
  * Merges ready pull requests in plan order, one at a time. Before each merge the branch is brought
@@ -69,9 +76,12 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
         await record(item.subtaskId, { kind: 'failed', reason: 'dependency-failed', message: `not merged because "${blocker}", which it depends on, did not merge` });
         continue;
       }
-      const result: MergeItemResult = blocker !== undefined
+      let result: MergeItemResult = blocker !== undefined
         ? { kind: 'waiting', reason: 'queued', message: `waits for "${blocker}", which it depends on` }
         : await mergeOne(input, item, async () => (worktree ??= await mergeWorktree(input)));
+      if (result.kind === 'failed' && RED.has(result.reason) && (await input.fixRed?.(item.subtaskId))) {
+        result = { kind: 'waiting', reason: 'fixing', message: `${result.message}; a fix attempt follows` };
+      }
       await record(item.subtaskId, result.kind === 'merged' ? { ...result, durationMs: Date.now() - started } : result);
       if (result.kind === 'failed' && result.reason !== 'closed') await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
       if (result.kind === 'waiting') {

@@ -12,6 +12,8 @@ import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
 import { executeAgentJob, type AgentJobContext } from './agent-job.js';
+import { executeFixJob } from './fix-job.js';
+import { fixOnRedCheck, redIsFixable, requestFix, withPendingFixes } from './fix-requests.js';
 import { describeRedBaseline, measureBaseline } from './baseline.js';
 import { failedCommands } from '../validate/run-validation.js';
 import { CHECK_NAME, validateAndPublish } from './publish.js';
@@ -102,9 +104,16 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
     effective = [fallback];
   }
 
-  run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
-  const merging = () => mergeRun(deps, run, effective, config, sharedState);
-  await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
+  // Reviews and red checks ask for fixes: they run before the queue looks at those PRs again,
+  // and a PR the queue finds red waits for its fix (each round uses up fix attempts, so it ends).
+  for (let round = 0; round < 20; round += 1) {
+    await runFixes(deps, dispatcher, run, [...plan.subtasks, ...effective], jobContext);
+    if (deps.signal?.aborted) return cancel(deps, run);
+    run = await deps.store.updateRun(run.id, moveRun(await requireRun(deps, run.id), 'merging'));
+    const merging = () => mergeRun(deps, run, effective, config, sharedState);
+    await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
+    if (withPendingFixes(await deps.store.listSubtasks(run.id)).length === 0) break;
+  }
   // Re-validation runs the repository's commands again.
   const changedByValidation = await sharedState.restore();
   if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
@@ -157,6 +166,8 @@ async function runInWaves(deps: PipelineDeps, dispatcher: AgentDispatcher, run: 
     const blocked = startable.filter((subtask) => !ready.includes(subtask));
     if (blocked.length === 0) return run;
     const mergedBefore = records.filter((candidate) => candidate.merge?.state === 'merged').length;
+    await runFixes(deps, dispatcher, run, plan.subtasks, context);
+    if (deps.signal?.aborted) return run;
     run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
     const merging = () => mergeRun(deps, run, plan.subtasks, run.config, sharedState);
     await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
@@ -189,12 +200,37 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
   }
 }
 
+/**
+ * Runs the fix attempts that reviews, `fix` commands and red checks asked for, one per pull
+ * request at a time through the dispatcher, until none is waiting (a red fix can ask for the
+ * next, up to the cap). An attempt a crashed process left running counts, and its request is
+ * taken up again.
+ */
+async function runFixes(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext): Promise<void> {
+  for (const record of await deps.store.listSubtasks(run.id)) {
+    const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
+    if (interrupted.length === 0) continue;
+    await deps.store.updateSubtask(run.id, record.subtaskId, {
+      fixes: (record.fixes ?? []).map((fix) => (fix.state === 'running' ? { ...fix, state: 'not-fixed' as const, message: 'interrupted (Fanout stopped)', finishedAt: new Date().toISOString() } : fix)),
+      fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
+    });
+  }
+  // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
+  for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {
+    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).flatMap((record) => subtasks.find((subtask) => subtask.id === record.subtaskId) ?? []);
+    if (waiting.length === 0) return;
+    await Promise.allSettled(waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))));
+  }
+}
+
 async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, sharedState: SharedStateGuard): Promise<void> {
   const records = await deps.store.listSubtasks(run.id);
   const alreadyMerged = new Set(records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId));
   const items = subtasks.flatMap((subtask) => {
     const record = records.find((candidate) => candidate.subtaskId === subtask.id);
     if (!record || record.state !== 'succeeded' || !record.pr || record.merge?.state === 'merged' || record.merge?.state === 'failed') return [];
+    // A fix is on its way (the run was cancelled before it ran): this head is not the one to merge.
+    if ((record.fixRequests?.length ?? 0) > 0) return [];
     return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn }];
   });
   if (items.length === 0) return;
@@ -226,6 +262,16 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
       await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs, failed: failedCommands(result) } });
       return result.passed;
+    },
+    fixRed: async (subtaskId) => {
+      if (!fixOnRedCheck(run)) return false;
+      const record = await deps.store.getSubtask(run.id, subtaskId);
+      if (!record?.pr || record.needsHuman) return false;
+      if (!(await redIsFixable(deps.forge, record.check?.headSha ?? record.pr.headSha))) return false;
+      await requestFix(deps.store, run, subtaskId, { kind: 'check', headSha: record.check?.headSha ?? record.pr.headSha });
+      const after = await deps.store.getSubtask(run.id, subtaskId);
+      // Already tried on this head: the PR leaves the queue as it would without fixes.
+      return (after?.fixRequests?.length ?? 0) > 0;
     },
     onResult: async (subtaskId, result) => {
       const current = await deps.store.getSubtask(run.id, subtaskId);

@@ -46,10 +46,10 @@ export async function validateAndPublish(
   worktree: Worktree,
   headSha: string,
   config: RepoConfig,
-  when: 'first' | 'after-update',
+  when: 'first' | 'after-update' | 'after-fix',
   judging: { changedFiles?: readonly string[]; baselineFailures?: readonly string[] } = {},
 ): Promise<ValidationResult> {
-  const checkId = await deps.forge.startCheck({ name: CHECK_NAME, headSha, title: when === 'first' ? 'Validating' : 'Validating after updating with the base' });
+  const checkId = await deps.forge.startCheck({ name: CHECK_NAME, headSha, title: when === 'first' ? 'Validating' : when === 'after-fix' ? 'Validating a fix attempt' : 'Validating after updating with the base' });
   const result = await validateIn(deps, worktree, config, judging);
   await deps.forge.completeCheck(checkId, validationCheckOutput(result, config.validate.length, when));
   return result;

@@ -5,7 +5,7 @@ import type { ValidationResult } from '../validate/run-validation.js';
 const CHECK_TEXT_LIMIT = 60_000;
 
 /** What the `fanout/validate` check shows for a validation result (pure). */
-export function validationCheckOutput(result: ValidationResult, configured: number, when: 'first' | 'after-update'): { conclusion: CheckConclusion } & CheckOutput {
+export function validationCheckOutput(result: ValidationResult, configured: number, when: 'first' | 'after-update' | 'after-fix'): { conclusion: CheckConclusion } & CheckOutput {
   const lines = result.commands.map((command) => {
     if (command.skipped) return `- \`${command.run}\`: skipped (the change touches none of its paths)`;
     const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})${command.failedOnBase ? ' as it does on the base: not held against this change' : ''}`;
@@ -13,7 +13,7 @@ export function validationCheckOutput(result: ValidationResult, configured: numb
   });
   const skipped = configured - result.commands.length;
   if (skipped > 0) lines.push(`- ${skipped} later command(s) not run`);
-  const after = when === 'after-update' ? ' after updating the branch with its base' : '';
+  const after = when === 'after-update' ? ' after updating the branch with its base' : when === 'after-fix' ? ' after a fix attempt' : '';
   if (configured === 0) {
     return { conclusion: 'neutral', title: 'No validation configured', summary: 'Merged without checks: `.github/fanout.yml` has no `validate:` commands.' };
   }

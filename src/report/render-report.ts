@@ -58,6 +58,18 @@ export function renderRunReport(report: RunReport): string {
     }
     lines.push('', ...failureAdvice(report.runId, failed.map((subtask) => subtask.failure!.reason)));
   }
+  const fixed = report.subtasks.filter((subtask) => subtask.fixes || subtask.needsHuman);
+  if (fixed.length > 0) {
+    lines.push('', 'Fix attempts:');
+    for (const subtask of fixed) {
+      for (const fix of subtask.fixes ?? []) {
+        const result = fix.state === 'pushed' && fix.commit ? `pushed ${fix.commit.slice(0, 8)}` : fix.state === 'running' ? 'running' : `nothing pushed${fix.message ? ` (${fix.message})` : ''}`;
+        lines.push(`- ${subtask.id} #${fix.number}, asked by ${fix.askedBy}: ${result}`);
+      }
+      if (subtask.needsHuman) lines.push(`- ${subtask.id} needs a person: ${subtask.needsHuman}`);
+    }
+  }
+  if (failed.some((subtask) => subtask.pr && !subtask.needsHuman)) lines.push(`Send an agent back to its pull request with: fanout fix ${report.runId} <subtask> "what to fix"`);
   for (const subtask of report.subtasks.filter((candidate) => candidate.reverted)) {
     lines.push(`warning: ${subtask.id}'s commands changed ${subtask.reverted!.map((path) => `.git/${path}`).join(', ')} in the shared repository; Fanout put them back.`);
   }

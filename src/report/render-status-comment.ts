@@ -78,7 +78,12 @@ function retryLines(ids: readonly string[]): string[] {
 }
 
 function stateCell(subtask: RunReport['subtasks'][number]): string {
-  if (subtask.merged) return `merged ${subtask.merged.slice(0, 8)}`;
+  const fixes = subtask.fixes ?? [];
+  const fixed = fixes.length > 0 ? ` (${fixes.length} fix attempt${fixes.length === 1 ? '' : 's'})` : '';
+  if (subtask.merged) return `merged ${subtask.merged.slice(0, 8)}${fixed}`;
+  if (subtask.needsHuman) return `🙋 needs a person: ${subtask.needsHuman}`;
+  const running = fixes.find((fix) => fix.state === 'running');
+  if (running) return `fixing: attempt ${running.number} for ${running.askedBy}`;
   if (subtask.failure) return `failed: ${subtask.failure.reason}`;
   if (subtask.waiting) return `waiting: ${subtask.waiting.message}`;
   if (subtask.state === 'running') return `running (step ${subtask.steps})`;

@@ -1,4 +1,4 @@
-import type { FailedCommand, RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { FailedCommand, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 
 /** What a run produced, per subtask: the machine-readable report (`fanout run --json`). */
 export interface RunReport {
@@ -30,6 +30,10 @@ export interface RunReport {
     approvedBy?: string;
     /** Shared git files this subtask's commands changed, which Fanout put back. */
     reverted?: string[];
+    /** Fix attempts on the pull request: what asked, and what came of it. */
+    fixes?: Array<{ number: number; askedBy: string; state: 'running' | 'pushed' | 'not-fixed'; commit?: string; message?: string }>;
+    /** Why Fanout handed the pull request to a person (label `fanout: needs human`). */
+    needsHuman?: string;
     tokens: { prompt: number; completion: number };
   }>;
   tokens: { prompt: number; completion: number };
@@ -64,6 +68,8 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       ...(record.merge?.state === 'waiting' ? { waiting: { reason: record.merge.reason, message: record.merge.message } } : {}),
       ...(record.merge?.state === 'merged' && record.merge.approvedBy ? { approvedBy: record.merge.approvedBy } : {}),
       ...(record.reverted?.length ? { reverted: record.reverted } : {}),
+      ...(record.fixes?.length ? { fixes: record.fixes.map((fix) => ({ number: fix.number, askedBy: askedBy(fix.trigger), state: fix.state, ...(fix.commit ? { commit: fix.commit } : {}), ...(fix.message ? { message: fix.message } : {}) })) } : {}),
+      ...(record.needsHuman ? { needsHuman: record.needsHuman.reason } : {}),
       tokens: record.tokens ?? { prompt: 0, completion: 0 },
     };
   });
@@ -84,6 +90,11 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     tokens: subtasks.reduce((sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }), { prompt: 0, completion: 0 }),
     overhead,
   };
+}
+
+/** Who or what asked for a fix, in words. */
+function askedBy(trigger: FixTrigger): string {
+  return trigger.kind === 'check' ? `red checks on ${trigger.headSha.slice(0, 8)}` : trigger.kind === 'review' ? `review by @${trigger.reviewer}` : `@${trigger.by}`;
 }
 
 /** Id of the single agent that takes the unsplit task when every planned agent failed. */

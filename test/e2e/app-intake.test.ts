@@ -226,7 +226,7 @@ describe('App intake: pull request events', () => {
     const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted');
     payload.pull_request.head.ref = 'fanout/run-1/api';
     Object.assign(payload.review, { state: 'approved' });
-    expect(await deliverEvent('pull_request_review', payload)).toEqual([[TARGET, { kind: 'review', prNumber: 2, state: 'approved', reviewer: 'Codertocat' }]]);
+    expect(await deliverEvent('pull_request_review', payload)).toEqual([[TARGET, { kind: 'review', prNumber: 2, state: 'approved', reviewer: 'Codertocat', reviewId: payload.review.id, reviewerIsBot: false }]]);
   });
 
   it('ignores pull request events on branches that are not Fanout’s', async () => {
@@ -243,9 +243,12 @@ describe('App intake: pull request events', () => {
     const suite = example('check_suite', (candidate) => candidate.action === 'completed' && candidate.check_suite.pull_requests.length > 0);
     const status = example('status');
     const head = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
-    expect(await deliverEvent('check_run', run)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2] }]]);
-    expect(await deliverEvent('check_suite', suite)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2] }]]);
-    expect(await deliverEvent('status', status)).toEqual([[TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' }]]);
+    // GitHub's examples: a check run that failed, a suite that passed, a status that passed.
+    expect(await deliverEvent('check_run', run)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: true }]]);
+    expect(await deliverEvent('check_suite', suite)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: false }]]);
+    expect(await deliverEvent('status', status)).toEqual([[TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: false }]]);
+    Object.assign(status, { state: 'error' });
+    expect(await deliverEvent('status', status)).toEqual([[TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: true }]]);
   });
 
   it('maps a Fanout pull request closed by a merge and one closed without', async () => {

@@ -118,8 +118,8 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
 });
 
 describe('the GitHub App: reviews and the repository CI', () => {
-  async function waitingForReview(): Promise<{ h: AppHarness; numbers: number[] }> {
-    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, MANUAL);
+  async function waitingForReview(files: Record<string, string> = MANUAL): Promise<{ h: AppHarness; numbers: number[] }> {
+    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, files);
     await h.comment('/orchestrate Write two files');
     await h.settle();
     const numbers = pullRequests(h).map((pull) => pull.number);
@@ -149,8 +149,8 @@ describe('the GitHub App: reviews and the repository CI', () => {
     expect(h.issueComments()[0]).toContain('✅ Done: everything merged');
   });
 
-  it("leaves a PR whose own CI check is red unmerged, and says so", async () => {
-    const { h, numbers } = await waitingForReview();
+  it('leaves a PR whose own CI check is red unmerged, and says so (fixOnRedCheck: false)', async () => {
+    const { h, numbers } = await waitingForReview({ '.github/fanout.yml': 'validate:\n  - node --test\napproval: manual\nfixOnRedCheck: false\n' });
     const head = (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', pullRequests(h)[0]!.head])).stdout.trim();
     h.fake.addCheckRun(OWNER, REPO, { name: 'ci/tests', headSha: head, status: 'completed', conclusion: 'failure', appId: 4242 });
     await review(h, numbers[0]!, 'maintainer');

@@ -7,6 +7,8 @@ export interface BrainScript {
   agents: Record<string, ScriptedReply[]>;
   /** Turns per subtask title for the retry (the first message carries a note from the failed attempt). */
   retries?: Record<string, ScriptedReply[]>;
+  /** Turns per subtask title for fix attempts (the first message carries what a review or a check asked for). */
+  fixes?: Record<string, ScriptedReply[]>;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface BrainScript {
  */
 export function scriptedBrain(script: BrainScript) {
   const seen: Record<string, number> = {};
+  const fixPrompts: Record<string, string[]> = {};
   const reply = (request: RecordedRequest): ScriptedReply => {
     const body = request.body;
     const schema = body.response_format?.json_schema?.name;
@@ -29,10 +32,13 @@ export function scriptedBrain(script: BrainScript) {
     const title = /Your subtask: (.+)/.exec(first)?.[1]?.trim() ?? '';
     seen[title] = (seen[title] ?? 0) + 1;
     const retry = first.includes('Note from a previous attempt');
-    const turns = (retry ? script.retries?.[title] : undefined) ?? script.agents[title];
+    const fix = first.includes('Your earlier work on this subtask is already committed');
+    const turn0 = body.messages.filter((message) => message.role === 'assistant').length === 0;
+    if (fix && turn0) (fixPrompts[title] ??= []).push(first);
+    const turns = fix ? script.fixes?.[title] : ((retry ? script.retries?.[title] : undefined) ?? script.agents[title]);
     if (!turns) return { error: { status: 400, message: `no script for subtask "${title}"` } };
     const turn = body.messages.filter((message) => message.role === 'assistant').length;
     return turns[Math.min(turn, turns.length - 1)] as ScriptedReply;
   };
-  return { reply, requestsFor: (title: string) => seen[title] ?? 0 };
+  return { reply, requestsFor: (title: string) => seen[title] ?? 0, fixPromptsFor: (title: string) => fixPrompts[title] ?? [] };
 }

@@ -16,13 +16,18 @@ export async function logsCommand(argv: string[], env: Env, output: Output): Pro
     const record = await store.getSubtask(runId, subtaskId);
     if (!record) throw new UsageError(`no subtask "${subtaskId}" in run "${runId}" (\`fanout status ${runId}\` lists them).`);
     const attempts = values.attempt ? [Number(values.attempt)] : Array.from({ length: Math.max(record.attempt, 1) }, (_, n) => n + 1);
-    for (const attempt of attempts) {
-      const events = await store.readEvents(runId, `${subtaskId}-${attempt}`);
+    // Fix attempts on the pull request come after the agent's own attempts, in their own logs.
+    const logs = [
+      ...attempts.map((attempt) => ({ key: { attempt }, agentId: `${subtaskId}-${attempt}`, title: `attempt ${attempt}` })),
+      ...(values.attempt ? [] : (record.fixes ?? []).map((fix) => ({ key: { fix: fix.number }, agentId: `${subtaskId}-fix${fix.number}`, title: `fix attempt ${fix.number}` }))),
+    ];
+    for (const log of logs) {
+      const events = await store.readEvents(runId, log.agentId);
       if (values.json) {
-        output.out(JSON.stringify({ attempt, events }, null, 2));
+        output.out(JSON.stringify({ ...log.key, events }, null, 2));
         continue;
       }
-      output.out(`${subtaskId}, attempt ${attempt} (${events.length} events)`);
+      output.out(`${subtaskId}, ${log.title} (${events.length} events)`);
       output.out(events.length > 0 ? renderEvents(events) : '  (no events)');
     }
     return EXIT_OK;

@@ -3,6 +3,7 @@ import type { GitHubTarget, PullRequestEvent } from '../../domain/command.js';
 import type { RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import { failedCommands } from '../../validate/run-validation.js';
+import { fixOnRedCheck, redIsFixable, requestFix } from '../fix-requests.js';
 import { publishScopeCheck, validateAndPublish } from '../publish.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
 import { targetOf, type RunExecutor } from './run-executor.js';
@@ -15,6 +16,8 @@ export interface EventContext {
 
 // Runs in these states have pull requests whose checks and reviews can still move the merge queue.
 const LISTENING = new Set<RunRecord['state']>(['running', 'merging']);
+// Runs that ended with pull requests still open: a review or red check there sends the agent back.
+const ENDED_WITH_OPEN_PRS = new Set<RunRecord['state']>(['partial', 'failed', 'cancelled']);
 
 /**
  * Routes a pull request event to the runs it concerns: a review, a finished check or status, a
@@ -23,20 +26,49 @@ const LISTENING = new Set<RunRecord['state']>(['running', 'merging']);
  * queue if it had been taken out.
  */
 export async function handlePullRequestEvent(context: EventContext, target: GitHubTarget, event: PullRequestEvent): Promise<void> {
-  for (const run of await runsOf(context.store, target)) {
+  // A review or a red check can send the agent back, even to a run that has ended.
+  const mayFix = (event.kind === 'review' && (event.state === 'changes_requested' || event.state === 'commented')) || ((event.kind === 'checks-completed' || event.kind === 'status') && event.failed);
+  for (const run of await runsOf(context.store, target, mayFix)) {
     const records = await context.store.listSubtasks(run.id);
     const concerned = records.filter((record) => concerns(record, event));
     if (concerned.length === 0) continue;
     if (event.kind === 'pushed' && !event.pusherIsFanout) {
       for (const record of concerned) await revalidatePush(context, run, record, event.headSha, event.pusher);
     }
-    void context.executor.start(run.id);
+    let fixes = 0;
+    if (mayFix) {
+      for (const record of concerned) if (await askForFix(context, run, record, event)) fixes += 1;
+    }
+    if (LISTENING.has(run.state) || fixes > 0) void context.executor.start(run.id);
   }
 }
 
-async function runsOf(store: CoordStore, target: GitHubTarget): Promise<RunRecord[]> {
+/**
+ * Queues a fix attempt for a review that requests changes (or comments inline) by someone with
+ * write access or a bot the configuration lists, or for a red check on the PR's head when
+ * `fixOnRedCheck` holds. True when one was queued.
+ */
+async function askForFix(context: EventContext, run: RunRecord, record: SubtaskRecord, event: PullRequestEvent): Promise<boolean> {
+  if (!record.pr || record.merge?.state === 'merged' || record.needsHuman) return false;
+  if (event.kind === 'review') {
+    const { deps } = await context.pipelines.open(targetOf(run));
+    const allowed = event.reviewerIsBot ? run.config.reviewBots.includes(event.reviewer) : ['admin', 'write'].includes(await deps.forge.userPermission(event.reviewer));
+    if (!allowed) return false;
+    // A review that only comments asks for something when it has inline comments.
+    if (event.state === 'commented' && (await deps.forge.reviewFeedback(record.pr.number, event.reviewId)).comments.length === 0) return false;
+    return (await requestFix(context.store, run, record.subtaskId, { kind: 'review', reviewer: event.reviewer, reviewId: event.reviewId })) === null;
+  }
+  if ((event.kind === 'checks-completed' || event.kind === 'status') && event.failed && fixOnRedCheck(run) && (record.pr.headSha === event.headSha || record.check?.headSha === event.headSha)) {
+    const { deps } = await context.pipelines.open(targetOf(run));
+    if (!(await redIsFixable(deps.forge, event.headSha))) return false;
+    return (await requestFix(context.store, run, record.subtaskId, { kind: 'check', headSha: event.headSha })) === null;
+  }
+  return false;
+}
+
+async function runsOf(store: CoordStore, target: GitHubTarget, includeEnded: boolean): Promise<RunRecord[]> {
   return (await store.listRuns()).filter(
-    (run) => run.origin.kind === 'github' && run.origin.owner === target.owner && run.origin.repo === target.repo && LISTENING.has(run.state),
+    (run) => run.origin.kind === 'github' && run.origin.owner === target.owner && run.origin.repo === target.repo && (LISTENING.has(run.state) || (includeEnded && ENDED_WITH_OPEN_PRS.has(run.state))),
   );
 }
 

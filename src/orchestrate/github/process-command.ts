@@ -7,6 +7,7 @@ import { redactSecrets } from '../../domain/secrets.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import { renderStatusComment } from '../../report/render-status-comment.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
+import { requestFix } from '../fix-requests.js';
 import { startRun } from '../start-run.js';
 import { upsertStatusComment } from '../status-comment.js';
 import { COMMAND_HELP } from './command-help.js';
@@ -50,6 +51,7 @@ export async function processCommand(context: CommandContext, id: string): Promi
 
 async function act(context: CommandContext, command: CommandRecord, deps: PipelineDeps, cloneDir: string): Promise<Reply> {
   const forge = deps.forge;
+  if (command.command.kind === 'fix') return fix(context, command, command.command.instructions);
   const current = await runOfIssue(context.store, command.target, command.issue);
   switch (command.command.kind) {
     case 'orchestrate':
@@ -124,6 +126,28 @@ async function retry(context: CommandContext, command: CommandRecord, run: RunRe
   if (FINISHED_RUN_STATES.has(run.state) || run.state === 'merging') await context.store.updateRun(run.id, moveRun(run, 'running'));
   void context.executor.start(run.id);
   return { state: 'done', outcome: `Retrying \`${subtaskId}\` (asked by @${command.sender}).`, runId: run.id };
+}
+
+/** `/fanout fix` on a pull request: a fix attempt on the subtask whose pull request it is. */
+async function fix(context: CommandContext, command: CommandRecord, instructions: string): Promise<Reply> {
+  const owned = await subtaskOfPullRequest(context.store, command.target, command.issue);
+  if (!owned) return { state: 'done', outcome: 'This pull request is not one of Fanout\'s open subtasks, so there is no agent to send back to it.' };
+  const { run, subtaskId } = owned;
+  const refusal = await requestFix(context.store, run, subtaskId, { kind: 'command', by: command.sender, instructions });
+  if (refusal) return { state: 'done', outcome: refusal, runId: run.id };
+  void context.executor.start(run.id);
+  const used = (await context.store.getSubtask(run.id, subtaskId))?.fixes?.length ?? 0;
+  return { state: 'done', outcome: `Sending \`${subtaskId}\`'s agent back to this pull request (asked by @${command.sender}; fix attempt ${used + 1} of at most ${run.config.maxFixAttempts}).`, runId: run.id };
+}
+
+/** The run and subtask whose pull request this is (the newest run, if several). */
+export async function subtaskOfPullRequest(store: CoordStore, target: GitHubTarget, pullRequest: number): Promise<{ run: RunRecord; subtaskId: string } | null> {
+  const runs = (await store.listRuns()).filter((run) => run.origin.kind === 'github' && run.origin.owner === target.owner && run.origin.repo === target.repo).reverse();
+  for (const run of runs) {
+    const record = (await store.listSubtasks(run.id)).find((candidate) => candidate.pr?.number === pullRequest);
+    if (record) return { run, subtaskId: record.subtaskId };
+  }
+  return null;
 }
 
 /** The newest run started from this issue. */

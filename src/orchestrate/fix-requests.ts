@@ -1,0 +1,59 @@
+import { FINISHED_RUN_STATES, moveRun } from '../domain/run-transitions.js';
+import type { FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { CoordStore } from '../ports/coord-store.js';
+import type { Forge } from '../ports/forge.js';
+import { SCOPE_CHECK_NAME } from './publish.js';
+
+/** Whether a red check starts a fix attempt: as configured, else on GitHub yes and locally no. */
+export function fixOnRedCheck(run: Pick<RunRecord, 'config' | 'origin'>): boolean {
+  return run.config.fixOnRedCheck ?? run.origin.kind === 'github';
+}
+
+/**
+ * Whether the red checks on a head are something the agent could fix: not when the only red check
+ * is `fanout/scope` (files outside the write scope, which the agent may not touch, most likely
+ * pushed by a person).
+ */
+export async function redIsFixable(forge: Forge, headSha: string): Promise<boolean> {
+  const failures = await forge.checkFailures(headSha);
+  return failures.length === 0 || failures.some((failure) => failure.name !== SCOPE_CHECK_NAME);
+}
+
+/** Why a fix cannot be asked for on this subtask now, or null. */
+export function fixRefusal(record: SubtaskRecord | null, subtaskId: string): string | null {
+  if (!record) return `There is no subtask \`${subtaskId}\` in this run.`;
+  if (!record.pr) return `\`${subtaskId}\` has no pull request to fix (${record.state}${record.failureReason ? `: ${record.failureReason}` : ''}); retry it instead.`;
+  if (record.merge?.state === 'merged') return `\`${subtaskId}\` is already merged (pull request #${record.pr.number}).`;
+  if (record.needsHuman) return `Pull request #${record.pr.number} was handed to a person: ${record.needsHuman.reason}.`;
+  return null;
+}
+
+/**
+ * Queues a fix request on a subtask's pull request and reopens its run if it had ended, so the
+ * next pass of the run acts on it. The same review, or a red check on a head already asked about,
+ * is queued once. Returns the refusal when the subtask cannot take a fix.
+ */
+export async function requestFix(store: CoordStore, run: RunRecord, subtaskId: string, trigger: FixTrigger): Promise<string | null> {
+  const record = await store.getSubtask(run.id, subtaskId);
+  const refusal = fixRefusal(record, subtaskId);
+  if (refusal || !record) return refusal;
+  const known = [...(record.fixRequests ?? []), ...(record.fixes ?? []).map((fix) => fix.trigger)];
+  if (!known.some((other) => sameRequest(other, trigger))) {
+    await store.updateSubtask(run.id, subtaskId, { fixRequests: [...(record.fixRequests ?? []), trigger] });
+  }
+  const current = (await store.getRun(run.id)) ?? run;
+  if (FINISHED_RUN_STATES.has(current.state)) await store.updateRun(run.id, moveRun(current, 'merging'));
+  return null;
+}
+
+/** Subtasks with fix requests waiting. */
+export function withPendingFixes(records: readonly SubtaskRecord[]): SubtaskRecord[] {
+  return records.filter((record) => (record.fixRequests?.length ?? 0) > 0);
+}
+
+function sameRequest(a: FixTrigger, b: FixTrigger): boolean {
+  if (a.kind === 'review' && b.kind === 'review') return a.reviewId === b.reviewId;
+  if (a.kind === 'check' && b.kind === 'check') return a.headSha === b.headSha;
+  // Two `fix` commands are two requests, even with the same words.
+  return false;
+}
