@@ -57,9 +57,10 @@ async function fanoutRun(repo: string, stateDir: string, agents: number, round: 
 }
 
 /** The seed's mechanics on `repo` (seed-baseline.sh): its total wall time. */
-async function seedRun(repo: string, agents: number): Promise<number | null> {
+async function seedRun(repo: string, agents: number, where: string): Promise<number | null> {
   if (!existsSync(SEED)) return null;
-  const { stdout } = await run('bash', [SEED, repo, String(agents)], { maxBuffer: 16 * 1024 * 1024 });
+  // The seed puts its worktrees under TMPDIR: on the same filesystem as Fanout's, for a fair race.
+  const { stdout } = await run('bash', [SEED, repo, String(agents)], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, TMPDIR: where } });
   const total = /total ([\d.]+)s/.exec(stdout)?.[1];
   return total ? Number(total) * 1000 : null;
 }
@@ -79,22 +80,35 @@ async function coldWorktreeAdd(repo: string, where: string): Promise<number> {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const locations: Array<[string, string]> = [['disk', tmpdir()], ...(existsSync('/dev/shm') ? [['tmpfs', '/dev/shm'] as [string, string]] : [])];
+// Warm runs and the seed alternate this many times (medians printed): the machine is noisy.
+const samples = Math.max(1, Number(process.env.BENCH_SAMPLES ?? 3));
 if (!existsSync(SEED)) console.log(`(the seed's mechanics are not here: ${SEED}; only Fanout's figures are printed)`);
 for (const [label, where] of locations) {
-  console.log(`local run against the seed's mechanics, 10,000-file repositories, maxAgents 4, zero model latency (${label})`);
+  console.log(`local run against the seed's mechanics, 10,000-file repositories, maxAgents 4, zero model latency (${label}; medians of ${samples})`);
   for (const agents of [1, 4, 16]) {
     const root = await mkdtemp(join(where, 'fanout-bench-run-'));
     const repo = join(root, 'repo');
     const seedRepo = join(root, 'seed-repo');
     await largeRepository(repo, 10_000);
     await largeRepository(seedRepo, 10_000);
-    const seed = await seedRun(seedRepo, agents);
     const cold = await fanoutRun(repo, join(root, 'state'), agents, 1);
-    const warm = await fanoutRun(repo, join(root, 'state'), agents, 2);
+    const seeds: number[] = [];
+    const warms: Array<Awaited<ReturnType<typeof fanoutRun>>> = [];
+    for (let sample = 0; sample < samples; sample += 1) {
+      const seed = await seedRun(seedRepo, agents, where);
+      if (seed !== null) seeds.push(seed);
+      warms.push(await fanoutRun(repo, join(root, 'state'), agents, sample + 2));
+    }
+    const seed = seeds.length > 0 ? median(seeds) : null;
+    const warm = median(warms.map((result) => result.wall));
+    const merged = Math.min(cold.merged, ...warms.map((result) => result.merged));
     const add = await coldWorktreeAdd(repo, root);
-    const ratio = seed ? ` => Fanout/seed ${(cold.wall / seed).toFixed(2)} (per agent ${seconds(cold.wall / agents)} vs ${seconds(seed / agents)})` : '';
-    console.log(`  N=${String(agents).padStart(2)}  seed ${seed ? seconds(seed) : '-'}  Fanout ${seconds(cold.wall)} (${cold.merged}/${agents} merged)${ratio}`);
-    console.log(`        second run ${seconds(warm.wall)} (${warm.merged}/${agents} merged); worktree setup per agent ${warm.worktree.toFixed(0)} ms warm vs ${add.toFixed(0)} ms for a cold git worktree add => ${(warm.worktree / add).toFixed(2)}`);
+    const ratio = (ms: number) => (seed ? ` => Fanout/seed ${(ms / seed).toFixed(2)}` : '');
+    console.log(`  N=${String(agents).padStart(2)}  seed ${seed ? seconds(seed) : '-'} (per agent ${seed ? seconds(seed / agents) : '-'}); every run merged ${merged}/${agents}`);
+    console.log(`        Fanout first run (cold worktrees) ${seconds(cold.wall)}${ratio(cold.wall)}`);
+    console.log(`        Fanout later runs (warm worktrees) ${seconds(warm)}${ratio(warm)}`);
+    const setup = median(warms.map((result) => result.worktree));
+    console.log(`        worktree setup per agent, later runs: ${setup.toFixed(0)} ms vs ${add.toFixed(0)} ms for a cold git worktree add => ${(setup / add).toFixed(2)}`);
     await rm(root, { recursive: true, force: true });
   }
 }

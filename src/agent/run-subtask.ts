@@ -144,6 +144,8 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
     poolRoot: worktreePool(input.worktreeRoot),
     branch: input.branch ?? subtaskBranch(input.runId, input.subtask.id),
     commit: input.baseCommit,
+    // The preparation verifies a prepared environment the slot still holds, and keeps it.
+    ...(input.prepareWorktree ? { keepIgnored: true } : {}),
   }));
   try {
     await input.onAttempt?.(attempt, worktree);

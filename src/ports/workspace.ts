@@ -55,9 +55,10 @@ export interface Workspace {
    * A worktree at `commit`, on `branch` (or detached when null), from the repository's pool under
    * `poolRoot`: a free warm worktree is reset to the commit and cleaned (only the difference is
    * touched), else a new one is made. Exactly like a fresh worktree for its user; `releaseWorktree`
-   * hands it back.
+   * hands it back. With `keepIgnored`, a warm worktree's ignored files are left for the caller,
+   * whose preparation removes them or keeps what it verifies (a prepared environment).
    */
-  acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string }): Promise<Worktree>;
+  acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string; keepIgnored?: boolean }): Promise<Worktree>;
   /** Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted: the next user resets it). */
   releaseWorktree(worktree: Worktree): Promise<void>;
   /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */

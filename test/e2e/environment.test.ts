@@ -168,6 +168,58 @@ describe('prepared environments: install', () => {
     expect(await readdir(h.cacheDir)).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{40}$/)]));
   });
 
+  it('a warm pool slot keeps the environment its last user left untouched: nothing is linked again', async () => {
+    const h = await environmentHarness();
+    const poolRoot = join(h.root, 'pool');
+    const acquire = () => workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
+    const first = await acquire();
+    expect(await h.preparer().prepare(first)).toMatchObject({ ok: true, environment: 'built' });
+    const directory = (await stat(join(first.path, 'node_modules/fixture-dep'))).ino;
+    await writeFile(join(first.path, 'scratch.log'), 'left by the last user\n');
+    await workspace.releaseWorktree(first);
+
+    const again = await acquire();
+    expect(again.path).toBe(first.path);
+    expect(await h.preparer().prepare(again)).toMatchObject({ ok: true, environment: 'reused' });
+    // The same directory (not made again), the same cached inodes, and the rest of the leftovers gone.
+    expect((await stat(join(again.path, 'node_modules/fixture-dep'))).ino).toBe(directory);
+    const entry = (await readEntry(h.cacheDir, (await readdir(h.cacheDir)).find((name) => /^[0-9a-f]{40}$/.test(name))!))!;
+    const file = entry.manifest.items.find((item) => item.kind === 'file')!;
+    expect(String((await stat(join(again.path, file.path), { bigint: true })).ino)).toBe((file as { ino: string }).ino);
+    expect(await lstat(join(again.path, 'scratch.log')).catch(() => null)).toBeNull();
+    expect(h.runner.count('npm ci')).toBe(1);
+    const test = await h.runner.run({ argv: ['npm', 'test'], cwd: again.path, timeoutMs: 60_000, outputLimit: 4_000 });
+    expect(test.stdout).toContain('fixture-test ran: 42, 300 parts');
+    await workspace.releaseWorktree(again);
+  });
+
+  it('a placement the last user changed is not kept: an added file, a replaced link and a removed file are all put right', async () => {
+    const h = await environmentHarness();
+    const poolRoot = join(h.root, 'pool');
+    const acquire = () => workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
+    for (const tamper of [
+      (path: string) => writeFile(join(path, 'node_modules/fixture-dep/planted.js'), 'process.exit(1);\n'),
+      async (path: string) => {
+        await rm(join(path, 'node_modules/fixture-dep/lib/part-3.js'));
+        await writeFile(join(path, 'node_modules/fixture-dep/lib/part-3.js'), 'process.exit(1);\n');
+      },
+      (path: string) => rm(join(path, 'node_modules/fixture-dep/lib/part-5.js')),
+    ]) {
+      const slot = await acquire();
+      expect(await h.preparer().prepare(slot)).toMatchObject({ ok: true });
+      await tamper(slot.path);
+      await workspace.releaseWorktree(slot);
+      const next = await acquire();
+      expect(next.path).toBe(slot.path);
+      expect(await h.preparer().prepare(next)).toMatchObject({ ok: true, environment: 'reused' });
+      expect(await lstat(join(next.path, 'node_modules/fixture-dep/planted.js')).catch(() => null)).toBeNull();
+      const test = await h.runner.run({ argv: ['npm', 'test'], cwd: next.path, timeoutMs: 60_000, outputLimit: 4_000 });
+      expect(test.stdout).toContain('fixture-test ran: 42, 300 parts');
+      await workspace.releaseWorktree(next);
+    }
+    expect(h.runner.count('npm ci')).toBe(1);
+  });
+
   it('concurrent worktrees of one lockfile install once: the others wait and reuse', async () => {
     const h = await environmentHarness();
     const worktrees = await Promise.all([h.worktree(), h.worktree(), h.worktree()]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachLimited, hashFile, linkTree, moveInto, parentsAreDirectories, readTree, removePaths, type TreeItem } from './file-tree.js';
 
@@ -111,6 +111,51 @@ export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'
     await removePaths(worktree, entry.manifest.roots);
     throw error;
   }
+}
+
+/**
+ * Whether a worktree still holds exactly what `placeEntry` linked there from this entry: the same
+ * directories, links with the same targets, every file the cached file's own inode, and nothing
+ * else. A pool slot's last user may have added, replaced or removed anything; only an untouched
+ * placement is kept (its files' contents are the cache's, which `verifyEntry` checks).
+ */
+export async function placementIntact(entry: CacheEntry, worktree: string): Promise<boolean> {
+  for (const root of entry.manifest.roots) if (!(await parentsAreDirectories(worktree, root))) return false;
+  const expected = new Map(entry.manifest.items.map((item) => [item.path, item]));
+  const files: Array<Extract<TreeItem, { kind: 'file' }>> = [];
+  let seen = 0;
+  let intact = true;
+  const visit = async (path: string, kind: 'dir' | 'file' | 'link' | 'other'): Promise<void> => {
+    const item = expected.get(path);
+    if (!intact || !item || item.kind !== kind) {
+      intact = false;
+      return;
+    }
+    seen += 1;
+    if (item.kind === 'file') files.push(item);
+    else if (item.kind === 'link') {
+      const target = await readlink(join(worktree, path)).catch(() => null);
+      if (target !== (item.inWorktree ? join(worktree, item.target) : item.target)) intact = false;
+    } else {
+      const children = await readdir(join(worktree, path), { withFileTypes: true }).catch(() => null);
+      if (!children) intact = false;
+      for (const child of children ?? []) {
+        await visit(`${path}/${child.name}`, child.isDirectory() ? 'dir' : child.isFile() ? 'file' : child.isSymbolicLink() ? 'link' : 'other');
+      }
+    }
+  };
+  for (const root of entry.manifest.roots) {
+    const info = await lstat(join(worktree, root)).catch(() => null);
+    if (!info) return false;
+    await visit(root, info.isDirectory() ? 'dir' : info.isFile() ? 'file' : info.isSymbolicLink() ? 'link' : 'other');
+  }
+  if (!intact || seen !== expected.size) return false;
+  await forEachLimited(files, async (item) => {
+    if (!intact) return;
+    const info = await lstat(join(worktree, item.path), { bigint: true }).catch(() => null);
+    if (!info?.isFile() || String(info.ino) !== item.ino) intact = false;
+  });
+  return intact;
 }
 
 /**

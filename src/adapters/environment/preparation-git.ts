@@ -22,8 +22,8 @@ export interface PreparationGit {
   ignoredPaths(worktree: Worktree): Promise<string[]>;
   /** What a commit would pick up: changed tracked files and untracked files that are not ignored. */
   uncommittedPaths(worktree: Worktree): Promise<string[]>;
-  /** Deletes every ignored file and directory in the worktree. */
-  removeIgnored(worktree: Worktree): Promise<void>;
+  /** Deletes every ignored file and directory in the worktree, but the `keep` paths (worktree-relative). */
+  removeIgnored(worktree: Worktree, keep?: readonly string[]): Promise<void>;
   /** Ignored files in the user's checkout matching the globs (git glob pathspecs), repository-relative. */
   ignoredFiles(repoDir: string, globs: readonly string[]): Promise<string[]>;
   /** Submodules named in `.gitmodules` at the commit: name and path. */

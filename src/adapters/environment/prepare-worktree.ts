@@ -5,7 +5,7 @@ import type { CommandRunner } from '../../ports/command-runner.js';
 import type { Workspace, Worktree } from '../../ports/workspace.js';
 import { cacheKey, installInputs } from './cache-key.js';
 import { collectCopies, writeCopies, type CopiedFile } from './copy-files.js';
-import { discardEntry, evictOld, placeEntry, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
+import { discardEntry, evictOld, placeEntry, placementIntact, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
 import { readTree, removePaths } from './file-tree.js';
 import { detectInstall } from '../../domain/package-manager.js';
 import type { PreparationGit, TreeEntry } from './preparation-git.js';
@@ -60,6 +60,8 @@ interface Work {
   trusted: boolean;
   thorough: boolean;
   notes: string[];
+  /** A placement of a cache entry the worktree already holds, untouched (see `keepPlacement`). */
+  kept: CacheEntry | null;
 }
 type Provided = Extract<PreparationResult, { ok: false }> | { ok: true; environment: 'built' | 'built-uncached' | 'reused' };
 
@@ -87,13 +89,14 @@ export class WorktreePreparer {
     const { git, config } = this.options;
     // What the worktree holds, not what it was made from (the merge worktree moves on).
     const commit = await git.headCommit(worktree);
-    await git.removeIgnored(worktree);
     const entries = await this.treeEntries(commit);
-    const notes = await this.checkoutSubmodules(worktree, commit, entries);
     const copies = await collectCopies(git, this.options.repoDir, config.copy);
+    const plan = copies.ok ? await this.plan(commit, entries) : null;
+    const key = copies.ok && plan?.kind === 'commands' ? cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME }) : null;
+    const kept = await this.keepPlacement(worktree, key);
+    const notes = await this.checkoutSubmodules(worktree, commit, entries);
     if (!copies.ok) return copies;
-    const plan = await this.plan(commit, entries);
-    if (plan.kind === 'unsupported') return { ok: false, message: `Setup: ${plan.reason}.` };
+    if (!plan || plan.kind === 'unsupported') return { ok: false, message: `Setup: ${plan?.reason ?? 'unknown'}.` };
     const written = await writeCopies(worktree.path, copies.files);
     if (!written.ok) return written;
     const done = (environment: Extract<PreparationResult, { ok: true }>['environment']): PreparationResult => ({ ok: true, environment, durationMs: Math.round(performance.now() - started), notes });
@@ -107,8 +110,7 @@ export class WorktreePreparer {
     // Credentials and the cache only for exactly the trusted commit: nothing changed on top of it.
     const trusted = commit === this.options.trustedCommit && before.size === 0;
     if (commit === this.options.trustedCommit && !trusted) notes.push(`the worktree differs from its commit (${[...before].slice(0, 3).join(', ')}): set up without the cache and without your registry configuration`);
-    const key = cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME });
-    const provided = await this.provide(key, worktree, { commands: plan.commands, copies: copies.files, before, trusted, thorough: options.thorough === true, notes });
+    const provided = await this.provide(key!, worktree, { commands: plan.commands, copies: copies.files, before, trusted, thorough: options.thorough === true, notes, kept });
     if (!provided.ok) return provided;
     // Copies are never cached (they change without the lockfile changing): written fresh each time.
     const rewritten = await writeCopies(worktree.path, copies.files);
@@ -136,12 +138,34 @@ export class WorktreePreparer {
     return this.build(worktree, work, null);
   }
 
+  /**
+   * Removes the worktree's ignored files, except a placement of the cache entry for `key` that a
+   * warm pool slot's last user left untouched (checked after the cleaning, which could have
+   * removed part of it): that one stays, and is only verified, not linked again.
+   */
+  private async keepPlacement(worktree: Worktree, key: string | null): Promise<CacheEntry | null> {
+    const candidate = key ? await readEntry(this.options.cacheDir, key) : null;
+    await this.options.git.removeIgnored(worktree, candidate?.manifest.roots ?? []);
+    if (!candidate) return null;
+    if (await placementIntact(candidate, worktree.path)) return candidate;
+    await removePaths(worktree.path, candidate.manifest.roots);
+    return null;
+  }
+
   /** Links a verified entry into the worktree; false when it fails the check or cannot be placed. */
   private async reuse(entry: CacheEntry, worktree: Worktree, work: Work): Promise<boolean> {
+    const kept = work.kept?.manifest.id === entry.manifest.id;
+    if (work.kept && !kept) await this.dropKept(worktree, work);
     const verification = await verifyEntry(entry, { thorough: work.thorough });
     if (!verification.ok) {
       work.notes.push(`the cached environment was set up again: ${verification.problem}`);
+      if (kept) await this.dropKept(worktree, work);
       return false;
+    }
+    if (kept) {
+      // Already in place from the slot's last user: nothing to link, so no ctime moved.
+      if (verification.hashed > 0) await recordChecked(entry);
+      return true;
     }
     await removePaths(worktree.path, work.copies.map((file) => file.path));
     try {
@@ -154,9 +178,16 @@ export class WorktreePreparer {
     return true;
   }
 
+  /** Removes a kept placement that is not going to be used. */
+  private async dropKept(worktree: Worktree, work: Work): Promise<void> {
+    if (work.kept) await removePaths(worktree.path, work.kept.manifest.roots);
+    work.kept = null;
+  }
+
   /** Runs setup in the worktree; with a key, moves what it made into the cache and links it back. */
   private async build(worktree: Worktree, work: Work, key: string | null): Promise<Provided> {
     const { git, config } = this.options;
+    await this.dropKept(worktree, work);
     const run = await runSetup({
       runner: this.options.runner,
       worktree,

@@ -60,14 +60,14 @@ export class GitWorkspace implements Workspace {
     return this.addWorktree(request.repoDir, request.path, ['--detach'], request.commit, '');
   }
 
-  async acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string }): Promise<Worktree> {
+  async acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string; keepIgnored?: boolean }): Promise<Worktree> {
     const commonDir = await this.commonDir(request.repoDir);
     const slot = await claimSlot(poolDirectory(resolve(request.poolRoot), commonDir));
     try {
       const record = await recordOf(commonDir, slot.path);
       if (record) {
         const worktree: Worktree = { repoDir: resolve(request.repoDir), path: await realpath(slot.path), gitDir: record, commonDir, branch: request.branch ?? '', baseCommit: request.commit };
-        const reset = await this.resetWarm(worktree, request.branch, request.commit).then(() => true, () => false);
+        const reset = await this.resetWarm(worktree, request.branch, request.commit, request.keepIgnored === true).then(() => true, () => false);
         if (reset) return worktree;
         // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
         await this.removeWorktree(worktree).catch(() => undefined);
@@ -86,12 +86,15 @@ export class GitWorkspace implements Workspace {
     await releaseSlot(worktree.path);
   }
 
-  /** Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left, ignored files too. */
-  private async resetWarm(worktree: Worktree, branch: string | null, commit: string): Promise<void> {
+  /**
+   * Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left;
+   * ignored files too unless `keepIgnored` (the caller's preparation deals with them).
+   */
+  private async resetWarm(worktree: Worktree, branch: string | null, commit: string, keepIgnored: boolean): Promise<void> {
     const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
     // A branch a released slot still has checked out is no one's any more.
     await runGit(['checkout', '--quiet', '--force', '--ignore-other-worktrees', ...(branch ? ['-B', branch] : ['--detach']), commit], location);
-    await runGit(['clean', '-ffdxq'], location);
+    await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
   }
 
   /**

@@ -46,8 +46,9 @@ export class PreparationGitCli {
       .map((entry) => entry.slice(3));
   }
 
-  async removeIgnored(worktree: Worktree): Promise<void> {
-    await runGit(['clean', '-ffdqX'], location(worktree));
+  async removeIgnored(worktree: Worktree, keep: readonly string[] = []): Promise<void> {
+    // A negated ignore rule per kept path: to `clean -X` it is no longer ignored, so it stays.
+    await runGit(['clean', '-ffdqX', ...keep.flatMap((path) => ['-e', `!/${escapeIgnorePattern(path)}`])], location(worktree));
   }
 
   async ignoredFiles(repoDir: string, globs: readonly string[]): Promise<string[]> {
@@ -106,4 +107,9 @@ async function realDirectoriesBelow(root: string, relative: string): Promise<boo
     if (!(await isRealDirectory(current))) return false;
   }
   return true;
+}
+
+/** A path as a literal gitignore pattern: wildcards, brackets, backslashes and a leading `#` or `!` escaped. */
+function escapeIgnorePattern(path: string): string {
+  return path.replace(/[\\*?[\]!#]/g, (char) => `\\${char}`).replace(/ $/, '\\ ');
 }
