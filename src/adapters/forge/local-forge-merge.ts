@@ -2,6 +2,7 @@ import type { Failpoint } from '../../domain/failpoint.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CheckConclusion, CheckOutput, MergeMethod, MergeResult, PullRequestInfo } from '../../ports/forge.js';
 import { runGit } from '../workspace/git-cli.js';
+import { branchCommit } from '../workspace/branch-refs.js';
 import { identityEnv } from '../workspace/git-workspace.js';
 import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, indexHolds, updateCheckout } from './local-checkout.js';
 
@@ -205,6 +206,7 @@ function withoutIntent(record: LocalPullRequest, state: 'open' | 'merged'): Loca
 }
 
 async function resolveCommit(repoDir: string, ref: string): Promise<string> {
+  if (ref.startsWith('refs/heads/')) return branchCommit(repoDir, ref.slice('refs/heads/'.length));
   return (await runGit(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repoDir })).stdout.trim();
 }
 

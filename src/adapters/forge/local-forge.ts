@@ -17,6 +17,7 @@ import type {
 } from '../../ports/forge.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.js';
+import { branchCommit } from '../workspace/branch-refs.js';
 import { runGit } from '../workspace/git-cli.js';
 import { failureSummary, logTail } from './github/check-failures.js';
 import { type LocalCheck, type LocalPullRequest, type LocalReview, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
@@ -342,6 +343,7 @@ export class LocalForge implements Forge {
   }
 
   private async resolve(ref: string): Promise<string> {
+    if (ref.startsWith('refs/heads/')) return branchCommit(this.repoDir, ref.slice('refs/heads/'.length));
     return (await runGit(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.repoDir })).stdout.trim();
   }
 }
