@@ -12,7 +12,7 @@ import type { PullRequestInfo } from '../ports/forge.js';
 import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { PipelineDeps } from './pipeline-deps.js';
-import { fixOnRedCheck } from './fix-requests.js';
+import { fixOnRedCheck, queueFixRequests } from './fix-requests.js';
 import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish } from './publish.js';
 
 /** What every agent job of a run shares. */
@@ -101,9 +101,10 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       summary: outcome.summary,
       pr: { number: pr.number, url: pr.url, headSha: outcome.commit },
       check: { passed: validation.passed, headSha: outcome.commit, summary: summarizeValidation(validation, config.validate.length), durationMs: validation.durationMs, failed: failedCommands(validation) },
-      // Red with `fixOnRedCheck`: the agent gets the failure output in a fix attempt before the merge queue.
-      ...(!validation.passed && fixOnRedCheck(run) ? { fixRequests: [{ kind: 'check' as const, headSha: outcome.commit }] } : {}),
     });
+    // Red with `fixOnRedCheck`: the agent gets the failure output in a fix attempt before the merge
+    // queue (added to what reviews may have queued meanwhile).
+    if (!validation.passed && fixOnRedCheck(run)) await queueFixRequests(store, run.id, subtask.id, [{ kind: 'check', headSha: outcome.commit }]);
   } catch (error) {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     await store

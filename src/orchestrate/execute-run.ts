@@ -33,6 +33,8 @@ const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cance
  */
 export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
   let run = await requireRun(deps, runId);
+  // A fix asked for just as the last pass ended the run: the run goes on to it.
+  if (FINISHED_RUN.has(run.state) && withPendingFixes(await deps.store.listSubtasks(run.id)).length > 0) run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
   if (FINISHED_RUN.has(run.state) || run.state === 'awaiting-approval') return report(deps, run);
   const config = run.config;
   const limits = agentLimits(config, deps.limits);

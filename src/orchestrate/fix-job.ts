@@ -23,7 +23,7 @@ import {
 } from '../report/fix-texts.js';
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { AgentJobContext } from './agent-job.js';
-import { fixOnRedCheck } from './fix-requests.js';
+import { consumeFixRequest, fixOnRedCheck, queueFixRequests } from './fix-requests.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { publishScopeCheck, validateAndPublish } from './publish.js';
 
@@ -52,7 +52,6 @@ export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask:
   const record = await store.getSubtask(run.id, subtask.id);
   const trigger = record?.fixRequests?.[0];
   if (!record || !trigger) return;
-  const rest = record.fixRequests!.slice(1);
   try {
     if (!record.pr || !record.branch || record.merge?.state === 'merged' || record.needsHuman) {
       await store.updateSubtask(run.id, subtask.id, { fixRequests: [] });
@@ -61,7 +60,7 @@ export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask:
     const head = await deps.forge.fetchBase(record.branch);
     // A red check on a head that is no longer the PR's: the newer head gets its own checks.
     if (trigger.kind === 'check' && trigger.headSha !== head) {
-      await store.updateSubtask(run.id, subtask.id, { fixRequests: rest });
+      await consumeFixRequest(store, run.id, subtask.id, trigger);
       return;
     }
     const fixes = record.fixes ?? [];
@@ -81,7 +80,8 @@ export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask:
     }
     const feedback = await gatherFeedback(deps, run, subtask, record.pr.number, trigger, head);
     const attempt: FixAttempt = { number: fixes.length + 1, trigger, state: 'running', startedAt: new Date().toISOString(), headBefore: head };
-    await store.updateSubtask(run.id, subtask.id, { fixes: [...fixes, attempt], fixRequests: rest });
+    await consumeFixRequest(store, run.id, subtask.id, trigger);
+    await store.updateSubtask(run.id, subtask.id, { fixes: [...fixes, attempt] });
     const finished = await attemptFix(deps, run, subtask, record, context, { attempt, feedback, head, limits: { spentTokens, spentMs } });
     await answer(deps, run, subtask, record, trigger, feedback, finished);
   } catch (error) {
@@ -90,7 +90,8 @@ export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask:
     const current = await store.getSubtask(run.id, subtask.id).catch(() => null);
     if (!current) return;
     const fixes = (current.fixes ?? []).map((fix) => (fix.state === 'running' ? { ...fix, state: 'not-fixed' as const, message: `Fanout failed: ${message}`, finishedAt: new Date().toISOString() } : fix));
-    await store.updateSubtask(run.id, subtask.id, { fixes, fixRequests: (current.fixRequests ?? []).filter((request) => request !== trigger && JSON.stringify(request) !== JSON.stringify(trigger)) }).catch(() => undefined);
+    await store.updateSubtask(run.id, subtask.id, { fixes }).catch(() => undefined);
+    await consumeFixRequest(store, run.id, subtask.id, trigger).catch(() => undefined);
   }
 }
 
@@ -110,6 +111,8 @@ async function attemptFix(
   const { store } = deps;
   const prBranch = record.branch!;
   let pushed: { commit: string; files: string[]; validation: ValidationResult; inScope: boolean } | undefined;
+  // Set as soon as the branch moved: whatever fails after that, the PR's head is this commit.
+  let moved: string | undefined;
   const outcome = await runSubtask({
     llm: deps.llm,
     workspace: deps.workspace,
@@ -141,7 +144,11 @@ async function attemptFix(
         if (error instanceof ForgeError && error.code === 'branch-moved') throw new Error(`someone pushed to ${prBranch} while the agent worked; the fix was not pushed`);
         throw error;
       }
-      const files = await deps.workspace.changedBetween(run.repo, run.baseCommit, commit);
+      moved = commit;
+      await store.updateSubtask(run.id, subtask.id, { pr: { ...record.pr!, headSha: commit }, commit });
+      // Against the base as it is now: a PR updated with the base, or started after a dependency
+      // merged, holds other subtasks' files that are not its own change.
+      const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), commit);
       const inScope = await publishScopeCheck(deps, commit, files, subtask.writeScope);
       const judging = { changedFiles: files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
       pushed = { commit, files, inScope, validation: await validateAndPublish(deps, worktree, commit, run.config, 'after-fix', judging) };
@@ -152,19 +159,25 @@ async function attemptFix(
   const tokens = { prompt: (record.tokens?.prompt ?? 0) + outcome.tokens.prompt, completion: (record.tokens?.completion ?? 0) + outcome.tokens.completion };
   const timings = { ...current.timings, agent: (current.timings?.agent ?? 0) + outcome.timings.agent };
   const done = { finishedAt: new Date().toISOString(), tokens: outcome.tokens, outOfScope: [...new Set(fix.feedback.outOfScope.map((comment) => comment.path))] };
+  const failure = outcome.kind === 'failed' ? outcome.message : 'the fix was committed but not validated';
   const attempt: FixAttempt =
     outcome.kind === 'succeeded' && pushed
       ? { ...fix.attempt, ...done, state: 'pushed', commit: pushed.commit, message: outcome.summary }
-      : { ...fix.attempt, ...done, state: 'not-fixed', message: outcome.kind === 'failed' ? outcome.message : 'the fix was committed but not pushed' };
+      : moved
+        ? { ...fix.attempt, ...done, state: 'pushed', commit: moved, message: `pushed, but Fanout could not check it: ${failure}` }
+        : { ...fix.attempt, ...done, state: 'not-fixed', message: failure };
   const fixes = (current.fixes ?? []).map((candidate) => (candidate.number === attempt.number ? attempt : candidate));
-  if (attempt.state !== 'pushed' || !pushed) {
-    await store.updateSubtask(run.id, subtask.id, { fixes, tokens, timings });
+  if (!pushed) {
+    // Pushed but not validated: the head is recorded, and its check is red rather than missing.
+    const unchecked = moved ? { check: { passed: false, headSha: moved, summary: attempt.message ?? '', durationMs: 0 } } : {};
+    await store.updateSubtask(run.id, subtask.id, { fixes, tokens, timings, ...unchecked });
     return { attempt, validation: null };
   }
   const { merge: _merge, ...withoutMerge } = current;
   const validation = pushed.validation;
   const passed = validation.passed && pushed.inScope;
-  const redAgain = !passed && fixOnRedCheck(run) ? [{ kind: 'check' as const, headSha: pushed.commit }] : [];
+  // Only a red validation goes back to the agent: files outside the scope are not its to fix.
+  const redAgain = !validation.passed && fixOnRedCheck(run) ? [{ kind: 'check' as const, headSha: pushed.commit }] : [];
   // The new head is a new candidate for the merge queue: an earlier verdict on the old head is dropped.
   await store.putSubtask({
     ...withoutMerge,
@@ -175,10 +188,10 @@ async function attemptFix(
     filesChanged: pushed.files,
     pr: { ...current.pr!, headSha: pushed.commit },
     check: { passed, headSha: pushed.commit, summary: `after fix attempt ${attempt.number}: ${summarizeValidation(validation, run.config.validate.length)}`, durationMs: validation.durationMs, failed: failedCommands(validation) },
-    fixRequests: [...(current.fixRequests ?? []), ...redAgain],
     updatedAt: new Date().toISOString(),
   });
-  return { attempt, validation };
+  await queueFixRequests(store, run.id, subtask.id, redAgain);
+  return { attempt, validation: { ...validation, passed } };
 }
 
 /** Replies where the request came from: the review's threads (and a new review request), or a comment on the PR. */

@@ -20,8 +20,12 @@ export async function redIsFixable(forge: Forge, headSha: string): Promise<boole
 }
 
 /** Why a fix cannot be asked for on this subtask now, or null. */
-export function fixRefusal(record: SubtaskRecord | null, subtaskId: string): string | null {
+export function fixRefusal(run: Pick<RunRecord, 'id' | 'state' | 'config'>, record: SubtaskRecord | null, subtaskId: string): string | null {
+  if (run.config.maxFixAttempts === 0) return 'Fix attempts are off for this repository (`maxFixAttempts: 0` in `.github/fanout.yml`).';
+  // Reopening a cancelled run would start the agents the person stopped.
+  if (run.state === 'cancelled') return `Run \`${run.id}\` was cancelled; \`/orchestrate retry ${subtaskId}\` (or \`fanout resume\`) picks it up again.`;
   if (!record) return `There is no subtask \`${subtaskId}\` in this run.`;
+  if (record.merge?.state === 'failed' && record.merge.reason === 'closed') return `Pull request #${record.pr?.number ?? '?'} was closed without merging; there is nothing to fix.`;
   if (!record.pr) return `\`${subtaskId}\` has no pull request to fix (${record.state}${record.failureReason ? `: ${record.failureReason}` : ''}); retry it instead.`;
   if (record.merge?.state === 'merged') return `\`${subtaskId}\` is already merged (pull request #${record.pr.number}).`;
   if (record.needsHuman) return `Pull request #${record.pr.number} was handed to a person: ${record.needsHuman.reason}.`;
@@ -35,15 +39,37 @@ export function fixRefusal(record: SubtaskRecord | null, subtaskId: string): str
  */
 export async function requestFix(store: CoordStore, run: RunRecord, subtaskId: string, trigger: FixTrigger): Promise<string | null> {
   const record = await store.getSubtask(run.id, subtaskId);
-  const refusal = fixRefusal(record, subtaskId);
+  const current = (await store.getRun(run.id)) ?? run;
+  const refusal = fixRefusal(current, record, subtaskId);
   if (refusal || !record) return refusal;
   const known = [...(record.fixRequests ?? []), ...(record.fixes ?? []).map((fix) => fix.trigger)];
   if (!known.some((other) => sameRequest(other, trigger))) {
     await store.updateSubtask(run.id, subtaskId, { fixRequests: [...(record.fixRequests ?? []), trigger] });
   }
-  const current = (await store.getRun(run.id)) ?? run;
   if (FINISHED_RUN_STATES.has(current.state)) await store.updateRun(run.id, moveRun(current, 'merging'));
   return null;
+}
+
+/**
+ * Takes one request off a subtask's queue, re-reading the record first: requests that arrived
+ * while the caller worked (a review during a fix) stay queued.
+ */
+export async function consumeFixRequest(store: CoordStore, runId: string, subtaskId: string, trigger: FixTrigger): Promise<void> {
+  const record = await store.getSubtask(runId, subtaskId);
+  const queue = record?.fixRequests ?? [];
+  const index = queue.findIndex((request) => JSON.stringify(request) === JSON.stringify(trigger));
+  if (index === -1) return;
+  await store.updateSubtask(runId, subtaskId, { fixRequests: [...queue.slice(0, index), ...queue.slice(index + 1)] });
+}
+
+/** Adds requests to a subtask's queue as it is now (never replacing what others queued meanwhile). */
+export async function queueFixRequests(store: CoordStore, runId: string, subtaskId: string, triggers: readonly FixTrigger[]): Promise<void> {
+  if (triggers.length === 0) return;
+  const record = await store.getSubtask(runId, subtaskId);
+  const queue = record?.fixRequests ?? [];
+  const known = [...queue, ...(record?.fixes ?? []).map((fix) => fix.trigger)];
+  const added = triggers.filter((trigger) => !known.some((other) => sameRequest(other, trigger)));
+  if (added.length > 0) await store.updateSubtask(runId, subtaskId, { fixRequests: [...queue, ...added] });
 }
 
 /** Subtasks with fix requests waiting. */

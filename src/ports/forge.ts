@@ -52,6 +52,8 @@ export interface ReviewComment {
   /** The line in the head's version of the file; null when the comment is on the whole file or outdated. */
   line: number | null;
   body: string;
+  /** Set on a reply in an existing thread (the thread's first comment). */
+  inReplyTo?: number;
 }
 
 /** What a review asked for: its text and its inline comments. */

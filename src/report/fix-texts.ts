@@ -82,7 +82,7 @@ export function notFixedReply(message: string): string {
 export function fixComment(trigger: FixTrigger, attempt: FixAttempt, validation: { passed: boolean } | null): string {
   const asked = trigger.kind === 'check' ? 'the failing checks' : trigger.kind === 'command' ? `@${trigger.by}'s request` : `@${trigger.reviewer}'s review`;
   if (attempt.state !== 'pushed' || !attempt.commit) return `Fix attempt ${attempt.number} for ${asked}: ${notFixedReply(attempt.message ?? 'no change was made')}`;
-  const checks = validation === null ? '' : validation.passed ? ' Validation passed.' : ' Validation still fails; see `fanout/validate`.';
+  const checks = validation === null ? '' : validation.passed ? ' Validation passed.' : ' Its checks still fail; see `fanout/validate` and `fanout/scope`.';
   return `Fix attempt ${attempt.number} for ${asked}: pushed ${attempt.commit.slice(0, 8)}.${checks}\n\n${(attempt.message ?? '').trim()}`;
 }
 
@@ -96,7 +96,7 @@ export function needsHumanComment(reason: string, fixes: readonly FixAttempt[]):
   return [
     `Fanout needs a person here: ${reason.replace(/\.+$/, '')}.`,
     tried.length > 0 ? `What it tried:\n${tried.join('\n')}` : '',
-    'Push a fix to this branch yourself (Fanout validates it again), or raise `maxFixAttempts` in `.github/fanout.yml`.',
+    'Push a fix to this branch yourself: Fanout validates it again and merges it when it is green (and approved, under `approval: manual`).',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -3,6 +3,7 @@ import type { GitHubTarget, PullRequestEvent } from '../../domain/command.js';
 import type { RunRecord, SubtaskRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import { failedCommands } from '../../validate/run-validation.js';
+import { moveRun } from '../../domain/run-transitions.js';
 import { fixOnRedCheck, redIsFixable, requestFix } from '../fix-requests.js';
 import { publishScopeCheck, validateAndPublish } from '../publish.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
@@ -17,7 +18,8 @@ export interface EventContext {
 // Runs in these states have pull requests whose checks and reviews can still move the merge queue.
 const LISTENING = new Set<RunRecord['state']>(['running', 'merging']);
 // Runs that ended with pull requests still open: a review or red check there sends the agent back.
-const ENDED_WITH_OPEN_PRS = new Set<RunRecord['state']>(['partial', 'failed', 'cancelled']);
+// (Not a cancelled run: reopening it would start the agents a person stopped.)
+const ENDED_WITH_OPEN_PRS = new Set<RunRecord['state']>(['partial', 'failed']);
 
 /**
  * Routes a pull request event to the runs it concerns: a review, a finished check or status, a
@@ -28,12 +30,20 @@ const ENDED_WITH_OPEN_PRS = new Set<RunRecord['state']>(['partial', 'failed', 'c
 export async function handlePullRequestEvent(context: EventContext, target: GitHubTarget, event: PullRequestEvent): Promise<void> {
   // A review or a red check can send the agent back, even to a run that has ended.
   const mayFix = (event.kind === 'review' && (event.state === 'changes_requested' || event.state === 'commented')) || ((event.kind === 'checks-completed' || event.kind === 'status') && event.failed);
-  for (const run of await runsOf(context.store, target, mayFix)) {
+  // A person's push to a PR of an ended run (say, after Fanout handed it over) is validated and merged too.
+  const personPushed = event.kind === 'pushed' && !event.pusherIsFanout;
+  for (const run of await runsOf(context.store, target, mayFix || personPushed)) {
     const records = await context.store.listSubtasks(run.id);
     const concerned = records.filter((record) => concerns(record, event));
     if (concerned.length === 0) continue;
     if (event.kind === 'pushed' && !event.pusherIsFanout) {
       for (const record of concerned) await revalidatePush(context, run, record, event.headSha, event.pusher);
+      const current = await context.store.getRun(run.id);
+      if (current && ENDED_WITH_OPEN_PRS.has(current.state) && concerned.some((record) => record.merge?.state !== 'merged')) {
+        await context.store.updateRun(run.id, moveRun(current, 'merging'));
+        void context.executor.start(run.id);
+        continue;
+      }
     }
     let fixes = 0;
     if (mayFix) {
@@ -54,8 +64,9 @@ async function askForFix(context: EventContext, run: RunRecord, record: SubtaskR
     const { deps } = await context.pipelines.open(targetOf(run));
     const allowed = event.reviewerIsBot ? run.config.reviewBots.includes(event.reviewer) : ['admin', 'write'].includes(await deps.forge.userPermission(event.reviewer));
     if (!allowed) return false;
-    // A review that only comments asks for something when it has inline comments.
-    if (event.state === 'commented' && (await deps.forge.reviewFeedback(record.pr.number, event.reviewId)).comments.length === 0) return false;
+    // A review that only comments asks for something when it starts a thread: a reply in one
+    // (GitHub submits each as a review of its own, "thanks" included) asks for nothing new.
+    if (event.state === 'commented' && !(await deps.forge.reviewFeedback(record.pr.number, event.reviewId)).comments.some((comment) => comment.inReplyTo === undefined)) return false;
     return (await requestFix(context.store, run, record.subtaskId, { kind: 'review', reviewer: event.reviewer, reviewId: event.reviewId })) === null;
   }
   if ((event.kind === 'checks-completed' || event.kind === 'status') && event.failed && fixOnRedCheck(run) && (record.pr.headSha === event.headSha || record.check?.headSha === event.headSha)) {
@@ -95,7 +106,8 @@ async function revalidatePush(context: EventContext, run: RunRecord, record: Sub
   if (fetched !== headSha) return; // Moved again meanwhile: the next push event validates that one.
   const worktree = await deps.workspace.acquireWorktree({ repoDir: run.repo, poolRoot: worktreePool(deps.worktreeRoot), branch: null, commit: headSha });
   try {
-    const files = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
+    // Against the base as it is now: a PR updated with the base holds other subtasks' merged files.
+    const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), headSha);
     const inScope = await publishScopeCheck(deps, headSha, files, subtask.writeScope);
     const result = await validateAndPublish(deps, worktree, headSha, run.config, 'after-update');
     const { merge, ...rest } = record;

@@ -136,8 +136,13 @@ async function fix(context: CommandContext, command: CommandRecord, instructions
   const refusal = await requestFix(context.store, run, subtaskId, { kind: 'command', by: command.sender, instructions });
   if (refusal) return { state: 'done', outcome: refusal, runId: run.id };
   void context.executor.start(run.id);
-  const used = (await context.store.getSubtask(run.id, subtaskId))?.fixes?.length ?? 0;
-  return { state: 'done', outcome: `Sending \`${subtaskId}\`'s agent back to this pull request (asked by @${command.sender}; fix attempt ${used + 1} of at most ${run.config.maxFixAttempts}).`, runId: run.id };
+  const record = await context.store.getSubtask(run.id, subtaskId);
+  // This request's place: after the attempts made and the requests queued before it.
+  const number = (record?.fixes?.length ?? 0) + (record?.fixRequests?.length ?? 1);
+  if (number > run.config.maxFixAttempts) {
+    return { state: 'done', outcome: `\`${subtaskId}\` has used its ${run.config.maxFixAttempts} fix attempt(s) (\`maxFixAttempts\`): Fanout hands this pull request to a person.`, runId: run.id };
+  }
+  return { state: 'done', outcome: `Sending \`${subtaskId}\`'s agent back to this pull request (asked by @${command.sender}; fix attempt ${number} of at most ${run.config.maxFixAttempts}).`, runId: run.id };
 }
 
 /** The run and subtask whose pull request this is (the newest run, if several). */

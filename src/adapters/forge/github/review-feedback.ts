@@ -14,11 +14,12 @@ export interface ReviewCommentData {
   path: string;
   line?: number | null;
   body: string;
+  in_reply_to_id?: number | null;
 }
 
 /** Our shape of a review comment: the head's line, null when GitHub has none (outdated or file-level). */
 export function reviewComment(data: ReviewCommentData): ReviewComment {
-  return { id: Number(data.id), path: data.path, line: data.line ?? null, body: data.body };
+  return { id: Number(data.id), path: data.path, line: data.line ?? null, body: data.body, ...(data.in_reply_to_id ? { inReplyTo: Number(data.in_reply_to_id) } : {}) };
 }
 
 /** GitHub's upper-case review state in our lower-case terms; a state we do not know reads as a comment. */
