@@ -91,8 +91,17 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
   const support = options.support ?? sandboxSupport();
   const plain = new ProcessCommandRunner();
   const wantsNone = env.FANOUT_SANDBOX === 'none' || (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
+  const hidden = [
+    ...defaultHiddenPaths(),
+    stateDirectory(env),
+    ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
+    ...(env.PRIVATE_KEY_PATH ? [dirname(resolve(env.PRIVATE_KEY_PATH))] : []),
+  ];
+  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
   if (wantsNone) {
-    if (support.namespaces) return { runner: new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser }), sandbox: 'none' };
+    // No bubblewrap, but the user's home (and with it ~/.ssh, ~/.gitconfig), the checkout and
+    // Fanout's state are still covered in each command's own mount namespace.
+    if (support.namespaces) return { runner: new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser, hiddenPaths: [homedir(), ...hidden], toolPaths }), sandbox: 'none' };
     if (options.trustedCommands) return { runner: plain, sandbox: 'none' };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
@@ -105,13 +114,6 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
         : 'No sandbox for agent commands: bubblewrap is not installed or cannot create namespaces here. Install it (apt-get install bubblewrap), or set FANOUT_SANDBOX=none to let agent commands read and write outside their worktree (every report will say so).',
     );
   }
-  const hidden = [
-    ...defaultHiddenPaths(),
-    stateDirectory(env),
-    ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
-    ...(env.PRIVATE_KEY_PATH ? [dirname(resolve(env.PRIVATE_KEY_PATH))] : []),
-  ];
-  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
   return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden, toolPaths, canDisableUserns: support.bwrapDisablesUserns }), sandbox: 'bwrap' };
 }
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { ProcessCommandRunner as ProcessCommandRunnerForControl } from '../../src/adapters/command/process-runner.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
@@ -82,9 +82,43 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
   });
 }
 
-/** What a runner that isolates commands must add: no view of other processes, and nothing it starts survives it. */
-export function isolationContract(name: string, makeRunner: () => CommandRunner): void {
+/**
+ * What a runner that isolates commands must add: no view of other processes or of the user's home
+ * and checkout (`hiding` makes one that hides these paths), and nothing it starts survives it.
+ */
+export function isolationContract(name: string, makeRunner: () => CommandRunner, options: { hiding: (hiddenPaths: string[]) => CommandRunner }): void {
   describe(`CommandRunner isolation: ${name}`, () => {
+    it("shows the worktree, its HOME and git directories, and nothing of the user's home or checkout", async () => {
+      const root = await tempDir('fanout-hiding-');
+      const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+      execFileSync('mkdir', ['-p', `${root}/home/.ssh`, `${root}/repo`, `${root}/home/state`, `${root}/tmp-home`]);
+      await writeFile(`${root}/home/.ssh/id_rsa`, 'homecanary-ssh');
+      await writeFile(`${root}/home/.gitconfig`, '[user]\n\tname = homecanary-gitconfig\n');
+      git(`${root}/repo`, 'init', '-q', '--initial-branch=main');
+      await writeFile(`${root}/repo/README.md`, '# readme\n');
+      git(`${root}/repo`, 'add', 'README.md');
+      git(`${root}/repo`, 'commit', '-qm', 'init');
+      await writeFile(`${root}/repo/.env`, 'checkoutcanary-dotenv');
+      git(`${root}/repo`, 'remote', 'add', 'origin', 'https://x-access-token:checkoutcanaryremote@github.com/o/r.git');
+      git(`${root}/repo`, 'worktree', 'add', '-q', '--detach', `${root}/home/state/wt`);
+      const gitDir = git(`${root}/home/state/wt`, 'rev-parse', '--absolute-git-dir');
+      const probe = shell(`cat ${root}/home/.ssh/id_rsa ${root}/home/.gitconfig ${root}/repo/.env ${root}/repo/.git/config; git config --list; ls -a ${root}/home ${root}/repo; echo written > note.txt && cat note.txt; echo ok > "$HOME/h" && cat "$HOME/h"; git log --oneline | wc -l`);
+      // Control: a plain process reads them all, so the assertions below can fail.
+      const request = { argv: probe, cwd: `${root}/home/state/wt`, env: { HOME: `${root}/tmp-home` }, git: { gitDir, commonDir: `${root}/repo/.git` }, timeoutMs: 20_000, outputLimit: 100_000 };
+      const control = await new ProcessCommandRunnerForControl().run(request);
+      expect(control.stdout).toContain('checkoutcanary-dotenv');
+      const result = await options.hiding([`${root}/home`]).run(request);
+      const seen = result.stdout + result.stderr;
+      for (const canary of ['homecanary-ssh', 'homecanary-gitconfig', 'checkoutcanary-dotenv', 'checkoutcanaryremote']) expect(seen).not.toContain(canary);
+      // The worktree and HOME are writable, and git works there.
+      expect(result.stdout).toContain('written\nok\n1\n');
+      // The shared git directory is read-only: no hook path planted for the user's next commit.
+      const plant = await options.hiding([`${root}/home`]).run({ ...request, argv: shell('git config core.hooksPath /tmp/evil-hooks 2>/dev/null || echo refused') });
+      expect(plant.stdout).toBe('refused\n');
+      expect(await readFile(`${root}/repo/.git/config`, 'utf8')).not.toContain('evil-hooks');
+      expect(await readFile(`${root}/home/state/wt/note.txt`, 'utf8')).toBe('written\n');
+    });
+
     it('kills setsid and nohup children when the command ends', async () => {
       const dir = await tempDir();
       const marker = `301.${Math.floor(Math.random() * 1e6)}`;

@@ -10,11 +10,11 @@ commandRunnerContract('plain processes', () => new ProcessCommandRunner());
 describeWithSandbox('namespaces (FANOUT_SANDBOX=none)', 'namespaces', () => {
   const make = () => new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
   commandRunnerContract('namespaces', make);
-  isolationContract('namespaces', make);
+  isolationContract('namespaces', make, { hiding: (hiddenPaths) => new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser, hiddenPaths }) });
 });
 
 describeWithSandbox('bubblewrap sandbox', 'bwrap', () => {
   const make = () => new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: [], canDisableUserns: sandboxSupport().bwrapDisablesUserns });
   commandRunnerContract('bubblewrap', make);
-  isolationContract('bubblewrap', make);
+  isolationContract('bubblewrap', make, { hiding: (hiddenPaths) => new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths, canDisableUserns: sandboxSupport().bwrapDisablesUserns }) });
 });

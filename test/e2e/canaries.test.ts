@@ -47,8 +47,8 @@ function probingAgent(paths: { home: string; repo: string }): ScriptedReply[] {
     `ln -s ${paths.home}/.ssh src/ssh-link; ln -s ${paths.repo}/.env src/env-link`,
   ].join('; ');
   return [
-    // On its own: the big probe's output is cut to its head and tail on a busy machine.
-    call('run_command', { command: `cat ${paths.repo}/.env 2>&1` }),
+    // On its own (the big probe's output is cut to its head and tail on a busy machine).
+    call('run_command', { command: `cat ${paths.repo}/.env 2>&1; ls -la ${paths.home} ${paths.repo} 2>&1` }),
     call('run_command', { command: probe }),
     call('read_file', { path: 'src/ssh-link/id_rsa' }),
     call('read_file', { path: 'src/env-link' }),
@@ -121,13 +121,14 @@ describeWithSandbox('canaries: the bubblewrap sandbox', 'bwrap', () => {
 });
 
 describeWithSandbox('canaries: FANOUT_SANDBOX=none', 'namespaces', () => {
-  it("no agent command or tool reaches a secret Fanout holds, and every report says the sandbox was off", async () => {
+  it("no agent command or tool reaches a secret in Fanout's environment, the user's home or the checkout, and every report says the sandbox was off", async () => {
     const result = await runWithCanaries('none');
     expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
     expect(result.seenByModel).toContain('--- stdout ---');
-    // Without the sandbox the user's files are readable (the report says so); Fanout's own secrets are not.
-    expect(result.seenByModel).toContain(result.canaries.checkout.dotenv);
-    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], [...Object.values(result.canaries.env), result.canaries.descriptor])).toEqual([]);
+    expect(result.merged).toContain('Bye, ${name}!');
+    // No bubblewrap, but each command's own mount namespace covers the home and the checkout.
+    const all = [...Object.values(result.canaries.env), ...Object.values(result.canaries.home), ...Object.values(result.canaries.checkout), result.canaries.descriptor];
+    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual([]);
     expect(JSON.parse(result.stdout).sandbox).toBe('none');
   }, 60_000);
 });

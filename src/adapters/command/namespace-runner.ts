@@ -1,25 +1,118 @@
+import { basename, dirname, resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
+import { GitConfigCopies } from './git-config-copy.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
+export interface NamespaceRunnerOptions {
+  /** util-linux 2.38 maps the current user; older ones appear as root in the namespace. */
+  mapCurrentUser: boolean;
+  /**
+   * Host paths each command does not see (none given: nothing is hidden, not even the checkout) (an empty tmpfs, or /dev/null for a file, in its own
+   * mount namespace): the user's home, Fanout's state, credential files. The checkout a command's
+   * worktree belongs to is hidden too. What the command needs inside them (its worktree, its HOME,
+   * the git directories, tool installations) is shown again at the same path.
+   */
+  hiddenPaths?: readonly string[];
+  /** Tool installations (nvm's node...) shown again read-only when a hidden path holds them. */
+  toolPaths?: readonly string[];
+}
+
+// Never covered: the command would lose its programs and libraries.
+const NEVER_HIDDEN = new Set(['/', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/nix', '/proc', '/dev', '/sys', '/tmp']);
+
 /**
- * `FANOUT_SANDBOX=none`: no file system confinement, but each command still runs in its own user,
- * PID, mount and (unless `network: true`) network namespace, with a fresh /proc and no capabilities. So it cannot see Fanout's
- * process (or any other) and read secrets from `/proc/<pid>/environ` or `ps e`, and everything it
- * starts, `setsid` and `nohup` included, dies with it.
+ * Runs in the new namespaces, as their root, before every capability is dropped: opens what must
+ * stay visible, covers the hidden paths, binds the kept ones back from the open descriptors (their
+ * old paths are covered by then), then covers what is hidden inside those. Arguments: the mount,
+ * mkdir and touch programs; a count and the hidden paths; a count and (mode, source, target)
+ * triples to bind; a count and the paths hidden last; then the command.
+ */
+const HIDE_SCRIPT = `set -eu
+mount=$1 mkdir=$2 touch=$3; shift 3
+n=$1; shift; hidden=(); while [ "$n" -gt 0 ]; do hidden+=("$1"); shift; n=$((n-1)); done
+n=$1; shift; binds=(); fd=3
+while [ "$n" -gt 0 ]; do
+  if [ -e "$2" ]; then eval "exec $fd<\"\\$2\""; binds+=("$fd" "$1" "$3"); fd=$((fd+1)); fi
+  shift 3; n=$((n-1))
+done
+n=$1; shift; late=(); while [ "$n" -gt 0 ]; do late+=("$1"); shift; n=$((n-1)); done
+hide() {
+  if [ -d "$1" ]; then "$mount" -t tmpfs -o mode=0755,size=1m fanout-hidden "$1"
+  elif [ -e "$1" ]; then "$mount" --bind /dev/null "$1"; fi
+}
+for path in "\${hidden[@]}"; do hide "$path"; done
+i=0
+while [ "$i" -lt "\${#binds[@]}" ]; do
+  fd=\${binds[$i]} mode=\${binds[$((i+1))]} target=\${binds[$((i+2))]}
+  if [ -d "/proc/self/fd/$fd" ]; then "$mkdir" -p "$target"
+  elif [ ! -e "$target" ]; then "$mkdir" -p "\${target%/*}"; "$touch" "$target"; fi
+  "$mount" --no-canonicalize --rbind "/proc/self/fd/$fd" "$target"
+  if [ "$mode" = ro ]; then "$mount" --no-canonicalize -o remount,bind,ro "$target"; fi
+  eval "exec $fd<&-"
+  i=$((i+3))
+done
+for path in "\${late[@]}"; do hide "$path"; done
+cd "$PWD"
+exec "$@"`;
+
+/**
+ * `FANOUT_SANDBOX=none`: each command runs in its own user, PID, mount and (unless
+ * `network: true`) network namespace, with a fresh /proc and no capabilities. It cannot see
+ * Fanout's process (or any other) to read secrets from `/proc/<pid>/environ` or `ps e`;
+ * everything it starts, `setsid` and `nohup` included, dies with it; and the user's home, the
+ * checkout and Fanout's state are covered (its worktree, HOME, git directories and tools shown
+ * again). Unlike bubblewrap, the rest of the file system stays visible and as writable as it is
+ * for the user running Fanout.
  */
 export class NamespaceCommandRunner implements CommandRunner {
+  private readonly configCopies = new GitConfigCopies();
+
   constructor(
     private readonly inner: CommandRunner,
-    private readonly options: { mapCurrentUser: boolean },
+    private readonly options: NamespaceRunnerOptions,
   ) {}
 
   privateHome(): Promise<PrivateHome> {
     return this.inner.privateHome();
   }
 
-  run(request: CommandRequest): Promise<CommandResult> {
-    return this.inner.run({ ...request, argv: [...namespacePrefix(this.options.mapCurrentUser, request.network === true), ...request.argv] });
+  async run(request: CommandRequest): Promise<CommandResult> {
+    const prefix = namespacePrefix(this.options.mapCurrentUser, request.network === true);
+    const configCopy = request.git && (this.options.hiddenPaths?.length ?? 0) > 0 ? await this.configCopies.copyFor(request.git.commonDir) : undefined;
+    const hiding = hideArguments(request, this.options, configCopy);
+    const split = prefix.indexOf(systemProgram('setpriv'));
+    const argv = hiding.length === 0 ? [...prefix, ...request.argv] : [...prefix.slice(0, split), systemProgram('bash'), '-c', HIDE_SCRIPT, 'fanout-hide', ...hiding, ...prefix.slice(split), ...request.argv];
+    return this.inner.run({ ...request, argv });
   }
+}
+
+/** The hide script's arguments for one command; empty when nothing is hidden. */
+function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions, configCopy: string | undefined): string[] {
+  const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+  if ((options.hiddenPaths ?? []).length === 0) return [];
+  const checkout = request.git && basename(request.git.commonDir) === '.git' ? [dirname(request.git.commonDir)] : [];
+  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))].filter((path) => !NEVER_HIDDEN.has(path)).sort();
+  // A path inside one already hidden is covered with it.
+  const hidden = candidates.filter((path) => !candidates.some((other) => other !== path && inside(path, other)));
+  if (hidden.length === 0) return [];
+  const covered = (path: string) => hidden.some((root) => inside(path, root));
+  // As in bubblewrap: the worktree and HOME writable; the git directories read-only, the shared
+  // config a sanitized copy; tools read-only. Parents before children.
+  const binds: Array<[string, string, string]> = [
+    ...[request.cwd, request.env?.HOME].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['rw', resolve(path), resolve(path)]),
+    ...[request.git?.commonDir, request.git?.gitDir].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
+    ...(options.toolPaths ?? []).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
+  ]
+    .filter(([, , target]) => covered(target))
+    .sort((a, b) => a[2].length - b[2].length);
+  const late: string[] = [];
+  if (request.git && configCopy) {
+    const common = resolve(request.git.commonDir);
+    binds.push(['ro', configCopy, `${common}/config`]);
+    // Other repositories' git dirs (submodules), reflogs and stashes (which keep untracked files such as .env).
+    late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
+  }
+  return [systemProgram('mount'), systemProgram('mkdir'), systemProgram('touch'), String(hidden.length), ...hidden, String(binds.length), ...binds.flat(), String(late.length), ...late];
 }
 
 /**
