@@ -24,9 +24,10 @@ const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root
 const support = sandboxSupport();
 const plain = new ProcessCommandRunner();
 const runners: Array<[string, CommandRunner]> = [['plain', plain]];
-if (support.namespaces) runners.push(['namespaces', new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser })]);
+const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
+// As main.ts makes it: the home, the checkout and the credential files covered in the command's mount namespace.
+if (support.namespaces) runners.push(['namespaces', new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser, hiddenPaths: [homedir(), ...defaultHiddenPaths()], toolPaths })]);
 if (support.bwrap) {
-  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
   runners.push(['bwrap', new BwrapCommandRunner(plain, { hiddenPaths: defaultHiddenPaths(), toolPaths, canDisableUserns: support.bwrapDisablesUserns })]);
 }
 

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
 import { GitConfigCopies } from './git-config-copy.js';
@@ -46,8 +47,8 @@ while [ "$i" -lt "\${#binds[@]}" ]; do
   fd=\${binds[$i]} mode=\${binds[$((i+1))]} target=\${binds[$((i+2))]}
   if [ -d "/proc/self/fd/$fd" ]; then "$mkdir" -p "$target"
   elif [ ! -e "$target" ]; then "$mkdir" -p "\${target%/*}"; "$touch" "$target"; fi
-  "$mount" --no-canonicalize --rbind "/proc/self/fd/$fd" "$target"
-  if [ "$mode" = ro ]; then "$mount" --no-canonicalize -o remount,bind,ro "$target"; fi
+  if [ "$mode" = ro ]; then "$mount" --no-canonicalize --rbind -o ro "/proc/self/fd/$fd" "$target"
+  else "$mount" --no-canonicalize --rbind "/proc/self/fd/$fd" "$target"; fi
   eval "exec $fd<&-"
   i=$((i+3))
 done
@@ -91,19 +92,23 @@ function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions,
   const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
   if ((options.hiddenPaths ?? []).length === 0) return [];
   const checkout = request.git && basename(request.git.commonDir) === '.git' ? [dirname(request.git.commonDir)] : [];
-  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))].filter((path) => !NEVER_HIDDEN.has(path)).sort();
+  // A path this user cannot read (/etc/shadow, unless Fanout runs as root) is no secret to its commands either.
+  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))].filter((path) => !NEVER_HIDDEN.has(path) && readable(path)).sort();
   // A path inside one already hidden is covered with it.
   const hidden = candidates.filter((path) => !candidates.some((other) => other !== path && inside(path, other)));
   if (hidden.length === 0) return [];
   const covered = (path: string) => hidden.some((root) => inside(path, root));
   // As in bubblewrap: the worktree and HOME writable; the git directories read-only, the shared
   // config a sanitized copy; tools read-only. Parents before children.
-  const binds: Array<[string, string, string]> = [
+  const shown: Array<[string, string, string]> = [
     ...[request.cwd, request.env?.HOME].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['rw', resolve(path), resolve(path)]),
     ...[request.git?.commonDir, request.git?.gitDir].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
     ...(options.toolPaths ?? []).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
-  ]
-    .filter(([, , target]) => covered(target))
+  ].filter(([, , target]) => covered(target));
+  // Parents before children; a read-only path inside another shown one comes with it (the
+  // worktree's git dir inside the common dir), each mount being a process of its own.
+  const binds = shown
+    .filter(([mode, , target]) => !(mode === 'ro' && shown.some(([otherMode, , other]) => otherMode === 'ro' && other !== target && inside(target, other))))
     .sort((a, b) => a[2].length - b[2].length);
   const late: string[] = [];
   if (request.git && configCopy) {
@@ -113,6 +118,15 @@ function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions,
     late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
   }
   return [systemProgram('mount'), systemProgram('mkdir'), systemProgram('touch'), String(hidden.length), ...hidden, String(binds.length), ...binds.flat(), String(late.length), ...late];
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
