@@ -168,6 +168,8 @@ async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string 
           git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
           network: input.network === true,
           ...(input.redact ? { redact: input.redact } : {}),
+          // What commands change counts as the agent's work (never fatal: without it, only file tools count).
+          worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
           commandTimeoutMs: input.limits.commandTimeoutMs,
           outputLimit: input.limits.toolOutputLimit,
           ...(input.signal ? { signal: input.signal } : {}),

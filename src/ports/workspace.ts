@@ -80,6 +80,11 @@ export interface Workspace {
   changedBetween(repoDir: string, base: string, head: string): Promise<string[]>;
   /** Paths changed in the worktree since its base commit (tracked or not, ignored files excluded). */
   changedFiles(worktree: Worktree): Promise<string[]>;
+  /**
+   * The worktree's changed paths (as `git status` lists them, ignored files excluded), each with a
+   * signature (type, mode, size, mtime) that moves when the file does; nothing is staged.
+   */
+  worktreeChanges(worktree: Worktree): Promise<Map<string, string>>;
   /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */
   push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void>;
   /**

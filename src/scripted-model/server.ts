@@ -60,6 +60,11 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (reply.hang) return;
     if (reply.error) return sendError(res, reply.error);
+    if (reply.rawBody !== undefined) {
+      res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
+      res.end(body.stream ? `data: ${reply.rawBody}\n\ndata: [DONE]\n\n` : reply.rawBody);
+      return;
+    }
     const usage = reply.usage ?? estimateUsage(body, reply);
     if (body.stream) return streamReply(res, body, reply, usage);
     return sendJson(res, 200, completionBody(body.model, reply, usage));

@@ -13,6 +13,8 @@ export interface ScriptedReply {
   hang?: boolean;
   /** When streaming, send this many chunks and then go silent. */
   stallAfterChunks?: number;
+  /** Answer 200 with this JSON body as it is, not the wire format (one stream event when streaming). */
+  rawBody?: string;
 }
 
 /** A chat-completions request as the fake endpoint received it. */

@@ -117,6 +117,34 @@ describe('the built-in agent, end to end', () => {
     expect(h.server.requests[3]!.body.messages[1]!.content).toContain('changed files outside its write scope (package.json)');
   });
 
+  it("cancels the seed's alternating `.`, `./`, `src/..` listing as looping within 4 model calls", async () => {
+    const paths = ['.', './', 'src/..', '.', './', 'src/..', '.', './', 'src/..', '.', './', 'src/..', '.'];
+    const h = await agentHarness(paths.map((path) => call('list_directory', { path })), { maxAttempts: 1 });
+    expect(await h.run()).toMatchObject({ kind: 'failed', reason: 'looping', steps: 4 });
+    expect(h.server.requests).toHaveLength(4);
+  });
+
+  it('counts files a command changed (sed -i, git mv): the tool says so, finish is accepted, and the change is committed', async () => {
+    const h = await agentHarness([
+      call('run_command', { command: "sed -i 's/Hello/Hi/' src/greet.js" }),
+      finish('Changed the greeting with sed.'),
+    ], { maxAttempts: 1 });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'], steps: 2 });
+    expect(h.server.requests[1]!.body.messages.at(-1)!.content).toContain('--- files this command changed ---\nsrc/greet.js');
+    expect(h.server.requests.flatMap((request) => request.body.messages.map((message) => message.content ?? ''))).not.toContain(expect.stringContaining('you have not changed any file yet'));
+  });
+
+  it('an answer with no choice in it (an empty or foreign body) is a model-error, streamed or not, not three failing tool calls', async () => {
+    for (const [rawBody, says] of [['{}', 'answered without a choice'], ['{"choices":[]}', 'answered without a choice'], ['{"error":"upstream said no"}', 'upstream said no']]) {
+      const h = await agentHarness([{ rawBody: rawBody! }], { maxAttempts: 1 });
+      const outcome = await h.run();
+      expect(outcome).toMatchObject({ kind: 'failed', reason: 'model-error' });
+      expect(outcome.kind === 'failed' && outcome.message).toContain(says);
+      expect(h.server.requests).toHaveLength(1);
+    }
+  });
+
   it('cancels three failing tool calls in a row as error-streak', async () => {
     const h = await agentHarness(
       [call('read_file', { path: 'missing-1' }), call('edit_file', { path: 'src/greet.js', oldText: 'nope', newText: '' }), call('read_file', {})],

@@ -60,7 +60,9 @@ export class OpenAiLlm implements Llm {
       if (!this.options.stream) {
         const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal: request.signal });
         const assembler = new StreamAssembler();
-        const choice = completion.choices[0];
+        // The types promise choices; a proxy or a broken server can send none, or another body.
+        const choice = (completion.choices as typeof completion.choices | undefined)?.[0];
+        if (!choice) throw this.emptyAnswer();
         assembler.push({
           choices: [
             {
@@ -82,6 +84,11 @@ export class OpenAiLlm implements Llm {
     } catch (error) {
       throw wrapLlmError(error, this.endpoint, this.model, this.redactor);
     }
+  }
+
+  /** An answer with no choice in it: the endpoint's fault, not a turn the agent took. */
+  private emptyAnswer(): LlmError {
+    return new LlmError('llm-bad-response', `The model "${this.model}" at ${this.endpoint} answered without a choice (an empty or malformed response body).`);
   }
 
   async listModels(signal?: AbortSignal): Promise<string[] | null> {
@@ -115,12 +122,15 @@ export class OpenAiLlm implements Llm {
       );
       arm();
       const assembler = new StreamAssembler();
+      let choices = 0;
       for await (const chunk of stream) {
         arm();
+        choices += (chunk as StreamChunk).choices?.length ?? 0;
         assembler.push(chunk as StreamChunk);
       }
       // An aborted stream can end its iteration quietly; a cut-off answer must not pass as whole.
       if (combined.aborted) throw combined.reason ?? new Error('aborted');
+      if (choices === 0) throw this.emptyAnswer();
       return assembler.result();
     } catch (error) {
       if (idle.signal.aborted && !signal?.aborted) {

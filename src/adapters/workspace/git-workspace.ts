@@ -232,6 +232,18 @@ export class GitWorkspace implements Workspace {
     return large;
   }
 
+  async worktreeChanges(worktree: Worktree): Promise<Map<string, string>> {
+    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location);
+    const paths = stdout.split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
+    const signatures = new Map<string, string>();
+    for (const path of paths) {
+      const info = await lstat(join(worktree.path, path), { bigint: true }).catch(() => null);
+      signatures.set(path, info ? `${info.mode}:${info.size}:${info.mtimeNs}` : 'absent');
+    }
+    return signatures;
+  }
+
   async changedFiles(worktree: Worktree): Promise<string[]> {
     return (await this.stagedChanges(worktree)).map((change) => change.path);
   }

@@ -21,6 +21,12 @@ export interface ToolContext {
   network?: boolean;
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
+  /**
+   * The worktree's changed files (tracked or not, ignored ones excluded), each with a signature
+   * that changes when the file does: compared around a command, it tells which files the command
+   * changed (`sed -i`, a formatter, `git mv`), so tools and guards see that work too.
+   */
+  worktreeChanges?: () => Promise<ReadonlyMap<string, string> | null>;
 }
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
