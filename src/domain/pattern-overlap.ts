@@ -16,7 +16,53 @@ export function entriesMayOverlap(a: ScopeEntry, b: ScopeEntry): boolean {
 
 /** Conservative check that two glob patterns can match a common path. */
 export function patternsMayOverlap(a: string, b: string): boolean {
-  return segmentsMayOverlap(a.split('/'), b.split('/'), 0, 0, new Map());
+  // Braces may hold slashes (`src/{a/b,c}.ts`): expanded first, so segments are real segments.
+  const left = expandBraces(a);
+  const right = expandBraces(b);
+  if (left === null || right === null) return true;
+  return left.some((x) => right.some((y) => segmentsMayOverlap(x.split('/'), y.split('/'), 0, 0, new Map())));
+}
+
+const MAX_EXPANSIONS = 256;
+
+/** `a{b,c{d,e}}` → `ab`, `acd`, `ace`; null when it would expand past a sane size (then: may overlap). */
+export function expandBraces(pattern: string): string[] | null {
+  const open = findTopBrace(pattern);
+  if (!open) return [pattern];
+  const { start, end, alternatives } = open;
+  if (alternatives.length < 2) return [pattern];
+  const results: string[] = [];
+  for (const alternative of alternatives) {
+    const expanded = expandBraces(`${pattern.slice(0, start)}${alternative}${pattern.slice(end + 1)}`);
+    if (expanded === null) return null;
+    results.push(...expanded);
+    if (results.length > MAX_EXPANSIONS) return null;
+  }
+  return results;
+}
+
+/** The first brace group with a top-level comma: its bounds and its comma-separated parts. */
+function findTopBrace(pattern: string): { start: number; end: number; alternatives: string[] } | null {
+  for (let start = pattern.indexOf('{'); start !== -1; start = pattern.indexOf('{', start + 1)) {
+    if (start > 0 && pattern[start - 1] === '\\') continue;
+    let depth = 0;
+    const commas: number[] = [];
+    for (let index = start; index < pattern.length; index += 1) {
+      const char = pattern[index];
+      if (char === '\\') index += 1;
+      else if (char === '{') depth += 1;
+      else if (char === ',' && depth === 1) commas.push(index);
+      else if (char === '}') {
+        depth -= 1;
+        if (depth === 0) {
+          if (commas.length === 0) break;
+          const bounds = [start, ...commas, index];
+          return { start, end: index, alternatives: bounds.slice(0, -1).map((from, k) => pattern.slice(from + 1, bounds[k + 1])) };
+        }
+      }
+    }
+  }
+  return null;
 }
 
 function asPattern(entry: ScopeEntry): string {

@@ -75,8 +75,9 @@ export function findScopeOverlaps(subtasks: readonly ScopedSubtask[], index: Fil
     for (let j = i + 1; j < parsed.length; j += 1) {
       for (const [x, left] of parsed[i]!.entries()) {
         for (const [y, right] of parsed[j]!.entries()) {
-          // Entries that both cover existing files were compared file by file above.
-          if (anchored[i]![x] && anchored[j]![y]) continue;
+          // Two existing files were compared exactly above; a directory or glob can also create
+          // new paths (`src/` and `**/*.ts` may both make `src/new.ts`), so it is compared as a pattern too.
+          if (anchored[i]![x] && anchored[j]![y] && left.kind === 'file' && right.kind === 'file') continue;
           if (!entriesMayOverlap(left, right)) continue;
           pairFor(i, j).entries.push([formatScopeEntry(left), formatScopeEntry(right)]);
         }

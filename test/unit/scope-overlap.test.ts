@@ -49,6 +49,13 @@ const TABLE: Array<[string, string[], string[], boolean]> = [
   ['case differs (paths are case-sensitive)', ['README.md'], ['readme.md'], false],
   ['one of several entries overlaps', ['src/cli/', 'package.json'], ['docs/', 'package.json'], true],
   ['several entries, none overlap', ['src/cli/', 'test/cli.test.ts'], ['src/core/', 'docs/'], false],
+  // Entries that match existing files can still both create the same new path.
+  ['a directory and a glob that both match existing files may create the same new file', ['src/'], ['**/*.ts'], true],
+  ['a glob matching existing files and a directory of other files it may reach', ['**/*.md'], ['src/cli/'], true],
+  ['two globs matching disjoint existing files, other extensions', ['src/**/*.ts'], ['**/*.md'], false],
+  ['a brace holding a slash against the directory it reaches', ['src/{a/b,c}.ts'], ['src/a/**'], true],
+  ['a brace holding a slash against a directory it does not reach', ['src/{a/b,c}.ts'], ['src/d/**'], false],
+  ['nested braces', ['src/{cli/{x,y},core}.ts'], ['src/cli/y.ts'], true],
 ];
 
 describe('findScopeOverlaps', () => {
