@@ -1,81 +1,76 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { loadDotEnv } from '../config/dotenv.js';
 import { loadEnv, type Env } from '../config/env.js';
 import { secretsFromEnv } from '../config/secrets.js';
 import { SecretRedactor } from '../domain/redactor.js';
-import { approveCommand } from './commands/approve.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { fixCommand } from './commands/fix.js';
-import { logsCommand } from './commands/logs.js';
-import { planCommand, PLAN_USAGE } from './commands/plan.js';
-import { resumeCommand, runCommand, RUN_USAGE } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
+import { closest, commandHelp, COMMANDS, type CommandSpec } from './command-table.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { processOutput, redactingOutput, type Output } from './output.js';
 import { reportFailure } from './errors.js';
 
-const USAGE = `Usage: fanout <command> [options]
+const USAGE = [
+  'Usage: fanout <command> [options]   (fanout <command> --help for one command)',
+  '',
+  'Commands:',
+  ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(9)} ${spec.about}`),
+  '',
+  'Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example; a .env file in the current directory is read).',
+].join('\n');
 
-Commands:
-  demo [--keep] [--json]    the whole pipeline on a throwaway sample repository (scripted model without OPENAI_API_KEY)
-  run                       ${RUN_USAGE}
-  resume <run-id> [--retry-failed] [--json]
-                            continue an interrupted run; with --retry-failed, retry failed subtasks and merges
-  status [run-id] [--json]  list runs, or show one run's subtasks
-  logs <run-id> <subtask> [--attempt N] [--json]
-                            what an agent did, event by event
-  approve <run-id> <subtask>
-                            approve a subtask's pull request (approval: manual), then resume to merge it
-  fix <run-id> <subtask> ["instructions"] [--json]
-                            send a subtask's agent back to its pull request with instructions (a review from the terminal)
-  plan                      ${PLAN_USAGE}
-  doctor [--json]           check that the configured model can drive agents
-  serve                     run the GitHub App (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT)
-
-Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example).`;
-
-type Command = (argv: string[], env: Env, output: Output) => Promise<number>;
-
-const COMMANDS: Readonly<Record<string, Command>> = {
-  demo: demoCommand,
-  run: runCommand,
-  resume: resumeCommand,
-  status: statusCommand,
-  logs: logsCommand,
-  approve: approveCommand,
-  fix: fixCommand,
-  plan: planCommand,
-  doctor: doctorCommand,
-  serve: serveCommand,
-};
 const HELP = new Set(['help', '--help', '-h']);
+const VERSION = new Set(['version', '--version', '-v']);
+
+/** The version in package.json. */
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('../../package.json') as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
+/** Node's parseArgs message, shorter, with the closest flag of the command when one was mistyped. */
+function parseArgsMessage(message: string, spec: CommandSpec | undefined): string {
+  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+  if (!unknown) return message;
+  const guess = spec ? closest(unknown, spec.flags) : null;
+  return `unknown option ${unknown}.${guess ? ` Did you mean ${guess}?` : ''}`;
+}
 
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
   const [command, ...rest] = argv;
   // Until the environment is read, well-known token shapes are all the redactor knows.
   let printed = redactingOutput(output, new SecretRedactor());
+  let spec: CommandSpec | undefined;
   try {
     if (command === undefined || HELP.has(command)) {
       printed.out(USAGE);
       return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
     }
-    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!handler) {
-      printed.err(`fanout: unknown command "${command}".\n\n${USAGE}`);
+    if (VERSION.has(command)) {
+      printed.out(`fanout ${packageVersion()}`);
+      return EXIT_OK;
+    }
+    spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!spec) {
+      const guess = closest(command, Object.keys(COMMANDS));
+      printed.err(`fanout: unknown command "${command}".${guess ? ` Did you mean "${guess}"?` : ''}\n\n${USAGE}`);
       return EXIT_BAD_INPUT;
+    }
+    // Help before anything is read or validated: it must work even with a broken environment.
+    const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (flags.some((arg) => arg === '--help' || arg === '-h')) {
+      printed.out(commandHelp(command, spec));
+      return EXIT_OK;
     }
     // A .env file in the current directory fills in what the environment does not set.
     loadDotEnv(process.cwd());
     const env = loadEnv();
     // Nothing a command prints carries a configured secret (an endpoint may echo the API key).
     printed = redactingOutput(output, new SecretRedactor(secretsFromEnv(env)));
-    return await handler(rest, env, printed);
+    return await spec.run(rest, env, printed);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      printed.err(`fanout: ${error.message}\n\n${USAGE}`);
+      printed.err(`fanout: ${parseArgsMessage(error.message, spec)}\n\n${spec ? commandHelp(command ?? '', spec) : USAGE}`);
       return EXIT_BAD_INPUT;
     }
     return reportFailure(error, printed);

@@ -3,14 +3,17 @@ import { ConfigError } from '../domain/errors.js';
 import { FAILPOINTS, type FailpointName } from '../domain/failpoint.js';
 import { formatIssues } from './format-issues.js';
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+// `2m` or `1e3.5` must name the variable and the form it takes, not "expected number, received NaN".
+const positiveInt = (fallback: number, unit: string) =>
+  z.coerce.number({ message: `must be a whole number of ${unit}, such as ${fallback}` }).int({ message: `must be a whole number of ${unit}, such as ${fallback}` }).positive({ message: `must be a whole number of ${unit} above 0, such as ${fallback}` }).default(fallback);
 
 const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
-  OPENAI_BASE_URL: z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).default('https://api.openai.com/v1'),
+  // With its scheme: `localhost:8080/v1` would otherwise parse as a URL of scheme "localhost".
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL such as https://api.openai.com/v1 or http://localhost:11434/v1' }).default('https://api.openai.com/v1'),
   FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
-  FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000),
-  FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000, 'milliseconds'),
+  FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000, 'milliseconds'),
   FANOUT_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   FANOUT_LLM_STREAM: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })

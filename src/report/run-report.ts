@@ -1,7 +1,11 @@
 import type { FailedCommand, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 
+/** The version of the JSON reports' shape; it changes when a field changes meaning or goes away. */
+export const REPORT_SCHEMA_VERSION = 1;
+
 /** What a run produced, per subtask: the machine-readable report (`fanout run --json`). */
 export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
   runId: string;
   task: string;
   repo: string;
@@ -78,6 +82,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     for (const [phase, ms] of Object.entries(record.timings ?? {})) overhead[phase] = Math.round((overhead[phase] ?? 0) + (ms ?? 0));
   }
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     runId: run.id,
     task: run.task,
     repo: run.repo,

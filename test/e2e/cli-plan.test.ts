@@ -59,7 +59,7 @@ describe('fanout plan', () => {
     const cases: Array<[string[], RegExp]> = [
       [['plan', '--repo', notRepo], /a task is required/],
       [['plan', '--repo', notRepo, 'task'], /has no commit "HEAD"/],
-      [['plan', '--bogus', 'task'], /Unknown option '--bogus'/],
+      [['plan', '--bogus', 'task'], /unknown option --bogus\./],
       [['frobnicate'], /unknown command "frobnicate"/],
       [['toString'], /unknown command "toString"/],
     ];

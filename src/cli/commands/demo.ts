@@ -39,7 +39,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
-    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) }, ...(server ? { trustedCommands: true } : {}) });
+    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, resumable: values.keep, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) }, ...(server ? { trustedCommands: true } : {}) });
     if (!values.json) {
       const { stdout } = await exec('git', ['log', '--graph', '--format=%h %s', 'main'], { cwd: repo });
       output.out(`\nHistory of main (pull requests merged one after another):\n${stdout.trimEnd()}`);
@@ -48,7 +48,10 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     return outcome === EXIT_BAD_INPUT ? outcome : EXIT_OK;
   } finally {
     await server?.close();
-    if (values.keep) output.out(`\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`);
+    // With --json, stdout carries the JSON report alone.
+    const kept = `\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`;
+    if (values.keep && values.json) output.err(kept);
+    else if (values.keep) output.out(kept);
     else {
       await rm(dir, { recursive: true, force: true });
       if (!values.json) output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');

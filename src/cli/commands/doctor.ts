@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
 import type { Env } from '../../config/env.js';
 import { createLlm } from '../../main.js';
 import { formatProbeReport, probeModel } from '../../model/probe.js';
@@ -10,6 +11,6 @@ export async function doctorCommand(argv: string[], env: Env, output: Output): P
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, model: { type: 'string' } } });
   const llm = createLlm(env, values.model ? { model: values.model } : {});
   const report = await probeModel(llm);
-  output.out(values.json ? JSON.stringify(report, null, 2) : formatProbeReport(report));
+  output.out(values.json ? JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, ...report }, null, 2) : formatProbeReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }

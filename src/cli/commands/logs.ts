@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
 import { createStore } from '../../main.js';
 import { renderEvents } from '../../report/render-events.js';
+import { REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +16,11 @@ export async function logsCommand(argv: string[], env: Env, output: Output): Pro
   try {
     const record = await store.getSubtask(runId, subtaskId);
     if (!record) throw new UsageError(`no subtask "${subtaskId}" in run "${runId}" (\`fanout status ${runId}\` lists them).`);
-    const attempts = values.attempt ? [Number(values.attempt)] : Array.from({ length: Math.max(record.attempt, 1) }, (_, n) => n + 1);
+    const made = Math.max(record.attempt, 1);
+    if (values.attempt !== undefined && !(/^\d+$/.test(values.attempt) && Number(values.attempt) >= 1 && Number(values.attempt) <= made)) {
+      throw new UsageError(`--attempt ${values.attempt}: ${subtaskId} has ${made === 1 ? 'attempt 1 only' : `attempts 1 to ${made}`}${record.fixes?.length ? ` (and ${record.fixes.length} fix attempt(s), shown without --attempt)` : ''}.`);
+    }
+    const attempts = values.attempt ? [Number(values.attempt)] : Array.from({ length: made }, (_, n) => n + 1);
     // Fix attempts on the pull request come after the agent's own attempts, in their own logs.
     const logs = [
       ...attempts.map((attempt) => ({ key: { attempt }, agentId: `${subtaskId}-${attempt}`, title: `attempt ${attempt}` })),
@@ -24,7 +29,7 @@ export async function logsCommand(argv: string[], env: Env, output: Output): Pro
     for (const log of logs) {
       const events = await store.readEvents(runId, log.agentId);
       if (values.json) {
-        output.out(JSON.stringify({ ...log.key, events }, null, 2));
+        output.out(JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, ...log.key, events }, null, 2));
         continue;
       }
       output.out(`${subtaskId}, ${log.title} (${events.length} events)`);

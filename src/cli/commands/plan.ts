@@ -1,5 +1,4 @@
 import { readWorkspacePackages } from '../../domain/workspace-packages.js';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
@@ -8,7 +7,9 @@ import { createLlm, createWorkspace } from '../../main.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { renderPlan } from '../render-plan.js';
+import { REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
 import { UsageError } from '../errors.js';
+import { repositoryPath } from '../repo-path.js';
 
 export const PLAN_USAGE = 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"';
 
@@ -18,7 +19,7 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
     args: argv,
     allowPositionals: true,
     options: {
-      repo: { type: 'string', default: '.' },
+      repo: { type: 'string' },
       json: { type: 'boolean', default: false },
       hints: { type: 'string' },
       'max-subtasks': { type: 'string' },
@@ -26,7 +27,7 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
   });
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError(`a task is required.\nusage: ${PLAN_USAGE}`);
-  const repoDir = resolve(values.repo);
+  const repoDir = repositoryPath(values.repo);
   const workspace = createWorkspace();
   const head = await workspace.resolveCommit(repoDir, 'HEAD');
   const config = parseRepoConfig(await workspace.readFileAt(repoDir, head, REPO_CONFIG_PATH));
@@ -41,7 +42,7 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
     maxSubtasks,
     ...(values.hints ? { hints: values.hints } : {}),
   });
-  output.out(values.json ? JSON.stringify({ baseCommit: head, ...result }, null, 2) : renderPlan(result));
+  output.out(values.json ? JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, baseCommit: head, ...result }, null, 2) : renderPlan(result));
   return EXIT_OK;
 }
 

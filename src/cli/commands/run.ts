@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../config/repo-config.js';
@@ -12,6 +11,7 @@ import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
 import { UsageError } from '../errors.js';
+import { repositoryPath } from '../repo-path.js';
 
 const SANDBOX_NONE_NOTE = 'Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout\'s secrets or outlive their command). Install bubblewrap to confine them.';
 
@@ -22,11 +22,11 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { repo: { type: 'string', default: '.' }, base: { type: 'string' }, json: { type: 'boolean', default: false }, hints: { type: 'string' } },
+    options: { repo: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean', default: false }, hints: { type: 'string' } },
   });
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError(`a task is required.\nusage: ${RUN_USAGE}`);
-  const repoDir = resolve(values.repo);
+  const repoDir = repositoryPath(values.repo);
   const config = await loadRepoConfig(repoDir, values.base);
   const llm = createLlm(env, config.model ? { model: config.model } : {});
   return runPipeline({ env, repoDir, llm, output, json: values.json, start: { task, config, ...(values.base ? { baseBranch: values.base } : {}), ...(values.hints ? { hints: values.hints } : {}) } });
@@ -48,7 +48,10 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
 /** Reads `.github/fanout.yml` at the tip of the base branch (or HEAD). */
 export async function loadRepoConfig(repoDir: string, baseBranch?: string): Promise<RepoConfig> {
   const workspace = createWorkspace();
-  const commit = await workspace.resolveCommit(repoDir, baseBranch ? `refs/heads/${baseBranch}` : 'HEAD');
+  const commit = await workspace.resolveCommit(repoDir, baseBranch ? `refs/heads/${baseBranch}` : 'HEAD').catch((error: unknown) => {
+    if (baseBranch === undefined) throw error;
+    throw new UsageError(`--base ${baseBranch}: ${repoDir} has no branch "${baseBranch}".`);
+  });
   return parseRepoConfig(await workspace.readFileAt(repoDir, commit, REPO_CONFIG_PATH));
 }
 
@@ -63,10 +66,12 @@ export async function runPipeline(input: {
   resume?: { runId: string; retryFailed: boolean };
   /** The model is Fanout's own scripted one (the demo): without bubblewrap, run its commands unconfined rather than refuse. */
   trustedCommands?: boolean;
+  /** False for a throwaway run (the demo): Ctrl-C does not promise a resume. */
+  resumable?: boolean;
 }): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => {
-    input.output.err('\nInterrupted: stopping agents; the run can be resumed.');
+    input.output.err(input.resumable === false ? '\nInterrupted: stopping agents and cleaning up.' : '\nInterrupted: stopping agents; `fanout resume` continues the run.');
     abort.abort();
   };
   process.once('SIGINT', onSignal);

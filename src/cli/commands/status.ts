@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
 import { createStore } from '../../main.js';
 import { renderRunReport } from '../../report/render-report.js';
-import { buildRunReport } from '../../report/run-report.js';
+import { buildRunReport, REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
 import { formatTable } from '../../report/format-table.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -23,7 +23,9 @@ export async function statusCommand(argv: string[], env: Env, output: Output): P
     }
     const runs = await store.listRuns();
     if (values.json) {
-      output.out(JSON.stringify(runs.map(({ id, state, task, repo, createdAt }) => ({ id, state, task, repo, createdAt })), null, 2));
+      // The run report's field names (`runId`, not `id`), under the same schema version.
+      const listed = runs.map((run) => ({ runId: run.id, state: run.state, task: run.task, repo: run.repo, baseBranch: run.baseBranch, createdAt: run.createdAt }));
+      output.out(JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, runs: listed }, null, 2));
       return EXIT_OK;
     }
     if (runs.length === 0) {
