@@ -20,7 +20,7 @@ export function showProgress(store: CoordStore, runId: string, output: Output, i
     if (!run || stopped) return;
     const records = await store.listSubtasks(runId);
     if (interactive) {
-      const text = renderProgress(run, records, Date.now());
+      const text = renderProgress(run, records, Date.now(), process.stdout.columns || 80);
       if (drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}A\x1b[J`);
       output.out(text);
       drawnLines = text.split('\n').length;

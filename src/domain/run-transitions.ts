@@ -20,7 +20,9 @@ export const FINISHED_RUN_STATES: ReadonlySet<RunState> = new Set(['succeeded', 
 /** The patch that moves a run to `to`; an impossible move is a bug, not a user error. */
 export function moveRun(run: Pick<RunRecord, 'id' | 'state'>, to: RunState, extra: Partial<RunRecord> = {}): Partial<RunRecord> {
   if (!NEXT[run.state].includes(to)) throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
-  return { ...extra, state: to };
+  // A run that moves on again (a resume, a retry) is no longer stopped by what stopped it before.
+  const resumed = FINISHED_RUN_STATES.has(run.state) && !FINISHED_RUN_STATES.has(to);
+  return { ...(resumed ? { error: undefined } : {}), ...extra, state: to };
 }
 
 /** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */

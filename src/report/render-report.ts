@@ -20,11 +20,12 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
 
 /** The final report for a terminal: one row per subtask, then what failed and how to retry. */
 export function renderRunReport(report: RunReport): string {
+  const unchecked = report.validateCommands === 0;
   const rows = report.subtasks.map((subtask) => [
     subtask.id,
-    subtask.merged ? 'merged' : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.waiting ? `waiting: ${subtask.waiting.reason}` : subtask.state,
+    subtask.merged ? (unchecked ? 'merged without checks' : 'merged') : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.waiting ? `waiting: ${subtask.waiting.reason}` : subtask.state,
     subtask.pr ? `#${subtask.pr.number}` : '-',
-    subtask.check ?? '-',
+    unchecked ? 'none' : (subtask.check ?? '-'),
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
     String(subtask.steps),
     String(subtask.tokens.prompt + subtask.tokens.completion),
@@ -34,6 +35,7 @@ export function renderRunReport(report: RunReport): string {
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
     ...(report.sandbox === 'none' ? [SANDBOX_NONE_LINE] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
+    ...(unchecked ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.'] : []),
     '',
     formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
   ];

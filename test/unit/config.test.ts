@@ -21,7 +21,7 @@ describe('loadEnv', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    expect(message).toContain('- OPENAI_BASE_URL: must be a URL');
+    expect(message).toContain('- OPENAI_BASE_URL: must be an http:// or https:// URL');
     expect(message).toContain('- FANOUT_LLM_TIMEOUT_MS:');
     expect(message).toContain('- FANOUT_LLM_STREAM: must be true or false');
   });

@@ -14,7 +14,7 @@ const run: RunRecord = {
   baseCommit: 'b'.repeat(40),
   origin: { kind: 'local', path: '/repo' },
   state: 'partial',
-  config: parseRepoConfig(null),
+  config: parseRepoConfig('validate:\n  - npm test\n'),
   notes: [],
   createdAt: '2026-11-24T12:00:00.000Z',
   updatedAt: '2026-11-24T12:01:00.000Z',
@@ -48,6 +48,23 @@ describe('run report', () => {
     expect(text).toMatch(/^Run 20261124-120000-abcd — running — 60 s/);
     expect(text).toMatch(/ui\s+failed\s+9 \(retry\)\s+list_directory\s+42 s/);
     expect(text).toMatch(/api\s+merged\s+6\s+-\s+-\s+#7\s+passed/);
+  });
+
+  it('keeps every live line within a narrow terminal (60 columns), dropping the less telling columns', () => {
+    const long = records.map((record) => ({ ...record, subtaskId: `${record.subtaskId}-with-a-rather-long-subtask-identifier` }));
+    for (const width of [40, 60, 80]) {
+      const text = renderProgress({ ...run, state: 'running' }, long, Date.parse('2026-11-24T12:01:00.000Z'), width);
+      for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
+    }
+    expect(renderProgress({ ...run, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'), 60)).toMatch(/api\s+merged\s+6\s+#7\s+passed/);
+  });
+
+  it('says "merged without checks" in the table and the report when no validation is configured', () => {
+    const unchecked = { ...run, config: parseRepoConfig(null) };
+    const text = renderRunReport(buildRunReport(unchecked, records));
+    expect(text).toMatch(/api\s+merged without checks\s+#7\s+none/);
+    expect(text).toContain('No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.');
+    expect(renderProgress({ ...unchecked, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'))).toMatch(/api\s+merged without checks/);
   });
 
   it('prints an agent-chosen file name or message without its terminal escapes', () => {
