@@ -21,7 +21,11 @@ async function fakeNodeModules(dir: string, packages: number, filesEach: number,
     const pkg = join(dir, `pkg-${p}`, 'lib');
     await mkdir(pkg, { recursive: true });
     await writeFile(join(dir, `pkg-${p}`, 'package.json'), JSON.stringify({ name: `pkg-${p}`, version: '1.0.0' }));
-    await Promise.all(Array.from({ length: filesEach }, (_, f) => writeFile(join(pkg, `file-${f}.js`), `// ${p}/${f}\n`.padEnd(bytesEach * (0.5 + ((p + f) % 3) / 2), 'x'))));
+    await Promise.all(
+      Array.from({ length: filesEach }, (_, f) =>
+        writeFile(join(pkg, `file-${f}.js`), `// ${p}/${f}\n`.padEnd(bytesEach * (0.5 + ((p + f) % 3) / 2), 'x')),
+      ),
+    );
   }
 }
 
@@ -42,7 +46,9 @@ const sizes: Array<[string, number, number, number]> = [
   ['7,500 files, ~150 MB', 150, 50, 20_000],
   ['30,000 files, ~300 MB', 600, 50, 10_000],
 ];
-console.log('prepared environments: the Nth worktree of a repository with a large node_modules (setup copies it in; cached, then hard-linked)');
+console.log(
+  'prepared environments: the Nth worktree of a repository with a large node_modules (setup copies it in; cached, then hard-linked)',
+);
 for (const [label, packages, filesEach, bytesEach] of sizes) {
   const root = await mkdtemp(join(tmpdir(), 'fanout-bench-env-'));
   const template = join(root, 'template-node_modules');
@@ -51,13 +57,27 @@ for (const [label, packages, filesEach, bytesEach] of sizes) {
   await repository(repo);
   const base = await workspace.resolveCommit(repo, 'HEAD');
   const config = parseRepoConfig(`setup:\n  - cp -r ${template} node_modules\n`);
-  const preparers = new EnvironmentPreparers({ runner: new ProcessCommandRunner(), workspace, git: new PreparationGitCli(), cacheDir: join(root, 'state', 'environments'), userHome: join(root, 'home'), env: {}, withLock: withFileLock });
+  const preparers = new EnvironmentPreparers({
+    runner: new ProcessCommandRunner(),
+    workspace,
+    git: new PreparationGitCli(),
+    cacheDir: join(root, 'state', 'environments'),
+    userHome: join(root, 'home'),
+    env: {},
+    withLock: withFileLock,
+  });
   const poolRoot = join(root, 'state', 'worktrees', 'pool');
 
   /** Acquires a worktree from the pool and prepares it: the time until an agent could start. */
   const ready = async (index: number): Promise<{ ms: number; worktree: Worktree; environment: string }> => {
     const started = performance.now();
-    const worktree = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: `fanout/bench/w-${index}`, commit: base, keepIgnored: true });
+    const worktree = await workspace.acquireWorktree({
+      repoDir: repo,
+      poolRoot,
+      branch: `fanout/bench/w-${index}`,
+      commit: base,
+      keepIgnored: true,
+    });
     const result = await preparers.prepare(worktree, config, { trustedCommit: base });
     if (!result.ok) throw new Error(result.message);
     return { ms: performance.now() - started, worktree, environment: result.environment };
@@ -74,6 +94,8 @@ for (const [label, packages, filesEach, bytesEach] of sizes) {
     if (next.environment !== 'reused') throw new Error(`worktree ${index} was ${next.environment}, not reused`);
     await workspace.releaseWorktree(next.worktree);
   }
-  console.log(`  ${label}: first worktree ${(first.ms / 1000).toFixed(2)} s (setup ran, ${first.environment}); a new pool slot ${(second.ms / 1000).toFixed(2)} s (${second.environment}); reused slots median ${(median(later) / 1000).toFixed(2)} s (max ${(Math.max(...later) / 1000).toFixed(2)} s) => goal ≤ 2 s ${median(later) <= 2000 ? 'met' : 'NOT met'}`);
+  console.log(
+    `  ${label}: first worktree ${(first.ms / 1000).toFixed(2)} s (setup ran, ${first.environment}); a new pool slot ${(second.ms / 1000).toFixed(2)} s (${second.environment}); reused slots median ${(median(later) / 1000).toFixed(2)} s (max ${(Math.max(...later) / 1000).toFixed(2)} s) => goal ≤ 2 s ${median(later) <= 2000 ? 'met' : 'NOT met'}`,
+  );
   await rm(root, { recursive: true, force: true });
 }

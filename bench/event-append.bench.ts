@@ -10,11 +10,24 @@ import { median } from './stats.js';
 
 async function measure(store: CoordStore, writers: number, perWriter: number): Promise<number> {
   const runId = `r${Math.random().toString(36).slice(2, 8)}`;
-  await store.createRun({ id: runId, repo: '/r', origin: { kind: 'local', path: '/r' }, task: 't', baseBranch: 'main', baseCommit: 'x', state: 'running', config: parseRepoConfig(null), notes: [], createdAt: '', updatedAt: '' });
+  await store.createRun({
+    id: runId,
+    repo: '/r',
+    origin: { kind: 'local', path: '/r' },
+    task: 't',
+    baseBranch: 'main',
+    baseCommit: 'x',
+    state: 'running',
+    config: parseRepoConfig(null),
+    notes: [],
+    createdAt: '',
+    updatedAt: '',
+  });
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
-      for (let n = 0; n < perWriter; n += 1) await store.appendEvent(runId, `agent-${writer}`, { type: 'tool-call', data: { tool: 'read_file', n } });
+      for (let n = 0; n < perWriter; n += 1)
+        await store.appendEvent(runId, `agent-${writer}`, { type: 'tool-call', data: { tool: 'read_file', n } });
     }),
   );
   return ((writers * perWriter) / (performance.now() - started)) * 1000;

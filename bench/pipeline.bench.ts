@@ -28,39 +28,81 @@ const SEED = join(process.cwd(), '..', 'shared', 'bench', 'seed-baseline.sh');
 function model(agents: number, round: number) {
   return (request: RecordedRequest): ScriptedReply => {
     const body = request.body;
-    if (body.tools?.some((tool) => tool.function.name === 'record_sum')) return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
+    if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
+      return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
     if (body.response_format?.json_schema?.name === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
     if (body.response_format?.json_schema?.name === 'plan') {
-      const subtasks = Array.from({ length: agents }, (_, n) => ({ id: `part-${n}`, title: `Part ${n}`, instructions: `Write out/${round}-${n}.txt`, writeScope: [`out/${round}-${n}.txt`], readScope: [], dependsOn: [] }));
+      const subtasks = Array.from({ length: agents }, (_, n) => ({
+        id: `part-${n}`,
+        title: `Part ${n}`,
+        instructions: `Write out/${round}-${n}.txt`,
+        writeScope: [`out/${round}-${n}.txt`],
+        readScope: [],
+        dependsOn: [],
+      }));
       return { content: JSON.stringify({ subtasks }) };
     }
     const n = /Your subtask: Part (\d+)/.exec(body.messages.find((m) => m.role === 'user')?.content ?? '')?.[1];
     const turn = body.messages.filter((m) => m.role === 'assistant').length;
-    return turn === 0 ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${round}-${n}.txt`, content: `part ${n}\n` } }] } : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+    return turn === 0
+      ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${round}-${n}.txt`, content: `part ${n}\n` } }] }
+      : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
   };
 }
 
 /** One Fanout run on `repo`: wall time and the median worktree setup per agent. */
-async function fanoutRun(repo: string, stateDir: string, agents: number, round: number): Promise<{ wall: number; worktree: number; merged: number }> {
+async function fanoutRun(
+  repo: string,
+  stateDir: string,
+  agents: number,
+  round: number,
+): Promise<{ wall: number; worktree: number; merged: number }> {
   const server = await startScriptedServer({ script: model(agents, round) });
-  const llm = new OpenAiLlm({ baseUrl: server.baseUrl, apiKey: 'k', model: 'scripted-model', timeoutMs: 60_000, idleTimeoutMs: 60_000, maxRetries: 0, stream: true });
+  const llm = new OpenAiLlm({
+    baseUrl: server.baseUrl,
+    apiKey: 'k',
+    model: 'scripted-model',
+    timeoutMs: 60_000,
+    idleTimeoutMs: 60_000,
+    maxRetries: 0,
+    stream: true,
+  });
   const store = new FileCoordStore(stateDir);
-  const deps = { llm, workspace: new GitWorkspace(), runner: new ProcessCommandRunner(), store, forge: new LocalForge(repo, stateDir), probes: new ProbeCache(), worktreeRoot: join(stateDir, 'worktrees') };
-  const started = await startRun(deps, { repoDir: repo, task: `Write ${agents} files`, config: parseRepoConfig(`maxSubtasks: ${agents}\nmaxAgents: 4\n`) });
+  const deps = {
+    llm,
+    workspace: new GitWorkspace(),
+    runner: new ProcessCommandRunner(),
+    store,
+    forge: new LocalForge(repo, stateDir),
+    probes: new ProbeCache(),
+    worktreeRoot: join(stateDir, 'worktrees'),
+  };
+  const started = await startRun(deps, {
+    repoDir: repo,
+    task: `Write ${agents} files`,
+    config: parseRepoConfig(`maxSubtasks: ${agents}\nmaxAgents: 4\n`),
+  });
   const clock = performance.now();
   const report = await executeRun(deps, started.id);
   const wall = performance.now() - clock;
   await server.close();
   const records = await store.listSubtasks(started.id);
   await store.close();
-  return { wall, worktree: median(records.map((record) => record.timings?.worktree ?? 0)), merged: report.subtasks.filter((subtask) => subtask.merged).length };
+  return {
+    wall,
+    worktree: median(records.map((record) => record.timings?.worktree ?? 0)),
+    merged: report.subtasks.filter((subtask) => subtask.merged).length,
+  };
 }
 
 /** The seed's mechanics on `repo` (seed-baseline.sh): its total wall time. */
 async function seedRun(repo: string, agents: number, where: string): Promise<number | null> {
   if (!existsSync(SEED)) return null;
   // The seed puts its worktrees under TMPDIR: on the same filesystem as Fanout's, for a fair race.
-  const { stdout } = await run('bash', [SEED, repo, String(agents)], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, TMPDIR: where } });
+  const { stdout } = await run('bash', [SEED, repo, String(agents)], {
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, TMPDIR: where },
+  });
   const total = /total ([\d.]+)s/.exec(stdout)?.[1];
   return total ? Number(total) * 1000 : null;
 }
@@ -79,12 +121,17 @@ async function coldWorktreeAdd(repo: string, where: string): Promise<number> {
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const locations: Array<[string, string]> = [['disk', tmpdir()], ...(existsSync('/dev/shm') ? [['tmpfs', '/dev/shm'] as [string, string]] : [])];
+const locations: Array<[string, string]> = [
+  ['disk', tmpdir()],
+  ...(existsSync('/dev/shm') ? [['tmpfs', '/dev/shm'] as [string, string]] : []),
+];
 // Warm runs and the seed alternate this many times (medians printed): the machine is noisy.
 const samples = Math.max(1, Number(process.env.BENCH_SAMPLES ?? 3));
 if (!existsSync(SEED)) console.log(`(the seed's mechanics are not here: ${SEED}; only Fanout's figures are printed)`);
 for (const [label, where] of locations) {
-  console.log(`local run against the seed's mechanics, 10,000-file repositories, maxAgents 4, zero model latency (${label}; medians of ${samples})`);
+  console.log(
+    `local run against the seed's mechanics, 10,000-file repositories, maxAgents 4, zero model latency (${label}; medians of ${samples})`,
+  );
   for (const agents of [1, 4, 16]) {
     const root = await mkdtemp(join(where, 'fanout-bench-run-'));
     const repo = join(root, 'repo');
@@ -104,11 +151,15 @@ for (const [label, where] of locations) {
     const merged = Math.min(cold.merged, ...warms.map((result) => result.merged));
     const add = await coldWorktreeAdd(repo, root);
     const ratio = (ms: number) => (seed ? ` => Fanout/seed ${(ms / seed).toFixed(2)}` : '');
-    console.log(`  N=${String(agents).padStart(2)}  seed ${seed ? seconds(seed) : '-'} (per agent ${seed ? seconds(seed / agents) : '-'}); every run merged ${merged}/${agents}`);
+    console.log(
+      `  N=${String(agents).padStart(2)}  seed ${seed ? seconds(seed) : '-'} (per agent ${seed ? seconds(seed / agents) : '-'}); every run merged ${merged}/${agents}`,
+    );
     console.log(`        Fanout first run (cold worktrees) ${seconds(cold.wall)}${ratio(cold.wall)}`);
     console.log(`        Fanout later runs (warm worktrees) ${seconds(warm)}${ratio(warm)}`);
     const setup = median(warms.map((result) => result.worktree));
-    console.log(`        worktree setup per agent, later runs: ${setup.toFixed(0)} ms vs ${add.toFixed(0)} ms for a cold git worktree add => ${(setup / add).toFixed(2)}`);
+    console.log(
+      `        worktree setup per agent, later runs: ${setup.toFixed(0)} ms vs ${add.toFixed(0)} ms for a cold git worktree add => ${(setup / add).toFixed(2)}`,
+    );
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -14,21 +14,49 @@ import type { CommandRunner } from '../src/ports/command-runner.js';
 import { median, ms } from './stats.js';
 
 const RUNS = 25;
-const COMMANDS: Record<string, string> = { true: 'true', 'git status': 'git status --porcelain', 'node -e 0': 'node -e 0' };
+const COMMANDS: Record<string, string> = {
+  true: 'true',
+  'git status': 'git status --porcelain',
+  'node -e 0': 'node -e 0',
+};
 
 const root = await mkdtemp(join(tmpdir(), 'fanout-bench-sandbox-'));
 const repo = join(root, 'repo');
 await createRepository(repo, SAMPLE_FILES);
 const workspace = new GitWorkspace();
-const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt'), branch: 'bench', baseCommit: await workspace.resolveCommit(repo, 'HEAD') });
+const worktree = await workspace.createWorktree({
+  repoDir: repo,
+  path: join(root, 'wt'),
+  branch: 'bench',
+  baseCommit: await workspace.resolveCommit(repo, 'HEAD'),
+});
 const support = sandboxSupport();
 const plain = new ProcessCommandRunner();
 const runners: Array<[string, CommandRunner]> = [['plain', plain]];
-const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
+const toolPaths = toolchainPaths(process.env.PATH, {
+  home: homedir(),
+  systemPaths: SYSTEM_PATHS,
+  extra: [dirname(process.execPath)],
+});
 // As main.ts makes it: the home, the checkout and the credential files covered in the command's mount namespace.
-if (support.namespaces) runners.push(['namespaces', new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser, hiddenPaths: [homedir(), ...defaultHiddenPaths()], toolPaths })]);
+if (support.namespaces)
+  runners.push([
+    'namespaces',
+    new NamespaceCommandRunner(plain, {
+      mapCurrentUser: support.mapCurrentUser,
+      hiddenPaths: [homedir(), ...defaultHiddenPaths()],
+      toolPaths,
+    }),
+  ]);
 if (support.bwrap) {
-  runners.push(['bwrap', new BwrapCommandRunner(plain, { hiddenPaths: defaultHiddenPaths(), toolPaths, canDisableUserns: support.bwrapDisablesUserns })]);
+  runners.push([
+    'bwrap',
+    new BwrapCommandRunner(plain, {
+      hiddenPaths: defaultHiddenPaths(),
+      toolPaths,
+      canDisableUserns: support.bwrapDisablesUserns,
+    }),
+  ]);
 }
 
 console.log(`per-command wall time, median of ${RUNS} (runners: ${runners.map(([name]) => name).join(', ')})`);
@@ -37,13 +65,22 @@ for (const [label, line] of Object.entries(COMMANDS)) {
   for (let run = 0; run < RUNS; run += 1) {
     for (const [name, runner] of run % 2 === 0 ? runners : [...runners].reverse()) {
       const started = performance.now();
-      const result = await runner.run({ argv: ['bash', '-c', line], cwd: worktree.path, timeoutMs: 30_000, outputLimit: 10_000, git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir } });
+      const result = await runner.run({
+        argv: ['bash', '-c', line],
+        cwd: worktree.path,
+        timeoutMs: 30_000,
+        outputLimit: 10_000,
+        git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
+      });
       if (result.exitCode !== 0) throw new Error(`${name}: ${line} failed: ${result.stderr}`);
       times.get(name)!.push(performance.now() - started);
     }
   }
   const base = median(times.get('plain')!);
-  const cells = runners.map(([name]) => `${name} ${ms(median(times.get(name)!))}${name === 'plain' ? '' : ` (x${(median(times.get(name)!) / base).toFixed(2)})`}`);
+  const cells = runners.map(
+    ([name]) =>
+      `${name} ${ms(median(times.get(name)!))}${name === 'plain' ? '' : ` (x${(median(times.get(name)!) / base).toFixed(2)})`}`,
+  );
   console.log(`  ${label.padEnd(11)} ${cells.join(', ')}`);
 }
 await workspace.removeWorktree(worktree);

@@ -37,7 +37,11 @@ for (let run = 0; run < 15; run += 1) {
   indexTimes.push(t1 - t0);
   checkTimes.push(t2 - t1);
 }
-console.log(`scope overlap: ${subtasks.length} subtasks x ${files.length} files, ${overlaps} overlapping pair(s), 15 runs`);
+console.log(
+  `scope overlap: ${subtasks.length} subtasks x ${files.length} files, ${overlaps} overlapping pair(s), 15 runs`,
+);
 console.log(`  index file list (once per plan): median ${ms(median(indexTimes))}`);
-console.log(`  overlap check:                   median ${ms(median(checkTimes))}  (min ${ms(Math.min(...checkTimes))}, max ${ms(Math.max(...checkTimes))})`);
+console.log(
+  `  overlap check:                   median ${ms(median(checkTimes))}  (min ${ms(Math.min(...checkTimes))}, max ${ms(Math.max(...checkTimes))})`,
+);
 console.log(`  both:                            median ${ms(median(indexTimes.map((t, i) => t + checkTimes[i]!)))}`);

@@ -5,17 +5,33 @@ import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { sign } from '@octokit/webhooks-methods';
 
-const [url, secret, concurrency, rounds] = [process.argv[2], process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
+const [url, secret, concurrency, rounds] = [
+  process.argv[2],
+  process.argv[3],
+  Number(process.argv[4]),
+  Number(process.argv[5]),
+];
 const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples');
-const base = definitions.find((definition) => definition.name === 'issue_comment').examples.find((example) => example.action === 'created');
+const base = definitions
+  .find((definition) => definition.name === 'issue_comment')
+  .examples.find((example) => example.action === 'created');
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 let serial = 0;
 
 async function deliver() {
   serial += 1;
-  const payload = { ...base, installation: { id: 1 }, comment: { ...base.comment, id: 10_000_000 + serial, body: `/orchestrate Task number ${serial}` } };
+  const payload = {
+    ...base,
+    installation: { id: 1 },
+    comment: { ...base.comment, id: 10_000_000 + serial, body: `/orchestrate Task number ${serial}` },
+  };
   const body = JSON.stringify(payload);
-  const headers = { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': `bench-${process.pid}-${serial}`, 'x-hub-signature-256': await sign(secret, body) };
+  const headers = {
+    'content-type': 'application/json',
+    'x-github-event': 'issue_comment',
+    'x-github-delivery': `bench-${process.pid}-${serial}`,
+    'x-hub-signature-256': await sign(secret, body),
+  };
   const started = performance.now();
   await new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers, agent }, (res) => {
@@ -29,6 +45,7 @@ async function deliver() {
 }
 
 const latencies = [];
-for (let round = 0; round < rounds; round += 1) latencies.push(await Promise.all(Array.from({ length: concurrency }, deliver)));
+for (let round = 0; round < rounds; round += 1)
+  latencies.push(await Promise.all(Array.from({ length: concurrency }, deliver)));
 agent.destroy();
 console.log(JSON.stringify(latencies));

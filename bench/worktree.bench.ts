@@ -28,7 +28,12 @@ async function compare(label: string, parent: string): Promise<void> {
         await git(repo, 'worktree', 'remove', '--force', path);
         raw.push(performance.now() - started);
       } else {
-        const worktree = await workspace.createWorktree({ repoDir: repo, path, branch: `fanout/bench/${label}-${run}`, baseCommit: base });
+        const worktree = await workspace.createWorktree({
+          repoDir: repo,
+          path,
+          branch: `fanout/bench/${label}-${run}`,
+          baseCommit: base,
+        });
         await workspace.removeWorktree(worktree);
         fanout.push(performance.now() - started);
       }

@@ -11,7 +11,16 @@ import type { Env } from './config/env.js';
 import type { RepoConfig } from './config/repo-config.js';
 import type { GitHubTarget } from './domain/command.js';
 import type { SecretRedactor } from './domain/redactor.js';
-import { createCommandRunner, createEnvironmentPreparers, createFailpoint, createLlm, createRedactor, createStore, createWorkspace, stateDirectory } from './main.js';
+import {
+  createCommandRunner,
+  createEnvironmentPreparers,
+  createFailpoint,
+  createLlm,
+  createRedactor,
+  createStore,
+  createWorkspace,
+  stateDirectory,
+} from './main.js';
 import { AppQueue } from './orchestrate/github/app-queue.js';
 import type { RepositoryPipelines } from './orchestrate/github/repository-pipelines.js';
 import { RunExecutor } from './orchestrate/github/run-executor.js';
@@ -99,8 +108,18 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
       };
     },
   };
-  const executor = new RunExecutor({ store, pipelines, statusDebounceMs: options.statusDebounceMs ?? 3_000, log: options.log });
+  const executor = new RunExecutor({
+    store,
+    pipelines,
+    statusDebounceMs: options.statusDebounceMs ?? 3_000,
+    log: options.log,
+  });
   const queue = new AppQueue({ store, pipelines, executor, log: options.log });
-  const appFn = createApp({ store, queue, appId: options.appId, ...(options.appSlug ? { appSlug: options.appSlug } : {}) });
+  const appFn = createApp({
+    store,
+    queue,
+    appId: options.appId,
+    ...(options.appSlug ? { appSlug: options.appSlug } : {}),
+  });
   return { appFn, queue, executor, store, redactor };
 }

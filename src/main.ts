@@ -37,7 +37,9 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
   const baseUrl = overrides.baseUrl ?? env.OPENAI_BASE_URL;
   const apiKey = overrides.apiKey ?? env.OPENAI_API_KEY;
   if (!apiKey && baseUrl === OPENAI_DEFAULT_URL) {
-    throw new ConfigError('OPENAI_API_KEY is not set. Set it, or point OPENAI_BASE_URL at an OpenAI-compatible server that needs no key.');
+    throw new ConfigError(
+      'OPENAI_API_KEY is not set. Set it, or point OPENAI_BASE_URL at an OpenAI-compatible server that needs no key.',
+    );
   }
   return new OpenAiLlm({
     baseUrl,
@@ -87,21 +89,38 @@ export interface CommandRunnerChoice {
  * command reads Fanout's secrets. `trustedCommands` (the demo's scripted model, whose commands are
  * Fanout's own) lets `auto` fall back to `none` instead of refusing.
  */
-export function createCommandRunner(env: Env, options: { trustedCommands?: boolean; support?: SandboxSupport } = {}): CommandRunnerChoice {
+export function createCommandRunner(
+  env: Env,
+  options: { trustedCommands?: boolean; support?: SandboxSupport } = {},
+): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
   const plain = new ProcessCommandRunner();
-  const wantsNone = env.FANOUT_SANDBOX === 'none' || (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
+  const wantsNone =
+    env.FANOUT_SANDBOX === 'none' ||
+    (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
   const hidden = [
     ...defaultHiddenPaths(),
     stateDirectory(env),
     ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
     ...(env.PRIVATE_KEY_PATH ? [dirname(resolve(env.PRIVATE_KEY_PATH))] : []),
   ];
-  const toolPaths = toolchainPaths(process.env.PATH, { home: homedir(), systemPaths: SYSTEM_PATHS, extra: [dirname(process.execPath)] });
+  const toolPaths = toolchainPaths(process.env.PATH, {
+    home: homedir(),
+    systemPaths: SYSTEM_PATHS,
+    extra: [dirname(process.execPath)],
+  });
   if (wantsNone) {
     // No bubblewrap, but the user's home (and with it ~/.ssh, ~/.gitconfig), the checkout and
     // Fanout's state are still covered in each command's own mount namespace.
-    if (support.namespaces) return { runner: new NamespaceCommandRunner(plain, { mapCurrentUser: support.mapCurrentUser, hiddenPaths: [homedir(), ...hidden], toolPaths }), sandbox: 'none' };
+    if (support.namespaces)
+      return {
+        runner: new NamespaceCommandRunner(plain, {
+          mapCurrentUser: support.mapCurrentUser,
+          hiddenPaths: [homedir(), ...hidden],
+          toolPaths,
+        }),
+        sandbox: 'none',
+      };
     if (options.trustedCommands) return { runner: plain, sandbox: 'none' };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
@@ -114,11 +133,23 @@ export function createCommandRunner(env: Env, options: { trustedCommands?: boole
         : 'No sandbox for agent commands: bubblewrap is not installed or cannot create namespaces here. Install it (apt-get install bubblewrap), or set FANOUT_SANDBOX=none to let agent commands read and write outside their worktree (every report will say so).',
     );
   }
-  return { runner: new BwrapCommandRunner(plain, { hiddenPaths: hidden, toolPaths, canDisableUserns: support.bwrapDisablesUserns }), sandbox: 'bwrap' };
+  return {
+    runner: new BwrapCommandRunner(plain, {
+      hiddenPaths: hidden,
+      toolPaths,
+      canDisableUserns: support.bwrapDisablesUserns,
+    }),
+    sandbox: 'bwrap',
+  };
 }
 
 /** Prepared environments: set up once per cache key under the state directory, linked into worktrees. */
-export function createEnvironmentPreparers(env: Env, runner: CommandRunner, workspace: Workspace, redact?: (text: string) => string): EnvironmentPreparers {
+export function createEnvironmentPreparers(
+  env: Env,
+  runner: CommandRunner,
+  workspace: Workspace,
+  redact?: (text: string) => string,
+): EnvironmentPreparers {
   const queue = new KeyedQueue();
   return new EnvironmentPreparers({
     runner,
@@ -149,7 +180,12 @@ export function createFailpoint(env: Env): Failpoint | undefined {
 }
 
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
-export function createLocalPipeline(env: Env, repoDir: string, llm: Llm, options: { signal?: AbortSignal; trustedCommands?: boolean } = {}): PipelineDeps & { sandbox: SandboxMode } {
+export function createLocalPipeline(
+  env: Env,
+  repoDir: string,
+  llm: Llm,
+  options: { signal?: AbortSignal; trustedCommands?: boolean } = {},
+): PipelineDeps & { sandbox: SandboxMode } {
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
   const failpoint = createFailpoint(env);

@@ -66,7 +66,10 @@ async function tryCreate(lockPath: string, holder: string): Promise<boolean> {
 export async function breakIfAbandoned(lockPath: string): Promise<void> {
   const content = await readFile(lockPath, 'utf8').catch(() => null);
   if (content === null) return;
-  const age = await stat(lockPath).then((info) => Date.now() - info.mtimeMs, () => 0);
+  const age = await stat(lockPath).then(
+    (info) => Date.now() - info.mtimeMs,
+    () => 0,
+  );
   if (!holderIsGone(content) && age <= STALE_LOCK_MS) return;
   // Only the lock we judged: another waiter may have broken it and taken a fresh one meanwhile.
   if ((await readFile(lockPath, 'utf8').catch(() => null)) === content) await unlink(lockPath).catch(() => undefined);

@@ -16,7 +16,10 @@ const resolved = new Map<string, string>();
 export function systemProgram(name: string): string {
   let path = resolved.get(name);
   if (!path) {
-    const candidates = [...SYSTEM_DIRECTORIES, ...(process.env.PATH ?? '').split(delimiter).filter((dir) => isAbsolute(dir))];
+    const candidates = [
+      ...SYSTEM_DIRECTORIES,
+      ...(process.env.PATH ?? '').split(delimiter).filter((dir) => isAbsolute(dir)),
+    ];
     path = candidates.map((dir) => join(dir, name)).find(isExecutable) ?? name;
     resolved.set(name, path);
   }

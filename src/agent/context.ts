@@ -11,14 +11,23 @@ const LONG_ARGUMENT = 400;
  */
 export function trimConversation(messages: readonly ChatMessage[], keepRecentToolResults: number): ChatMessage[] {
   const toolPositions = messages.flatMap((message, position) => (message.role === 'tool' ? [position] : []));
-  const cutoff = toolPositions.length > keepRecentToolResults ? (toolPositions[toolPositions.length - keepRecentToolResults] as number) : 0;
+  const cutoff =
+    toolPositions.length > keepRecentToolResults
+      ? (toolPositions[toolPositions.length - keepRecentToolResults] as number)
+      : 0;
   return messages.map((message, position) => {
     if (position >= cutoff || position < 2) return message;
     if (message.role === 'tool' && message.content.length > TRIMMED_PREVIEW) {
-      return { ...message, content: `${message.content.slice(0, TRIMMED_PREVIEW)}… [older output trimmed, ${message.content.length} characters; call the tool again if you need it]` };
+      return {
+        ...message,
+        content: `${message.content.slice(0, TRIMMED_PREVIEW)}… [older output trimmed, ${message.content.length} characters; call the tool again if you need it]`,
+      };
     }
     if (message.role === 'assistant' && message.toolCalls?.some((call) => call.arguments.length > LONG_ARGUMENT)) {
-      return { ...message, toolCalls: message.toolCalls.map((call) => ({ ...call, arguments: shrinkArguments(call.arguments) })) };
+      return {
+        ...message,
+        toolCalls: message.toolCalls.map((call) => ({ ...call, arguments: shrinkArguments(call.arguments) })),
+      };
     }
     return message;
   });
@@ -30,7 +39,10 @@ function shrinkArguments(raw: string): string {
   try {
     const parsed = JSON.parse(raw) as Record<string, unknown>;
     const shrunk = Object.fromEntries(
-      Object.entries(parsed).map(([key, value]) => [key, typeof value === 'string' && value.length > 120 ? `[${value.length} characters, trimmed]` : value]),
+      Object.entries(parsed).map(([key, value]) => [
+        key,
+        typeof value === 'string' && value.length > 120 ? `[${value.length} characters, trimmed]` : value,
+      ]),
     );
     return JSON.stringify(shrunk);
   } catch {

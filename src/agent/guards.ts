@@ -34,7 +34,16 @@ export interface GuardState {
 
 /** Guard state of an agent that has not started. */
 export function initialGuardState(): GuardState {
-  return { lastCallKey: null, sinceProgress: [], cycleHinted: false, repeats: 0, repeatHinted: false, stepsWithoutProgress: 0, progressHinted: false, errorStreak: 0 };
+  return {
+    lastCallKey: null,
+    sinceProgress: [],
+    cycleHinted: false,
+    repeats: 0,
+    repeatHinted: false,
+    stepsWithoutProgress: 0,
+    progressHinted: false,
+    errorStreak: 0,
+  };
 }
 
 // Arguments that name a path: `.`, `./` and `src/..` are one directory.
@@ -57,17 +66,29 @@ export function callKey(name: string, rawArguments: string): string {
 }
 
 /** Updates the state for one tool call and judges it: repeats and error streaks. */
-export function judgeToolCall(state: GuardState, limits: AgentLimits, call: { name: string; key: string; ok: boolean }): GuardVerdict {
+export function judgeToolCall(
+  state: GuardState,
+  limits: AgentLimits,
+  call: { name: string; key: string; ok: boolean },
+): GuardVerdict {
   state.repeats = call.key === state.lastCallKey ? state.repeats + 1 : 1;
   state.lastCallKey = call.key;
   state.errorStreak = call.ok ? 0 : state.errorStreak + 1;
   state.sinceProgress.push(call.key);
   if (state.repeats >= limits.repeatCancelAt) {
-    return { kind: 'cancel', reason: 'looping', message: `made the same ${call.name} call ${state.repeats} times in a row` };
+    return {
+      kind: 'cancel',
+      reason: 'looping',
+      message: `made the same ${call.name} call ${state.repeats} times in a row`,
+    };
   }
   const cycle = repeatedCycle(state.sinceProgress);
   if (cycle && cycle.rounds >= CYCLE_CANCEL_ROUNDS) {
-    return { kind: 'cancel', reason: 'looping', message: `repeated the same ${cycle.length} calls ${cycle.rounds} times without changing a file` };
+    return {
+      kind: 'cancel',
+      reason: 'looping',
+      message: `repeated the same ${cycle.length} calls ${cycle.rounds} times without changing a file`,
+    };
   }
   if (state.errorStreak >= limits.errorStreakCancelAt) {
     return { kind: 'cancel', reason: 'error-streak', message: `${state.errorStreak} failing tool calls in a row` };
@@ -96,7 +117,11 @@ export function repeatedCycle(keys: readonly string[]): { length: number; rounds
     const block = keys.slice(-length);
     if (block.length < length || new Set(block).size < 2) continue;
     let rounds = 1;
-    while (keys.length >= (rounds + 1) * length && keys.slice(-(rounds + 1) * length, -rounds * length).every((key, index) => key === block[index])) rounds += 1;
+    while (
+      keys.length >= (rounds + 1) * length &&
+      keys.slice(-(rounds + 1) * length, -rounds * length).every((key, index) => key === block[index])
+    )
+      rounds += 1;
     if (rounds >= 2) return { length, rounds };
   }
   return null;
@@ -126,10 +151,15 @@ export function judgeStep(state: GuardState, limits: AgentLimits, madeProgress: 
 }
 
 function normalizeArguments(value: unknown, key?: string): unknown {
-  if (typeof value === 'string') return key !== undefined && PATH_ARGUMENTS.has(key) ? normalizePath(value) : value.trim().replace(/\s+/g, ' ');
+  if (typeof value === 'string')
+    return key !== undefined && PATH_ARGUMENTS.has(key) ? normalizePath(value) : value.trim().replace(/\s+/g, ' ');
   if (Array.isArray(value)) return value.map((item) => normalizeArguments(item, key));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, normalizeArguments(v, k)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, normalizeArguments(v, k)]),
+    );
   }
   return value;
 }

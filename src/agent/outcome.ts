@@ -7,7 +7,14 @@ export interface TokenTotals {
 
 /** How an agent ended; failures are values, not exceptions. */
 export type AgentOutcome =
-  | { kind: 'succeeded'; summary: string; filesChanged: string[]; steps: number; tokens: TokenTotals; durationMs: number }
+  | {
+      kind: 'succeeded';
+      summary: string;
+      filesChanged: string[];
+      steps: number;
+      tokens: TokenTotals;
+      durationMs: number;
+    }
   | {
       kind: 'failed';
       reason: AgentFailureReason;

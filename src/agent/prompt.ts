@@ -16,13 +16,21 @@ export function agentSystemPrompt(): string {
  * The first user message: the subtask's instructions and scopes, verbatim, the repository's
  * outline, a retry hint if any, and for a fix attempt what reviewers or checks asked for.
  */
-export function agentTaskMessage(subtask: Subtask, overallTask: string | undefined, retryHint: string | undefined, outline?: string, feedback?: string): string {
+export function agentTaskMessage(
+  subtask: Subtask,
+  overallTask: string | undefined,
+  retryHint: string | undefined,
+  outline?: string,
+  feedback?: string,
+): string {
   return [
     overallTask ? `Overall task (other agents handle the other parts):\n${overallTask}` : '',
     `Your subtask: ${subtask.title}`,
     `Instructions:\n${subtask.instructions}`,
     `Write scope (the only files you may create or change):\n${subtask.writeScope.map((entry) => `- ${entry}`).join('\n')}`,
-    subtask.readScope.length > 0 ? `Read scope (worth reading for context):\n${subtask.readScope.map((entry) => `- ${entry}`).join('\n')}` : '',
+    subtask.readScope.length > 0
+      ? `Read scope (worth reading for context):\n${subtask.readScope.map((entry) => `- ${entry}`).join('\n')}`
+      : '',
     outline ? `Repository files (you need not list directories to find these):\n${outline}` : '',
     retryHint ? `Note from a previous attempt:\n${retryHint}` : '',
     feedback

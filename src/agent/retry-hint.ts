@@ -3,7 +3,12 @@ import type { AgentOutcome } from './outcome.js';
 type Failure = Extract<AgentOutcome, { kind: 'failed' }>;
 
 /** A note for the second attempt, built from how the first one failed (text for the model). */
-export function retryHint(failure: Failure | { reason: 'out-of-scope' | 'escaping-links' | 'too-large' | 'nested-repositories'; paths: string[] } | { reason: 'no-changes' }): string {
+export function retryHint(
+  failure:
+    | Failure
+    | { reason: 'out-of-scope' | 'escaping-links' | 'too-large' | 'nested-repositories'; paths: string[] }
+    | { reason: 'no-changes' },
+): string {
   switch (failure.reason) {
     case 'looping':
       return `The previous attempt was cancelled for repeating the same call (${lastCall(failure)}). Do not repeat a call whose result you already have: read the specific files you need once, then write the change.`;

@@ -3,7 +3,14 @@ import { LlmError } from '../domain/errors.js';
 import type { ChatMessage, ChatResult, Llm } from '../ports/llm.js';
 import { runToolBounded } from './bounded-tool-call.js';
 import { trimConversation } from './context.js';
-import { callKey, initialGuardState, judgeStep, judgeToolCall, type AgentFailureReason, type GuardVerdict } from './guards.js';
+import {
+  callKey,
+  initialGuardState,
+  judgeStep,
+  judgeToolCall,
+  type AgentFailureReason,
+  type GuardVerdict,
+} from './guards.js';
 import type { AgentLimits } from './limits.js';
 import type { AgentOutcome, TokenTotals } from './outcome.js';
 import { agentSystemPrompt, agentTaskMessage } from './prompt.js';
@@ -49,30 +56,54 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
   const messages: ChatMessage[] = [
     { role: 'system', content: agentSystemPrompt() },
-    { role: 'user', content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint, input.outline, input.feedback) },
+    {
+      role: 'user',
+      content: agentTaskMessage(input.subtask, input.overallTask, input.retryHint, input.outline, input.feedback),
+    },
   ];
   let step = 0;
   let finishRefused = false;
   const elapsed = () => Date.now() - started;
   const fail = async (reason: AgentFailureReason, message: string): Promise<AgentOutcome> => {
     await reporter.event('agent-failed', { reason, message, steps: step });
-    return { kind: 'failed', reason, message, steps: step, tokens, durationMs: elapsed(), lastEvents: recent.slice(-8) };
+    return {
+      kind: 'failed',
+      reason,
+      message,
+      steps: step,
+      tokens,
+      durationMs: elapsed(),
+      lastEvents: recent.slice(-8),
+    };
   };
 
-  await reporter.event('agent-started', { subtask: input.subtask.id, retry: input.retryHint !== undefined, ...(input.feedback ? { fix: true } : {}) });
+  await reporter.event('agent-started', {
+    subtask: input.subtask.id,
+    retry: input.retryHint !== undefined,
+    ...(input.feedback ? { fix: true } : {}),
+  });
   try {
     for (;;) {
       if (input.signal?.aborted) return await fail('cancelled', 'the run was cancelled');
       if (step >= limits.maxSteps) return await fail('step-budget', `used all ${limits.maxSteps} steps`);
-      if (elapsed() >= limits.maxWallMs) return await fail('time-budget', `ran for more than ${Math.round(limits.maxWallMs / 1000)} s`);
-      if (tokens.prompt + tokens.completion >= limits.maxTokens) return await fail('token-budget', `used ${tokens.prompt + tokens.completion} tokens (budget ${limits.maxTokens})`);
+      if (elapsed() >= limits.maxWallMs)
+        return await fail('time-budget', `ran for more than ${Math.round(limits.maxWallMs / 1000)} s`);
+      if (tokens.prompt + tokens.completion >= limits.maxTokens)
+        return await fail(
+          'token-budget',
+          `used ${tokens.prompt + tokens.completion} tokens (budget ${limits.maxTokens})`,
+        );
       step += 1;
 
       const result = await callModel(input, messages, limits, Math.max(limits.maxWallMs - elapsed(), 1));
       tokens.prompt += result.usage?.promptTokens ?? 0;
       tokens.completion += result.usage?.completionTokens ?? 0;
       await reporter.event('model-call', { step, toolCalls: result.toolCalls.length, usage: result.usage });
-      messages.push({ role: 'assistant', content: result.content, ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}) });
+      messages.push({
+        role: 'assistant',
+        content: result.content,
+        ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}),
+      });
 
       const hints: string[] = [];
       let madeProgress = false;
@@ -86,36 +117,75 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       for (const call of result.toolCalls) {
         lastTool = call.name;
         const tool = toolsByName.get(call.name);
-        if (tool && elapsed() >= limits.maxWallMs) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
-        const bounded = tool ? await runToolBounded(tool, call.arguments, input.context, { stallMs: limits.stallMs, remainingWallMs: limits.maxWallMs - elapsed() }) : undefined;
+        if (tool && elapsed() >= limits.maxWallMs)
+          throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
+        const bounded = tool
+          ? await runToolBounded(tool, call.arguments, input.context, {
+              stallMs: limits.stallMs,
+              remainingWallMs: limits.maxWallMs - elapsed(),
+            })
+          : undefined;
         if (bounded?.kind === 'overran') {
           if (input.signal?.aborted) throw new Cancel('cancelled', 'the run was cancelled');
-          if (bounded.hitWallTime) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s) in ${call.name}`);
+          if (bounded.hitWallTime)
+            throw new Cancel(
+              'time-budget',
+              `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s) in ${call.name}`,
+            );
           throw new Cancel('stalled', `${call.name} did not return within ${(bounded.boundMs / 1000).toFixed(1)} s`);
         }
         const outcome = bounded
           ? bounded.outcome
-          : ({ ok: false, error: `unknown tool "${call.name}"; the tools are: ${[...toolsByName.keys()].join(', ')}` } as const);
+          : ({
+              ok: false,
+              error: `unknown tool "${call.name}"; the tools are: ${[...toolsByName.keys()].join(', ')}`,
+            } as const);
         if (outcome.ok && outcome.finished) {
           if (changed.size === 0 && !finishRefused) {
             finishRefused = true;
-            messages.push({ role: 'tool', toolCallId: call.id, content: 'error: you have not changed any file yet. Make the change the subtask asks for, then call finish. If truly nothing needs to change, call finish again and explain why.' });
+            messages.push({
+              role: 'tool',
+              toolCallId: call.id,
+              content:
+                'error: you have not changed any file yet. Make the change the subtask asks for, then call finish. If truly nothing needs to change, call finish again and explain why.',
+            });
             continue;
           }
           await reporter.event('tool-call', { step, tool: call.name, ok: true });
           await reporter.event('agent-finished', { steps: step, filesChanged: [...changed] });
           await reporter.progress({ step, lastTool: call.name, tokens });
-          return { kind: 'succeeded', summary: outcome.finished.summary, filesChanged: [...changed].sort(), steps: step, tokens, durationMs: elapsed() };
+          return {
+            kind: 'succeeded',
+            summary: outcome.finished.summary,
+            filesChanged: [...changed].sort(),
+            steps: step,
+            tokens,
+            durationMs: elapsed(),
+          };
         }
         for (const file of outcome.ok ? (outcome.changedFiles ?? []) : []) {
           changed.add(file);
           madeProgress = true;
         }
-        messages.push({ role: 'tool', toolCallId: call.id, content: outcome.ok ? outcome.output : `error: ${outcome.error}` });
+        messages.push({
+          role: 'tool',
+          toolCallId: call.id,
+          content: outcome.ok ? outcome.output : `error: ${outcome.error}`,
+        });
         const description = `${call.name} ${call.arguments.slice(0, 120)}${outcome.ok ? '' : ` -> error: ${outcome.error.slice(0, 160)}`}`;
         recent.push(description);
-        await reporter.event('tool-call', { step, tool: call.name, arguments: call.arguments.slice(0, 300), ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error.slice(0, 500) }) });
-        const verdict = judgeToolCall(guard, limits, { name: call.name, key: callKey(call.name, call.arguments), ok: outcome.ok });
+        await reporter.event('tool-call', {
+          step,
+          tool: call.name,
+          arguments: call.arguments.slice(0, 300),
+          ok: outcome.ok,
+          ...(outcome.ok ? {} : { error: outcome.error.slice(0, 500) }),
+        });
+        const verdict = judgeToolCall(guard, limits, {
+          name: call.name,
+          key: callKey(call.name, call.arguments),
+          ok: outcome.ok,
+        });
         if (verdict.kind === 'cancel') return await fail(verdict.reason, verdict.message);
         collectHint(verdict, hints);
       }
@@ -140,7 +210,12 @@ function collectHint(verdict: GuardVerdict, hints: string[]): void {
 }
 
 /** One model call, aborted when it stalls, when the wall-time budget ends, or when the run is cancelled. */
-async function callModel(input: RunAgentInput, messages: ChatMessage[], limits: AgentLimits, remainingMs: number): Promise<ChatResult> {
+async function callModel(
+  input: RunAgentInput,
+  messages: ChatMessage[],
+  limits: AgentLimits,
+  remainingMs: number,
+): Promise<ChatResult> {
   const stall = AbortSignal.timeout(Math.max(1, Math.floor(limits.stallMs)));
   // Timers take whole milliseconds; budgets left over after earlier attempts need not be.
   const wall = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
@@ -155,7 +230,8 @@ async function callModel(input: RunAgentInput, messages: ChatMessage[], limits: 
   } catch (error) {
     if (input.signal?.aborted) throw new Cancel('cancelled', 'the run was cancelled');
     if (stall.aborted) throw new Cancel('stalled', `no step completed for ${Math.round(limits.stallMs / 1000)} s`);
-    if (wall.aborted) throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
+    if (wall.aborted)
+      throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
     throw error;
   }
 }

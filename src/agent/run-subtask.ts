@@ -37,7 +37,11 @@ export interface RunSubtaskInput {
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
-  afterCommit?: (worktree: Worktree, commit: string, work: { files: string[]; summary: string; tokens: TokenTotals }) => Promise<void>;
+  afterCommit?: (
+    worktree: Worktree,
+    commit: string,
+    work: { files: string[]; summary: string; tokens: TokenTotals },
+  ) => Promise<void>;
   /** Removes configured secrets from tool output before the model sees it. */
   redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
@@ -60,8 +64,25 @@ export interface RunSubtaskInput {
 
 /** How a subtask ended, after at most one retry. */
 export type SubtaskOutcome = (
-  | { kind: 'succeeded'; branch: string; commit: string; files: string[]; summary: string; attempts: number; steps: number; tokens: TokenTotals }
-  | { kind: 'failed'; reason: string; message: string; attempts: number; steps: number; tokens: TokenTotals; lastEvents: string[] }
+  | {
+      kind: 'succeeded';
+      branch: string;
+      commit: string;
+      files: string[];
+      summary: string;
+      attempts: number;
+      steps: number;
+      tokens: TokenTotals;
+    }
+  | {
+      kind: 'failed';
+      reason: string;
+      message: string;
+      attempts: number;
+      steps: number;
+      tokens: TokenTotals;
+      lastEvents: string[];
+    }
 ) & { timings: PhaseTimings };
 
 /** What preparing a worktree gave: ready, or an environment failure with its output's tail. */
@@ -116,13 +137,29 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       if (input.signal?.aborted) throw error;
       // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
       // the retry gets no hint, since the model did nothing wrong.
-      result = { kind: 'failed', reason: 'crashed', message: redactSecrets(`Fanout failed: ${error instanceof Error ? error.message : String(error)}`), steps: 0, tokens: { prompt: 0, completion: 0 }, lastEvents: [] };
+      result = {
+        kind: 'failed',
+        reason: 'crashed',
+        message: redactSecrets(`Fanout failed: ${error instanceof Error ? error.message : String(error)}`),
+        steps: 0,
+        tokens: { prompt: 0, completion: 0 },
+        lastEvents: [],
+      };
     }
     steps += result.steps;
     tokens.prompt += result.tokens.prompt;
     tokens.completion += result.tokens.completion;
     if (result.kind === 'succeeded') return { ...result, branch, attempts: attempt, steps, tokens, timings };
-    last = { kind: 'failed', reason: result.reason, message: result.message, attempts: attempt, steps, tokens, lastEvents: result.lastEvents, timings };
+    last = {
+      kind: 'failed',
+      reason: result.reason,
+      message: result.message,
+      attempts: attempt,
+      steps,
+      tokens,
+      lastEvents: result.lastEvents,
+      timings,
+    };
     // Cancelled, or the environment could not be prepared: another attempt would not help.
     if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
     if (result.hint !== undefined) hint = result.hint;
@@ -132,91 +169,169 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
 
 type AttemptResult =
   | { kind: 'succeeded'; commit: string; files: string[]; summary: string; steps: number; tokens: TokenTotals }
-  | { kind: 'failed'; reason: string; message: string; steps: number; tokens: TokenTotals; lastEvents: string[]; hint?: string };
+  | {
+      kind: 'failed';
+      reason: string;
+      message: string;
+      steps: number;
+      tokens: TokenTotals;
+      lastEvents: string[];
+      hint?: string;
+    };
 
 type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T>;
 
 /** One attempt in a fresh worktree, removed whatever happens. */
-async function runAttempt(input: RunSubtaskInput, attempt: number, hint: string | undefined, timed: Timed): Promise<AttemptResult> {
+async function runAttempt(
+  input: RunSubtaskInput,
+  attempt: number,
+  hint: string | undefined,
+  timed: Timed,
+): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope);
-  const worktree = await timed('worktree', () => input.workspace.acquireWorktree({
-    repoDir: input.repoDir,
-    poolRoot: worktreePool(input.worktreeRoot),
-    branch: input.branch ?? subtaskBranch(input.runId, input.subtask.id),
-    commit: input.baseCommit,
-    // The preparation verifies a prepared environment the slot still holds, and keeps it.
-    ...(input.prepareWorktree ? { keepIgnored: true } : {}),
-  }));
+  const worktree = await timed('worktree', () =>
+    input.workspace.acquireWorktree({
+      repoDir: input.repoDir,
+      poolRoot: worktreePool(input.worktreeRoot),
+      branch: input.branch ?? subtaskBranch(input.runId, input.subtask.id),
+      commit: input.baseCommit,
+      // The preparation verifies a prepared environment the slot still holds, and keeps it.
+      ...(input.prepareWorktree ? { keepIgnored: true } : {}),
+    }),
+  );
   try {
     await input.onAttempt?.(attempt, worktree);
-    const prepared = input.prepareWorktree ? await timed('setup', () => input.prepareWorktree!(worktree)) : ({ ok: true } as const);
-    if (!prepared.ok) return { kind: 'failed', reason: 'setup-failed', message: prepared.message, steps: 0, tokens: { prompt: 0, completion: 0 }, lastEvents: [] };
+    const prepared = input.prepareWorktree
+      ? await timed('setup', () => input.prepareWorktree!(worktree))
+      : ({ ok: true } as const);
+    if (!prepared.ok)
+      return {
+        kind: 'failed',
+        reason: 'setup-failed',
+        message: prepared.message,
+        steps: 0,
+        tokens: { prompt: 0, completion: 0 },
+        lastEvents: [],
+      };
     const home = await input.runner.privateHome();
     try {
       const reporter = input.reporterFor(attempt);
-      const outcome: AgentOutcome = await timed('agent', () => runAgent({
-        llm: input.llm,
-        subtask: input.subtask,
-        ...(input.overallTask ? { overallTask: input.overallTask } : {}),
-        tools: BUILTIN_TOOLS,
-        context: {
-          root: worktree.path,
-          writeScope: input.subtask.writeScope,
-          canWrite,
-          runner: input.runner,
-          commandEnv: { HOME: home.path },
-          git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
-          network: input.network === true,
-          ...(input.redact ? { redact: input.redact } : {}),
-          // What commands change counts as the agent's work (never fatal: without it, only file tools count).
-          worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
-          commandTimeoutMs: input.limits.commandTimeoutMs,
-          outputLimit: input.limits.toolOutputLimit,
+      const outcome: AgentOutcome = await timed('agent', () =>
+        runAgent({
+          llm: input.llm,
+          subtask: input.subtask,
+          ...(input.overallTask ? { overallTask: input.overallTask } : {}),
+          tools: BUILTIN_TOOLS,
+          context: {
+            root: worktree.path,
+            writeScope: input.subtask.writeScope,
+            canWrite,
+            runner: input.runner,
+            commandEnv: { HOME: home.path },
+            git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
+            network: input.network === true,
+            ...(input.redact ? { redact: input.redact } : {}),
+            // What commands change counts as the agent's work (never fatal: without it, only file tools count).
+            worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
+            commandTimeoutMs: input.limits.commandTimeoutMs,
+            outputLimit: input.limits.toolOutputLimit,
+            ...(input.signal ? { signal: input.signal } : {}),
+          },
+          limits: input.limits,
+          reporter,
+          ...(hint ? { retryHint: hint } : {}),
+          ...(input.outline ? { outline: input.outline } : {}),
+          ...(input.feedback ? { feedback: input.feedback } : {}),
           ...(input.signal ? { signal: input.signal } : {}),
-        },
-        limits: input.limits,
-        reporter,
-        ...(hint ? { retryHint: hint } : {}),
-        ...(input.outline ? { outline: input.outline } : {}),
-        ...(input.feedback ? { feedback: input.feedback } : {}),
-        ...(input.signal ? { signal: input.signal } : {}),
-      }));
+        }),
+      );
       await input.afterCommands?.(attempt);
       const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
-        return { kind: 'failed', reason: outcome.reason, message: outcome.message, ...spent, lastEvents: outcome.lastEvents, hint: retryHint(outcome) };
+        return {
+          kind: 'failed',
+          reason: outcome.reason,
+          message: outcome.message,
+          ...spent,
+          lastEvents: outcome.lastEvents,
+          hint: retryHint(outcome),
+        };
       }
-      const commit = await timed('commit', () => input.workspace.commitChanges(worktree, {
-        message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
-        author: FANOUT_AUTHOR,
-        isAllowed: canWrite,
-      }));
+      const commit = await timed('commit', () =>
+        input.workspace.commitChanges(worktree, {
+          message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
+          author: FANOUT_AUTHOR,
+          isAllowed: canWrite,
+        }),
+      );
       if (commit.kind === 'committed') {
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
-        if (input.afterCommit) await timed('validate', () => input.afterCommit!(worktree, commit.commit, { files: commit.files, summary: outcome.summary, tokens: outcome.tokens }));
+        if (input.afterCommit)
+          await timed('validate', () =>
+            input.afterCommit!(worktree, commit.commit, {
+              files: commit.files,
+              summary: outcome.summary,
+              tokens: outcome.tokens,
+            }),
+          );
         return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
       }
       if (commit.kind === 'out-of-scope') {
         await reporter.event('out-of-scope', { paths: commit.paths });
         const message = `changed files outside its write scope: ${commit.paths.join(', ')}`;
-        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }) };
+        return {
+          kind: 'failed',
+          reason: 'out-of-scope',
+          message,
+          ...spent,
+          lastEvents: [],
+          hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }),
+        };
       }
       if (commit.kind === 'too-large') {
         await reporter.event('too-large', { paths: commit.paths });
         const message = `made files larger than ${Math.round(commit.limitBytes / 1024 / 1024)} MiB: ${commit.paths.join(', ')}`;
-        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'too-large', paths: commit.paths }) };
+        return {
+          kind: 'failed',
+          reason: 'out-of-scope',
+          message,
+          ...spent,
+          lastEvents: [],
+          hint: retryHint({ reason: 'too-large', paths: commit.paths }),
+        };
       }
       if (commit.kind === 'nested-repositories') {
         await reporter.event('nested-repositories', { paths: commit.paths });
         const message = `added nested git repositories (submodules), which are not allowed: ${commit.paths.join(', ')}`;
-        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'nested-repositories', paths: commit.paths }) };
+        return {
+          kind: 'failed',
+          reason: 'out-of-scope',
+          message,
+          ...spent,
+          lastEvents: [],
+          hint: retryHint({ reason: 'nested-repositories', paths: commit.paths }),
+        };
       }
       if (commit.kind === 'escaping-links') {
         await reporter.event('escaping-links', { paths: commit.paths });
         const message = `made symbolic links that point outside the repository: ${commit.paths.join(', ')}`;
-        return { kind: 'failed', reason: 'out-of-scope', message, ...spent, lastEvents: [], hint: retryHint({ reason: 'escaping-links', paths: commit.paths }) };
+        return {
+          kind: 'failed',
+          reason: 'out-of-scope',
+          message,
+          ...spent,
+          lastEvents: [],
+          hint: retryHint({ reason: 'escaping-links', paths: commit.paths }),
+        };
       }
-      return { kind: 'failed', reason: 'no-changes', message: 'finished without changing any file', ...spent, lastEvents: [], hint: retryHint({ reason: 'no-changes' }) };
+      return {
+        kind: 'failed',
+        reason: 'no-changes',
+        message: 'finished without changing any file',
+        ...spent,
+        lastEvents: [],
+        hint: retryHint({ reason: 'no-changes' }),
+      };
     } finally {
       await timed('cleanup', () => home.dispose());
     }

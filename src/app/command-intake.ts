@@ -13,7 +13,12 @@ type CommentPayload = Context<'issue_comment.created'>['payload'];
  * answered, then handed to the queue. A redelivery, or the same comment under another delivery id,
  * is acknowledged and not queued again. Only a failed store write escapes (as a 503).
  */
-export async function receiveIssueComment(deliveryId: string, payload: CommentPayload, deps: AppDeps, log: IntakeLog): Promise<void> {
+export async function receiveIssueComment(
+  deliveryId: string,
+  payload: CommentPayload,
+  deps: AppDeps,
+  log: IntakeLog,
+): Promise<void> {
   const record = commandRecord(deliveryId, payload, deps.appId, log);
   if (!record) return;
   let stored: boolean;
@@ -29,14 +34,22 @@ export async function receiveIssueComment(deliveryId: string, payload: CommentPa
     throw new IntakeUnavailableError('The command could not be stored; redeliver this webhook.', { cause: error });
   }
   if (!stored) {
-    log.info({ commentId: record.commentId }, 'command already received (redelivery or same comment); not queued again');
+    log.info(
+      { commentId: record.commentId },
+      'command already received (redelivery or same comment); not queued again',
+    );
     return;
   }
   deps.queue.enqueueCommand(record.id);
 }
 
 /** The record to store for this comment, or null (with the reason logged) when it is not a command to take. */
-function commandRecord(deliveryId: string, payload: CommentPayload, appId: number, log: IntakeLog): CommandRecord | null {
+function commandRecord(
+  deliveryId: string,
+  payload: CommentPayload,
+  appId: number,
+  log: IntakeLog,
+): CommandRecord | null {
   const { comment, issue, sender } = payload;
   if (comment.user?.type === 'Bot' || sender.type === 'Bot') return skip(log, 'comment by a bot');
   if (comment.performed_via_github_app?.id === appId) return skip(log, "Fanout's own comment");

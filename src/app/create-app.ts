@@ -22,12 +22,18 @@ export function createApp(deps: AppDeps): (app: Probot) => void {
     app.on('check_suite.completed', (context) => forward(context, deps, () => checksEvent(context.payload)));
     app.on('status', (context) => forward(context, deps, () => statusEvent(context.payload)));
     app.on('pull_request.closed', (context) => forward(context, deps, () => closedEvent(context.payload)));
-    app.on('pull_request.synchronize', (context) => forward(context, deps, () => pushedEvent(context.payload, deps.appSlug)));
+    app.on('pull_request.synchronize', (context) =>
+      forward(context, deps, () => pushedEvent(context.payload, deps.appSlug)),
+    );
   };
 }
 
 /** Hands a pull request event to the queue with the repository it concerns. */
-function forward(context: Context & { payload: TargetPayload }, deps: AppDeps, map: () => PullRequestEvent | null): Promise<void> {
+function forward(
+  context: Context & { payload: TargetPayload },
+  deps: AppDeps,
+  map: () => PullRequestEvent | null,
+): Promise<void> {
   return guarded(context, deps, async (log) => {
     const event = map();
     if (!event) return;

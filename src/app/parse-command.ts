@@ -42,7 +42,10 @@ export function parseFixCommand(body: string): Extract<IssueCommand, { kind: 'fi
   const found = firstCommandLine(body, FIX_COMMAND);
   if (!found) return null;
   const instructions = [found.rest, ...found.following].join('\n').trim();
-  return { kind: 'fix', instructions: instructions.length > MAX_TASK_LENGTH ? instructions.slice(0, MAX_TASK_LENGTH) : instructions };
+  return {
+    kind: 'fix',
+    instructions: instructions.length > MAX_TASK_LENGTH ? instructions.slice(0, MAX_TASK_LENGTH) : instructions,
+  };
 }
 
 /** The first line matching `command` outside quotes, fences and HTML comments: what follows it on the line, and the lines after. */
@@ -87,7 +90,8 @@ function parseCommandLine(rest: string, following: string[]): IssueCommand {
   const first = words[0]?.toLowerCase();
   if (first === 'retry') {
     const subtask = words[1];
-    if (words.length !== 2 || subtask === undefined || !SubtaskIdSchema.safeParse(subtask).success) return unknown(rest);
+    if (words.length !== 2 || subtask === undefined || !SubtaskIdSchema.safeParse(subtask).success)
+      return unknown(rest);
     return { kind: 'retry', subtask };
   }
   const word = WORDS.find((candidate) => candidate === first);
@@ -105,7 +109,10 @@ function parseCommandLine(rest: string, following: string[]): IssueCommand {
 
 function unknown(text: string): IssueCommand {
   const trimmed = text.trim();
-  return { kind: 'help', unknown: trimmed.length > MAX_UNKNOWN_LENGTH ? `${trimmed.slice(0, MAX_UNKNOWN_LENGTH)}…` : trimmed };
+  return {
+    kind: 'help',
+    unknown: trimmed.length > MAX_UNKNOWN_LENGTH ? `${trimmed.slice(0, MAX_UNKNOWN_LENGTH)}…` : trimmed,
+  };
 }
 
 function closesFence(line: string, fence: { char: string; length: number }): boolean {

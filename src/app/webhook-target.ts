@@ -2,7 +2,13 @@ import type { GitHubTarget } from '../domain/command.js';
 
 /** The parts of a webhook payload that say which repository and installation it is about. */
 export interface TargetPayload {
-  repository: { name: string; clone_url: string; html_url: string; default_branch: string; owner: { login: string } | null };
+  repository: {
+    name: string;
+    clone_url: string;
+    html_url: string;
+    default_branch: string;
+    owner: { login: string } | null;
+  };
   installation?: { id: number } | undefined;
 }
 

@@ -20,16 +20,67 @@ export interface CommandSpec {
 
 /** Every subcommand, in the order the help lists them. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  demo: { run: demoCommand, usage: 'fanout demo [--keep] [--json]', about: 'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset).', flags: ['--keep', '--json'] },
-  run: { run: runCommand, usage: 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"', about: 'Plans the task, runs one agent per subtask, opens a pull request each, validates and merges them in order.', flags: ['--repo', '--base', '--json', '--hints'] },
-  resume: { run: resumeCommand, usage: 'fanout resume <run-id> [--retry-failed] [--json]', about: 'Continues an interrupted run; with --retry-failed, failed subtasks and merges are tried again.', flags: ['--retry-failed', '--json'] },
-  status: { run: statusCommand, usage: 'fanout status [run-id] [--json]', about: "Lists the runs, or shows one run's subtasks: state, pull request, check, merge.", flags: ['--json'] },
-  logs: { run: logsCommand, usage: 'fanout logs <run-id> <subtask> [--attempt N] [--json]', about: 'Shows what an agent did, event by event (its attempts and fix attempts).', flags: ['--attempt', '--json'] },
-  approve: { run: approveCommand, usage: 'fanout approve <run-id> <subtask>', about: "Approves a subtask's pull request under approval: manual; then resume merges it.", flags: [] },
-  fix: { run: fixCommand, usage: 'fanout fix <run-id> <subtask> ["instructions"] [--json]', about: "Sends a subtask's agent back to its pull request with instructions (a review from the terminal).", flags: ['--json'] },
-  plan: { run: planCommand, usage: 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"', about: 'Only plans: subtasks with non-overlapping write scopes, printed.', flags: ['--repo', '--json', '--hints', '--max-subtasks'] },
-  doctor: { run: doctorCommand, usage: 'fanout doctor [--json] [--model M]', about: 'Checks that the configured model can drive agents (endpoint, model, tool call, structured output).', flags: ['--json', '--model'] },
-  serve: { run: serveCommand, usage: 'fanout serve', about: 'Runs the GitHub App (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT; from the environment or .env).', flags: [] },
+  demo: {
+    run: demoCommand,
+    usage: 'fanout demo [--keep] [--json]',
+    about: 'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset).',
+    flags: ['--keep', '--json'],
+  },
+  run: {
+    run: runCommand,
+    usage: 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"',
+    about: 'Plans the task, runs one agent per subtask, opens a pull request each, validates and merges them in order.',
+    flags: ['--repo', '--base', '--json', '--hints'],
+  },
+  resume: {
+    run: resumeCommand,
+    usage: 'fanout resume <run-id> [--retry-failed] [--json]',
+    about: 'Continues an interrupted run; with --retry-failed, failed subtasks and merges are tried again.',
+    flags: ['--retry-failed', '--json'],
+  },
+  status: {
+    run: statusCommand,
+    usage: 'fanout status [run-id] [--json]',
+    about: "Lists the runs, or shows one run's subtasks: state, pull request, check, merge.",
+    flags: ['--json'],
+  },
+  logs: {
+    run: logsCommand,
+    usage: 'fanout logs <run-id> <subtask> [--attempt N] [--json]',
+    about: 'Shows what an agent did, event by event (its attempts and fix attempts).',
+    flags: ['--attempt', '--json'],
+  },
+  approve: {
+    run: approveCommand,
+    usage: 'fanout approve <run-id> <subtask>',
+    about: "Approves a subtask's pull request under approval: manual; then resume merges it.",
+    flags: [],
+  },
+  fix: {
+    run: fixCommand,
+    usage: 'fanout fix <run-id> <subtask> ["instructions"] [--json]',
+    about: "Sends a subtask's agent back to its pull request with instructions (a review from the terminal).",
+    flags: ['--json'],
+  },
+  plan: {
+    run: planCommand,
+    usage: 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"',
+    about: 'Only plans: subtasks with non-overlapping write scopes, printed.',
+    flags: ['--repo', '--json', '--hints', '--max-subtasks'],
+  },
+  doctor: {
+    run: doctorCommand,
+    usage: 'fanout doctor [--json] [--model M]',
+    about: 'Checks that the configured model can drive agents (endpoint, model, tool call, structured output).',
+    flags: ['--json', '--model'],
+  },
+  serve: {
+    run: serveCommand,
+    usage: 'fanout serve',
+    about:
+      'Runs the GitHub App (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT; from the environment or .env).',
+    flags: [],
+  },
 };
 
 /** The help for one command: usage and what it does. */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { loadDotEnv } from '../config/dotenv.js';
-import { loadEnv, type Env } from '../config/env.js';
+import { loadEnv } from '../config/env.js';
 import { secretsFromEnv } from '../config/secrets.js';
 import { SecretRedactor } from '../domain/redactor.js';
 import { closest, commandHelp, COMMANDS, type CommandSpec } from './command-table.js';
@@ -70,7 +70,9 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     return await spec.run(rest, env, printed);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      printed.err(`fanout: ${parseArgsMessage(error.message, spec)}\n\n${spec ? commandHelp(command ?? '', spec) : USAGE}`);
+      printed.err(
+        `fanout: ${parseArgsMessage(error.message, spec)}\n\n${spec ? commandHelp(command ?? '', spec) : USAGE}`,
+      );
       return EXIT_BAD_INPUT;
     }
     return reportFailure(error, printed);

@@ -9,7 +9,12 @@ const REDRAW_MS = 150;
  * Shows a run's progress from store changes: on a terminal a table redrawn in place, elsewhere
  * one line per subtask state change. Returns a function that stops it.
  */
-export function showProgress(store: CoordStore, runId: string, output: Output, interactive: boolean): () => Promise<void> {
+export function showProgress(
+  store: CoordStore,
+  runId: string,
+  output: Output,
+  interactive: boolean,
+): () => Promise<void> {
   let drawnLines = 0;
   let scheduled: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -52,8 +57,10 @@ export function showProgress(store: CoordStore, runId: string, output: Output, i
 function describe(record: SubtaskRecord): string {
   if (record.merge?.state === 'merged') return `merged (${record.merge.sha.slice(0, 8)})`;
   if (record.merge?.state === 'failed') return `not merged: ${record.merge.reason}`;
-  if (record.state === 'succeeded') return `PR #${record.pr?.number ?? '?'} opened, check ${record.check?.passed ? 'passed' : 'failed'}`;
-  if (record.state === 'failed') return `failed: ${record.failureReason ?? 'unknown'}${record.attempt > 1 ? ' (after a retry)' : ''}`;
+  if (record.state === 'succeeded')
+    return `PR #${record.pr?.number ?? '?'} opened, check ${record.check?.passed ? 'passed' : 'failed'}`;
+  if (record.state === 'failed')
+    return `failed: ${record.failureReason ?? 'unknown'}${record.attempt > 1 ? ' (after a retry)' : ''}`;
   if (record.state === 'running') return record.attempt > 1 ? 'running (retry with a hint)' : 'running';
   return record.state;
 }

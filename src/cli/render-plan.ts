@@ -14,7 +14,11 @@ export function renderPlan(result: PlanResult): string {
   ]);
   const table = formatTable(['#', 'id', 'title', 'writes', 'after'], rows);
   const details = plan.subtasks.map((subtask, position) =>
-    [`${position + 1}. ${subtask.id}: ${subtask.title}`, indent(subtask.instructions), subtask.readScope.length > 0 ? `   reads: ${subtask.readScope.join(', ')}` : '']
+    [
+      `${position + 1}. ${subtask.id}: ${subtask.title}`,
+      indent(subtask.instructions),
+      subtask.readScope.length > 0 ? `   reads: ${subtask.readScope.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join('\n'),
   );

@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 export function repositoryPath(given: string | undefined, environment: NodeJS.ProcessEnv = process.env): string {
   const path = resolve(given ?? environment.INIT_CWD ?? process.cwd());
   if (!existsSync(path)) throw new UsageError(`${given !== undefined ? '--repo ' : ''}${path} does not exist.`);
-  if (!statSync(path).isDirectory()) throw new UsageError(`${path} is not a directory; --repo names a git repository's directory.`);
+  if (!statSync(path).isDirectory())
+    throw new UsageError(`${path} is not a directory; --repo names a git repository's directory.`);
   return path;
 }

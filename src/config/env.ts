@@ -5,12 +5,21 @@ import { formatIssues } from './format-issues.js';
 
 // `2m` or `1e3.5` must name the variable and the form it takes, not "expected number, received NaN".
 const positiveInt = (fallback: number, unit: string) =>
-  z.coerce.number({ message: `must be a whole number of ${unit}, such as ${fallback}` }).int({ message: `must be a whole number of ${unit}, such as ${fallback}` }).positive({ message: `must be a whole number of ${unit} above 0, such as ${fallback}` }).default(fallback);
+  z.coerce
+    .number({ message: `must be a whole number of ${unit}, such as ${fallback}` })
+    .int({ message: `must be a whole number of ${unit}, such as ${fallback}` })
+    .positive({ message: `must be a whole number of ${unit} above 0, such as ${fallback}` })
+    .default(fallback);
 
 const EnvSchema = z.object({
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
   // With its scheme: `localhost:8080/v1` would otherwise parse as a URL of scheme "localhost".
-  OPENAI_BASE_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL such as https://api.openai.com/v1 or http://localhost:11434/v1' }).default('https://api.openai.com/v1'),
+  OPENAI_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be an http:// or https:// URL such as https://api.openai.com/v1 or http://localhost:11434/v1',
+    })
+    .default('https://api.openai.com/v1'),
   FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
   FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000, 'milliseconds'),
   FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000, 'milliseconds'),
@@ -34,13 +43,24 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().trim().min(1).optional(),
   WEBHOOK_PATH: z.string().trim().startsWith('/', 'must start with /').default('/api/github/webhooks'),
-  GHE_HOST: z.string().trim().min(1).regex(/^[^/:]+(:\d+)?$/, 'must be a host name such as github.example.com').optional(),
+  GHE_HOST: z
+    .string()
+    .trim()
+    .min(1)
+    .regex(/^[^/:]+(:\d+)?$/, 'must be a host name such as github.example.com')
+    .optional(),
   GHE_PROTOCOL: z.enum(['https', 'http'], { message: 'must be https or http' }).default('https'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { message: 'must be trace, debug, info, warn, error or fatal' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
+      message: 'must be trace, debug, info, warn, error or fatal',
+    })
+    .default('info'),
   // The App's slug (its bot is `<slug>[bot]`); read from GitHub at start when unset.
   APP_SLUG: z.string().trim().min(1).optional(),
   // The fault suite's kill switch: Fanout SIGKILLs itself at this point of a run.
-  FANOUT_FAILPOINT: z.enum(FAILPOINTS as [FailpointName, ...FailpointName[]], { message: `must be one of ${FAILPOINTS.join(', ')}` }).optional(),
+  FANOUT_FAILPOINT: z
+    .enum(FAILPOINTS as [FailpointName, ...FailpointName[]], { message: `must be one of ${FAILPOINTS.join(', ')}` })
+    .optional(),
   REDIS_URL: z.string().trim().min(1).optional(),
 });
 

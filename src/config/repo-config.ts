@@ -4,23 +4,35 @@ import { ConfigError } from '../domain/errors.js';
 import { formatIssues } from './format-issues.js';
 
 const ValidateCommandSchema = z.union([
-  z.string().trim().min(1).transform((run) => ({ run, timeoutSeconds: 600 })),
-  z.object({
-    run: z.string().trim().min(1),
-    timeoutSeconds: z.number().int().positive().max(7200).default(600),
-    // Run only when the pull request touches one of these paths (globs): a README-only change
-    // need not pay for the whole test suite.
-    paths: z.array(z.string().trim().min(1)).min(1).optional(),
-  }).strict(),
+  z
+    .string()
+    .trim()
+    .min(1)
+    .transform((run) => ({ run, timeoutSeconds: 600 })),
+  z
+    .object({
+      run: z.string().trim().min(1),
+      timeoutSeconds: z.number().int().positive().max(7200).default(600),
+      // Run only when the pull request touches one of these paths (globs): a README-only change
+      // need not pay for the whole test suite.
+      paths: z.array(z.string().trim().min(1)).min(1).optional(),
+    })
+    .strict(),
 ]);
 
 // Installs can be slow on a cold cache; a setup that hangs still ends.
 const SetupCommandSchema = z.union([
-  z.string().trim().min(1).transform((run) => ({ run, timeoutSeconds: 1800 })),
-  z.object({
-    run: z.string().trim().min(1),
-    timeoutSeconds: z.number().int().positive().max(7200).default(1800),
-  }).strict(),
+  z
+    .string()
+    .trim()
+    .min(1)
+    .transform((run) => ({ run, timeoutSeconds: 1800 })),
+  z
+    .object({
+      run: z.string().trim().min(1),
+      timeoutSeconds: z.number().int().positive().max(7200).default(1800),
+    })
+    .strict(),
 ]);
 
 const CopyEntrySchema = z
@@ -71,8 +83,14 @@ const RepoConfigSchema = z
         stallSeconds: z.number().int().min(5).max(3600).default(180),
       })
       .strict()
-      .refine((guards) => guards.repeatCancelAt > guards.repeatHintAt, { message: 'repeatCancelAt must be greater than repeatHintAt', path: ['repeatCancelAt'] })
-      .refine((guards) => guards.noProgressCancelAfter > guards.noProgressHintAfter, { message: 'noProgressCancelAfter must be greater than noProgressHintAfter', path: ['noProgressCancelAfter'] })
+      .refine((guards) => guards.repeatCancelAt > guards.repeatHintAt, {
+        message: 'repeatCancelAt must be greater than repeatHintAt',
+        path: ['repeatCancelAt'],
+      })
+      .refine((guards) => guards.noProgressCancelAfter > guards.noProgressHintAfter, {
+        message: 'noProgressCancelAfter must be greater than noProgressHintAfter',
+        path: ['noProgressCancelAfter'],
+      })
       .optional(),
     budgets: z
       .object({
@@ -115,7 +133,8 @@ export function parseRepoConfig(text: string | null): RepoConfig {
  */
 export function copyEntryProblem(entry: string): string | null {
   if (entry.includes('\\')) return `"${entry}" has a backslash; use / between directories`;
-  if (entry.startsWith('/') || /^[A-Za-z]:/.test(entry)) return `"${entry}" is absolute; name paths inside the repository`;
+  if (entry.startsWith('/') || /^[A-Za-z]:/.test(entry))
+    return `"${entry}" is absolute; name paths inside the repository`;
   if (entry.startsWith(':')) return `"${entry}" starts with ":" (git pathspec magic is not allowed)`;
   const parts = entry.split('/');
   if (parts.some((part) => part === '..')) return `"${entry}" leaves the repository through ..`;

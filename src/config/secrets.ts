@@ -4,7 +4,16 @@ import type { Env } from './env.js';
 
 /** The settings that may hold secrets; every one is optional, so callers pass what they have. */
 export type SecretSettings = Partial<
-  Pick<Env, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'PRIVATE_KEY' | 'PRIVATE_KEY_PATH' | 'WEBHOOK_SECRET' | 'GITHUB_TOKEN' | 'REDIS_URL'>
+  Pick<
+    Env,
+    | 'OPENAI_API_KEY'
+    | 'OPENAI_BASE_URL'
+    | 'PRIVATE_KEY'
+    | 'PRIVATE_KEY_PATH'
+    | 'WEBHOOK_SECRET'
+    | 'GITHUB_TOKEN'
+    | 'REDIS_URL'
+  >
 >;
 
 /** Reads a file as text (tests pass their own). */
@@ -15,8 +24,17 @@ export type ReadTextFile = (path: string) => string;
  * key (inline, or the file at PRIVATE_KEY_PATH), the webhook secret, GITHUB_TOKEN, and passwords
  * written into OPENAI_BASE_URL or REDIS_URL. A PRIVATE_KEY_PATH that cannot be read is a ConfigError.
  */
-export function secretsFromEnv(env: SecretSettings, readFile: ReadTextFile = (path) => readFileSync(path, 'utf8')): string[] {
-  const secrets = [env.OPENAI_API_KEY, env.WEBHOOK_SECRET, env.GITHUB_TOKEN, urlPassword(env.OPENAI_BASE_URL), urlPassword(env.REDIS_URL)];
+export function secretsFromEnv(
+  env: SecretSettings,
+  readFile: ReadTextFile = (path) => readFileSync(path, 'utf8'),
+): string[] {
+  const secrets = [
+    env.OPENAI_API_KEY,
+    env.WEBHOOK_SECRET,
+    env.GITHUB_TOKEN,
+    urlPassword(env.OPENAI_BASE_URL),
+    urlPassword(env.REDIS_URL),
+  ];
   if (env.PRIVATE_KEY) secrets.push(...privateKeyForms(env.PRIVATE_KEY));
   if (env.PRIVATE_KEY_PATH) secrets.push(...privateKeyForms(readKeyFile(env.PRIVATE_KEY_PATH, readFile)));
   return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
@@ -26,11 +44,17 @@ export function secretsFromEnv(env: SecretSettings, readFile: ReadTextFile = (pa
  * The App's private key as PEM, from PRIVATE_KEY (PEM, PEM with `\n` escapes, or base64 of PEM,
  * as Probot accepts) or the file at PRIVATE_KEY_PATH; null when neither is set.
  */
-export function privateKeyFromEnv(env: SecretSettings, readFile: ReadTextFile = (path) => readFileSync(path, 'utf8')): string | null {
+export function privateKeyFromEnv(
+  env: SecretSettings,
+  readFile: ReadTextFile = (path) => readFileSync(path, 'utf8'),
+): string | null {
   const raw = env.PRIVATE_KEY ?? (env.PRIVATE_KEY_PATH ? readKeyFile(env.PRIVATE_KEY_PATH, readFile) : null);
   if (raw === null) return null;
   const pem = privateKeyForms(raw).find((form) => form.includes('-----BEGIN'));
-  if (!pem) throw new ConfigError(`${env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH'} does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----), nor base64 of one.`);
+  if (!pem)
+    throw new ConfigError(
+      `${env.PRIVATE_KEY ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH'} does not hold a PEM private key (-----BEGIN ... PRIVATE KEY-----), nor base64 of one.`,
+    );
   return pem.replace(/\\n/g, '\n');
 }
 

@@ -1,7 +1,8 @@
 import type { ChatCompletionBody, RecordedRequest, ScriptedReply } from '../scripted-model/types.js';
 
 /** The demo's task on the sample repository. */
-export const DEMO_RUN_TASK = 'Validate the CLI input (a missing or blank name exits with code 2 and a clear message), add a shout option to greet, and note both in the changelog. Cover the code with tests.';
+export const DEMO_RUN_TASK =
+  'Validate the CLI input (a missing or blank name exits with code 2 and a clear message), add a shout option to greet, and note both in the changelog. Cover the code with tests.';
 
 const CLI = `import { greet } from './greet.js';
 
@@ -50,7 +51,8 @@ const PLAN = {
     {
       id: 'cli-validation',
       title: 'Validate the CLI input',
-      instructions: 'In src/cli.js export parseName(argv) that rejects a missing or blank name with "a name is required"; the CLI exits with code 2 and prints "error: ..." then. Add test/cli.test.js.',
+      instructions:
+        'In src/cli.js export parseName(argv) that rejects a missing or blank name with "a name is required"; the CLI exits with code 2 and prints "error: ..." then. Add test/cli.test.js.',
       writeScope: ['src/cli.js', 'test/cli.test.js'],
       readScope: ['src/greet.js'],
       dependsOn: [],
@@ -58,7 +60,8 @@ const PLAN = {
     {
       id: 'shout',
       title: 'Add a shout option to greet',
-      instructions: 'Give greet(name, options) an optional { shout: true } that upper-cases the greeting. Add test/shout.test.js.',
+      instructions:
+        'Give greet(name, options) an optional { shout: true } that upper-cases the greeting. Add test/shout.test.js.',
       writeScope: ['src/greet.js', 'test/shout.test.js'],
       readScope: ['src/index.js'],
       dependsOn: [],
@@ -74,7 +77,10 @@ const PLAN = {
   ],
 };
 
-const call = (name: string, args: Record<string, unknown>): ScriptedReply => ({ toolCalls: [{ name, arguments: args }], delayMs: 150 });
+const call = (name: string, args: Record<string, unknown>): ScriptedReply => ({
+  toolCalls: [{ name, arguments: args }],
+  delayMs: 150,
+});
 
 // Each agent's turns, by subtask title. The changelog agent re-lists the root directory, the
 // seed's failure: Fanout hints, cancels it as looping, retries it once, and reports it.
@@ -84,13 +90,18 @@ const AGENT_TURNS: Record<string, ScriptedReply[]> = {
     call('write_file', { path: 'src/cli.js', content: CLI }),
     call('write_file', { path: 'test/cli.test.js', content: CLI_TEST }),
     call('run_command', { command: 'node --test' }),
-    call('finish', { summary: 'parseName() rejects a missing or blank name; the CLI exits with code 2 and "error: a name is required". Tests in test/cli.test.js.' }),
+    call('finish', {
+      summary:
+        'parseName() rejects a missing or blank name; the CLI exits with code 2 and "error: a name is required". Tests in test/cli.test.js.',
+    }),
   ],
   'Add a shout option to greet': [
     call('read_file', { path: 'src/greet.js' }),
     call('write_file', { path: 'src/greet.js', content: GREET }),
     call('write_file', { path: 'test/shout.test.js', content: SHOUT_TEST }),
-    call('finish', { summary: 'greet(name, { shout: true }) upper-cases the greeting; default unchanged. Tests in test/shout.test.js.' }),
+    call('finish', {
+      summary: 'greet(name, { shout: true }) upper-cases the greeting; default unchanged. Tests in test/shout.test.js.',
+    }),
   ],
   'Note the changes in the changelog': Array.from({ length: 6 }, () => call('list_directory', { path: '.' })),
 };
@@ -103,7 +114,8 @@ const AGENT_TURNS: Record<string, ScriptedReply[]> = {
 export function demoModel(request: RecordedRequest): ScriptedReply {
   const body = request.body;
   const schema = body.response_format?.json_schema?.name;
-  if (body.tools?.some((tool) => tool.function.name === 'record_sum')) return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
+  if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
+    return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
   if (schema === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
   if (schema === 'plan') return { content: JSON.stringify(PLAN), delayMs: 300 };
   const title = /Your subtask: (.+)/.exec(firstUserMessage(body))?.[1]?.trim() ?? '';

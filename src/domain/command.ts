@@ -44,7 +44,14 @@ export interface CommandRecord {
 
 /** Something GitHub told Fanout about one of its pull requests, which may let the merge queue move. */
 export type PullRequestEvent =
-  | { kind: 'review'; prNumber: number; state: 'approved' | 'changes_requested' | 'commented' | 'dismissed'; reviewer: string; reviewId: number; reviewerIsBot: boolean }
+  | {
+      kind: 'review';
+      prNumber: number;
+      state: 'approved' | 'changes_requested' | 'commented' | 'dismissed';
+      reviewer: string;
+      reviewId: number;
+      reviewerIsBot: boolean;
+    }
   /** `failed` when the check ended red (failure or timed out). */
   | { kind: 'checks-completed'; headSha: string; prNumbers: number[]; failed: boolean }
   | { kind: 'status'; headSha: string; failed: boolean }

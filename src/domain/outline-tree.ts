@@ -34,7 +34,8 @@ export function outlineTree(files: readonly string[], budgetChars: number, optio
   collect(root, nodes);
   const directoryCount = nodes.size - 1;
   const header = `${files.length} files in ${directoryCount} directories (each line: a directory, the files beneath it, some of its own files)`;
-  if (header.length > budgetChars) return fitText(`${files.length} files in ${directoryCount} directories`, budgetChars);
+  if (header.length > budgetChars)
+    return fitText(`${files.length} files in ${directoryCount} directories`, budgetChars);
 
   const packageByPath = new Map((options.packages ?? []).map((pkg) => [pkg.path, pkg]));
   const shown = new Map<string, string>();
@@ -46,7 +47,12 @@ export function outlineTree(files: readonly string[], budgetChars: number, optio
     if (full || shown.has(node.path) || free.has(node.path)) return;
     const label = packageLabel(packageByPath.get(node.path));
     const sample = node.path === '' ? ROOT_SAMPLE : DIRECTORY_SAMPLE;
-    const candidates = kind === 'bare' ? [describe(node, label, 0)] : kind === 'must' ? [describe(node, label, sample), describe(node, label, 0)] : [describe(node, label, sample)];
+    const candidates =
+      kind === 'bare'
+        ? [describe(node, label, 0)]
+        : kind === 'must'
+          ? [describe(node, label, sample), describe(node, label, 0)]
+          : [describe(node, label, sample)];
     const line = candidates.find((text) => text.length + 1 <= remaining);
     if (line === undefined) {
       full = kind === 'fair';

@@ -32,11 +32,18 @@ export function detectInstall(rootFiles: readonly string[], packageJson: string 
   const lockfile = declared.kind === 'declared' ? lockfileFor(declared.manager, files) : firstLockfile(files);
   const manager = declared.kind === 'declared' ? declared.manager : lockfile ? managerOf(lockfile, files) : 'npm';
   const argv = installCommand(manager, lockfile !== null);
-  if (!argv) return { kind: 'unsupported', reason: `packageManager is yarn 2 or later but yarn.lock is not committed; commit it, or say how to install in .github/fanout.yml \`setup:\`` };
+  if (!argv)
+    return {
+      kind: 'unsupported',
+      reason: `packageManager is yarn 2 or later but yarn.lock is not committed; commit it, or say how to install in .github/fanout.yml \`setup:\``,
+    };
   return { kind: 'install', manager, argv, lockfile };
 }
 
-type Declared = { kind: 'declared'; manager: PackageManager } | { kind: 'absent' } | Extract<InstallDetection, { kind: 'unsupported' }>;
+type Declared =
+  | { kind: 'declared'; manager: PackageManager }
+  | { kind: 'absent' }
+  | Extract<InstallDetection, { kind: 'unsupported' }>;
 
 /** The `packageManager` field (`name@version[+hash]`). */
 function declaredManager(packageJson: string): Declared {
@@ -49,9 +56,18 @@ function declaredManager(packageJson: string): Declared {
   }
   if (typeof field !== 'string') return { kind: 'absent' };
   const match = /^(npm|pnpm|yarn|bun)@(\d+)/.exec(field.trim());
-  if (!match) return { kind: 'unsupported', reason: `packageManager "${field}" is not one Fanout installs with (npm, pnpm, yarn); say how to install in .github/fanout.yml \`setup:\`` };
+  if (!match)
+    return {
+      kind: 'unsupported',
+      reason: `packageManager "${field}" is not one Fanout installs with (npm, pnpm, yarn); say how to install in .github/fanout.yml \`setup:\``,
+    };
   const [, name, major] = match;
-  if (name === 'bun') return { kind: 'unsupported', reason: 'packageManager is bun, which Fanout does not install with; say how to install in .github/fanout.yml `setup:`' };
+  if (name === 'bun')
+    return {
+      kind: 'unsupported',
+      reason:
+        'packageManager is bun, which Fanout does not install with; say how to install in .github/fanout.yml `setup:`',
+    };
   if (name === 'yarn') return { kind: 'declared', manager: Number(major) >= 2 ? 'yarn-berry' : 'yarn-classic' };
   return { kind: 'declared', manager: name as 'npm' | 'pnpm' };
 }
@@ -76,7 +92,9 @@ function installCommand(manager: PackageManager, hasLockfile: boolean): readonly
   switch (manager) {
     case 'npm':
       // Audit and funding requests are network calls the install does not need.
-      return hasLockfile ? ['npm', 'ci', '--no-audit', '--no-fund'] : ['npm', 'install', '--no-package-lock', '--no-audit', '--no-fund'];
+      return hasLockfile
+        ? ['npm', 'ci', '--no-audit', '--no-fund']
+        : ['npm', 'install', '--no-package-lock', '--no-audit', '--no-fund'];
     case 'pnpm':
       return ['corepack', 'pnpm', 'install', hasLockfile ? '--frozen-lockfile' : '--no-lockfile'];
     case 'yarn-classic':

@@ -57,7 +57,11 @@ function findTopBrace(pattern: string): { start: number; end: number; alternativ
         if (depth === 0) {
           if (commas.length === 0) break;
           const bounds = [start, ...commas, index];
-          return { start, end: index, alternatives: bounds.slice(0, -1).map((from, k) => pattern.slice(from + 1, bounds[k + 1])) };
+          return {
+            start,
+            end: index,
+            alternatives: bounds.slice(0, -1).map((from, k) => pattern.slice(from + 1, bounds[k + 1])),
+          };
         }
       }
     }
@@ -71,13 +75,7 @@ function asPattern(entry: ScopeEntry): string {
   return entry.path;
 }
 
-function segmentsMayOverlap(
-  a: string[],
-  b: string[],
-  i: number,
-  j: number,
-  memo: Map<string, boolean>,
-): boolean {
+function segmentsMayOverlap(a: string[], b: string[], i: number, j: number, memo: Map<string, boolean>): boolean {
   const key = `${i}:${j}`;
   const known = memo.get(key);
   if (known !== undefined) return known;

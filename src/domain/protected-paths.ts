@@ -21,4 +21,7 @@ export function isProtectedPath(relativePath: string): boolean {
 }
 
 /** The protected paths as scope-like entries, for messages to the model and to people. */
-export const PROTECTED_PATH_ENTRIES: readonly string[] = [...PROTECTED_DIRECTORIES.map((directory) => `${directory}/**`), ...PROTECTED_FILES];
+export const PROTECTED_PATH_ENTRIES: readonly string[] = [
+  ...PROTECTED_DIRECTORIES.map((directory) => `${directory}/**`),
+  ...PROTECTED_FILES,
+];

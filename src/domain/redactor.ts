@@ -43,7 +43,13 @@ export class SecretRedactor {
   private compiled(): RegExp | null {
     if (this.needles.size === 0) return null;
     // Longest first: where a whole PEM key and one of its lines both match, the key wins.
-    this.pattern ??= new RegExp([...this.needles].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+    this.pattern ??= new RegExp(
+      [...this.needles]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join('|'),
+      'g',
+    );
     return this.pattern;
   }
 }

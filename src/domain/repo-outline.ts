@@ -24,13 +24,18 @@ export function outlineRepository(files: readonly string[], budgetChars = PLANNE
  * files, or a tree in which every top-level directory and every package has a line. Without
  * packages it is outlineRepository.
  */
-export function outlineForPlanner(files: readonly string[], packages: readonly WorkspacePackage[], budgetChars = PLANNER_OUTLINE_CHARS): string {
+export function outlineForPlanner(
+  files: readonly string[],
+  packages: readonly WorkspacePackage[],
+  budgetChars = PLANNER_OUTLINE_CHARS,
+): string {
   if (packages.length === 0) return outlineRepository(files, budgetChars);
   const list = packageList(packages, Math.floor(budgetChars * PACKAGE_LIST_SHARE));
   const heading = '\n\nFiles:\n';
   const allowance = budgetChars - list.text.length - heading.length;
   const full = files.join('\n');
-  const body = full.length <= allowance ? full : outlineTree(files, allowance, { packages, listedElsewhere: list.listed });
+  const body =
+    full.length <= allowance ? full : outlineTree(files, allowance, { packages, listedElsewhere: list.listed });
   return fitText(`${list.text}${heading}${body}`, budgetChars);
 }
 
@@ -52,7 +57,12 @@ interface Section {
  * then the rest of the repository as a tree; each part summarized as a tree when it does not
  * fit its share. A repository whose whole file list fits gets the whole list.
  */
-export function outlineForSubtask(files: readonly string[], subtask: SubtaskScopes, packages: readonly WorkspacePackage[], budgetChars = AGENT_OUTLINE_CHARS): string {
+export function outlineForSubtask(
+  files: readonly string[],
+  subtask: SubtaskScopes,
+  packages: readonly WorkspacePackage[],
+  budgetChars = AGENT_OUTLINE_CHARS,
+): string {
   const full = files.join('\n');
   if (full.length <= budgetChars) return full;
   const inWrite = createScopeMatcher(subtask.writeScope);
@@ -72,16 +82,29 @@ export function outlineForSubtask(files: readonly string[], subtask: SubtaskScop
   }
   const home = homes.map((pkg) => `${pkg.path}/${pkg.name ? ` (${pkg.name})` : ''}`).join(', ');
   const sections: Section[] = [
-    { heading: write.length > 0 ? `In your write scope (${fileCount(write.length)}):` : 'In your write scope: no files yet.', files: write, share: 0.45 },
+    {
+      heading:
+        write.length > 0 ? `In your write scope (${fileCount(write.length)}):` : 'In your write scope: no files yet.',
+      files: write,
+      share: 0.45,
+    },
     { heading: `In your read scope (${fileCount(read.length)}):`, files: read, share: 0.15 },
-    { heading: `Around your scope${home ? `, in package ${home}` : ''} (${fileCount(around.length)}):`, files: around, share: 0.2 },
+    {
+      heading: `Around your scope${home ? `, in package ${home}` : ''} (${fileCount(around.length)}):`,
+      files: around,
+      share: 0.2,
+    },
     { heading: `Elsewhere in the repository (${fileCount(rest.length)}):`, files: rest, share: 0.2 },
   ].filter((section, position) => position === 0 || section.files.length > 0);
   return fitText(renderSections(sections, packages, budgetChars), budgetChars);
 }
 
 /** Sections in order, each within its share plus what earlier ones left; the last takes what remains. */
-function renderSections(sections: readonly Section[], packages: readonly WorkspacePackage[], budgetChars: number): string {
+function renderSections(
+  sections: readonly Section[],
+  packages: readonly WorkspacePackage[],
+  budgetChars: number,
+): string {
   const totalShare = sections.reduce((sum, section) => sum + (section.files.length > 0 ? section.share : 0), 0);
   const parts: string[] = [];
   let used = 0;
@@ -108,7 +131,10 @@ function listOrTree(files: readonly string[], budgetChars: number, packages: rea
 }
 
 /** The packages list within the budget, and which package directories it names. */
-function packageList(packages: readonly WorkspacePackage[], budgetChars: number): { text: string; listed: ReadonlySet<string> } {
+function packageList(
+  packages: readonly WorkspacePackage[],
+  budgetChars: number,
+): { text: string; listed: ReadonlySet<string> } {
   const lines = [`Workspace packages (${packages.length}):`];
   const listed = new Set<string>();
   // Room for the "more packages" line, should it be needed.
@@ -122,7 +148,8 @@ function packageList(packages: readonly WorkspacePackage[], budgetChars: number)
     listed.add(pkg.path);
     remaining -= line.length + 1;
   }
-  if (listed.size < packages.length) lines.push(`… ${packages.length - listed.size} more packages (marked in the tree below when room allows)`);
+  if (listed.size < packages.length)
+    lines.push(`… ${packages.length - listed.size} more packages (marked in the tree below when room allows)`);
   return { text: lines.join('\n'), listed };
 }
 
@@ -133,7 +160,10 @@ function containingPackages(writeScope: readonly string[], packages: readonly Wo
     const path = entryPath(entry);
     const home = packages
       .filter((pkg) => path === pkg.path || path.startsWith(`${pkg.path}/`))
-      .reduce<WorkspacePackage | undefined>((deepest, pkg) => (!deepest || pkg.path.length > deepest.path.length ? pkg : deepest), undefined);
+      .reduce<WorkspacePackage | undefined>(
+        (deepest, pkg) => (!deepest || pkg.path.length > deepest.path.length ? pkg : deepest),
+        undefined,
+      );
     if (home) homes.set(home.path, home);
   }
   return [...homes.values()];
@@ -141,7 +171,9 @@ function containingPackages(writeScope: readonly string[], packages: readonly Wo
 
 /** The directories whose own files sit beside the write scope: each entry's parent directory. */
 function neighbourDirectories(writeScope: readonly string[]): ReadonlySet<string> {
-  return new Set(writeScope.map((entry) => (parseScopeEntry(entry).kind === 'glob' ? entryPath(entry) : parentOf(entryPath(entry)))));
+  return new Set(
+    writeScope.map((entry) => (parseScopeEntry(entry).kind === 'glob' ? entryPath(entry) : parentOf(entryPath(entry)))),
+  );
 }
 
 /** The path an entry names: a file's or directory's path, or a glob's static base. */

@@ -18,8 +18,13 @@ const NEXT: Readonly<Record<RunState, readonly RunState[]>> = {
 export const FINISHED_RUN_STATES: ReadonlySet<RunState> = new Set(['succeeded', 'partial', 'failed', 'cancelled']);
 
 /** The patch that moves a run to `to`; an impossible move is a bug, not a user error. */
-export function moveRun(run: Pick<RunRecord, 'id' | 'state'>, to: RunState, extra: Partial<RunRecord> = {}): Partial<RunRecord> {
-  if (!NEXT[run.state].includes(to)) throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
+export function moveRun(
+  run: Pick<RunRecord, 'id' | 'state'>,
+  to: RunState,
+  extra: Partial<RunRecord> = {},
+): Partial<RunRecord> {
+  if (!NEXT[run.state].includes(to))
+    throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
   // A run that moves on again (a resume, a retry) is no longer stopped by what stopped it before.
   const resumed = FINISHED_RUN_STATES.has(run.state) && !FINISHED_RUN_STATES.has(to);
   return { ...(resumed ? { error: undefined } : {}), ...extra, state: to };
@@ -31,7 +36,12 @@ export function runTakenOver(run: RunRecord, owner: RunOwner, sandbox: SandboxMo
 }
 
 /** The plan arrived: agents start, or wait for `/orchestrate approve` under `plan: review`. */
-export function runPlanned(run: RunRecord, plan: Plan, notes: readonly string[], awaitApproval: boolean): Partial<RunRecord> {
+export function runPlanned(
+  run: RunRecord,
+  plan: Plan,
+  notes: readonly string[],
+  awaitApproval: boolean,
+): Partial<RunRecord> {
   return moveRun(run, awaitApproval ? 'awaiting-approval' : 'running', { plan, notes: [...run.notes, ...notes] });
 }
 
@@ -41,8 +51,14 @@ export function runNoted(run: RunRecord, note: string): Partial<RunRecord> {
 }
 
 /** How a run ended, from which of its effective subtasks merged. */
-export function runFinished(run: RunRecord, records: readonly SubtaskRecord[], effective: readonly string[]): Partial<RunRecord> {
-  const merged = effective.filter((id) => records.find((record) => record.subtaskId === id)?.merge?.state === 'merged').length;
+export function runFinished(
+  run: RunRecord,
+  records: readonly SubtaskRecord[],
+  effective: readonly string[],
+): Partial<RunRecord> {
+  const merged = effective.filter(
+    (id) => records.find((record) => record.subtaskId === id)?.merge?.state === 'merged',
+  ).length;
   return moveRun(run, merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed');
 }
 

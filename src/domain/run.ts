@@ -1,7 +1,8 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Plan } from './plan.js';
 
-export type RunState = 'planning' | 'awaiting-approval' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type RunState =
+  'planning' | 'awaiting-approval' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 /** How agent commands were confined: `bwrap` (the sandbox) or `none` (asked for explicitly). */
 export type SandboxMode = 'bwrap' | 'none';
 export type SubtaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -7,9 +7,7 @@ import { isProtectedPath } from './protected-paths.js';
  * overlap check and the enforcement can never disagree about what a scope covers.
  */
 export type ScopeEntry =
-  | { kind: 'file'; path: string }
-  | { kind: 'dir'; path: string }
-  | { kind: 'glob'; pattern: string; base: string };
+  { kind: 'file'; path: string } | { kind: 'dir'; path: string } | { kind: 'glob'; pattern: string; base: string };
 
 // `dot: true` so that `src/**` also covers `src/.env`: a scope is about files, hidden or not.
 const MATCH_OPTIONS = { dot: true } as const;

@@ -1,6 +1,7 @@
 // Variable names that carry credentials. Matched as whole words of the name (GH_TOKEN,
 // OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY, PRIVATE_KEY, NPM_AUTH...), not as any substring.
-const SECRET_NAME = /(^|_)(TOKEN|TOKENS|SECRET|SECRETS|KEY|KEYS|APIKEY|PASSWORD|PASSWD|PASS|CREDENTIAL|CREDENTIALS|AUTH|PRIVATE|COOKIE|SESSION)(_|$)/i;
+const SECRET_NAME =
+  /(^|_)(TOKEN|TOKENS|SECRET|SECRETS|KEY|KEYS|APIKEY|PASSWORD|PASSWD|PASS|CREDENTIAL|CREDENTIALS|AUTH|PRIVATE|COOKIE|SESSION)(_|$)/i;
 
 /** True when an environment variable's name says it carries a credential. */
 export function isSecretName(name: string): boolean {

@@ -64,7 +64,10 @@ export function detectWorkspacePackages(files: readonly string[], read: Manifest
     const uses = goWorkUses(readIfPresent(join(root, 'go.work')) ?? '');
     add(matchMembers(root, uses, [], directoriesWith('go.mod')), 'go');
   }
-  add(PYTHON_MANIFESTS.flatMap((manifest) => [...directoriesWith(manifest)]).filter((path) => !isFixture(path)), 'python');
+  add(
+    PYTHON_MANIFESTS.flatMap((manifest) => [...directoriesWith(manifest)]).filter((path) => !isFixture(path)),
+    'python',
+  );
 
   const sorted = [...files].sort(compareCodeUnits);
   const paths = [...found.keys()].sort(compareCodeUnits);
@@ -80,7 +83,10 @@ export function detectWorkspacePackages(files: readonly string[], read: Manifest
  * the detection asks for, a round at a time (workspace manifests, then members' manifests). A
  * read that throws counts as an absent file, since an outline must not fail a run.
  */
-export async function readWorkspacePackages(files: readonly string[], read: (path: string) => Promise<string | null>): Promise<WorkspacePackage[]> {
+export async function readWorkspacePackages(
+  files: readonly string[],
+  read: (path: string) => Promise<string | null>,
+): Promise<WorkspacePackage[]> {
   const cache = new Map<string, string | null>();
   // Two rounds suffice (manifests name members, members name themselves); a third is a guard.
   for (let round = 0; round < 3; round += 1) {
@@ -98,7 +104,11 @@ export async function readWorkspacePackages(files: readonly string[], read: (pat
 
 const READ_CONCURRENCY = 8;
 
-async function readAll(paths: readonly string[], read: (path: string) => Promise<string | null>, cache: Map<string, string | null>): Promise<void> {
+async function readAll(
+  paths: readonly string[],
+  read: (path: string) => Promise<string | null>,
+  cache: Map<string, string | null>,
+): Promise<void> {
   for (let start = 0; start < paths.length; start += READ_CONCURRENCY) {
     const batch = paths.slice(start, start + READ_CONCURRENCY);
     const texts = await Promise.all(batch.map((path) => read(path).catch(() => null)));
@@ -125,22 +135,36 @@ function workspaceRoots(directoriesWith: (manifest: string) => ReadonlySet<strin
   const roots = new Set<string>(['']);
   for (const manifest of ['package.json', 'pnpm-workspace.yaml', 'lerna.json', 'Cargo.toml', 'go.work']) {
     for (const directory of directoriesWith(manifest)) {
-      if (directory !== '' && directory.split('/').length <= WORKSPACE_MANIFEST_DEPTH && !isFixture(directory)) roots.add(directory);
+      if (directory !== '' && directory.split('/').length <= WORKSPACE_MANIFEST_DEPTH && !isFixture(directory))
+        roots.add(directory);
     }
   }
   return [...roots].sort();
 }
 
 /** The candidate directories (those holding the member manifest) that the patterns name, minus exclusions. */
-function matchMembers(root: string, patterns: readonly string[], exclude: readonly string[], candidates: ReadonlySet<string>): string[] {
+function matchMembers(
+  root: string,
+  patterns: readonly string[],
+  exclude: readonly string[],
+  candidates: ReadonlySet<string>,
+): string[] {
   const include = patterns.filter((pattern) => !pattern.startsWith('!')).map((pattern) => memberMatcher(root, pattern));
   if (include.length === 0) return [];
-  const excluded = [...exclude, ...patterns.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1))].map((pattern) => memberMatcher(root, pattern));
-  return [...candidates].filter((directory) => include.some((test) => test(directory)) && !excluded.some((test) => test(directory)));
+  const excluded = [
+    ...exclude,
+    ...patterns.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1)),
+  ].map((pattern) => memberMatcher(root, pattern));
+  return [...candidates].filter(
+    (directory) => include.some((test) => test(directory)) && !excluded.some((test) => test(directory)),
+  );
 }
 
 function memberMatcher(root: string, pattern: string): (directory: string) => boolean {
-  const relative = pattern.trim().replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const relative = pattern
+    .trim()
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
   const full = relative === '' || relative === '.' ? root : join(root, relative);
   if (isGlob(full)) return globMatcher(full);
   return (directory) => directory === full;

@@ -71,23 +71,35 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
     for (const item of input.items) {
       const started = Date.now();
       const blocker = item.dependsOn.find((id) => !merged.has(id));
-      const blockerFailed = blocker !== undefined && (results.get(blocker)?.kind === 'failed' || !input.items.some((other) => other.subtaskId === blocker));
+      const blockerFailed =
+        blocker !== undefined &&
+        (results.get(blocker)?.kind === 'failed' || !input.items.some((other) => other.subtaskId === blocker));
       if (blocker !== undefined && blockerFailed) {
-        await record(item.subtaskId, { kind: 'failed', reason: 'dependency-failed', message: `not merged because "${blocker}", which it depends on, did not merge` });
+        await record(item.subtaskId, {
+          kind: 'failed',
+          reason: 'dependency-failed',
+          message: `not merged because "${blocker}", which it depends on, did not merge`,
+        });
         continue;
       }
-      let result: MergeItemResult = blocker !== undefined
-        ? { kind: 'waiting', reason: 'queued', message: `waits for "${blocker}", which it depends on` }
-        : await mergeOne(input, item, async () => (worktree ??= await mergeWorktree(input)));
+      let result: MergeItemResult =
+        blocker !== undefined
+          ? { kind: 'waiting', reason: 'queued', message: `waits for "${blocker}", which it depends on` }
+          : await mergeOne(input, item, async () => (worktree ??= await mergeWorktree(input)));
       if (result.kind === 'failed' && RED.has(result.reason) && (await input.fixRed?.(item.subtaskId))) {
         result = { kind: 'waiting', reason: 'fixing', message: `${result.message}; a fix attempt follows` };
       }
       await record(item.subtaskId, result.kind === 'merged' ? { ...result, durationMs: Date.now() - started } : result);
-      if (result.kind === 'failed' && result.reason !== 'closed') await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
+      if (result.kind === 'failed' && result.reason !== 'closed')
+        await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
       if (result.kind === 'waiting') {
         // Plan order: nothing behind a waiting PR merges before it.
         for (const later of input.items.slice(input.items.indexOf(item) + 1)) {
-          await record(later.subtaskId, { kind: 'waiting', reason: 'queued', message: `queued behind "${item.subtaskId}" (${result.message})` });
+          await record(later.subtaskId, {
+            kind: 'waiting',
+            reason: 'queued',
+            message: `queued behind "${item.subtaskId}" (${result.message})`,
+          });
         }
         break;
       }
@@ -98,13 +110,20 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
   return results;
 }
 
-async function mergeOne(input: MergeQueueInput, item: MergeItem, worktree: () => Promise<Worktree>): Promise<MergeItemResult> {
+async function mergeOne(
+  input: MergeQueueInput,
+  item: MergeItem,
+  worktree: () => Promise<Worktree>,
+): Promise<MergeItemResult> {
   const pr = await input.forge.getPullRequest(item.prNumber);
-  if (pr.state === 'merged' && pr.mergedSha) return mergedIfOnBase(input, pr.mergedSha, merged(pr.mergedSha, false, 'a person, on the forge'));
-  if (pr.state === 'closed') return { kind: 'failed', reason: 'closed', message: `pull request #${pr.number} was closed without merging` };
+  if (pr.state === 'merged' && pr.mergedSha)
+    return mergedIfOnBase(input, pr.mergedSha, merged(pr.mergedSha, false, 'a person, on the forge'));
+  if (pr.state === 'closed')
+    return { kind: 'failed', reason: 'closed', message: `pull request #${pr.number} was closed without merging` };
   const base = await input.forge.fetchBase(input.baseBranch);
   // Merged by an earlier process whose record was lost: merging again would add a second merge.
-  if (await input.workspace.isAncestor(input.repoDir, pr.headSha, base)) return merged(pr.headSha, false, 'an earlier merge');
+  if (await input.workspace.isAncestor(input.repoDir, pr.headSha, base))
+    return merged(pr.headSha, false, 'an earlier merge');
 
   let head = pr.headSha;
   let revalidated = false;
@@ -115,32 +134,67 @@ async function mergeOne(input: MergeQueueInput, item: MergeItem, worktree: () =>
     head = updated.head;
     revalidated = true;
     if (!(await input.revalidate(updated.worktree, head, pr.number))) {
-      return { kind: 'failed', reason: 'revalidation-failed', message: `validation failed after updating the branch with ${input.baseBranch}` };
+      return {
+        kind: 'failed',
+        reason: 'revalidation-failed',
+        message: `validation failed after updating the branch with ${input.baseBranch}`,
+      };
     }
   }
 
-  const verdict = judgeReadiness(await input.forge.readiness(pr.number), { approval: input.approval, validationCheck: input.validationCheck });
+  const verdict = judgeReadiness(await input.forge.readiness(pr.number), {
+    approval: input.approval,
+    validationCheck: input.validationCheck,
+  });
   if (verdict.kind !== 'ready') return verdict;
   const approvedBy = verdict.approvedBy ?? 'Fanout (approval: auto, every check green)';
-  const result = await input.forge.merge(pr.number, { expectedHeadSha: head, title: `${item.title}\n\nApproved by ${approvedBy}.`, method: input.method });
+  const result = await input.forge.merge(pr.number, {
+    expectedHeadSha: head,
+    title: `${item.title}\n\nApproved by ${approvedBy}.`,
+    method: input.method,
+  });
   if (result.kind === 'refused') {
-    return { kind: 'failed', reason: result.reason === 'head-moved' ? 'head-moved' : result.reason === 'no-longer-on-base' ? 'not-on-base' : 'merge-refused', message: result.message };
+    return {
+      kind: 'failed',
+      reason:
+        result.reason === 'head-moved'
+          ? 'head-moved'
+          : result.reason === 'no-longer-on-base'
+            ? 'not-on-base'
+            : 'merge-refused',
+      message: result.message,
+    };
   }
   return mergedIfOnBase(input, result.sha, merged(result.sha, revalidated, approvedBy));
 }
 
-type BranchUpdate = { kind: 'updated'; head: string; worktree: Worktree } | Extract<MergeItemResult, { kind: 'failed' }>;
+type BranchUpdate =
+  { kind: 'updated'; head: string; worktree: Worktree } | Extract<MergeItemResult, { kind: 'failed' }>;
 
 /** Merges the base into the PR's branch in Fanout's worktree and pushes it (compare-and-swap on the head). */
-async function updateBranch(input: MergeQueueInput, pr: PullRequestInfo, base: string, worktree: Worktree): Promise<BranchUpdate> {
+async function updateBranch(
+  input: MergeQueueInput,
+  pr: PullRequestInfo,
+  base: string,
+  worktree: Worktree,
+): Promise<BranchUpdate> {
   await input.workspace.checkoutDetached(worktree, pr.headSha);
   const update = await input.workspace.mergeInto(worktree, base, `Merge ${input.baseBranch} into ${pr.branch}`);
-  if (update.kind === 'conflict') return { kind: 'failed', reason: 'conflict', message: `conflicts with ${input.baseBranch} in ${update.files.join(', ')}` };
+  if (update.kind === 'conflict')
+    return {
+      kind: 'failed',
+      reason: 'conflict',
+      message: `conflicts with ${input.baseBranch} in ${update.files.join(', ')}`,
+    };
   try {
     await input.forge.pushBranch(pr.branch, update.commit, pr.headSha);
   } catch (error) {
     if (error instanceof ForgeError && error.code === 'branch-moved') {
-      return { kind: 'failed', reason: 'head-moved', message: `someone pushed to ${pr.branch} while Fanout was updating it with ${input.baseBranch}` };
+      return {
+        kind: 'failed',
+        reason: 'head-moved',
+        message: `someone pushed to ${pr.branch} while Fanout was updating it with ${input.baseBranch}`,
+      };
     }
     throw error;
   }
@@ -149,7 +203,12 @@ async function updateBranch(input: MergeQueueInput, pr: PullRequestInfo, base: s
 
 async function mergeWorktree(input: MergeQueueInput): Promise<Worktree> {
   const base = await input.forge.fetchBase(input.baseBranch);
-  return input.workspace.acquireWorktree({ repoDir: input.repoDir, poolRoot: input.poolRoot, branch: null, commit: base });
+  return input.workspace.acquireWorktree({
+    repoDir: input.repoDir,
+    poolRoot: input.poolRoot,
+    branch: null,
+    commit: base,
+  });
 }
 
 function merged(sha: string, revalidated: boolean, approvedBy: string): Extract<MergeItemResult, { kind: 'merged' }> {
@@ -160,7 +219,11 @@ function merged(sha: string, revalidated: boolean, approvedBy: string): Extract<
 async function mergedIfOnBase(input: MergeQueueInput, sha: string, result: MergeItemResult): Promise<MergeItemResult> {
   const base = await input.forge.fetchBase(input.baseBranch);
   if (await input.workspace.isAncestor(input.repoDir, sha, base)) return result;
-  return { kind: 'failed', reason: 'not-on-base', message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)` };
+  return {
+    kind: 'failed',
+    reason: 'not-on-base',
+    message: `the merge ${sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)`,
+  };
 }
 
 function takenOutComment(message: string, base: string): string {

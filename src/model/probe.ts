@@ -50,7 +50,8 @@ export async function probeModel(llm: Llm, signal?: AbortSignal): Promise<ProbeR
       return false;
     }
   };
-  const skip = (name: ProbeCheckName, why: string) => checks.push({ name, status: 'skipped', detail: why, durationMs: 0 });
+  const skip = (name: ProbeCheckName, why: string) =>
+    checks.push({ name, status: 'skipped', detail: why, durationMs: 0 });
 
   let models: string[] | null = null;
   const reachable = await run('endpoint', async () => {
@@ -86,7 +87,8 @@ export async function probeModel(llm: Llm, signal?: AbortSignal): Promise<ProbeR
     });
     const call = result.toolCalls[0];
     if (!call) throw new ProbeFailure('the model answered with text instead of calling the tool');
-    if (call.name !== PROBE_TOOL.name) throw new ProbeFailure(`the model called "${call.name}" instead of "${PROBE_TOOL.name}"`);
+    if (call.name !== PROBE_TOOL.name)
+      throw new ProbeFailure(`the model called "${call.name}" instead of "${PROBE_TOOL.name}"`);
     let args: unknown;
     try {
       args = JSON.parse(call.arguments);
@@ -95,7 +97,9 @@ export async function probeModel(llm: Llm, signal?: AbortSignal): Promise<ProbeR
     }
     const parsed = z.object({ a: z.number(), b: z.number(), sum: z.number() }).safeParse(args);
     if (!parsed.success || parsed.data.a !== 17 || parsed.data.b !== 25 || parsed.data.sum !== 42) {
-      throw new ProbeFailure(`the tool-call arguments are wrong: ${call.arguments.slice(0, 200)} (expected a=17, b=25, sum=42)`);
+      throw new ProbeFailure(
+        `the tool-call arguments are wrong: ${call.arguments.slice(0, 200)} (expected a=17, b=25, sum=42)`,
+      );
     }
     return 'called record_sum with correct arguments';
   });

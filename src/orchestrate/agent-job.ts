@@ -33,7 +33,13 @@ export interface AgentJobContext {
  * all recorded in the store. It never throws: an unexpected error is recorded as a `crashed`
  * failure at once.
  */
-export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext, baseCommit = run.baseCommit): Promise<void> {
+export async function executeAgentJob(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  context: AgentJobContext,
+  baseCommit = run.baseCommit,
+): Promise<void> {
   const { config, limits } = context;
   // Centred on this subtask's scopes: its own files in full, then its package, then the rest.
   const outline = outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS);
@@ -56,18 +62,34 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       limits,
       network: config.network,
       ...(deps.redact ? { redact: deps.redact } : {}),
-      ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, config, { trustedCommit: run.baseCommit }) } : {}),
-      reporterFor: (attempt) => withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
+      ...(deps.prepareWorktree
+        ? {
+            prepareWorktree: (worktree: Worktree) =>
+              deps.prepareWorktree!(worktree, config, { trustedCommit: run.baseCommit }),
+          }
+        : {}),
+      reporterFor: (attempt) =>
+        withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
       onAttempt: async (attempt, worktree) => {
         currentAttempt = attempt;
-        await store.updateSubtask(run.id, subtask.id, { attempt, step: 0, branch: worktree.branch, worktreePath: worktree.path });
+        await store.updateSubtask(run.id, subtask.id, {
+          attempt,
+          step: 0,
+          branch: worktree.branch,
+          worktreePath: worktree.path,
+        });
       },
       afterCommands: async (attempt) => {
         const changed = await context.sharedState.restore();
         if (changed.length === 0) return;
-        await store.appendEvent(run.id, `${subtask.id}-${attempt}`, { type: 'shared-state-reverted', data: { paths: changed } });
+        await store.appendEvent(run.id, `${subtask.id}-${attempt}`, {
+          type: 'shared-state-reverted',
+          data: { paths: changed },
+        });
         const current = await store.getSubtask(run.id, subtask.id);
-        await store.updateSubtask(run.id, subtask.id, { reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort() });
+        await store.updateSubtask(run.id, subtask.id, {
+          reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort(),
+        });
       },
       afterCommit: async (worktree, commit, work) => {
         deps.failpoint?.('after-commit');
@@ -75,14 +97,26 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
         deps.failpoint?.('after-pr');
         await store.updateSubtask(run.id, subtask.id, { pr: { number: pr.number, url: pr.url, headSha: commit } });
         await publishScopeCheck(deps, commit, work.files, subtask.writeScope);
-        const judging = { changedFiles: work.files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
+        const judging = {
+          changedFiles: work.files,
+          ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),
+        };
         published = { pr, validation: await validateAndPublish(deps, worktree, commit, config, 'first', judging) };
         // The agent's log says how its work fared: `fanout logs` shows each command's end and last lines.
-        await store.appendEvent(run.id, `${subtask.id}-${currentAttempt}`, { type: 'validated', data: validationEvent(published.validation) });
+        await store.appendEvent(run.id, `${subtask.id}-${currentAttempt}`, {
+          type: 'validated',
+          data: validationEvent(published.validation),
+        });
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
-    const common = { tokens: outcome.tokens, timings: outcome.timings, attempt: outcome.attempts, step: outcome.steps, finishedAt: new Date().toISOString() };
+    const common = {
+      tokens: outcome.tokens,
+      timings: outcome.timings,
+      attempt: outcome.attempts,
+      step: outcome.steps,
+      finishedAt: new Date().toISOString(),
+    };
     if (outcome.kind === 'failed' || !published) {
       await store.updateSubtask(run.id, subtask.id, {
         ...common,
@@ -100,15 +134,27 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
       filesChanged: outcome.files,
       summary: outcome.summary,
       pr: { number: pr.number, url: pr.url, headSha: outcome.commit },
-      check: { passed: validation.passed, headSha: outcome.commit, summary: summarizeValidation(validation, config.validate.length), durationMs: validation.durationMs, failed: failedCommands(validation) },
+      check: {
+        passed: validation.passed,
+        headSha: outcome.commit,
+        summary: summarizeValidation(validation, config.validate.length),
+        durationMs: validation.durationMs,
+        failed: failedCommands(validation),
+      },
     });
     // Red with `fixOnRedCheck`: the agent gets the failure output in a fix attempt before the merge
     // queue (added to what reviews may have queued meanwhile).
-    if (!validation.passed && fixOnRedCheck(run)) await queueFixRequests(store, run.id, subtask.id, [{ kind: 'check', headSha: outcome.commit }]);
+    if (!validation.passed && fixOnRedCheck(run))
+      await queueFixRequests(store, run.id, subtask.id, [{ kind: 'check', headSha: outcome.commit }]);
   } catch (error) {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     await store
-      .updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'crashed', failureMessage: message, finishedAt: new Date().toISOString() })
+      .updateSubtask(run.id, subtask.id, {
+        state: 'failed',
+        failureReason: 'crashed',
+        failureMessage: message,
+        finishedAt: new Date().toISOString(),
+      })
       .catch(() => undefined);
   }
 }
@@ -116,7 +162,14 @@ export async function executeAgentJob(deps: PipelineDeps, run: RunRecord, subtas
 function validationEvent(result: ValidationResult): Record<string, unknown> {
   return {
     passed: result.passed,
-    commands: result.commands.map((command) => ({ run: command.run, passed: command.passed, exitCode: command.exitCode, durationMs: command.durationMs, ...(command.skipped ? { skipped: true } : {}), outputTail: command.outputTail.slice(-1_000) })),
+    commands: result.commands.map((command) => ({
+      run: command.run,
+      passed: command.passed,
+      exitCode: command.exitCode,
+      durationMs: command.durationMs,
+      ...(command.skipped ? { skipped: true } : {}),
+      outputTail: command.outputTail.slice(-1_000),
+    })),
   };
 }
 

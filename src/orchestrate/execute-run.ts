@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
 import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
@@ -6,7 +5,14 @@ import { FanoutError } from '../domain/errors.js';
 import { readWorkspacePackages } from '../domain/workspace-packages.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
-import { moveRun, runFinished, runNoted, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
+import {
+  moveRun,
+  runFinished,
+  runNoted,
+  runPlanned,
+  runTakenOver,
+  subtaskForResume,
+} from '../domain/run-transitions.js';
 import { mergeInOrder } from '../merge/merge-queue.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
@@ -34,7 +40,8 @@ const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cance
 export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
   let run = await requireRun(deps, runId);
   // A fix asked for just as the last pass ended the run: the run goes on to it.
-  if (FINISHED_RUN.has(run.state) && withPendingFixes(await deps.store.listSubtasks(run.id)).length > 0) run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
+  if (FINISHED_RUN.has(run.state) && withPendingFixes(await deps.store.listSubtasks(run.id)).length > 0)
+    run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
   if (FINISHED_RUN.has(run.state) || run.state === 'awaiting-approval') return report(deps, run);
   const config = run.config;
   const limits = agentLimits(config, deps.limits);
@@ -45,19 +52,25 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   if (!run.plan && !run.baseline && config.validate.length > 0) {
     const baseline = await measureBaseline(deps, run);
     run = await deps.store.updateRun(run.id, { baseline: { failing: baseline.failing.map((command) => command.run) } });
-    if (baseline.failing.length > 0 && (config.baseline === 'required' || baseline.failing.some((command) => command.run === 'environment setup'))) {
+    if (
+      baseline.failing.length > 0 &&
+      (config.baseline === 'required' || baseline.failing.some((command) => command.run === 'environment setup'))
+    ) {
       return fail(deps, run, describeRedBaseline(run, baseline));
     }
   }
 
   const probe = await deps.probes.check(deps.llm);
   if (deps.signal?.aborted) return cancel(deps, run);
-  if (!probe.ok) return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
+  if (!probe.ok)
+    return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
 
   // One listing of the base commit serves the planner and every agent's outline.
   const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
   // A few manifests name the repository's packages; the planner and every agent's outline show them.
-  const packages = await readWorkspacePackages(files, (path) => deps.workspace.readFileAt(run.repo, run.baseCommit, path));
+  const packages = await readWorkspacePackages(files, (path) =>
+    deps.workspace.readFileAt(run.repo, run.baseCommit, path),
+  );
   const sharedState = await deps.workspace.guardSharedState(run.repo);
   const jobContext: AgentJobContext = { config, limits, files, packages, sharedState };
   if (!run.plan) {
@@ -78,7 +91,14 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
       throw error;
     }
     for (const subtask of planned.plan.subtasks) {
-      await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+      await deps.store.putSubtask({
+        runId: run.id,
+        subtaskId: subtask.id,
+        state: 'pending',
+        attempt: 0,
+        step: 0,
+        updatedAt: new Date().toISOString(),
+      });
     }
     run = await deps.store.updateRun(run.id, runPlanned(run, planned.plan, planned.notes, config.plan === 'review'));
     deps.failpoint?.('after-plan');
@@ -93,12 +113,21 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   if (deps.signal?.aborted) return cancel(deps, run);
 
   let effective = plan.subtasks;
-  const planned = (await deps.store.listSubtasks(run.id)).filter((record) => plan.subtasks.some((subtask) => subtask.id === record.subtaskId));
+  const planned = (await deps.store.listSubtasks(run.id)).filter((record) =>
+    plan.subtasks.some((subtask) => subtask.id === record.subtaskId),
+  );
   const fallbackRecord = await deps.store.getSubtask(run.id, FALLBACK_ID);
   if (fallbackRecord || (planned.length > 0 && planned.every((record) => record.state === 'failed'))) {
     const fallback = fallbackSubtask(run.task);
     if (!fallbackRecord) {
-      await deps.store.putSubtask({ runId: run.id, subtaskId: FALLBACK_ID, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+      await deps.store.putSubtask({
+        runId: run.id,
+        subtaskId: FALLBACK_ID,
+        state: 'pending',
+        attempt: 0,
+        step: 0,
+        updatedAt: new Date().toISOString(),
+      });
       run = await addNote(deps, run, 'Every planned agent failed; fell back once to a single agent on the whole task.');
     }
     await runAgents(deps, dispatcher, run, [fallback], jobContext);
@@ -118,17 +147,34 @@ export async function executeRun(deps: PipelineDeps, runId: string): Promise<Run
   }
   // Re-validation runs the repository's commands again.
   const changedByValidation = await sharedState.restore();
-  if (changedByValidation.length > 0) run = await addNote(deps, run, `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
+  if (changedByValidation.length > 0)
+    run = await addNote(
+      deps,
+      run,
+      `Validation commands changed ${changedByValidation.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`,
+    );
   const records = await deps.store.listSubtasks(run.id);
   // A pull request waiting for checks or a review (or a subtask waiting for it) keeps the run
   // merging; the next event continues it.
-  if (records.some((record) => record.merge?.state === 'waiting' || record.state === 'pending')) return report(deps, run);
-  run = await deps.store.updateRun(run.id, runFinished(run, records, effective.map((subtask) => subtask.id)));
+  if (records.some((record) => record.merge?.state === 'waiting' || record.state === 'pending'))
+    return report(deps, run);
+  run = await deps.store.updateRun(
+    run.id,
+    runFinished(
+      run,
+      records,
+      effective.map((subtask) => subtask.id),
+    ),
+  );
   return report(deps, run);
 }
 
 /** Resets what a resume should redo: interrupted agents always, failed ones and failed merges when asked. */
-export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: string, options: { retryFailed: boolean }): Promise<RunRecord> {
+export async function prepareResume(
+  deps: Pick<PipelineDeps, 'store'>,
+  runId: string,
+  options: { retryFailed: boolean },
+): Promise<RunRecord> {
   const run = await requireRun(deps, runId);
   if (run.state === 'awaiting-approval') return run;
   for (const record of await deps.store.listSubtasks(runId)) {
@@ -145,17 +191,31 @@ export async function prepareResume(deps: Pick<PipelineDeps, 'store'>, runId: st
  * what the next wave needs is merged. A wave whose dependencies still wait (checks, a review)
  * ends the pass: the next event continues it.
  */
-async function runInWaves(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, context: AgentJobContext, sharedState: SharedStateGuard): Promise<RunRecord> {
+async function runInWaves(
+  deps: PipelineDeps,
+  dispatcher: AgentDispatcher,
+  run: RunRecord,
+  context: AgentJobContext,
+  sharedState: SharedStateGuard,
+): Promise<RunRecord> {
   const plan = run.plan!;
   for (;;) {
     const records = await deps.store.listSubtasks(run.id);
     const record = (id: string) => records.find((candidate) => candidate.subtaskId === id);
     const waiting = plan.subtasks.filter((subtask) => RERUNNABLE.has(record(subtask.id)?.state ?? 'pending'));
-    const broken = (subtask: Subtask) => subtask.dependsOn.find((id) => ['failed', 'cancelled'].includes(record(id)?.state ?? '') || record(id)?.merge?.state === 'failed');
+    const broken = (subtask: Subtask) =>
+      subtask.dependsOn.find(
+        (id) => ['failed', 'cancelled'].includes(record(id)?.state ?? '') || record(id)?.merge?.state === 'failed',
+      );
     for (const subtask of waiting) {
       const dependency = broken(subtask);
       if (!dependency) continue;
-      await deps.store.updateSubtask(run.id, subtask.id, { state: 'failed', failureReason: 'dependency-failed', failureMessage: `not started because "${dependency}", which it depends on, did not merge`, finishedAt: new Date().toISOString() });
+      await deps.store.updateSubtask(run.id, subtask.id, {
+        state: 'failed',
+        failureReason: 'dependency-failed',
+        failureMessage: `not started because "${dependency}", which it depends on, did not merge`,
+        finishedAt: new Date().toISOString(),
+      });
     }
     const startable = waiting.filter((subtask) => !broken(subtask));
     const ready = startable.filter((subtask) => subtask.dependsOn.every((id) => record(id)?.merge?.state === 'merged'));
@@ -163,7 +223,8 @@ async function runInWaves(deps: PipelineDeps, dispatcher: AgentDispatcher, run: 
     const dependent = ready.filter((subtask) => subtask.dependsOn.length > 0);
     if (independent.length > 0) await runAgents(deps, dispatcher, run, independent, context);
     // Dependents start from the base as it is now, which holds their dependencies' work.
-    if (dependent.length > 0) await runAgents(deps, dispatcher, run, dependent, context, await deps.forge.fetchBase(run.baseBranch));
+    if (dependent.length > 0)
+      await runAgents(deps, dispatcher, run, dependent, context, await deps.forge.fetchBase(run.baseBranch));
     if (deps.signal?.aborted) return run;
     const blocked = startable.filter((subtask) => !ready.includes(subtask));
     if (blocked.length === 0) return run;
@@ -173,13 +234,22 @@ async function runInWaves(deps: PipelineDeps, dispatcher: AgentDispatcher, run: 
     run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
     const merging = () => mergeRun(deps, run, plan.subtasks, run.config, sharedState);
     await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
-    const mergedAfter = (await deps.store.listSubtasks(run.id)).filter((candidate) => candidate.merge?.state === 'merged').length;
+    const mergedAfter = (await deps.store.listSubtasks(run.id)).filter(
+      (candidate) => candidate.merge?.state === 'merged',
+    ).length;
     if (mergedAfter === mergedBefore && ready.length === 0) return run;
     run = await deps.store.updateRun(run.id, moveRun(run, 'running'));
   }
 }
 
-async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext, baseCommit = run.baseCommit): Promise<void> {
+async function runAgents(
+  deps: PipelineDeps,
+  dispatcher: AgentDispatcher,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  context: AgentJobContext,
+  baseCommit = run.baseCommit,
+): Promise<void> {
   const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
     const record = existing.find((candidate) => candidate.subtaskId === subtask.id);
@@ -187,17 +257,36 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
   });
   if (todo.length === 0) return;
   for (const subtask of todo) {
-    await deps.store.putSubtask({ runId: run.id, subtaskId: subtask.id, state: 'pending', attempt: 0, step: 0, updatedAt: new Date().toISOString() });
+    await deps.store.putSubtask({
+      runId: run.id,
+      subtaskId: subtask.id,
+      state: 'pending',
+      attempt: 0,
+      step: 0,
+      updatedAt: new Date().toISOString(),
+    });
   }
-  const jobs = Promise.allSettled(todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context, baseCommit))));
-  const records = await waitForSubtasks(deps.store, run.id, todo.map((subtask) => subtask.id), jobs);
+  const jobs = Promise.allSettled(
+    todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context, baseCommit))),
+  );
+  const records = await waitForSubtasks(
+    deps.store,
+    run.id,
+    todo.map((subtask) => subtask.id),
+    jobs,
+  );
   await jobs;
   if (deps.signal?.aborted) return;
   // A job that ended without recording an outcome died; say so rather than leave it "running".
   for (const record of records.filter((candidate) => candidate.state === 'pending' || candidate.state === 'running')) {
     const current = await deps.store.getSubtask(run.id, record.subtaskId);
     if (current && (current.state === 'pending' || current.state === 'running')) {
-      await deps.store.updateSubtask(run.id, record.subtaskId, { state: 'failed', failureReason: 'crashed', failureMessage: 'the agent job ended without reporting an outcome', finishedAt: new Date().toISOString() });
+      await deps.store.updateSubtask(run.id, record.subtaskId, {
+        state: 'failed',
+        failureReason: 'crashed',
+        failureMessage: 'the agent job ended without reporting an outcome',
+        finishedAt: new Date().toISOString(),
+      });
     }
   }
 }
@@ -208,29 +297,63 @@ async function runAgents(deps: PipelineDeps, dispatcher: AgentDispatcher, run: R
  * next, up to the cap). An attempt a crashed process left running counts, and its request is
  * taken up again.
  */
-async function runFixes(deps: PipelineDeps, dispatcher: AgentDispatcher, run: RunRecord, subtasks: readonly Subtask[], context: AgentJobContext): Promise<void> {
+async function runFixes(
+  deps: PipelineDeps,
+  dispatcher: AgentDispatcher,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  context: AgentJobContext,
+): Promise<void> {
   for (const record of await deps.store.listSubtasks(run.id)) {
     const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
     if (interrupted.length === 0) continue;
     await deps.store.updateSubtask(run.id, record.subtaskId, {
-      fixes: (record.fixes ?? []).map((fix) => (fix.state === 'running' ? { ...fix, state: 'not-fixed' as const, message: 'interrupted (Fanout stopped)', finishedAt: new Date().toISOString() } : fix)),
+      fixes: (record.fixes ?? []).map((fix) =>
+        fix.state === 'running'
+          ? {
+              ...fix,
+              state: 'not-fixed' as const,
+              message: 'interrupted (Fanout stopped)',
+              finishedAt: new Date().toISOString(),
+            }
+          : fix,
+      ),
       fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
     });
   }
   // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
   for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {
-    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).flatMap((record) => subtasks.find((subtask) => subtask.id === record.subtaskId) ?? []);
+    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).flatMap(
+      (record) => subtasks.find((subtask) => subtask.id === record.subtaskId) ?? [],
+    );
     if (waiting.length === 0) return;
-    await Promise.allSettled(waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))));
+    await Promise.allSettled(
+      waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))),
+    );
   }
 }
 
-async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly Subtask[], config: RepoConfig, sharedState: SharedStateGuard): Promise<void> {
+async function mergeRun(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  config: RepoConfig,
+  sharedState: SharedStateGuard,
+): Promise<void> {
   const records = await deps.store.listSubtasks(run.id);
-  const alreadyMerged = new Set(records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId));
+  const alreadyMerged = new Set(
+    records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId),
+  );
   const items = subtasks.flatMap((subtask) => {
     const record = records.find((candidate) => candidate.subtaskId === subtask.id);
-    if (!record || record.state !== 'succeeded' || !record.pr || record.merge?.state === 'merged' || record.merge?.state === 'failed') return [];
+    if (
+      !record ||
+      record.state !== 'succeeded' ||
+      !record.pr ||
+      record.merge?.state === 'merged' ||
+      record.merge?.state === 'failed'
+    )
+      return [];
     // A fix is on its way (the run was cancelled before it ran): this head is not the one to merge.
     if ((record.fixRequests?.length ?? 0) > 0) return [];
     return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn }];
@@ -251,18 +374,36 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
     alreadyMerged,
     revalidate: async (worktree, headSha, prNumber) => {
       // The merge worktree was cleaned for this head: its environment is prepared again first.
-      const prepared = deps.prepareWorktree ? await deps.prepareWorktree(worktree, config, { trustedCommit: run.baseCommit, thorough: true }) : ({ ok: true } as const);
+      const prepared = deps.prepareWorktree
+        ? await deps.prepareWorktree(worktree, config, { trustedCommit: run.baseCommit, thorough: true })
+        : ({ ok: true } as const);
       if (!prepared.ok) {
         await addNote(deps, await requireRun(deps, run.id), `The merge worktree's setup failed: ${prepared.message}`);
         return false;
       }
       const changedFiles = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
-      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update', { changedFiles, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) });
+      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update', {
+        changedFiles,
+        ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),
+      });
       // The validation commands ran the pull request's code; Fanout's git runs next.
       const changed = await sharedState.restore();
-      if (changed.length > 0) await addNote(deps, await requireRun(deps, run.id), `Validation commands changed ${changed.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`);
+      if (changed.length > 0)
+        await addNote(
+          deps,
+          await requireRun(deps, run.id),
+          `Validation commands changed ${changed.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`,
+        );
       const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
-      await deps.store.updateSubtask(run.id, subtaskId, { check: { passed: result.passed, headSha, summary: 'after update with base', durationMs: result.durationMs, failed: failedCommands(result) } });
+      await deps.store.updateSubtask(run.id, subtaskId, {
+        check: {
+          passed: result.passed,
+          headSha,
+          summary: 'after update with base',
+          durationMs: result.durationMs,
+          failed: failedCommands(result),
+        },
+      });
       return result.passed;
     },
     fixRed: async (subtaskId) => {
@@ -270,7 +411,10 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
       const record = await deps.store.getSubtask(run.id, subtaskId);
       if (!record?.pr || record.needsHuman) return false;
       if (!(await redIsFixable(deps.forge, record.check?.headSha ?? record.pr.headSha))) return false;
-      await requestFix(deps.store, run, subtaskId, { kind: 'check', headSha: record.check?.headSha ?? record.pr.headSha });
+      await requestFix(deps.store, run, subtaskId, {
+        kind: 'check',
+        headSha: record.check?.headSha ?? record.pr.headSha,
+      });
       const after = await deps.store.getSubtask(run.id, subtaskId);
       // Already tried on this head: the PR leaves the queue as it would without fixes.
       return (after?.fixRequests?.length ?? 0) > 0;
@@ -296,13 +440,26 @@ async function mergeRun(deps: PipelineDeps, run: RunRecord, subtasks: readonly S
  * whose process is gone. Branches, where the work lives, are never deleted.
  */
 async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Promise<void> {
-  const live = new Set((await deps.store.listRuns()).filter((other) => other.id !== run.id && runIsLive(other)).map((other) => other.id));
+  const live = new Set(
+    (await deps.store.listRuns()).filter((other) => other.id !== run.id && runIsLive(other)).map((other) => other.id),
+  );
   // The pool's worktrees are kept for reuse; a dead holder's slot is simply free again.
-  await deps.workspace.pruneStale(run.repo, deps.worktreeRoot, (relativePath) => relativePath.startsWith('pool/') || live.has(relativePath.split('/')[0] ?? ''));
+  await deps.workspace.pruneStale(
+    run.repo,
+    deps.worktreeRoot,
+    (relativePath) => relativePath.startsWith('pool/') || live.has(relativePath.split('/')[0] ?? ''),
+  );
 }
 
 function fallbackSubtask(task: string): Subtask {
-  return { id: FALLBACK_ID, title: 'Whole task, single agent (fallback)', instructions: task, writeScope: ['**'], readScope: [], dependsOn: [] };
+  return {
+    id: FALLBACK_ID,
+    title: 'Whole task, single agent (fallback)',
+    instructions: task,
+    writeScope: ['**'],
+    readScope: [],
+    dependsOn: [],
+  };
 }
 
 function agentLimits(config: RepoConfig, overrides: Partial<AgentLimits> | undefined): AgentLimits {
@@ -340,7 +497,13 @@ async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
-  return report(deps, await deps.store.updateRun(run.id, moveRun(run, 'cancelled', { error: 'interrupted; `fanout resume` continues it' })));
+  return report(
+    deps,
+    await deps.store.updateRun(
+      run.id,
+      moveRun(run, 'cancelled', { error: 'interrupted; `fanout resume` continues it' }),
+    ),
+  );
 }
 
 async function report(deps: Pick<PipelineDeps, 'store'>, run: RunRecord): Promise<RunReport> {

@@ -47,7 +47,12 @@ interface Feedback {
  * (compare-and-swap on the head), checked and validated again, and the PR goes back into the
  * merge queue; the review threads are answered and review is requested again. It never throws.
  */
-export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask: Subtask, context: AgentJobContext): Promise<void> {
+export async function executeFixJob(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  context: AgentJobContext,
+): Promise<void> {
   const { store } = deps;
   const record = await store.getSubtask(run.id, subtask.id);
   const trigger = record?.fixRequests?.[0];
@@ -79,17 +84,37 @@ export async function executeFixJob(deps: PipelineDeps, run: RunRecord, subtask:
       return;
     }
     const feedback = await gatherFeedback(deps, run, subtask, record.pr.number, trigger, head);
-    const attempt: FixAttempt = { number: fixes.length + 1, trigger, state: 'running', startedAt: new Date().toISOString(), headBefore: head };
+    const attempt: FixAttempt = {
+      number: fixes.length + 1,
+      trigger,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      headBefore: head,
+    };
     await consumeFixRequest(store, run.id, subtask.id, trigger);
     await store.updateSubtask(run.id, subtask.id, { fixes: [...fixes, attempt] });
-    const finished = await attemptFix(deps, run, subtask, record, context, { attempt, feedback, head, limits: { spentTokens, spentMs } });
+    const finished = await attemptFix(deps, run, subtask, record, context, {
+      attempt,
+      feedback,
+      head,
+      limits: { spentTokens, spentMs },
+    });
     await answer(deps, run, subtask, record, trigger, feedback, finished);
   } catch (error) {
     // Fanout's own failure (the forge, git): the request is answered as not done, never lost silently.
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     const current = await store.getSubtask(run.id, subtask.id).catch(() => null);
     if (!current) return;
-    const fixes = (current.fixes ?? []).map((fix) => (fix.state === 'running' ? { ...fix, state: 'not-fixed' as const, message: `Fanout failed: ${message}`, finishedAt: new Date().toISOString() } : fix));
+    const fixes = (current.fixes ?? []).map((fix) =>
+      fix.state === 'running'
+        ? {
+            ...fix,
+            state: 'not-fixed' as const,
+            message: `Fanout failed: ${message}`,
+            finishedAt: new Date().toISOString(),
+          }
+        : fix,
+    );
     await store.updateSubtask(run.id, subtask.id, { fixes }).catch(() => undefined);
     await consumeFixRequest(store, run.id, subtask.id, trigger).catch(() => undefined);
   }
@@ -126,22 +151,36 @@ async function attemptFix(
     outline: outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS),
     worktreeRoot: deps.worktreeRoot,
     // Fix attempts spend what is left of the subtask's budgets.
-    limits: { ...context.limits, maxTokens: context.limits.maxTokens - fix.limits.spentTokens, maxWallMs: Math.floor(context.limits.maxWallMs - fix.limits.spentMs) },
+    limits: {
+      ...context.limits,
+      maxTokens: context.limits.maxTokens - fix.limits.spentTokens,
+      maxWallMs: Math.floor(context.limits.maxWallMs - fix.limits.spentMs),
+    },
     network: run.config.network,
     feedback: fix.feedback.text,
     maxAttempts: 1,
     ...(deps.redact ? { redact: deps.redact } : {}),
-    ...(deps.prepareWorktree ? { prepareWorktree: (worktree: Worktree) => deps.prepareWorktree!(worktree, run.config, { trustedCommit: run.baseCommit }) } : {}),
+    ...(deps.prepareWorktree
+      ? {
+          prepareWorktree: (worktree: Worktree) =>
+            deps.prepareWorktree!(worktree, run.config, { trustedCommit: run.baseCommit }),
+        }
+      : {}),
     reporterFor: () => fixReporter(deps, run.id, subtask.id, `${subtask.id}-fix${fix.attempt.number}`, record.tokens),
     afterCommands: async () => {
       const changed = await context.sharedState.restore();
-      if (changed.length > 0) await store.appendEvent(run.id, `${subtask.id}-fix${fix.attempt.number}`, { type: 'shared-state-reverted', data: { paths: changed } });
+      if (changed.length > 0)
+        await store.appendEvent(run.id, `${subtask.id}-fix${fix.attempt.number}`, {
+          type: 'shared-state-reverted',
+          data: { paths: changed },
+        });
     },
     afterCommit: async (worktree, commit) => {
       try {
         await deps.forge.pushBranch(prBranch, commit, fix.head);
       } catch (error) {
-        if (error instanceof ForgeError && error.code === 'branch-moved') throw new Error(`someone pushed to ${prBranch} while the agent worked; the fix was not pushed`);
+        if (error instanceof ForgeError && error.code === 'branch-moved')
+          throw new Error(`someone pushed to ${prBranch} while the agent worked; the fix was not pushed`);
         throw error;
       }
       moved = commit;
@@ -151,25 +190,45 @@ async function attemptFix(
       const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), commit);
       const inScope = await publishScopeCheck(deps, commit, files, subtask.writeScope);
       const judging = { changedFiles: files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
-      pushed = { commit, files, inScope, validation: await validateAndPublish(deps, worktree, commit, run.config, 'after-fix', judging) };
+      pushed = {
+        commit,
+        files,
+        inScope,
+        validation: await validateAndPublish(deps, worktree, commit, run.config, 'after-fix', judging),
+      };
     },
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const current = (await store.getSubtask(run.id, subtask.id)) ?? record;
-  const tokens = { prompt: (record.tokens?.prompt ?? 0) + outcome.tokens.prompt, completion: (record.tokens?.completion ?? 0) + outcome.tokens.completion };
+  const tokens = {
+    prompt: (record.tokens?.prompt ?? 0) + outcome.tokens.prompt,
+    completion: (record.tokens?.completion ?? 0) + outcome.tokens.completion,
+  };
   const timings = { ...current.timings, agent: (current.timings?.agent ?? 0) + outcome.timings.agent };
-  const done = { finishedAt: new Date().toISOString(), tokens: outcome.tokens, outOfScope: [...new Set(fix.feedback.outOfScope.map((comment) => comment.path))] };
+  const done = {
+    finishedAt: new Date().toISOString(),
+    tokens: outcome.tokens,
+    outOfScope: [...new Set(fix.feedback.outOfScope.map((comment) => comment.path))],
+  };
   const failure = outcome.kind === 'failed' ? outcome.message : 'the fix was committed but not validated';
   const attempt: FixAttempt =
     outcome.kind === 'succeeded' && pushed
       ? { ...fix.attempt, ...done, state: 'pushed', commit: pushed.commit, message: outcome.summary }
       : moved
-        ? { ...fix.attempt, ...done, state: 'pushed', commit: moved, message: `pushed, but Fanout could not check it: ${failure}` }
+        ? {
+            ...fix.attempt,
+            ...done,
+            state: 'pushed',
+            commit: moved,
+            message: `pushed, but Fanout could not check it: ${failure}`,
+          }
         : { ...fix.attempt, ...done, state: 'not-fixed', message: failure };
   const fixes = (current.fixes ?? []).map((candidate) => (candidate.number === attempt.number ? attempt : candidate));
   if (!pushed) {
     // Pushed but not validated: the head is recorded, and its check is red rather than missing.
-    const unchecked = moved ? { check: { passed: false, headSha: moved, summary: attempt.message ?? '', durationMs: 0 } } : {};
+    const unchecked = moved
+      ? { check: { passed: false, headSha: moved, summary: attempt.message ?? '', durationMs: 0 } }
+      : {};
     await store.updateSubtask(run.id, subtask.id, { fixes, tokens, timings, ...unchecked });
     return { attempt, validation: null };
   }
@@ -187,7 +246,13 @@ async function attemptFix(
     commit: pushed.commit,
     filesChanged: pushed.files,
     pr: { ...current.pr!, headSha: pushed.commit },
-    check: { passed, headSha: pushed.commit, summary: `after fix attempt ${attempt.number}: ${summarizeValidation(validation, run.config.validate.length)}`, durationMs: validation.durationMs, failed: failedCommands(validation) },
+    check: {
+      passed,
+      headSha: pushed.commit,
+      summary: `after fix attempt ${attempt.number}: ${summarizeValidation(validation, run.config.validate.length)}`,
+      durationMs: validation.durationMs,
+      failed: failedCommands(validation),
+    },
     updatedAt: new Date().toISOString(),
   });
   await queueFixRequests(store, run.id, subtask.id, redAgain);
@@ -195,15 +260,28 @@ async function attemptFix(
 }
 
 /** Replies where the request came from: the review's threads (and a new review request), or a comment on the PR. */
-async function answer(deps: PipelineDeps, run: RunRecord, subtask: Subtask, record: SubtaskRecord, trigger: FixTrigger, feedback: Feedback, finished: FinishedFix): Promise<void> {
+async function answer(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  record: SubtaskRecord,
+  trigger: FixTrigger,
+  feedback: Feedback,
+  finished: FinishedFix,
+): Promise<void> {
   const pr = record.pr!.number;
   const { attempt } = finished;
   if (trigger.kind === 'review') {
-    for (const comment of feedback.outOfScope) await deps.forge.replyToReviewComment(pr, comment.id, outOfScopeReply(comment.path, subtask.writeScope));
-    const reply = attempt.state === 'pushed' && attempt.commit ? addressedReply(attempt.commit, attempt.message ?? '') : notFixedReply(attempt.message ?? 'no change was made');
+    for (const comment of feedback.outOfScope)
+      await deps.forge.replyToReviewComment(pr, comment.id, outOfScopeReply(comment.path, subtask.writeScope));
+    const reply =
+      attempt.state === 'pushed' && attempt.commit
+        ? addressedReply(attempt.commit, attempt.message ?? '')
+        : notFixedReply(attempt.message ?? 'no change was made');
     for (const comment of feedback.inScope) await deps.forge.replyToReviewComment(pr, comment.id, reply);
     // A review without inline comments (or only out-of-scope ones) is answered on the PR.
-    if (feedback.inScope.length === 0) await deps.forge.createComment(pr, fixComment(trigger, attempt, finished.validation));
+    if (feedback.inScope.length === 0)
+      await deps.forge.createComment(pr, fixComment(trigger, attempt, finished.validation));
     if (attempt.state === 'pushed') await deps.forge.requestReview(pr, [trigger.reviewer]);
   } else {
     await deps.forge.createComment(pr, fixComment(trigger, attempt, finished.validation));
@@ -212,7 +290,14 @@ async function answer(deps: PipelineDeps, run: RunRecord, subtask: Subtask, reco
   // The last attempt the cap allows made nothing better: nothing else will happen without a person.
   const capped = (current?.fixes?.length ?? 0) >= run.config.maxFixAttempts;
   if (current && capped && (attempt.state !== 'pushed' || current.check?.passed === false)) {
-    await handToPerson(deps, run, current, attempt.state !== 'pushed' ? `fix attempt ${attempt.number}, the last of \`maxFixAttempts\` (${run.config.maxFixAttempts}), pushed nothing` : `the checks still fail after ${attempt.number} fix attempt(s) (\`maxFixAttempts\`: ${run.config.maxFixAttempts})`);
+    await handToPerson(
+      deps,
+      run,
+      current,
+      attempt.state !== 'pushed'
+        ? `fix attempt ${attempt.number}, the last of \`maxFixAttempts\` (${run.config.maxFixAttempts}), pushed nothing`
+        : `the checks still fail after ${attempt.number} fix attempt(s) (\`maxFixAttempts\`: ${run.config.maxFixAttempts})`,
+    );
   }
 }
 
@@ -221,13 +306,25 @@ async function handToPerson(deps: PipelineDeps, run: RunRecord, record: SubtaskR
   const pr = record.pr!.number;
   await deps.forge.addLabel(pr, NEEDS_HUMAN_LABEL);
   await deps.forge.createComment(pr, needsHumanComment(reason, record.fixes ?? []));
-  await deps.store.updateSubtask(run.id, record.subtaskId, { needsHuman: { reason, at: new Date().toISOString() }, fixRequests: [] });
+  await deps.store.updateSubtask(run.id, record.subtaskId, {
+    needsHuman: { reason, at: new Date().toISOString() },
+    fixRequests: [],
+  });
 }
 
 /** The request as the agent reads it; review comments on files outside the scope are set apart. */
-async function gatherFeedback(deps: PipelineDeps, run: RunRecord, subtask: Subtask, pr: number, trigger: FixTrigger, head: string): Promise<Feedback> {
-  if (trigger.kind === 'command') return { text: commandFeedbackText(trigger.by, trigger.instructions), inScope: [], outOfScope: [] };
-  if (trigger.kind === 'check') return { text: checkFailuresText(await deps.forge.checkFailures(head)), inScope: [], outOfScope: [] };
+async function gatherFeedback(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  pr: number,
+  trigger: FixTrigger,
+  head: string,
+): Promise<Feedback> {
+  if (trigger.kind === 'command')
+    return { text: commandFeedbackText(trigger.by, trigger.instructions), inScope: [], outOfScope: [] };
+  if (trigger.kind === 'check')
+    return { text: checkFailuresText(await deps.forge.checkFailures(head)), inScope: [], outOfScope: [] };
   const review = await deps.forge.reviewFeedback(pr, trigger.reviewId);
   const canWrite = createWriteMatcher(subtask.writeScope);
   const inScope = review.comments.filter((comment) => canWrite(comment.path));
@@ -235,19 +332,31 @@ async function gatherFeedback(deps: PipelineDeps, run: RunRecord, subtask: Subta
   const withCode: CommentInContext[] = [];
   for (const comment of inScope) {
     const content = comment.line === null ? null : await deps.workspace.readFileAt(run.repo, head, comment.path);
-    withCode.push({ comment, code: content === null || comment.line === null ? '' : codeAround(content, comment.line) });
+    withCode.push({
+      comment,
+      code: content === null || comment.line === null ? '' : codeAround(content, comment.line),
+    });
   }
   return { text: reviewFeedbackText(review, withCode, outOfScope), inScope, outOfScope };
 }
 
 /** Reports a fix attempt's events to its own log; its tokens add to what the subtask spent before. */
-function fixReporter(deps: PipelineDeps, runId: string, subtaskId: string, agentId: string, before: SubtaskRecord['tokens']): AgentReporter {
+function fixReporter(
+  deps: PipelineDeps,
+  runId: string,
+  subtaskId: string,
+  agentId: string,
+  before: SubtaskRecord['tokens'],
+): AgentReporter {
   return {
     async event(type, data) {
       await deps.store.appendEvent(runId, agentId, { type, ...(data ? { data } : {}) });
     },
     async progress({ step, lastTool, tokens }) {
-      const total = { prompt: (before?.prompt ?? 0) + tokens.prompt, completion: (before?.completion ?? 0) + tokens.completion };
+      const total = {
+        prompt: (before?.prompt ?? 0) + tokens.prompt,
+        completion: (before?.completion ?? 0) + tokens.completion,
+      };
       await deps.store.updateSubtask(runId, subtaskId, { step, ...(lastTool ? { lastTool } : {}), tokens: total });
     },
   };

@@ -20,15 +20,25 @@ export async function redIsFixable(forge: Forge, headSha: string): Promise<boole
 }
 
 /** Why a fix cannot be asked for on this subtask now, or null. */
-export function fixRefusal(run: Pick<RunRecord, 'id' | 'state' | 'config'>, record: SubtaskRecord | null, subtaskId: string): string | null {
-  if (run.config.maxFixAttempts === 0) return 'Fix attempts are off for this repository (`maxFixAttempts: 0` in `.github/fanout.yml`).';
+export function fixRefusal(
+  run: Pick<RunRecord, 'id' | 'state' | 'config'>,
+  record: SubtaskRecord | null,
+  subtaskId: string,
+): string | null {
+  if (run.config.maxFixAttempts === 0)
+    return 'Fix attempts are off for this repository (`maxFixAttempts: 0` in `.github/fanout.yml`).';
   // Reopening a cancelled run would start the agents the person stopped.
-  if (run.state === 'cancelled') return `Run \`${run.id}\` was cancelled; \`/orchestrate retry ${subtaskId}\` (or \`fanout resume\`) picks it up again.`;
+  if (run.state === 'cancelled')
+    return `Run \`${run.id}\` was cancelled; \`/orchestrate retry ${subtaskId}\` (or \`fanout resume\`) picks it up again.`;
   if (!record) return `There is no subtask \`${subtaskId}\` in this run.`;
-  if (record.merge?.state === 'failed' && record.merge.reason === 'closed') return `Pull request #${record.pr?.number ?? '?'} was closed without merging; there is nothing to fix.`;
-  if (!record.pr) return `\`${subtaskId}\` has no pull request to fix (${record.state}${record.failureReason ? `: ${record.failureReason}` : ''}); retry it instead.`;
-  if (record.merge?.state === 'merged') return `\`${subtaskId}\` is already merged (pull request #${record.pr.number}).`;
-  if (record.needsHuman) return `Pull request #${record.pr.number} was handed to a person: ${record.needsHuman.reason}.`;
+  if (record.merge?.state === 'failed' && record.merge.reason === 'closed')
+    return `Pull request #${record.pr?.number ?? '?'} was closed without merging; there is nothing to fix.`;
+  if (!record.pr)
+    return `\`${subtaskId}\` has no pull request to fix (${record.state}${record.failureReason ? `: ${record.failureReason}` : ''}); retry it instead.`;
+  if (record.merge?.state === 'merged')
+    return `\`${subtaskId}\` is already merged (pull request #${record.pr.number}).`;
+  if (record.needsHuman)
+    return `Pull request #${record.pr.number} was handed to a person: ${record.needsHuman.reason}.`;
   return null;
 }
 
@@ -37,7 +47,12 @@ export function fixRefusal(run: Pick<RunRecord, 'id' | 'state' | 'config'>, reco
  * next pass of the run acts on it. The same review, or a red check on a head already asked about,
  * is queued once. Returns the refusal when the subtask cannot take a fix.
  */
-export async function requestFix(store: CoordStore, run: RunRecord, subtaskId: string, trigger: FixTrigger): Promise<string | null> {
+export async function requestFix(
+  store: CoordStore,
+  run: RunRecord,
+  subtaskId: string,
+  trigger: FixTrigger,
+): Promise<string | null> {
   const record = await store.getSubtask(run.id, subtaskId);
   const current = (await store.getRun(run.id)) ?? run;
   const refusal = fixRefusal(current, record, subtaskId);
@@ -54,7 +69,12 @@ export async function requestFix(store: CoordStore, run: RunRecord, subtaskId: s
  * Takes one request off a subtask's queue, re-reading the record first: requests that arrived
  * while the caller worked (a review during a fix) stay queued.
  */
-export async function consumeFixRequest(store: CoordStore, runId: string, subtaskId: string, trigger: FixTrigger): Promise<void> {
+export async function consumeFixRequest(
+  store: CoordStore,
+  runId: string,
+  subtaskId: string,
+  trigger: FixTrigger,
+): Promise<void> {
   const record = await store.getSubtask(runId, subtaskId);
   const queue = record?.fixRequests ?? [];
   const index = queue.findIndex((request) => JSON.stringify(request) === JSON.stringify(trigger));
@@ -63,7 +83,12 @@ export async function consumeFixRequest(store: CoordStore, runId: string, subtas
 }
 
 /** Adds requests to a subtask's queue as it is now (never replacing what others queued meanwhile). */
-export async function queueFixRequests(store: CoordStore, runId: string, subtaskId: string, triggers: readonly FixTrigger[]): Promise<void> {
+export async function queueFixRequests(
+  store: CoordStore,
+  runId: string,
+  subtaskId: string,
+  triggers: readonly FixTrigger[],
+): Promise<void> {
   if (triggers.length === 0) return;
   const record = await store.getSubtask(runId, subtaskId);
   const queue = record?.fixRequests ?? [];

@@ -25,7 +25,11 @@ export interface PipelineDeps {
   /** Runs a merge phase while no other merge of the same repository runs (one queue per repository). */
   mergeExclusively?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Prepares a worktree before anything runs in it (dependencies installed, files copied). */
-  prepareWorktree?: (worktree: Worktree, config: RepoConfig, context: PreparationContext) => Promise<WorktreePreparation>;
+  prepareWorktree?: (
+    worktree: Worktree,
+    config: RepoConfig,
+    context: PreparationContext,
+  ) => Promise<WorktreePreparation>;
   /** Base commits already validated (a red base stops a run before any agent). */
   baselines?: BaselineCache;
   /** Removes configured secrets from text (tool output on its way to the model). */

@@ -24,13 +24,25 @@ export interface CommittedWork {
 }
 
 /** Pushes the subtask's branch and opens its pull request (or finds the one already open). */
-export async function openSubtaskPullRequest(deps: PipelineDeps, run: RunRecord, subtask: Subtask, work: CommittedWork): Promise<PullRequestInfo> {
+export async function openSubtaskPullRequest(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  work: CommittedWork,
+): Promise<PullRequestInfo> {
   await deps.forge.pushBranch(work.worktree.branch, work.commit, null);
   return deps.forge.openPullRequest({
     runId: run.id,
     subtaskId: subtask.id,
     title: subtask.title,
-    body: pullRequestBody({ runId: run.id, subtask, files: work.files, summary: work.summary, tokens: work.tokens, ...issueLinks(run) }),
+    body: pullRequestBody({
+      runId: run.id,
+      subtask,
+      files: work.files,
+      summary: work.summary,
+      tokens: work.tokens,
+      ...issueLinks(run),
+    }),
     branch: work.worktree.branch,
     base: run.baseBranch,
     headSha: work.commit,
@@ -49,14 +61,28 @@ export async function validateAndPublish(
   when: 'first' | 'after-update' | 'after-fix',
   judging: { changedFiles?: readonly string[]; baselineFailures?: readonly string[] } = {},
 ): Promise<ValidationResult> {
-  const checkId = await deps.forge.startCheck({ name: CHECK_NAME, headSha, title: when === 'first' ? 'Validating' : when === 'after-fix' ? 'Validating a fix attempt' : 'Validating after updating with the base' });
+  const checkId = await deps.forge.startCheck({
+    name: CHECK_NAME,
+    headSha,
+    title:
+      when === 'first'
+        ? 'Validating'
+        : when === 'after-fix'
+          ? 'Validating a fix attempt'
+          : 'Validating after updating with the base',
+  });
   const result = await validateIn(deps, worktree, config, judging);
   await deps.forge.completeCheck(checkId, validationCheckOutput(result, config.validate.length, when));
   return result;
 }
 
 /** Publishes `fanout/scope` for a head: its changed files against the subtask's write scope. */
-export async function publishScopeCheck(deps: PipelineDeps, headSha: string, files: readonly string[], writeScope: readonly string[]): Promise<boolean> {
+export async function publishScopeCheck(
+  deps: PipelineDeps,
+  headSha: string,
+  files: readonly string[],
+  writeScope: readonly string[],
+): Promise<boolean> {
   const allowed = createWriteMatcher(writeScope);
   const outside = files.filter((file) => !allowed(file));
   const checkId = await deps.forge.startCheck({ name: SCOPE_CHECK_NAME, headSha, title: 'Checking the write scope' });
@@ -92,5 +118,8 @@ export async function validateIn(
 function issueLinks(run: RunRecord): { partOf?: string; statusComment?: string } {
   if (run.origin.kind !== 'github') return {};
   const issueUrl = `${run.origin.htmlUrl}/issues/${run.origin.issue}`;
-  return { partOf: `#${run.origin.issue}`, ...(run.statusCommentId ? { statusComment: `${issueUrl}#issuecomment-${run.statusCommentId}` } : {}) };
+  return {
+    partOf: `#${run.origin.issue}`,
+    ...(run.statusCommentId ? { statusComment: `${issueUrl}#issuecomment-${run.statusCommentId}` } : {}),
+  };
 }

@@ -24,10 +24,17 @@ export function newRunId(now = new Date()): string {
 }
 
 /** Records a new run against the base branch's current commit; `executeRun` does the work. */
-export async function startRun(deps: Pick<PipelineDeps, 'workspace' | 'store'>, options: StartRunOptions): Promise<RunRecord> {
+export async function startRun(
+  deps: Pick<PipelineDeps, 'workspace' | 'store'>,
+  options: StartRunOptions,
+): Promise<RunRecord> {
   const repo = resolve(options.repoDir);
   const baseBranch = options.baseBranch ?? (await deps.workspace.currentBranch(repo));
-  if (!baseBranch) throw new FanoutError('no-base-branch', `${repo} has a detached HEAD; pass --base BRANCH to say where results should merge.`);
+  if (!baseBranch)
+    throw new FanoutError(
+      'no-base-branch',
+      `${repo} has a detached HEAD; pass --base BRANCH to say where results should merge.`,
+    );
   const baseCommit = options.baseCommit ?? (await deps.workspace.resolveCommit(repo, `refs/heads/${baseBranch}`));
   const now = new Date().toISOString();
   const run: RunRecord = {

@@ -16,7 +16,11 @@ export interface StatusPublisher {
  * edits the same comment) and edits it in place as the run changes, at most once per `debounceMs`:
  * GitHub spaces comment writes seconds apart, and people read a table, not a stream.
  */
-export function publishStatus(deps: { store: CoordStore; forge: Forge }, runId: string, options: { debounceMs: number; onError?: (error: unknown) => void }): StatusPublisher {
+export function publishStatus(
+  deps: { store: CoordStore; forge: Forge },
+  runId: string,
+  options: { debounceMs: number; onError?: (error: unknown) => void },
+): StatusPublisher {
   let lastBody = '';
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -54,7 +58,11 @@ export function publishStatus(deps: { store: CoordStore; forge: Forge }, runId: 
 }
 
 /** Creates the status comment, or edits the one the run already has. */
-export async function upsertStatusComment(deps: { store: CoordStore; forge: Forge }, run: RunRecord, body: string): Promise<void> {
+export async function upsertStatusComment(
+  deps: { store: CoordStore; forge: Forge },
+  run: RunRecord,
+  body: string,
+): Promise<void> {
   if (run.origin.kind !== 'github') return;
   if (run.statusCommentId !== undefined) {
     await deps.forge.updateComment(run.statusCommentId, body);

@@ -16,7 +16,8 @@ export async function waitForSubtasks(
 ): Promise<SubtaskRecord[]> {
   const wanted = new Set(subtaskIds);
   const read = async () => (await store.listSubtasks(runId)).filter((record) => wanted.has(record.subtaskId));
-  const done = (records: SubtaskRecord[]) => records.length === wanted.size && records.every((record) => TERMINAL.has(record.state));
+  const done = (records: SubtaskRecord[]) =>
+    records.length === wanted.size && records.every((record) => TERMINAL.has(record.state));
   let wake: () => void = () => undefined;
   const unsubscribe = store.watch(runId, (change) => {
     if (change.kind === 'subtask' && wanted.has(change.subtaskId)) wake();

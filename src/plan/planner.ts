@@ -43,17 +43,36 @@ export async function planTask(input: PlanTaskInput): Promise<PlanResult> {
   const index = indexFiles(input.files);
   const messages: ChatMessage[] = [
     { role: 'system', content: plannerSystemPrompt(maxSubtasks) },
-    { role: 'user', content: plannerTaskPrompt(input.task, outlineForPlanner(index.sorted, input.packages ?? [], input.outlineBudgetChars), input.hints) },
+    {
+      role: 'user',
+      content: plannerTaskPrompt(
+        input.task,
+        outlineForPlanner(index.sorted, input.packages ?? [], input.outlineBudgetChars),
+        input.hints,
+      ),
+    },
   ];
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
   for (let attempt = 1; ; attempt += 1) {
-    const answer = await generateObject({ llm: input.llm, schema: PlanOutputSchema, name: 'plan', messages, signal: input.signal });
+    const answer = await generateObject({
+      llm: input.llm,
+      schema: PlanOutputSchema,
+      name: 'plan',
+      messages,
+      signal: input.signal,
+    });
     usage.promptTokens += answer.usage.promptTokens;
     usage.completionTokens += answer.usage.completionTokens;
     const { subtasks, problems } = validatePlan(answer.value.subtasks, index, maxSubtasks);
     const overlaps = scopesAreValid(problems) ? findScopeOverlaps(subtasks, index) : [];
     if (problems.length === 0 && overlaps.length === 0) {
-      return { plan: { task: input.task, subtasks: orderByDependencies(subtasks) }, attempts: attempt, merged: [], notes: [], usage };
+      return {
+        plan: { task: input.task, subtasks: orderByDependencies(subtasks) },
+        attempts: attempt,
+        merged: [],
+        notes: [],
+        usage,
+      };
     }
     if (attempt > maxReplans) {
       return { ...repair(input.task, subtasks, problems, overlaps, index, maxSubtasks), attempts: attempt, usage };
@@ -68,7 +87,12 @@ function scopesAreValid(problems: readonly PlanProblem[]): boolean {
 }
 
 // Problems replanning may fix but Fanout cannot fix for the model.
-const FATAL_PROBLEMS: ReadonlySet<PlanProblem['kind']> = new Set(['no-subtasks', 'duplicate-id', 'empty-scope', 'bad-scope']);
+const FATAL_PROBLEMS: ReadonlySet<PlanProblem['kind']> = new Set([
+  'no-subtasks',
+  'duplicate-id',
+  'empty-scope',
+  'bad-scope',
+]);
 
 /** Last resort after replanning: fix what can be fixed mechanically, refuse what cannot. */
 function repair(
@@ -81,19 +105,26 @@ function repair(
 ): Omit<PlanResult, 'attempts' | 'usage'> {
   const fatal = problems.filter((problem) => FATAL_PROBLEMS.has(problem.kind));
   if (fatal.length > 0) {
-    throw new PlanError(`The planner's plan is still invalid after replanning:\n${fatal.map((problem) => `- ${problem.message}`).join('\n')}`);
+    throw new PlanError(
+      `The planner's plan is still invalid after replanning:\n${fatal.map((problem) => `- ${problem.message}`).join('\n')}`,
+    );
   }
   const notes: string[] = [];
   const ids = new Set(subtasks.map((subtask) => subtask.id));
-  let repaired = subtasks.map((subtask) => ({ ...subtask, dependsOn: subtask.dependsOn.filter((id) => ids.has(id) && id !== subtask.id) }));
+  let repaired = subtasks.map((subtask) => ({
+    ...subtask,
+    dependsOn: subtask.dependsOn.filter((id) => ids.has(id) && id !== subtask.id),
+  }));
   const merged: string[][] = [];
   // Merging unions scopes, so one pass removes every overlap; the loop is a guard, not a hope.
   for (let current = overlaps; current.length > 0; current = findScopeOverlaps(repaired, index)) {
     const links = current.map((overlap): [string, string] => [overlap.a, overlap.b]);
-    for (const group of groupByLinks(repaired, links)) if (group.length > 1) merged.push(group.map((subtask) => subtask.id));
+    for (const group of groupByLinks(repaired, links))
+      if (group.length > 1) merged.push(group.map((subtask) => subtask.id));
     repaired = mergeSubtaskGroups(repaired, links);
   }
-  if (merged.length > 0) notes.push(`Merged overlapping subtasks into one: ${merged.map((group) => group.join(' + ')).join('; ')}.`);
+  if (merged.length > 0)
+    notes.push(`Merged overlapping subtasks into one: ${merged.map((group) => group.join(' + ')).join('; ')}.`);
   if (repaired.length > maxSubtasks) {
     const folded = repaired.slice(maxSubtasks - 1).map((subtask) => subtask.id);
     repaired = capSubtaskCount(repaired, maxSubtasks);

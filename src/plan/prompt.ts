@@ -19,11 +19,7 @@ Answer with JSON only.`;
 
 /** The first user message: task, repository picture and hints. */
 export function plannerTaskPrompt(task: string, outline: string, hints: string | undefined): string {
-  return [
-    `Task:\n${task}`,
-    hints ? `Hints from the maintainer:\n${hints}` : '',
-    `Repository files:\n${outline}`,
-  ]
+  return [`Task:\n${task}`, hints ? `Hints from the maintainer:\n${hints}` : '', `Repository files:\n${outline}`]
     .filter(Boolean)
     .join('\n\n');
 }
@@ -33,9 +29,14 @@ export function plannerFeedback(problems: readonly PlanProblem[], overlaps: read
   const lines = ['Your plan was rejected. Fix these and answer with the whole plan again:'];
   for (const problem of problems) lines.push(`- ${problem.message}`);
   for (const overlap of overlaps) {
-    const files = overlap.files.length > 0 ? `both may write ${overlap.files.join(', ')}${overlap.fileCount > overlap.files.length ? ` and ${overlap.fileCount - overlap.files.length} more` : ''}` : '';
+    const files =
+      overlap.files.length > 0
+        ? `both may write ${overlap.files.join(', ')}${overlap.fileCount > overlap.files.length ? ` and ${overlap.fileCount - overlap.files.length} more` : ''}`
+        : '';
     const entries = overlap.entries.map(([a, b]) => `"${a}" overlaps "${b}"`).join('; ');
-    lines.push(`- Subtasks "${overlap.a}" and "${overlap.b}" overlap: ${[files, entries].filter(Boolean).join('; ')}. Give each file to one subtask, or combine them.`);
+    lines.push(
+      `- Subtasks "${overlap.a}" and "${overlap.b}" overlap: ${[files, entries].filter(Boolean).join('; ')}. Give each file to one subtask, or combine them.`,
+    );
   }
   return lines.join('\n');
 }

@@ -3,7 +3,10 @@ import { z } from 'zod';
 const SubtaskOutputSchema = z.object({
   id: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use 1-40 lowercase letters, digits and dashes (it becomes part of a branch name)')
+    .regex(
+      /^[a-z0-9][a-z0-9-]{0,39}$/,
+      'use 1-40 lowercase letters, digits and dashes (it becomes part of a branch name)',
+    )
     // Fanout's fallback agent uses this id.
     .refine((id) => id !== 'single-agent', 'the id "single-agent" is reserved; choose another'),
   title: z.string().trim().min(1).max(120),

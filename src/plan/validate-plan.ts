@@ -17,7 +17,8 @@ export function validatePlan(
 ): { subtasks: Subtask[]; problems: PlanProblem[] } {
   const problems: PlanProblem[] = [];
   const isDirectory = directoryLookup(index);
-  if (subtasks.length === 0) problems.push({ kind: 'no-subtasks', subtaskId: '-', message: 'The plan has no subtasks.' });
+  if (subtasks.length === 0)
+    problems.push({ kind: 'no-subtasks', subtaskId: '-', message: 'The plan has no subtasks.' });
   if (subtasks.length > maxSubtasks) {
     problems.push({
       kind: 'too-many',
@@ -27,16 +28,29 @@ export function validatePlan(
   }
   const ids = new Set<string>();
   for (const subtask of subtasks) {
-    if (ids.has(subtask.id)) problems.push({ kind: 'duplicate-id', subtaskId: subtask.id, message: `Subtask id "${subtask.id}" is used twice.` });
+    if (ids.has(subtask.id))
+      problems.push({
+        kind: 'duplicate-id',
+        subtaskId: subtask.id,
+        message: `Subtask id "${subtask.id}" is used twice.`,
+      });
     ids.add(subtask.id);
   }
   const normalized = subtasks.map((subtask) => {
     if (subtask.writeScope.length === 0) {
-      problems.push({ kind: 'empty-scope', subtaskId: subtask.id, message: `Subtask "${subtask.id}" has an empty write scope.` });
+      problems.push({
+        kind: 'empty-scope',
+        subtaskId: subtask.id,
+        message: `Subtask "${subtask.id}" has an empty write scope.`,
+      });
     }
     for (const dependency of subtask.dependsOn) {
       if (!ids.has(dependency) || dependency === subtask.id) {
-        problems.push({ kind: 'unknown-dependency', subtaskId: subtask.id, message: `Subtask "${subtask.id}" depends on unknown subtask "${dependency}".` });
+        problems.push({
+          kind: 'unknown-dependency',
+          subtaskId: subtask.id,
+          message: `Subtask "${subtask.id}" depends on unknown subtask "${dependency}".`,
+        });
       }
     }
     return {
@@ -46,7 +60,8 @@ export function validatePlan(
     };
   });
   const cycle = findCycle(normalized);
-  if (cycle) problems.push({ kind: 'cycle', subtaskId: cycle[0]!, message: `dependsOn forms a cycle: ${cycle.join(' -> ')}.` });
+  if (cycle)
+    problems.push({ kind: 'cycle', subtaskId: cycle[0]!, message: `dependsOn forms a cycle: ${cycle.join(' -> ')}.` });
   return { subtasks: normalized, problems };
 }
 
@@ -61,7 +76,11 @@ function normalizeScope(
   for (const raw of entries) {
     const problem = scopeEntryProblem(raw);
     if (problem) {
-      problems.push({ kind: 'bad-scope', subtaskId: subtask.id, message: `Subtask "${subtask.id}" ${kind} scope "${raw}" ${problem}.` });
+      problems.push({
+        kind: 'bad-scope',
+        subtaskId: subtask.id,
+        message: `Subtask "${subtask.id}" ${kind} scope "${raw}" ${problem}.`,
+      });
       continue;
     }
     const entry = normalizeScopeEntry(raw, isDirectory);

@@ -17,9 +17,17 @@ export interface CoordStore {
   putSubtask(record: SubtaskRecord): Promise<void>;
   getSubtask(runId: string, subtaskId: string): Promise<SubtaskRecord | null>;
   listSubtasks(runId: string): Promise<SubtaskRecord[]>;
-  updateSubtask(runId: string, subtaskId: string, patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>): Promise<SubtaskRecord>;
+  updateSubtask(
+    runId: string,
+    subtaskId: string,
+    patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>,
+  ): Promise<SubtaskRecord>;
   /** Appends to the agent's log and returns the event with its sequence number (safe under concurrent writers). */
-  appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent>;
+  appendEvent(
+    runId: string,
+    agentId: string,
+    event: { type: string; data?: Record<string, unknown> },
+  ): Promise<AgentEvent>;
   /** Events with seq > afterSeq, in order. */
   readEvents(runId: string, agentId: string, afterSeq?: number): Promise<AgentEvent[]>;
   /** Calls the listener on every change to the run (from this process or, for shared backends, others); returns unsubscribe. */

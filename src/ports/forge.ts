@@ -76,7 +76,8 @@ export interface CheckFailure {
 }
 
 /** Why a forge refused a merge, for the queue to act on (the message is for people). */
-export type MergeRefusal = 'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
+export type MergeRefusal =
+  'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
 
 export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: MergeRefusal; message: string };
 
@@ -110,7 +111,10 @@ export interface Forge {
    * Merges exactly `expectedHeadSha`; refuses if the PR's head is anything else. `method` is the
    * wanted one; a forge whose repository does not allow it uses one that it allows.
    */
-  merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult>;
+  merge(
+    number: number,
+    request: { expectedHeadSha: string; title: string; method?: MergeMethod },
+  ): Promise<MergeResult>;
   /** A user's permission on the repository (`maintain` counts as write, `triage` as read). */
   userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'>;
   /** Acknowledges a command comment at once (a reaction on GitHub). */

@@ -12,9 +12,7 @@ export interface Worktree {
 }
 
 export type MergeOutcome =
-  | { kind: 'merged'; commit: string }
-  | { kind: 'up-to-date'; commit: string }
-  | { kind: 'conflict'; files: string[] };
+  { kind: 'merged'; commit: string } | { kind: 'up-to-date'; commit: string } | { kind: 'conflict'; files: string[] };
 
 export type CommitOutcome =
   | { kind: 'committed'; commit: string; files: string[] }
@@ -58,7 +56,13 @@ export interface Workspace {
    * hands it back. With `keepIgnored`, a warm worktree's ignored files are left for the caller,
    * whose preparation removes them or keeps what it verifies (a prepared environment).
    */
-  acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string; keepIgnored?: boolean }): Promise<Worktree>;
+  acquireWorktree(request: {
+    repoDir: string;
+    poolRoot: string;
+    branch: string | null;
+    commit: string;
+    keepIgnored?: boolean;
+  }): Promise<Worktree>;
   /** Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted: the next user resets it). */
   releaseWorktree(worktree: Worktree): Promise<void>;
   /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */
@@ -86,7 +90,10 @@ export interface Workspace {
    */
   worktreeChanges(worktree: Worktree): Promise<Map<string, string>>;
   /** Pushes refspecs to a remote URL; `authHeader` goes to git through its environment, never its arguments. */
-  push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void>;
+  push(
+    repoDir: string,
+    request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string },
+  ): Promise<void>;
   /**
    * Snapshots what in the repository's shared git directory could make git run code later (config,
    * hooks, attributes), so that what an agent's commands change there can be put back.

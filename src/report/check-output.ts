@@ -5,17 +5,34 @@ import type { ValidationResult } from '../validate/run-validation.js';
 const CHECK_TEXT_LIMIT = 60_000;
 
 /** What the `fanout/validate` check shows for a validation result (pure). */
-export function validationCheckOutput(result: ValidationResult, configured: number, when: 'first' | 'after-update' | 'after-fix'): { conclusion: CheckConclusion } & CheckOutput {
+export function validationCheckOutput(
+  result: ValidationResult,
+  configured: number,
+  when: 'first' | 'after-update' | 'after-fix',
+): { conclusion: CheckConclusion } & CheckOutput {
   const lines = result.commands.map((command) => {
     if (command.skipped) return `- \`${command.run}\`: skipped (the change touches none of its paths)`;
-    const status = command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})${command.failedOnBase ? ' as it does on the base: not held against this change' : ''}`;
+    const status = command.timedOut
+      ? 'timed out'
+      : command.passed
+        ? 'passed'
+        : `failed (exit ${command.exitCode})${command.failedOnBase ? ' as it does on the base: not held against this change' : ''}`;
     return `- \`${command.run}\`: ${status} in ${(command.durationMs / 1000).toFixed(1)} s`;
   });
   const skipped = configured - result.commands.length;
   if (skipped > 0) lines.push(`- ${skipped} later command(s) not run`);
-  const after = when === 'after-update' ? ' after updating the branch with its base' : when === 'after-fix' ? ' after a fix attempt' : '';
+  const after =
+    when === 'after-update'
+      ? ' after updating the branch with its base'
+      : when === 'after-fix'
+        ? ' after a fix attempt'
+        : '';
   if (configured === 0) {
-    return { conclusion: 'neutral', title: 'No validation configured', summary: 'Merged without checks: `.github/fanout.yml` has no `validate:` commands.' };
+    return {
+      conclusion: 'neutral',
+      title: 'No validation configured',
+      summary: 'Merged without checks: `.github/fanout.yml` has no `validate:` commands.',
+    };
   }
   const text = result.commands.map((command) => `$ ${command.run}\n${command.outputTail}`).join('\n\n');
   return {
@@ -27,7 +44,11 @@ export function validationCheckOutput(result: ValidationResult, configured: numb
 }
 
 /** What the `fanout/scope` check shows: the PR's files against the subtask's write scope (pure). */
-export function scopeCheckOutput(files: readonly string[], outside: readonly string[], writeScope: readonly string[]): { conclusion: CheckConclusion } & CheckOutput {
+export function scopeCheckOutput(
+  files: readonly string[],
+  outside: readonly string[],
+  writeScope: readonly string[],
+): { conclusion: CheckConclusion } & CheckOutput {
   const scope = writeScope.map((entry) => `\`${entry}\``).join(', ');
   if (outside.length > 0) {
     return {
@@ -36,5 +57,9 @@ export function scopeCheckOutput(files: readonly string[], outside: readonly str
       summary: `This pull request may change only ${scope}. These changes are outside it:\n${outside.map((file) => `- \`${file}\``).join('\n')}`,
     };
   }
-  return { conclusion: 'success', title: `${files.length} file(s), all inside the write scope`, summary: `Write scope: ${scope}.\n${files.map((file) => `- \`${file}\``).join('\n')}` };
+  return {
+    conclusion: 'success',
+    title: `${files.length} file(s), all inside the write scope`,
+    summary: `Write scope: ${scope}.\n${files.map((file) => `- \`${file}\``).join('\n')}`,
+  };
 }

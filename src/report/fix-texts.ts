@@ -16,24 +16,38 @@ export interface CommentInContext {
 }
 
 /** What a review asks for, for the agent: its text, then each inline comment with the code around its line (pure). */
-export function reviewFeedbackText(review: ReviewFeedback, inScope: readonly CommentInContext[], outOfScope: readonly ReviewComment[]): string {
-  const parts = [`Review by @${review.reviewer} (${review.state.replace('_', ' ')}):`, review.body.trim() || '(no overall comment)'];
+export function reviewFeedbackText(
+  review: ReviewFeedback,
+  inScope: readonly CommentInContext[],
+  outOfScope: readonly ReviewComment[],
+): string {
+  const parts = [
+    `Review by @${review.reviewer} (${review.state.replace('_', ' ')}):`,
+    review.body.trim() || '(no overall comment)',
+  ];
   for (const [index, { comment, code }] of inScope.entries()) {
     const where = comment.line === null ? comment.path : `${comment.path}, line ${comment.line}`;
-    parts.push(`Comment ${index + 1} on ${where}:\n${comment.body.trim()}${code ? `\n\nThe code there now:\n\`\`\`\n${code}\n\`\`\`` : ''}`);
+    parts.push(
+      `Comment ${index + 1} on ${where}:\n${comment.body.trim()}${code ? `\n\nThe code there now:\n\`\`\`\n${code}\n\`\`\`` : ''}`,
+    );
   }
   if (outOfScope.length > 0) {
-    parts.push(`Comments on files outside your write scope (do not change them; Fanout answers them):\n${outOfScope.map((comment) => `- ${comment.path}: ${comment.body.trim()}`).join('\n')}`);
+    parts.push(
+      `Comments on files outside your write scope (do not change them; Fanout answers them):\n${outOfScope.map((comment) => `- ${comment.path}: ${comment.body.trim()}`).join('\n')}`,
+    );
   }
   return parts.join('\n\n');
 }
 
 /** What failed checks said, for the agent: each check's summary, annotations and log tail (pure). */
 export function checkFailuresText(failures: readonly CheckFailure[]): string {
-  if (failures.length === 0) return 'A check failed on your pull request, but it gave no details. Run the project\'s tests and fix what fails inside your scope.';
+  if (failures.length === 0)
+    return "A check failed on your pull request, but it gave no details. Run the project's tests and fix what fails inside your scope.";
   return failures
     .map((failure) => {
-      const annotations = failure.annotations.slice(0, MAX_ANNOTATIONS).map((note) => `- ${note.path}${note.line === null ? '' : `:${note.line}`}: ${note.message}`);
+      const annotations = failure.annotations
+        .slice(0, MAX_ANNOTATIONS)
+        .map((note) => `- ${note.path}${note.line === null ? '' : `:${note.line}`}: ${note.message}`);
       return [
         `Check "${failure.name}" failed.`,
         failure.summary.trim(),
@@ -80,17 +94,36 @@ export function notFixedReply(message: string): string {
 
 /** The comment on a pull request after a fix attempt that was not started by a review (pure). */
 export function fixComment(trigger: FixTrigger, attempt: FixAttempt, validation: { passed: boolean } | null): string {
-  const asked = trigger.kind === 'check' ? 'the failing checks' : trigger.kind === 'command' ? `@${trigger.by}'s request` : `@${trigger.reviewer}'s review`;
-  if (attempt.state !== 'pushed' || !attempt.commit) return `Fix attempt ${attempt.number} for ${asked}: ${notFixedReply(attempt.message ?? 'no change was made')}`;
-  const checks = validation === null ? '' : validation.passed ? ' Validation passed.' : ' Its checks still fail; see `fanout/validate` and `fanout/scope`.';
+  const asked =
+    trigger.kind === 'check'
+      ? 'the failing checks'
+      : trigger.kind === 'command'
+        ? `@${trigger.by}'s request`
+        : `@${trigger.reviewer}'s review`;
+  if (attempt.state !== 'pushed' || !attempt.commit)
+    return `Fix attempt ${attempt.number} for ${asked}: ${notFixedReply(attempt.message ?? 'no change was made')}`;
+  const checks =
+    validation === null
+      ? ''
+      : validation.passed
+        ? ' Validation passed.'
+        : ' Its checks still fail; see `fanout/validate` and `fanout/scope`.';
   return `Fix attempt ${attempt.number} for ${asked}: pushed ${attempt.commit.slice(0, 8)}.${checks}\n\n${(attempt.message ?? '').trim()}`;
 }
 
 /** The comment when Fanout stops trying and hands the pull request to a person (pure). */
 export function needsHumanComment(reason: string, fixes: readonly FixAttempt[]): string {
   const tried = fixes.map((fix) => {
-    const what = fix.trigger.kind === 'check' ? 'failing checks' : fix.trigger.kind === 'command' ? `request by @${fix.trigger.by}` : `review by @${fix.trigger.reviewer}`;
-    const result = fix.state === 'pushed' && fix.commit ? `pushed ${fix.commit.slice(0, 8)}` : `nothing pushed (${fix.message ?? 'no change'})`;
+    const what =
+      fix.trigger.kind === 'check'
+        ? 'failing checks'
+        : fix.trigger.kind === 'command'
+          ? `request by @${fix.trigger.by}`
+          : `review by @${fix.trigger.reviewer}`;
+    const result =
+      fix.state === 'pushed' && fix.commit
+        ? `pushed ${fix.commit.slice(0, 8)}`
+        : `nothing pushed (${fix.message ?? 'no change'})`;
     return `- attempt ${fix.number}, ${what}: ${result}`;
   });
   return [

@@ -25,6 +25,11 @@ export function pullRequestBody(input: {
     '',
     '### Files changed',
     ...input.files.map((file) => `- \`${file}\``),
-    ...(input.tokens ? ['', `<sub>Fanout run \`${input.runId}\`, subtask \`${input.subtask.id}\`: ${input.tokens.prompt} prompt + ${input.tokens.completion} completion tokens.</sub>`] : []),
+    ...(input.tokens
+      ? [
+          '',
+          `<sub>Fanout run \`${input.runId}\`, subtask \`${input.subtask.id}\`: ${input.tokens.prompt} prompt + ${input.tokens.completion} completion tokens.</sub>`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -4,7 +4,11 @@ import type { AgentEvent } from '../domain/run.js';
 /** An agent's event log as lines a person can scan: sequence, time, event, the gist of its data. */
 export function renderEvents(events: readonly AgentEvent[]): string {
   return plainText(
-    events.map((event) => `${String(event.seq).padStart(4)}  ${event.at.slice(11, 19)}  ${event.type.padEnd(14)} ${gist(event)}`.trimEnd()).join('\n'),
+    events
+      .map((event) =>
+        `${String(event.seq).padStart(4)}  ${event.at.slice(11, 19)}  ${event.type.padEnd(14)} ${gist(event)}`.trimEnd(),
+      )
+      .join('\n'),
   );
 }
 
@@ -22,10 +26,34 @@ function gist(event: AgentEvent): string {
     case 'agent-failed':
       return `${data.reason}: ${data.message}`;
     case 'validated': {
-      const commands = (data.commands as Array<{ run: string; passed: boolean; exitCode: number | null; durationMs: number; skipped?: boolean; outputTail: string }> | undefined) ?? [];
-      return commands
-        .map((command) => `${command.skipped ? 'skipped' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`} ${command.run} ${(command.durationMs / 1000).toFixed(1)} s${command.passed ? '' : `\n${command.outputTail.trim().split('\n').slice(-6).map((line) => `                          ${line}`).join('\n')}`}`)
-        .join('\n                          ') || 'no validation commands';
+      const commands =
+        (data.commands as
+          | Array<{
+              run: string;
+              passed: boolean;
+              exitCode: number | null;
+              durationMs: number;
+              skipped?: boolean;
+              outputTail: string;
+            }>
+          | undefined) ?? [];
+      return (
+        commands
+          .map(
+            (command) =>
+              `${command.skipped ? 'skipped' : command.passed ? 'passed' : `failed (exit ${command.exitCode})`} ${command.run} ${(command.durationMs / 1000).toFixed(1)} s${
+                command.passed
+                  ? ''
+                  : `\n${command.outputTail
+                      .trim()
+                      .split('\n')
+                      .slice(-6)
+                      .map((line) => `                          ${line}`)
+                      .join('\n')}`
+              }`,
+          )
+          .join('\n                          ') || 'no validation commands'
+      );
     }
     case 'committed':
       return `${String(data.commit).slice(0, 8)} ${(data.files as string[] | undefined)?.join(', ') ?? ''}`;

@@ -7,7 +7,11 @@ import type { RunRecord, SubtaskRecord } from '../domain/run.js';
  * is wider than `width`: a line the terminal wraps would break the redraw in place.
  */
 export function renderProgress(run: RunRecord, records: readonly SubtaskRecord[], now: number, width = 120): string {
-  const fit = (text: string) => text.split('\n').map((line) => (line.length > width ? `${line.slice(0, Math.max(1, width - 1))}…` : line)).join('\n');
+  const fit = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => (line.length > width ? `${line.slice(0, Math.max(1, width - 1))}…` : line))
+      .join('\n');
   return fit(progressText(run, records, now, width));
 }
 
@@ -18,7 +22,13 @@ function progressText(run: RunRecord, records: readonly SubtaskRecord[], now: nu
   const unchecked = run.config.validate.length === 0;
   const rows = records.map((record) => [
     record.subtaskId,
-    record.merge?.state === 'merged' ? (unchecked ? 'merged without checks' : 'merged') : record.merge?.state === 'failed' ? `merge failed` : record.state,
+    record.merge?.state === 'merged'
+      ? unchecked
+        ? 'merged without checks'
+        : 'merged'
+      : record.merge?.state === 'failed'
+        ? `merge failed`
+        : record.state,
     record.attempt > 1 ? `${record.step} (retry)` : String(record.step),
     record.lastTool ?? '-',
     elapsed(record, now),
@@ -27,9 +37,15 @@ function progressText(run: RunRecord, records: readonly SubtaskRecord[], now: nu
   ]);
   // Narrow terminals lose the less telling columns first.
   const columns = ['subtask', 'state', 'step', 'last tool', 'elapsed', 'PR', 'check'];
-  const keep = width >= 90 ? columns : width >= 60 ? ['subtask', 'state', 'step', 'PR', 'check'] : ['subtask', 'state', 'check'];
+  const keep =
+    width >= 90 ? columns : width >= 60 ? ['subtask', 'state', 'step', 'PR', 'check'] : ['subtask', 'state', 'check'];
   const picked = keep.map((name) => columns.indexOf(name));
-  return plainText(`${header}\n${formatTable(keep, rows.map((row) => picked.map((index) => row[index] ?? '')))}`);
+  return plainText(
+    `${header}\n${formatTable(
+      keep,
+      rows.map((row) => picked.map((index) => row[index] ?? '')),
+    )}`,
+  );
 }
 
 function elapsed(record: SubtaskRecord, now: number): string {

@@ -2,7 +2,8 @@ import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
 
-const SANDBOX_NONE_LINE = 'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.';
+const SANDBOX_NONE_LINE =
+  'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.';
 
 const OUTPUT_LINES = 8;
 // Failures of the environment (an install, a setup command): the agents did nothing wrong.
@@ -12,9 +13,12 @@ const ENVIRONMENT_FAILURES = new Set(['setup-failed']);
 export function failureAdvice(runId: string, reasons: readonly string[]): string[] {
   const advice: string[] = [];
   if (reasons.some((reason) => ENVIRONMENT_FAILURES.has(reason))) {
-    advice.push(`The environment could not be prepared: fix \`setup:\` in .github/fanout.yml (or the install it runs), then: fanout resume ${runId} --retry-failed`);
+    advice.push(
+      `The environment could not be prepared: fix \`setup:\` in .github/fanout.yml (or the install it runs), then: fanout resume ${runId} --retry-failed`,
+    );
   }
-  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason))) advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
+  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason)))
+    advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
 }
 
@@ -23,7 +27,17 @@ export function renderRunReport(report: RunReport): string {
   const unchecked = report.validateCommands === 0;
   const rows = report.subtasks.map((subtask) => [
     subtask.id,
-    subtask.merged ? (unchecked ? 'merged without checks' : 'merged') : subtask.state === 'cancelled' ? 'interrupted' : subtask.failure ? `failed: ${subtask.failure.reason}` : subtask.waiting ? `waiting: ${subtask.waiting.reason}` : subtask.state,
+    subtask.merged
+      ? unchecked
+        ? 'merged without checks'
+        : 'merged'
+      : subtask.state === 'cancelled'
+        ? 'interrupted'
+        : subtask.failure
+          ? `failed: ${subtask.failure.reason}`
+          : subtask.waiting
+            ? `waiting: ${subtask.waiting.reason}`
+            : subtask.state,
     subtask.pr ? `#${subtask.pr.number}` : '-',
     unchecked ? 'none' : (subtask.check ?? '-'),
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
@@ -35,7 +49,9 @@ export function renderRunReport(report: RunReport): string {
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
     ...(report.sandbox === 'none' ? [SANDBOX_NONE_LINE] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
-    ...(unchecked ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.'] : []),
+    ...(unchecked
+      ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']
+      : []),
     '',
     formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
   ];
@@ -52,32 +68,59 @@ export function renderRunReport(report: RunReport): string {
   if (failed.length > 0) {
     lines.push('', 'What failed:');
     for (const subtask of failed) {
-      lines.push(`- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`);
+      lines.push(
+        `- ${subtask.id}: ${subtask.failure!.reason}${subtask.failure!.message ? `: ${subtask.failure!.message}` : ''}`,
+      );
       for (const command of subtask.failedCommands ?? []) {
         const status = command.timedOut ? 'timed out' : `exit ${command.exitCode ?? '?'}`;
-        lines.push(`    $ ${command.run}  (${status}, ${(command.durationMs / 1000).toFixed(1)} s)`, ...command.outputTail.trim().split('\n').slice(-OUTPUT_LINES).map((line) => `      ${line}`));
+        lines.push(
+          `    $ ${command.run}  (${status}, ${(command.durationMs / 1000).toFixed(1)} s)`,
+          ...command.outputTail
+            .trim()
+            .split('\n')
+            .slice(-OUTPUT_LINES)
+            .map((line) => `      ${line}`),
+        );
       }
     }
-    lines.push('', ...failureAdvice(report.runId, failed.map((subtask) => subtask.failure!.reason)));
+    lines.push(
+      '',
+      ...failureAdvice(
+        report.runId,
+        failed.map((subtask) => subtask.failure!.reason),
+      ),
+    );
   }
   const fixed = report.subtasks.filter((subtask) => subtask.fixes || subtask.needsHuman);
   if (fixed.length > 0) {
     lines.push('', 'Fix attempts:');
     for (const subtask of fixed) {
       for (const fix of subtask.fixes ?? []) {
-        const result = fix.state === 'pushed' && fix.commit ? `pushed ${fix.commit.slice(0, 8)}` : fix.state === 'running' ? 'running' : `nothing pushed${fix.message ? ` (${fix.message})` : ''}`;
+        const result =
+          fix.state === 'pushed' && fix.commit
+            ? `pushed ${fix.commit.slice(0, 8)}`
+            : fix.state === 'running'
+              ? 'running'
+              : `nothing pushed${fix.message ? ` (${fix.message})` : ''}`;
         lines.push(`- ${subtask.id} #${fix.number}, asked by ${fix.askedBy}: ${result}`);
       }
       if (subtask.needsHuman) lines.push(`- ${subtask.id} needs a person: ${subtask.needsHuman}`);
     }
   }
-  if (failed.some((subtask) => subtask.pr && !subtask.needsHuman)) lines.push(`Send an agent back to its pull request with: fanout fix ${report.runId} <subtask> "what to fix"`);
+  if (failed.some((subtask) => subtask.pr && !subtask.needsHuman))
+    lines.push(`Send an agent back to its pull request with: fanout fix ${report.runId} <subtask> "what to fix"`);
   for (const subtask of report.subtasks.filter((candidate) => candidate.reverted)) {
-    lines.push(`warning: ${subtask.id}'s commands changed ${subtask.reverted!.map((path) => `.git/${path}`).join(', ')} in the shared repository; Fanout put them back.`);
+    lines.push(
+      `warning: ${subtask.id}'s commands changed ${subtask.reverted!.map((path) => `.git/${path}`).join(', ')} in the shared repository; Fanout put them back.`,
+    );
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
   const overhead = Object.entries(report.overhead).filter(([, ms]) => ms > 0);
-  if (overhead.length > 0) lines.push('', `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+  if (overhead.length > 0)
+    lines.push(
+      '',
+      `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
+    );
   lines.push(`Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion`);
   return plainText(lines.join('\n'));
 }

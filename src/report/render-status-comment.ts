@@ -27,20 +27,28 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   const lines = [statusMarker(run.id), `### Fanout: ${STATE_WORDS[run.state]}`, '', `> ${run.task.split('\n')[0]}`, ''];
   if (run.sandbox === 'none') lines.push('**Sandbox: none.** Agent commands ran without the bubblewrap sandbox.', '');
   if (!run.plan) {
-    lines.push(run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…');
+    lines.push(
+      run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…',
+    );
     return plainText(lines.join('\n'));
   }
   lines.push('| # | Subtask | State | PR | Check |', '| --- | --- | --- | --- | --- |');
   report.subtasks.forEach((subtask, index) => {
-    lines.push(`| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`);
+    lines.push(
+      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`,
+    );
   });
   if (run.state === 'awaiting-approval') {
     lines.push('', 'Write scopes:');
-    for (const subtask of run.plan.subtasks) lines.push(`- \`${subtask.id}\`: ${subtask.writeScope.map((entry) => `\`${entry}\``).join(', ')}`);
+    for (const subtask of run.plan.subtasks)
+      lines.push(`- \`${subtask.id}\`: ${subtask.writeScope.map((entry) => `\`${entry}\``).join(', ')}`);
     lines.push('', 'Agents start after a maintainer comments `/orchestrate approve`.');
   }
   lines.push(...finalReport(run, report));
-  lines.push('', `<sub>Run \`${run.id}\` · ${report.tokens.prompt + report.tokens.completion} tokens · \`/orchestrate status\` refreshes this comment</sub>`);
+  lines.push(
+    '',
+    `<sub>Run \`${run.id}\` · ${report.tokens.prompt + report.tokens.completion} tokens · \`/orchestrate status\` refreshes this comment</sub>`,
+  );
   return plainText(lines.join('\n'));
 }
 
@@ -49,14 +57,31 @@ export function renderFailureReport(run: RunRecord, records: readonly SubtaskRec
   const report = buildRunReport(run, records);
   const failed = report.subtasks.filter((subtask) => subtask.failure);
   const merged = report.subtasks.filter((subtask) => subtask.merged);
-  return plainText([
-    `Fanout run \`${run.id}\` ended **${run.state}**: ${merged.length} of ${report.subtasks.length} subtask(s) merged.`,
-    '',
-    ...(failed.length > 0 ? ['**Failed:**', ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`), ''] : []),
-    ...(merged.length > 0 ? ['**Merged:**', ...merged.map((subtask) => `- \`${subtask.id}\`${subtask.pr ? ` #${subtask.pr.number}` : ''} as ${subtask.merged!.slice(0, 8)}`), ''] : []),
-    ...(run.error ? [`Error: ${run.error}`, ''] : []),
-    ...retryLines(failed.map((subtask) => subtask.id)),
-  ].join('\n'));
+  return plainText(
+    [
+      `Fanout run \`${run.id}\` ended **${run.state}**: ${merged.length} of ${report.subtasks.length} subtask(s) merged.`,
+      '',
+      ...(failed.length > 0
+        ? [
+            '**Failed:**',
+            ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`),
+            '',
+          ]
+        : []),
+      ...(merged.length > 0
+        ? [
+            '**Merged:**',
+            ...merged.map(
+              (subtask) =>
+                `- \`${subtask.id}\`${subtask.pr ? ` #${subtask.pr.number}` : ''} as ${subtask.merged!.slice(0, 8)}`,
+            ),
+            '',
+          ]
+        : []),
+      ...(run.error ? [`Error: ${run.error}`, ''] : []),
+      ...retryLines(failed.map((subtask) => subtask.id)),
+    ].join('\n'),
+  );
 }
 
 function finalReport(run: RunRecord, report: RunReport): string[] {
@@ -65,7 +90,11 @@ function finalReport(run: RunRecord, report: RunReport): string[] {
   const failed = report.subtasks.filter((subtask) => subtask.failure);
   if (run.error) lines.push(`**Error:** ${run.error}`);
   if (failed.length > 0) {
-    lines.push('**What failed:**', ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`), '');
+    lines.push(
+      '**What failed:**',
+      ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`),
+      '',
+    );
     lines.push(...retryLines(failed.map((subtask) => subtask.id)));
   }
   for (const note of report.notes) lines.push(`> ${note}`);

@@ -37,7 +37,13 @@ export interface RunReport {
     /** Shared git files this subtask's commands changed, which Fanout put back. */
     reverted?: string[];
     /** Fix attempts on the pull request: what asked, and what came of it. */
-    fixes?: Array<{ number: number; askedBy: string; state: 'running' | 'pushed' | 'not-fixed'; commit?: string; message?: string }>;
+    fixes?: Array<{
+      number: number;
+      askedBy: string;
+      state: 'running' | 'pushed' | 'not-fixed';
+      commit?: string;
+      message?: string;
+    }>;
     /** Why Fanout handed the pull request to a person (label `fanout: needs human`). */
     needsHuman?: string;
     tokens: { prompt: number; completion: number };
@@ -49,9 +55,14 @@ export interface RunReport {
 
 /** Builds the report from stored state (pure). */
 export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]): RunReport {
-  const order = [...(run.plan?.subtasks.map((subtask) => subtask.id) ?? []), ...records.map((record) => record.subtaskId)];
+  const order = [
+    ...(run.plan?.subtasks.map((subtask) => subtask.id) ?? []),
+    ...records.map((record) => record.subtaskId),
+  ];
   const sorted = [...records].sort((a, b) => order.indexOf(a.subtaskId) - order.indexOf(b.subtaskId));
-  const titleOf = (id: string) => run.plan?.subtasks.find((subtask) => subtask.id === id)?.title ?? (id === FALLBACK_ID ? 'Whole task, single agent (fallback)' : id);
+  const titleOf = (id: string) =>
+    run.plan?.subtasks.find((subtask) => subtask.id === id)?.title ??
+    (id === FALLBACK_ID ? 'Whole task, single agent (fallback)' : id);
   const subtasks = sorted.map((record) => {
     const failure =
       record.merge?.state === 'failed'
@@ -71,17 +82,30 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       ...(record.check?.failed?.length ? { failedCommands: record.check.failed } : {}),
       ...(record.merge?.state === 'merged' ? { merged: record.merge.sha } : {}),
       ...(failure ? { failure } : {}),
-      ...(record.merge?.state === 'waiting' ? { waiting: { reason: record.merge.reason, message: record.merge.message } } : {}),
+      ...(record.merge?.state === 'waiting'
+        ? { waiting: { reason: record.merge.reason, message: record.merge.message } }
+        : {}),
       ...(record.merge?.state === 'merged' && record.merge.approvedBy ? { approvedBy: record.merge.approvedBy } : {}),
       ...(record.reverted?.length ? { reverted: record.reverted } : {}),
-      ...(record.fixes?.length ? { fixes: record.fixes.map((fix) => ({ number: fix.number, askedBy: askedBy(fix.trigger), state: fix.state, ...(fix.commit ? { commit: fix.commit } : {}), ...(fix.message ? { message: fix.message } : {}) })) } : {}),
+      ...(record.fixes?.length
+        ? {
+            fixes: record.fixes.map((fix) => ({
+              number: fix.number,
+              askedBy: askedBy(fix.trigger),
+              state: fix.state,
+              ...(fix.commit ? { commit: fix.commit } : {}),
+              ...(fix.message ? { message: fix.message } : {}),
+            })),
+          }
+        : {}),
       ...(record.needsHuman ? { needsHuman: record.needsHuman.reason } : {}),
       tokens: record.tokens ?? { prompt: 0, completion: 0 },
     };
   });
   const overhead: Record<string, number> = {};
   for (const record of records) {
-    for (const [phase, ms] of Object.entries(record.timings ?? {})) overhead[phase] = Math.round((overhead[phase] ?? 0) + (ms ?? 0));
+    for (const [phase, ms] of Object.entries(record.timings ?? {}))
+      overhead[phase] = Math.round((overhead[phase] ?? 0) + (ms ?? 0));
   }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -95,14 +119,21 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     ...(run.error ? { error: run.error } : {}),
     notes: run.notes,
     subtasks,
-    tokens: subtasks.reduce((sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }), { prompt: 0, completion: 0 }),
+    tokens: subtasks.reduce(
+      (sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }),
+      { prompt: 0, completion: 0 },
+    ),
     overhead,
   };
 }
 
 /** Who or what asked for a fix, in words. */
 function askedBy(trigger: FixTrigger): string {
-  return trigger.kind === 'check' ? `red checks on ${trigger.headSha.slice(0, 8)}` : trigger.kind === 'review' ? `review by @${trigger.reviewer}` : `@${trigger.by}`;
+  return trigger.kind === 'check'
+    ? `red checks on ${trigger.headSha.slice(0, 8)}`
+    : trigger.kind === 'review'
+      ? `review by @${trigger.reviewer}`
+      : `@${trigger.by}`;
 }
 
 /** Id of the single agent that takes the unsplit task when every planned agent failed. */

@@ -32,7 +32,11 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   const nextReply = async (request: RecordedRequest): Promise<ScriptedReply> => {
     if (queue) {
       const reply = queue.shift();
-      return reply ?? { error: { status: 400, message: `scripted server: script exhausted at request ${request.index + 1}` } };
+      return (
+        reply ?? {
+          error: { status: 400, message: `scripted server: script exhausted at request ${request.index + 1}` },
+        }
+      );
     }
     return (options.script as Exclude<Script, ScriptedReply[]>)(request);
   };
@@ -48,7 +52,10 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (req.method === 'GET' && path.endsWith('/models')) {
       if (models === null) return sendError(res, { status: 404, message: 'no model list here' });
-      return sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'scripted' })) });
+      return sendJson(res, 200, {
+        object: 'list',
+        data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'scripted' })),
+      });
     }
     if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
       return sendError(res, { status: 404, message: `no route ${req.method} ${path}` });
@@ -118,7 +125,11 @@ function toolCallsOf(reply: ScriptedReply) {
   }));
 }
 
-function completionBody(model: string, reply: ScriptedReply, usage: { promptTokens: number; completionTokens: number }) {
+function completionBody(
+  model: string,
+  reply: ScriptedReply,
+  usage: { promptTokens: number; completionTokens: number },
+) {
   const calls = toolCallsOf(reply);
   return {
     id: `chatcmpl-${Date.now()}`,
@@ -135,12 +146,22 @@ function completionBody(model: string, reply: ScriptedReply, usage: { promptToke
           content: reply.content ?? null,
           refusal: null,
           ...(calls.length > 0
-            ? { tool_calls: calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })) }
+            ? {
+                tool_calls: calls.map((call) => ({
+                  id: call.id,
+                  type: 'function',
+                  function: { name: call.name, arguments: call.arguments },
+                })),
+              }
             : {}),
         },
       },
     ],
-    usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens },
+    usage: {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+    },
   };
 }
 
@@ -151,8 +172,15 @@ function streamReply(
   usage: { promptTokens: number; completionTokens: number },
 ): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  const base = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-  const chunks: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  const base = {
+    id: `chatcmpl-${Date.now()}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+  };
+  const chunks: unknown[] = [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+  ];
   if (reply.content) {
     for (const piece of splitText(reply.content, 16)) {
       chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
@@ -162,15 +190,36 @@ function streamReply(
   calls.forEach((call, index) => {
     chunks.push({
       ...base,
-      choices: [{ index: 0, delta: { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }],
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+          },
+          finish_reason: null,
+        },
+      ],
     });
     for (const piece of splitText(call.arguments, reply.argumentChunkSize ?? Math.max(call.arguments.length, 1))) {
-      chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: piece } }] }, finish_reason: null }] });
+      chunks.push({
+        ...base,
+        choices: [
+          { index: 0, delta: { tool_calls: [{ index, function: { arguments: piece } }] }, finish_reason: null },
+        ],
+      });
     }
   });
   chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: calls.length > 0 ? 'tool_calls' : 'stop' }] });
   if (body.stream_options?.include_usage) {
-    chunks.push({ ...base, choices: [], usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens } });
+    chunks.push({
+      ...base,
+      choices: [],
+      usage: {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.promptTokens + usage.completionTokens,
+      },
+    });
   }
   const limit = reply.stallAfterChunks ?? chunks.length;
   for (const chunk of chunks.slice(0, limit)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
@@ -185,7 +234,10 @@ function splitText(text: string, size: number): string[] {
 }
 
 /** Rough token counts (4 characters a token) so budgets and trimming see realistic growth. */
-function estimateUsage(body: ChatCompletionBody, reply: ScriptedReply): { promptTokens: number; completionTokens: number } {
+function estimateUsage(
+  body: ChatCompletionBody,
+  reply: ScriptedReply,
+): { promptTokens: number; completionTokens: number } {
   const promptChars = JSON.stringify(body.messages).length + JSON.stringify(body.tools ?? []).length;
   const completionChars = (reply.content ?? '').length + JSON.stringify(reply.toolCalls ?? []).length;
   return { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(completionChars / 4) };

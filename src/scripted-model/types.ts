@@ -28,7 +28,12 @@ export interface RecordedRequest {
 export interface ChatCompletionBody {
   model: string;
   stream?: boolean;
-  messages: Array<{ role: string; content?: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+  messages: Array<{
+    role: string;
+    content?: string | null;
+    tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+    tool_call_id?: string;
+  }>;
   tools?: Array<{ function: { name: string } }>;
   tool_choice?: unknown;
   response_format?: { type: string; json_schema?: { name: string; schema: unknown } };

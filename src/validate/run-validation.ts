@@ -57,7 +57,15 @@ export async function runValidation(input: {
   const commands: CommandCheck[] = [];
   for (const command of input.commands) {
     if (command.paths && input.changedFiles && !touchesAny(input.changedFiles, command.paths)) {
-      commands.push({ run: command.run, passed: true, skipped: true, exitCode: null, timedOut: false, durationMs: 0, outputTail: `skipped: the change touches none of ${command.paths.join(', ')}` });
+      commands.push({
+        run: command.run,
+        passed: true,
+        skipped: true,
+        exitCode: null,
+        timedOut: false,
+        durationMs: 0,
+        outputTail: `skipped: the change touches none of ${command.paths.join(', ')}`,
+      });
       continue;
     }
     const result = await input.runner.run({
@@ -83,14 +91,24 @@ export async function runValidation(input: {
     });
     if (!passed && !failedOnBase && !input.runAll) break;
   }
-  return { passed: commands.every((command) => command.passed || command.failedOnBase === true), commands, durationMs: Date.now() - started };
+  return {
+    passed: commands.every((command) => command.passed || command.failedOnBase === true),
+    commands,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** One line per command: what a check summary shows. */
 export function summarizeValidation(result: ValidationResult, configured: number): string {
   if (configured === 0) return 'no validation commands configured (.github/fanout.yml `validate:`)';
   const lines = result.commands.map((command) => {
-    const status = command.skipped ? 'skipped (no change under its paths)' : command.timedOut ? 'timed out' : command.passed ? 'passed' : `failed (exit ${command.exitCode})${command.failedOnBase ? ', as on the base' : ''}`;
+    const status = command.skipped
+      ? 'skipped (no change under its paths)'
+      : command.timedOut
+        ? 'timed out'
+        : command.passed
+          ? 'passed'
+          : `failed (exit ${command.exitCode})${command.failedOnBase ? ', as on the base' : ''}`;
     return `${command.run}: ${status}${command.skipped ? '' : ` in ${(command.durationMs / 1000).toFixed(1)} s`}`;
   });
   const skipped = configured - result.commands.length;
@@ -104,6 +122,16 @@ function tail(text: string): string {
 }
 
 /** The commands held against the change (failed, and not as on the base), for reports. */
-export function failedCommands(result: ValidationResult): Array<{ run: string; exitCode: number | null; timedOut: boolean; durationMs: number; outputTail: string }> {
-  return result.commands.filter((command) => !command.passed && !command.failedOnBase).map(({ run, exitCode, timedOut, durationMs, outputTail }) => ({ run, exitCode, timedOut, durationMs, outputTail }));
+export function failedCommands(
+  result: ValidationResult,
+): Array<{ run: string; exitCode: number | null; timedOut: boolean; durationMs: number; outputTail: string }> {
+  return result.commands
+    .filter((command) => !command.passed && !command.failedOnBase)
+    .map(({ run, exitCode, timedOut, durationMs, outputTail }) => ({
+      run,
+      exitCode,
+      timedOut,
+      durationMs,
+      outputTail,
+    }));
 }

@@ -8,13 +8,30 @@ import { commandRunnerContract, isolationContract } from './command-runner.contr
 commandRunnerContract('plain processes', () => new ProcessCommandRunner());
 
 describeWithSandbox('namespaces (FANOUT_SANDBOX=none)', 'namespaces', () => {
-  const make = () => new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
+  const make = () =>
+    new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
   commandRunnerContract('namespaces', make);
-  isolationContract('namespaces', make, { hiding: (hiddenPaths) => new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser, hiddenPaths }) });
+  isolationContract('namespaces', make, {
+    hiding: (hiddenPaths) =>
+      new NamespaceCommandRunner(new ProcessCommandRunner(), {
+        mapCurrentUser: sandboxSupport().mapCurrentUser,
+        hiddenPaths,
+      }),
+  });
 });
 
 describeWithSandbox('bubblewrap sandbox', 'bwrap', () => {
-  const make = () => new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: [], canDisableUserns: sandboxSupport().bwrapDisablesUserns });
+  const make = () =>
+    new BwrapCommandRunner(new ProcessCommandRunner(), {
+      hiddenPaths: [],
+      canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+    });
   commandRunnerContract('bubblewrap', make);
-  isolationContract('bubblewrap', make, { hiding: (hiddenPaths) => new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths, canDisableUserns: sandboxSupport().bwrapDisablesUserns }) });
+  isolationContract('bubblewrap', make, {
+    hiding: (hiddenPaths) =>
+      new BwrapCommandRunner(new ProcessCommandRunner(), {
+        hiddenPaths,
+        canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+      }),
+  });
 });

@@ -5,7 +5,19 @@ import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import type { CoordStore, StoreChange } from '../../src/ports/coord-store.js';
 
 export function sampleRun(id: string, createdAt = new Date().toISOString()): RunRecord {
-  return { id, repo: '/repo', origin: { kind: 'local', path: '/repo' }, task: 'Do things', baseBranch: 'main', baseCommit: 'a'.repeat(40), state: 'planning', config: parseRepoConfig(null), notes: [], createdAt, updatedAt: createdAt };
+  return {
+    id,
+    repo: '/repo',
+    origin: { kind: 'local', path: '/repo' },
+    task: 'Do things',
+    baseBranch: 'main',
+    baseCommit: 'a'.repeat(40),
+    state: 'planning',
+    config: parseRepoConfig(null),
+    notes: [],
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
 export function sampleSubtask(runId: string, subtaskId: string): SubtaskRecord {
@@ -17,7 +29,14 @@ export function sampleCommand(id: string, commentId: number, overrides: Partial<
   const at = new Date().toISOString();
   return {
     id,
-    target: { owner: 'Codertocat', repo: 'Hello-World', installationId: 1, cloneUrl: 'https://github.com/Codertocat/Hello-World.git', htmlUrl: 'https://github.com/Codertocat/Hello-World', defaultBranch: 'master' },
+    target: {
+      owner: 'Codertocat',
+      repo: 'Hello-World',
+      installationId: 1,
+      cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
+      htmlUrl: 'https://github.com/Codertocat/Hello-World',
+      defaultBranch: 'master',
+    },
     issue: 1,
     commentId,
     sender: 'Codertocat',
@@ -64,7 +83,8 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       await store.createRun(sampleRun('busy'));
       await Promise.all(
         Array.from({ length: 8 }, async (_, writer) => {
-          for (let n = 0; n < 500; n += 1) await store.appendEvent('busy', `agent-${writer}`, { type: 'tool-call', data: { n } });
+          for (let n = 0; n < 500; n += 1)
+            await store.appendEvent('busy', `agent-${writer}`, { type: 'tool-call', data: { n } });
         }),
       );
       for (let writer = 0; writer < 8; writer += 1) {
@@ -81,8 +101,12 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, n) => store.appendEvent('shared', 'agent', { type: 'step', data: { n } })),
       );
-      expect(results.map((event) => event.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, n) => n + 1));
-      expect((await store.readEvents('shared', 'agent', 150)).map((event) => event.seq)).toEqual(Array.from({ length: 50 }, (_, n) => n + 151));
+      expect(results.map((event) => event.seq).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 200 }, (_, n) => n + 1),
+      );
+      expect((await store.readEvents('shared', 'agent', 150)).map((event) => event.seq)).toEqual(
+        Array.from({ length: 50 }, (_, n) => n + 151),
+      );
       await store.close();
     });
 
@@ -100,7 +124,9 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       await store.recordCommand(sampleCommand('d-1', 101));
       expect(await store.recordCommand(sampleCommand('d-1', 101))).toBe(false);
       expect(await store.recordCommand(sampleCommand('d-1', 202, { command: { kind: 'status' } }))).toBe(false);
-      expect(await store.listCommands()).toEqual([sampleCommand('d-1', 101, { receivedAt: expect.any(String), updatedAt: expect.any(String) })]);
+      expect(await store.listCommands()).toEqual([
+        sampleCommand('d-1', 101, { receivedAt: expect.any(String), updatedAt: expect.any(String) }),
+      ]);
       // The other comment was not claimed by the refused call: it can still arrive on its own delivery.
       expect(await store.recordCommand(sampleCommand('d-2', 202))).toBe(true);
       await store.close();
@@ -124,8 +150,12 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
 
     it('stores exactly one of 10 concurrent duplicates, by delivery and by comment', async () => {
       const store = await makeStore();
-      const sameDelivery = await Promise.all(Array.from({ length: 10 }, () => store.recordCommand(sampleCommand('d-same', 300))));
-      const sameComment = await Promise.all(Array.from({ length: 10 }, (_, n) => store.recordCommand(sampleCommand(`d-c${n}`, 400))));
+      const sameDelivery = await Promise.all(
+        Array.from({ length: 10 }, () => store.recordCommand(sampleCommand('d-same', 300))),
+      );
+      const sameComment = await Promise.all(
+        Array.from({ length: 10 }, (_, n) => store.recordCommand(sampleCommand(`d-c${n}`, 400))),
+      );
       expect(sameDelivery.filter(Boolean)).toHaveLength(1);
       expect(sameComment.filter(Boolean)).toHaveLength(1);
       const stored = await store.listCommands();
@@ -139,14 +169,26 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       const store = await makeStore();
       await store.recordCommand(sampleCommand('d-late', 2, { receivedAt: '2026-01-02T00:00:00.000Z' }));
       await store.recordCommand(sampleCommand('d-early', 1, { receivedAt: '2026-01-01T00:00:00.000Z' }));
-      const updated = await store.updateCommand('d-early', { state: 'done', runId: 'run-9', outcome: 'Started run run-9.' });
-      expect(updated).toMatchObject({ id: 'd-early', state: 'done', runId: 'run-9', commentId: 1, command: { kind: 'orchestrate' } });
+      const updated = await store.updateCommand('d-early', {
+        state: 'done',
+        runId: 'run-9',
+        outcome: 'Started run run-9.',
+      });
+      expect(updated).toMatchObject({
+        id: 'd-early',
+        state: 'done',
+        runId: 'run-9',
+        commentId: 1,
+        command: { kind: 'orchestrate' },
+      });
       expect(await store.getCommand('d-early')).toEqual(updated);
       expect((await store.listCommands()).map((command) => [command.id, command.state])).toEqual([
         ['d-early', 'done'],
         ['d-late', 'received'],
       ]);
-      await expect(store.updateCommand('d-missing', { state: 'failed' })).rejects.toMatchObject({ code: 'command-not-found' });
+      await expect(store.updateCommand('d-missing', { state: 'failed' })).rejects.toMatchObject({
+        code: 'command-not-found',
+      });
       // An update does not free the dedupe keys.
       expect(await store.recordCommand(sampleCommand('d-early', 1))).toBe(false);
       expect(await store.recordCommand(sampleCommand('d-new', 1))).toBe(false);

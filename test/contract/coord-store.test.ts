@@ -23,7 +23,9 @@ describe('FileCoordStore commands on disk', () => {
     const root = await tempDir('fanout-store-');
     await new FileCoordStore(root).recordCommand(sampleCommand('d-1', 7));
     expect((await stat(join(root, 'commands', 'd-1.json'))).mode & 0o777).toBe(0o600);
-    expect((await stat(join(root, 'commands', 'claims', 'comment-codertocat', 'hello-world', '7'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, 'commands', 'claims', 'comment-codertocat', 'hello-world', '7'))).mode & 0o777).toBe(
+      0o600,
+    );
     expect((await stat(join(root, 'commands'))).mode & 0o777).toBe(0o700);
     const later = new FileCoordStore(root);
     expect((await later.getCommand('d-1'))?.commentId).toBe(7);
@@ -46,7 +48,9 @@ describe('FileCoordStore commands on disk', () => {
       ]));
       process.stdout.write(String(results.filter(Boolean).length));`;
     const outputs = await Promise.all(
-      [0, 1, 2, 3].map((n) => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, String(n)])),
+      [0, 1, 2, 3].map((n) =>
+        run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, String(n)]),
+      ),
     );
     expect(outputs.reduce((sum, output) => sum + Number(output.stdout), 0)).toBe(5);
     const stored = await new FileCoordStore(root).listCommands();
@@ -83,7 +87,9 @@ describe('redactingStore commands', () => {
     const root = await tempDir('fanout-store-');
     const secret = 'contract-secret-value';
     const store = redactingStore(new FileCoordStore(root), new SecretRedactor([secret]));
-    await store.recordCommand(sampleCommand('d-1', 1, { command: { kind: 'orchestrate', task: `deploy with ${secret}` } }));
+    await store.recordCommand(
+      sampleCommand('d-1', 1, { command: { kind: 'orchestrate', task: `deploy with ${secret}` } }),
+    );
     await store.updateCommand('d-1', { state: 'failed', outcome: `refused: ${secret}` });
 
     const disk = await readFile(join(root, 'commands', 'd-1.json'), 'utf8');

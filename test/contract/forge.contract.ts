@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { commitFiles, isAncestor } from '../support/fake-github/git.js';
 
 const run = promisify(execFile);
-const gitOutput = async (gitDir: string, args: string[]) => (await run('git', ['--git-dir', gitDir, ...args])).stdout.trim();
+const gitOutput = async (gitDir: string, args: string[]) =>
+  (await run('git', ['--git-dir', gitDir, ...args])).stdout.trim();
 
 /** One forge under test plus the test-side actions that differ per implementation. */
 export interface ForgeHarness {
@@ -22,7 +23,14 @@ export interface ForgeHarness {
   /** A comment's text as people see it. */
   commentBody(issueOrPullRequest: number, commentId: number): Promise<string>;
   /** A person with write access reviews the PR's head with text and inline comments; returns the review's id. */
-  reviewWithComments(number: number, review: { state: 'approved' | 'changes_requested' | 'commented'; body: string; comments: Array<{ path: string; line: number; body: string }> }): Promise<number>;
+  reviewWithComments(
+    number: number,
+    review: {
+      state: 'approved' | 'changes_requested' | 'commented';
+      body: string;
+      comments: Array<{ path: string; line: number; body: string }>;
+    },
+  ): Promise<number>;
   /** The replies in the PR's review threads: the comment each answers, and its text as people see it. */
   replies(number: number): Promise<Array<{ inReplyTo: number; body: string }>>;
   /** The labels on an issue or PR. */
@@ -36,7 +44,15 @@ export interface ForgeHarness {
 }
 
 function request(branch: string, headSha: string, base: string): OpenPullRequest {
-  return { runId: 'run-1', subtaskId: branch.split('/').pop() ?? 'a', title: `Work on ${branch}`, body: 'Part of #1', branch, base, headSha };
+  return {
+    runId: 'run-1',
+    subtaskId: branch.split('/').pop() ?? 'a',
+    title: `Work on ${branch}`,
+    body: 'Part of #1',
+    branch,
+    base,
+    headSha,
+  };
 }
 
 /** The behaviour every Forge must show, as its doc comments state it. */
@@ -52,9 +68,13 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       open.push(harness);
       const { forge, repoDir } = harness;
       const base = await forge.fetchBase(harness.base);
-      const commit = (parent: string, files: Record<string, string>) => commitFiles(join(repoDir, '.git'), parent, files);
+      const commit = (parent: string, files: Record<string, string>) =>
+        commitFiles(join(repoDir, '.git'), parent, files);
       /** Pushes a new branch with one commit on the base and opens its pull request. */
-      const openOne = async (branch: string, files: Record<string, string> = { [`${branch.split('/').pop()}.txt`]: `${branch}\n` }) => {
+      const openOne = async (
+        branch: string,
+        files: Record<string, string> = { [`${branch.split('/').pop()}.txt`]: `${branch}\n` },
+      ) => {
         const head = await commit(base, files);
         await forge.pushBranch(branch, head, null);
         return { head, pr: await forge.openPullRequest(request(branch, head, harness.base)) };
@@ -69,7 +89,12 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       expect(pr.url).not.toBe('');
       const again = await forge.openPullRequest(request('fanout/run-1/a', head, base));
       expect(again.number).toBe(pr.number);
-      expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, branch: 'fanout/run-1/a', headSha: head, state: 'open' });
+      expect(await forge.getPullRequest(pr.number)).toMatchObject({
+        number: pr.number,
+        branch: 'fanout/run-1/a',
+        headSha: head,
+        state: 'open',
+      });
       const other = await openOne('fanout/run-1/b');
       expect(other.pr.number).not.toBe(pr.number);
     });
@@ -84,7 +109,9 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       expect((await forge.getPullRequest(pr.number)).headSha).toBe(second);
       expect(await forge.fetchBase('fanout/run-1/a')).toBe(second);
       // A branch that does not exist is not at any expected sha.
-      await expect(forge.pushBranch('fanout/run-1/absent', third, baseSha)).rejects.toMatchObject({ code: 'branch-moved' });
+      await expect(forge.pushBranch('fanout/run-1/absent', third, baseSha)).rejects.toMatchObject({
+        code: 'branch-moved',
+      });
     });
 
     it('shows a started check as pending, then its conclusion; another failing check fails the head', async () => {
@@ -92,7 +119,12 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       const { head, pr } = await openOne('fanout/run-1/a');
       const validate = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: 'Validating' });
       expect((await forge.readiness(pr.number)).checks).toContainEqual({ name: 'fanout/validate', state: 'pending' });
-      await forge.completeCheck(validate, { conclusion: 'success', title: 'Passed', summary: 'All 2 commands passed', text: 'ok\n' });
+      await forge.completeCheck(validate, {
+        conclusion: 'success',
+        title: 'Passed',
+        summary: 'All 2 commands passed',
+        text: 'ok\n',
+      });
       expect((await forge.readiness(pr.number)).checks).toEqual([{ name: 'fanout/validate', state: 'success' }]);
 
       const lint = await forge.startCheck({ name: 'ci/lint', headSha: head, title: 'Linting' });
@@ -101,11 +133,13 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       await forge.completeCheck(scope, { conclusion: 'neutral', title: 'Nothing to check', summary: 'no files' });
       const checks = (await forge.readiness(pr.number)).checks;
       expect(checks).toHaveLength(3);
-      expect(checks).toEqual(expect.arrayContaining([
-        { name: 'fanout/validate', state: 'success' },
-        { name: 'ci/lint', state: 'failure' },
-        { name: 'fanout/scope', state: 'success' },
-      ]));
+      expect(checks).toEqual(
+        expect.arrayContaining([
+          { name: 'fanout/validate', state: 'success' },
+          { name: 'ci/lint', state: 'failure' },
+          { name: 'fanout/scope', state: 'success' },
+        ]),
+      );
     });
 
     it('counts an approval from a writer, not from a read-only user, and lists requests for changes', async () => {
@@ -139,18 +173,25 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
     it('reports a merged pull request with its merge sha, which the fetched base contains', async () => {
       const { forge, base, repoDir, openOne } = await setup();
       const { head, pr } = await openOne('fanout/run-1/a');
-      const result = await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a\n\nApproved by Fanout.', method: 'merge' });
+      const result = await forge.merge(pr.number, {
+        expectedHeadSha: head,
+        title: 'Work on a\n\nApproved by Fanout.',
+        method: 'merge',
+      });
       if (result.kind !== 'merged') throw new Error(`not merged: ${JSON.stringify(result)}`);
       expect(await forge.getPullRequest(pr.number)).toMatchObject({ state: 'merged', mergedSha: result.sha });
       const newBase = await forge.fetchBase(base);
       expect(newBase).toBe(result.sha);
       expect(await isAncestor(join(repoDir, '.git'), head, newBase)).toBe(true);
       // Asked again (a resumed run), the same merge is reported, not a second one made.
-      expect(await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a' })).toEqual({ kind: 'merged', sha: result.sha });
+      expect(await forge.merge(pr.number, { expectedHeadSha: head, title: 'Work on a' })).toEqual({
+        kind: 'merged',
+        sha: result.sha,
+      });
       expect(await forge.fetchBase(base)).toBe(result.sha);
     });
 
-    it('squashes by default: one commit on the base carrying the PR number, with the head\'s tree', async () => {
+    it("squashes by default: one commit on the base carrying the PR number, with the head's tree", async () => {
       const { forge, base, repoDir, openOne } = await setup();
       const before = await forge.fetchBase(base);
       const { head, pr } = await openOne('fanout/run-1/a');
@@ -201,7 +242,11 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       expect(new Set(feedback.comments.map((comment) => comment.id)).size).toBe(2);
       const plain = await harness.reviewWithComments(pr.number, { state: 'commented', body: '', comments: [] });
       expect(plain).not.toBe(reviewId);
-      expect(await forge.reviewFeedback(pr.number, plain)).toMatchObject({ state: 'commented', body: '', comments: [] });
+      expect(await forge.reviewFeedback(pr.number, plain)).toMatchObject({
+        state: 'commented',
+        body: '',
+        comments: [],
+      });
       await expect(forge.reviewFeedback(pr.number, 987_654)).rejects.toMatchObject({ code: 'forge-refused' });
     });
 
@@ -222,7 +267,9 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       const replies = await harness.replies(pr.number);
       expect(replies).toEqual([{ inReplyTo: second!.id, body: expect.stringContaining('Fixed in the next commit.') }]);
       expect(replies[0]!.inReplyTo).not.toBe(first!.id);
-      await expect(forge.replyToReviewComment(pr.number, 987_654, 'nobody')).rejects.toMatchObject({ code: 'forge-refused' });
+      await expect(forge.replyToReviewComment(pr.number, 987_654, 'nobody')).rejects.toMatchObject({
+        code: 'forge-refused',
+      });
     });
 
     it('asks reviewers again, and an empty list asks nobody', async () => {
@@ -254,7 +301,12 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       const { forge, baseSha, openOne } = harness;
       const { head } = await openOne('fanout/run-1/a');
       const validate = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: 'Validating' });
-      await forge.completeCheck(validate, { conclusion: 'success', title: 'Passed', summary: 'All commands passed', text: 'ok\n' });
+      await forge.completeCheck(validate, {
+        conclusion: 'success',
+        title: 'Passed',
+        summary: 'All commands passed',
+        text: 'ok\n',
+      });
       expect(await forge.checkFailures(head)).toEqual([]);
       const log = `${'noise\n'.repeat(2_000)}FAIL test/a.test.ts > adds\nexpected 2, got 3\n`;
       await harness.failCheck(head, { name: 'ci/tests', title: '1 test failed', summary: 'test/a.test.ts', text: log });

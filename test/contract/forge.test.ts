@@ -32,13 +32,18 @@ forgeContract('local', async () => {
     },
     reviewWithComments: (number, review) => forge.recordReview(number, { by: 'local-user', ...review }),
     async replies(number) {
-      return (await forge.comments(number)).flatMap((comment) => (comment.inReplyTo !== undefined ? [{ inReplyTo: comment.inReplyTo, body: comment.body }] : []));
+      return (await forge.comments(number)).flatMap((comment) =>
+        comment.inReplyTo !== undefined ? [{ inReplyTo: comment.inReplyTo, body: comment.body }] : [],
+      );
     },
     labels: (number) => forge.labels(number),
     requestedReviewers: (number) => forge.requestedReviewers(number),
     async failCheck(headSha, { name, ...output }) {
       // Local mode has no CI of its own: a check run published through the forge stands in for it.
-      await forge.completeCheck(await forge.startCheck({ name, headSha, title: output.title }), { conclusion: 'failure', ...output });
+      await forge.completeCheck(await forge.startCheck({ name, headSha, title: output.title }), {
+        conclusion: 'failure',
+        ...output,
+      });
     },
     async close() {},
   };
@@ -53,7 +58,10 @@ forgeContract('GitHub, on the fake', async () => {
     base: 'main',
     async reviewAsWriter(number, state) {
       fake.setRole(OWNER, REPO, 'writer', 'write');
-      await fake.addReview(OWNER, REPO, number, { user: 'writer', state: state === 'approved' ? 'APPROVED' : 'CHANGES_REQUESTED' });
+      await fake.addReview(OWNER, REPO, number, {
+        user: 'writer',
+        state: state === 'approved' ? 'APPROVED' : 'CHANGES_REQUESTED',
+      });
       return 'writer';
     },
     async approveAsReader(number) {
@@ -66,8 +74,20 @@ forgeContract('GitHub, on the fake', async () => {
     },
     async reviewWithComments(number, review) {
       fake.setRole(OWNER, REPO, 'writer', 'write');
-      const state = review.state === 'approved' ? 'APPROVED' : review.state === 'changes_requested' ? 'CHANGES_REQUESTED' : 'COMMENTED';
-      return (await fake.addReview(OWNER, REPO, number, { user: 'writer', state, body: review.body, comments: review.comments })).id;
+      const state =
+        review.state === 'approved'
+          ? 'APPROVED'
+          : review.state === 'changes_requested'
+            ? 'CHANGES_REQUESTED'
+            : 'COMMENTED';
+      return (
+        await fake.addReview(OWNER, REPO, number, {
+          user: 'writer',
+          state,
+          body: review.body,
+          comments: review.comments,
+        })
+      ).id;
     },
     async replies(number) {
       return fake.replies(OWNER, REPO, number).map((reply) => ({ inReplyTo: reply.inReplyTo ?? 0, body: reply.body }));
@@ -97,9 +117,23 @@ describe('GitHubForge on the fake GitHub', () => {
   /** Fetches the base, commits one file on it in Fanout's clone and pushes the branch. */
   async function pushed(setup: GitHubForgeSetup, branch = 'fanout/run-1/a') {
     const base = await setup.forge.fetchBase('main');
-    const head = await commitFiles(join(setup.cloneDir, '.git'), base, { [`${branch.split('/').pop()}.txt`]: `${branch}\n` });
+    const head = await commitFiles(join(setup.cloneDir, '.git'), base, {
+      [`${branch.split('/').pop()}.txt`]: `${branch}\n`,
+    });
     await setup.forge.pushBranch(branch, head, null);
-    return { base, head, request: { runId: 'run-1', subtaskId: 'a', title: 'Work', body: 'Part of #1', branch, base: 'main', headSha: head } };
+    return {
+      base,
+      head,
+      request: {
+        runId: 'run-1',
+        subtaskId: 'a',
+        title: 'Work',
+        body: 'Part of #1',
+        branch,
+        base: 'main',
+        headSha: head,
+      },
+    };
   }
 
   async function openedPullRequest(setup: GitHubForgeSetup, branch?: string) {
@@ -115,7 +149,9 @@ describe('GitHubForge on the fake GitHub', () => {
     const pr = await setup.forge.openPullRequest(request);
     expect([...setup.fake.repo(OWNER, REPO).pulls.keys()]).toEqual([pr.number]);
     expect(setup.fake.callsTo('POST', PULLS)).toHaveLength(1);
-    expect(setup.fake.callsTo('GET', PULLS).map((call) => call.query)).toEqual([{ head: 'octo:fanout/run-1/a', state: 'all', per_page: '100' }]);
+    expect(setup.fake.callsTo('GET', PULLS).map((call) => call.query)).toEqual([
+      { head: 'octo:fanout/run-1/a', state: 'all', per_page: '100' },
+    ]);
   });
 
   it('after a 502 on creating a PR that GitHub did not create, looks, then creates it once more', async () => {
@@ -155,14 +191,20 @@ describe('GitHubForge on the fake GitHub', () => {
     expect(config).not.toMatch(/extraheader|remote "/);
     // Every git request carried a token the fake issued: the push really was authenticated.
     expect(setup.fake.gitRequests.some((request) => request.url.includes('git-receive-pack'))).toBe(true);
-    expect(setup.fake.gitRequests.every((request) => request.authorizedAs !== null && request.status === 200)).toBe(true);
+    expect(setup.fake.gitRequests.every((request) => request.authorizedAs !== null && request.status === 200)).toBe(
+      true,
+    );
   });
 
   it('replaces a token that is about to expire before pushing', async () => {
     const setup = await start();
     setup.fake.nextTokenLifetime(10 * 60_000);
     await pushed(setup);
-    const labels = (kind: string) => [...new Set(setup.fake.gitRequests.filter((request) => request.url.includes(kind)).map((request) => request.authorizedAs))];
+    const labels = (kind: string) => [
+      ...new Set(
+        setup.fake.gitRequests.filter((request) => request.url.includes(kind)).map((request) => request.authorizedAs),
+      ),
+    ];
     expect(labels('upload-pack')).toEqual(['token-1']);
     expect(labels('receive-pack')).toEqual(['token-2']);
     expect(setup.seenTokens).toEqual(setup.fake.tokens.map((token) => token.token));
@@ -172,10 +214,28 @@ describe('GitHubForge on the fake GitHub', () => {
     const setup = await start({ retry: true });
     const { base, head, pr } = await openedPullRequest(setup);
     const merge = `${PULLS}/${pr.number}/merge`;
-    setup.fake.failNext({ method: 'PUT', path: merge, status: 409, body: { message: 'Head branch was modified. Review and try the merge again.' } });
-    expect(await setup.forge.merge(pr.number, { expectedHeadSha: head, title: 'Work' })).toEqual({ kind: 'refused', reason: 'head-moved', message: 'GitHub: Head branch was modified. Review and try the merge again.' });
-    setup.fake.failNext({ method: 'PUT', path: merge, status: 405, body: { message: 'Required status check "ci/build" is expected.' } });
-    expect(await setup.forge.merge(pr.number, { expectedHeadSha: head, title: 'Work' })).toEqual({ kind: 'refused', reason: 'not-mergeable', message: 'GitHub: Required status check "ci/build" is expected.' });
+    setup.fake.failNext({
+      method: 'PUT',
+      path: merge,
+      status: 409,
+      body: { message: 'Head branch was modified. Review and try the merge again.' },
+    });
+    expect(await setup.forge.merge(pr.number, { expectedHeadSha: head, title: 'Work' })).toEqual({
+      kind: 'refused',
+      reason: 'head-moved',
+      message: 'GitHub: Head branch was modified. Review and try the merge again.',
+    });
+    setup.fake.failNext({
+      method: 'PUT',
+      path: merge,
+      status: 405,
+      body: { message: 'Required status check "ci/build" is expected.' },
+    });
+    expect(await setup.forge.merge(pr.number, { expectedHeadSha: head, title: 'Work' })).toEqual({
+      kind: 'refused',
+      reason: 'not-mergeable',
+      message: 'GitHub: Required status check "ci/build" is expected.',
+    });
     expect(setup.fake.callsTo('PUT', merge).map((call) => call.body)).toEqual([
       { sha: head, merge_method: 'merge', commit_title: `Work (#${pr.number})`, commit_message: '' },
       { sha: head, merge_method: 'merge', commit_title: `Work (#${pr.number})`, commit_message: '' },
@@ -189,10 +249,20 @@ describe('GitHubForge on the fake GitHub', () => {
     const second = await openedPullRequest(setup, 'fanout/run-1/b');
     const { data } = await setup.octokit.rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: first.pr.number });
     await setup.fake.closePullRequest(OWNER, REPO, second.pr.number);
-    expect(await setup.forge.getPullRequest(first.pr.number)).toMatchObject({ state: 'merged', mergedSha: data.sha, headSha: first.head });
-    expect(await setup.forge.merge(first.pr.number, { expectedHeadSha: first.head, title: 'Work' })).toEqual({ kind: 'merged', sha: data.sha });
+    expect(await setup.forge.getPullRequest(first.pr.number)).toMatchObject({
+      state: 'merged',
+      mergedSha: data.sha,
+      headSha: first.head,
+    });
+    expect(await setup.forge.merge(first.pr.number, { expectedHeadSha: first.head, title: 'Work' })).toEqual({
+      kind: 'merged',
+      sha: data.sha,
+    });
     expect((await setup.forge.getPullRequest(second.pr.number)).state).toBe('closed');
-    expect(await setup.forge.merge(second.pr.number, { expectedHeadSha: second.head, title: 'Work' })).toMatchObject({ kind: 'refused', reason: 'not-open' });
+    expect(await setup.forge.merge(second.pr.number, { expectedHeadSha: second.head, title: 'Work' })).toMatchObject({
+      kind: 'refused',
+      reason: 'not-open',
+    });
     expect(setup.fake.callsTo('PUT', /\/merge$/)).toHaveLength(1);
   });
 
@@ -200,9 +270,15 @@ describe('GitHubForge on the fake GitHub', () => {
     const setup = await start({ prepare: (fake) => void (fake.repo(OWNER, REPO).settings.allowMergeCommit = false) });
     const first = await openedPullRequest(setup, 'fanout/run-1/a');
     const second = await openedPullRequest(setup, 'fanout/run-1/b');
-    expect(await setup.forge.merge(first.pr.number, { expectedHeadSha: first.head, title: 'A' })).toMatchObject({ kind: 'merged' });
-    expect(await setup.forge.merge(second.pr.number, { expectedHeadSha: second.head, title: 'B' })).toMatchObject({ kind: 'merged' });
-    expect(setup.fake.callsTo('PUT', /\/merge$/).map((call) => (call.body as { merge_method: string }).merge_method)).toEqual(['squash', 'squash']);
+    expect(await setup.forge.merge(first.pr.number, { expectedHeadSha: first.head, title: 'A' })).toMatchObject({
+      kind: 'merged',
+    });
+    expect(await setup.forge.merge(second.pr.number, { expectedHeadSha: second.head, title: 'B' })).toMatchObject({
+      kind: 'merged',
+    });
+    expect(
+      setup.fake.callsTo('PUT', /\/merge$/).map((call) => (call.body as { merge_method: string }).merge_method),
+    ).toEqual(['squash', 'squash']);
     expect(setup.fake.callsTo('GET', `/repos/${OWNER}/${REPO}`)).toHaveLength(1);
   });
 
@@ -213,29 +289,59 @@ describe('GitHubForge on the fake GitHub', () => {
     expect(await checks()).toEqual([]);
     setup.fake.addCheckRun(OWNER, REPO, { name: 'ci/build', headSha: head, status: 'queued' });
     setup.fake.addStatus(OWNER, REPO, head, 'ci/legacy', 'failure');
-    expect(await checks()).toEqual([{ name: 'ci/build', state: 'pending' }, { name: 'ci/legacy', state: 'failure' }]);
-    setup.fake.addCheckRun(OWNER, REPO, { name: 'ci/build', headSha: head, status: 'completed', conclusion: 'skipped' });
-    setup.fake.addCheckRun(OWNER, REPO, { name: 'ci/e2e', headSha: head, status: 'completed', conclusion: 'timed_out' });
+    expect(await checks()).toEqual([
+      { name: 'ci/build', state: 'pending' },
+      { name: 'ci/legacy', state: 'failure' },
+    ]);
+    setup.fake.addCheckRun(OWNER, REPO, {
+      name: 'ci/build',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'skipped',
+    });
+    setup.fake.addCheckRun(OWNER, REPO, {
+      name: 'ci/e2e',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'timed_out',
+    });
     setup.fake.addStatus(OWNER, REPO, head, 'ci/legacy', 'success');
-    expect(await checks()).toEqual([{ name: 'ci/build', state: 'success' }, { name: 'ci/e2e', state: 'failure' }, { name: 'ci/legacy', state: 'success' }]);
+    expect(await checks()).toEqual([
+      { name: 'ci/build', state: 'success' },
+      { name: 'ci/e2e', state: 'failure' },
+      { name: 'ci/legacy', state: 'success' },
+    ]);
   });
 
   it('counts approvals by maintainers and admins, not by triagers; a comment-only review changes nothing', async () => {
     const setup = await start();
     const { pr } = await openedPullRequest(setup);
-    for (const [user, role] of [['maria', 'maintain'], ['ada', 'admin'], ['tom', 'triage']] as const) {
+    for (const [user, role] of [
+      ['maria', 'maintain'],
+      ['ada', 'admin'],
+      ['tom', 'triage'],
+    ] as const) {
       setup.fake.setRole(OWNER, REPO, user, role);
       await setup.fake.addReview(OWNER, REPO, pr.number, { user, state: 'APPROVED' });
     }
     await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'ada', state: 'COMMENTED' });
-    expect(await setup.forge.readiness(pr.number)).toEqual({ checks: [], approvedBy: ['maria', 'ada'], changesRequestedBy: [] });
+    expect(await setup.forge.readiness(pr.number)).toEqual({
+      checks: [],
+      approvedBy: ['maria', 'ada'],
+      changesRequestedBy: [],
+    });
   });
 
   it("keeps a check's long output within GitHub's limits, the text's tail included", async () => {
     const setup = await start();
     const { head } = await openedPullRequest(setup);
     const id = await setup.forge.startCheck({ name: 'fanout/validate', headSha: head, title: 'Validating' });
-    await setup.forge.completeCheck(id, { conclusion: 'failure', title: 'Failed', summary: 's'.repeat(70_000), text: `${'x'.repeat(100_000)}\nnpm test: 3 failing` });
+    await setup.forge.completeCheck(id, {
+      conclusion: 'failure',
+      title: 'Failed',
+      summary: 's'.repeat(70_000),
+      text: `${'x'.repeat(100_000)}\nnpm test: 3 failing`,
+    });
     const run = setup.fake.repo(OWNER, REPO).checkRuns.find((candidate) => String(candidate.id) === id);
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(run?.output.text?.length).toBeLessThanOrEqual(65_535);
@@ -247,24 +353,55 @@ describe('GitHubForge on the fake GitHub', () => {
     const setup = await start();
     const { pr } = await openedPullRequest(setup);
     const path = `${PULLS}/${pr.number}`;
-    const failing = async () => setup.forge.getPullRequest(pr.number).then(() => null, (error: unknown) => error as ForgeError);
-    setup.fake.failNext({ method: 'GET', path, status: 403, headers: { 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit.' } });
+    const failing = async () =>
+      setup.forge.getPullRequest(pr.number).then(
+        () => null,
+        (error: unknown) => error as ForgeError,
+      );
+    setup.fake.failNext({
+      method: 'GET',
+      path,
+      status: 403,
+      headers: { 'retry-after': '30' },
+      body: { message: 'You have exceeded a secondary rate limit.' },
+    });
     const limited = await failing();
-    setup.fake.failNext({ method: 'GET', path, status: 403, body: { message: 'Resource not accessible by integration' } });
+    setup.fake.failNext({
+      method: 'GET',
+      path,
+      status: 403,
+      body: { message: 'Resource not accessible by integration' },
+    });
     const forbidden = await failing();
     setup.fake.failNext({ method: 'GET', path, status: 503 });
     const down = await failing();
-    expect([limited?.code, forbidden?.code, down?.code]).toEqual(['forge-unavailable', 'forge-auth', 'forge-unavailable']);
-    expect(limited?.message).toBe(`GitHub get pull request #${pr.number} failed (HTTP 403): You have exceeded a secondary rate limit. (retry after 30 s)`);
+    expect([limited?.code, forbidden?.code, down?.code]).toEqual([
+      'forge-unavailable',
+      'forge-auth',
+      'forge-unavailable',
+    ]);
+    expect(limited?.message).toBe(
+      `GitHub get pull request #${pr.number} failed (HTTP 403): You have exceeded a secondary rate limit. (retry after 30 s)`,
+    );
     await expect(setup.forge.getPullRequest(999)).rejects.toMatchObject({ code: 'pr-not-found' });
-    for (const error of [limited, forbidden, down]) for (const token of setup.seenTokens) expect(error?.message).not.toContain(token);
+    for (const error of [limited, forbidden, down])
+      for (const token of setup.seenTokens) expect(error?.message).not.toContain(token);
   });
 
   it('says forge-auth when git is refused the token, without showing it', async () => {
     const setup = await start();
     const badToken = `ghs_${'A'.repeat(36)}`;
-    const forge = new GitHubForge({ octokit: setup.octokit, repository: { owner: OWNER, repo: REPO }, cloneDir: setup.cloneDir, remoteUrl: setup.remoteUrl, tokens: { token: async () => badToken } });
-    const error = await forge.fetchBase('main').then(() => null, (caught: unknown) => caught as ForgeError);
+    const forge = new GitHubForge({
+      octokit: setup.octokit,
+      repository: { owner: OWNER, repo: REPO },
+      cloneDir: setup.cloneDir,
+      remoteUrl: setup.remoteUrl,
+      tokens: { token: async () => badToken },
+    });
+    const error = await forge.fetchBase('main').then(
+      () => null,
+      (caught: unknown) => caught as ForgeError,
+    );
     expect(error).toBeInstanceOf(ForgeError);
     expect(error?.code).toBe('forge-auth');
     expect(error?.message).not.toContain(badToken);
@@ -275,18 +412,27 @@ describe('GitHubForge on the fake GitHub', () => {
     const setup = await start();
     const roles = { ada: 'admin', maria: 'maintain', wes: 'write', tom: 'triage', rita: 'read', nora: 'none' } as const;
     for (const [user, role] of Object.entries(roles)) setup.fake.setRole(OWNER, REPO, user, role);
-    const permissions = await Promise.all([...Object.keys(roles), 'stranger'].map((user) => setup.forge.userPermission(user)));
+    const permissions = await Promise.all(
+      [...Object.keys(roles), 'stranger'].map((user) => setup.forge.userPermission(user)),
+    );
     expect(permissions).toEqual(['admin', 'write', 'write', 'read', 'read', 'none', 'none']);
     const issue = setup.fake.createIssue(OWNER, REPO, 'Task');
     const comment = await setup.forge.createComment(issue, '/orchestrate add a feature');
     await setup.forge.acknowledge(comment);
     await setup.forge.acknowledge(comment);
     expect(setup.fake.repo(OWNER, REPO).reactions.map((reaction) => reaction.content)).toEqual(['eyes']);
-    expect(setup.fake.callsTo('POST', `/repos/${OWNER}/${REPO}/issues/comments/${comment}/reactions`).map((call) => call.status)).toEqual([201, 200]);
+    expect(
+      setup.fake
+        .callsTo('POST', `/repos/${OWNER}/${REPO}/issues/comments/${comment}/reactions`)
+        .map((call) => call.status),
+    ).toEqual([201, 200]);
   });
 
   it('works offline with the real clone URL when GIT_CONFIG_GLOBAL maps https://github.com/ to the bare repositories', async () => {
-    const setup = await start({ remoteUrl: `https://github.com/${OWNER}/${REPO}.git`, prepare: async (fake) => void vi.stubEnv('GIT_CONFIG_GLOBAL', await fake.gitConfigFile()) });
+    const setup = await start({
+      remoteUrl: `https://github.com/${OWNER}/${REPO}.git`,
+      prepare: async (fake) => void vi.stubEnv('GIT_CONFIG_GLOBAL', await fake.gitConfigFile()),
+    });
     const { head, pr } = await openedPullRequest(setup);
     const result = await setup.forge.merge(pr.number, { expectedHeadSha: head, title: 'Work' });
     expect(result).toMatchObject({ kind: 'merged' });
@@ -311,18 +457,33 @@ describe('GitHubForge on the fake GitHub', () => {
   it("reads a review's text as '' when GitHub sends null, and an outdated comment's line as null", async () => {
     const setup = await start();
     const { pr } = await openedPullRequest(setup);
-    const { id, commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'wes', state: 'COMMENTED', comments: [{ path: 'a.txt', line: null, body: 'This whole file?' }] });
-    expect(await setup.forge.reviewFeedback(pr.number, id)).toEqual({ reviewer: 'wes', state: 'commented', body: '', comments: [{ id: commentIds[0], path: 'a.txt', line: null, body: 'This whole file?' }] });
+    const { id, commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, {
+      user: 'wes',
+      state: 'COMMENTED',
+      comments: [{ path: 'a.txt', line: null, body: 'This whole file?' }],
+    });
+    expect(await setup.forge.reviewFeedback(pr.number, id)).toEqual({
+      reviewer: 'wes',
+      state: 'commented',
+      body: '',
+      comments: [{ id: commentIds[0], path: 'a.txt', line: null, body: 'This whole file?' }],
+    });
   });
 
   it('after a 502 on a reply that GitHub did post, finds it by its marker: one reply', async () => {
     const setup = await start({ retry: true });
     const { pr } = await openedPullRequest(setup);
-    const { commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'wes', state: 'CHANGES_REQUESTED', comments: [{ path: 'a.txt', line: 1, body: 'Why?' }] });
+    const { commentIds } = await setup.fake.addReview(OWNER, REPO, pr.number, {
+      user: 'wes',
+      state: 'CHANGES_REQUESTED',
+      comments: [{ path: 'a.txt', line: 1, body: 'Why?' }],
+    });
     const replies = `${PULLS}/${pr.number}/comments/${commentIds[0]}/replies`;
     setup.fake.failNext({ method: 'POST', path: replies, status: 502, afterApplying: true });
     await setup.forge.replyToReviewComment(pr.number, commentIds[0]!, 'Because.');
-    expect(setup.fake.replies(OWNER, REPO, pr.number).map((reply) => [reply.inReplyTo, reply.user])).toEqual([[commentIds[0], 'fanout-test[bot]']]);
+    expect(setup.fake.replies(OWNER, REPO, pr.number).map((reply) => [reply.inReplyTo, reply.user])).toEqual([
+      [commentIds[0], 'fanout-test[bot]'],
+    ]);
     expect(setup.fake.callsTo('POST', replies)).toHaveLength(1);
   });
 
@@ -337,7 +498,12 @@ describe('GitHubForge on the fake GitHub', () => {
     await setup.forge.requestReview(pr.number, ['stranger']);
     expect(setup.fake.callsTo('POST', requested).map((call) => call.status)).toEqual([422, 422]);
     expect(setup.fake.requestedReviewers(OWNER, REPO, pr.number)).toEqual([]);
-    setup.fake.failNext({ method: 'POST', path: requested, status: 403, body: { message: 'Resource not accessible by integration' } });
+    setup.fake.failNext({
+      method: 'POST',
+      path: requested,
+      status: 403,
+      body: { message: 'Resource not accessible by integration' },
+    });
     await expect(setup.forge.requestReview(pr.number, ['wes'])).rejects.toMatchObject({ code: 'forge-auth' });
     await setup.forge.requestReview(pr.number, ['wes']);
     expect(setup.fake.requestedReviewers(OWNER, REPO, pr.number)).toEqual(['wes']);
@@ -358,14 +524,48 @@ describe('GitHubForge on the fake GitHub', () => {
     const { fake } = setup;
     const annotations = [
       { path: 'README.md', line: 3, level: 'warning' as const, message: 'Long line' },
-      ...Array.from({ length: 25 }, (_, index) => ({ path: 'src/app.js', line: index + 1, level: 'failure' as const, message: `error ${index + 1}` })),
+      ...Array.from({ length: 25 }, (_, index) => ({
+        path: 'src/app.js',
+        line: index + 1,
+        level: 'failure' as const,
+        message: `error ${index + 1}`,
+      })),
     ];
-    fake.addCheckRun(OWNER, REPO, { name: 'lint', headSha: head, status: 'completed', conclusion: 'failure', output: { title: 'Lint', summary: '26 problems' }, annotations });
-    fake.addCheckRun(OWNER, REPO, { name: 'style', headSha: head, status: 'completed', conclusion: 'failure', output: { title: 'Style', summary: '1 problem' }, annotations: [annotations[0]!] });
+    fake.addCheckRun(OWNER, REPO, {
+      name: 'lint',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'failure',
+      output: { title: 'Lint', summary: '26 problems' },
+      annotations,
+    });
+    fake.addCheckRun(OWNER, REPO, {
+      name: 'style',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'failure',
+      output: { title: 'Style', summary: '1 problem' },
+      annotations: [annotations[0]!],
+    });
     const log = `${'2024-05-01T10:00:00.1234567Z noise\n'.repeat(3_000)}2024-05-01T10:00:01.0000000Z FAIL adds\n2024-05-01T10:00:01.0000000Z expected 2, got 3\n`;
-    fake.addCheckRun(OWNER, REPO, { name: 'test', headSha: head, status: 'completed', conclusion: 'timed_out', appSlug: 'github-actions', output: { title: 'Timed out', summary: '', text: 'output text' }, log });
+    fake.addCheckRun(OWNER, REPO, {
+      name: 'test',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'timed_out',
+      appSlug: 'github-actions',
+      output: { title: 'Timed out', summary: '', text: 'output text' },
+      log,
+    });
     // A job whose log cannot be read keeps its output text's tail.
-    fake.addCheckRun(OWNER, REPO, { name: 'build', headSha: head, status: 'completed', conclusion: 'failure', appSlug: 'github-actions', output: { title: 'Build failed', summary: 's'.repeat(3_000), text: 'tsc: 1 error' } });
+    fake.addCheckRun(OWNER, REPO, {
+      name: 'build',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'failure',
+      appSlug: 'github-actions',
+      output: { title: 'Build failed', summary: 's'.repeat(3_000), text: 'tsc: 1 error' },
+    });
     fake.addCheckRun(OWNER, REPO, { name: 'green', headSha: head, status: 'completed', conclusion: 'success' });
     fake.addCheckRun(OWNER, REPO, { name: 'cancelled', headSha: head, status: 'completed', conclusion: 'cancelled' });
     // A failure since re-run green is not a failure.
@@ -387,7 +587,12 @@ describe('GitHubForge on the fake GitHub', () => {
     expect(build).toMatchObject({ logTail: 'tsc: 1 error' });
     expect(build!.summary.length).toBeLessThanOrEqual(2_000);
     expect(legacy).toEqual({ name: 'ci/legacy', summary: 'The build errored', annotations: [], logTail: '' });
-    expect(fake.callsTo('GET', /\/actions\/jobs\/\d+\/logs$/).map((call) => call.status).sort()).toEqual([302, 404]);
+    expect(
+      fake
+        .callsTo('GET', /\/actions\/jobs\/\d+\/logs$/)
+        .map((call) => call.status)
+        .sort(),
+    ).toEqual([302, 404]);
     expect(fake.callsTo('GET', /\/annotations$/)).toHaveLength(2);
   });
 });
@@ -402,16 +607,39 @@ describe('LocalForge records', () => {
     const base = await forge.fetchBase('main');
     const head = await commitFiles(join(repoDir, '.git'), base, { 'a.txt': 'a\n' });
     await forge.pushBranch('fanout/run-1/a', head, null);
-    const pr = await forge.openPullRequest({ runId: 'run-1', subtaskId: 'a', title: 'A', body: '', branch: 'fanout/run-1/a', base: 'main', headSha: head });
+    const pr = await forge.openPullRequest({
+      runId: 'run-1',
+      subtaskId: 'a',
+      title: 'A',
+      body: '',
+      branch: 'fanout/run-1/a',
+      base: 'main',
+      headSha: head,
+    });
     const [key] = await readdir(join(stateDir, 'local-forge'));
     const path = join(stateDir, 'local-forge', key!, `pr-${pr.number}.json`);
-    const { labels: _labels, requestedReviewers: _requested, ...old } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-    await writeFile(path, JSON.stringify({ ...old, reviews: [{ by: 'me', state: 'approved', headSha: head, at: new Date().toISOString() }] }));
+    const {
+      labels: _labels,
+      requestedReviewers: _requested,
+      ...old
+    } = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(
+      path,
+      JSON.stringify({
+        ...old,
+        reviews: [{ by: 'me', state: 'approved', headSha: head, at: new Date().toISOString() }],
+      }),
+    );
 
     expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
     expect(await forge.labels(pr.number)).toEqual([]);
     expect(await forge.requestedReviewers(pr.number)).toEqual([]);
-    expect(await forge.reviewFeedback(pr.number, 1)).toEqual({ reviewer: 'me', state: 'approved', body: '', comments: [] });
+    expect(await forge.reviewFeedback(pr.number, 1)).toEqual({
+      reviewer: 'me',
+      state: 'approved',
+      body: '',
+      comments: [],
+    });
     expect(await forge.recordReview(pr.number, { by: 'you', state: 'commented', body: 'hm' })).toBe(2);
     expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
   });

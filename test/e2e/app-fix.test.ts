@@ -13,7 +13,10 @@ const PLAN = [
   { id: 'one', title: 'First part', writeScope: ['one.txt'] },
   { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
 ];
-const write = (path: string, content: string, summary: string): ScriptedReply[] => [call('write_file', { path, content }), finish(summary)];
+const write = (path: string, content: string, summary: string): ScriptedReply[] => [
+  call('write_file', { path, content }),
+  finish(summary),
+];
 const MANUAL = 'validate:\n  - node --test\napproval: manual\n';
 
 let harness: AppHarness | undefined;
@@ -26,7 +29,10 @@ afterEach(async () => {
 async function waitingForReview(fixes: ScriptedReply[], config = MANUAL) {
   const brain = scriptedBrain({
     plan: PLAN,
-    agents: { 'First part': write('one.txt', 'alpha\nbeta\ngamma\n', 'Wrote one.txt.'), 'Second part': write('two.txt', 'two\n', 'Wrote two.txt.') },
+    agents: {
+      'First part': write('one.txt', 'alpha\nbeta\ngamma\n', 'Wrote one.txt.'),
+      'Second part': write('two.txt', 'two\n', 'Wrote two.txt.'),
+    },
     fixes: { 'First part': fixes },
   });
   harness = await appHarness({ script: brain.reply, files: { '.github/fanout.yml': config } });
@@ -44,49 +50,123 @@ async function headOf(h: AppHarness, branch: string): Promise<string> {
 }
 
 async function fileOn(h: AppHarness, ref: string, path: string): Promise<string | null> {
-  return exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `${ref}:${path}`]).then(({ stdout }) => stdout, () => null);
+  return exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `${ref}:${path}`]).then(
+    ({ stdout }) => stdout,
+    () => null,
+  );
 }
 
 /** A person reviews on GitHub, and the review's webhook arrives. */
-async function review(h: AppHarness, pull: { number: number; head: string }, user: string, state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED', comments: Array<{ path: string; line: number; body: string }> = [], body = '') {
+async function review(
+  h: AppHarness,
+  pull: { number: number; head: string },
+  user: string,
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED',
+  comments: Array<{ path: string; line: number; body: string }> = [],
+  body = '',
+) {
   const added = await h.fake.addReview(OWNER, REPO, pull.number, { user, state, body, comments });
-  const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<string, unknown>;
-  const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number: pull.number, head: { ...(payload.pull_request as { head: object }).head, ref: pull.head } };
-  const reviewer = { ...(payload.sender as Record<string, unknown>), login: user, type: user.endsWith('[bot]') ? 'Bot' : 'User' };
-  await h.deliver('pull_request_review', { ...payload, pull_request: pullRequest, review: { ...(payload.review as Record<string, unknown>), id: added.id, state: state.toLowerCase(), body, user: reviewer }, sender: reviewer });
+  const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<
+    string,
+    unknown
+  >;
+  const pullRequest = {
+    ...(payload.pull_request as Record<string, unknown>),
+    number: pull.number,
+    head: { ...(payload.pull_request as { head: object }).head, ref: pull.head },
+  };
+  const reviewer = {
+    ...(payload.sender as Record<string, unknown>),
+    login: user,
+    type: user.endsWith('[bot]') ? 'Bot' : 'User',
+  };
+  await h.deliver('pull_request_review', {
+    ...payload,
+    pull_request: pullRequest,
+    review: {
+      ...(payload.review as Record<string, unknown>),
+      id: added.id,
+      state: state.toLowerCase(),
+      body,
+      user: reviewer,
+    },
+    sender: reviewer,
+  });
   await h.settle();
   return added;
 }
 
 /** The repository's CI finished a check run on a head, and its webhook arrives. */
-async function ciFinished(h: AppHarness, pull: { number: number }, headSha: string, conclusion: 'success' | 'failure', details: { log?: string; annotations?: Array<{ path: string; line: number; message: string }> } = {}) {
+async function ciFinished(
+  h: AppHarness,
+  pull: { number: number },
+  headSha: string,
+  conclusion: 'success' | 'failure',
+  details: { log?: string; annotations?: Array<{ path: string; line: number; message: string }> } = {},
+) {
   const id = h.fake.addCheckRun(OWNER, REPO, {
     name: 'ci/tests',
     headSha,
     status: 'completed',
     conclusion,
     appSlug: 'github-actions',
-    output: { title: conclusion === 'failure' ? 'Tests failed' : 'Tests passed', summary: conclusion === 'failure' ? '1 test failed' : 'All tests passed' },
-    ...(details.annotations ? { annotations: details.annotations.map((annotation) => ({ ...annotation, level: 'failure' as const })) } : {}),
+    output: {
+      title: conclusion === 'failure' ? 'Tests failed' : 'Tests passed',
+      summary: conclusion === 'failure' ? '1 test failed' : 'All tests passed',
+    },
+    ...(details.annotations
+      ? { annotations: details.annotations.map((annotation) => ({ ...annotation, level: 'failure' as const })) }
+      : {}),
     ...(details.log !== undefined ? { log: details.log } : {}),
   });
-  const payload = example('check_run', (candidate) => candidate.action === 'completed') as unknown as Record<string, unknown>;
-  const checkRun = { ...(payload.check_run as Record<string, unknown>), id, name: 'ci/tests', head_sha: headSha, status: 'completed', conclusion, pull_requests: [{ number: pull.number, id: pull.number, url: '', head: { ref: 'x', sha: headSha, repo: {} }, base: { ref: 'main', sha: headSha, repo: {} } }] };
+  const payload = example('check_run', (candidate) => candidate.action === 'completed') as unknown as Record<
+    string,
+    unknown
+  >;
+  const checkRun = {
+    ...(payload.check_run as Record<string, unknown>),
+    id,
+    name: 'ci/tests',
+    head_sha: headSha,
+    status: 'completed',
+    conclusion,
+    pull_requests: [
+      {
+        number: pull.number,
+        id: pull.number,
+        url: '',
+        head: { ref: 'x', sha: headSha, repo: {} },
+        base: { ref: 'main', sha: headSha, repo: {} },
+      },
+    ],
+  };
   await h.deliver('check_run', { ...payload, check_run: checkRun });
   await h.settle();
 }
 
 function commentsOn(h: AppHarness, number: number): string[] {
-  return h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === number && comment.user === APP_BOT).map((comment) => comment.body);
+  return h.fake
+    .repo(OWNER, REPO)
+    .comments.filter((comment) => comment.issue === number && comment.user === APP_BOT)
+    .map((comment) => comment.body);
 }
 
 describe('the GitHub App: reviews and red checks go back to the agent', () => {
   it('a changes-requested review with two inline comments: a fix commit on the same PR, both threads answered, review requested again, merged after approval', async () => {
-    const { h, brain, first, head } = await waitingForReview(write('one.txt', 'Alpha\nbeta\nGamma\n', 'Capitalized alpha and gamma.'));
-    const { commentIds } = await review(h, first, 'maintainer', 'CHANGES_REQUESTED', [
-      { path: 'one.txt', line: 1, body: 'Capitalize alpha.' },
-      { path: 'one.txt', line: 3, body: 'Capitalize gamma too.' },
-    ], 'Two small things.');
+    const { h, brain, first, head } = await waitingForReview(
+      write('one.txt', 'Alpha\nbeta\nGamma\n', 'Capitalized alpha and gamma.'),
+    );
+    const { commentIds } = await review(
+      h,
+      first,
+      'maintainer',
+      'CHANGES_REQUESTED',
+      [
+        { path: 'one.txt', line: 1, body: 'Capitalize alpha.' },
+        { path: 'one.txt', line: 3, body: 'Capitalize gamma too.' },
+      ],
+      'Two small things.',
+    );
 
     // The agent saw both comments with the code they point at.
     const [prompt] = brain.fixPromptsFor('First part');
@@ -99,11 +179,21 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     // A new commit on the same branch, on top of the reviewed head.
     const fixed = await headOf(h, first.head);
     expect(fixed).not.toBe(head);
-    expect((await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', `${fixed}^`])).stdout.trim()).toBe(head);
+    expect(
+      (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', `${fixed}^`])).stdout.trim(),
+    ).toBe(head);
     expect(await fileOn(h, first.head, 'one.txt')).toBe('Alpha\nbeta\nGamma\n');
     expect(h.fake.repo(OWNER, REPO).pulls.size).toBe(2);
-    const checks = h.fake.repo(OWNER, REPO).checkRuns.filter((run) => run.headSha === fixed).map((run) => [run.name, run.conclusion]);
-    expect(checks).toEqual(expect.arrayContaining([['fanout/validate', 'success'], ['fanout/scope', 'success']]));
+    const checks = h.fake
+      .repo(OWNER, REPO)
+      .checkRuns.filter((run) => run.headSha === fixed)
+      .map((run) => [run.name, run.conclusion]);
+    expect(checks).toEqual(
+      expect.arrayContaining([
+        ['fanout/validate', 'success'],
+        ['fanout/scope', 'success'],
+      ]),
+    );
 
     // One reply in each thread, and the reviewer asked again.
     const replies = h.fake.replies(OWNER, REPO, first.number);
@@ -119,8 +209,13 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
   });
 
   it('a red CI check: the failure output goes to the agent, its fix is pushed, and the PR merges once green', async () => {
-    const { h, brain, first, head } = await waitingForReview(write('one.txt', 'ALPHA\nbeta\ngamma\n', 'Upper-cased the first line as the test expects.'));
-    await ciFinished(h, first, head, 'failure', { log: 'not ok 1 - first line\n  expected: "ALPHA"\n  actual: "alpha"\n', annotations: [{ path: 'one.txt', line: 1, message: 'first line must be upper case' }] });
+    const { h, brain, first, head } = await waitingForReview(
+      write('one.txt', 'ALPHA\nbeta\ngamma\n', 'Upper-cased the first line as the test expects.'),
+    );
+    await ciFinished(h, first, head, 'failure', {
+      log: 'not ok 1 - first line\n  expected: "ALPHA"\n  actual: "alpha"\n',
+      annotations: [{ path: 'one.txt', line: 1, message: 'first line must be upper case' }],
+    });
 
     const [prompt] = brain.fixPromptsFor('First part');
     expect(prompt).toContain('Check "ci/tests" failed.');
@@ -128,7 +223,9 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     expect(prompt).toContain('expected: "ALPHA"');
     const fixed = await headOf(h, first.head);
     expect(fixed).not.toBe(head);
-    expect(commentsOn(h, first.number)).toEqual([expect.stringContaining(`Fix attempt 1 for the failing checks: pushed ${fixed.slice(0, 8)}. Validation passed.`)]);
+    expect(commentsOn(h, first.number)).toEqual([
+      expect.stringContaining(`Fix attempt 1 for the failing checks: pushed ${fixed.slice(0, 8)}. Validation passed.`),
+    ]);
 
     await ciFinished(h, first, fixed, 'success');
     await review(h, first, 'maintainer', 'APPROVED');
@@ -137,8 +234,13 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
   });
 
   it('past maxFixAttempts the PR is labelled for a person, with a comment on what was tried, and the status comment says so', async () => {
-    const { h, brain, first } = await waitingForReview(write('one.txt', 'Alpha\nbeta\ngamma\n', 'Capitalized alpha.'), `${MANUAL}maxFixAttempts: 1\n`);
-    await review(h, first, 'maintainer', 'CHANGES_REQUESTED', [{ path: 'one.txt', line: 1, body: 'Capitalize alpha.' }]);
+    const { h, brain, first } = await waitingForReview(
+      write('one.txt', 'Alpha\nbeta\ngamma\n', 'Capitalized alpha.'),
+      `${MANUAL}maxFixAttempts: 1\n`,
+    );
+    await review(h, first, 'maintainer', 'CHANGES_REQUESTED', [
+      { path: 'one.txt', line: 1, body: 'Capitalize alpha.' },
+    ]);
     const afterFirst = await headOf(h, first.head);
     await review(h, first, 'maintainer', 'CHANGES_REQUESTED', [{ path: 'one.txt', line: 2, body: 'And beta.' }]);
 
@@ -146,14 +248,24 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     expect(await headOf(h, first.head)).toBe(afterFirst);
     expect(h.fake.labels(OWNER, REPO, first.number)).toEqual(['fanout: needs human']);
     const comments = commentsOn(h, first.number);
-    expect(comments).toEqual(expect.arrayContaining([expect.stringMatching(/^Fanout needs a person here: it reached `maxFixAttempts` \(1\) and more was asked\.\n\nWhat it tried:\n- attempt 1, review by @maintainer: pushed [0-9a-f]{8}/)]));
+    expect(comments).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Fanout needs a person here: it reached `maxFixAttempts` \(1\) and more was asked\.\n\nWhat it tried:\n- attempt 1, review by @maintainer: pushed [0-9a-f]{8}/,
+        ),
+      ]),
+    );
     expect(h.issueComments()[0]).toContain('🙋 needs a person');
   });
 
   it('ignores a review by someone without write access, and one by a bot the configuration does not list', async () => {
-    const { h, brain, first, head } = await waitingForReview(write('one.txt', 'Alpha\nbeta\ngamma\n', 'Capitalized alpha.'));
+    const { h, brain, first, head } = await waitingForReview(
+      write('one.txt', 'Alpha\nbeta\ngamma\n', 'Capitalized alpha.'),
+    );
     await review(h, first, 'reader', 'CHANGES_REQUESTED', [{ path: 'one.txt', line: 1, body: 'Capitalize alpha.' }]);
-    await review(h, first, 'lint-bot[bot]', 'CHANGES_REQUESTED', [{ path: 'one.txt', line: 1, body: 'Capitalize alpha.' }]);
+    await review(h, first, 'lint-bot[bot]', 'CHANGES_REQUESTED', [
+      { path: 'one.txt', line: 1, body: 'Capitalize alpha.' },
+    ]);
     expect(brain.fixPromptsFor('First part')).toEqual([]);
     expect(await headOf(h, first.head)).toBe(head);
     expect(h.fake.replies(OWNER, REPO, first.number)).toEqual([]);
@@ -161,31 +273,59 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
 
   it('answers a comment on a file outside the write scope as such, and writes nothing there', async () => {
     const { h, brain, first, head } = await waitingForReview([finish('README.md is not mine to change.')]);
-    const { commentIds } = await review(h, first, 'maintainer', 'COMMENTED', [{ path: 'README.md', line: 1, body: 'Mention one.txt here.' }]);
-    expect(brain.fixPromptsFor('First part')).toEqual([expect.stringContaining('Comments on files outside your write scope (do not change them; Fanout answers them):\n- README.md: Mention one.txt here.')]);
+    const { commentIds } = await review(h, first, 'maintainer', 'COMMENTED', [
+      { path: 'README.md', line: 1, body: 'Mention one.txt here.' },
+    ]);
+    expect(brain.fixPromptsFor('First part')).toEqual([
+      expect.stringContaining(
+        'Comments on files outside your write scope (do not change them; Fanout answers them):\n- README.md: Mention one.txt here.',
+      ),
+    ]);
     const [reply] = h.fake.replies(OWNER, REPO, first.number);
     expect(reply?.inReplyTo).toBe(commentIds[0]);
-    expect(reply?.body).toContain("`README.md` is outside this subtask's write scope (`one.txt`), so Fanout's agent did not change it.");
+    expect(reply?.body).toContain(
+      "`README.md` is outside this subtask's write scope (`one.txt`), so Fanout's agent did not change it.",
+    );
     expect(await headOf(h, first.head)).toBe(head);
   });
 
   it('`/fanout fix` on the PR sends the agent back with the instructions', async () => {
-    const { h, brain, first, head } = await waitingForReview(write('one.txt', 'alpha\nbeta\ngamma\ndelta\n', 'Added delta.'));
-    const payload = example('issue_comment', (candidate) => candidate.action === 'created') as unknown as Record<string, unknown>;
+    const { h, brain, first, head } = await waitingForReview(
+      write('one.txt', 'alpha\nbeta\ngamma\ndelta\n', 'Added delta.'),
+    );
+    const payload = example('issue_comment', (candidate) => candidate.action === 'created') as unknown as Record<
+      string,
+      unknown
+    >;
     const user = { ...(payload.sender as Record<string, unknown>), login: 'maintainer', type: 'User' };
     const id = 8_000_001;
     const now = new Date().toISOString();
     const body = '/fanout fix Add a fourth line, delta.';
-    h.fake.repo(OWNER, REPO).comments.push({ id, issue: first.number, body, user: 'maintainer', createdAt: now, updatedAt: now });
-    const issue = { ...(payload.issue as Record<string, unknown>), number: first.number, pull_request: { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${first.number}` } };
-    await h.deliver('issue_comment', { ...payload, issue, comment: { ...(payload.comment as Record<string, unknown>), id, body, user, performed_via_github_app: null }, sender: user });
+    h.fake
+      .repo(OWNER, REPO)
+      .comments.push({ id, issue: first.number, body, user: 'maintainer', createdAt: now, updatedAt: now });
+    const issue = {
+      ...(payload.issue as Record<string, unknown>),
+      number: first.number,
+      pull_request: { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${first.number}` },
+    };
+    await h.deliver('issue_comment', {
+      ...payload,
+      issue,
+      comment: { ...(payload.comment as Record<string, unknown>), id, body, user, performed_via_github_app: null },
+      sender: user,
+    });
     await h.settle();
-    expect(brain.fixPromptsFor('First part')).toEqual([expect.stringContaining('@maintainer asked for a fix:\nAdd a fourth line, delta.')]);
+    expect(brain.fixPromptsFor('First part')).toEqual([
+      expect.stringContaining('@maintainer asked for a fix:\nAdd a fourth line, delta.'),
+    ]);
     const fixed = await headOf(h, first.head);
     expect(fixed).not.toBe(head);
     expect(await fileOn(h, first.head, 'one.txt')).toBe('alpha\nbeta\ngamma\ndelta\n');
     expect(commentsOn(h, first.number)).toEqual([
-      expect.stringContaining("Sending `one`'s agent back to this pull request (asked by @maintainer; fix attempt 1 of at most 2)."),
+      expect.stringContaining(
+        "Sending `one`'s agent back to this pull request (asked by @maintainer; fix attempt 1 of at most 2).",
+      ),
       expect.stringContaining(`Fix attempt 1 for @maintainer's request: pushed ${fixed.slice(0, 8)}.`),
     ]);
   });

@@ -24,7 +24,11 @@ const TARGET: GitHubTarget = {
 const COMMENT_ID = 492700400;
 
 /** A queue that only remembers what it was given (and can be told to fail). */
-function recordingQueue(): IntakeQueue & { commands: string[]; events: Array<[GitHubTarget, PullRequestEvent]>; failing: boolean } {
+function recordingQueue(): IntakeQueue & {
+  commands: string[];
+  events: Array<[GitHubTarget, PullRequestEvent]>;
+  failing: boolean;
+} {
   const queue = {
     commands: [] as string[],
     events: [] as Array<[GitHubTarget, PullRequestEvent]>,
@@ -42,7 +46,10 @@ function recordingQueue(): IntakeQueue & { commands: string[]; events: Array<[Gi
 }
 
 /** GitHub's own `issue_comment.created` example with another body (and whatever `patch` changes). */
-function commentPayload(body: string, patch: (payload: IssueCommentCreatedEvent) => void = () => undefined): IssueCommentCreatedEvent {
+function commentPayload(
+  body: string,
+  patch: (payload: IssueCommentCreatedEvent) => void = () => undefined,
+): IssueCommentCreatedEvent {
   const payload = example('issue_comment', (candidate) => candidate.action === 'created') as IssueCommentCreatedEvent;
   payload.comment.body = body;
   patch(payload);
@@ -85,7 +92,10 @@ describe('App intake: commands on issues', () => {
     const queue = recordingQueue();
     const app = await start(new FileCoordStore(root), queue);
 
-    const answer = await app.deliver('issue_comment', commentPayload('Thanks!\n/orchestrate Add a usage section\nto the README'));
+    const answer = await app.deliver(
+      'issue_comment',
+      commentPayload('Thanks!\n/orchestrate Add a usage section\nto the README'),
+    );
 
     expect(answer.status).toBe(200);
     // A second store on the same directory reads what a restarted process would find.
@@ -130,13 +140,25 @@ describe('App intake: commands on issues', () => {
   });
 
   it.each([
-    ['a bot', (payload: IssueCommentCreatedEvent) => Object.assign(payload.comment.user, { type: 'Bot', login: 'dependabot[bot]' })],
-    ['a bot sender', (payload: IssueCommentCreatedEvent) => Object.assign(payload.sender, { type: 'Bot', login: 'renovate[bot]' })],
+    [
+      'a bot',
+      (payload: IssueCommentCreatedEvent) =>
+        Object.assign(payload.comment.user, { type: 'Bot', login: 'dependabot[bot]' }),
+    ],
+    [
+      'a bot sender',
+      (payload: IssueCommentCreatedEvent) => Object.assign(payload.sender, { type: 'Bot', login: 'renovate[bot]' }),
+    ],
     [
       "Fanout's own comment",
-      (payload: IssueCommentCreatedEvent) => Object.assign(payload.comment, { performed_via_github_app: { id: APP_ID, slug: APP_SLUG, name: 'Fanout' } }),
+      (payload: IssueCommentCreatedEvent) =>
+        Object.assign(payload.comment, { performed_via_github_app: { id: APP_ID, slug: APP_SLUG, name: 'Fanout' } }),
     ],
-    ['a comment on a pull request', (payload: IssueCommentCreatedEvent) => Object.assign(payload.issue, { pull_request: { url: 'u', html_url: 'h', diff_url: 'd', patch_url: 'p' } })],
+    [
+      'a comment on a pull request',
+      (payload: IssueCommentCreatedEvent) =>
+        Object.assign(payload.issue, { pull_request: { url: 'u', html_url: 'h', diff_url: 'd', patch_url: 'p' } }),
+    ],
     ['a delivery without an installation', (payload: IssueCommentCreatedEvent) => delete payload.installation],
   ])('ignores a command in %s', async (_name, patch) => {
     const store = new MemoryCoordStore();
@@ -170,7 +192,9 @@ describe('App intake: commands on issues', () => {
     const queue = recordingQueue();
     const app = await start(store, queue);
 
-    const answer = await app.deliver('issue_comment', commentPayload('/orchestrate Add tests'), { secret: 'not-the-secret' });
+    const answer = await app.deliver('issue_comment', commentPayload('/orchestrate Add tests'), {
+      secret: 'not-the-secret',
+    });
 
     expect(answer.status).toBe(400);
     expect(await store.listCommands()).toEqual([]);
@@ -181,7 +205,8 @@ describe('App intake: commands on issues', () => {
     const memory = new MemoryCoordStore();
     let down = true;
     const store: CoordStore = Object.assign(Object.create(memory) as CoordStore, {
-      recordCommand: (command: Parameters<CoordStore['recordCommand']>[0]) => (down ? Promise.reject(new Error('EIO: disk gone')) : memory.recordCommand(command)),
+      recordCommand: (command: Parameters<CoordStore['recordCommand']>[0]) =>
+        down ? Promise.reject(new Error('EIO: disk gone')) : memory.recordCommand(command),
     });
     const queue = recordingQueue();
     const app = await start(store, queue);
@@ -226,7 +251,19 @@ describe('App intake: pull request events', () => {
     const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted');
     payload.pull_request.head.ref = 'fanout/run-1/api';
     Object.assign(payload.review, { state: 'approved' });
-    expect(await deliverEvent('pull_request_review', payload)).toEqual([[TARGET, { kind: 'review', prNumber: 2, state: 'approved', reviewer: 'Codertocat', reviewId: payload.review.id, reviewerIsBot: false }]]);
+    expect(await deliverEvent('pull_request_review', payload)).toEqual([
+      [
+        TARGET,
+        {
+          kind: 'review',
+          prNumber: 2,
+          state: 'approved',
+          reviewer: 'Codertocat',
+          reviewId: payload.review.id,
+          reviewerIsBot: false,
+        },
+      ],
+    ]);
   });
 
   it('ignores pull request events on branches that are not Fanout’s', async () => {
@@ -240,23 +277,38 @@ describe('App intake: pull request events', () => {
 
   it('passes finished check runs and suites, and statuses, for any head', async () => {
     const run = example('check_run', (candidate) => candidate.action === 'completed');
-    const suite = example('check_suite', (candidate) => candidate.action === 'completed' && candidate.check_suite.pull_requests.length > 0);
+    const suite = example(
+      'check_suite',
+      (candidate) => candidate.action === 'completed' && candidate.check_suite.pull_requests.length > 0,
+    );
     const status = example('status');
     const head = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
     // GitHub's examples: a check run that failed, a suite that passed, a status that passed.
-    expect(await deliverEvent('check_run', run)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: true }]]);
-    expect(await deliverEvent('check_suite', suite)).toEqual([[TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: false }]]);
-    expect(await deliverEvent('status', status)).toEqual([[TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: false }]]);
+    expect(await deliverEvent('check_run', run)).toEqual([
+      [TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: true }],
+    ]);
+    expect(await deliverEvent('check_suite', suite)).toEqual([
+      [TARGET, { kind: 'checks-completed', headSha: head, prNumbers: [2], failed: false }],
+    ]);
+    expect(await deliverEvent('status', status)).toEqual([
+      [TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: false }],
+    ]);
     Object.assign(status, { state: 'error' });
-    expect(await deliverEvent('status', status)).toEqual([[TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: true }]]);
+    expect(await deliverEvent('status', status)).toEqual([
+      [TARGET, { kind: 'status', headSha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', failed: true }],
+    ]);
   });
 
   it('maps a Fanout pull request closed by a merge and one closed without', async () => {
     const closed = example('pull_request', (candidate) => candidate.action === 'closed');
     closed.pull_request.head.ref = 'fanout/run-1/api';
-    expect(await deliverEvent('pull_request', closed)).toEqual([[TARGET, { kind: 'closed', prNumber: closed.number, merged: false }]]);
+    expect(await deliverEvent('pull_request', closed)).toEqual([
+      [TARGET, { kind: 'closed', prNumber: closed.number, merged: false }],
+    ]);
     Object.assign(closed.pull_request, { merged: true, merged_at: '2026-01-01T00:00:00Z', merged_by: closed.sender });
-    expect(await deliverEvent('pull_request', closed)).toEqual([[TARGET, { kind: 'closed', prNumber: closed.number, merged: true }]]);
+    expect(await deliverEvent('pull_request', closed)).toEqual([
+      [TARGET, { kind: 'closed', prNumber: closed.number, merged: true }],
+    ]);
   });
 
   it("maps a push to a Fanout branch, telling a person's push from the App's own", async () => {
@@ -264,11 +316,17 @@ describe('App intake: pull request events', () => {
     pushed.pull_request.head.ref = 'fanout/run-1/api';
     const after = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
     expect(await deliverEvent('pull_request', pushed)).toEqual([
-      [TARGET, { kind: 'pushed', prNumber: pushed.number, headSha: after, pusher: 'Codertocat', pusherIsFanout: false }],
+      [
+        TARGET,
+        { kind: 'pushed', prNumber: pushed.number, headSha: after, pusher: 'Codertocat', pusherIsFanout: false },
+      ],
     ]);
     Object.assign(pushed.sender, { login: `${APP_SLUG}[bot]`, type: 'Bot' });
     expect(await deliverEvent('pull_request', pushed)).toEqual([
-      [TARGET, { kind: 'pushed', prNumber: pushed.number, headSha: after, pusher: `${APP_SLUG}[bot]`, pusherIsFanout: true }],
+      [
+        TARGET,
+        { kind: 'pushed', prNumber: pushed.number, headSha: after, pusher: `${APP_SLUG}[bot]`, pusherIsFanout: true },
+      ],
     ]);
     // Another App's bot is a person as far as re-validation goes.
     Object.assign(pushed.sender, { login: 'renovate[bot]', type: 'Bot' });
@@ -303,7 +361,9 @@ describe('the no-API-call guard', () => {
   it('sees a handler that calls GitHub', async () => {
     const app = await startWebhookServer((probot) => {
       probot.on('status', async (context) => {
-        await context.octokit.rest.issues.createComment({ owner: 'Codertocat', repo: 'Hello-World', issue_number: 1, body: 'hi' }).catch(() => undefined);
+        await context.octokit.rest.issues
+          .createComment({ owner: 'Codertocat', repo: 'Hello-World', issue_number: 1, body: 'hi' })
+          .catch(() => undefined);
       });
     }, APP_ID);
     server = app;

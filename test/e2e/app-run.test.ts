@@ -17,7 +17,10 @@ const PLAN = [
   { id: 'one', title: 'First part', writeScope: ['one.txt'] },
   { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
 ];
-const writes = (path: string): ScriptedReply[] => [call('write_file', { path, content: `${path}\n` }), finish(`Wrote ${path}.`)];
+const writes = (path: string): ScriptedReply[] => [
+  call('write_file', { path, content: `${path}\n` }),
+  finish(`Wrote ${path}.`),
+];
 const loop: ScriptedReply[] = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
 const MANUAL = { '.github/fanout.yml': 'validate:\n  - node --test\napproval: manual\n' };
 
@@ -34,12 +37,17 @@ async function start(agents: Record<string, ScriptedReply[]>, files: Record<stri
 
 /** A file on a branch of the fake's repository, or null. */
 async function fileOn(h: AppHarness, ref: string, path: string): Promise<string | null> {
-  return exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `${ref}:${path}`]).then(({ stdout }) => stdout, () => null);
+  return exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `${ref}:${path}`]).then(
+    ({ stdout }) => stdout,
+    () => null,
+  );
 }
 
 /** Calls that change something on GitHub, as `METHOD path`. */
 function changes(calls: readonly RecordedCall[]): string[] {
-  return calls.filter((entry) => entry.method !== 'GET' && !entry.path.endsWith('/access_tokens')).map((entry) => `${entry.method} ${entry.path}`);
+  return calls
+    .filter((entry) => entry.method !== 'GET' && !entry.path.endsWith('/access_tokens'))
+    .map((entry) => `${entry.method} ${entry.path}`);
 }
 
 /** The run's pull requests in plan order (agents open them in any order). */
@@ -57,7 +65,10 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
     expect(await fileOn(h, 'main', 'one.txt')).toBe('one.txt\n');
     expect(await fileOn(h, 'main', 'two.txt')).toBe('two.txt\n');
     const pulls = pullRequests(h);
-    expect(pulls.map((pull) => [pull.head.replace(/\/\d{8}-\d{6}-[0-9a-f]{4}\//, '/RUN/'), pull.merged])).toEqual([['fanout/RUN/one', true], ['fanout/RUN/two', true]]);
+    expect(pulls.map((pull) => [pull.head.replace(/\/\d{8}-\d{6}-[0-9a-f]{4}\//, '/RUN/'), pull.merged])).toEqual([
+      ['fanout/RUN/one', true],
+      ['fanout/RUN/two', true],
+    ]);
     expect(pulls[0]!.body).toContain(`Part of #${h.issue}`);
     expect(pulls[0]!.body).toContain('`one.txt`');
 
@@ -70,7 +81,9 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
     // Every change Fanout made on GitHub, once: no PR, check, comment or merge twice.
     const changed = changes(h.fake.calls);
     // (Probot's REST calls and git each ask for an installation token once: not a change.)
-    const bodies = h.fake.calls.filter((entry) => entry.method !== 'GET' && !entry.path.endsWith('/access_tokens')).map((entry) => `${entry.method} ${entry.path} ${JSON.stringify(entry.body)}`);
+    const bodies = h.fake.calls
+      .filter((entry) => entry.method !== 'GET' && !entry.path.endsWith('/access_tokens'))
+      .map((entry) => `${entry.method} ${entry.path} ${JSON.stringify(entry.body)}`);
     expect(bodies.filter((body, index) => bodies.indexOf(body) !== index)).toEqual([]);
     const count = (pattern: RegExp) => changed.filter((entry) => pattern.test(entry)).length;
     expect(count(/^POST \/repos\/octo\/hello\/issues\/comments\/\d+\/reactions$/)).toBe(1);
@@ -87,7 +100,9 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
     const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') });
     await h.comment('/orchestrate Write two files', 'reader');
     await h.settle();
-    expect(h.issueComments()).toEqual([expect.stringContaining('Sorry @reader, only people with write access to this repository can run Fanout.')]);
+    expect(h.issueComments()).toEqual([
+      expect.stringContaining('Sorry @reader, only people with write access to this repository can run Fanout.'),
+    ]);
     expect(pullRequests(h)).toEqual([]);
     expect(await h.app.store.listRuns()).toEqual([]);
   });
@@ -106,19 +121,33 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
 
   it('takes a PR out of the queue when its head moved at merge time (409), says why on the PR, and merges the rest', async () => {
     const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') });
-    h.fake.failNext({ method: 'PUT', path: /\/pulls\/\d+\/merge$/, status: 409, body: { message: 'Head branch was modified. Review and try the merge again.' } });
+    h.fake.failNext({
+      method: 'PUT',
+      path: /\/pulls\/\d+\/merge$/,
+      status: 409,
+      body: { message: 'Head branch was modified. Review and try the merge again.' },
+    });
     await h.comment('/orchestrate Write two files');
     await h.settle();
     const [first, second] = pullRequests(h);
     expect([first!.merged, second!.merged]).toEqual([false, true]);
-    const onFirst = h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === first!.number).map((comment) => comment.body);
-    expect(onFirst).toEqual([expect.stringContaining('Fanout took this pull request out of its merge queue: GitHub: Head branch was modified. Review and try the merge again.\n')]);
+    const onFirst = h.fake
+      .repo(OWNER, REPO)
+      .comments.filter((comment) => comment.issue === first!.number)
+      .map((comment) => comment.body);
+    expect(onFirst).toEqual([
+      expect.stringContaining(
+        'Fanout took this pull request out of its merge queue: GitHub: Head branch was modified. Review and try the merge again.\n',
+      ),
+    ]);
     expect(h.issueComments()[1]).toMatch(/`one` head-moved/);
   });
 });
 
 describe('the GitHub App: reviews and the repository CI', () => {
-  async function waitingForReview(files: Record<string, string> = MANUAL): Promise<{ h: AppHarness; numbers: number[] }> {
+  async function waitingForReview(
+    files: Record<string, string> = MANUAL,
+  ): Promise<{ h: AppHarness; numbers: number[] }> {
     const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, files);
     await h.comment('/orchestrate Write two files');
     await h.settle();
@@ -130,11 +159,23 @@ describe('the GitHub App: reviews and the repository CI', () => {
 
   async function review(h: AppHarness, number: number, user: string) {
     await h.fake.addReview(OWNER, REPO, number, { user, state: 'APPROVED' });
-    const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<string, unknown>;
+    const payload = example(
+      'pull_request_review',
+      (candidate) => candidate.action === 'submitted',
+    ) as unknown as Record<string, unknown>;
     const pull = pullRequests(h).find((candidate) => candidate.number === number)!;
-    const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number, head: { ...((payload.pull_request as { head: object }).head), ref: pull.head } };
+    const pullRequest = {
+      ...(payload.pull_request as Record<string, unknown>),
+      number,
+      head: { ...(payload.pull_request as { head: object }).head, ref: pull.head },
+    };
     const reviewer = { ...(payload.sender as Record<string, unknown>), login: user, type: 'User' };
-    await h.deliver('pull_request_review', { ...payload, pull_request: pullRequest, review: { ...(payload.review as Record<string, unknown>), state: 'approved', user: reviewer }, sender: reviewer });
+    await h.deliver('pull_request_review', {
+      ...payload,
+      pull_request: pullRequest,
+      review: { ...(payload.review as Record<string, unknown>), state: 'approved', user: reviewer },
+      sender: reviewer,
+    });
     await h.settle();
   }
 
@@ -150,19 +191,35 @@ describe('the GitHub App: reviews and the repository CI', () => {
   });
 
   it('leaves a PR whose own CI check is red unmerged, and says so (fixOnRedCheck: false)', async () => {
-    const { h, numbers } = await waitingForReview({ '.github/fanout.yml': 'validate:\n  - node --test\napproval: manual\nfixOnRedCheck: false\n' });
-    const head = (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', pullRequests(h)[0]!.head])).stdout.trim();
-    h.fake.addCheckRun(OWNER, REPO, { name: 'ci/tests', headSha: head, status: 'completed', conclusion: 'failure', appId: 4242 });
+    const { h, numbers } = await waitingForReview({
+      '.github/fanout.yml': 'validate:\n  - node --test\napproval: manual\nfixOnRedCheck: false\n',
+    });
+    const head = (
+      await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', pullRequests(h)[0]!.head])
+    ).stdout.trim();
+    h.fake.addCheckRun(OWNER, REPO, {
+      name: 'ci/tests',
+      headSha: head,
+      status: 'completed',
+      conclusion: 'failure',
+      appId: 4242,
+    });
     await review(h, numbers[0]!, 'maintainer');
     expect(pullRequests(h)[0]!.merged).toBe(false);
-    const onPr = h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === numbers[0]).map((comment) => comment.body);
+    const onPr = h.fake
+      .repo(OWNER, REPO)
+      .comments.filter((comment) => comment.issue === numbers[0])
+      .map((comment) => comment.body);
     expect(onPr).toEqual([expect.stringContaining('checks failed on the head: ci/tests')]);
   });
 });
 
 describe('the GitHub App: plan review, redeliveries, and what people do to the pull requests', () => {
   it('under plan: review posts the plan and starts agents only after /orchestrate approve', async () => {
-    const h = await start({ 'First part': writes('one.txt'), 'Second part': writes('two.txt') }, { '.github/fanout.yml': 'validate: []\nplan: review\n' });
+    const h = await start(
+      { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
+      { '.github/fanout.yml': 'validate: []\nplan: review\n' },
+    );
     await h.comment('/orchestrate Write two files');
     await h.settle();
     expect(pullRequests(h)).toEqual([]);
@@ -192,27 +249,62 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
     const pull = pullRequests(h)[0]!;
     // A person edits README.md (outside `one.txt`) on the agent's branch and pushes.
     const checkout = join(await tempDir('fanout-person-'), 'checkout');
-    const git = async (...args: string[]) => (await exec('git', ['-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', ...args], { cwd: checkout })).stdout.trim();
+    const git = async (...args: string[]) =>
+      (
+        await exec('git', ['-c', 'user.name=Pat', '-c', 'user.email=pat@example.com', ...args], { cwd: checkout })
+      ).stdout.trim();
     await exec('git', ['clone', '-q', '--branch', pull.head, h.fake.repo(OWNER, REPO).dir, checkout]);
     const head = await git('rev-parse', 'HEAD');
     await writeFile(join(checkout, 'README.md'), '# changed by a person\n');
     await git('commit', '-qam', 'Tweak the README');
     await git('push', '-q', 'origin', `HEAD:${pull.head}`);
     const pushed = await git('rev-parse', 'HEAD');
-    const payload = example('pull_request', (candidate) => candidate.action === 'synchronize') as unknown as Record<string, unknown>;
+    const payload = example('pull_request', (candidate) => candidate.action === 'synchronize') as unknown as Record<
+      string,
+      unknown
+    >;
     const person = { ...(payload.sender as Record<string, unknown>), login: 'pat', type: 'User' };
-    const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number: pull.number, head: { ...((payload.pull_request as { head: object }).head), ref: pull.head, sha: pushed } };
-    await h.deliver('pull_request', { ...payload, number: pull.number, after: pushed, before: head, pull_request: pullRequest, sender: person });
+    const pullRequest = {
+      ...(payload.pull_request as Record<string, unknown>),
+      number: pull.number,
+      head: { ...(payload.pull_request as { head: object }).head, ref: pull.head, sha: pushed },
+    };
+    await h.deliver('pull_request', {
+      ...payload,
+      number: pull.number,
+      after: pushed,
+      before: head,
+      pull_request: pullRequest,
+      sender: person,
+    });
     await h.settle();
 
-    const checks = h.fake.repo(OWNER, REPO).checkRuns.filter((run) => run.headSha === pushed).map((run) => [run.name, run.conclusion]);
-    expect(checks).toEqual(expect.arrayContaining([['fanout/scope', 'failure'], ['fanout/validate', 'success']]));
+    const checks = h.fake
+      .repo(OWNER, REPO)
+      .checkRuns.filter((run) => run.headSha === pushed)
+      .map((run) => [run.name, run.conclusion]);
+    expect(checks).toEqual(
+      expect.arrayContaining([
+        ['fanout/scope', 'failure'],
+        ['fanout/validate', 'success'],
+      ]),
+    );
     await h.fake.addReview(OWNER, REPO, pull.number, { user: 'maintainer', state: 'APPROVED' });
-    const review = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<string, unknown>;
-    await h.deliver('pull_request_review', { ...review, pull_request: { ...pullRequest }, review: { ...(review.review as object), state: 'approved' } });
+    const review = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<
+      string,
+      unknown
+    >;
+    await h.deliver('pull_request_review', {
+      ...review,
+      pull_request: { ...pullRequest },
+      review: { ...(review.review as object), state: 'approved' },
+    });
     await h.settle();
     expect(pullRequests(h)[0]!.merged).toBe(false);
-    const onPr = h.fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === pull.number).map((comment) => comment.body);
+    const onPr = h.fake
+      .repo(OWNER, REPO)
+      .comments.filter((comment) => comment.issue === pull.number)
+      .map((comment) => comment.body);
     expect(onPr).toEqual([expect.stringContaining('checks failed on the head: fanout/scope')]);
   });
 
@@ -222,10 +314,20 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
     await h.settle();
     const [first, second] = pullRequests(h);
     const person = await fakeGitHubOctokit(h.fake);
-    const head = (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', first!.head])).stdout.trim();
+    const head = (
+      await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', first!.head])
+    ).stdout.trim();
     await person.rest.pulls.merge({ owner: OWNER, repo: REPO, pull_number: first!.number, sha: head });
-    const payload = example('pull_request', (candidate) => candidate.action === 'closed') as unknown as Record<string, unknown>;
-    const pullRequest = { ...(payload.pull_request as Record<string, unknown>), number: first!.number, merged: true, head: { ...((payload.pull_request as { head: object }).head), ref: first!.head } };
+    const payload = example('pull_request', (candidate) => candidate.action === 'closed') as unknown as Record<
+      string,
+      unknown
+    >;
+    const pullRequest = {
+      ...(payload.pull_request as Record<string, unknown>),
+      number: first!.number,
+      merged: true,
+      head: { ...(payload.pull_request as { head: object }).head, ref: first!.head },
+    };
     await h.deliver('pull_request', { ...payload, number: first!.number, pull_request: pullRequest });
     await h.settle();
     const [status] = h.issueComments();
@@ -237,7 +339,10 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
   it('answers help and unknown commands with the command list, and retries a failed subtask on /orchestrate retry', async () => {
     let fixed = false;
     const brain = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
-    const good = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+    const good = scriptedBrain({
+      plan: PLAN,
+      agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
+    });
     harness = await appHarness({ script: (request) => (fixed ? good.reply(request) : brain.reply(request)) });
     const h = harness;
     await h.comment('/orchestrate frobnicate');

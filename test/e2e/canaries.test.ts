@@ -82,17 +82,37 @@ async function runWithCanaries(sandbox: 'bwrap' | 'none') {
   await writeFile(join(home, '.config/gh/hosts.yml'), `github.com:\n  oauth_token: ${canaries.home.gh}\n`);
   await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'validate:\n  - node --test\n' });
   await writeFile(join(repo, '.env'), `TOKEN=${canaries.checkout.dotenv}\n`);
-  await exec('git', ['remote', 'add', 'origin', `https://x-access-token:${canaries.checkout.remote}@github.com/o/r.git`], { cwd: repo });
+  await exec(
+    'git',
+    ['remote', 'add', 'origin', `https://x-access-token:${canaries.checkout.remote}@github.com/o/r.git`],
+    { cwd: repo },
+  );
 
-  const brain = scriptedBrain({ plan: [{ id: 'probe', title: 'Probe everything', writeScope: ['src/'] }], agents: { 'Probe everything': probingAgent({ home, repo }) } });
+  const brain = scriptedBrain({
+    plan: [{ id: 'probe', title: 'Probe everything', writeScope: ['src/'] }],
+    agents: { 'Probe everything': probingAgent({ home, repo }) },
+  });
   const { server } = await scriptedLlm(brain.reply);
   await writeFile(join(root, 'key.pem'), canaries.descriptor);
   const key = await open(join(root, 'key.pem'), 'r');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Change the greeting'], {
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH, ...canaries.env, HOME: home, OPENAI_BASE_URL: server.baseUrl, FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: sandbox, TMPDIR: root },
-    stdio: ['ignore', 'pipe', 'pipe', key.fd],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Change the greeting'],
+    {
+      cwd: process.cwd(),
+      env: {
+        PATH: process.env.PATH,
+        ...canaries.env,
+        HOME: home,
+        OPENAI_BASE_URL: server.baseUrl,
+        FANOUT_MODEL: 'scripted-model',
+        FANOUT_STATE_DIR: stateDir,
+        FANOUT_SANDBOX: sandbox,
+        TMPDIR: root,
+      },
+      stdio: ['ignore', 'pipe', 'pipe', key.fd],
+    },
+  );
   await key.close();
   let stdout = '';
   let stderr = '';
@@ -115,8 +135,15 @@ describeWithSandbox('canaries: the bubblewrap sandbox', 'bwrap', () => {
     // The probes did run: the model saw their output, and the work merged.
     expect(result.seenByModel).toContain('--- stdout ---');
     expect(result.merged).toContain('Bye, ${name}!');
-    const all = [...Object.values(result.canaries.env), ...Object.values(result.canaries.home), ...Object.values(result.canaries.checkout), result.canaries.descriptor];
-    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual([]);
+    const all = [
+      ...Object.values(result.canaries.env),
+      ...Object.values(result.canaries.home),
+      ...Object.values(result.canaries.checkout),
+      result.canaries.descriptor,
+    ];
+    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual(
+      [],
+    );
   }, 60_000);
 });
 
@@ -127,8 +154,15 @@ describeWithSandbox('canaries: FANOUT_SANDBOX=none', 'namespaces', () => {
     expect(result.seenByModel).toContain('--- stdout ---');
     expect(result.merged).toContain('Bye, ${name}!');
     // No bubblewrap, but each command's own mount namespace covers the home and the checkout.
-    const all = [...Object.values(result.canaries.env), ...Object.values(result.canaries.home), ...Object.values(result.canaries.checkout), result.canaries.descriptor];
-    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual([]);
+    const all = [
+      ...Object.values(result.canaries.env),
+      ...Object.values(result.canaries.home),
+      ...Object.values(result.canaries.checkout),
+      result.canaries.descriptor,
+    ];
+    expect(reachable([result.seenByModel, result.stored, result.merged, result.stdout, result.stderr], all)).toEqual(
+      [],
+    );
     expect(JSON.parse(result.stdout).sandbox).toBe('none');
   }, 60_000);
 });

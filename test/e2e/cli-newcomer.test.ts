@@ -17,7 +17,7 @@ async function cli(...argv: string[]) {
 }
 
 describe('the CLI as a newcomer meets it', () => {
-  it('prints a command\'s usage for --help and the version for --version; the main help describes each command', async () => {
+  it("prints a command's usage for --help and the version for --version; the main help describes each command", async () => {
     const help = await cli('run', '--help');
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('Usage: fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"');
@@ -53,7 +53,7 @@ describe('the CLI as a newcomer meets it', () => {
     expect(outside.stderr).toContain('Is it a git repository');
   });
 
-  it('without --repo, works on the directory the user ran npm from (INIT_CWD), not the process\'s own', async () => {
+  it("without --repo, works on the directory the user ran npm from (INIT_CWD), not the process's own", async () => {
     const plain = await tempDir('fanout-init-cwd-');
     vi.stubEnv('INIT_CWD', plain);
     const result = await cli('plan', 'a task');
@@ -76,7 +76,19 @@ describe('the CLI as a newcomer meets it', () => {
     vi.stubEnv('FANOUT_STATE_DIR', state);
     const store = new FileCoordStore(state);
     const now = new Date().toISOString();
-    await store.createRun({ id: 'r1', repo: state, origin: { kind: 'local', path: state }, task: 't', baseBranch: 'main', baseCommit: 'a'.repeat(40), state: 'failed', config: parseRepoConfig(null), notes: [], createdAt: now, updatedAt: now });
+    await store.createRun({
+      id: 'r1',
+      repo: state,
+      origin: { kind: 'local', path: state },
+      task: 't',
+      baseBranch: 'main',
+      baseCommit: 'a'.repeat(40),
+      state: 'failed',
+      config: parseRepoConfig(null),
+      notes: [],
+      createdAt: now,
+      updatedAt: now,
+    });
     await store.putSubtask({ runId: 'r1', subtaskId: 'one', state: 'failed', attempt: 2, step: 3, updatedAt: now });
     await store.close();
     for (const attempt of ['x', '3', '0']) {
@@ -85,7 +97,10 @@ describe('the CLI as a newcomer meets it', () => {
       expect(result.stderr).toContain(`--attempt ${attempt}: one has attempts 1 to 2.`);
     }
     expect((await cli('logs', 'r1', 'one', '--attempt', '2')).code).toBe(0);
-    const listed = JSON.parse((await cli('status', '--json')).stdout) as { schemaVersion: number; runs: Array<Record<string, unknown>> };
+    const listed = JSON.parse((await cli('status', '--json')).stdout) as {
+      schemaVersion: number;
+      runs: Array<Record<string, unknown>>;
+    };
     expect(listed).toMatchObject({ schemaVersion: 1, runs: [{ runId: 'r1', state: 'failed', baseBranch: 'main' }] });
   });
 

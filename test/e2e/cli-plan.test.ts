@@ -7,8 +7,22 @@ import { tempDir } from '../support/temp-dir.js';
 
 const PLAN = {
   subtasks: [
-    { id: 'cli', title: 'Validate input', instructions: 'Validate the name.', writeScope: ['src/cli.js'], readScope: [], dependsOn: [] },
-    { id: 'docs', title: 'Document it', instructions: 'Update the README.', writeScope: ['README.md'], readScope: [], dependsOn: ['cli'] },
+    {
+      id: 'cli',
+      title: 'Validate input',
+      instructions: 'Validate the name.',
+      writeScope: ['src/cli.js'],
+      readScope: [],
+      dependsOn: [],
+    },
+    {
+      id: 'docs',
+      title: 'Document it',
+      instructions: 'Update the README.',
+      writeScope: ['README.md'],
+      readScope: [],
+      dependsOn: ['cli'],
+    },
   ],
 };
 

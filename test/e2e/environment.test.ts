@@ -56,7 +56,9 @@ class CountingRunner implements CommandRunner {
 }
 
 /** An npm repository (fixture-dep from a local tarball), a user home with a registry token, and a preparer factory. */
-async function environmentHarness(options: { config?: string; runner?: CommandRunner; extraFiles?: Record<string, string> } = {}) {
+async function environmentHarness(
+  options: { config?: string; runner?: CommandRunner; extraFiles?: Record<string, string> } = {},
+) {
   const root = await tempDir('fanout-environment-');
   // One packed fixture per file (npm pack and a lockfile take seconds); each test gets a copy.
   template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
@@ -78,11 +80,27 @@ async function environmentHarness(options: { config?: string; runner?: CommandRu
   const config = parseRepoConfig(options.config ?? null);
   const cacheDir = join(root, 'state', 'environments');
   const preparer = (overrides: Partial<{ config: RepoConfig; trustedCommit: string }> = {}) =>
-    new WorktreePreparer({ runner, workspace, git: new PreparationGitCli(), repoDir: repo, config: overrides.config ?? config, trustedCommit: overrides.trustedCommit ?? base, cacheDir, userHome, env: {}, withLock: withFileLock });
+    new WorktreePreparer({
+      runner,
+      workspace,
+      git: new PreparationGitCli(),
+      repoDir: repo,
+      config: overrides.config ?? config,
+      trustedCommit: overrides.trustedCommit ?? base,
+      cacheDir,
+      userHome,
+      env: {},
+      withLock: withFileLock,
+    });
   let made = 0;
   const worktree = async (commit = base): Promise<Worktree> => {
     made += 1;
-    return workspace.createWorktree({ repoDir: repo, path: join(root, 'worktrees', `w-${made}`), branch: `fanout/r/w-${made}`, baseCommit: commit });
+    return workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'worktrees', `w-${made}`),
+      branch: `fanout/r/w-${made}`,
+      baseCommit: commit,
+    });
   };
   return { root, repo, base, runner, config, cacheDir, userHome, preparer, worktree };
 }
@@ -92,13 +110,31 @@ afterAll(async () => {
   if (template) await rm(dirname((await template).repo), { recursive: true, force: true });
 });
 
-const SUBTASK: Subtask = { id: 'doc', title: 'Document the app', instructions: 'Write NOTES.md.', writeScope: ['NOTES.md'], readScope: [], dependsOn: [] };
+const SUBTASK: Subtask = {
+  id: 'doc',
+  title: 'Document the app',
+  instructions: 'Write NOTES.md.',
+  writeScope: ['NOTES.md'],
+  readScope: [],
+  dependsOn: [],
+};
 
 /** One subtask through runSubtask, validated in its worktree the way the pipeline does (validateIn). */
-async function runOneSubtask(h: Awaited<ReturnType<typeof environmentHarness>>, script: Script, prepare?: (worktree: Worktree) => Promise<{ ok: true } | { ok: false; message: string }>) {
+async function runOneSubtask(
+  h: Awaited<ReturnType<typeof environmentHarness>>,
+  script: Script,
+  prepare?: (worktree: Worktree) => Promise<{ ok: true } | { ok: false; message: string }>,
+) {
   const { llm, server } = await scriptedLlm(script);
   const store = new MemoryCoordStore();
-  await store.putSubtask({ runId: 'r', subtaskId: SUBTASK.id, state: 'running', attempt: 1, step: 0, updatedAt: new Date().toISOString() });
+  await store.putSubtask({
+    runId: 'r',
+    subtaskId: SUBTASK.id,
+    state: 'running',
+    attempt: 1,
+    step: 0,
+    updatedAt: new Date().toISOString(),
+  });
   const validations: Array<Awaited<ReturnType<typeof validateIn>>> = [];
   const outcome = await runSubtask({
     llm,
@@ -119,7 +155,10 @@ async function runOneSubtask(h: Awaited<ReturnType<typeof environmentHarness>>, 
   return { outcome, validations, server };
 }
 
-const WRITE_NOTES: ScriptedReply[] = [call('write_file', { path: 'NOTES.md', content: 'notes\n' }), finish('Wrote NOTES.md.')];
+const WRITE_NOTES: ScriptedReply[] = [
+  call('write_file', { path: 'NOTES.md', content: 'notes\n' }),
+  finish('Wrote NOTES.md.'),
+];
 
 describe('prepared environments: install', () => {
   it('a repository whose tests need an installed dependency passes validation with no setup: and no install in validate:', async () => {
@@ -136,7 +175,9 @@ describe('prepared environments: install', () => {
   });
 
   it('a failing setup fails the subtask as setup-failed with its output, with no second attempt and no model call', async () => {
-    const h = await environmentHarness({ config: 'setup:\n  - echo "resolving @acme/private"; echo "E401 Unable to authenticate" >&2; exit 3\n' });
+    const h = await environmentHarness({
+      config: 'setup:\n  - echo "resolving @acme/private"; echo "E401 Unable to authenticate" >&2; exit 3\n',
+    });
     const { outcome, server } = await runOneSubtask(h, WRITE_NOTES, (worktree) => h.preparer().prepare(worktree));
     expect(outcome).toMatchObject({ kind: 'failed', reason: 'setup-failed', attempts: 1 });
     expect(outcome.kind === 'failed' && outcome.message).toContain('exited with 3');
@@ -146,7 +187,7 @@ describe('prepared environments: install', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('the second worktree with the same lockfile reuses the first one\'s install: no second npm ci, files hard-linked', async () => {
+  it("the second worktree with the same lockfile reuses the first one's install: no second npm ci, files hard-linked", async () => {
     const h = await environmentHarness();
     const first = await h.worktree();
     const second = await h.worktree();
@@ -171,7 +212,8 @@ describe('prepared environments: install', () => {
   it('a warm pool slot keeps the environment its last user left untouched: nothing is linked again', async () => {
     const h = await environmentHarness();
     const poolRoot = join(h.root, 'pool');
-    const acquire = () => workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
+    const acquire = () =>
+      workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
     const first = await acquire();
     expect(await h.preparer().prepare(first)).toMatchObject({ ok: true, environment: 'built' });
     const directory = (await stat(join(first.path, 'node_modules/fixture-dep'))).ino;
@@ -183,7 +225,10 @@ describe('prepared environments: install', () => {
     expect(await h.preparer().prepare(again)).toMatchObject({ ok: true, environment: 'reused' });
     // The same directory (not made again), the same cached inodes, and the rest of the leftovers gone.
     expect((await stat(join(again.path, 'node_modules/fixture-dep'))).ino).toBe(directory);
-    const entry = (await readEntry(h.cacheDir, (await readdir(h.cacheDir)).find((name) => /^[0-9a-f]{40}$/.test(name))!))!;
+    const entry = (await readEntry(
+      h.cacheDir,
+      (await readdir(h.cacheDir)).find((name) => /^[0-9a-f]{40}$/.test(name))!,
+    ))!;
     const file = entry.manifest.items.find((item) => item.kind === 'file')!;
     expect(String((await stat(join(again.path, file.path), { bigint: true })).ino)).toBe((file as { ino: string }).ino);
     expect(await lstat(join(again.path, 'scratch.log')).catch(() => null)).toBeNull();
@@ -196,7 +241,8 @@ describe('prepared environments: install', () => {
   it('a placement the last user changed is not kept: an added file, a replaced link and a removed file are all put right', async () => {
     const h = await environmentHarness();
     const poolRoot = join(h.root, 'pool');
-    const acquire = () => workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
+    const acquire = () =>
+      workspace.acquireWorktree({ repoDir: h.repo, poolRoot, branch: null, commit: h.base, keepIgnored: true });
     for (const tamper of [
       (path: string) => writeFile(join(path, 'node_modules/fixture-dep/planted.js'), 'process.exit(1);\n'),
       async (path: string) => {
@@ -226,7 +272,8 @@ describe('prepared environments: install', () => {
     const results = await Promise.all(worktrees.map((worktree) => h.preparer().prepare(worktree)));
     expect(results.map((result) => result.ok && result.environment).sort()).toEqual(['built', 'reused', 'reused']);
     expect(h.runner.count('npm ci')).toBe(1);
-    for (const worktree of worktrees) expect((await stat(join(worktree.path, 'node_modules/.bin/fixture-test'))).isFile()).toBe(true);
+    for (const worktree of worktrees)
+      expect((await stat(join(worktree.path, 'node_modules/.bin/fixture-test'))).isFile()).toBe(true);
   });
 
   it('a cached file rewritten in place through a worktree is detected, even with its size and mtime restored, and the cache is rebuilt', async () => {
@@ -246,7 +293,9 @@ describe('prepared environments: install', () => {
     const second = await h.worktree();
     const rebuilt = await h.preparer().prepare(second);
     expect(rebuilt).toMatchObject({ ok: true, environment: 'built' });
-    expect(rebuilt.ok && rebuilt.notes).toEqual(['the cached environment was set up again: node_modules/fixture-dep/index.js was rewritten in place']);
+    expect(rebuilt.ok && rebuilt.notes).toEqual([
+      'the cached environment was set up again: node_modules/fixture-dep/index.js was rewritten in place',
+    ]);
     expect(h.runner.count('npm ci')).toBe(2);
     expect(await readFile(join(second.path, 'node_modules/fixture-dep/index.js'), 'utf8')).toBe(original);
     // The rebuilt entry serves the next worktree, untouched.
@@ -269,7 +318,10 @@ describe('prepared environments: install', () => {
     await recordChecked((await readEntry(h.cacheDir, key))!);
     expect(await h.preparer().prepare(await h.worktree())).toMatchObject({ environment: 'reused' });
     const merge = await h.worktree();
-    expect(await h.preparer().prepare(merge, { thorough: true })).toMatchObject({ environment: 'built', notes: ['the cached environment was set up again: node_modules/fixture-dep/index.js was rewritten in place'] });
+    expect(await h.preparer().prepare(merge, { thorough: true })).toMatchObject({
+      environment: 'built',
+      notes: ['the cached environment was set up again: node_modules/fixture-dep/index.js was rewritten in place'],
+    });
     expect(await readFile(join(merge.path, 'node_modules/fixture-dep/index.js'), 'utf8')).toBe(original);
   });
 
@@ -278,30 +330,53 @@ describe('prepared environments: install', () => {
     const first = await h.worktree();
     await h.preparer().prepare(first);
     await writeFile(join(first.path, 'node_modules/fixture-dep/lib/part-1.js'), 'process.exit(1);\n', { flag: 'a' });
-    expect(await h.preparer().prepare(await h.worktree())).toMatchObject({ environment: 'built', notes: ['the cached environment was set up again: node_modules/fixture-dep/lib/part-1.js was changed'] });
+    expect(await h.preparer().prepare(await h.worktree())).toMatchObject({
+      environment: 'built',
+      notes: ['the cached environment was set up again: node_modules/fixture-dep/lib/part-1.js was changed'],
+    });
     const entry = (await readdir(h.cacheDir)).find((name) => /^[0-9a-f]{40}$/.test(name))!;
     await rm(join(h.cacheDir, entry, 'tree/node_modules/fixture-dep/lib/part-2.js'));
-    expect(await h.preparer().prepare(await h.worktree())).toMatchObject({ environment: 'built', notes: ['the cached environment was set up again: node_modules/fixture-dep/lib/part-2.js is missing'] });
+    expect(await h.preparer().prepare(await h.worktree())).toMatchObject({
+      environment: 'built',
+      notes: ['the cached environment was set up again: node_modules/fixture-dep/lib/part-2.js is missing'],
+    });
     expect(h.runner.count('npm ci')).toBe(3);
   });
 });
 
 describe('prepared environments: the real pipeline', () => {
   it('fanout run: tests that need an installed dependency go green and merge, with no setup: and no install in validate:', async () => {
-    const brain = scriptedBrain({ plan: [{ id: 'notes', title: 'Write notes', writeScope: ['NOTES.md'] }], agents: { 'Write notes': WRITE_NOTES } });
-    const h = await pipelineHarness(brain.reply, { files: { 'README.md': '# app\n' }, config: 'validate:\n  - npm test\n' });
+    const brain = scriptedBrain({
+      plan: [{ id: 'notes', title: 'Write notes', writeScope: ['NOTES.md'] }],
+      agents: { 'Write notes': WRITE_NOTES },
+    });
+    const h = await pipelineHarness(brain.reply, {
+      files: { 'README.md': '# app\n' },
+      config: 'validate:\n  - npm test\n',
+    });
     template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
-    for (const path of ['package.json', 'package-lock.json', '.npmrc', '.gitignore', 'vendor']) await cp(join((await template).repo, path), join(h.repo, path), { recursive: true });
+    for (const path of ['package.json', 'package-lock.json', '.npmrc', '.gitignore', 'vendor'])
+      await cp(join((await template).repo, path), join(h.repo, path), { recursive: true });
     await git(h.repo, 'add', '--all');
     await git(h.repo, 'commit', '--quiet', '-m', 'an npm project');
     const base = await git(h.repo, 'rev-parse', 'HEAD');
     const runner = new CountingRunner(h.deps.runner);
     h.deps.runner = runner;
-    const preparers = new EnvironmentPreparers({ runner, workspace: h.deps.workspace, git: new PreparationGitCli(), cacheDir: join(h.stateDir, 'environments'), userHome: h.root, env: {}, withLock: withFileLock });
+    const preparers = new EnvironmentPreparers({
+      runner,
+      workspace: h.deps.workspace,
+      git: new PreparationGitCli(),
+      cacheDir: join(h.stateDir, 'environments'),
+      userHome: h.root,
+      env: {},
+      withLock: withFileLock,
+    });
     h.deps.prepareWorktree = (worktree, config) => preparers.prepare(worktree, config, { trustedCommit: base });
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('succeeded');
-    expect(report.subtasks.map((subtask) => [subtask.id, subtask.check, Boolean(subtask.merged)])).toEqual([['notes', 'passed', true]]);
+    expect(report.subtasks.map((subtask) => [subtask.id, subtask.check, Boolean(subtask.merged)])).toEqual([
+      ['notes', 'passed', true],
+    ]);
     // One install for the run, however many worktrees it prepared.
     expect(runner.count('npm ci')).toBe(1);
   });
@@ -309,7 +384,10 @@ describe('prepared environments: the real pipeline', () => {
 
 describe('prepared environments: what a worktree also needs', () => {
   it('copy: copies ignored files of the checkout (globs), never through a link, and the worktree stays clean', async () => {
-    const h = await environmentHarness({ config: 'setup: []\ncopy: [.env.test, "config/*.local"]\n', extraFiles: { 'config/app.json': '{}\n' } });
+    const h = await environmentHarness({
+      config: 'setup: []\ncopy: [.env.test, "config/*.local"]\n',
+      extraFiles: { 'config/app.json': '{}\n' },
+    });
     await writeFile(join(h.repo, '.env.test'), 'DATABASE_URL=postgres://localhost/test\n');
     await writeFile(join(h.repo, 'config/db.local'), 'local settings\n');
     await writeFile(join(h.root, 'outside-secret'), 'ssh-canary\n');
@@ -322,7 +400,7 @@ describe('prepared environments: what a worktree also needs', () => {
     expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
   });
 
-  it('copy: refuses a file git does not ignore, which the agent\'s commit would carry', async () => {
+  it("copy: refuses a file git does not ignore, which the agent's commit would carry", async () => {
     const h = await environmentHarness({ config: 'setup: []\ncopy: [private/notes.txt]\n' });
     // Ignored in the checkout by an untracked .gitignore, which the worktree does not have.
     await mkdir(join(h.repo, 'private'));
@@ -330,7 +408,9 @@ describe('prepared environments: what a worktree also needs', () => {
     await writeFile(join(h.repo, 'private/notes.txt'), 'mine\n');
     const result = await h.preparer().prepare(await h.worktree());
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.message).toContain('copied files git does not ignore, so they would be committed with the agent\'s work: private/notes.txt');
+    expect(!result.ok && result.message).toContain(
+      "copied files git does not ignore, so they would be committed with the agent's work: private/notes.txt",
+    );
   });
 
   it('copied files reach setup, are copied fresh into reused worktrees, and a changed one sets up again', async () => {
@@ -350,7 +430,9 @@ describe('prepared environments: what a worktree also needs', () => {
   });
 
   it("a commit holding agents' work reuses the base's environment when its inputs match, and otherwise sets up without credentials, network or caching", async () => {
-    const h = await environmentHarness({ config: 'setup:\n  - if test -f ~/.npmrc; then echo yes; else echo no; fi > .env.registry-seen\n' });
+    const h = await environmentHarness({
+      config: 'setup:\n  - if test -f ~/.npmrc; then echo yes; else echo no; fi > .env.registry-seen\n',
+    });
     const base = await h.worktree();
     expect(await h.preparer().prepare(base)).toMatchObject({ environment: 'built' });
     expect(await readFile(join(base.path, '.env.registry-seen'), 'utf8')).toBe('yes\n');
@@ -369,7 +451,7 @@ describe('prepared environments: what a worktree also needs', () => {
     expect((await readdir(h.cacheDir)).filter((name) => /^[0-9a-f]{40}$/.test(name))).toHaveLength(1);
   });
 
-  it('initializes submodules from the checkout\'s module store, offline, without touching the shared config', async () => {
+  it("initializes submodules from the checkout's module store, offline, without touching the shared config", async () => {
     const h = await environmentHarness({ config: 'setup: []\n' });
     const library = join(h.root, 'library');
     await mkdir(library);
@@ -386,7 +468,9 @@ describe('prepared environments: what a worktree also needs', () => {
     const worktree = await h.worktree(head);
     expect(await h.preparer({ trustedCommit: head }).prepare(worktree)).toMatchObject({ ok: true, notes: [] });
     expect(await readFile(join(worktree.path, 'vendor/library/lib.txt'), 'utf8')).toBe('from the submodule\n');
-    expect(await git(join(worktree.path, 'vendor/library'), 'rev-parse', 'HEAD')).toBe(await git(h.repo, 'rev-parse', 'HEAD:vendor/library'));
+    expect(await git(join(worktree.path, 'vendor/library'), 'rev-parse', 'HEAD')).toBe(
+      await git(h.repo, 'rev-parse', 'HEAD:vendor/library'),
+    );
     expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
     expect(await readFile(join(h.repo, '.git/config'), 'utf8')).toBe(sharedConfig);
     await workspace.removeWorktree(worktree);
@@ -406,13 +490,17 @@ describe('prepared environments: what a worktree also needs', () => {
     await rm(join(h.repo, '.git/modules'), { recursive: true, force: true });
     const head = await git(h.repo, 'rev-parse', 'HEAD');
     const result = await h.preparer({ trustedCommit: head }).prepare(await h.worktree(head));
-    expect(result.ok && result.notes[0]).toMatch(/^submodule vendor\/library left empty: the checkout has no copy of commit [0-9a-f]{12}/);
+    expect(result.ok && result.notes[0]).toMatch(
+      /^submodule vendor\/library left empty: the checkout has no copy of commit [0-9a-f]{12}/,
+    );
   });
 });
 
 describe('prepared environments: registry credentials', () => {
   it("setup gets the user's registry configuration in a HOME of its own, deleted after it; a failure message shows no token", async () => {
-    const h = await environmentHarness({ config: 'setup:\n  - grep -q _authToken ~/.npmrc && echo "registry config present"; cat ~/.npmrc; exit 1\n' });
+    const h = await environmentHarness({
+      config: 'setup:\n  - grep -q _authToken ~/.npmrc && echo "registry config present"; cat ~/.npmrc; exit 1\n',
+    });
     const worktree = await h.worktree();
     const result = await h.preparer().prepare(worktree);
     expect(result.ok).toBe(false);
@@ -426,11 +514,15 @@ describe('prepared environments: registry credentials', () => {
 
 describe('prepared environments: registry credentials left behind', () => {
   it('a setup that leaves the token in what it writes fails, and neither the worktree nor the cache keeps it', async () => {
-    const h = await environmentHarness({ config: 'setup:\n  - mkdir -p node_modules/.cache && cp ~/.npmrc node_modules/.cache/npmrc-copy\n' });
+    const h = await environmentHarness({
+      config: 'setup:\n  - mkdir -p node_modules/.cache && cp ~/.npmrc node_modules/.cache/npmrc-copy\n',
+    });
     const worktree = await h.worktree();
     const result = await h.preparer().prepare(worktree);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.message).toContain('Setup left your registry credentials in node_modules/.cache/npmrc-copy');
+    expect(!result.ok && result.message).toContain(
+      'Setup left your registry credentials in node_modules/.cache/npmrc-copy',
+    );
     expect(await lstat(join(worktree.path, 'node_modules')).catch(() => null)).toBeNull();
     expect((await readdir(h.cacheDir)).filter((name) => !name.endsWith('.lock'))).toEqual([]);
   });
@@ -438,12 +530,25 @@ describe('prepared environments: registry credentials left behind', () => {
 
 describeWithSandbox('prepared environments: registry credentials in the sandbox', 'bwrap', () => {
   it("an agent command finds the user's registry token nowhere: not in its HOME, /tmp, the worktree, or the user's home", async () => {
-    const sandbox = new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: [], toolPaths: [], canDisableUserns: sandboxSupport().bwrapDisablesUserns });
-    const h = await environmentHarness({ runner: sandbox, config: 'setup:\n  - grep -q npm_fakeRegistryToken ~/.npmrc && echo yes > .env.setup-saw-token\n' });
+    const sandbox = new BwrapCommandRunner(new ProcessCommandRunner(), {
+      hiddenPaths: [],
+      toolPaths: [],
+      canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+    });
+    const h = await environmentHarness({
+      runner: sandbox,
+      config: 'setup:\n  - grep -q npm_fakeRegistryToken ~/.npmrc && echo yes > .env.setup-saw-token\n',
+    });
     const probe = `cat ~/.npmrc; grep -rl npm_fakeRegistryToken "$HOME" /tmp . 2>/dev/null; ls -a ${h.userHome}; echo probe-done`;
-    const { outcome, server } = await runOneSubtask(h, [call('run_command', { command: probe }), ...WRITE_NOTES], (worktree) => h.preparer().prepare(worktree));
+    const { outcome, server } = await runOneSubtask(
+      h,
+      [call('run_command', { command: probe }), ...WRITE_NOTES],
+      (worktree) => h.preparer().prepare(worktree),
+    );
     expect(outcome.kind).toBe('succeeded');
-    const toolOutputs = server.requests.flatMap((request) => request.body.messages.filter((message) => message.role === 'tool').map((message) => message.content ?? ''));
+    const toolOutputs = server.requests.flatMap((request) =>
+      request.body.messages.filter((message) => message.role === 'tool').map((message) => message.content ?? ''),
+    );
     expect(toolOutputs.join('\n')).toContain('probe-done');
     expect(toolOutputs.join('\n')).not.toContain(TOKEN);
     expect(toolOutputs.join('\n')).not.toContain('npm_fakeRegistryToken');

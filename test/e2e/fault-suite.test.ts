@@ -22,21 +22,37 @@ const PLAN = [
   { id: 'one', title: 'First part', writeScope: ['one.txt'] },
   { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
 ];
-const writes = (path: string): ScriptedReply[] => [call('read_file', { path: 'README.md' }), call('write_file', { path, content: `${path}\n` }), finish()];
+const writes = (path: string): ScriptedReply[] => [
+  call('read_file', { path: 'README.md' }),
+  call('write_file', { path, content: `${path}\n` }),
+  finish(),
+];
 
 afterEach(() => vi.unstubAllEnvs());
 
 async function filesUnder(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  return (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []))
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** What a finished run leaves behind, in the terms the fault suite compares. */
 async function endState(repo: string, stateDir: string) {
   // What landed on main, one commit per pull request carrying its number.
-  const merges = (await git(repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n').filter((subject) => /\(#\d+\)$/.test(subject)).map((subject) => /\(#\d+\)$/.exec(subject)![0]).sort();
+  const merges = (await git(repo, 'log', '--first-parent', '--format=%s', 'main'))
+    .split('\n')
+    .filter((subject) => /\(#\d+\)$/.test(subject))
+    .map((subject) => /\(#\d+\)$/.exec(subject)![0])
+    .sort();
   const records = (await filesUnder(join(stateDir, 'local-forge'))).filter((path) => /pr-\d+\.json$/.test(path));
-  const worktreePaths = (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
-  const locks = [...(await filesUnder(join(repo, '.git'))), ...(await filesUnder(join(stateDir, 'worktrees')))].filter((path) => path.endsWith('index.lock'));
+  const worktreePaths = (await git(repo, 'worktree', 'list', '--porcelain'))
+    .split('\n')
+    .filter((line) => line.startsWith('worktree '))
+    .map((line) => line.slice('worktree '.length))
+    .slice(1);
+  const locks = [...(await filesUnder(join(repo, '.git'))), ...(await filesUnder(join(stateDir, 'worktrees')))].filter(
+    (path) => path.endsWith('index.lock'),
+  );
   return {
     files: (await git(repo, 'ls-tree', '-r', '--name-only', 'main')).split('\n'),
     merges,
@@ -57,17 +73,36 @@ async function scenario() {
   const repo = join(root, 'repo');
   const stateDir = join(root, 'state');
   await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'validate:\n  - test -f README.md\n' });
-  const brain = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+  const brain = scriptedBrain({
+    plan: PLAN,
+    agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
+  });
   const { server } = await scriptedLlm(brain.reply);
   return { root, repo, stateDir, server };
 }
 
 /** `fanout run` as its own process, killed by SIGKILL at the failpoint. */
-async function killedRun(s: Awaited<ReturnType<typeof scenario>>, failpoint: FailpointName): Promise<NodeJS.Signals | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', s.repo, '--json', 'Write two files'], {
-    env: { ...process.env, OPENAI_BASE_URL: s.server.baseUrl, OPENAI_API_KEY: 'k', FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: s.stateDir, FANOUT_SANDBOX: 'none', FANOUT_FAILPOINT: failpoint, TMPDIR: s.root },
-    stdio: 'ignore',
-  });
+async function killedRun(
+  s: Awaited<ReturnType<typeof scenario>>,
+  failpoint: FailpointName,
+): Promise<NodeJS.Signals | null> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'run', '--repo', s.repo, '--json', 'Write two files'],
+    {
+      env: {
+        ...process.env,
+        OPENAI_BASE_URL: s.server.baseUrl,
+        OPENAI_API_KEY: 'k',
+        FANOUT_MODEL: 'scripted-model',
+        FANOUT_STATE_DIR: s.stateDir,
+        FANOUT_SANDBOX: 'none',
+        FANOUT_FAILPOINT: failpoint,
+        TMPDIR: s.root,
+      },
+      stdio: 'ignore',
+    },
+  );
   return new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
 }
 
@@ -78,7 +113,14 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     const output = captureOutput();
     expect(await main(['run', '--repo', s.repo, '--json', 'Write two files'], output)).toBe(0);
     const state = await endState(s.repo, s.stateDir);
-    expect(state).toMatchObject({ merges: ['(#1)', '(#2)'], pullRequests: 2, worktreesOutsidePool: [], heldWorktrees: [], locks: [], checkoutStatus: '' });
+    expect(state).toMatchObject({
+      merges: ['(#1)', '(#2)'],
+      pullRequests: 2,
+      worktreesOutsidePool: [],
+      heldWorktrees: [],
+      locks: [],
+      checkoutStatus: '',
+    });
     expect(state.files).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
     expect(state.checkoutHead).toBe(state.base);
   });
@@ -94,7 +136,12 @@ describe('fault suite: SIGKILL at each step of a run, then resume', () => {
     const code = await main(['resume', runs[0]!.id, '--json'], output);
     expect(code, output.stdout() + output.stderr()).toBe(0);
     const report = JSON.parse(output.stdout());
-    expect(report.subtasks.map((subtask: { id: string; merged?: string }) => [subtask.id, Boolean(subtask.merged)])).toEqual([['one', true], ['two', true]]);
+    expect(
+      report.subtasks.map((subtask: { id: string; merged?: string }) => [subtask.id, Boolean(subtask.merged)]),
+    ).toEqual([
+      ['one', true],
+      ['two', true],
+    ]);
 
     const state = await endState(s.repo, s.stateDir);
     expect(state.pullRequests).toBe(2);

@@ -27,7 +27,11 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('fix attempts in local mode', () => {
   it('`fanout fix` sends the agent back with the instructions: a new commit on the same pull request, validated again, then merged', async () => {
-    const brain = scriptedBrain({ plan: PLAN, agents: { 'Greet politely': greetWith(POLITE, 'Greets.') }, fixes: { 'Greet politely': greetWith(DOCUMENTED, 'Documented greet.') } });
+    const brain = scriptedBrain({
+      plan: PLAN,
+      agents: { 'Greet politely': greetWith(POLITE, 'Greets.') },
+      fixes: { 'Greet politely': greetWith(DOCUMENTED, 'Documented greet.') },
+    });
     const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - node --test\napproval: manual\n' });
     const first = await h.run();
     const subtask = first.subtasks[0]!;
@@ -35,7 +39,14 @@ describe('fix attempts in local mode', () => {
     const branch = subtask.branch!;
     const before = await git(h.repo, 'rev-parse', branch);
 
-    for (const [name, value] of Object.entries({ FANOUT_STATE_DIR: h.stateDir, OPENAI_BASE_URL: h.server.baseUrl, OPENAI_API_KEY: 'test-key', FANOUT_MODEL: 'scripted-model', FANOUT_SANDBOX: 'none' })) vi.stubEnv(name, value);
+    for (const [name, value] of Object.entries({
+      FANOUT_STATE_DIR: h.stateDir,
+      OPENAI_BASE_URL: h.server.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+      FANOUT_MODEL: 'scripted-model',
+      FANOUT_SANDBOX: 'none',
+    }))
+      vi.stubEnv(name, value);
     const output = captureOutput();
     const code = await main(['fix', first.runId, 'greet', 'Add a doc comment to greet'], output);
     expect(output.stderr()).toBe('');
@@ -52,7 +63,12 @@ describe('fix attempts in local mode', () => {
     // Re-validated: Fanout's checks on the new head are green.
     const forge = new LocalForge(h.repo, h.stateDir);
     const readiness = await forge.readiness(subtask.pr!.number);
-    expect(readiness.checks).toEqual(expect.arrayContaining([{ name: 'fanout/validate', state: 'success' }, { name: 'fanout/scope', state: 'success' }]));
+    expect(readiness.checks).toEqual(
+      expect.arrayContaining([
+        { name: 'fanout/validate', state: 'success' },
+        { name: 'fanout/scope', state: 'success' },
+      ]),
+    );
     expect((await forge.getPullRequest(subtask.pr!.number)).headSha).toBe(after);
 
     await forge.recordReview(subtask.pr!.number, { by: 'me', state: 'approved' });
@@ -62,20 +78,36 @@ describe('fix attempts in local mode', () => {
   });
 
   it('with fixOnRedCheck, a red validation goes back to the agent with the failing output, and the fix merges', async () => {
-    const brain = scriptedBrain({ plan: PLAN, agents: { 'Greet politely': greetWith(BROKEN, 'Greets briefly.') }, fixes: { 'Greet politely': greetWith(GOOD, 'Fixed the greeting the test expects.') } });
+    const brain = scriptedBrain({
+      plan: PLAN,
+      agents: { 'Greet politely': greetWith(BROKEN, 'Greets briefly.') },
+      fixes: { 'Greet politely': greetWith(GOOD, 'Fixed the greeting the test expects.') },
+    });
     const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - node --test\nfixOnRedCheck: true\n' });
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('succeeded');
     const [prompt] = brain.fixPromptsFor('Greet politely');
     expect(prompt).toContain('Check "fanout/validate" failed.');
     expect(prompt).toContain("'Hello, Ada!'"); // the assertion's output from node --test
-    expect(report.subtasks[0]!.fixes).toEqual([expect.objectContaining({ number: 1, state: 'pushed', askedBy: expect.stringMatching(/^red checks on [0-9a-f]{8}$/) })]);
+    expect(report.subtasks[0]!.fixes).toEqual([
+      expect.objectContaining({
+        number: 1,
+        state: 'pushed',
+        askedBy: expect.stringMatching(/^red checks on [0-9a-f]{8}$/),
+      }),
+    ]);
     expect(await git(h.repo, 'show', 'main:src/greet.js')).toContain('Hello, ${name}!');
   });
 
   it('past maxFixAttempts the pull request goes to a person: labelled, with a comment on what was tried', async () => {
-    const brain = scriptedBrain({ plan: PLAN, agents: { 'Greet politely': greetWith(BROKEN, 'Greets briefly.') }, fixes: { 'Greet politely': greetWith('return `Hey, ${name}`;', 'Tried another greeting.') } });
-    const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - node --test\nfixOnRedCheck: true\nmaxFixAttempts: 1\n' });
+    const brain = scriptedBrain({
+      plan: PLAN,
+      agents: { 'Greet politely': greetWith(BROKEN, 'Greets briefly.') },
+      fixes: { 'Greet politely': greetWith('return `Hey, ${name}`;', 'Tried another greeting.') },
+    });
+    const h = await pipelineHarness(brain.reply, {
+      config: 'validate:\n  - node --test\nfixOnRedCheck: true\nmaxFixAttempts: 1\n',
+    });
     const report = await h.run();
     expect(report.state).toBe('failed');
     const subtask = report.subtasks[0]!;
@@ -84,7 +116,13 @@ describe('fix attempts in local mode', () => {
     const forge = new LocalForge(h.repo, h.stateDir);
     expect(await forge.labels(subtask.pr!.number)).toEqual(['fanout: needs human']);
     const comments = (await forge.comments(subtask.pr!.number)).map((comment) => comment.body);
-    expect(comments).toEqual(expect.arrayContaining([expect.stringMatching(/^Fanout needs a person here: .*\n\nWhat it tried:\n- attempt 1, failing checks: pushed [0-9a-f]{8}/)]));
+    expect(comments).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Fanout needs a person here: .*\n\nWhat it tried:\n- attempt 1, failing checks: pushed [0-9a-f]{8}/,
+        ),
+      ]),
+    );
     expect(await git(h.repo, 'show', 'main:src/greet.js')).toContain('Hello, ${name}!');
   });
 });

@@ -22,12 +22,21 @@ async function plant(repo: string, worktreePath: string, markers: string): Promi
     await chmod(path, 0o755);
   };
   const hooks = join(repo, '.git/hooks');
-  for (const hook of ['pre-commit', 'commit-msg', 'post-commit', 'pre-push', 'post-checkout', 'reference-transaction', 'post-index-change']) {
+  for (const hook of [
+    'pre-commit',
+    'commit-msg',
+    'post-commit',
+    'pre-push',
+    'post-checkout',
+    'reference-transaction',
+    'post-index-change',
+  ]) {
     await script(join(hooks, hook), `hook-${hook}`);
   }
   const bin = join(markers, '..', 'bin');
   await mkdir(bin, { recursive: true });
-  for (const name of ['fsmonitor', 'clean', 'smudge', 'textconv', 'credential', 'included-hook-dir']) await script(join(bin, name), name);
+  for (const name of ['fsmonitor', 'clean', 'smudge', 'textconv', 'credential', 'included-hook-dir'])
+    await script(join(bin, name), name);
   const includedHooks = join(bin, 'hooks');
   await mkdir(includedHooks, { recursive: true });
   await script(join(includedHooks, 'pre-commit'), 'included-pre-commit');
@@ -45,7 +54,10 @@ async function plant(repo: string, worktreePath: string, markers: string): Promi
   await gitConfig('diff.evil.textconv', join(bin, 'textconv'));
   await gitConfig('credential.helper', join(bin, 'credential'));
   await gitConfig('include.path', join(bin, 'included.config'));
-  await writeFile(join(worktreePath, '.gitattributes'), '*.js filter=evil diff=evil\n*.md filter=sneaky\n*.json filter=a=b\n');
+  await writeFile(
+    join(worktreePath, '.gitattributes'),
+    '*.js filter=evil diff=evil\n*.md filter=sneaky\n*.json filter=a=b\n',
+  );
 }
 
 async function rejectingGitServer(): Promise<{ url: string; close: () => void }> {
@@ -66,30 +78,53 @@ describe('git hardening', () => {
     await mkdir(markers, { recursive: true });
     await createRepository(repo);
     const base = await workspace.resolveCommit(repo, 'HEAD');
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt'), branch: 'fanout/r/s', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt'),
+      branch: 'fanout/r/s',
+      baseCommit: base,
+    });
     await plant(repo, worktree.path, markers);
     await writeFile(join(worktree.path, 'src/greet.js'), 'export const greet = (n) => `Hi ${n}`;\n');
     await writeFile(join(worktree.path, 'README.md'), '# changed\n');
     await writeFile(join(worktree.path, 'package.json'), '{"name":"changed"}\n');
 
-    const outcome = await workspace.commitChanges(worktree, { message: 'change', author: { name: 'Fanout', email: 'f@example.com' }, isAllowed: () => true });
-    expect(outcome).toMatchObject({ kind: 'committed', files: ['.gitattributes', 'README.md', 'package.json', 'src/greet.js'] });
+    const outcome = await workspace.commitChanges(worktree, {
+      message: 'change',
+      author: { name: 'Fanout', email: 'f@example.com' },
+      isAllowed: () => true,
+    });
+    expect(outcome).toMatchObject({
+      kind: 'committed',
+      files: ['.gitattributes', 'README.md', 'package.json', 'src/greet.js'],
+    });
     const bare = join(root, 'remote.git');
     await exec('git', ['init', '--bare', '--quiet', bare]);
     await workspace.push(repo, { remoteUrl: bare, refspecs: ['refs/heads/fanout/r/s:refs/heads/fanout/r/s'] });
     const http = await rejectingGitServer();
-    await expect(workspace.push(repo, { remoteUrl: http.url, refspecs: ['refs/heads/fanout/r/s'] })).rejects.toMatchObject({ code: 'git-failed' });
+    await expect(
+      workspace.push(repo, { remoteUrl: http.url, refspecs: ['refs/heads/fanout/r/s'] }),
+    ).rejects.toMatchObject({ code: 'git-failed' });
     http.close();
     await workspace.removeWorktree(worktree);
     expect(await readdir(markers)).toEqual([]);
 
     // The control: plain git in the same repository does run what was planted.
-    const control = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt2'), branch: 'control', baseCommit: base });
+    const control = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt2'),
+      branch: 'control',
+      baseCommit: base,
+    });
     await writeFile(join(control.path, 'README.md'), '# control\n');
-    await exec('git', ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-qam', 'control'], { cwd: control.path });
+    await exec('git', ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-qam', 'control'], {
+      cwd: control.path,
+    });
     expect((await readdir(markers)).sort()).toEqual(expect.arrayContaining(['fsmonitor', 'included-pre-commit']));
     // The blob committed by Fanout holds the file's real content, not a filter's output.
-    const { stdout } = await exec('git', ['show', `${outcome.kind === 'committed' ? outcome.commit : ''}:README.md`], { cwd: repo });
+    const { stdout } = await exec('git', ['show', `${outcome.kind === 'committed' ? outcome.commit : ''}:README.md`], {
+      cwd: repo,
+    });
     expect(stdout).toBe('# changed\n');
   });
 
@@ -98,16 +133,45 @@ describe('git hardening', () => {
     const repo = join(root, 'repo');
     await createRepository(repo);
     const base = await workspace.resolveCommit(repo, 'HEAD');
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt'), branch: 'fanout/r/a', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt'),
+      branch: 'fanout/r/a',
+      baseCommit: base,
+    });
     await writeFile(join(worktree.path, 'src/greet.js'), '// changed\n');
     await writeFile(join(worktree.path, 'package.json'), '{}\n');
     const author = { name: 'Fanout', email: 'f@example.com' };
-    const refused = await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: (path) => path.startsWith('src/') });
+    const refused = await workspace.commitChanges(worktree, {
+      message: 'm',
+      author,
+      isAllowed: (path) => path.startsWith('src/'),
+    });
     expect(refused).toEqual({ kind: 'out-of-scope', paths: ['package.json'], files: ['package.json', 'src/greet.js'] });
 
     await exec('git', ['checkout', '--quiet', 'HEAD', '--', 'package.json'], { cwd: worktree.path });
-    await exec('git', ['-c', 'user.name=agent', '-c', 'user.email=a@a', '-c', 'core.hooksPath=/dev/null', 'commit', '--quiet', '--allow-empty', '-m', 'agent commit'], { cwd: worktree.path });
-    const committed = await workspace.commitChanges(worktree, { message: 'Subtask', author, isAllowed: (path) => path.startsWith('src/') });
+    await exec(
+      'git',
+      [
+        '-c',
+        'user.name=agent',
+        '-c',
+        'user.email=a@a',
+        '-c',
+        'core.hooksPath=/dev/null',
+        'commit',
+        '--quiet',
+        '--allow-empty',
+        '-m',
+        'agent commit',
+      ],
+      { cwd: worktree.path },
+    );
+    const committed = await workspace.commitChanges(worktree, {
+      message: 'Subtask',
+      author,
+      isAllowed: (path) => path.startsWith('src/'),
+    });
     expect(committed).toMatchObject({ kind: 'committed', files: ['src/greet.js'] });
     const { stdout: parent } = await exec('git', ['rev-parse', 'fanout/r/a^'], { cwd: repo });
     expect(parent.trim()).toBe(base);
@@ -121,10 +185,29 @@ describe('git hardening', () => {
     const repo = join(root, 'repo');
     await createRepository(repo);
     const base = await workspace.resolveCommit(repo, 'HEAD');
-    const stale = await workspace.createWorktree({ repoDir: repo, path: join(root, 'worktrees/run1/a-1'), branch: 'fanout/run1/a', baseCommit: base });
-    const live = await workspace.createWorktree({ repoDir: repo, path: join(root, 'worktrees/run2/b-1'), branch: 'fanout/run2/b', baseCommit: base });
-    const unrelated = await workspace.createWorktree({ repoDir: repo, path: join(root, 'elsewhere'), branch: 'user-branch', baseCommit: base });
-    const pruned = await workspace.pruneStale(repo, join(root, "worktrees"), (relativePath) => relativePath === "run2/b-1");
+    const stale = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'worktrees/run1/a-1'),
+      branch: 'fanout/run1/a',
+      baseCommit: base,
+    });
+    const live = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'worktrees/run2/b-1'),
+      branch: 'fanout/run2/b',
+      baseCommit: base,
+    });
+    const unrelated = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'elsewhere'),
+      branch: 'user-branch',
+      baseCommit: base,
+    });
+    const pruned = await workspace.pruneStale(
+      repo,
+      join(root, 'worktrees'),
+      (relativePath) => relativePath === 'run2/b-1',
+    );
     expect(pruned).toEqual([stale.path]);
     const { stdout } = await exec('git', ['worktree', 'list', '--porcelain'], { cwd: repo });
     expect(stdout).not.toContain(stale.path);

@@ -25,19 +25,31 @@ describe('GitWorkspace worktrees', () => {
     // Each agent's cycle is what run-subtask does: add, work, remove.
     const agent = async (name: string) => {
       for (let cycle = 0; cycle < 6; cycle += 1) {
-        const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', `${name}-${cycle}`), branch: `fanout/r/${name}`, baseCommit: base });
+        const worktree = await workspace.createWorktree({
+          repoDir: repo,
+          path: join(root, 'wt', `${name}-${cycle}`),
+          branch: `fanout/r/${name}`,
+          baseCommit: base,
+        });
         expect(existsSync(join(worktree.path, 'README.md'))).toBe(true);
         await workspace.removeWorktree(worktree);
       }
     };
     await Promise.all(['a', 'b', 'c', 'd'].map(agent));
-    expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree '))).toHaveLength(1);
+    expect(
+      (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')),
+    ).toHaveLength(1);
   });
 
   it('removes a worktree completely, leaving its branch and nothing for git to prune', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'x'), branch: 'fanout/r/x', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'x'),
+      branch: 'fanout/r/x',
+      baseCommit: base,
+    });
     await writeFile(join(worktree.path, 'new.txt'), 'x\n');
     await workspace.removeWorktree(worktree);
     expect(existsSync(worktree.path)).toBe(false);
@@ -48,14 +60,24 @@ describe('GitWorkspace worktrees', () => {
     // at that moment fails (seen in CI); Fanout's removal must leave it.
     expect(existsSync(join(repo, '.git', 'worktrees'))).toBe(true);
     // The same path and branch can be used again at once (what a retry does).
-    const again = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'x'), branch: 'fanout/r/x', baseCommit: base });
+    const again = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'x'),
+      branch: 'fanout/r/x',
+      baseCommit: base,
+    });
     expect(existsSync(join(again.path, 'README.md'))).toBe(true);
   });
 
   it('refuses to commit symbolic links that leave the repository or point into .git, and protected paths', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'links'), branch: 'fanout/r/links', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'links'),
+      branch: 'fanout/r/links',
+      baseCommit: base,
+    });
     const author = { name: 'F', email: 'f@example.com' };
     await symlink('/etc/passwd', join(worktree.path, 'absolute'));
     await symlink('../../outside', join(worktree.path, 'up'));
@@ -69,9 +91,15 @@ describe('GitWorkspace worktrees', () => {
     await rm(join(worktree.path, 'docs/config'));
     await mkdir(join(worktree.path, '.github/workflows'), { recursive: true });
     await writeFile(join(worktree.path, '.github/workflows/ci.yml'), 'on: push\n');
-    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'out-of-scope', paths: ['.github/workflows/ci.yml'] });
+    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({
+      kind: 'out-of-scope',
+      paths: ['.github/workflows/ci.yml'],
+    });
     await rm(join(worktree.path, '.github'), { recursive: true });
-    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({ kind: 'committed', files: ['inside'] });
+    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({
+      kind: 'committed',
+      files: ['inside'],
+    });
     await workspace.removeWorktree(worktree);
   });
 
@@ -84,8 +112,18 @@ describe('GitWorkspace worktrees', () => {
     const worktreeRoot = join(root, 'state', 'worktrees');
     await mkdir(join(worktreeRoot, 'run'), { recursive: true });
     await symlink(precious, join(worktreeRoot, 'run', 'link'));
-    const dotdot = await workspace.createWorktree({ repoDir: repo, path: join(worktreeRoot, 'run', 'a-1'), branch: 'fanout/run/a', baseCommit: base });
-    const linked = await workspace.createWorktree({ repoDir: repo, path: join(worktreeRoot, 'run', 'b-1'), branch: 'fanout/run/b', baseCommit: base });
+    const dotdot = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(worktreeRoot, 'run', 'a-1'),
+      branch: 'fanout/run/a',
+      baseCommit: base,
+    });
+    const linked = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(worktreeRoot, 'run', 'b-1'),
+      branch: 'fanout/run/b',
+      baseCommit: base,
+    });
     // What an agent can write in its own worktree's git directory when nothing stops it.
     await writeFile(join(dotdot.gitDir, 'gitdir'), `${worktreeRoot}/../../precious-project/.git\n`);
     await writeFile(join(linked.gitDir, 'gitdir'), `${worktreeRoot}/run/link/src/.git\n`);
@@ -99,10 +137,19 @@ describe('GitWorkspace worktrees', () => {
   it('refuses to commit a file over 100 MiB before git reads it (a sparse file is cheap to make)', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'big'), branch: 'fanout/r/big', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'big'),
+      branch: 'fanout/r/big',
+      baseCommit: base,
+    });
     await writeFile(join(worktree.path, 'data.bin'), '');
     await truncate(join(worktree.path, 'data.bin'), 6 * 1024 * 1024 * 1024);
-    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    const outcome = await workspace.commitChanges(worktree, {
+      message: 'm',
+      author: { name: 'F', email: 'f@example.com' },
+      isAllowed: () => true,
+    });
     expect(outcome).toMatchObject({ kind: 'too-large', paths: ['data.bin'] });
     await workspace.removeWorktree(worktree);
   });
@@ -110,7 +157,12 @@ describe('GitWorkspace worktrees', () => {
   it("never runs a nested repository's filter, and refuses to commit one", async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'nested'), branch: 'fanout/r/nested', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'nested'),
+      branch: 'fanout/r/nested',
+      baseCommit: base,
+    });
     const marker = join(root, 'filter-ran');
     const nested = join(worktree.path, 'lib');
     await mkdir(nested);
@@ -120,7 +172,11 @@ describe('GitWorkspace worktrees', () => {
     await writeFile(join(nested, 'code.js'), 'x\n');
     await git(nested, '-c', 'user.name=a', '-c', 'user.email=a@a', 'commit', '-qm', 'nested', '--allow-empty');
     await writeFile(join(nested, 'code.js'), 'changed\n');
-    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    const outcome = await workspace.commitChanges(worktree, {
+      message: 'm',
+      author: { name: 'F', email: 'f@example.com' },
+      isAllowed: () => true,
+    });
     expect(outcome).toMatchObject({ kind: 'nested-repositories', paths: ['lib'] });
     expect(existsSync(marker)).toBe(false);
     await workspace.removeWorktree(worktree);
@@ -129,11 +185,20 @@ describe('GitWorkspace worktrees', () => {
   it('refuses a chain of links that leaves the repository, though each link alone stays inside', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', 'chain'), branch: 'fanout/r/chain', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', 'chain'),
+      branch: 'fanout/r/chain',
+      baseCommit: base,
+    });
     await mkdir(join(worktree.path, 'src/a/b'), { recursive: true });
     await symlink('../..', join(worktree.path, 'src/a/b/up'));
     await symlink('src/a/b/up/../../etc/hostname', join(worktree.path, 'x'));
-    const outcome = await workspace.commitChanges(worktree, { message: 'm', author: { name: 'F', email: 'f@example.com' }, isAllowed: () => true });
+    const outcome = await workspace.commitChanges(worktree, {
+      message: 'm',
+      author: { name: 'F', email: 'f@example.com' },
+      isAllowed: () => true,
+    });
     expect(outcome).toMatchObject({ kind: 'escaping-links', paths: ['x'] });
     await workspace.removeWorktree(worktree);
   });

@@ -13,10 +13,22 @@ describe("the App's Octokit", () => {
   it('waits out a secondary rate limit and repeats the call, instead of failing it', async () => {
     fake = await FakeGitHub.start();
     await fake.createRepository('octo', 'hello');
-    fake.failNext({ method: 'GET', path: '/repos/octo/hello', status: 403, headers: { 'retry-after': '5' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } });
+    fake.failNext({
+      method: 'GET',
+      path: '/repos/octo/hello',
+      status: 403,
+      headers: { 'retry-after': '5' },
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+    });
     // The production class, with GitHub's `retry-after` read as milliseconds instead of seconds.
     const Octokit = fanoutOctokitClass({ retryAfterBaseValue: 1 });
-    const probot = new Probot({ appId: fake.appId, privateKey: fake.privateKey, baseUrl: fake.url, Octokit, logLevel: 'fatal' });
+    const probot = new Probot({
+      appId: fake.appId,
+      privateKey: fake.privateKey,
+      baseUrl: fake.url,
+      Octokit,
+      logLevel: 'fatal',
+    });
     const octokit = await probot.auth(1);
     const { status } = await octokit.rest.repos.get({ owner: 'octo', repo: 'hello' });
     expect(status).toBe(200);

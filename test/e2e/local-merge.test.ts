@@ -14,7 +14,12 @@ const exec = promisify(execFile);
 const workspace = new GitWorkspace();
 const author = { name: 'Fanout', email: 'f@example.com' };
 const git = async (cwd: string, ...args: string[]) =>
-  (await exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', ...args], { cwd, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } })).stdout.trim();
+  (
+    await exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', ...args], {
+      cwd,
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    })
+  ).stdout.trim();
 
 /** The user's repository (main checked out, clean) and one open PR whose branch writes `files`. */
 async function setup(files: Record<string, string>, deleted: string[] = []) {
@@ -24,7 +29,12 @@ async function setup(files: Record<string, string>, deleted: string[] = []) {
   await createRepository(repo, SAMPLE_FILES);
   const forge = new LocalForge(repo, stateDir);
   const base = await workspace.resolveCommit(repo, 'main');
-  const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt'), branch: 'fanout/r/a', baseCommit: base });
+  const worktree = await workspace.createWorktree({
+    repoDir: repo,
+    path: join(root, 'wt'),
+    branch: 'fanout/r/a',
+    baseCommit: base,
+  });
   for (const path of deleted) await rm(join(worktree.path, path), { recursive: true });
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(worktree.path, path)), { recursive: true });
@@ -33,7 +43,15 @@ async function setup(files: Record<string, string>, deleted: string[] = []) {
   const commit = await workspace.commitChanges(worktree, { message: 'a', author, isAllowed: () => true });
   await workspace.removeWorktree(worktree);
   if (commit.kind !== 'committed') throw new Error('setup commit failed');
-  const pr = await forge.openPullRequest({ runId: 'run-1', subtaskId: 'a', title: 'a', body: '', branch: 'fanout/r/a', base: 'main', headSha: commit.commit });
+  const pr = await forge.openPullRequest({
+    runId: 'run-1',
+    subtaskId: 'a',
+    title: 'a',
+    body: '',
+    branch: 'fanout/r/a',
+    base: 'main',
+    headSha: commit.commit,
+  });
   return { root, repo, stateDir, forge, base, head: commit.commit, number: pr.number };
 }
 
@@ -66,7 +84,11 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
+    expect(refused).toMatchObject({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: expect.stringContaining('notes.txt'),
+    });
     expect(refused).toMatchObject({ message: expect.stringContaining('fanout resume run-1') });
     expect(await checkoutState(repo)).toEqual(before);
     expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('my own notes\n');
@@ -79,7 +101,10 @@ describe('local merge: the user checkout', () => {
     expect(await git(repo, 'show', 'main:notes.txt')).toBe('from the PR');
     expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('from the PR\n');
     await expectCheckoutAtMain(repo);
-    expect(await forge.getPullRequest(number)).toMatchObject({ state: 'merged', mergedSha: await git(repo, 'rev-parse', 'main') });
+    expect(await forge.getPullRequest(number)).toMatchObject({
+      state: 'merged',
+      mergedSha: await git(repo, 'rev-parse', 'main'),
+    });
   });
 
   it('refuses when an ignored file is where the PR adds one (git would overwrite it silently)', async () => {
@@ -90,7 +115,11 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('settings.local') });
+    expect(refused).toMatchObject({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: expect.stringContaining('settings.local'),
+    });
     expect(await checkoutState(repo)).toEqual(before);
     expect(await readFile(join(repo, 'settings.local'), 'utf8')).toBe('API_TOKEN=mine\n');
   });
@@ -104,7 +133,11 @@ describe('local merge: the user checkout', () => {
 
     const refused = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(refused).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('src/debug.log') });
+    expect(refused).toMatchObject({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: expect.stringContaining('src/debug.log'),
+    });
     expect(await checkoutState(repo)).toEqual(before);
   });
 
@@ -133,7 +166,11 @@ describe('local merge: the user checkout', () => {
 
     const result = await forge.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(result).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
+    expect(result).toMatchObject({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: expect.stringContaining('notes.txt'),
+    });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before.main);
     expect(await git(repo, 'write-tree')).toBe(before.index);
     expect(await readFile(join(repo, 'notes.txt'), 'utf8')).toBe('written just now\n');
@@ -150,7 +187,8 @@ describe('local merge: a process that dies mid-merge', () => {
       answer: (main: string) => expect.objectContaining({ state: 'merged', mergedSha: main }),
     },
     merge: {
-      call: (forge: LocalForge, number: number, head: string) => forge.merge(number, { expectedHeadSha: head, title: 'a' }),
+      call: (forge: LocalForge, number: number, head: string) =>
+        forge.merge(number, { expectedHeadSha: head, title: 'a' }),
       answer: (main: string) => ({ kind: 'merged', sha: main }),
     },
   };
@@ -158,7 +196,10 @@ describe('local merge: a process that dies mid-merge', () => {
   for (const point of points) {
     for (const [how, resume] of Object.entries(resumes)) {
       it(`is merged exactly once by the next process (died at ${point}, next call: ${how})`, async () => {
-        const { repo, stateDir, head, number } = await setup({ 'notes.txt': 'from the PR\n', 'README.md': '# changed\n' });
+        const { repo, stateDir, head, number } = await setup({
+          'notes.txt': 'from the PR\n',
+          'README.md': '# changed\n',
+        });
         const dying = new LocalForge(repo, stateDir, {
           failpoint: (name) => {
             if (name === point) throw new Error(`killed at ${name}`);
@@ -195,7 +236,11 @@ describe('local merge: a process that dies mid-merge', () => {
     const next = new LocalForge(repo, stateDir);
     const result = await next.merge(number, { expectedHeadSha: head, title: 'a' });
 
-    expect(result).toMatchObject({ kind: 'refused', reason: 'checkout-blocked', message: expect.stringContaining('notes.txt') });
+    expect(result).toMatchObject({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: expect.stringContaining('notes.txt'),
+    });
     expect(await git(repo, 'rev-parse', 'main')).toBe(base);
     expect(await git(repo, 'write-tree')).toBe(await git(repo, 'rev-parse', 'main^{tree}'));
     expect(await git(repo, 'status', '--porcelain')).toBe('?? notes.txt');

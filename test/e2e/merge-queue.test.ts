@@ -25,12 +25,25 @@ async function setup(changes: Record<string, Record<string, string>>) {
   const base = await workspace.resolveCommit(repo, 'main');
   const items: MergeItem[] = [];
   for (const [id, files] of Object.entries(changes)) {
-    const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'wt', id), branch: `fanout/r/${id}`, baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt', id),
+      branch: `fanout/r/${id}`,
+      baseCommit: base,
+    });
     for (const [path, content] of Object.entries(files)) await writeFile(join(worktree.path, path), content);
     const commit = await workspace.commitChanges(worktree, { message: id, author, isAllowed: () => true });
     await workspace.removeWorktree(worktree);
     if (commit.kind !== 'committed') throw new Error('setup commit failed');
-    const pr = await forge.openPullRequest({ runId: 'r', subtaskId: id, title: id, body: '', branch: `fanout/r/${id}`, base: 'main', headSha: commit.commit });
+    const pr = await forge.openPullRequest({
+      runId: 'r',
+      subtaskId: id,
+      title: id,
+      body: '',
+      branch: `fanout/r/${id}`,
+      base: 'main',
+      headSha: commit.commit,
+    });
     await check(forge, commit.commit, 'success');
     items.push({ subtaskId: id, prNumber: pr.number, title: id, dependsOn: [] });
   }
@@ -58,21 +71,35 @@ async function setup(changes: Record<string, Record<string, string>>) {
 }
 
 /** Publishes a check on a head, as validation (or the repository's CI) would; `pending` leaves it running. */
-async function check(forge: LocalForge, headSha: string, conclusion: 'success' | 'failure' | 'pending', name = CHECK_NAME): Promise<void> {
+async function check(
+  forge: LocalForge,
+  headSha: string,
+  conclusion: 'success' | 'failure' | 'pending',
+  name = CHECK_NAME,
+): Promise<void> {
   const id = await forge.startCheck({ name, headSha, title: name });
   if (conclusion !== 'pending') await forge.completeCheck(id, { conclusion, title: conclusion, summary: '' });
 }
 
 describe('merge queue', () => {
   it('fails a conflicting PR cleanly and goes on with the next', async () => {
-    const { repo, forge, items, queue } = await setup({ readme: { 'README.md': '# from the PR\n' }, other: { 'CHANGELOG.md': '# changelog from PR\n' } });
+    const { repo, forge, items, queue } = await setup({
+      readme: { 'README.md': '# from the PR\n' },
+      other: { 'CHANGELOG.md': '# changelog from PR\n' },
+    });
     // Someone commits to main meanwhile, touching the same file.
     await writeFile(join(repo, 'README.md'), '# from main\n');
     await git(repo, 'commit', '-qam', 'direct change on main');
     const results = await queue();
-    expect(results.get('readme')).toEqual({ kind: 'failed', reason: 'conflict', message: 'conflicts with main in README.md' });
+    expect(results.get('readme')).toEqual({
+      kind: 'failed',
+      reason: 'conflict',
+      message: 'conflicts with main in README.md',
+    });
     // The PR taken out of the queue says why.
-    expect((await forge.comments(items[0]!.prNumber)).map((comment) => comment.body)).toEqual([expect.stringContaining('conflicts with main in README.md')]);
+    expect((await forge.comments(items[0]!.prNumber)).map((comment) => comment.body)).toEqual([
+      expect.stringContaining('conflicts with main in README.md'),
+    ]);
     expect(results.get('other')).toMatchObject({ kind: 'merged' });
     expect(await git(repo, 'show', 'main:CHANGELOG.md')).toBe('# changelog from PR');
     expect(await git(repo, 'status', '--porcelain')).toBe('');
@@ -89,17 +116,33 @@ describe('merge queue', () => {
     expect(results.get('b')).toMatchObject({ kind: 'failed', reason: 'dependency-failed' });
 
     const refused = await forge.merge(items[0]!.prNumber, { expectedHeadSha: '0'.repeat(40), title: 'a' });
-    expect(refused).toMatchObject({ kind: 'refused', reason: 'head-moved', message: expect.stringContaining(`moved to ${head.slice(0, 8)}`) });
+    expect(refused).toMatchObject({
+      kind: 'refused',
+      reason: 'head-moved',
+      message: expect.stringContaining(`moved to ${head.slice(0, 8)}`),
+    });
   });
 
-  it("leaves a PR whose repository CI is red unmerged, and waits in plan order while CI runs", async () => {
-    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' }, c: { 'c.txt': 'c\n' } });
+  it('leaves a PR whose repository CI is red unmerged, and waits in plan order while CI runs', async () => {
+    const { repo, forge, items, queue } = await setup({
+      a: { 'a.txt': 'a\n' },
+      b: { 'b.txt': 'b\n' },
+      c: { 'c.txt': 'c\n' },
+    });
     const before = await git(repo, 'rev-parse', 'main');
     await check(forge, (await forge.getPullRequest(items[0]!.prNumber)).headSha, 'failure', 'ci/tests');
     await check(forge, (await forge.getPullRequest(items[1]!.prNumber)).headSha, 'pending', 'ci/tests');
     const results = await queue();
-    expect(results.get('a')).toEqual({ kind: 'failed', reason: 'checks-failed', message: 'checks failed on the head: ci/tests' });
-    expect(results.get('b')).toEqual({ kind: 'waiting', reason: 'checks-pending', message: 'waiting for checks: ci/tests' });
+    expect(results.get('a')).toEqual({
+      kind: 'failed',
+      reason: 'checks-failed',
+      message: 'checks failed on the head: ci/tests',
+    });
+    expect(results.get('b')).toEqual({
+      kind: 'waiting',
+      reason: 'checks-pending',
+      message: 'waiting for checks: ci/tests',
+    });
     // c is ready, but merges after b: plan order.
     expect(results.get('c')).toMatchObject({ kind: 'waiting', reason: 'queued' });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
@@ -108,30 +151,42 @@ describe('merge queue', () => {
   it('waits for a review under approval: manual, and records who approved', async () => {
     const { forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     const waiting = await queue({ approval: 'manual' });
-    expect(waiting.get('a')).toEqual({ kind: 'waiting', reason: 'review-required', message: 'waiting for an approving review (approval: manual)' });
+    expect(waiting.get('a')).toEqual({
+      kind: 'waiting',
+      reason: 'review-required',
+      message: 'waiting for an approving review (approval: manual)',
+    });
     await forge.recordReview(items[0]!.prNumber, { by: 'maintainer', state: 'approved' });
     const merged = await queue({ approval: 'manual' });
     expect(merged.get('a')).toMatchObject({ kind: 'merged', approvedBy: 'maintainer' });
   });
 
   it('never touches a user checkout with uncommitted changes', async () => {
-    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
+    const { repo, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     await writeFile(join(repo, 'README.md'), '# my unsaved work\n');
     const before = await git(repo, 'rev-parse', 'main');
     const results = await queue();
-    expect(results.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('uncommitted changes') });
+    expect(results.get('a')).toMatchObject({
+      kind: 'failed',
+      reason: 'merge-refused',
+      message: expect.stringContaining('uncommitted changes'),
+    });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
     expect(await git(repo, 'status', '--porcelain')).toBe('M README.md');
   });
 
   it('reports merged only what is on the base when an untracked file is where a PR adds one', async () => {
-    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'from the PR\n' } });
+    const { repo, queue } = await setup({ a: { 'a.txt': 'from the PR\n' } });
     await writeFile(join(repo, 'a.txt'), 'my own file\n');
     const before = await git(repo, 'rev-parse', 'main');
 
     const refused = await queue();
 
-    expect(refused.get('a')).toMatchObject({ kind: 'failed', reason: 'merge-refused', message: expect.stringContaining('a.txt') });
+    expect(refused.get('a')).toMatchObject({
+      kind: 'failed',
+      reason: 'merge-refused',
+      message: expect.stringContaining('a.txt'),
+    });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
     expect(await git(repo, 'status', '--porcelain')).toBe('?? a.txt');
 
@@ -145,7 +200,7 @@ describe('merge queue', () => {
   });
 
   it('does not call a PR merged once its merge is no longer on the base', async () => {
-    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
+    const { repo, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     const before = await git(repo, 'rev-parse', 'main');
     const first = await queue();
     expect(first.get('a')).toMatchObject({ kind: 'merged' });
@@ -154,7 +209,11 @@ describe('merge queue', () => {
 
     const again = await queue();
 
-    expect(again.get('a')).toMatchObject({ kind: 'failed', reason: 'not-on-base', message: expect.stringContaining('no longer on main') });
+    expect(again.get('a')).toMatchObject({
+      kind: 'failed',
+      reason: 'not-on-base',
+      message: expect.stringContaining('no longer on main'),
+    });
     expect(await git(repo, 'rev-parse', 'main')).toBe(before);
   });
 

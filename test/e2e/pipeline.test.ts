@@ -14,7 +14,10 @@ import { scriptedBrain } from '../support/scripted-brain.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
-const write = (path: string, content: string): ScriptedReply[] => [call('write_file', { path, content }), finish(`Wrote ${path}.`)];
+const write = (path: string, content: string): ScriptedReply[] => [
+  call('write_file', { path, content }),
+  finish(`Wrote ${path}.`),
+];
 const loop: ScriptedReply[] = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
 
 describe('the local pipeline, end to end', () => {
@@ -42,17 +45,29 @@ describe('the local pipeline, end to end', () => {
     ]);
     // One commit per subtask on main, carrying its PR number, newest first: plan order.
     const landed = (await git(h.repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
-    expect(landed.slice(0, 3).map((subject) => /^(.+) \(#\d+\)$/.exec(subject)?.[1])).toEqual(['Third part', 'Second part', 'First part']);
+    expect(landed.slice(0, 3).map((subject) => /^(.+) \(#\d+\)$/.exec(subject)?.[1])).toEqual([
+      'Third part',
+      'Second part',
+      'First part',
+    ]);
     expect(landed).toHaveLength(4);
     // main is checked out in the user's repository: it was fast-forwarded, clean, with all files.
     expect(await git(h.repo, 'status', '--porcelain')).toBe('');
-    expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual(['one.txt', 'three.txt', 'two.txt']);
+    expect((await readdir(h.repo)).filter((name) => name.endsWith('.txt')).sort()).toEqual([
+      'one.txt',
+      'three.txt',
+      'two.txt',
+    ]);
     expect(await heldWorktrees(join(h.stateDir, 'worktrees'))).toEqual([]);
     // Every agent starts from the run's outline of the repository.
-    const firstMessages = h.server.requests.map((request) => request.body.messages.find((message) => message.role === 'user')?.content ?? '').filter((text) => text.includes('Your subtask:'));
+    const firstMessages = h.server.requests
+      .map((request) => request.body.messages.find((message) => message.role === 'user')?.content ?? '')
+      .filter((text) => text.includes('Your subtask:'));
     expect(firstMessages.length).toBeGreaterThanOrEqual(3);
     for (const text of firstMessages) {
-      expect(text).toContain('Repository files (you need not list directories to find these):\n.github/fanout.yml\nCHANGELOG.md\nREADME.md');
+      expect(text).toContain(
+        'Repository files (you need not list directories to find these):\n.github/fanout.yml\nCHANGELOG.md\nREADME.md',
+      );
       expect(text).toContain('\nsrc/greet.js\n');
     }
   });
@@ -69,7 +84,11 @@ describe('the local pipeline, end to end', () => {
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('partial');
     expect(report.subtasks.find((s) => s.id === 'good')).toMatchObject({ merged: expect.any(String) });
-    expect(report.subtasks.find((s) => s.id === 'loopy')).toMatchObject({ state: 'failed', attempts: 2, failure: { reason: 'looping' } });
+    expect(report.subtasks.find((s) => s.id === 'loopy')).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      failure: { reason: 'looping' },
+    });
     expect(await git(h.repo, 'show', 'main:good.txt')).toBe('ok');
   });
 
@@ -81,8 +100,16 @@ describe('the local pipeline, end to end', () => {
       ],
       agents: {
         'Part A': loop,
-        'Part B': [call('read_file', { path: 'nope-1' }), call('read_file', { path: 'nope-2' }), call('read_file', { path: 'nope-3' })],
-        'Whole task, single agent (fallback)': [call('write_file', { path: 'a.txt', content: 'a\n' }), call('write_file', { path: 'b.txt', content: 'b\n' }), finish()],
+        'Part B': [
+          call('read_file', { path: 'nope-1' }),
+          call('read_file', { path: 'nope-2' }),
+          call('read_file', { path: 'nope-3' }),
+        ],
+        'Whole task, single agent (fallback)': [
+          call('write_file', { path: 'a.txt', content: 'a\n' }),
+          call('write_file', { path: 'b.txt', content: 'b\n' }),
+          finish(),
+        ],
       },
     });
     const h = await pipelineHarness(brain.reply);
@@ -106,11 +133,16 @@ describe('the local pipeline, end to end', () => {
       agents: { 'Part A': write('a.txt', 'a\n'), 'Part B': write('b.txt', 'b\n') },
     });
     // Each change passes alone; together they break the (contrived) build.
-    const h = await pipelineHarness(brain.reply, { config: "validate:\n  - run: '! { test -f a.txt && test -f b.txt; }'\n" });
+    const h = await pipelineHarness(brain.reply, {
+      config: "validate:\n  - run: '! { test -f a.txt && test -f b.txt; }'\n",
+    });
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('partial');
     expect(report.subtasks.find((s) => s.id === 'a')).toMatchObject({ check: 'passed', merged: expect.any(String) });
-    expect(report.subtasks.find((s) => s.id === 'b')).toMatchObject({ check: 'failed', failure: { reason: 'revalidation-failed' } });
+    expect(report.subtasks.find((s) => s.id === 'b')).toMatchObject({
+      check: 'failed',
+      failure: { reason: 'revalidation-failed' },
+    });
     await expect(git(h.repo, 'show', 'main:b.txt')).rejects.toThrow();
     // Nothing is left mid-merge anywhere.
     expect(await git(h.repo, 'status', '--porcelain')).toBe('');
@@ -133,14 +165,22 @@ describe('the local pipeline, end to end', () => {
       ],
       agents: {
         'Library part': write('lib.txt', 'the library\n'),
-        'User part': [call('read_file', { path: 'lib.txt' }), call('write_file', { path: 'user.txt', content: 'uses the library\n' }), finish()],
+        'User part': [
+          call('read_file', { path: 'lib.txt' }),
+          call('write_file', { path: 'user.txt', content: 'uses the library\n' }),
+          finish(),
+        ],
       },
     });
     const h = await pipelineHarness(brain.reply, { config: 'validate: []\n' });
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('succeeded');
     // The dependent agent read the library its dependency had merged.
-    const userRead = h.server.requests.find((request) => JSON.stringify(request.body.messages).includes('Your subtask: User part') && request.body.messages.some((message) => message.role === 'tool'));
+    const userRead = h.server.requests.find(
+      (request) =>
+        JSON.stringify(request.body.messages).includes('Your subtask: User part') &&
+        request.body.messages.some((message) => message.role === 'tool'),
+    );
     expect(userRead?.body.messages.find((message) => message.role === 'tool')?.content).toContain('the library');
     expect(await git(h.repo, 'show', 'main:user.txt')).toBe('uses the library');
   });
@@ -156,22 +196,31 @@ describe('the local pipeline, end to end', () => {
     });
     const h = await pipelineHarness(brain.reply, { config: 'validate: []\n' });
     const report = await h.run();
-    expect(report.subtasks.find((subtask) => subtask.id === 'user')).toMatchObject({ state: 'failed', failure: { reason: 'dependency-failed' } });
+    expect(report.subtasks.find((subtask) => subtask.id === 'user')).toMatchObject({
+      state: 'failed',
+      failure: { reason: 'dependency-failed' },
+    });
     expect(brain.requestsFor('User part')).toBe(0);
     expect(report.subtasks.find((subtask) => subtask.id === 'docs')?.merged).toBeTruthy();
   });
 
-  it('reuses the first run\'s worktrees in a second run on the same repository', async () => {
+  it("reuses the first run's worktrees in a second run on the same repository", async () => {
     const plan = [
       { id: 'one', title: 'First part', writeScope: ['one.txt'] },
       { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
     ];
-    let brain = scriptedBrain({ plan, agents: { 'First part': write('one.txt', '1\n'), 'Second part': write('two.txt', '2\n') } });
+    let brain = scriptedBrain({
+      plan,
+      agents: { 'First part': write('one.txt', '1\n'), 'Second part': write('two.txt', '2\n') },
+    });
     const h = await pipelineHarness((request) => brain.reply(request), { config: 'validate: []\n' });
     expect((await h.run()).state).toBe('succeeded');
     const records = async () => (await readdir(join(h.repo, '.git', 'worktrees'))).sort();
     const afterFirst = await records();
-    brain = scriptedBrain({ plan: plan.map((subtask) => ({ ...subtask, writeScope: [`again-${subtask.writeScope[0]}`] })), agents: { 'First part': write('again-one.txt', '1\n'), 'Second part': write('again-two.txt', '2\n') } });
+    brain = scriptedBrain({
+      plan: plan.map((subtask) => ({ ...subtask, writeScope: [`again-${subtask.writeScope[0]}`] })),
+      agents: { 'First part': write('again-one.txt', '1\n'), 'Second part': write('again-two.txt', '2\n') },
+    });
     const second = await h.run();
     expect(second.state, whyNot(second)).toBe('succeeded');
     // The same worktrees, reset to the new base: no worktree was added.
@@ -179,16 +228,37 @@ describe('the local pipeline, end to end', () => {
     expect(await git(h.repo, 'show', 'main:again-two.txt')).toBe('2');
   });
 
-  it('prunes worktrees abandoned by crashed runs at start, keeping live runs\' worktrees and every branch', async () => {
-    const brain = scriptedBrain({ plan: [{ id: 'a', title: 'Part A', writeScope: ['a.txt'] }], agents: { 'Part A': write('a.txt', 'a\n') } });
+  it("prunes worktrees abandoned by crashed runs at start, keeping live runs' worktrees and every branch", async () => {
+    const brain = scriptedBrain({
+      plan: [{ id: 'a', title: 'Part A', writeScope: ['a.txt'] }],
+      agents: { 'Part A': write('a.txt', 'a\n') },
+    });
     const h = await pipelineHarness(brain.reply);
     const base = await h.deps.workspace.resolveCommit(h.repo, 'main');
     const deadPid = spawnSync('true').pid as number;
-    for (const [id, pid] of [['dead-run', deadPid], ['live-run', process.pid]] as const) {
-      await h.deps.store.createRun({ ...sampleRun(id), repo: h.repo, state: 'running', owner: { pid, host: hostname(), since: '' } });
+    for (const [id, pid] of [
+      ['dead-run', deadPid],
+      ['live-run', process.pid],
+    ] as const) {
+      await h.deps.store.createRun({
+        ...sampleRun(id),
+        repo: h.repo,
+        state: 'running',
+        owner: { pid, host: hostname(), since: '' },
+      });
     }
-    const dead = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'dead-run', 'x-1'), branch: 'fanout/dead-run/x', baseCommit: base });
-    const live = await h.deps.workspace.createWorktree({ repoDir: h.repo, path: join(h.deps.worktreeRoot, 'live-run', 'y-1'), branch: 'fanout/live-run/y', baseCommit: base });
+    const dead = await h.deps.workspace.createWorktree({
+      repoDir: h.repo,
+      path: join(h.deps.worktreeRoot, 'dead-run', 'x-1'),
+      branch: 'fanout/dead-run/x',
+      baseCommit: base,
+    });
+    const live = await h.deps.workspace.createWorktree({
+      repoDir: h.repo,
+      path: join(h.deps.worktreeRoot, 'live-run', 'y-1'),
+      branch: 'fanout/live-run/y',
+      baseCommit: base,
+    });
     expect((await h.run()).state).toBe('succeeded');
     expect(existsSync(dead.path)).toBe(false);
     expect(existsSync(live.path)).toBe(true);

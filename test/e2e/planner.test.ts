@@ -19,7 +19,9 @@ const answer = (...subtasks: unknown[]) => ({ content: JSON.stringify({ subtasks
 
 describe('planTask through the scripted endpoint', () => {
   it('accepts a clean plan, normalizing scopes and sending the schema with the request', async () => {
-    const { llm, server } = await scriptedLlm([answer(sub('cli', ['src/cli.ts', 'test/cli.test.ts']), sub('lib', ['./src/lib']))]);
+    const { llm, server } = await scriptedLlm([
+      answer(sub('cli', ['src/cli.ts', 'test/cli.test.ts']), sub('lib', ['./src/lib'])),
+    ]);
     const result = await planTask({ llm, task: 'Improve the CLI', files: FILES });
     expect(result.attempts).toBe(1);
     expect(result.plan.subtasks.map((s) => [s.id, s.writeScope])).toEqual([
@@ -52,7 +54,11 @@ describe('planTask through the scripted endpoint', () => {
   });
 
   it('merges subtasks that still overlap after two replans, and says so', async () => {
-    const overlapping = answer(sub('a', ['src/lib/']), sub('b', ['src/lib/parse.ts']), sub('c', ['README.md'], { dependsOn: ['b'] }));
+    const overlapping = answer(
+      sub('a', ['src/lib/']),
+      sub('b', ['src/lib/parse.ts']),
+      sub('c', ['README.md'], { dependsOn: ['b'] }),
+    );
     const { llm, server } = await scriptedLlm([overlapping, overlapping, overlapping]);
     const result = await planTask({ llm, task: 'Refactor parsing', files: FILES });
     expect(server.requests).toHaveLength(3);
@@ -107,7 +113,12 @@ describe('generateObject', () => {
       { content: '{"n": "one"}', usage: { promptTokens: 10, completionTokens: 2 } },
       { content: '{"n": 1}', usage: { promptTokens: 20, completionTokens: 3 } },
     ]);
-    const result = await generateObject({ llm, schema: z.object({ n: z.number() }), name: 'n', messages: [{ role: 'user', content: 'n?' }] });
+    const result = await generateObject({
+      llm,
+      schema: z.object({ n: z.number() }),
+      name: 'n',
+      messages: [{ role: 'user', content: 'n?' }],
+    });
     expect(result).toEqual({ value: { n: 1 }, usage: { promptTokens: 30, completionTokens: 5 }, calls: 2 });
   });
 });

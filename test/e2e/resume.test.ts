@@ -34,13 +34,28 @@ describe('crash and resume', () => {
     const repo = join(root, 'repo');
     const stateDir = join(root, 'state');
     await createRepository(repo, SAMPLE_FILES);
-    const before = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': [{ hang: true }] } });
-    const { server } = await scriptedLlm(before.reply);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Write two files'], {
-      // TMPDIR: the killed process cannot remove its agents' private homes; they go with `root`.
-      env: { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'k', FANOUT_MODEL: 'scripted-model', FANOUT_STATE_DIR: stateDir, FANOUT_SANDBOX: 'none', TMPDIR: root },
-      stdio: 'ignore',
+    const before = scriptedBrain({
+      plan: PLAN,
+      agents: { 'First part': writes('one.txt'), 'Second part': [{ hang: true }] },
     });
+    const { server } = await scriptedLlm(before.reply);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'run', '--repo', repo, '--json', 'Write two files'],
+      {
+        // TMPDIR: the killed process cannot remove its agents' private homes; they go with `root`.
+        env: {
+          ...process.env,
+          OPENAI_BASE_URL: server.baseUrl,
+          OPENAI_API_KEY: 'k',
+          FANOUT_MODEL: 'scripted-model',
+          FANOUT_STATE_DIR: stateDir,
+          FANOUT_SANDBOX: 'none',
+          TMPDIR: root,
+        },
+        stdio: 'ignore',
+      },
+    );
     const store = new FileCoordStore(stateDir);
     let runId = '';
     let strandedWorktree = '';
@@ -60,7 +75,10 @@ describe('crash and resume', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const after = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+    const after = scriptedBrain({
+      plan: PLAN,
+      agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
+    });
     const { llm } = await scriptedLlm(after.reply);
     const deps = {
       llm,
@@ -74,13 +92,20 @@ describe('crash and resume', () => {
     await prepareResume(deps, runId, { retryFailed: false });
     const report = await executeRun(deps, runId);
     expect(report.state, whyNot(report)).toBe('succeeded');
-    expect(report.subtasks.map((s) => [s.id, Boolean(s.merged)])).toEqual([['one', true], ['two', true]]);
+    expect(report.subtasks.map((s) => [s.id, Boolean(s.merged)])).toEqual([
+      ['one', true],
+      ['two', true],
+    ]);
     expect(after.requestsFor('First part')).toBe(0);
     expect(after.requestsFor('Second part')).toBe(2);
     // The dead run's worktree slot was taken back and reused; nothing is held, and nothing lies outside the pool.
     expect(await heldWorktrees(join(stateDir, 'worktrees'))).toEqual([]);
     const { stdout } = await exec('git', ['worktree', 'list', '--porcelain'], { cwd: repo });
-    const others = stdout.split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length)).slice(1);
+    const others = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('worktree '))
+      .map((line) => line.slice('worktree '.length))
+      .slice(1);
     expect(others).toContain(strandedWorktree);
     expect(others.every((path) => path.startsWith(join(stateDir, 'worktrees', 'pool')))).toBe(true);
   }, 90_000);
@@ -100,7 +125,13 @@ describe('fanout run (CLI)', () => {
       expect(await main(['run', '--repo', repo, '--json', 'Write two files'], output)).toBe(1);
       const report = JSON.parse(output.stdout());
       expect(report.state, whyNot(report)).toBe('partial');
-      expect(report.subtasks[0]).toMatchObject({ id: 'one', branch: `fanout/${report.runId}/one`, pr: { number: 1 }, check: 'passed', merged: expect.stringMatching(/^[0-9a-f]{40}$/) });
+      expect(report.subtasks[0]).toMatchObject({
+        id: 'one',
+        branch: `fanout/${report.runId}/one`,
+        pr: { number: 1 },
+        check: 'passed',
+        merged: expect.stringMatching(/^[0-9a-f]{40}$/),
+      });
       expect(report.subtasks[1]).toMatchObject({ id: 'two', failure: { reason: 'looping' } });
       expect(report.tokens.prompt).toBeGreaterThan(0);
 
@@ -116,7 +147,10 @@ describe('fanout run (CLI)', () => {
       expect(status.stdout()).toContain(report.runId);
       expect(status.stdout()).toContain('partial');
 
-      const good = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') } });
+      const good = scriptedBrain({
+        plan: PLAN,
+        agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
+      });
       const second = await scriptedLlm(good.reply);
       vi.stubEnv('OPENAI_BASE_URL', second.server.baseUrl);
       const retried = captureOutput();
@@ -147,7 +181,10 @@ describe('fanout run (CLI)', () => {
       expect(approve.stdout()).toContain(`fanout resume ${report.runId}`);
       const resumed = captureOutput();
       expect(await main(['resume', report.runId, '--json'], resumed)).toBe(0);
-      expect(JSON.parse(resumed.stdout()).subtasks[0]).toMatchObject({ merged: expect.stringMatching(/^[0-9a-f]{40}$/), approvedBy: expect.any(String) });
+      expect(JSON.parse(resumed.stdout()).subtasks[0]).toMatchObject({
+        merged: expect.stringMatching(/^[0-9a-f]{40}$/),
+        approvedBy: expect.any(String),
+      });
       expect(brain.requestsFor('First part')).toBe(2);
     } finally {
       vi.unstubAllEnvs();

@@ -17,14 +17,29 @@ import { tempDir } from '../support/temp-dir.js';
 const exec = promisify(execFile);
 const workspace = new GitWorkspace();
 
-const git = (cwd: string, ...args: string[]) => exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', '-c', 'protocol.file.allow=always', ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
+const git = (cwd: string, ...args: string[]) =>
+  exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', '-c', 'protocol.file.allow=always', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
 
 function runner(options: { toolPaths?: string[]; hiddenPaths?: string[] } = {}) {
-  return new BwrapCommandRunner(new ProcessCommandRunner(), { hiddenPaths: options.hiddenPaths ?? [], toolPaths: options.toolPaths ?? [], canDisableUserns: sandboxSupport().bwrapDisablesUserns });
+  return new BwrapCommandRunner(new ProcessCommandRunner(), {
+    hiddenPaths: options.hiddenPaths ?? [],
+    toolPaths: options.toolPaths ?? [],
+    canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+  });
 }
 
 function inWorktree(worktree: Worktree, line: string, extra: Partial<CommandRequest> = {}): CommandRequest {
-  return { argv: ['bash', '-c', line], cwd: worktree.path, timeoutMs: 20_000, outputLimit: 20_000, git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir }, ...extra };
+  return {
+    argv: ['bash', '-c', line],
+    cwd: worktree.path,
+    timeoutMs: 20_000,
+    outputLimit: 20_000,
+    git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
+    ...extra,
+  };
 }
 
 /** A user's checkout with an untracked `.env` and a token in its git config, and a Fanout worktree of it (all under /tmp). */
@@ -35,7 +50,12 @@ async function checkoutWithSecrets() {
   await writeFile(join(repo, '.env'), 'API_TOKEN=checkout-canary\n');
   await git(repo, 'remote', 'add', 'origin', 'https://x-access-token:config-canary@github.com/o/r.git');
   const base = await workspace.resolveCommit(repo, 'main');
-  const worktree = await workspace.createWorktree({ repoDir: repo, path: join(root, 'worktrees', 'a-1'), branch: 'fanout/r/a', baseCommit: base });
+  const worktree = await workspace.createWorktree({
+    repoDir: repo,
+    path: join(root, 'worktrees', 'a-1'),
+    branch: 'fanout/r/a',
+    baseCommit: base,
+  });
   return { root, repo, worktree };
 }
 
@@ -52,17 +72,24 @@ describeWithSandbox('bubblewrap sandbox: what an agent command can see', 'bwrap'
     const toolPaths = toolchainPaths(join(home, '.nvm/versions/node/v20/bin'), { home, systemPaths: SYSTEM_PATHS });
     const { worktree } = await checkoutWithSecrets();
     const result = await runner({ toolPaths, hiddenPaths: [join(home, '.nvm/.cache')] }).run(
-      inWorktree(worktree, `${home}/.nvm/versions/node/v20/bin/tool; cat ${home}/.gitconfig ${home}/.ssh/id_rsa ${home}/.nvm/.cache/token; ls -a ${home}; git config --list --show-origin`),
+      inWorktree(
+        worktree,
+        `${home}/.nvm/versions/node/v20/bin/tool; cat ${home}/.gitconfig ${home}/.ssh/id_rsa ${home}/.nvm/.cache/token; ls -a ${home}; git config --list --show-origin`,
+      ),
     );
     expect(result.stdout).toContain('tool-ran');
-    for (const canary of ['home-canary', 'ssh-canary', 'nvm-canary']) expect(result.stdout + result.stderr).not.toContain(canary);
+    for (const canary of ['home-canary', 'ssh-canary', 'nvm-canary'])
+      expect(result.stdout + result.stderr).not.toContain(canary);
   });
 
   it("sees none of the checkout's files and none of its git config's secrets, and git still works", async () => {
     const { repo, worktree } = await checkoutWithSecrets();
     await writeFile(join(worktree.path, 'src/greet.js'), 'changed\n');
     const result = await runner().run(
-      inWorktree(worktree, `cat ${repo}/.env; ls -a ${repo}; git config --list; git status --porcelain; echo "status:$?"; git log --oneline | wc -l; git config core.hooksPath /tmp/evil; echo "config-write:$?"`),
+      inWorktree(
+        worktree,
+        `cat ${repo}/.env; ls -a ${repo}; git config --list; git status --porcelain; echo "status:$?"; git log --oneline | wc -l; git config core.hooksPath /tmp/evil; echo "config-write:$?"`,
+      ),
     );
     expect(result.stdout + result.stderr).not.toContain('checkout-canary');
     expect(result.stdout + result.stderr).not.toContain('config-canary');
@@ -78,7 +105,10 @@ describeWithSandbox('bubblewrap sandbox: the git directories Fanout trusts', 'bw
     const { worktree } = await checkoutWithSecrets();
     const before = await readFile(join(worktree.gitDir, 'commondir'), 'utf8');
     const result = await runner().run(
-      inWorktree(worktree, 'd=$(git rev-parse --git-dir); echo /tmp/fake > "$d/commondir"; echo "commondir:$?"; echo /etc/x/.git > "$d/gitdir"; echo "gitdir:$?"; touch "$(git rev-parse --git-common-dir)/objects/x"; echo "objects:$?"'),
+      inWorktree(
+        worktree,
+        'd=$(git rev-parse --git-dir); echo /tmp/fake > "$d/commondir"; echo "commondir:$?"; echo /etc/x/.git > "$d/gitdir"; echo "gitdir:$?"; touch "$(git rev-parse --git-common-dir)/objects/x"; echo "objects:$?"',
+      ),
     );
     for (const probe of ['commondir', 'gitdir', 'objects']) expect(result.stdout).not.toContain(`${probe}:0`);
     expect(await readFile(join(worktree.gitDir, 'commondir'), 'utf8')).toBe(before);
@@ -87,11 +117,17 @@ describeWithSandbox('bubblewrap sandbox: the git directories Fanout trusts', 'bw
   it("sees no submodule git config, stash or reflog of the user's repository (they keep tokens and untracked files)", async () => {
     const { repo, worktree } = await checkoutWithSecrets();
     await mkdir(join(repo, '.git/modules/vendored'), { recursive: true });
-    await writeFile(join(repo, '.git/modules/vendored/config'), '[http]\n\textraheader = AUTHORIZATION: basic submodule-canary\n');
+    await writeFile(
+      join(repo, '.git/modules/vendored/config'),
+      '[http]\n\textraheader = AUTHORIZATION: basic submodule-canary\n',
+    );
     await writeFile(join(repo, 'notes.txt'), 'stash-canary\n');
     await git(repo, 'stash', '-u', '-q');
     const result = await runner().run(
-      inWorktree(worktree, `cat ${worktree.commonDir}/modules/vendored/config; git stash list; git log -g --oneline -n 3 main; git show 'stash@{0}^3:notes.txt'; ls ${worktree.commonDir}/logs`),
+      inWorktree(
+        worktree,
+        `cat ${worktree.commonDir}/modules/vendored/config; git stash list; git log -g --oneline -n 3 main; git show 'stash@{0}^3:notes.txt'; ls ${worktree.commonDir}/logs`,
+      ),
     );
     expect(result.stdout + result.stderr).not.toContain('submodule-canary');
     expect(result.stdout + result.stderr).not.toContain('stash-canary');
@@ -100,7 +136,12 @@ describeWithSandbox('bubblewrap sandbox: the git directories Fanout trusts', 'bw
 
   it('hides the system credential files when Fanout runs as root', async () => {
     const dir = await tempDir();
-    const result = await runner({ hiddenPaths: defaultHiddenPaths() }).run({ argv: ['bash', '-c', 'cat /etc/shadow | wc -c'], cwd: dir, timeoutMs: 10_000, outputLimit: 1_000 });
+    const result = await runner({ hiddenPaths: defaultHiddenPaths() }).run({
+      argv: ['bash', '-c', 'cat /etc/shadow | wc -c'],
+      cwd: dir,
+      timeoutMs: 10_000,
+      outputLimit: 1_000,
+    });
     expect(result.stdout.trim()).toBe('0');
   });
 });
@@ -121,10 +162,17 @@ describeWithSandbox('bubblewrap sandbox: git in unusual repositories', 'bwrap', 
     await git(join(root, 'super'), 'submodule', 'add', '--quiet', join(root, 'library'), 'library');
     const checkout = join(root, 'super', 'library');
     const base = await workspace.resolveCommit(checkout, 'HEAD');
-    const worktree = await workspace.createWorktree({ repoDir: checkout, path: join(root, 'worktrees', 'lib-1'), branch: 'fanout/r/lib', baseCommit: base });
+    const worktree = await workspace.createWorktree({
+      repoDir: checkout,
+      path: join(root, 'worktrees', 'lib-1'),
+      branch: 'fanout/r/lib',
+      baseCommit: base,
+    });
     expect(worktree.commonDir).toBe(join(root, 'super', '.git', 'modules', 'library'));
     await writeFile(join(worktree.path, 'lib.js'), 'export const x = 2;\n');
-    const result = await runner().run(inWorktree(worktree, 'git status --porcelain; echo "status:$?"; git diff --stat'));
+    const result = await runner().run(
+      inWorktree(worktree, 'git status --porcelain; echo "status:$?"; git diff --stat'),
+    );
     expect(result.stdout).toContain('status:0');
     expect(result.stdout).toContain(' M lib.js');
     expect(result.stdout).toContain('1 file changed');

@@ -22,7 +22,9 @@ async function allFiles(dir: string): Promise<string[]> {
 it('an endpoint that echoes configured secrets in an error body: none is printed or stored, and state files are private', async () => {
   const key = 'local-endpoint-key-5f2b9c1e';
   const other = 'webhook-secret-7d1e0b2a';
-  const server = await startScriptedServer({ script: () => ({ error: { status: 400, message: `Incorrect API key provided: ${key}; hook ${other}` } }) });
+  const server = await startScriptedServer({
+    script: () => ({ error: { status: 400, message: `Incorrect API key provided: ${key}; hook ${other}` } }),
+  });
   const repo = await tempDir();
   const state = join(await tempDir(), 'state');
   await createRepository(repo);
@@ -46,7 +48,8 @@ it('an endpoint that echoes configured secrets in an error body: none is printed
   for (const file of await allFiles(state)) {
     const text = await readFile(file, 'utf8');
     // Worktrees and prepared environments hold the repository's own files (its modes), in private directories.
-    const repositoryFiles = file.startsWith(join(state, 'worktrees')) || /\/environments\/[^/]+\/[^/]+\/tree\//.test(file);
+    const repositoryFiles =
+      file.startsWith(join(state, 'worktrees')) || /\/environments\/[^/]+\/[^/]+\/tree\//.test(file);
     if (!repositoryFiles) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
     expect(text, file).not.toContain(key);
     expect(text, file).not.toContain(other);

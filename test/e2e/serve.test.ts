@@ -13,8 +13,15 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-function serve(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -39,19 +46,34 @@ describe('fanout serve (npm start)', () => {
       LOG_LEVEL: 'fatal',
     });
     let port = 0;
-    await vi.waitFor(() => {
-      port = Number(/listening on port (\d+)/.exec(app.output())?.[1] ?? 0);
-      expect(port, app.output()).toBeGreaterThan(0);
-    }, { timeout: 20_000, interval: 50 });
+    await vi.waitFor(
+      () => {
+        port = Number(/listening on port (\d+)/.exec(app.output())?.[1] ?? 0);
+        expect(port, app.output()).toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
     const payload = example('issue_comment', (candidate) => candidate.action === 'created');
     const body = JSON.stringify({ ...payload, comment: { ...payload.comment, body: 'Nice work, no command here.' } });
-    const headers = { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': 'delivery-1' };
-    const forged = await fetch(`${url}/api/github/webhooks`, { method: 'POST', body, headers: { ...headers, 'x-hub-signature-256': await sign('not-the-secret', body) } });
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'issue_comment',
+      'x-github-delivery': 'delivery-1',
+    };
+    const forged = await fetch(`${url}/api/github/webhooks`, {
+      method: 'POST',
+      body,
+      headers: { ...headers, 'x-hub-signature-256': await sign('not-the-secret', body) },
+    });
     expect(forged.status).toBe(400);
-    const signed = await fetch(`${url}/api/github/webhooks`, { method: 'POST', body, headers: { ...headers, 'x-hub-signature-256': await sign(WEBHOOK_SECRET, body) } });
+    const signed = await fetch(`${url}/api/github/webhooks`, {
+      method: 'POST',
+      body,
+      headers: { ...headers, 'x-hub-signature-256': await sign(WEBHOOK_SECRET, body) },
+    });
     expect(signed.status).toBe(200);
 
     app.child.kill('SIGTERM');
@@ -65,7 +87,9 @@ describe('fanout serve (npm start)', () => {
   }, 20_000);
 
   it('talks to GitHub Enterprise Server when GHE_HOST is set', () => {
-    expect(gitHubApiUrl({ GHE_HOST: 'github.example.com', GHE_PROTOCOL: 'https' })).toBe('https://github.example.com/api/v3');
+    expect(gitHubApiUrl({ GHE_HOST: 'github.example.com', GHE_PROTOCOL: 'https' })).toBe(
+      'https://github.example.com/api/v3',
+    );
     expect(gitHubApiUrl({ GHE_PROTOCOL: 'https' })).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@ import { describeWithSandbox } from '../support/require-sandbox.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 
 describeWithSandbox('the shared git directory under FANOUT_SANDBOX=none', 'namespaces', () => {
-  it("puts back a hooks path and a hook an agent planted, and the report says so", async () => {
+  it('puts back a hooks path and a hook an agent planted, and the report says so', async () => {
     const plant = [
       'git config core.hooksPath "$PWD/evil-hooks"',
       'printf "#!/bin/sh\\necho pwned > /tmp/pwned\\n" > "$(git rev-parse --git-common-dir)/hooks/pre-commit"',
@@ -20,16 +20,26 @@ describeWithSandbox('the shared git directory under FANOUT_SANDBOX=none', 'names
     ].join(' && ');
     const brain = scriptedBrain({
       plan: [{ id: 'one', title: 'First part', writeScope: ['one.txt'] }],
-      agents: { 'First part': [call('run_command', { command: plant }), call('write_file', { path: 'one.txt', content: '1\n' }), finish()] },
+      agents: {
+        'First part': [
+          call('run_command', { command: plant }),
+          call('write_file', { path: 'one.txt', content: '1\n' }),
+          finish(),
+        ],
+      },
     });
     const h = await pipelineHarness(brain.reply, { config: 'validate: []\n' });
-    h.deps.runner = new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
+    h.deps.runner = new NamespaceCommandRunner(new ProcessCommandRunner(), {
+      mapCurrentUser: sandboxSupport().mapCurrentUser,
+    });
     const configBefore = await readFile(join(h.repo, '.git/config'), 'utf8');
     const report = await h.run();
     expect(report.state, whyNot(report)).toBe('succeeded');
     expect(await readFile(join(h.repo, '.git/config'), 'utf8')).toBe(configBefore);
     expect(existsSync(join(h.repo, '.git/hooks/pre-commit'))).toBe(false);
     expect(report.subtasks[0]!.reverted).toEqual(['config', 'hooks/pre-commit']);
-    expect(renderRunReport(report)).toContain("warning: one's commands changed .git/config, .git/hooks/pre-commit in the shared repository; Fanout put them back.");
+    expect(renderRunReport(report)).toContain(
+      "warning: one's commands changed .git/config, .git/hooks/pre-commit in the shared repository; Fanout put them back.",
+    );
   });
 });

@@ -23,7 +23,15 @@ export const SHOUT_SUBTASK: Subtask = {
 };
 
 /** A sample repository, a scripted model and a store, and a function that runs one subtask against them. */
-export async function agentHarness(script: Script, options: { limits?: Partial<AgentLimits>; subtask?: Subtask; maxAttempts?: number; workspace?: (git: GitWorkspace) => Workspace } = {}) {
+export async function agentHarness(
+  script: Script,
+  options: {
+    limits?: Partial<AgentLimits>;
+    subtask?: Subtask;
+    maxAttempts?: number;
+    workspace?: (git: GitWorkspace) => Workspace;
+  } = {},
+) {
   const root = await tempDir('fanout-agent-');
   const repo = join(root, 'repo');
   await createRepository(repo, SAMPLE_FILES);
@@ -34,7 +42,14 @@ export async function agentHarness(script: Script, options: { limits?: Partial<A
   const store = new MemoryCoordStore();
   const subtask = options.subtask ?? SHOUT_SUBTASK;
   const runId = 'run1';
-  await store.putSubtask({ runId, subtaskId: subtask.id, state: 'running', attempt: 1, step: 0, updatedAt: new Date().toISOString() });
+  await store.putSubtask({
+    runId,
+    subtaskId: subtask.id,
+    state: 'running',
+    attempt: 1,
+    step: 0,
+    updatedAt: new Date().toISOString(),
+  });
   const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
   const run = (): Promise<SubtaskOutcome> =>
     runSubtask({

@@ -24,7 +24,11 @@ export interface AppHarness {
   /** Delivers an `/orchestrate` comment on the issue, written by `sender`. */
   comment(body: string, sender?: string): Promise<{ status: number; payload: Record<string, unknown>; id: string }>;
   /** Delivers any event, the payload patched to name the fake repository and installation. */
-  deliver(event: string, payload: Record<string, unknown>, delivery?: { id?: string }): Promise<{ status: number; id: string }>;
+  deliver(
+    event: string,
+    payload: Record<string, unknown>,
+    delivery?: { id?: string },
+  ): Promise<{ status: number; id: string }>;
   /** Waits until Fanout has done everything the deliveries so far asked for. */
   settle(): Promise<void>;
   /** Fanout's comments on the issue, oldest first. */
@@ -37,10 +41,18 @@ export interface AppHarness {
  * per repository) and a scripted model: real Probot receiving signed example deliveries, the
  * intake, the background queue, and the pipeline with the GitHub forge.
  */
-export async function appHarness(options: { script: Script; files?: Record<string, string>; roles?: Record<string, FakeRole> }): Promise<AppHarness> {
+export async function appHarness(options: {
+  script: Script;
+  files?: Record<string, string>;
+  roles?: Record<string, FakeRole>;
+}): Promise<AppHarness> {
   const fake = await FakeGitHub.start();
   await fake.createRepository(OWNER, REPO, { defaultBranch: 'main', files: { ...SAMPLE_FILES, ...options.files } });
-  for (const [login, role] of Object.entries({ maintainer: 'admin', reader: 'read', ...options.roles } as Record<string, FakeRole>)) fake.setRole(OWNER, REPO, login, role);
+  for (const [login, role] of Object.entries({ maintainer: 'admin', reader: 'read', ...options.roles } as Record<
+    string,
+    FakeRole
+  >))
+    fake.setRole(OWNER, REPO, login, role);
   const issue = fake.createIssue(OWNER, REPO, 'Split this');
   const { server: model } = await scriptedLlm(options.script);
   const root = await tempDir('fanout-app-');
@@ -54,17 +66,52 @@ export async function appHarness(options: { script: Script; files?: Record<strin
     TMPDIR: root,
   });
   // Retries and throttling off: an unexpected failure must show, not be retried away.
-  const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({ ...defaults, retry: { enabled: false }, throttle: { enabled: false } }));
-  const probot = new Probot({ appId: fake.appId, privateKey: fake.privateKey, secret: WEBHOOK_SECRET, baseUrl: fake.url, Octokit, logLevel: 'fatal' });
+  const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({
+    ...defaults,
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  }));
+  const probot = new Probot({
+    appId: fake.appId,
+    privateKey: fake.privateKey,
+    secret: WEBHOOK_SECRET,
+    baseUrl: fake.url,
+    Octokit,
+    logLevel: 'fatal',
+  });
   const errors: unknown[] = [];
-  const app = createFanoutApp(env, { probot, appId: fake.appId, appSlug: 'fanout', statusDebounceMs: 10, log: (_message, error) => errors.push(error) });
+  const app = createFanoutApp(env, {
+    probot,
+    appId: fake.appId,
+    appSlug: 'fanout',
+    statusDebounceMs: 10,
+    log: (_message, error) => errors.push(error),
+  });
   const webhooks = await startWebhookServer(app.appFn, fake.appId);
   const htmlUrl = `https://github.com/${OWNER}/${REPO}`;
-  const target: GitHubTarget = { owner: OWNER, repo: REPO, installationId: 1, cloneUrl: fake.cloneUrl(OWNER, REPO), htmlUrl, defaultBranch: 'main' };
+  const target: GitHubTarget = {
+    owner: OWNER,
+    repo: REPO,
+    installationId: 1,
+    cloneUrl: fake.cloneUrl(OWNER, REPO),
+    htmlUrl,
+    defaultBranch: 'main',
+  };
   const repository = (payload: Record<string, unknown>) => {
     const original = (payload.repository ?? {}) as Record<string, unknown>;
     const owner = { ...(original.owner as Record<string, unknown>), login: OWNER };
-    return { ...payload, repository: { ...original, owner, name: REPO, full_name: `${OWNER}/${REPO}`, clone_url: target.cloneUrl, html_url: htmlUrl, default_branch: 'main' } };
+    return {
+      ...payload,
+      repository: {
+        ...original,
+        owner,
+        name: REPO,
+        full_name: `${OWNER}/${REPO}`,
+        clone_url: target.cloneUrl,
+        html_url: htmlUrl,
+        default_branch: 'main',
+      },
+    };
   };
   return {
     fake,
@@ -73,7 +120,10 @@ export async function appHarness(options: { script: Script; files?: Record<strin
     issue,
     target,
     async comment(body, sender = 'maintainer') {
-      const payload = example('issue_comment', (candidate) => candidate.action === 'created') as unknown as Record<string, unknown>;
+      const payload = example('issue_comment', (candidate) => candidate.action === 'created') as unknown as Record<
+        string,
+        unknown
+      >;
       const user = { ...(payload.sender as Record<string, unknown>), login: sender, type: 'User' };
       const issueFields = { ...(payload.issue as Record<string, unknown>), number: issue };
       delete (issueFields as { pull_request?: unknown }).pull_request;
@@ -81,23 +131,37 @@ export async function appHarness(options: { script: Script; files?: Record<strin
       const now = new Date().toISOString();
       // The comment exists on GitHub before its webhook arrives.
       fake.repo(OWNER, REPO).comments.push({ id, issue, body, user: sender, createdAt: now, updatedAt: now });
-      const comment = { ...(payload.comment as Record<string, unknown>), id, body, user, performed_via_github_app: null };
+      const comment = {
+        ...(payload.comment as Record<string, unknown>),
+        id,
+        body,
+        user,
+        performed_via_github_app: null,
+      };
       const delivered = repository({ ...payload, issue: issueFields, comment, sender: user });
       return { ...(await webhooks.deliver('issue_comment', delivered)), payload: delivered };
     },
     deliver: (event, payload, delivery = {}) => webhooks.deliver(event, repository(payload), delivery),
     async settle() {
       await app.queue.idle();
-      if (errors.length > 0) throw new Error(`background work failed: ${errors.map((error) => (error instanceof Error ? error.stack : String(error))).join('\n')}`);
+      if (errors.length > 0)
+        throw new Error(
+          `background work failed: ${errors.map((error) => (error instanceof Error ? error.stack : String(error))).join('\n')}`,
+        );
     },
-    issueComments: () => fake.repo(OWNER, REPO).comments.filter((comment) => comment.issue === issue && comment.user === APP_BOT).map((comment) => comment.body),
+    issueComments: () =>
+      fake
+        .repo(OWNER, REPO)
+        .comments.filter((comment) => comment.issue === issue && comment.user === APP_BOT)
+        .map((comment) => comment.body),
     async close() {
       await app.queue.idle();
       await webhooks.close();
       await app.store.close();
       const unexpected = [...fake.unexpected];
       await fake.close();
-      if (unexpected.length > 0) throw new Error(`the fake GitHub got calls it does not implement: ${unexpected.join(', ')}`);
+      if (unexpected.length > 0)
+        throw new Error(`the fake GitHub got calls it does not implement: ${unexpected.join(', ')}`);
     },
   };
 }

@@ -3,5 +3,6 @@ import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
 
 const [root, runId, agentId, count, writer] = process.argv.slice(2) as [string, string, string, string, string];
 const store = new FileCoordStore(root);
-for (let n = 0; n < Number(count); n += 1) await store.appendEvent(runId, agentId, { type: 'step', data: { writer: Number(writer), n } });
+for (let n = 0; n < Number(count); n += 1)
+  await store.appendEvent(runId, agentId, { type: 'step', data: { writer: Number(writer), n } });
 await store.close();

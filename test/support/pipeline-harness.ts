@@ -15,11 +15,17 @@ import { scriptedLlm } from './scripted-llm.js';
 import { tempDir } from './temp-dir.js';
 
 /** A sample repository, file store, local forge and scripted model, wired like `fanout run`. */
-export async function pipelineHarness(script: Script, options: { files?: Record<string, string>; config?: string } = {}) {
+export async function pipelineHarness(
+  script: Script,
+  options: { files?: Record<string, string>; config?: string } = {},
+) {
   const root = await tempDir('fanout-pipeline-');
   const repo = join(root, 'repo');
   const stateDir = join(root, 'state');
-  const files = { ...(options.files ?? SAMPLE_FILES), ...(options.config !== undefined ? { '.github/fanout.yml': options.config } : {}) };
+  const files = {
+    ...(options.files ?? SAMPLE_FILES),
+    ...(options.config !== undefined ? { '.github/fanout.yml': options.config } : {}),
+  };
   await createRepository(repo, files);
   const { llm, server } = await scriptedLlm(script, { timeoutMs: 10_000 });
   const deps: PipelineDeps = {
@@ -42,6 +48,9 @@ export async function pipelineHarness(script: Script, options: { files?: Record<
 
 /** The subtasks' outcomes and the run error, as a failing assertion's message (a rare CI failure must say why). */
 export function whyNot(report: RunReport): string {
-  const lines = report.subtasks.map((subtask) => `${subtask.id}: ${subtask.state}${subtask.failure ? ` (${subtask.failure.reason}: ${subtask.failure.message})` : ''}${subtask.merged ? ' merged' : ''}`);
+  const lines = report.subtasks.map(
+    (subtask) =>
+      `${subtask.id}: ${subtask.state}${subtask.failure ? ` (${subtask.failure.reason}: ${subtask.failure.message})` : ''}${subtask.merged ? ' merged' : ''}`,
+  );
   return ['run outcome:', ...lines, ...(report.error ? [`error: ${report.error}`] : [])].join('\n');
 }

@@ -22,10 +22,16 @@ export function scriptedBrain(script: BrainScript) {
   const reply = (request: RecordedRequest): ScriptedReply => {
     const body = request.body;
     const schema = body.response_format?.json_schema?.name;
-    if (body.tools?.some((tool) => tool.function.name === 'record_sum')) return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
+    if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
+      return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
     if (schema === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
     if (schema === 'plan') {
-      const subtasks = script.plan.map((subtask) => ({ readScope: [], dependsOn: [], instructions: `Do: ${subtask.title}`, ...subtask }));
+      const subtasks = script.plan.map((subtask) => ({
+        readScope: [],
+        dependsOn: [],
+        instructions: `Do: ${subtask.title}`,
+        ...subtask,
+      }));
       return { content: JSON.stringify({ subtasks }) };
     }
     const first = body.messages.find((message) => message.role === 'user')?.content ?? '';
@@ -40,5 +46,9 @@ export function scriptedBrain(script: BrainScript) {
     const turn = body.messages.filter((message) => message.role === 'assistant').length;
     return turns[Math.min(turn, turns.length - 1)] as ScriptedReply;
   };
-  return { reply, requestsFor: (title: string) => seen[title] ?? 0, fixPromptsFor: (title: string) => fixPrompts[title] ?? [] };
+  return {
+    reply,
+    requestsFor: (title: string) => seen[title] ?? 0,
+    fixPromptsFor: (title: string) => fixPrompts[title] ?? [],
+  };
 }

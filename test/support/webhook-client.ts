@@ -38,8 +38,18 @@ export interface WebhookServer {
  */
 export async function startWebhookServer(appFn: (app: Probot) => void, appId: number): Promise<WebhookServer> {
   // The function form: Probot's own throttle layer would put `enabled: true` back otherwise.
-  const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({ ...defaults, retry: { enabled: false }, throttle: { enabled: false } }));
-  const probot = new Probot({ appId, privateKey: testPrivateKey(), secret: WEBHOOK_SECRET, Octokit, logLevel: 'fatal' });
+  const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({
+    ...defaults,
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  }));
+  const probot = new Probot({
+    appId,
+    privateKey: testPrivateKey(),
+    secret: WEBHOOK_SECRET,
+    Octokit,
+    logLevel: 'fatal',
+  });
   const middleware = await createNodeMiddleware(appFn, { probot });
   const server: Server = createServer((request, response) => {
     void middleware(request, response, () => response.writeHead(404).end());

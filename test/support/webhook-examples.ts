@@ -9,7 +9,10 @@ const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples')
 export const EXAMPLE_INSTALLATION = { id: 1, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' };
 
 /** A private copy of GitHub's first example payload for `name` that `pick` accepts, with an installation. */
-export function example<Name extends WebhookEventName>(name: Name, pick: (payload: WebhookEventMap[Name]) => boolean = () => true): WebhookEventMap[Name] {
+export function example<Name extends WebhookEventName>(
+  name: Name,
+  pick: (payload: WebhookEventMap[Name]) => boolean = () => true,
+): WebhookEventMap[Name] {
   const definition = definitions.find((candidate) => candidate.name === name) as WebhookDefinition<Name> | undefined;
   const found = definition?.examples.find(pick);
   if (!found) throw new Error(`@octokit/webhooks-examples has no ${name} example that fits`);

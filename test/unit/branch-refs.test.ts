@@ -6,7 +6,8 @@ import { createRepository } from '../../src/demo/sample-repo.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const exec = promisify(execFile);
-const git = async (repo: string, ...args: string[]) => (await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo })).stdout.trim();
+const git = async (repo: string, ...args: string[]) =>
+  (await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo })).stdout.trim();
 
 describe('branchCommit', () => {
   it('reads loose and packed branches as git does, and asks git for anything else', async () => {

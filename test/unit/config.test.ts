@@ -7,7 +7,12 @@ import { ConfigError } from '../../src/domain/errors.js';
 describe('loadEnv', () => {
   it('fills defaults and treats empty strings as unset', () => {
     const env = loadEnv({ OPENAI_API_KEY: '', FANOUT_MODEL: 'm' });
-    expect(env).toMatchObject({ OPENAI_BASE_URL: 'https://api.openai.com/v1', FANOUT_MODEL: 'm', FANOUT_LLM_MAX_RETRIES: 3, FANOUT_LLM_STREAM: true });
+    expect(env).toMatchObject({
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      FANOUT_MODEL: 'm',
+      FANOUT_LLM_MAX_RETRIES: 3,
+      FANOUT_LLM_STREAM: true,
+    });
     expect(env.OPENAI_API_KEY).toBeUndefined();
   });
 
@@ -38,9 +43,20 @@ describe('secretsFromEnv', () => {
       GITHUB_TOKEN: 'ghs_token0123456789',
       REDIS_URL: 'redis://:redis-password-1@localhost:6379',
     });
-    const files: Record<string, string> = { '/keys/app.pem': '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n' };
+    const files: Record<string, string> = {
+      '/keys/app.pem': '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n',
+    };
     const secrets = secretsFromEnv(env, (path) => files[path] ?? '');
-    expect(secrets.sort()).toEqual([files['/keys/app.pem'], 'ghs_token0123456789', 'model-key-123456', 'redis-password-1', 'url-password-99', 'webhook-secret-abc'].sort());
+    expect(secrets.sort()).toEqual(
+      [
+        files['/keys/app.pem'],
+        'ghs_token0123456789',
+        'model-key-123456',
+        'redis-password-1',
+        'url-password-99',
+        'webhook-secret-abc',
+      ].sort(),
+    );
   });
 
   it('knows an inline PRIVATE_KEY given base64-encoded, as Probot accepts it, in both forms', () => {
@@ -52,7 +68,9 @@ describe('secretsFromEnv', () => {
   it('names PRIVATE_KEY_PATH when the key file is missing', () => {
     const env = loadEnv({ PRIVATE_KEY_PATH: '/nowhere/fanout-test-missing.pem' });
     expect(() => secretsFromEnv(env)).toThrow(ConfigError);
-    expect(() => secretsFromEnv(env)).toThrow(/PRIVATE_KEY_PATH: there is no file at \/nowhere\/fanout-test-missing\.pem/);
+    expect(() => secretsFromEnv(env)).toThrow(
+      /PRIVATE_KEY_PATH: there is no file at \/nowhere\/fanout-test-missing\.pem/,
+    );
   });
 
   it('refuses an APP_ID that is not a number', () => {
@@ -66,7 +84,9 @@ describe('parseRepoConfig', () => {
   });
 
   it('accepts commands as strings or objects', () => {
-    const config = parseRepoConfig('validate:\n  - npm test\n  - run: npx tsc --noEmit\n    timeoutSeconds: 60\napproval: manual\n');
+    const config = parseRepoConfig(
+      'validate:\n  - npm test\n  - run: npx tsc --noEmit\n    timeoutSeconds: 60\napproval: manual\n',
+    );
     expect(config.validate).toEqual([
       { run: 'npm test', timeoutSeconds: 600 },
       { run: 'npx tsc --noEmit', timeoutSeconds: 60 },
@@ -75,8 +95,14 @@ describe('parseRepoConfig', () => {
   });
 
   it('takes guard thresholds and refuses a cancel threshold below its hint', () => {
-    expect(parseRepoConfig('guards:\n  repeatHintAt: 2\n  repeatCancelAt: 3\n').guards).toMatchObject({ repeatHintAt: 2, repeatCancelAt: 3, errorStreak: 3 });
-    expect(() => parseRepoConfig('guards:\n  noProgressHintAfter: 8\n  noProgressCancelAfter: 5\n')).toThrow(/- guards\.noProgressCancelAfter: noProgressCancelAfter must be greater/);
+    expect(parseRepoConfig('guards:\n  repeatHintAt: 2\n  repeatCancelAt: 3\n').guards).toMatchObject({
+      repeatHintAt: 2,
+      repeatCancelAt: 3,
+      errorStreak: 3,
+    });
+    expect(() => parseRepoConfig('guards:\n  noProgressHintAfter: 8\n  noProgressCancelAfter: 5\n')).toThrow(
+      /- guards\.noProgressCancelAfter: noProgressCancelAfter must be greater/,
+    );
   });
 
   it('names unknown and invalid keys, and YAML errors', () => {

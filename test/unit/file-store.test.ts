@@ -16,7 +16,9 @@ describe('FileCoordStore', () => {
     await store.createRun(sampleRun('multi'));
     const worker = new URL('../support/append-events-worker.ts', import.meta.url).pathname;
     await Promise.all(
-      [0, 1, 2, 3].map((writer) => run(process.execPath, ['--import', 'tsx', worker, root, 'multi', 'agent', '150', String(writer)])),
+      [0, 1, 2, 3].map((writer) =>
+        run(process.execPath, ['--import', 'tsx', worker, root, 'multi', 'agent', '150', String(writer)]),
+      ),
     );
     const events = await store.readEvents('multi', 'agent');
     expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 600 }, (_, n) => n + 1));
@@ -63,15 +65,18 @@ describe('FileCoordStore', () => {
       await store.putSubtask(sampleSubtask('private', 'a'));
       await store.appendEvent('private', 'a', { type: 'one' });
       for (const dir of ['.', 'runs', 'runs/private']) expect(await mode(dir), dir).toBe(0o700);
-      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) expect(await mode(file), file).toBe(0o600);
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl'])
+        expect(await mode(file), file).toBe(0o600);
 
       // Files an older Fanout left readable by everyone become private when written again.
-      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) await chmod(join(root, file), 0o644);
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl'])
+        await chmod(join(root, file), 0o644);
       await chmod(join(root, 'runs/private'), 0o755);
       await store.updateRun('private', { state: 'running' });
       await store.updateSubtask('private', 'a', { step: 1 });
       await store.appendEvent('private', 'a', { type: 'two' });
-      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl']) expect(await mode(file), file).toBe(0o600);
+      for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl'])
+        expect(await mode(file), file).toBe(0o600);
       await store.createRun(sampleRun('private'));
       expect(await mode('runs/private')).toBe(0o700);
     } finally {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { callKey, initialGuardState, judgeStep, judgeToolCall } from '../../src/agent/guards.js';
 import { DEFAULT_LIMITS } from '../../src/agent/limits.js';
 
-const limits = { ...DEFAULT_LIMITS, repeatHintAt: 3, repeatCancelAt: 4, noProgressHintAfter: 2, noProgressCancelAfter: 4, errorStreakCancelAt: 3 };
+const limits = {
+  ...DEFAULT_LIMITS,
+  repeatHintAt: 3,
+  repeatCancelAt: 4,
+  noProgressHintAfter: 2,
+  noProgressCancelAfter: 4,
+  errorStreakCancelAt: 3,
+};
 
 describe('guards', () => {
   it('hints at the third identical call and cancels at the fourth as looping', () => {
@@ -17,7 +24,9 @@ describe('guards', () => {
   });
 
   it('treats argument spacing and key order as the same call, and a different call as a reset', () => {
-    expect(callKey('read_file', '{"path":"a","startLine":1}')).toBe(callKey('read_file', '{ "startLine": 1, "path": "a" }'));
+    expect(callKey('read_file', '{"path":"a","startLine":1}')).toBe(
+      callKey('read_file', '{ "startLine": 1, "path": "a" }'),
+    );
     const state = initialGuardState();
     const a = { name: 'read_file', key: callKey('read_file', '{"path":"a"}'), ok: true };
     const b = { name: 'read_file', key: callKey('read_file', '{"path":"b"}'), ok: true };
@@ -26,28 +35,44 @@ describe('guards', () => {
   });
 
   it('treats near-identical paths as one call: `.`, `./`, `src/..` and spaced-out arguments', () => {
-    const keys = ['{"path":"."}', '{"path":"./"}', '{"path":"src/.."}', '{ "path" : " . " }', '{}'].map((raw) => callKey('list_directory', raw));
+    const keys = ['{"path":"."}', '{"path":"./"}', '{"path":"src/.."}', '{ "path" : " . " }', '{}'].map((raw) =>
+      callKey('list_directory', raw),
+    );
     expect(new Set(keys.slice(0, 4)).size).toBe(1);
     expect(callKey('read_file', '{"path":"./src//greet.js"}')).toBe(callKey('read_file', '{"path":"src/greet.js"}'));
     expect(callKey('run_command', '{"command":"npm   test "}')).toBe(callKey('run_command', '{"command":"npm test"}'));
     expect(callKey('read_file', '{"path":"src/a.js"}')).not.toBe(callKey('read_file', '{"path":"src/b.js"}'));
     const state = initialGuardState();
-    const verdicts = keys.slice(0, 4).map((key) => judgeToolCall(state, limits, { name: 'list_directory', key, ok: true }).kind);
+    const verdicts = keys
+      .slice(0, 4)
+      .map((key) => judgeToolCall(state, limits, { name: 'list_directory', key, ok: true }).kind);
     expect(verdicts).toEqual(['continue', 'continue', 'hint', 'cancel']);
   });
 
   it('cancels a cycle of up to 5 distinct calls repeated three times without a file change, with a hint a round earlier', () => {
     for (const length of [2, 3, 5]) {
       const state = initialGuardState();
-      const cycle = Array.from({ length }, (_, n) => ({ name: 'read_file', key: callKey('read_file', JSON.stringify({ path: `f${n}.js` })), ok: true }));
+      const cycle = Array.from({ length }, (_, n) => ({
+        name: 'read_file',
+        key: callKey('read_file', JSON.stringify({ path: `f${n}.js` })),
+        ok: true,
+      }));
       const verdicts = [...cycle, ...cycle, ...cycle].map((call) => judgeToolCall(state, limits, call));
       expect(verdicts.slice(0, 2 * length - 1).every((verdict) => verdict.kind === 'continue')).toBe(true);
       expect(verdicts[2 * length - 1]).toMatchObject({ kind: 'hint' });
-      expect(verdicts.at(-1)).toMatchObject({ kind: 'cancel', reason: 'looping', message: `repeated the same ${length} calls 3 times without changing a file` });
+      expect(verdicts.at(-1)).toMatchObject({
+        kind: 'cancel',
+        reason: 'looping',
+        message: `repeated the same ${length} calls 3 times without changing a file`,
+      });
     }
     // A file change between rounds starts the count again.
     const state = initialGuardState();
-    const [a, b] = ['a', 'b'].map((name) => ({ name: 'read_file', key: callKey('read_file', JSON.stringify({ path: name })), ok: true }));
+    const [a, b] = ['a', 'b'].map((name) => ({
+      name: 'read_file',
+      key: callKey('read_file', JSON.stringify({ path: name })),
+      ok: true,
+    }));
     for (const call of [a!, b!, a!, b!]) judgeToolCall(state, limits, call);
     judgeStep(state, limits, true);
     expect([a!, b!, a!, b!].map((call) => judgeToolCall(state, limits, call).kind)).not.toContain('cancel');

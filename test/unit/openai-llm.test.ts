@@ -4,12 +4,20 @@ import { OpenAiLlm } from '../../src/adapters/llm/openai-llm.js';
 import { LlmError } from '../../src/domain/errors.js';
 import { deadEndpoint, scriptedLlm } from '../support/scripted-llm.js';
 
-const TOOLS = [{ name: 'write_file', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } }];
+const TOOLS = [
+  {
+    name: 'write_file',
+    description: 'Write a file',
+    parameters: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } },
+  },
+];
 
 describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
   it('assembles a streamed tool call whose arguments arrive in many pieces, exactly', async () => {
     const content = 'line one\nline "two" with unicode: é✓\n'.repeat(20);
-    const { llm } = await scriptedLlm([{ toolCalls: [{ name: 'write_file', arguments: { path: 'src/a.ts', content } }], argumentChunkSize: 3 }]);
+    const { llm } = await scriptedLlm([
+      { toolCalls: [{ name: 'write_file', arguments: { path: 'src/a.ts', content } }], argumentChunkSize: 3 },
+    ]);
     const result = await llm.chat({ messages: [{ role: 'user', content: 'write it' }], tools: TOOLS });
     expect(result.toolCalls).toHaveLength(1);
     expect(result.toolCalls[0]!.name).toBe('write_file');
@@ -20,16 +28,30 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
 
   it('keeps parallel tool calls apart, in order', async () => {
     const { llm } = await scriptedLlm([
-      { toolCalls: [{ name: 'read_file', arguments: { path: 'a' } }, { name: 'read_file', arguments: { path: 'b' } }], argumentChunkSize: 2 },
+      {
+        toolCalls: [
+          { name: 'read_file', arguments: { path: 'a' } },
+          { name: 'read_file', arguments: { path: 'b' } },
+        ],
+        argumentChunkSize: 2,
+      },
     ]);
     const result = await llm.chat({ messages: [{ role: 'user', content: 'read' }] });
     expect(result.toolCalls.map((call) => JSON.parse(call.arguments))).toEqual([{ path: 'a' }, { path: 'b' }]);
   });
 
   it('works without streaming too', async () => {
-    const { llm, server } = await scriptedLlm([{ content: 'hello', usage: { promptTokens: 11, completionTokens: 3 } }], { stream: false });
+    const { llm, server } = await scriptedLlm(
+      [{ content: 'hello', usage: { promptTokens: 11, completionTokens: 3 } }],
+      { stream: false },
+    );
     const result = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
-    expect(result).toEqual({ content: 'hello', toolCalls: [], finishReason: 'stop', usage: { promptTokens: 11, completionTokens: 3 } });
+    expect(result).toEqual({
+      content: 'hello',
+      toolCalls: [],
+      finishReason: 'stop',
+      usage: { promptTokens: 11, completionTokens: 3 },
+    });
     expect(server.requests[0]!.body.stream).toBeFalsy();
   });
 
@@ -39,14 +61,21 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
       messages: [
         { role: 'system', content: 'sys' },
         { role: 'user', content: 'go' },
-        { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"a"}' }] },
+        {
+          role: 'assistant',
+          content: null,
+          toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"a"}' }],
+        },
         { role: 'tool', toolCallId: 'call_1', content: 'file text' },
       ],
       tools: TOOLS,
       toolChoice: 'required',
     });
     const body = server.requests[0]!.body;
-    expect(body.messages[2]).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_1', function: { name: 'read_file', arguments: '{"path":"a"}' } }] });
+    expect(body.messages[2]).toMatchObject({
+      role: 'assistant',
+      tool_calls: [{ id: 'call_1', function: { name: 'read_file', arguments: '{"path":"a"}' } }],
+    });
     expect(body.messages[3]).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'file text' });
     expect(body.tool_choice).toBe('required');
     expect(server.requests[0]!.headers.authorization).toBe('Bearer test-key');
@@ -64,7 +93,9 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
   });
 
   it('gives up after the retries with an error naming the endpoint and model', async () => {
-    const { llm, server } = await scriptedLlm(Array(3).fill({ error: { status: 500, message: 'boom', retryAfterMs: 10 } }));
+    const { llm, server } = await scriptedLlm(
+      Array(3).fill({ error: { status: 500, message: 'boom', retryAfterMs: 10 } }),
+    );
     const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LlmError);
     expect(error).toMatchObject({ code: 'llm-server-error', status: 500 });
@@ -74,14 +105,26 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
   });
 
   it('says clearly when the endpoint is unreachable', async () => {
-    const llm = new OpenAiLlm({ baseUrl: deadEndpoint(), apiKey: 'k', model: 'm1', timeoutMs: 2_000, idleTimeoutMs: 2_000, maxRetries: 0, stream: true });
+    const llm = new OpenAiLlm({
+      baseUrl: deadEndpoint(),
+      apiKey: 'k',
+      model: 'm1',
+      timeoutMs: 2_000,
+      idleTimeoutMs: 2_000,
+      maxRetries: 0,
+      stream: true,
+    });
     const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'llm-unreachable' });
-    expect((error as Error).message).toMatch(/Cannot reach the model endpoint http:\/\/127\.0\.0\.1:9\/v1 \(model "m1"\)/);
+    expect((error as Error).message).toMatch(
+      /Cannot reach the model endpoint http:\/\/127\.0\.0\.1:9\/v1 \(model "m1"\)/,
+    );
   });
 
   it('names an unknown model', async () => {
-    const { llm } = await scriptedLlm([{ error: { status: 404, message: 'The model `nope` does not exist' } }], { model: 'nope' });
+    const { llm } = await scriptedLlm([{ error: { status: 404, message: 'The model `nope` does not exist' } }], {
+      model: 'nope',
+    });
     const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'llm-model-not-found' });
     expect((error as Error).message).toContain('"nope"');
@@ -94,7 +137,10 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
   });
 
   it('aborts a stream that goes silent mid-answer', async () => {
-    const { llm } = await scriptedLlm([{ content: 'partial answer that stalls', stallAfterChunks: 2 }], { idleTimeoutMs: 300, maxRetries: 0 });
+    const { llm } = await scriptedLlm([{ content: 'partial answer that stalls', stallAfterChunks: 2 }], {
+      idleTimeoutMs: 300,
+      maxRetries: 0,
+    });
     const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'llm-timeout' });
     expect((error as Error).message).toContain('sent nothing for 300 ms');
@@ -104,8 +150,13 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
   // the configured key can catch it.
   it.each([401, 400, 404])('keeps the API key out of the error when an HTTP %i body echoes it', async (status) => {
     const apiKey = 'local-endpoint-key-5f2b9c1e';
-    const { llm } = await scriptedLlm([{ error: { status, message: `Incorrect API key provided: ${apiKey}.` } }], { apiKey, maxRetries: 0 });
-    const error = (await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught)) as Error;
+    const { llm } = await scriptedLlm([{ error: { status, message: `Incorrect API key provided: ${apiKey}.` } }], {
+      apiKey,
+      maxRetries: 0,
+    });
+    const error = (await llm
+      .chat({ messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught)) as Error;
     expect(error).toBeInstanceOf(LlmError);
     expect(error.message).toContain('Incorrect API key provided: [redacted]');
     expect(error.message).not.toContain(apiKey);

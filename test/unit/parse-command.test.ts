@@ -4,14 +4,38 @@ import type { IssueCommand } from '../../src/domain/command.js';
 
 const cases: Array<[string, string, IssueCommand | null]> = [
   // Tasks
-  ['a task on the command line', '/orchestrate Add a --verbose flag to the CLI', { kind: 'orchestrate', task: 'Add a --verbose flag to the CLI' }],
-  ['a task over several lines', '/orchestrate Add tests\nfor the parser\n\nand the store  ', { kind: 'orchestrate', task: 'Add tests\nfor the parser\n\nand the store' }],
-  ['a task starting on the next line', '/orchestrate\n  Split the config loader\ninto modules', { kind: 'orchestrate', task: 'Split the config loader\ninto modules' }],
-  ['the task keeps code and quotes that follow the command', '/orchestrate Fix this:\n```\n/orchestrate inside\n```\n> quoted', { kind: 'orchestrate', task: 'Fix this:\n```\n/orchestrate inside\n```\n> quoted' }],
-  ['text before the command is not part of the task', 'Thanks!\n/orchestrate Rename foo to bar', { kind: 'orchestrate', task: 'Rename foo to bar' }],
+  [
+    'a task on the command line',
+    '/orchestrate Add a --verbose flag to the CLI',
+    { kind: 'orchestrate', task: 'Add a --verbose flag to the CLI' },
+  ],
+  [
+    'a task over several lines',
+    '/orchestrate Add tests\nfor the parser\n\nand the store  ',
+    { kind: 'orchestrate', task: 'Add tests\nfor the parser\n\nand the store' },
+  ],
+  [
+    'a task starting on the next line',
+    '/orchestrate\n  Split the config loader\ninto modules',
+    { kind: 'orchestrate', task: 'Split the config loader\ninto modules' },
+  ],
+  [
+    'the task keeps code and quotes that follow the command',
+    '/orchestrate Fix this:\n```\n/orchestrate inside\n```\n> quoted',
+    { kind: 'orchestrate', task: 'Fix this:\n```\n/orchestrate inside\n```\n> quoted' },
+  ],
+  [
+    'text before the command is not part of the task',
+    'Thanks!\n/orchestrate Rename foo to bar',
+    { kind: 'orchestrate', task: 'Rename foo to bar' },
+  ],
   ['Windows line endings', '/orchestrate Fix it\r\nplease\r\n', { kind: 'orchestrate', task: 'Fix it\nplease' }],
   ['up to 3 spaces of indentation', '   /orchestrate Fix the build', { kind: 'orchestrate', task: 'Fix the build' }],
-  ['a capitalised command word (phone keyboards)', '/Orchestrate Fix the build', { kind: 'orchestrate', task: 'Fix the build' }],
+  [
+    'a capitalised command word (phone keyboards)',
+    '/Orchestrate Fix the build',
+    { kind: 'orchestrate', task: 'Fix the build' },
+  ],
   ['the first command line wins', '/orchestrate status\n/orchestrate cancel', { kind: 'status' }],
   // Named commands
   ['status', '/orchestrate status', { kind: 'status' }],
@@ -25,7 +49,11 @@ const cases: Array<[string, string, IssueCommand | null]> = [
   ['nothing after the command', '/orchestrate', { kind: 'help' }],
   ['only blank lines after the command', '/orchestrate   \n\n  ', { kind: 'help' }],
   ['retry without a subtask', '/orchestrate retry', { kind: 'help', unknown: 'retry' }],
-  ['retry with an id the planner cannot make', '/orchestrate retry Api_Client', { kind: 'help', unknown: 'retry Api_Client' }],
+  [
+    'retry with an id the planner cannot make',
+    '/orchestrate retry Api_Client',
+    { kind: 'help', unknown: 'retry Api_Client' },
+  ],
   ['retry with two ids', '/orchestrate retry a b', { kind: 'help', unknown: 'retry a b' }],
   ['a command word with more words', '/orchestrate status please', { kind: 'help', unknown: 'status please' }],
   ['a lone unknown word (a typo)', '/orchestrate stauts', { kind: 'help', unknown: 'stauts' }],
@@ -52,7 +80,8 @@ describe('parseCommand', () => {
   });
 
   it('finds the command after a closed fence, a quote and an HTML comment', () => {
-    const body = '```\n/orchestrate no\n```\n> /orchestrate no\n<!--\n/orchestrate no\n-->\n/orchestrate Do the real thing';
+    const body =
+      '```\n/orchestrate no\n```\n> /orchestrate no\n<!--\n/orchestrate no\n-->\n/orchestrate Do the real thing';
     expect(parseCommand(body)).toEqual({ kind: 'orchestrate', task: 'Do the real thing' });
   });
 
@@ -61,7 +90,9 @@ describe('parseCommand', () => {
     const parsed = parseCommand(long);
     expect(parsed).toMatchObject({ kind: 'help' });
     expect(parsed?.kind === 'help' && parsed.unknown).toContain(String(MAX_TASK_LENGTH));
-    expect(parseCommand(`/orchestrate ${'a '.repeat(MAX_TASK_LENGTH / 2 - 1)}a`)).toMatchObject({ kind: 'orchestrate' });
+    expect(parseCommand(`/orchestrate ${'a '.repeat(MAX_TASK_LENGTH / 2 - 1)}a`)).toMatchObject({
+      kind: 'orchestrate',
+    });
   });
 
   it('quotes at most 100 characters of what it did not understand', () => {

@@ -3,7 +3,10 @@ import { OpenAiLlm } from '../../src/adapters/llm/openai-llm.js';
 import { formatProbeReport, probeModel } from '../../src/model/probe.js';
 import { deadEndpoint, scriptedLlm } from '../support/scripted-llm.js';
 
-const GOOD_TOOL_CALL = { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }], argumentChunkSize: 4 };
+const GOOD_TOOL_CALL = {
+  toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }],
+  argumentChunkSize: 4,
+};
 const GOOD_JSON = { content: '{"word":"fanout","letters":6}' };
 
 describe('probeModel', () => {
@@ -24,7 +27,10 @@ describe('probeModel', () => {
     const report = await probeModel(llm);
     expect(report.ok).toBe(false);
     const toolCheck = report.checks.find((check) => check.name === 'tool-call')!;
-    expect(toolCheck).toMatchObject({ status: 'failed', detail: 'the model answered with text instead of calling the tool' });
+    expect(toolCheck).toMatchObject({
+      status: 'failed',
+      detail: 'the model answered with text instead of calling the tool',
+    });
     expect(formatProbeReport(report)).toContain('NOT usable for agents');
   });
 
@@ -49,7 +55,15 @@ describe('probeModel', () => {
   });
 
   it('reports an unreachable endpoint and skips the rest', async () => {
-    const llm = new OpenAiLlm({ baseUrl: deadEndpoint(), apiKey: 'k', model: 'm', timeoutMs: 1_000, idleTimeoutMs: 1_000, maxRetries: 0, stream: true });
+    const llm = new OpenAiLlm({
+      baseUrl: deadEndpoint(),
+      apiKey: 'k',
+      model: 'm',
+      timeoutMs: 1_000,
+      idleTimeoutMs: 1_000,
+      maxRetries: 0,
+      stream: true,
+    });
     const report = await probeModel(llm);
     expect(report.ok).toBe(false);
     expect(report.checks.map((check) => check.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped']);

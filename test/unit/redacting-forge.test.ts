@@ -22,7 +22,8 @@ async function forgeRecords(stateDir: string): Promise<string> {
   const root = join(stateDir, 'local-forge');
   const texts: string[] = [];
   for (const key of await readdir(root)) {
-    for (const name of await readdir(join(root, key))) if (name.endsWith('.json')) texts.push(await readFile(join(root, key, name), 'utf8'));
+    for (const name of await readdir(join(root, key)))
+      if (name.endsWith('.json')) texts.push(await readFile(join(root, key, name), 'utf8'));
   }
   return texts.join('\n');
 }
@@ -50,7 +51,12 @@ describe('redactingForge over LocalForge', () => {
       headSha: head,
     });
     const checkId = await forge.startCheck({ name: 'fanout/validate', headSha: head, title: `running ${SECRET}` });
-    await forge.completeCheck(checkId, { conclusion: 'success', title: `ok ${SECRET}`, summary: `ran with ${SECRET}`, text: `env: ${SECRET}` });
+    await forge.completeCheck(checkId, {
+      conclusion: 'success',
+      title: `ok ${SECRET}`,
+      summary: `ran with ${SECRET}`,
+      text: `env: ${SECRET}`,
+    });
     const commentId = await forge.createComment(pr.number, `first ${SECRET}`);
     await forge.updateComment(commentId, `green, key ${SECRET}`);
     const merged = await forge.merge(pr.number, { expectedHeadSha: head, title: `Add ${SECRET}` });
@@ -59,7 +65,14 @@ describe('redactingForge over LocalForge', () => {
     expect(await forge.getPullRequest(pr.number)).toMatchObject({ number: pr.number, state: 'merged' });
     const records = await forgeRecords(stateDir);
     expect(records).not.toContain(SECRET);
-    for (const text of ['Add [redacted]', 'The agent printed [redacted] while testing.', 'ok [redacted]', 'ran with [redacted]', 'env: [redacted]', 'green, key [redacted]']) {
+    for (const text of [
+      'Add [redacted]',
+      'The agent printed [redacted] while testing.',
+      'ok [redacted]',
+      'ran with [redacted]',
+      'env: [redacted]',
+      'green, key [redacted]',
+    ]) {
       expect(records).toContain(text);
     }
     expect(await git(repo, 'log', '-1', '--format=%B', 'main')).toContain('Add [redacted]');
@@ -77,9 +90,21 @@ describe('redactingForge over LocalForge', () => {
     // Told that the branch name is secret, the forge still opens the PR on that branch: a redacted
     // address would point somewhere else.
     const forge = redactingForge(new LocalForge(repo, join(root, 'state')), new SecretRedactor(['fanout/r/b']));
-    const pr = await forge.openPullRequest({ runId: 'r', subtaskId: 'b', title: 'b', body: '', branch: 'fanout/r/b', base: 'main', headSha: first });
+    const pr = await forge.openPullRequest({
+      runId: 'r',
+      subtaskId: 'b',
+      title: 'b',
+      body: '',
+      branch: 'fanout/r/b',
+      base: 'main',
+      headSha: first,
+    });
     await forge.pushBranch('fanout/r/b', second, first);
-    expect(await forge.getPullRequest(pr.number)).toMatchObject({ branch: 'fanout/r/b', headSha: second, state: 'open' });
+    expect(await forge.getPullRequest(pr.number)).toMatchObject({
+      branch: 'fanout/r/b',
+      headSha: second,
+      state: 'open',
+    });
     expect(await git(repo, 'rev-parse', 'fanout/r/b')).toBe(second);
   });
 
@@ -95,8 +120,21 @@ describe('redactingForge over LocalForge', () => {
     const local = new LocalForge(repo, stateDir);
     // The label is told as a secret too: a label is a name Fanout chose, and it must land as asked.
     const forge = redactingForge(local, new SecretRedactor([SECRET, 'needs human']));
-    const pr = await forge.openPullRequest({ runId: 'r', subtaskId: 'c', title: 'c', body: '', branch: 'fanout/r/c', base: 'main', headSha: head });
-    const reviewId = await local.recordReview(pr.number, { by: 'maintainer', state: 'changes_requested', body: `Do not print ${SECRET}`, comments: [{ path: 'README.md', line: 1, body: `here: ${SECRET}` }] });
+    const pr = await forge.openPullRequest({
+      runId: 'r',
+      subtaskId: 'c',
+      title: 'c',
+      body: '',
+      branch: 'fanout/r/c',
+      base: 'main',
+      headSha: head,
+    });
+    const reviewId = await local.recordReview(pr.number, {
+      by: 'maintainer',
+      state: 'changes_requested',
+      body: `Do not print ${SECRET}`,
+      comments: [{ path: 'README.md', line: 1, body: `here: ${SECRET}` }],
+    });
     const feedback = await forge.reviewFeedback(pr.number, reviewId);
     expect(feedback).toMatchObject({ body: `Do not print ${SECRET}`, comments: [{ body: `here: ${SECRET}` }] });
 
@@ -104,13 +142,22 @@ describe('redactingForge over LocalForge', () => {
     await forge.addLabel(pr.number, 'fanout: needs human');
     await forge.requestReview(pr.number, ['maintainer']);
     const checkId = await local.startCheck({ name: 'ci/tests', headSha: head, title: 'Tests' });
-    await local.completeCheck(checkId, { conclusion: 'failure', title: 'Failed', summary: `token ${SECRET}`, text: `printed ${SECRET}` });
+    await local.completeCheck(checkId, {
+      conclusion: 'failure',
+      title: 'Failed',
+      summary: `token ${SECRET}`,
+      text: `printed ${SECRET}`,
+    });
 
-    expect((await local.comments(pr.number)).map((comment) => comment.body)).toEqual(['Removed [redacted] from the output.']);
+    expect((await local.comments(pr.number)).map((comment) => comment.body)).toEqual([
+      'Removed [redacted] from the output.',
+    ]);
     expect(await local.labels(pr.number)).toEqual(['fanout: needs human']);
     expect(await local.requestedReviewers(pr.number)).toEqual(['maintainer']);
     // Reads are what the forge holds: the agent needs the reviewer's words and the log as they are.
-    expect(await forge.checkFailures(head)).toEqual([{ name: 'ci/tests', summary: `Failed\n\ntoken ${SECRET}`, annotations: [], logTail: `printed ${SECRET}` }]);
+    expect(await forge.checkFailures(head)).toEqual([
+      { name: 'ci/tests', summary: `Failed\n\ntoken ${SECRET}`, annotations: [], logTail: `printed ${SECRET}` },
+    ]);
   });
 
   it("redacts the reason of a refused merge, which may quote a push error's URL", async () => {
@@ -134,11 +181,19 @@ describe('redactingForge over LocalForge', () => {
       requestReview: (number, reviewers) => local.requestReview(number, reviewers),
       addLabel: (number, label) => local.addLabel(number, label),
       checkFailures: (headSha) => local.checkFailures(headSha),
-      merge: async () => ({ kind: 'refused', reason: 'not-mergeable', message: `push to https://x-access-token:${token}@github.com/o/r failed` }),
+      merge: async () => ({
+        kind: 'refused',
+        reason: 'not-mergeable',
+        message: `push to https://x-access-token:${token}@github.com/o/r failed`,
+      }),
     };
     const redactor = new SecretRedactor();
     redactor.add(token);
     const result = await redactingForge(refusing, redactor).merge(1, { expectedHeadSha: 'a'.repeat(40), title: 't' });
-    expect(result).toEqual({ kind: 'refused', reason: 'not-mergeable', message: 'push to https://x-access-token:[redacted]@github.com/o/r failed' });
+    expect(result).toEqual({
+      kind: 'refused',
+      reason: 'not-mergeable',
+      message: 'push to https://x-access-token:[redacted]@github.com/o/r failed',
+    });
   });
 });

@@ -25,13 +25,24 @@ describe('redactingStore', () => {
     await store.updateRun('r1', { state: 'failed', error: echoed });
     await store.putSubtask({ ...sampleSubtask('r1', 'a'), summary: echoed });
     await store.updateSubtask('r1', 'a', { state: 'failed', failureReason: 'model-error', failureMessage: echoed });
-    const event = await store.appendEvent('r1', 'a', { type: 'model-error', data: { message: echoed, nested: { list: [API_KEY] } } });
+    const event = await store.appendEvent('r1', 'a', {
+      type: 'model-error',
+      data: { message: echoed, nested: { list: [API_KEY] } },
+    });
 
     const disk = await everythingOnDisk(root, 'r1');
     expect(disk).not.toContain(API_KEY);
     expect(disk).toContain('Incorrect API key provided: [redacted]');
-    expect(await store.getRun('r1')).toMatchObject({ id: 'r1', task: 'use [redacted]', error: 'Incorrect API key provided: [redacted]' });
-    expect(await store.getSubtask('r1', 'a')).toMatchObject({ runId: 'r1', subtaskId: 'a', failureMessage: 'Incorrect API key provided: [redacted]' });
+    expect(await store.getRun('r1')).toMatchObject({
+      id: 'r1',
+      task: 'use [redacted]',
+      error: 'Incorrect API key provided: [redacted]',
+    });
+    expect(await store.getSubtask('r1', 'a')).toMatchObject({
+      runId: 'r1',
+      subtaskId: 'a',
+      failureMessage: 'Incorrect API key provided: [redacted]',
+    });
     expect(event.data).toEqual({ message: 'Incorrect API key provided: [redacted]', nested: { list: ['[redacted]'] } });
     await store.close();
   });
@@ -42,7 +53,10 @@ describe('redactingStore', () => {
     const store = redactingStore(new FileCoordStore(root), redactor);
     await store.createRun(sampleRun('r2'));
     redactor.add('v1.installation0123456789abcdef');
-    await store.appendEvent('r2', 'a', { type: 'tool-result', data: { output: 'remote: https://x-access-token:v1.installation0123456789abcdef@github.com' } });
+    await store.appendEvent('r2', 'a', {
+      type: 'tool-result',
+      data: { output: 'remote: https://x-access-token:v1.installation0123456789abcdef@github.com' },
+    });
     expect(await everythingOnDisk(root, 'r2')).not.toContain('v1.installation0123456789abcdef');
     await store.close();
   });

@@ -6,7 +6,9 @@ import { redactSecrets } from '../../src/domain/secrets.js';
 const API_KEY = 'key-for-a-local-endpoint-0f3c9a'; // no well-known token shape: only the configured value can catch it
 
 function pemKey(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
 }
 
 function bodyLines(pem: string): string[] {
@@ -16,7 +18,9 @@ function bodyLines(pem: string): string[] {
 describe('SecretRedactor', () => {
   it('replaces a configured value wherever it occurs and leaves the rest of the text alone', () => {
     const redactor = new SecretRedactor([API_KEY]);
-    expect(redactor.text(`Incorrect API key provided: ${API_KEY}. Retry with ${API_KEY}`)).toBe('Incorrect API key provided: [redacted]. Retry with [redacted]');
+    expect(redactor.text(`Incorrect API key provided: ${API_KEY}. Retry with ${API_KEY}`)).toBe(
+      'Incorrect API key provided: [redacted]. Retry with [redacted]',
+    );
     expect(redactor.text('nothing secret here')).toBe('nothing secret here');
   });
 

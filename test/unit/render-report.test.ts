@@ -29,9 +29,46 @@ const run: RunRecord = {
 };
 const base = { runId: run.id, updatedAt: run.updatedAt, attempt: 1 };
 const records: SubtaskRecord[] = [
-  { ...base, subtaskId: 'ui', state: 'failed', step: 9, attempt: 2, failureReason: 'looping', failureMessage: 'made the same list_directory call 4 times in a row', tokens: { prompt: 900, completion: 100 }, startedAt: '2026-11-24T12:00:05.000Z', finishedAt: '2026-11-24T12:00:47.000Z', lastTool: 'list_directory' },
-  { ...base, subtaskId: 'api', state: 'succeeded', step: 6, branch: 'fanout/x/api', pr: { number: 7, url: 'u', headSha: 'c'.repeat(40) }, check: { passed: true, headSha: 'c'.repeat(40), summary: '', durationMs: 10 }, merge: { state: 'merged', sha: 'd'.repeat(40) }, tokens: { prompt: 1000, completion: 200 }, timings: { worktree: 200, agent: 5000, merge: 300 } },
-  { ...base, subtaskId: 'docs', state: 'succeeded', step: 4, pr: { number: 8, url: 'u', headSha: 'e'.repeat(40) }, check: { passed: false, headSha: 'e'.repeat(40), summary: '', durationMs: 10 }, merge: { state: 'failed', reason: 'revalidation-failed', message: 'validation failed after updating the branch with main' }, tokens: { prompt: 500, completion: 50 }, timings: { worktree: 300, agent: 3000 } },
+  {
+    ...base,
+    subtaskId: 'ui',
+    state: 'failed',
+    step: 9,
+    attempt: 2,
+    failureReason: 'looping',
+    failureMessage: 'made the same list_directory call 4 times in a row',
+    tokens: { prompt: 900, completion: 100 },
+    startedAt: '2026-11-24T12:00:05.000Z',
+    finishedAt: '2026-11-24T12:00:47.000Z',
+    lastTool: 'list_directory',
+  },
+  {
+    ...base,
+    subtaskId: 'api',
+    state: 'succeeded',
+    step: 6,
+    branch: 'fanout/x/api',
+    pr: { number: 7, url: 'u', headSha: 'c'.repeat(40) },
+    check: { passed: true, headSha: 'c'.repeat(40), summary: '', durationMs: 10 },
+    merge: { state: 'merged', sha: 'd'.repeat(40) },
+    tokens: { prompt: 1000, completion: 200 },
+    timings: { worktree: 200, agent: 5000, merge: 300 },
+  },
+  {
+    ...base,
+    subtaskId: 'docs',
+    state: 'succeeded',
+    step: 4,
+    pr: { number: 8, url: 'u', headSha: 'e'.repeat(40) },
+    check: { passed: false, headSha: 'e'.repeat(40), summary: '', durationMs: 10 },
+    merge: {
+      state: 'failed',
+      reason: 'revalidation-failed',
+      message: 'validation failed after updating the branch with main',
+    },
+    tokens: { prompt: 500, completion: 50 },
+    timings: { worktree: 300, agent: 3000 },
+  },
 ];
 
 describe('run report', () => {
@@ -51,24 +88,39 @@ describe('run report', () => {
   });
 
   it('keeps every live line within a narrow terminal (60 columns), dropping the less telling columns', () => {
-    const long = records.map((record) => ({ ...record, subtaskId: `${record.subtaskId}-with-a-rather-long-subtask-identifier` }));
+    const long = records.map((record) => ({
+      ...record,
+      subtaskId: `${record.subtaskId}-with-a-rather-long-subtask-identifier`,
+    }));
     for (const width of [40, 60, 80]) {
       const text = renderProgress({ ...run, state: 'running' }, long, Date.parse('2026-11-24T12:01:00.000Z'), width);
       for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
     }
-    expect(renderProgress({ ...run, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'), 60)).toMatch(/api\s+merged\s+6\s+#7\s+passed/);
+    expect(renderProgress({ ...run, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'), 60)).toMatch(
+      /api\s+merged\s+6\s+#7\s+passed/,
+    );
   });
 
   it('says "merged without checks" in the table and the report when no validation is configured', () => {
     const unchecked = { ...run, config: parseRepoConfig(null) };
     const text = renderRunReport(buildRunReport(unchecked, records));
     expect(text).toMatch(/api\s+merged without checks\s+#7\s+none/);
-    expect(text).toContain('No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.');
-    expect(renderProgress({ ...unchecked, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'))).toMatch(/api\s+merged without checks/);
+    expect(text).toContain(
+      'No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.',
+    );
+    expect(renderProgress({ ...unchecked, state: 'running' }, records, Date.parse('2026-11-24T12:01:00.000Z'))).toMatch(
+      /api\s+merged without checks/,
+    );
   });
 
   it('prints an agent-chosen file name or message without its terminal escapes', () => {
-    const hostile = [{ ...records[0]!, failureMessage: 'changed files outside its write scope: x\u001b[2K\rRun OK: all merged\u001b]52;c;ZWNobyBwd24=\u0007' }];
+    const hostile = [
+      {
+        ...records[0]!,
+        failureMessage:
+          'changed files outside its write scope: x\u001b[2K\rRun OK: all merged\u001b]52;c;ZWNobyBwd24=\u0007',
+      },
+    ];
     const text = renderRunReport(buildRunReport(run, hostile));
     expect(text).not.toMatch(/[\u001b\u0007\r]/);
     expect(text).toContain('x\ufffd[2K\ufffdRun OK: all merged');

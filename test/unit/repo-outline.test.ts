@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_OUTLINE_CHARS, outlineForPlanner, outlineForSubtask, outlineRepository, PLANNER_OUTLINE_CHARS } from '../../src/domain/repo-outline.js';
+import {
+  AGENT_OUTLINE_CHARS,
+  outlineForPlanner,
+  outlineForSubtask,
+  outlineRepository,
+  PLANNER_OUTLINE_CHARS,
+} from '../../src/domain/repo-outline.js';
 import { detectWorkspacePackages, type WorkspacePackage } from '../../src/domain/workspace-packages.js';
 
 const TOP_LEVEL = ['.github', 'docs', 'packages', 'python', 'scripts', 'tools', 'vendor', 'website'];
@@ -11,7 +17,9 @@ const TOP_LEVEL = ['.github', 'docs', 'packages', 'python', 'scripts', 'tools', 
  * files of their own.
  */
 function largeRepository(): { files: string[]; packages: WorkspacePackage[] } {
-  const manifests = new Map<string, string>([['package.json', JSON.stringify({ private: true, workspaces: ['packages/deep/*'] })]]);
+  const manifests = new Map<string, string>([
+    ['package.json', JSON.stringify({ private: true, workspaces: ['packages/deep/*'] })],
+  ]);
   const files = ['package.json', 'README.md', 'tsconfig.json', '.github/workflows/ci.yml'];
   for (let n = 0; n < 60; n += 1) {
     const dir = `packages/deep/pkg-${n}`;
@@ -25,7 +33,8 @@ function largeRepository(): { files: string[]; packages: WorkspacePackage[] } {
   }
   for (let lib = 0; lib < 100; lib += 1) {
     files.push(`vendor/lib-${lib}/README`);
-    for (let mod = 0; mod < 119; mod += 1) files.push(`vendor/lib-${lib}/mod-${mod}/impl.c`, `vendor/lib-${lib}/mod-${mod}/impl.h`);
+    for (let mod = 0; mod < 119; mod += 1)
+      files.push(`vendor/lib-${lib}/mod-${mod}/impl.c`, `vendor/lib-${lib}/mod-${mod}/impl.h`);
   }
   for (let n = 0; n < 2_500; n += 1) files.push(`docs/page-${n}.md`);
   for (const dir of ['scripts', 'tools', 'website']) for (let n = 0; n < 10; n += 1) files.push(`${dir}/item-${n}.js`);
@@ -44,7 +53,8 @@ function directoryCount(files: readonly string[]): number {
 
 const LARGE = largeRepository();
 const lines = (text: string) => text.split('\n');
-const directoryLine = (outline: string, directory: string) => lines(outline).find((line) => line.startsWith(`${directory}/ `));
+const directoryLine = (outline: string, directory: string) =>
+  lines(outline).find((line) => line.startsWith(`${directory}/ `));
 
 describe('outlineRepository', () => {
   it('lists every file of a small repository', () => {
@@ -54,7 +64,9 @@ describe('outlineRepository', () => {
   it('gives every top-level directory a line, even one subtree holding thousands of directories', () => {
     const outline = outlineRepository(LARGE.files, PLANNER_OUTLINE_CHARS);
     expect(outline.length).toBeLessThanOrEqual(PLANNER_OUTLINE_CHARS);
-    expect(lines(outline)[0]).toMatch(new RegExp(`^${LARGE.files.length} files in ${directoryCount(LARGE.files)} directories`));
+    expect(lines(outline)[0]).toMatch(
+      new RegExp(`^${LARGE.files.length} files in ${directoryCount(LARGE.files)} directories`),
+    );
     expect(lines(outline)[1]).toBe('./: README.md, package.json, tsconfig.json');
     for (const directory of TOP_LEVEL) expect(directoryLine(outline, directory), directory).toBeDefined();
     expect(directoryLine(outline, 'vendor')).toBe('vendor/ (23900 files, 12000 subdirs)');
@@ -70,7 +82,8 @@ describe('outlineRepository', () => {
     ];
     const outline = outlineRepository(files, 1_500);
     expect(outline.length).toBeLessThanOrEqual(1_500);
-    for (const directory of ['aaa-vendored', 'src', 'src/cli', 'src/lib', 'test', 'test/cli']) expect(directoryLine(outline, directory), directory).toBeDefined();
+    for (const directory of ['aaa-vendored', 'src', 'src/cli', 'src/lib', 'test', 'test/cli'])
+      expect(directoryLine(outline, directory), directory).toBeDefined();
     expect(directoryLine(outline, 'aaa-vendored/dep-0')).toBeDefined();
   });
 
@@ -99,7 +112,10 @@ describe('outlineForPlanner', () => {
   });
 
   it('keeps the package list to its share and marks the packages it leaves out in the tree', () => {
-    const files = Array.from({ length: 400 }, (_, n) => [`libs/library-number-${n}/pyproject.toml`, `libs/library-number-${n}/src/code.py`]).flat();
+    const files = Array.from({ length: 400 }, (_, n) => [
+      `libs/library-number-${n}/pyproject.toml`,
+      `libs/library-number-${n}/src/code.py`,
+    ]).flat();
     const packages = detectWorkspacePackages(files, () => null);
     const outline = outlineForPlanner(files, packages, 3_000);
     expect(outline.length).toBeLessThanOrEqual(3_000);
@@ -112,7 +128,9 @@ describe('outlineForPlanner', () => {
     expect(outlineForPlanner(files, [], 1_000)).toBe('README.md\nsrc/a.ts');
     expect(outlineForPlanner(LARGE.files, [], 6_000)).toBe(outlineRepository(LARGE.files, 6_000));
     const packages = detectWorkspacePackages(['lib/setup.py', 'lib/x.py'], () => 'setup(name="lib-x")');
-    expect(outlineForPlanner(['lib/setup.py', 'lib/x.py'], packages, 1_000)).toBe('Workspace packages (1):\nlib/ (python lib-x, 2 files)\n\nFiles:\nlib/setup.py\nlib/x.py');
+    expect(outlineForPlanner(['lib/setup.py', 'lib/x.py'], packages, 1_000)).toBe(
+      'Workspace packages (1):\nlib/ (python lib-x, 2 files)\n\nFiles:\nlib/setup.py\nlib/x.py',
+    );
   });
 });
 
@@ -120,7 +138,12 @@ describe('outlineForSubtask', () => {
   const scopes = (writeScope: string[], readScope: string[] = []) => ({ writeScope, readScope });
 
   it("shows an agent its own package's files in full on the large repository", () => {
-    const outline = outlineForSubtask(LARGE.files, scopes(['packages/deep/pkg-42/src/'], ['docs/page-7.md']), LARGE.packages, AGENT_OUTLINE_CHARS);
+    const outline = outlineForSubtask(
+      LARGE.files,
+      scopes(['packages/deep/pkg-42/src/'], ['docs/page-7.md']),
+      LARGE.packages,
+      AGENT_OUTLINE_CHARS,
+    );
 
     expect(outline.length).toBeLessThanOrEqual(AGENT_OUTLINE_CHARS);
     const own = LARGE.files.filter((file) => file.startsWith('packages/deep/pkg-42/'));
@@ -136,12 +159,23 @@ describe('outlineForSubtask', () => {
   it('lists the files beside a file scope', () => {
     const files = [...LARGE.files, 'tools/cli/main.ts', 'tools/cli/args.ts', 'tools/cli/help.ts'].sort();
     const outline = outlineForSubtask(files, scopes(['tools/cli/args.ts']), LARGE.packages, AGENT_OUTLINE_CHARS);
-    expect(outline).toContain('In your write scope (1 file):\ntools/cli/args.ts\n\nAround your scope (2 files):\ntools/cli/help.ts\ntools/cli/main.ts');
+    expect(outline).toContain(
+      'In your write scope (1 file):\ntools/cli/args.ts\n\nAround your scope (2 files):\ntools/cli/help.ts\ntools/cli/main.ts',
+    );
   });
 
   it('says when the write scope holds no files yet', () => {
-    const outline = outlineForSubtask(LARGE.files, scopes(['packages/deep/pkg-7/src/new-feature/']), LARGE.packages, AGENT_OUTLINE_CHARS);
-    expect(outline.startsWith('In your write scope: no files yet.\n\nAround your scope, in package packages/deep/pkg-7/ (@acme/pkg-7) (12 files):')).toBe(true);
+    const outline = outlineForSubtask(
+      LARGE.files,
+      scopes(['packages/deep/pkg-7/src/new-feature/']),
+      LARGE.packages,
+      AGENT_OUTLINE_CHARS,
+    );
+    expect(
+      outline.startsWith(
+        'In your write scope: no files yet.\n\nAround your scope, in package packages/deep/pkg-7/ (@acme/pkg-7) (12 files):',
+      ),
+    ).toBe(true);
     expect(outline).toContain('packages/deep/pkg-7/src/module-3.ts');
   });
 
@@ -156,7 +190,10 @@ describe('outlineForSubtask', () => {
 
   it.each([300, 1_000, 3_000, 6_000])('stays within a budget of %i characters', (budget) => {
     for (const writeScope of [['packages/deep/pkg-42/src/'], ['vendor/'], ['docs/*.md', 'README.md'], ['**']]) {
-      expect(outlineForSubtask(LARGE.files, scopes(writeScope, ['vendor/lib-1/']), LARGE.packages, budget).length, writeScope.join()).toBeLessThanOrEqual(budget);
+      expect(
+        outlineForSubtask(LARGE.files, scopes(writeScope, ['vendor/lib-1/']), LARGE.packages, budget).length,
+        writeScope.join(),
+      ).toBeLessThanOrEqual(budget);
     }
   });
 

@@ -4,9 +4,28 @@ import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
 import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../../src/domain/run-transitions.js';
 
 const run = (state: RunRecord['state'], extra: Partial<RunRecord> = {}): RunRecord => ({
-  id: 'r', repo: '/repo', origin: { kind: 'local', path: '/repo' }, task: 't', baseBranch: 'main', baseCommit: 'a'.repeat(40), state, config: parseRepoConfig(null), notes: ['earlier'], createdAt: '', updatedAt: '', ...extra,
+  id: 'r',
+  repo: '/repo',
+  origin: { kind: 'local', path: '/repo' },
+  task: 't',
+  baseBranch: 'main',
+  baseCommit: 'a'.repeat(40),
+  state,
+  config: parseRepoConfig(null),
+  notes: ['earlier'],
+  createdAt: '',
+  updatedAt: '',
+  ...extra,
 });
-const subtask = (id: string, extra: Partial<SubtaskRecord> = {}): SubtaskRecord => ({ runId: 'r', subtaskId: id, state: 'succeeded', attempt: 1, step: 3, updatedAt: '', ...extra });
+const subtask = (id: string, extra: Partial<SubtaskRecord> = {}): SubtaskRecord => ({
+  runId: 'r',
+  subtaskId: id,
+  state: 'succeeded',
+  attempt: 1,
+  step: 3,
+  updatedAt: '',
+  ...extra,
+});
 
 describe('run state transitions', () => {
   it('refuses a move that cannot happen, naming both states', () => {
@@ -16,12 +35,19 @@ describe('run state transitions', () => {
 
   it('waits for plan approval under plan: review, and keeps earlier notes', () => {
     const plan = { task: 't', subtasks: [] };
-    expect(runPlanned(run('planning'), plan, ['merged two subtasks'], true)).toEqual({ state: 'awaiting-approval', plan, notes: ['earlier', 'merged two subtasks'] });
+    expect(runPlanned(run('planning'), plan, ['merged two subtasks'], true)).toEqual({
+      state: 'awaiting-approval',
+      plan,
+      notes: ['earlier', 'merged two subtasks'],
+    });
     expect(runPlanned(run('planning'), plan, [], false).state).toBe('running');
   });
 
   it('ends succeeded, partial or failed by what merged', () => {
-    const records = [subtask('a', { merge: { state: 'merged', sha: 's' } }), subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } })];
+    const records = [
+      subtask('a', { merge: { state: 'merged', sha: 's' } }),
+      subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } }),
+    ];
     expect(runFinished(run('merging'), records, ['a'])).toEqual({ state: 'succeeded' });
     expect(runFinished(run('merging'), records, ['a', 'b'])).toEqual({ state: 'partial' });
     expect(runFinished(run('merging'), records, ['b'])).toEqual({ state: 'failed' });
@@ -36,7 +62,14 @@ describe('run state transitions', () => {
   it('resets for a resume only what was asked', () => {
     const failed = subtask('a', { state: 'failed', failureReason: 'looping' });
     expect(subtaskForResume(failed, false, 'now')).toBeNull();
-    expect(subtaskForResume(failed, true, 'now')).toEqual({ runId: 'r', subtaskId: 'a', state: 'pending', attempt: 0, step: 0, updatedAt: 'now' });
+    expect(subtaskForResume(failed, true, 'now')).toEqual({
+      runId: 'r',
+      subtaskId: 'a',
+      state: 'pending',
+      attempt: 0,
+      step: 0,
+      updatedAt: 'now',
+    });
     const refused = subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } });
     expect(subtaskForResume(refused, true, 'now')).not.toHaveProperty('merge');
   });

@@ -9,7 +9,12 @@ import { createCommandRunner } from '../../src/main.js';
 
 const everything: SandboxSupport = { bwrap: true, bwrapDisablesUserns: true, namespaces: true, mapCurrentUser: true };
 const noBwrap: SandboxSupport = { ...everything, bwrap: false, bwrapDisablesUserns: false };
-const nothing: SandboxSupport = { ...noBwrap, namespaces: false, mapCurrentUser: false, namespaceProblem: 'unshare failed: Operation not permitted' };
+const nothing: SandboxSupport = {
+  ...noBwrap,
+  namespaces: false,
+  mapCurrentUser: false,
+  namespaceProblem: 'unshare failed: Operation not permitted',
+};
 const env = (sandbox: string) => loadEnv({ FANOUT_SANDBOX: sandbox, FANOUT_STATE_DIR: '/tmp/fanout-state' });
 
 describe('choosing where agent commands run', () => {
@@ -23,15 +28,21 @@ describe('choosing where agent commands run', () => {
 
   it('refuses to start agents under auto without bubblewrap, and says how to go on', () => {
     expect(() => createCommandRunner(env('auto'), { support: noBwrap })).toThrow(SandboxError);
-    expect(() => createCommandRunner(env('auto'), { support: noBwrap })).toThrow(/Install it \(apt-get install bubblewrap\), or set FANOUT_SANDBOX=none/);
-    expect(() => createCommandRunner(env('bwrap'), { support: noBwrap })).toThrow(/FANOUT_SANDBOX=bwrap, but bubblewrap is not installed/);
+    expect(() => createCommandRunner(env('auto'), { support: noBwrap })).toThrow(
+      /Install it \(apt-get install bubblewrap\), or set FANOUT_SANDBOX=none/,
+    );
+    expect(() => createCommandRunner(env('bwrap'), { support: noBwrap })).toThrow(
+      /FANOUT_SANDBOX=bwrap, but bubblewrap is not installed/,
+    );
   });
 
   it('runs none in namespaces, and refuses none where the machine cannot isolate processes', () => {
     const choice = createCommandRunner(env('none'), { support: noBwrap });
     expect(choice).toMatchObject({ sandbox: 'none' });
     expect(choice.runner).toBeInstanceOf(NamespaceCommandRunner);
-    expect(() => createCommandRunner(env('none'), { support: nothing })).toThrow(/unshare failed: Operation not permitted/);
+    expect(() => createCommandRunner(env('none'), { support: nothing })).toThrow(
+      /unshare failed: Operation not permitted/,
+    );
   });
 
   it("lets the demo's scripted model fall back to none (its commands are Fanout's own), and says so", () => {

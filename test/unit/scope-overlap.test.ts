@@ -60,10 +60,22 @@ const TABLE: Array<[string, string[], string[], boolean]> = [
 
 describe('findScopeOverlaps', () => {
   it.each(TABLE)('%s', (_description, a, b, expected) => {
-    const overlaps = findScopeOverlaps([{ id: 'a', writeScope: a }, { id: 'b', writeScope: b }], index);
+    const overlaps = findScopeOverlaps(
+      [
+        { id: 'a', writeScope: a },
+        { id: 'b', writeScope: b },
+      ],
+      index,
+    );
     expect(overlaps.length > 0).toBe(expected);
     // The check is symmetric: swapping the subtasks gives the same answer.
-    const swapped = findScopeOverlaps([{ id: 'b', writeScope: b }, { id: 'a', writeScope: a }], index);
+    const swapped = findScopeOverlaps(
+      [
+        { id: 'b', writeScope: b },
+        { id: 'a', writeScope: a },
+      ],
+      index,
+    );
     expect(swapped.length > 0).toBe(expected);
   });
 
@@ -81,8 +93,16 @@ describe('findScopeOverlaps', () => {
   });
 
   it('names the entries when a new path collides', () => {
-    const overlaps = findScopeOverlaps([{ id: 'a', writeScope: ['src/feature/new.ts'] }, { id: 'b', writeScope: ['src/feature/'] }], index);
-    expect(overlaps).toEqual([{ a: 'a', b: 'b', files: [], fileCount: 0, entries: [['src/feature/new.ts', 'src/feature/']] }]);
+    const overlaps = findScopeOverlaps(
+      [
+        { id: 'a', writeScope: ['src/feature/new.ts'] },
+        { id: 'b', writeScope: ['src/feature/'] },
+      ],
+      index,
+    );
+    expect(overlaps).toEqual([
+      { a: 'a', b: 'b', files: [], fileCount: 0, entries: [['src/feature/new.ts', 'src/feature/']] },
+    ]);
   });
 
   it('reports every overlapping pair among three subtasks', () => {

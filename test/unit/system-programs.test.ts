@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { systemProgram } from '../../src/adapters/system-programs.js';
 import { tempDir } from '../support/temp-dir.js';
 
-describe("the programs Fanout runs itself", () => {
+describe('the programs Fanout runs itself', () => {
   it('come from the system directories, not from a directory an agent could plant them in first on PATH', async () => {
     const planted = await tempDir('fanout-path-');
     await writeFile(join(planted, 'sort'), '#!/bin/sh\necho pwned\n');

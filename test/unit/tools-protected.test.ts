@@ -6,8 +6,13 @@ import { writeFileTool } from '../../src/agent/tools/write-file.js';
 import { toolSandbox } from '../support/tool-context.js';
 
 const WORKFLOW = 'on: push\njobs: {}\n';
-const FILES = { '.github/workflows/ci.yml': WORKFLOW, '.github/fanout.yml': 'approval: manual\n', 'src/a.ts': 'export const a = 1;\n' };
-const PROTECTED = 'is protected: agents never change CI workflows or Fanout\'s own configuration (.github/workflows/**, .github/fanout.yml), whatever the write scope';
+const FILES = {
+  '.github/workflows/ci.yml': WORKFLOW,
+  '.github/fanout.yml': 'approval: manual\n',
+  'src/a.ts': 'export const a = 1;\n',
+};
+const PROTECTED =
+  "is protected: agents never change CI workflows or Fanout's own configuration (.github/workflows/**, .github/fanout.yml), whatever the write scope";
 const args = (value: unknown) => JSON.stringify(value);
 
 describe('protected paths in the agent file tools', () => {
@@ -29,11 +34,19 @@ describe('protected paths in the agent file tools', () => {
     const context = await toolSandbox(FILES, ['**', '.github/']);
     await symlink('../.github/workflows', join(context.root, 'src/ci'));
 
-    const edit = await editFileTool.run(args({ path: '.github/workflows/ci.yml', oldText: 'push', newText: 'pull_request_target' }), context);
+    const edit = await editFileTool.run(
+      args({ path: '.github/workflows/ci.yml', oldText: 'push', newText: 'pull_request_target' }),
+      context,
+    );
     const throughLink = await writeFileTool.run(args({ path: 'src/ci/ci.yml', content: 'on: push\n' }), context);
 
     expect(edit).toMatchObject({ ok: false, error: expect.stringContaining(PROTECTED) });
-    expect(throughLink).toMatchObject({ ok: false, error: expect.stringContaining('"src/ci/ci.yml" leads (through a symbolic link) to ".github/workflows/ci.yml", which is protected') });
+    expect(throughLink).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        '"src/ci/ci.yml" leads (through a symbolic link) to ".github/workflows/ci.yml", which is protected',
+      ),
+    });
     expect(await readFile(join(context.root, '.github/workflows/ci.yml'), 'utf8')).toBe(WORKFLOW);
   });
 

@@ -14,12 +14,16 @@ describe('search', () => {
 
     expect(outcome).toEqual({
       ok: true,
-      output: 'no matches for "needle"\n(search stopped early because the time for this tool call is up; results are partial, narrow the search with path)',
+      output:
+        'no matches for "needle"\n(search stopped early because the time for this tool call is up; results are partial, narrow the search with path)',
     });
   });
 
   it('skips .git and node_modules and searches hidden files', async () => {
-    const context = await toolSandbox({ 'src/a.ts': 'needle\n', 'node_modules/x/index.js': 'needle\n', '.env.example': 'needle=1\n' }, ['**']);
+    const context = await toolSandbox(
+      { 'src/a.ts': 'needle\n', 'node_modules/x/index.js': 'needle\n', '.env.example': 'needle=1\n' },
+      ['**'],
+    );
     await mkdir(join(context.root, '.git'));
     await writeFile(join(context.root, '.git/config'), 'needle\n');
 

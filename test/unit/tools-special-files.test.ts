@@ -52,7 +52,10 @@ describe('agent file tools and files that are not regular', () => {
       const searchAround = await searchTool.run(args({ query: 'const' }), context);
 
       for (const outcome of [read, ranged, write, edit, searchIt]) {
-        expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('"src/pipe" is a FIFO, not a regular file') });
+        expect(outcome).toMatchObject({
+          ok: false,
+          error: expect.stringContaining('"src/pipe" is a FIFO, not a regular file'),
+        });
       }
       expect(searchAround).toEqual({ ok: true, output: '1 match(es):\nsrc/a.ts:1: export const a = 1;' });
     },
@@ -68,7 +71,10 @@ describe('agent file tools and files that are not regular', () => {
 
       const read = await readFileTool.run(args({ path: 'src/to-pipe' }), context);
 
-      expect(read).toMatchObject({ ok: false, error: expect.stringContaining('"src/pipe" is a FIFO, not a regular file') });
+      expect(read).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('"src/pipe" is a FIFO, not a regular file'),
+      });
     },
     FIFO_TEST_TIMEOUT_MS,
   );
@@ -82,7 +88,11 @@ describe('agent file tools and files that are not regular', () => {
     const read = await readFileTool.run(args({ path: 'src/sock' }), context);
     const write = await writeFileTool.run(args({ path: 'src/sock', content: 'x' }), context);
 
-    for (const outcome of [read, write]) expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('"src/sock" is a socket, not a regular file') });
+    for (const outcome of [read, write])
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('"src/sock" is a socket, not a regular file'),
+      });
   });
 
   it('reads at most a bounded prefix of a huge file and says how to read further', async () => {
@@ -96,8 +106,21 @@ describe('agent file tools and files that are not regular', () => {
     const last = await readFileTool.run(args({ path: 'big.log', startLine: lineCount, endLine: lineCount }), context);
     const whole = await readFileTool.run(args({ path: 'big.log' }), context);
 
-    expect(first).toEqual({ ok: true, output: expect.stringMatching(new RegExp(`^big\\.log \\(lines 1-1 of at least ${readable}; only the first ${MAX_RANGED_READ_BYTES} bytes`)) });
-    expect(last).toMatchObject({ ok: false, error: expect.stringContaining(`has at least ${readable} lines; only the first ${MAX_RANGED_READ_BYTES} bytes of this file can be read, use run_command (e.g. sed -n '${lineCount},${lineCount}p')`) });
-    expect(whole).toMatchObject({ ok: false, error: expect.stringContaining('read it in parts with startLine and endLine') });
+    expect(first).toEqual({
+      ok: true,
+      output: expect.stringMatching(
+        new RegExp(`^big\\.log \\(lines 1-1 of at least ${readable}; only the first ${MAX_RANGED_READ_BYTES} bytes`),
+      ),
+    });
+    expect(last).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        `has at least ${readable} lines; only the first ${MAX_RANGED_READ_BYTES} bytes of this file can be read, use run_command (e.g. sed -n '${lineCount},${lineCount}p')`,
+      ),
+    });
+    expect(whole).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('read it in parts with startLine and endLine'),
+    });
   });
 });

@@ -33,13 +33,17 @@ describe('agent file tools and symbolic links', () => {
     const outside = await tempDir('fanout-outside-');
     const context = await toolSandbox(FILES, ['**']);
     await symlink(join(outside, 'planted.txt'), join(context.root, 'src/x'));
-    await symlink('../../../../../../../../../../..' + join(outside, 'relative-planted.txt'), join(context.root, 'src/y'));
+    await symlink(
+      '../../../../../../../../../../..' + join(outside, 'relative-planted.txt'),
+      join(context.root, 'src/y'),
+    );
 
     const absolute = await writeFileTool.run(args({ path: 'src/x', content: 'x' }), context);
     const relative = await writeFileTool.run(args({ path: 'src/y', content: 'x' }), context);
     const edit = await editFileTool.run(args({ path: 'src/x', oldText: 'a', newText: 'b' }), context);
 
-    for (const outcome of [absolute, relative, edit]) expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining(ESCAPE) });
+    for (const outcome of [absolute, relative, edit])
+      expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining(ESCAPE) });
     expect(await exists(join(outside, 'planted.txt'))).toBe(false);
     expect(await exists(join(outside, 'relative-planted.txt'))).toBe(false);
   });
@@ -81,7 +85,8 @@ describe('agent file tools and symbolic links', () => {
     const search = await searchTool.run(args({ query: 'CANARY' }), context);
     const everything = await searchTool.run(args({ query: 'e' }), context);
 
-    for (const outcome of [read, write, list]) expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining(ESCAPE) });
+    for (const outcome of [read, write, list])
+      expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining(ESCAPE) });
     expect(search).toEqual({ ok: true, output: 'no matches for "CANARY"\n(1 symbolic link(s) not followed)' });
     expect(JSON.stringify(everything)).not.toContain('CANARY-SECRET');
     expect(await exists(join(outside, 'planted.txt'))).toBe(false);
@@ -94,9 +99,13 @@ describe('agent file tools and symbolic links', () => {
     await symlink('../.git/config', join(context.root, 'src/config'));
 
     const read = await readFileTool.run(args({ path: 'src/config' }), context);
-    const write = await writeFileTool.run(args({ path: 'src/config', content: '[core]\n\tfsmonitor = evil\n' }), context);
+    const write = await writeFileTool.run(
+      args({ path: 'src/config', content: '[core]\n\tfsmonitor = evil\n' }),
+      context,
+    );
 
-    for (const outcome of [read, write]) expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('leads into .git/') });
+    for (const outcome of [read, write])
+      expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('leads into .git/') });
     expect(await readFile(join(context.root, '.git/config'), 'utf8')).toBe('[core]\n');
   });
 
@@ -121,7 +130,12 @@ describe('agent file tools and symbolic links', () => {
     const refused = await writeFileTool.run(args({ path: 'src/readme-link', content: 'hacked' }), context);
     const allowed = await writeFileTool.run(args({ path: 'src/alias.ts', content: 'export const a = 2;\n' }), context);
 
-    expect(refused).toMatchObject({ ok: false, error: expect.stringContaining('"src/readme-link" leads (through a symbolic link) to "README.md", which is outside this subtask\'s write scope') });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        '"src/readme-link" leads (through a symbolic link) to "README.md", which is outside this subtask\'s write scope',
+      ),
+    });
     expect(await readFile(join(context.root, 'README.md'), 'utf8')).toBe('# readme\n');
     expect(allowed).toMatchObject({ ok: true, changedFiles: ['src/a.ts'] });
     expect(await readFile(join(context.root, 'src/a.ts'), 'utf8')).toBe('export const a = 2;\n');
@@ -143,6 +157,8 @@ describe('agent file tools and symbolic links', () => {
     const context = await toolSandbox(FILES, ['**']);
     await symlink(join(outside, 'secret.txt'), join(context.root, 'src/swapped'));
 
-    await expect(openForRead(join(context.root, 'src/swapped'), 'src/swapped')).rejects.toThrow('"src/swapped" is a symbolic link');
+    await expect(openForRead(join(context.root, 'src/swapped'), 'src/swapped')).rejects.toThrow(
+      '"src/swapped" is a symbolic link',
+    );
   });
 });

@@ -46,7 +46,11 @@ describe('validatePlan', () => {
 
   it('finds too many subtasks, duplicate ids and unknown dependencies', () => {
     const { problems } = validatePlan(
-      [subtask('a', ['src/a.ts']), subtask('b', ['README.md'], { dependsOn: ['a', 'ghost'] }), subtask('a', ['src/lib/'])],
+      [
+        subtask('a', ['src/a.ts']),
+        subtask('b', ['README.md'], { dependsOn: ['a', 'ghost'] }),
+        subtask('a', ['src/lib/']),
+      ],
       index,
       2,
     );

@@ -25,7 +25,12 @@ describe('waitForSubtasks', () => {
     await store.createRun(sampleRun('r'));
     await store.putSubtask({ ...sampleSubtask('r', 'a'), state: 'running' });
     const started = Date.now();
-    const records = await waitForSubtasks(store, 'r', ['a'], Promise.reject(new Error('worker died')).catch(() => undefined));
+    const records = await waitForSubtasks(
+      store,
+      'r',
+      ['a'],
+      Promise.reject(new Error('worker died')).catch(() => undefined),
+    );
     expect(Date.now() - started).toBeLessThan(500);
     expect(records[0]!.state).toBe('running');
   });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { detectWorkspacePackages, readWorkspacePackages, type WorkspacePackage } from '../../src/domain/workspace-packages.js';
+import {
+  detectWorkspacePackages,
+  readWorkspacePackages,
+  type WorkspacePackage,
+} from '../../src/domain/workspace-packages.js';
 
 /** A repository as a file list plus the text of the manifests among them. */
 function repository(manifests: Record<string, string>, otherFiles: readonly string[] = []) {
@@ -9,7 +13,8 @@ function repository(manifests: Record<string, string>, otherFiles: readonly stri
 }
 
 const json = (value: unknown) => JSON.stringify(value);
-const summary = (packages: readonly WorkspacePackage[]) => packages.map((pkg) => `${pkg.path} ${pkg.ecosystem} ${pkg.name ?? '-'} ${pkg.fileCount}`);
+const summary = (packages: readonly WorkspacePackage[]) =>
+  packages.map((pkg) => `${pkg.path} ${pkg.ecosystem} ${pkg.name ?? '-'} ${pkg.fileCount}`);
 
 describe('detectWorkspacePackages', () => {
   it('lists every package of an npm-workspaces monorepo that also holds Python packages', () => {
@@ -20,11 +25,20 @@ describe('detectWorkspacePackages', () => {
         'packages/cli/package.json': json({ name: '@acme/cli' }),
         'apps/web/package.json': json({ name: 'web' }),
         'apps/docs/package.json': json({ name: 'docs-site' }),
-        'python/sdk/pyproject.toml': '[build-system]\nrequires = ["hatchling"]\n\n[project]\nname = "acme-sdk" # the SDK\nversion = "1.0"\n',
-        'python/legacy/setup.py': 'from setuptools import setup\nsetup(\n    name="acme-legacy",\n    version="0.1",\n)\n',
+        'python/sdk/pyproject.toml':
+          '[build-system]\nrequires = ["hatchling"]\n\n[project]\nname = "acme-sdk" # the SDK\nversion = "1.0"\n',
+        'python/legacy/setup.py':
+          'from setuptools import setup\nsetup(\n    name="acme-legacy",\n    version="0.1",\n)\n',
         'python/poetry-app/pyproject.toml': '[tool.poetry]\nname = "poetry-app"\n',
       },
-      ['README.md', 'packages/core/src/index.ts', 'packages/core/src/util.ts', 'packages/cli/bin/cli.js', 'apps/web/index.html', 'python/sdk/acme/__init__.py'],
+      [
+        'README.md',
+        'packages/core/src/index.ts',
+        'packages/core/src/util.ts',
+        'packages/cli/bin/cli.js',
+        'apps/web/index.html',
+        'python/sdk/acme/__init__.py',
+      ],
     );
 
     expect(summary(detectWorkspacePackages(files, read))).toEqual([
@@ -40,12 +54,24 @@ describe('detectWorkspacePackages', () => {
   it.each<{ kind: string; manifests: Record<string, string>; expected: string[] }>([
     {
       kind: 'workspaces as { packages } with a negation',
-      manifests: { 'package.json': json({ workspaces: { packages: ['packages/**', '!packages/private'] } }), 'packages/a/package.json': '{}', 'packages/group/b/package.json': '{}', 'packages/private/package.json': '{}' },
+      manifests: {
+        'package.json': json({ workspaces: { packages: ['packages/**', '!packages/private'] } }),
+        'packages/a/package.json': '{}',
+        'packages/group/b/package.json': '{}',
+        'packages/private/package.json': '{}',
+      },
       expected: ['packages/a', 'packages/group/b'],
     },
     {
       kind: 'pnpm-workspace.yaml',
-      manifests: { 'pnpm-workspace.yaml': "packages:\n  - 'libs/*'\n  - tools/x\n  - '!libs/skip'\n", 'package.json': json({ name: 'root' }), 'libs/one/package.json': '{}', 'libs/skip/package.json': '{}', 'tools/x/package.json': '{}', 'tools/y/package.json': '{}' },
+      manifests: {
+        'pnpm-workspace.yaml': "packages:\n  - 'libs/*'\n  - tools/x\n  - '!libs/skip'\n",
+        'package.json': json({ name: 'root' }),
+        'libs/one/package.json': '{}',
+        'libs/skip/package.json': '{}',
+        'tools/x/package.json': '{}',
+        'tools/y/package.json': '{}',
+      },
       expected: ['libs/one', 'tools/x'],
     },
     {
@@ -56,7 +82,8 @@ describe('detectWorkspacePackages', () => {
     {
       kind: 'a Cargo workspace with a multi-line members list, a glob and an exclusion',
       manifests: {
-        'Cargo.toml': '[package]\nname = "root"\n\n[workspace]\nmembers = [\n  "crates/*", # all crates\n  "tools/gen",\n]\nexclude = ["crates/old"]\n\n[workspace.dependencies]\nserde = "1"\n',
+        'Cargo.toml':
+          '[package]\nname = "root"\n\n[workspace]\nmembers = [\n  "crates/*", # all crates\n  "tools/gen",\n]\nexclude = ["crates/old"]\n\n[workspace.dependencies]\nserde = "1"\n',
         'crates/core/Cargo.toml': '[package]\nname = "acme-core"\n',
         'crates/old/Cargo.toml': '[package]\nname = "old"\n',
         'tools/gen/Cargo.toml': '[package]\nname = "gen"\n',
@@ -65,22 +92,43 @@ describe('detectWorkspacePackages', () => {
     },
     {
       kind: 'go.work with a use block and a single use',
-      manifests: { 'go.work': 'go 1.22\n\nuse (\n\t./api // the API\n\t./cmd/tool\n)\nuse ./lib\n', 'api/go.mod': 'module example.com/api\n', 'cmd/tool/go.mod': 'module example.com/tool\n', 'lib/go.mod': 'module example.com/lib\n', 'other/go.mod': 'module example.com/other\n' },
+      manifests: {
+        'go.work': 'go 1.22\n\nuse (\n\t./api // the API\n\t./cmd/tool\n)\nuse ./lib\n',
+        'api/go.mod': 'module example.com/api\n',
+        'cmd/tool/go.mod': 'module example.com/tool\n',
+        'lib/go.mod': 'module example.com/lib\n',
+        'other/go.mod': 'module example.com/other\n',
+      },
       expected: ['api', 'cmd/tool', 'lib'],
     },
     {
       kind: 'a workspace manifest one directory down',
-      manifests: { 'js/package.json': json({ workspaces: ['packages/*'] }), 'js/packages/ui/package.json': '{}', 'rust/Cargo.toml': '[workspace]\nmembers = ["engine"]\n', 'rust/engine/Cargo.toml': '' },
+      manifests: {
+        'js/package.json': json({ workspaces: ['packages/*'] }),
+        'js/packages/ui/package.json': '{}',
+        'rust/Cargo.toml': '[workspace]\nmembers = ["engine"]\n',
+        'rust/engine/Cargo.toml': '',
+      },
       expected: ['js/packages/ui', 'rust/engine'],
     },
     {
       kind: 'Python projects outside test fixtures, never the root',
-      manifests: { 'pyproject.toml': '[project]\nname = "root"\n', 'lib/pyproject.toml': '', 'tests/fixtures/proj/setup.py': '', 'node_modules/x/setup.py': '' },
+      manifests: {
+        'pyproject.toml': '[project]\nname = "root"\n',
+        'lib/pyproject.toml': '',
+        'tests/fixtures/proj/setup.py': '',
+        'node_modules/x/setup.py': '',
+      },
       expected: ['lib'],
     },
     {
       kind: 'malformed manifests (no packages, no crash)',
-      manifests: { 'package.json': '{ not json', 'pnpm-workspace.yaml': 'packages: [unclosed', 'Cargo.toml': '[workspace\nmembers = ', 'packages/a/package.json': '{}' },
+      manifests: {
+        'package.json': '{ not json',
+        'pnpm-workspace.yaml': 'packages: [unclosed',
+        'Cargo.toml': '[workspace\nmembers = ',
+        'packages/a/package.json': '{}',
+      },
       expected: [],
     },
     {
@@ -140,7 +188,12 @@ describe('readWorkspacePackages', () => {
     });
     expect(packages).toEqual(detectWorkspacePackages(files, read));
     expect(summary(packages)).toEqual(['packages/a npm @x/a 2', 'packages/b npm @x/b 1', 'py/tool python tool 1']);
-    expect(reads.sort()).toEqual(['package.json', 'packages/a/package.json', 'packages/b/package.json', 'py/tool/pyproject.toml']);
+    expect(reads.sort()).toEqual([
+      'package.json',
+      'packages/a/package.json',
+      'packages/b/package.json',
+      'py/tool/pyproject.toml',
+    ]);
   });
 
   it('treats a read that fails as an absent file', async () => {

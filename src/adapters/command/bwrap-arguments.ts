@@ -37,25 +37,41 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
     '--unshare-uts',
     '--unshare-cgroup-try',
     ...(layout.network ? [] : ['--unshare-net']),
-    '--cap-drop', 'ALL',
+    '--cap-drop',
+    'ALL',
     '--die-with-parent',
     '--new-session',
   ];
   for (const path of layout.systemPaths) args.push(...systemMount(path));
   // A size on the private /tmp: it is RAM, and agents run side by side.
-  args.push('--proc', '/proc', '--dev', '/dev', '--size', String(TMP_BYTES), '--tmpfs', '/tmp', '--size', String(TMP_BYTES), '--tmpfs', '/var/tmp');
+  args.push(
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--size',
+    String(TMP_BYTES),
+    '--tmpfs',
+    '/tmp',
+    '--size',
+    String(TMP_BYTES),
+    '--tmpfs',
+    '/var/tmp',
+  );
   for (const path of layout.toolPaths) args.push('--ro-bind', path, path);
   if (layout.git) args.push('--ro-bind', layout.git.commonDir, layout.git.commonDir);
   // Only what a mount exposes needs hiding; anything else is simply not there.
   const exposed = [...layout.systemPaths, ...layout.toolPaths, ...(layout.git ? [layout.git.commonDir] : [])];
-  for (const path of layout.hiddenPaths) if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
+  for (const path of layout.hiddenPaths)
+    if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
   if (layout.git) {
     args.push('--ro-bind', layout.git.configCopy, `${layout.git.commonDir}/config`);
     // Other repositories' git dirs and config (submodules), reflogs and stashes (which keep
     // untracked files such as .env) are not the worktree's business.
     for (const private_ of ['modules', 'logs']) args.push(...hideArguments(`${layout.git.commonDir}/${private_}`));
     args.push(...hideArguments(`${layout.git.commonDir}/refs/stash`));
-    if (!isInside(layout.git.gitDir, layout.git.commonDir)) args.push('--ro-bind', layout.git.gitDir, layout.git.gitDir);
+    if (!isInside(layout.git.gitDir, layout.git.commonDir))
+      args.push('--ro-bind', layout.git.gitDir, layout.git.gitDir);
   }
   args.push('--bind', layout.cwd, layout.cwd);
   if (layout.home) args.push('--bind', layout.home, layout.home);

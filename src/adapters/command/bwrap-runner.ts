@@ -6,7 +6,18 @@ import { bwrapArguments } from './bwrap-arguments.js';
 import { GitConfigCopies } from './git-config-copy.js';
 
 /** System directories every sandbox sees read-only; whatever else exists on the host stays invisible. */
-export const SYSTEM_PATHS: readonly string[] = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/nix'];
+export const SYSTEM_PATHS: readonly string[] = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/opt',
+  '/nix',
+];
 
 export interface BwrapOptions {
   /** Tool installations outside the system directories (from `toolchainPaths`), mounted read-only. */
@@ -39,7 +50,9 @@ export class BwrapCommandRunner implements CommandRunner {
 
   async run(request: CommandRequest): Promise<CommandResult> {
     const home = request.env?.HOME;
-    const git = request.git ? { ...request.git, configCopy: await this.configCopies.copyFor(request.git.commonDir) } : undefined;
+    const git = request.git
+      ? { ...request.git, configCopy: await this.configCopies.copyFor(request.git.commonDir) }
+      : undefined;
     const layout = bwrapArguments({
       systemPaths: SYSTEM_PATHS,
       toolPaths: this.options.toolPaths ?? [],
@@ -56,9 +69,35 @@ export class BwrapCommandRunner implements CommandRunner {
 
 /** Credential stores under the user's home, and the system's, that agent commands have no business reading. */
 export function defaultHiddenPaths(home = homedir()): string[] {
-  const system = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers', '/etc/ssl/private', '/etc/ssh'];
-  return [...system, ...[
-    '.ssh', '.aws', '.azure', '.config/gcloud', '.config/gh', '.docker', '.kube', '.gnupg', '.npmrc', '.yarnrc.yml', '.git-credentials', '.gitconfig', '.netrc', '.pypirc',
-    '.cargo/credentials', '.cargo/credentials.toml', '.env',
-  ].map((path) => join(home, path))];
+  const system = [
+    '/etc/shadow',
+    '/etc/gshadow',
+    '/etc/shadow-',
+    '/etc/gshadow-',
+    '/etc/sudoers',
+    '/etc/ssl/private',
+    '/etc/ssh',
+  ];
+  return [
+    ...system,
+    ...[
+      '.ssh',
+      '.aws',
+      '.azure',
+      '.config/gcloud',
+      '.config/gh',
+      '.docker',
+      '.kube',
+      '.gnupg',
+      '.npmrc',
+      '.yarnrc.yml',
+      '.git-credentials',
+      '.gitconfig',
+      '.netrc',
+      '.pypirc',
+      '.cargo/credentials',
+      '.cargo/credentials.toml',
+      '.env',
+    ].map((path) => join(home, path)),
+  ];
 }

@@ -10,7 +10,8 @@ const run = promisify(execFile);
 
 // What git needs to read a repository. Everything else (remotes that may carry tokens, hooksPath,
 // filters, includes, user identity) stays out of the sandbox.
-const KEPT_KEY = /^(core\.(repositoryformatversion|bare|filemode|symlinks|ignorecase|precomposeunicode|logallrefupdates|autocrlf|eol)|extensions\.[a-z0-9-]+)$/;
+const KEPT_KEY =
+  /^(core\.(repositoryformatversion|bare|filemode|symlinks|ignorecase|precomposeunicode|logallrefupdates|autocrlf|eol)|extensions\.[a-z0-9-]+)$/;
 
 /**
  * Sanitized copies of repositories' shared git config, mounted read-only over the real one inside
@@ -46,7 +47,10 @@ export class GitConfigCopies {
 
 async function readEntries(file: string): Promise<Array<[string, string]>> {
   // --file reads that file alone: no includes, no system or global config.
-  const { stdout } = await run('git', ['config', '--file', file, '--null', '--list'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, maxBuffer: 4 * 1024 * 1024 });
+  const { stdout } = await run('git', ['config', '--file', file, '--null', '--list'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    maxBuffer: 4 * 1024 * 1024,
+  });
   return stdout
     .split('\0')
     .filter(Boolean)

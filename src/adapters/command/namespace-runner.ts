@@ -19,7 +19,23 @@ export interface NamespaceRunnerOptions {
 }
 
 // Never covered: the command would lose its programs and libraries.
-const NEVER_HIDDEN = new Set(['/', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/nix', '/proc', '/dev', '/sys', '/tmp']);
+const NEVER_HIDDEN = new Set([
+  '/',
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/opt',
+  '/nix',
+  '/proc',
+  '/dev',
+  '/sys',
+  '/tmp',
+]);
 
 /**
  * Runs in the new namespaces, as their root, before every capability is dropped: opens what must
@@ -79,21 +95,43 @@ export class NamespaceCommandRunner implements CommandRunner {
 
   async run(request: CommandRequest): Promise<CommandResult> {
     const prefix = namespacePrefix(this.options.mapCurrentUser, request.network === true);
-    const configCopy = request.git && (this.options.hiddenPaths?.length ?? 0) > 0 ? await this.configCopies.copyFor(request.git.commonDir) : undefined;
+    const configCopy =
+      request.git && (this.options.hiddenPaths?.length ?? 0) > 0
+        ? await this.configCopies.copyFor(request.git.commonDir)
+        : undefined;
     const hiding = hideArguments(request, this.options, configCopy);
     const split = prefix.indexOf(systemProgram('setpriv'));
-    const argv = hiding.length === 0 ? [...prefix, ...request.argv] : [...prefix.slice(0, split), systemProgram('bash'), '-c', HIDE_SCRIPT, 'fanout-hide', ...hiding, ...prefix.slice(split), ...request.argv];
+    const argv =
+      hiding.length === 0
+        ? [...prefix, ...request.argv]
+        : [
+            ...prefix.slice(0, split),
+            systemProgram('bash'),
+            '-c',
+            HIDE_SCRIPT,
+            'fanout-hide',
+            ...hiding,
+            ...prefix.slice(split),
+            ...request.argv,
+          ];
     return this.inner.run({ ...request, argv });
   }
 }
 
 /** The hide script's arguments for one command; empty when nothing is hidden. */
-function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions, configCopy: string | undefined): string[] {
-  const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+function hideArguments(
+  request: CommandRequest,
+  options: NamespaceRunnerOptions,
+  configCopy: string | undefined,
+): string[] {
+  const inside = (path: string, root: string) =>
+    path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
   if ((options.hiddenPaths ?? []).length === 0) return [];
   const checkout = request.git && basename(request.git.commonDir) === '.git' ? [dirname(request.git.commonDir)] : [];
   // A path this user cannot read (/etc/shadow, unless Fanout runs as root) is no secret to its commands either.
-  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))].filter((path) => !NEVER_HIDDEN.has(path) && readable(path)).sort();
+  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))]
+    .filter((path) => !NEVER_HIDDEN.has(path) && readable(path))
+    .sort();
   // A path inside one already hidden is covered with it.
   const hidden = candidates.filter((path) => !candidates.some((other) => other !== path && inside(path, other)));
   if (hidden.length === 0) return [];
@@ -101,14 +139,24 @@ function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions,
   // As in bubblewrap: the worktree and HOME writable; the git directories read-only, the shared
   // config a sanitized copy; tools read-only. Parents before children.
   const shown: Array<[string, string, string]> = [
-    ...[request.cwd, request.env?.HOME].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['rw', resolve(path), resolve(path)]),
-    ...[request.git?.commonDir, request.git?.gitDir].filter((path): path is string => path !== undefined).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
+    ...[request.cwd, request.env?.HOME]
+      .filter((path): path is string => path !== undefined)
+      .map((path): [string, string, string] => ['rw', resolve(path), resolve(path)]),
+    ...[request.git?.commonDir, request.git?.gitDir]
+      .filter((path): path is string => path !== undefined)
+      .map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
     ...(options.toolPaths ?? []).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
   ].filter(([, , target]) => covered(target));
   // Parents before children; a read-only path inside another shown one comes with it (the
   // worktree's git dir inside the common dir), each mount being a process of its own.
   const binds = shown
-    .filter(([mode, , target]) => !(mode === 'ro' && shown.some(([otherMode, , other]) => otherMode === 'ro' && other !== target && inside(target, other))))
+    .filter(
+      ([mode, , target]) =>
+        !(
+          mode === 'ro' &&
+          shown.some(([otherMode, , other]) => otherMode === 'ro' && other !== target && inside(target, other))
+        ),
+    )
     .sort((a, b) => a[2].length - b[2].length);
   const late: string[] = [];
   if (request.git && configCopy) {
@@ -117,7 +165,17 @@ function hideArguments(request: CommandRequest, options: NamespaceRunnerOptions,
     // Other repositories' git dirs (submodules), reflogs and stashes (which keep untracked files such as .env).
     late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
   }
-  return [systemProgram('mount'), systemProgram('mkdir'), systemProgram('touch'), String(hidden.length), ...hidden, String(binds.length), ...binds.flat(), String(late.length), ...late];
+  return [
+    systemProgram('mount'),
+    systemProgram('mkdir'),
+    systemProgram('touch'),
+    String(hidden.length),
+    ...hidden,
+    String(binds.length),
+    ...binds.flat(),
+    String(late.length),
+    ...late,
+  ];
 }
 
 function readable(path: string): boolean {
@@ -135,8 +193,19 @@ function readable(path: string): boolean {
  */
 export function namespacePrefix(mapCurrentUser: boolean, network = false): string[] {
   return [
-    systemProgram('unshare'), '--user', mapCurrentUser ? '--map-current-user' : '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc', ...(network ? [] : ['--net']),
+    systemProgram('unshare'),
+    '--user',
+    mapCurrentUser ? '--map-current-user' : '--map-root-user',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    ...(network ? [] : ['--net']),
     // The new namespace's root could unmount the fresh /proc and see the host's: drop every capability first.
-    systemProgram('setpriv'), '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--',
+    systemProgram('setpriv'),
+    '--no-new-privs',
+    '--bounding-set=-all',
+    '--inh-caps=-all',
+    '--',
   ];
 }

@@ -12,7 +12,8 @@ const DRAIN_GRACE_MS = 250;
 // Descriptors Fanout inherited without close-on-exec (`PRIVATE_KEY_PATH=<(vault read ...)` is fd 63)
 // would reach every command: close all but stdin, stdout and stderr, then run the command itself.
 // (Silencing the whole loop would make bash park stderr on a spare descriptor the loop then closes.)
-const CLOSE_INHERITED_FDS = 'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; exec "$@"';
+const CLOSE_INHERITED_FDS =
+  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; exec "$@"';
 
 /**
  * Runs commands as plain child processes, each the leader of its own process group, so a
@@ -83,7 +84,11 @@ export class ProcessCommandRunner implements CommandRunner {
       });
       // The output still in the pipes when the command exits is read to its end; but a grandchild
       // holding the pipes open (a daemon it started) must not keep us waiting: at most a moment.
-      const drained = Promise.all([child.stdout, child.stderr].map((stream) => new Promise<void>((done) => (stream.readableEnded ? done() : stream.once('close', done)))));
+      const drained = Promise.all(
+        [child.stdout, child.stderr].map(
+          (stream) => new Promise<void>((done) => (stream.readableEnded ? done() : stream.once('close', done))),
+        ),
+      );
       child.on('exit', (code, signal) => {
         const grace = setTimeout(() => finish(code, signal), DRAIN_GRACE_MS);
         void drained.then(() => {

@@ -4,7 +4,10 @@ import { isSecretName } from '../../domain/secrets.js';
 const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR'];
 
 /** An environment built from an allowlist of host variables plus extras, with every secret-named variable dropped. */
-export function safeEnvironment(extra: Record<string, string> = {}, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function safeEnvironment(
+  extra: Record<string, string> = {},
+  host: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
     const value = host[name];

@@ -24,8 +24,21 @@ export function sandboxSupport(): SandboxSupport {
 }
 
 function probe(): SandboxSupport {
-  const bwrap = succeeds('bwrap', ['--unshare-user', '--unshare-pid', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--proc', '/proc', '--', 'true']);
-  const bwrapDisablesUserns = bwrap && succeeds('bwrap', ['--unshare-user', '--disable-userns', '--ro-bind', '/', '/', '--', 'true']);
+  const bwrap = succeeds('bwrap', [
+    '--unshare-user',
+    '--unshare-pid',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/',
+    '/',
+    '--proc',
+    '/proc',
+    '--',
+    'true',
+  ]);
+  const bwrapDisablesUserns =
+    bwrap && succeeds('bwrap', ['--unshare-user', '--disable-userns', '--ro-bind', '/', '/', '--', 'true']);
   const current = attempt('unshare', [...namespacePrefix(true), 'true']);
   const mapped = current === null ? null : attempt('unshare', [...namespacePrefix(false), 'true']);
   return {

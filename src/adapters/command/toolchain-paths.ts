@@ -5,16 +5,36 @@ import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 const PREFIX_CHILD = new Set(['bin', 'sbin', 'shims']);
 // Version managers that keep a whole installation in one directory of the home. Any other directory
 // directly in the home (~/.local, ~/.config) holds much more than tools: only its PATH entry is shown.
-const TOOLCHAIN_HOMES = new Set(['.nvm', '.pyenv', '.cargo', '.rustup', '.rbenv', '.volta', '.deno', '.bun', '.sdkman', '.asdf', '.goenv', '.nodenv', '.fnm', '.n', 'go']);
+const TOOLCHAIN_HOMES = new Set([
+  '.nvm',
+  '.pyenv',
+  '.cargo',
+  '.rustup',
+  '.rbenv',
+  '.volta',
+  '.deno',
+  '.bun',
+  '.sdkman',
+  '.asdf',
+  '.goenv',
+  '.nodenv',
+  '.fnm',
+  '.n',
+  'go',
+]);
 
 /**
  * Directories to mount read-only so that tools on PATH outside the system directories (nvm's node,
  * pyenv's python, cargo) work in the sandbox: each entry's installation prefix, never the home
  * directory itself or an ancestor of it.
  */
-export function toolchainPaths(pathVariable: string | undefined, options: { home: string; systemPaths: readonly string[]; extra?: readonly string[] }): string[] {
+export function toolchainPaths(
+  pathVariable: string | undefined,
+  options: { home: string; systemPaths: readonly string[]; extra?: readonly string[] },
+): string[] {
   const home = resolve(options.home);
-  const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+  const inside = (path: string, root: string) =>
+    path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
   const candidates: string[] = [];
   for (const entry of [...(pathVariable ?? '').split(':'), ...(options.extra ?? [])]) {
     if (!entry || !isAbsolute(entry) || !isDirectory(entry)) continue;

@@ -103,7 +103,8 @@ export class FileCommandLog {
   }
 
   private recordPath(id: string): string {
-    if (!SAFE_ID.test(id)) throw new FanoutError('bad-id', `Invalid command id "${id}": use letters, digits, ".", "_" and "-".`);
+    if (!SAFE_ID.test(id))
+      throw new FanoutError('bad-id', `Invalid command id "${id}": use letters, digits, ".", "_" and "-".`);
     return join(this.dir, `${id}.json`);
   }
 
@@ -133,7 +134,8 @@ export function commandKeys(command: CommandRecord): string[] {
 }
 
 function safeName(name: string): string {
-  if (!SAFE_NAME.test(name) || name === '.' || name === '..') throw new FanoutError('bad-id', `Invalid owner or repository name "${name}".`);
+  if (!SAFE_NAME.test(name) || name === '.' || name === '..')
+    throw new FanoutError('bad-id', `Invalid owner or repository name "${name}".`);
   return name;
 }
 

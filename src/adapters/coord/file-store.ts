@@ -72,7 +72,9 @@ export class FileCoordStore implements CoordStore {
   async putSubtask(record: SubtaskRecord): Promise<void> {
     const path = this.subtaskPath(record.runId, record.subtaskId);
     await makePrivateDirectory(this.runDir(record.runId));
-    await this.locked(`subtask:${record.runId}:${record.subtaskId}`, `${path}.lock`, null, () => writeAtomic(path, record));
+    await this.locked(`subtask:${record.runId}:${record.subtaskId}`, `${path}.lock`, null, () =>
+      writeAtomic(path, record),
+    );
     this.notify({ kind: 'subtask', runId: record.runId, subtaskId: record.subtaskId });
   }
 
@@ -83,12 +85,18 @@ export class FileCoordStore implements CoordStore {
   async listSubtasks(runId: string): Promise<SubtaskRecord[]> {
     const names = await readdir(this.runDir(runId)).catch(() => [] as string[]);
     const records = await Promise.all(
-      names.filter((name) => /^subtask\..+\.json$/.test(name)).map((name) => readJson<SubtaskRecord>(join(this.runDir(runId), name))),
+      names
+        .filter((name) => /^subtask\..+\.json$/.test(name))
+        .map((name) => readJson<SubtaskRecord>(join(this.runDir(runId), name))),
     );
     return records.filter((record): record is SubtaskRecord => record !== null);
   }
 
-  async updateSubtask(runId: string, subtaskId: string, patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>): Promise<SubtaskRecord> {
+  async updateSubtask(
+    runId: string,
+    subtaskId: string,
+    patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>,
+  ): Promise<SubtaskRecord> {
     const path = this.subtaskPath(runId, subtaskId);
     const notFound = () => new FanoutError('subtask-not-found', `No subtask "${subtaskId}" in run "${runId}".`);
     const updated = await this.locked(`subtask:${runId}:${subtaskId}`, `${path}.lock`, notFound, async () => {
@@ -102,7 +110,11 @@ export class FileCoordStore implements CoordStore {
     return updated;
   }
 
-  async appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent> {
+  async appendEvent(
+    runId: string,
+    agentId: string,
+    event: { type: string; data?: Record<string, unknown> },
+  ): Promise<AgentEvent> {
     const path = this.eventsPath(runId, agentId);
     await makePrivateDirectory(this.runDir(runId));
     const stored = await this.locked(`events:${runId}:${agentId}`, `${path}.lock`, null, async () => {
@@ -198,7 +210,12 @@ export class FileCoordStore implements CoordStore {
    * Runs `fn` under the record's lock. The lock file cannot be made in a run directory that does
    * not exist: with `missing`, that becomes the caller's not-found error.
    */
-  private async locked<T>(key: string, lockPath: string, missing: (() => Error) | null, fn: () => Promise<T>): Promise<T> {
+  private async locked<T>(
+    key: string,
+    lockPath: string,
+    missing: (() => Error) | null,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.queue.run(key, () => withFileLock(lockPath, fn));
     } catch (error) {
@@ -230,7 +247,8 @@ function changeFromFileName(runId: string, name: string): StoreChange | null {
 }
 
 function safeId(id: string, what: string): string {
-  if (!SAFE_ID.test(id)) throw new FanoutError('bad-id', `Invalid ${what} "${id}": use letters, digits, ".", "_" and "-".`);
+  if (!SAFE_ID.test(id))
+    throw new FanoutError('bad-id', `Invalid ${what} "${id}": use letters, digits, ".", "_" and "-".`);
   return id;
 }
 

@@ -29,7 +29,9 @@ export class MemoryCoordStore implements CoordStore {
   }
 
   async listRuns(): Promise<RunRecord[]> {
-    return [...this.runs.values()].map((run) => structuredClone(run)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...this.runs.values()]
+      .map((run) => structuredClone(run))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async updateRun(runId: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<RunRecord> {
@@ -52,10 +54,16 @@ export class MemoryCoordStore implements CoordStore {
   }
 
   async listSubtasks(runId: string): Promise<SubtaskRecord[]> {
-    return [...this.subtasks.values()].filter((record) => record.runId === runId).map((record) => structuredClone(record));
+    return [...this.subtasks.values()]
+      .filter((record) => record.runId === runId)
+      .map((record) => structuredClone(record));
   }
 
-  async updateSubtask(runId: string, subtaskId: string, patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>): Promise<SubtaskRecord> {
+  async updateSubtask(
+    runId: string,
+    subtaskId: string,
+    patch: Partial<Omit<SubtaskRecord, 'runId' | 'subtaskId'>>,
+  ): Promise<SubtaskRecord> {
     const current = this.subtasks.get(`${runId}/${subtaskId}`);
     if (!current) throw new FanoutError('subtask-not-found', `No subtask "${subtaskId}" in run "${runId}".`);
     const next = { ...current, ...structuredClone(patch), runId, subtaskId, updatedAt: new Date().toISOString() };
@@ -64,10 +72,19 @@ export class MemoryCoordStore implements CoordStore {
     return structuredClone(next);
   }
 
-  async appendEvent(runId: string, agentId: string, event: { type: string; data?: Record<string, unknown> }): Promise<AgentEvent> {
+  async appendEvent(
+    runId: string,
+    agentId: string,
+    event: { type: string; data?: Record<string, unknown> },
+  ): Promise<AgentEvent> {
     const key = `${runId}/${agentId}`;
     const log = this.events.get(key) ?? [];
-    const entry: AgentEvent = { seq: log.length + 1, at: new Date().toISOString(), type: event.type, data: structuredClone(event.data ?? {}) };
+    const entry: AgentEvent = {
+      seq: log.length + 1,
+      at: new Date().toISOString(),
+      type: event.type,
+      data: structuredClone(event.data ?? {}),
+    };
     log.push(entry);
     this.events.set(key, log);
     this.notify({ kind: 'event', runId, agentId, seq: entry.seq });
@@ -75,7 +92,9 @@ export class MemoryCoordStore implements CoordStore {
   }
 
   async readEvents(runId: string, agentId: string, afterSeq = 0): Promise<AgentEvent[]> {
-    return (this.events.get(`${runId}/${agentId}`) ?? []).filter((event) => event.seq > afterSeq).map((event) => structuredClone(event));
+    return (this.events.get(`${runId}/${agentId}`) ?? [])
+      .filter((event) => event.seq > afterSeq)
+      .map((event) => structuredClone(event));
   }
 
   watch(runId: string, listener: (change: StoreChange) => void): () => void {

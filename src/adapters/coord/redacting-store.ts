@@ -14,15 +14,18 @@ export function redactingStore(store: CoordStore, redactor: SecretRedactor): Coo
     getRun: (runId) => store.getRun(runId),
     listRuns: () => store.listRuns(),
     updateRun: (runId, patch) => store.updateRun(runId, redactor.deep(patch)),
-    putSubtask: (record) => store.putSubtask({ ...redactor.deep(record), runId: record.runId, subtaskId: record.subtaskId }),
+    putSubtask: (record) =>
+      store.putSubtask({ ...redactor.deep(record), runId: record.runId, subtaskId: record.subtaskId }),
     getSubtask: (runId, subtaskId) => store.getSubtask(runId, subtaskId),
     listSubtasks: (runId) => store.listSubtasks(runId),
     updateSubtask: (runId, subtaskId, patch) => store.updateSubtask(runId, subtaskId, redactor.deep(patch)),
     appendEvent: (runId, agentId, event) => store.appendEvent(runId, agentId, redactor.deep(event)),
     readEvents: (runId, agentId, afterSeq) => store.readEvents(runId, agentId, afterSeq),
-    recordCommand: (command) => store.recordCommand({ ...redactor.deep(command), id: command.id, target: command.target }),
+    recordCommand: (command) =>
+      store.recordCommand({ ...redactor.deep(command), id: command.id, target: command.target }),
     getCommand: (id) => store.getCommand(id),
-    updateCommand: (id, patch) => store.updateCommand(id, { ...redactor.deep(patch), ...(patch.target ? { target: patch.target } : {}) }),
+    updateCommand: (id, patch) =>
+      store.updateCommand(id, { ...redactor.deep(patch), ...(patch.target ? { target: patch.target } : {}) }),
     listCommands: () => store.listCommands(),
     watch: (runId, listener) => store.watch(runId, listener),
     close: () => store.close(),

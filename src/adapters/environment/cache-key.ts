@@ -4,9 +4,33 @@ import type { TreeEntry } from './preparation-git.js';
 
 // Lockfiles fix what an install produces; with one present, manifests (package.json) need not be
 // part of the key: an agent that edits a script does not force a new install.
-const LOCKFILES = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', 'poetry.lock', 'Pipfile.lock', 'uv.lock', 'pdm.lock', 'Cargo.lock', 'go.sum', 'Gemfile.lock', 'composer.lock']);
+const LOCKFILES = new Set([
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'bun.lock',
+  'bun.lockb',
+  'poetry.lock',
+  'Pipfile.lock',
+  'uv.lock',
+  'pdm.lock',
+  'Cargo.lock',
+  'go.sum',
+  'Gemfile.lock',
+  'composer.lock',
+]);
 // Package manager configuration changes what gets installed, with or without a lockfile.
-const CONFIGS = new Set(['.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml', '.pnpmfile.cjs', 'pnpmfile.js', '.nvmrc', '.node-version']);
+const CONFIGS = new Set([
+  '.npmrc',
+  '.yarnrc',
+  '.yarnrc.yml',
+  'pnpm-workspace.yaml',
+  '.pnpmfile.cjs',
+  'pnpmfile.js',
+  '.nvmrc',
+  '.node-version',
+]);
 const CONFIG_DIRS = ['.yarn/releases/', '.yarn/plugins/', '.yarn/patches/', 'patches/'];
 // What a custom `setup:` may install from besides lockfiles (Python, Go, Ruby...).
 const MANIFESTS = new Set(['pyproject.toml', 'setup.py', 'setup.cfg', 'Pipfile', 'go.mod', 'Gemfile']);
@@ -22,14 +46,15 @@ export function installInputs(entries: readonly TreeEntry[]): TreeEntry[] {
   const name = (entry: TreeEntry) => posix.basename(entry.path);
   const hasLockfile = entries.some((entry) => LOCKFILES.has(name(entry)));
   return entries
-    .filter((entry) =>
-      entry.mode === SUBMODULE ||
-      LOCKFILES.has(name(entry)) ||
-      CONFIGS.has(name(entry)) ||
-      MANIFESTS.has(name(entry)) ||
-      REQUIREMENTS.test(name(entry)) ||
-      CONFIG_DIRS.some((dir) => entry.path.startsWith(dir)) ||
-      (!hasLockfile && name(entry) === 'package.json'),
+    .filter(
+      (entry) =>
+        entry.mode === SUBMODULE ||
+        LOCKFILES.has(name(entry)) ||
+        CONFIGS.has(name(entry)) ||
+        MANIFESTS.has(name(entry)) ||
+        REQUIREMENTS.test(name(entry)) ||
+        CONFIG_DIRS.some((dir) => entry.path.startsWith(dir)) ||
+        (!hasLockfile && name(entry) === 'package.json'),
     )
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

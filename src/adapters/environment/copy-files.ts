@@ -22,18 +22,37 @@ const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
  * regular files, never through a link, never inside `.git`; config validation already refused
  * absolute paths and `..`.
  */
-export async function collectCopies(git: PreparationGit, repoDir: string, globs: readonly string[]): Promise<CopyCollection> {
+export async function collectCopies(
+  git: PreparationGit,
+  repoDir: string,
+  globs: readonly string[],
+): Promise<CopyCollection> {
   if (globs.length === 0) return { ok: true, files: [] };
-  const paths = (await git.ignoredFiles(repoDir, globs)).filter((path) => !path.split('/').some((part) => part.toLowerCase() === '.git'));
-  if (paths.length > MAX_FILES) return { ok: false, message: `\`copy:\` in .github/fanout.yml names ${paths.length} files (at most ${MAX_FILES}); name fewer` };
+  const paths = (await git.ignoredFiles(repoDir, globs)).filter(
+    (path) => !path.split('/').some((part) => part.toLowerCase() === '.git'),
+  );
+  if (paths.length > MAX_FILES)
+    return {
+      ok: false,
+      message: `\`copy:\` in .github/fanout.yml names ${paths.length} files (at most ${MAX_FILES}); name fewer`,
+    };
   const files: CopiedFile[] = [];
   let total = 0;
   for (const path of paths.sort()) {
     const content = await readRegularFile(join(repoDir, path));
     if (!content) continue;
     total += content.data.length;
-    if (total > MAX_TOTAL_BYTES) return { ok: false, message: `\`copy:\` in .github/fanout.yml names more than ${MAX_TOTAL_BYTES / 1024 / 1024} MiB of files; name fewer` };
-    files.push({ path, content: content.data, mode: content.mode, sha256: createHash('sha256').update(content.data).digest('hex') });
+    if (total > MAX_TOTAL_BYTES)
+      return {
+        ok: false,
+        message: `\`copy:\` in .github/fanout.yml names more than ${MAX_TOTAL_BYTES / 1024 / 1024} MiB of files; name fewer`,
+      };
+    files.push({
+      path,
+      content: content.data,
+      mode: content.mode,
+      sha256: createHash('sha256').update(content.data).digest('hex'),
+    });
   }
   return { ok: true, files };
 }
@@ -42,12 +61,22 @@ export async function collectCopies(git: PreparationGit, repoDir: string, globs:
  * Writes the files into the worktree. A path git already put there (tracked) is left alone; a
  * path behind a link or a file is refused (the message names it).
  */
-export async function writeCopies(worktree: string, files: readonly CopiedFile[]): Promise<{ ok: true } | { ok: false; message: string }> {
+export async function writeCopies(
+  worktree: string,
+  files: readonly CopiedFile[],
+): Promise<{ ok: true } | { ok: false; message: string }> {
   for (const file of files) {
     if (!(await parentsAreDirectories(worktree, file.path, { create: true }))) {
-      return { ok: false, message: `\`copy:\` cannot write ${file.path}: a link or file of the repository is in its way` };
+      return {
+        ok: false,
+        message: `\`copy:\` cannot write ${file.path}: a link or file of the repository is in its way`,
+      };
     }
-    const handle = await open(join(worktree, file.path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode).catch((error: NodeJS.ErrnoException) => {
+    const handle = await open(
+      join(worktree, file.path),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      file.mode,
+    ).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') return null;
       throw error;
     });

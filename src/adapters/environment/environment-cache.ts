@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { forEachLimited, hashFile, linkTree, moveInto, parentsAreDirectories, readTree, removePaths, type TreeItem } from './file-tree.js';
+import {
+  forEachLimited,
+  hashFile,
+  linkTree,
+  moveInto,
+  parentsAreDirectories,
+  readTree,
+  removePaths,
+  type TreeItem,
+} from './file-tree.js';
 
 /*
  * A prepared environment is kept once per cache key and given to every later worktree by hard
@@ -73,7 +82,12 @@ export async function verifyEntry(entry: CacheEntry, options: { thorough?: boole
       problem = `${item.path} is missing`;
       return;
     }
-    if (String(info.ino) !== item.ino || Number(info.size) !== item.size || String(info.mtimeNs) !== item.mtimeNs || (Number(info.mode) & 0o7777) !== item.mode) {
+    if (
+      String(info.ino) !== item.ino ||
+      Number(info.size) !== item.size ||
+      String(info.mtimeNs) !== item.mtimeNs ||
+      (Number(info.mode) & 0o7777) !== item.mode
+    ) {
       problem = `${item.path} was changed`;
       return;
     }
@@ -90,11 +104,14 @@ export async function verifyEntry(entry: CacheEntry, options: { thorough?: boole
  */
 export async function recordChecked(entry: CacheEntry): Promise<void> {
   const ctimes: Array<[number, string]> = [];
-  await forEachLimited(entry.manifest.items.map((item, index) => ({ item, index })), async ({ item, index }) => {
-    if (item.kind !== 'file') return;
-    const info = await lstat(join(entry.dir, 'tree', item.path), { bigint: true }).catch(() => null);
-    if (info) ctimes.push([index, String(info.ctimeNs)]);
-  });
+  await forEachLimited(
+    entry.manifest.items.map((item, index) => ({ item, index })),
+    async ({ item, index }) => {
+      if (item.kind !== 'file') return;
+      const info = await lstat(join(entry.dir, 'tree', item.path), { bigint: true }).catch(() => null);
+      if (info) ctimes.push([index, String(info.ctimeNs)]);
+    },
+  );
   await writeAtomically(join(entry.dir, 'checked.json'), JSON.stringify(ctimes));
 }
 
@@ -102,7 +119,8 @@ export async function recordChecked(entry: CacheEntry): Promise<void> {
 export async function placeEntry(entry: CacheEntry, worktree: string): Promise<'linked' | 'copied'> {
   for (const root of entry.manifest.roots) {
     // Checked before anything is made, so a failure below removes only what this made.
-    if (!(await parentsAreDirectories(worktree, root, { create: true }))) throw new Error(`a link or file is in the way of ${root}`);
+    if (!(await parentsAreDirectories(worktree, root, { create: true })))
+      throw new Error(`a link or file is in the way of ${root}`);
     if (await lstat(join(worktree, root)).catch(() => null)) throw new Error(`${root} is already in the worktree`);
   }
   try {
@@ -140,7 +158,10 @@ export async function placementIntact(entry: CacheEntry, worktree: string): Prom
       const children = await readdir(join(worktree, path), { withFileTypes: true }).catch(() => null);
       if (!children) intact = false;
       for (const child of children ?? []) {
-        await visit(`${path}/${child.name}`, child.isDirectory() ? 'dir' : child.isFile() ? 'file' : child.isSymbolicLink() ? 'link' : 'other');
+        await visit(
+          `${path}/${child.name}`,
+          child.isDirectory() ? 'dir' : child.isFile() ? 'file' : child.isSymbolicLink() ? 'link' : 'other',
+        );
       }
     }
   };
@@ -164,7 +185,13 @@ export async function placementIntact(entry: CacheEntry, worktree: string): Prom
  * the key's lock and links the entry back into the worktree. An entry with a file that contains
  * one of the `credentials` is never published: the paths come back instead, and the roots are gone.
  */
-export async function storeEntry(cacheDir: string, key: string, worktree: string, roots: readonly string[], credentials: readonly string[] = []): Promise<CacheEntry | { leaks: string[] }> {
+export async function storeEntry(
+  cacheDir: string,
+  key: string,
+  worktree: string,
+  roots: readonly string[],
+  credentials: readonly string[] = [],
+): Promise<CacheEntry | { leaks: string[] }> {
   const building = join(cacheDir, `.build-${key}-${randomBytes(4).toString('hex')}`);
   await mkdir(join(building, 'tree'), { recursive: true, mode: 0o700 });
   try {
@@ -174,7 +201,14 @@ export async function storeEntry(cacheDir: string, key: string, worktree: string
       await rm(building, { recursive: true, force: true });
       return { leaks };
     }
-    const manifest: Manifest = { version: 1, id: randomBytes(8).toString('hex'), key, createdAt: new Date().toISOString(), roots: [...roots], items };
+    const manifest: Manifest = {
+      version: 1,
+      id: randomBytes(8).toString('hex'),
+      key,
+      createdAt: new Date().toISOString(),
+      roots: [...roots],
+      items,
+    };
     await writeFile(join(building, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
     await rename(building, join(cacheDir, key));
     return { dir: join(cacheDir, key), manifest };
@@ -207,7 +241,10 @@ export async function removeLeftovers(cacheDir: string, key: string): Promise<vo
 export async function evictOld(cacheDir: string, keep = MAX_ENTRIES): Promise<string[]> {
   const names = (await readdir(cacheDir).catch(() => [] as string[])).filter((name) => /^[0-9a-f]{32,}$/.test(name));
   const used = await Promise.all(names.map(async (name) => ({ name, at: await lastUse(join(cacheDir, name)) })));
-  const old = used.sort((a, b) => b.at - a.at).slice(keep).map((entry) => entry.name);
+  const old = used
+    .sort((a, b) => b.at - a.at)
+    .slice(keep)
+    .map((entry) => entry.name);
   for (const name of old) await discardEntry(cacheDir, name);
   return old;
 }

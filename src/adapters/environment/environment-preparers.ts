@@ -20,13 +20,32 @@ export class EnvironmentPreparers {
   constructor(private readonly shared: Omit<WorktreePreparerOptions, 'repoDir' | 'config' | 'trustedCommit'>) {}
 
   /** Prepares a worktree of `worktree.repoDir` for `config` (see WorktreePreparer.prepare). */
-  prepare(worktree: Worktree, config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>, context: PreparationContext): Promise<PreparationResult> {
-    const key = JSON.stringify([worktree.repoDir, context.trustedCommit, config.setup ?? null, config.copy, config.network]);
+  prepare(
+    worktree: Worktree,
+    config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>,
+    context: PreparationContext,
+  ): Promise<PreparationResult> {
+    const key = JSON.stringify([
+      worktree.repoDir,
+      context.trustedCommit,
+      config.setup ?? null,
+      config.copy,
+      config.network,
+    ]);
     let preparer = this.preparers.get(key);
     if (!preparer) {
       // One cache directory per repository, so one busy repository does not evict another's entries.
-      const cacheDir = join(this.shared.cacheDir, createHash('sha256').update(worktree.repoDir).digest('hex').slice(0, 16));
-      preparer = new WorktreePreparer({ ...this.shared, cacheDir, repoDir: worktree.repoDir, config, trustedCommit: context.trustedCommit });
+      const cacheDir = join(
+        this.shared.cacheDir,
+        createHash('sha256').update(worktree.repoDir).digest('hex').slice(0, 16),
+      );
+      preparer = new WorktreePreparer({
+        ...this.shared,
+        cacheDir,
+        repoDir: worktree.repoDir,
+        config,
+        trustedCommit: context.trustedCommit,
+      });
       this.preparers.set(key, preparer);
       // The oldest goes first: a long-lived App process sees many runs.
       if (this.preparers.size > KEPT) this.preparers.delete(this.preparers.keys().next().value as string);

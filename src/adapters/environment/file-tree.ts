@@ -1,12 +1,34 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { constants, copyFile, cp, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import {
+  constants,
+  copyFile,
+  cp,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  symlink,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 
 /** A file, directory or symbolic link of a prepared tree, as found on disk. */
 export type TreeItem =
   | { kind: 'dir'; path: string; mode: number }
-  | { kind: 'file'; path: string; mode: number; size: number; ino: string; mtimeNs: string; ctimeNs: string; sha256: string }
+  | {
+      kind: 'file';
+      path: string;
+      mode: number;
+      size: number;
+      ino: string;
+      mtimeNs: string;
+      ctimeNs: string;
+      sha256: string;
+    }
   /** `inWorktree`: the link pointed into the worktree it was made in; it is re-pointed into each new one. */
   | { kind: 'link'; path: string; target: string; inWorktree: boolean };
 
@@ -19,7 +41,12 @@ const READ_WHOLE_BYTES = 8 * 1024 * 1024;
  * tree was made: absolute links into it are recorded relative to it. Files containing one of the
  * `forbidden` strings (credentials) are listed in `leaks`.
  */
-export async function readTree(root: string, roots: readonly string[], worktree: string, forbidden: readonly string[] = []): Promise<{ items: TreeItem[]; leaks: string[] }> {
+export async function readTree(
+  root: string,
+  roots: readonly string[],
+  worktree: string,
+  forbidden: readonly string[] = [],
+): Promise<{ items: TreeItem[]; leaks: string[] }> {
   const items: TreeItem[] = [];
   const files: string[] = [];
   const visit = async (path: string): Promise<void> => {
@@ -45,7 +72,16 @@ export async function readTree(root: string, roots: readonly string[], worktree:
     const info = await lstat(join(root, path), { bigint: true });
     const { sha256, found } = await scanFile(join(root, path), Number(info.size), forbidden);
     if (found) leaks.push(path);
-    items[byPath.get(path)!] = { kind: 'file', path, mode: Number(info.mode) & 0o7777, size: Number(info.size), ino: String(info.ino), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs), sha256 };
+    items[byPath.get(path)!] = {
+      kind: 'file',
+      path,
+      mode: Number(info.mode) & 0o7777,
+      size: Number(info.size),
+      ino: String(info.ino),
+      mtimeNs: String(info.mtimeNs),
+      ctimeNs: String(info.ctimeNs),
+      sha256,
+    };
   });
   return { items, leaks: leaks.sort() };
 }
@@ -56,7 +92,11 @@ export async function hashFile(path: string, size: number): Promise<string> {
 }
 
 /** The sha256 of a file's content, and whether it contains one of the `forbidden` strings. */
-async function scanFile(path: string, size: number, forbidden: readonly string[]): Promise<{ sha256: string; found: boolean }> {
+async function scanFile(
+  path: string,
+  size: number,
+  forbidden: readonly string[],
+): Promise<{ sha256: string; found: boolean }> {
   const hash = createHash('sha256');
   if (size <= READ_WHOLE_BYTES) {
     const data = await readFile(path);
@@ -81,7 +121,11 @@ async function scanFile(path: string, size: number, forbidden: readonly string[]
  * Recreates the items under `target`: directories made, files hard-linked to `source` (copied when
  * the two sit on different file systems), links made again. Returns whether files were linked.
  */
-export async function linkTree(source: string, target: string, items: readonly TreeItem[]): Promise<'linked' | 'copied'> {
+export async function linkTree(
+  source: string,
+  target: string,
+  items: readonly TreeItem[],
+): Promise<'linked' | 'copied'> {
   let mode: 'linked' | 'copied' = 'linked';
   for (const item of items) if (item.kind === 'dir') await mkdir(join(target, item.path), { mode: item.mode | 0o700 });
   await forEachLimited(items, async (item) => {
@@ -106,7 +150,11 @@ export async function linkTree(source: string, target: string, items: readonly T
  * Checks (and with `create`, makes) the parent directories of `path` under `root`, refusing to
  * pass through a symbolic link or a file: a tracked link must not lead a write out of the worktree.
  */
-export async function parentsAreDirectories(root: string, path: string, options: { create?: boolean } = {}): Promise<boolean> {
+export async function parentsAreDirectories(
+  root: string,
+  path: string,
+  options: { create?: boolean } = {},
+): Promise<boolean> {
   let current = root;
   for (const part of path.split('/').slice(0, -1)) {
     current = join(current, part);
@@ -132,7 +180,12 @@ export async function moveInto(from: string, to: string, paths: readonly string[
       await rename(join(from, path), join(to, path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      await cp(join(from, path), join(to, path), { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+      await cp(join(from, path), join(to, path), {
+        recursive: true,
+        verbatimSymlinks: true,
+        errorOnExist: true,
+        force: false,
+      });
       await rm(join(from, path), { recursive: true, force: true });
     }
   }

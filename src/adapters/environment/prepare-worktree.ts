@@ -5,7 +5,18 @@ import type { CommandRunner } from '../../ports/command-runner.js';
 import type { Workspace, Worktree } from '../../ports/workspace.js';
 import { cacheKey, installInputs } from './cache-key.js';
 import { collectCopies, writeCopies, type CopiedFile } from './copy-files.js';
-import { discardEntry, evictOld, placeEntry, placementIntact, readEntry, recordChecked, removeLeftovers, storeEntry, verifyEntry, type CacheEntry } from './environment-cache.js';
+import {
+  discardEntry,
+  evictOld,
+  placeEntry,
+  placementIntact,
+  readEntry,
+  recordChecked,
+  removeLeftovers,
+  storeEntry,
+  verifyEntry,
+  type CacheEntry,
+} from './environment-cache.js';
 import { readTree, removePaths } from './file-tree.js';
 import { detectInstall } from '../../domain/package-manager.js';
 import type { PreparationGit, TreeEntry } from './preparation-git.js';
@@ -50,7 +61,10 @@ export interface WorktreePreparerOptions {
   signal?: AbortSignal;
 }
 
-type SetupPlan = { kind: 'commands'; commands: SetupCommand[]; manager: string } | { kind: 'none' } | { kind: 'unsupported'; reason: string };
+type SetupPlan =
+  | { kind: 'commands'; commands: SetupCommand[]; manager: string }
+  | { kind: 'none' }
+  | { kind: 'unsupported'; reason: string };
 /** What one preparation carries into the cache's hands. */
 interface Work {
   commands: readonly SetupCommand[];
@@ -63,7 +77,8 @@ interface Work {
   /** A placement of a cache entry the worktree already holds, untouched (see `keepPlacement`). */
   kept: CacheEntry | null;
 }
-type Provided = Extract<PreparationResult, { ok: false }> | { ok: true; environment: 'built' | 'built-uncached' | 'reused' };
+type Provided =
+  Extract<PreparationResult, { ok: false }> | { ok: true; environment: 'built' | 'built-uncached' | 'reused' };
 
 const INSTALL_TIMEOUT_MS = 30 * 60_000;
 const ROUNDS = 3;
@@ -92,25 +107,53 @@ export class WorktreePreparer {
     const entries = await this.treeEntries(commit);
     const copies = await collectCopies(git, this.options.repoDir, config.copy);
     const plan = copies.ok ? await this.plan(commit, entries) : null;
-    const key = copies.ok && plan?.kind === 'commands' ? cacheKey({ commands: plan.commands.map((command) => command.argv), manager: plan.manager, inputs: installInputs(entries), copied: copies.files, runtime: RUNTIME }) : null;
+    const key =
+      copies.ok && plan?.kind === 'commands'
+        ? cacheKey({
+            commands: plan.commands.map((command) => command.argv),
+            manager: plan.manager,
+            inputs: installInputs(entries),
+            copied: copies.files,
+            runtime: RUNTIME,
+          })
+        : null;
     const kept = await this.keepPlacement(worktree, key);
     const notes = await this.checkoutSubmodules(worktree, commit, entries);
     if (!copies.ok) return copies;
     if (!plan || plan.kind === 'unsupported') return { ok: false, message: `Setup: ${plan?.reason ?? 'unknown'}.` };
     const written = await writeCopies(worktree.path, copies.files);
     if (!written.ok) return written;
-    const done = (environment: Extract<PreparationResult, { ok: true }>['environment']): PreparationResult => ({ ok: true, environment, durationMs: Math.round(performance.now() - started), notes });
+    const done = (environment: Extract<PreparationResult, { ok: true }>['environment']): PreparationResult => ({
+      ok: true,
+      environment,
+      durationMs: Math.round(performance.now() - started),
+      notes,
+    });
     if (plan.kind === 'none' && copies.files.length === 0) return done('none');
     const before = new Set(await git.uncommittedPaths(worktree));
     const unignored = copies.files.filter((file) => before.has(file.path)).map((file) => file.path);
     if (unignored.length > 0) {
-      return { ok: false, message: `\`copy:\` in .github/fanout.yml copied files git does not ignore, so they would be committed with the agent's work: ${unignored.join(', ')}. Ignore them in .gitignore, or take them out of \`copy:\`.` };
+      return {
+        ok: false,
+        message: `\`copy:\` in .github/fanout.yml copied files git does not ignore, so they would be committed with the agent's work: ${unignored.join(', ')}. Ignore them in .gitignore, or take them out of \`copy:\`.`,
+      };
     }
     if (plan.kind === 'none') return done('none');
     // Credentials and the cache only for exactly the trusted commit: nothing changed on top of it.
     const trusted = commit === this.options.trustedCommit && before.size === 0;
-    if (commit === this.options.trustedCommit && !trusted) notes.push(`the worktree differs from its commit (${[...before].slice(0, 3).join(', ')}): set up without the cache and without your registry configuration`);
-    const provided = await this.provide(key!, worktree, { commands: plan.commands, copies: copies.files, before, trusted, thorough: options.thorough === true, notes, kept });
+    if (commit === this.options.trustedCommit && !trusted)
+      notes.push(
+        `the worktree differs from its commit (${[...before].slice(0, 3).join(', ')}): set up without the cache and without your registry configuration`,
+      );
+    const provided = await this.provide(key!, worktree, {
+      commands: plan.commands,
+      copies: copies.files,
+      before,
+      trusted,
+      thorough: options.thorough === true,
+      notes,
+      kept,
+    });
     if (!provided.ok) return provided;
     // Copies are never cached (they change without the lockfile changing): written fresh each time.
     const rewritten = await writeCopies(worktree.path, copies.files);
@@ -125,14 +168,17 @@ export class WorktreePreparer {
       const seen = await readEntry(cacheDir, key);
       if (seen && (await this.reuse(seen, worktree, work))) return { ok: true, environment: 'reused' };
       if (!work.trusted) break;
-      const outcome = await this.options.withLock(join(cacheDir, `${key}.lock`), async (): Promise<Provided | 'again'> => {
-        const current = await readEntry(cacheDir, key);
-        // Someone built it while this one waited: go round and reuse it, outside the lock.
-        if (current && current.manifest.id !== seen?.manifest.id) return 'again';
-        await removeLeftovers(cacheDir, key);
-        if (current) await discardEntry(cacheDir, key);
-        return this.build(worktree, work, key);
-      });
+      const outcome = await this.options.withLock(
+        join(cacheDir, `${key}.lock`),
+        async (): Promise<Provided | 'again'> => {
+          const current = await readEntry(cacheDir, key);
+          // Someone built it while this one waited: go round and reuse it, outside the lock.
+          if (current && current.manifest.id !== seen?.manifest.id) return 'again';
+          await removeLeftovers(cacheDir, key);
+          if (current) await discardEntry(cacheDir, key);
+          return this.build(worktree, work, key);
+        },
+      );
       if (outcome !== 'again') return outcome;
     }
     return this.build(worktree, work, null);
@@ -167,7 +213,10 @@ export class WorktreePreparer {
       if (verification.hashed > 0) await recordChecked(entry);
       return true;
     }
-    await removePaths(worktree.path, work.copies.map((file) => file.path));
+    await removePaths(
+      worktree.path,
+      work.copies.map((file) => file.path),
+    );
     try {
       await placeEntry(entry, worktree.path);
     } catch {
@@ -201,14 +250,21 @@ export class WorktreePreparer {
     if (!run.ok) return { ok: false, message: setupFailureMessage(run, this.options.redact) };
     const created = (await git.uncommittedPaths(worktree)).filter((path) => !work.before.has(path));
     if (created.length > 0) {
-      return { ok: false, message: `Setup changed files git would commit with the agent's work: ${created.slice(0, 20).join(', ')}. Make setup leave tracked files alone and ignore what it writes (.gitignore).` };
+      return {
+        ok: false,
+        message: `Setup changed files git would commit with the agent's work: ${created.slice(0, 20).join(', ')}. Make setup leave tracked files alone and ignore what it writes (.gitignore).`,
+      };
     }
-    await removePaths(worktree.path, work.copies.map((file) => file.path));
+    await removePaths(
+      worktree.path,
+      work.copies.map((file) => file.path),
+    );
     const roots = (await git.ignoredPaths(worktree)).map((path) => path.replace(/\/+$/, ''));
     // Long values only: a short word from a credential line would match ordinary files.
     const credentials = run.credentials.filter((value) => value.length >= MIN_SCANNED_CREDENTIAL);
     if (!key) {
-      const leaks = credentials.length > 0 ? (await readTree(worktree.path, roots, worktree.path, credentials)).leaks : [];
+      const leaks =
+        credentials.length > 0 ? (await readTree(worktree.path, roots, worktree.path, credentials)).leaks : [];
       return leaks.length > 0 ? leaked(worktree, roots, leaks) : { ok: true, environment: 'built-uncached' };
     }
     const entry = await storeEntry(this.options.cacheDir, key, worktree.path, roots, credentials);
@@ -224,25 +280,53 @@ export class WorktreePreparer {
     const { setup } = this.options.config;
     if (setup !== undefined) {
       if (setup.length === 0) return { kind: 'none' };
-      return { kind: 'commands', manager: 'setup', commands: setup.map((command) => ({ label: command.run, argv: ['bash', '-c', command.run], timeoutMs: command.timeoutSeconds * 1000 })) };
+      return {
+        kind: 'commands',
+        manager: 'setup',
+        commands: setup.map((command) => ({
+          label: command.run,
+          argv: ['bash', '-c', command.run],
+          timeoutMs: command.timeoutSeconds * 1000,
+        })),
+      };
     }
     const rootFiles = entries.filter((entry) => !entry.path.includes('/')).map((entry) => entry.path);
-    const packageJson = rootFiles.includes('package.json') ? await this.options.workspace.readFileAt(this.options.repoDir, commit, 'package.json') : null;
+    const packageJson = rootFiles.includes('package.json')
+      ? await this.options.workspace.readFileAt(this.options.repoDir, commit, 'package.json')
+      : null;
     const detection = detectInstall(rootFiles, packageJson);
     if (detection.kind !== 'install') return detection.kind === 'none' ? { kind: 'none' } : detection;
-    return { kind: 'commands', manager: detection.manager, commands: [{ label: detection.argv.join(' '), argv: detection.argv, timeoutMs: INSTALL_TIMEOUT_MS }] };
+    return {
+      kind: 'commands',
+      manager: detection.manager,
+      commands: [{ label: detection.argv.join(' '), argv: detection.argv, timeoutMs: INSTALL_TIMEOUT_MS }],
+    };
   }
 
   /** Submodules checked out from the user's checkout; a note for each one it cannot provide. */
-  private async checkoutSubmodules(worktree: Worktree, commit: string, entries: readonly TreeEntry[]): Promise<string[]> {
+  private async checkoutSubmodules(
+    worktree: Worktree,
+    commit: string,
+    entries: readonly TreeEntry[],
+  ): Promise<string[]> {
     const links = entries.filter((entry) => entry.mode === '160000');
     if (links.length === 0) return [];
-    const names = new Map((await this.options.git.submodules(this.options.repoDir, commit)).map((submodule) => [submodule.path, submodule.name]));
+    const names = new Map(
+      (await this.options.git.submodules(this.options.repoDir, commit)).map((submodule) => [
+        submodule.path,
+        submodule.name,
+      ]),
+    );
     const notes: string[] = [];
     for (const link of links) {
       const name = names.get(link.path);
-      const checkedOut = name !== undefined && (await this.options.git.checkoutSubmodule(worktree, { name, path: link.path, commit: link.object }));
-      if (!checkedOut) notes.push(`submodule ${link.path} left empty: the checkout has no copy of commit ${link.object.slice(0, 12)} (run \`git submodule update --init\` there)`);
+      const checkedOut =
+        name !== undefined &&
+        (await this.options.git.checkoutSubmodule(worktree, { name, path: link.path, commit: link.object }));
+      if (!checkedOut)
+        notes.push(
+          `submodule ${link.path} left empty: the checkout has no copy of commit ${link.object.slice(0, 12)} (run \`git submodule update --init\` there)`,
+        );
     }
     return notes;
   }
@@ -261,5 +345,8 @@ export class WorktreePreparer {
 /** A setup that left registry credentials where agents would read them fails, and what it made goes. */
 async function leaked(worktree: Worktree, roots: readonly string[], leaks: readonly string[]): Promise<Provided> {
   await removePaths(worktree.path, roots);
-  return { ok: false, message: `Setup left your registry credentials in ${leaks.slice(0, 10).join(', ')}, where agents would read them; make setup keep them out of the worktree.` };
+  return {
+    ok: false,
+    message: `Setup left your registry credentials in ${leaks.slice(0, 10).join(', ')}, where agents would read them; make setup keep them out of the worktree.`,
+  };
 }

@@ -8,7 +8,8 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 // Keys whose values are credentials: `//host/:_authToken=` (.npmrc), `npmAuthToken:` (.yarnrc.yml).
 const CREDENTIAL_WORD = /auth|token|password|ident|secret/i;
 // The keys themselves (a token may well contain "Token"; only these words are spared).
-const CREDENTIAL_KEY = /^(_auth|_authToken|_password|npmAuthToken|npmAuthIdent|npmAlwaysAuth|always-auth|username|email|certfile|keyfile|token|password|auth)$/i;
+const CREDENTIAL_KEY =
+  /^(_auth|_authToken|_password|npmAuthToken|npmAuthIdent|npmAlwaysAuth|always-auth|username|email|certfile|keyfile|token|password|auth)$/i;
 const MIN_SECRET_LENGTH = 6;
 
 /**
@@ -16,7 +17,11 @@ const MIN_SECRET_LENGTH = 6;
  * filled in from Fanout's environment (commands get no secret-named variables, so npm could not).
  * Returns the credential values found, so they can be cut from any output shown later.
  */
-export async function copyRegistryConfig(userHome: string, setupHome: string, env: NodeJS.ProcessEnv): Promise<{ copied: string[]; secrets: string[] }> {
+export async function copyRegistryConfig(
+  userHome: string,
+  setupHome: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ copied: string[]; secrets: string[] }> {
   const copied: string[] = [];
   const secrets = new Set<string>();
   for (const file of REGISTRY_CONFIG_FILES) {
@@ -47,7 +52,13 @@ export function credentialValues(text: string): string[] {
     if (/^\s*[#;]/.test(line) || !CREDENTIAL_WORD.test(line)) continue;
     for (const word of line.split(/[\s=:]+/)) {
       const value = word.replace(/^["']+|["']+$/g, '');
-      if (value.length < MIN_SECRET_LENGTH || CREDENTIAL_KEY.test(value) || value.startsWith('//') || /^https?$/.test(value)) continue;
+      if (
+        value.length < MIN_SECRET_LENGTH ||
+        CREDENTIAL_KEY.test(value) ||
+        value.startsWith('//') ||
+        /^https?$/.test(value)
+      )
+        continue;
       values.push(value);
     }
   }

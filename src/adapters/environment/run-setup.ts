@@ -13,7 +13,15 @@ export interface SetupCommand {
 export type SetupRun =
   /** `credentials`: the registry credentials setup had (to make sure none is left where agents look). */
   | { ok: true; durationMs: number; credentials: string[] }
-  | { ok: false; label: string; exitCode: number | null; timedOut: boolean; durationMs: number; tail: string; secrets: string[] };
+  | {
+      ok: false;
+      label: string;
+      exitCode: number | null;
+      timedOut: boolean;
+      durationMs: number;
+      tail: string;
+      secrets: string[];
+    };
 
 /** Characters of output kept for a failure message (stdout and stderr each). */
 export const SETUP_OUTPUT_TAIL = 4_000;
@@ -36,7 +44,9 @@ export async function runSetup(input: {
   const started = performance.now();
   const home = await input.runner.privateHome();
   try {
-    const registry = input.registry ? await copyRegistryConfig(input.registry.userHome, home.path, input.registry.env) : { copied: [], secrets: [] };
+    const registry = input.registry
+      ? await copyRegistryConfig(input.registry.userHome, home.path, input.registry.env)
+      : { copied: [], secrets: [] };
     for (const command of input.commands) {
       const result = await input.runner.run({
         argv: command.argv,
@@ -55,7 +65,15 @@ export async function runSetup(input: {
       });
       if (result.exitCode !== 0 || result.timedOut) {
         const output = `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`.trim();
-        return { ok: false, label: command.label, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: Math.round(performance.now() - started), tail: output.slice(-SETUP_OUTPUT_TAIL), secrets: registry.secrets };
+        return {
+          ok: false,
+          label: command.label,
+          exitCode: result.exitCode,
+          timedOut: result.timedOut,
+          durationMs: Math.round(performance.now() - started),
+          tail: output.slice(-SETUP_OUTPUT_TAIL),
+          secrets: registry.secrets,
+        };
       }
     }
     return { ok: true, durationMs: Math.round(performance.now() - started), credentials: registry.secrets };
@@ -65,7 +83,10 @@ export async function runSetup(input: {
 }
 
 /** What a failed setup says: which command, how it ended, and its output's tail, credentials cut. */
-export function setupFailureMessage(run: Extract<SetupRun, { ok: false }>, redact: (text: string) => string = (text) => text): string {
+export function setupFailureMessage(
+  run: Extract<SetupRun, { ok: false }>,
+  redact: (text: string) => string = (text) => text,
+): string {
   const ending = run.timedOut ? 'timed out' : run.exitCode === null ? 'was killed' : `exited with ${run.exitCode}`;
   let tail = run.tail;
   for (const secret of run.secrets) tail = tail.split(secret).join('[redacted]');

@@ -4,9 +4,7 @@ import { runGit } from '../workspace/git-cli.js';
 
 /** Why a checkout cannot go from one tree to another without losing someone's files. */
 export type CheckoutBlocker =
-  | { kind: 'local-changes' }
-  | { kind: 'in-the-way'; paths: string[] }
-  | { kind: 'git-refused'; detail: string };
+  { kind: 'local-changes' } | { kind: 'in-the-way'; paths: string[] } | { kind: 'git-refused'; detail: string };
 
 /** The worktree (the user's checkout or another) that has `branch` checked out, if any. */
 export async function checkoutOf(repoDir: string, branch: string): Promise<string | null> {
@@ -55,13 +53,19 @@ export async function updateCheckout(checkout: string, from: string, to: string)
 
 /** Whether the checkout's index holds the tree of `commit`. */
 export async function indexHolds(checkout: string, commit: string): Promise<boolean> {
-  const { exitCode } = await runGit(['diff-index', '--cached', '--quiet', commit, '--'], { cwd: checkout, allowExitCodes: [1] });
+  const { exitCode } = await runGit(['diff-index', '--cached', '--quiet', commit, '--'], {
+    cwd: checkout,
+    allowExitCodes: [1],
+  });
   return exitCode === 0;
 }
 
 /** Which of two commits the checkout's index holds the tree of; `to` wins when they are equal. */
 export async function indexAt(checkout: string, from: string, to: string): Promise<'from' | 'to' | 'neither'> {
-  for (const [commit, answer] of [[to, 'to'], [from, 'from']] as const) {
+  for (const [commit, answer] of [
+    [to, 'to'],
+    [from, 'from'],
+  ] as const) {
     if (await indexHolds(checkout, commit)) return answer;
   }
   return 'neither';
@@ -73,7 +77,9 @@ export async function indexAt(checkout: string, from: string, to: string): Promi
  * into a file. Assumes the index holds `from`, so anything at an added path is untracked.
  */
 async function pathsInTheWay(checkout: string, from: string, to: string): Promise<string[]> {
-  const { stdout } = await runGit(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], { cwd: checkout });
+  const { stdout } = await runGit(['diff-tree', '-r', '-z', '--no-renames', '--name-status', from, to], {
+    cwd: checkout,
+  });
   const fields = stdout.split('\0');
   const added: string[] = [];
   const deleted = new Set<string>();

@@ -4,7 +4,14 @@ import type { CheckConclusion, CheckOutput, MergeMethod, MergeResult, PullReques
 import { runGit } from '../workspace/git-cli.js';
 import { branchCommit } from '../workspace/branch-refs.js';
 import { identityEnv } from '../workspace/git-workspace.js';
-import { type CheckoutBlocker, checkoutBlocker, checkoutOf, indexAt, indexHolds, updateCheckout } from './local-checkout.js';
+import {
+  type CheckoutBlocker,
+  checkoutBlocker,
+  checkoutOf,
+  indexAt,
+  indexHolds,
+  updateCheckout,
+} from './local-checkout.js';
 
 /** A merge begun: written before the base ref moves, so a later process can finish or undo it. */
 export interface MergeIntent {
@@ -75,27 +82,49 @@ const MAX_LISTED_PATHS = 10;
  * checkout, and records the merge. A failed checkout update swaps the base back: the merge either
  * completes or changes nothing.
  */
-export async function mergeOpenPullRequest(context: MergeContext, record: LocalPullRequest, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
+export async function mergeOpenPullRequest(
+  context: MergeContext,
+  record: LocalPullRequest,
+  request: { expectedHeadSha: string; title: string; method?: MergeMethod },
+): Promise<MergeResult> {
   const method = request.method ?? 'squash';
   const { repoDir } = context;
   const baseRef = `refs/heads/${record.base}`;
   const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
   if (head !== request.expectedHeadSha) {
-    return { kind: 'refused', reason: 'head-moved', message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated` };
+    return {
+      kind: 'refused',
+      reason: 'head-moved',
+      message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated`,
+    };
   }
   const base = await resolveCommit(repoDir, baseRef);
   const relation = await ancestry(repoDir, head, base);
-  if (relation === 'same' || relation === 'ancestor') return { kind: 'refused', reason: 'not-mergeable', message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge` };
+  if (relation === 'same' || relation === 'ancestor')
+    return {
+      kind: 'refused',
+      reason: 'not-mergeable',
+      message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge`,
+    };
   const upToDate = relation === 'descendant';
-  if (method === 'merge' && !upToDate) return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
-  const tree = upToDate ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim() : await mergedTree(repoDir, base, head);
-  if (typeof tree !== 'string') return { kind: 'refused', reason: 'not-mergeable', message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}` };
+  if (method === 'merge' && !upToDate)
+    return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
+  const tree = upToDate
+    ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim()
+    : await mergedTree(repoDir, base, head);
+  if (typeof tree !== 'string')
+    return {
+      kind: 'refused',
+      reason: 'not-mergeable',
+      message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}`,
+    };
   const sha = await landingCommit(repoDir, method, record, request.title, { tree, base, head });
 
   // The checkout goes from the old base to the landing commit: checked before anything moves.
   const checkout = await checkoutOf(repoDir, record.base);
   const blocker = checkout ? await checkoutBlocker(checkout, base, sha) : null;
-  if (checkout && blocker) return { kind: 'refused', reason: 'checkout-blocked', message: describeBlocker(record, checkout, blocker) };
+  if (checkout && blocker)
+    return { kind: 'refused', reason: 'checkout-blocked', message: describeBlocker(record, checkout, blocker) };
 
   const merging: MergingPullRequest = { ...record, headSha: head, state: 'merging', merging: { sha, oldBase: base } };
   await context.save(merging);
@@ -107,13 +136,21 @@ export async function mergeOpenPullRequest(context: MergeContext, record: LocalP
   }
   context.failpoint('mid-merge');
   const completed = await completeMerge(context, merging, context.failpoint, checkout);
-  if (completed.record.state === 'merged' && completed.record.mergedSha) return { kind: 'merged', sha: completed.record.mergedSha };
-  return { kind: 'refused', reason: 'checkout-blocked', message: completed.refusal ?? `the merge of #${record.number} was undone` };
+  if (completed.record.state === 'merged' && completed.record.mergedSha)
+    return { kind: 'merged', sha: completed.record.mergedSha };
+  return {
+    kind: 'refused',
+    reason: 'checkout-blocked',
+    message: completed.refusal ?? `the merge of #${record.number} was undone`,
+  };
 }
 
 /** The tree of `head` merged onto `base` without a worktree (git merge-tree), or the conflicting paths. */
 async function mergedTree(repoDir: string, base: string, head: string): Promise<string | { conflicts: string[] }> {
-  const result = await runGit(['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, head], { cwd: repoDir, allowExitCodes: [1] });
+  const result = await runGit(['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, head], {
+    cwd: repoDir,
+    allowExitCodes: [1],
+  });
   const [tree = '', ...conflicts] = result.stdout.split('\0').filter(Boolean);
   return result.exitCode === 0 ? tree.trim() : { conflicts };
 }
@@ -122,7 +159,13 @@ async function mergedTree(repoDir: string, base: string, head: string): Promise<
  * The commit that lands on the base: one commit carrying the PR number (squash, the default, and
  * rebase, which keeps the agent's own message and author), or a merge commit (merge).
  */
-async function landingCommit(repoDir: string, method: MergeMethod, record: LocalPullRequest, title: string, commit: { tree: string; base: string; head: string }): Promise<string> {
+async function landingCommit(
+  repoDir: string,
+  method: MergeMethod,
+  record: LocalPullRequest,
+  title: string,
+  commit: { tree: string; base: string; head: string },
+): Promise<string> {
   const [firstLine = '', ...rest] = title.split('\n');
   let message = `${firstLine} (#${record.number})\n\n${rest.join('\n').trim()}\n`;
   let env = identityEnv(FANOUT_AUTHOR);
@@ -135,7 +178,11 @@ async function landingCommit(repoDir: string, method: MergeMethod, record: Local
     env = { ...env, GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date };
   }
   const parents = method === 'merge' ? ['-p', commit.base, '-p', commit.head] : ['-p', commit.base];
-  const { stdout } = await runGit(['commit-tree', commit.tree, ...parents, '-F', '-'], { cwd: repoDir, env, input: message });
+  const { stdout } = await runGit(['commit-tree', commit.tree, ...parents, '-F', '-'], {
+    cwd: repoDir,
+    env,
+    input: message,
+  });
   return stdout.trim();
 }
 
@@ -159,10 +206,15 @@ export async function completeMerge(
   const checkout = knownCheckout === undefined ? await checkoutOf(repoDir, record.base) : knownCheckout;
   let refusal: string | null = null;
   // The index still at the old base (when both trees are equal, updating it changes nothing).
-  if (checkout && (await resolveCommit(repoDir, baseRef)) === intent.sha && (await indexHolds(checkout, intent.oldBase))) {
+  if (
+    checkout &&
+    (await resolveCommit(repoDir, baseRef)) === intent.sha &&
+    (await indexHolds(checkout, intent.oldBase))
+  ) {
     refusal = await tryUpdateCheckout(record, checkout, intent.oldBase, intent.sha);
     // Compare-and-swap back; it fails only if someone built on the merge meanwhile (then it stays).
-    if (refusal !== null) await runGit(['update-ref', baseRef, intent.oldBase, intent.sha], { cwd: repoDir, allowExitCodes: [1, 128] });
+    if (refusal !== null)
+      await runGit(['update-ref', baseRef, intent.oldBase, intent.sha], { cwd: repoDir, allowExitCodes: [1, 128] });
   }
   const base = await resolveCommit(repoDir, baseRef);
   if (await isAncestor(repoDir, intent.sha, base)) {
@@ -181,20 +233,31 @@ export async function completeMerge(
 }
 
 /** Null when the checkout now holds `to`; otherwise why it could not (nothing was changed). */
-async function tryUpdateCheckout(record: LocalPullRequest, checkout: string, from: string, to: string): Promise<string | null> {
+async function tryUpdateCheckout(
+  record: LocalPullRequest,
+  checkout: string,
+  from: string,
+  to: string,
+): Promise<string | null> {
   try {
     await updateCheckout(checkout, from, to);
     return null;
   } catch (error) {
     const blocker = await checkoutBlocker(checkout, from, to);
-    return describeBlocker(record, checkout, blocker ?? { kind: 'git-refused', detail: error instanceof Error ? error.message : String(error) });
+    return describeBlocker(
+      record,
+      checkout,
+      blocker ?? { kind: 'git-refused', detail: error instanceof Error ? error.message : String(error) },
+    );
   }
 }
 
 function describeBlocker(record: LocalPullRequest, checkout: string, blocker: CheckoutBlocker): string {
   const resume = `then \`fanout resume ${record.runId}\``;
-  if (blocker.kind === 'local-changes') return `${record.base} is checked out in ${checkout} with uncommitted changes; commit or stash them, ${resume}`;
-  if (blocker.kind === 'git-refused') return `git cannot update ${checkout}, where ${record.base} is checked out, to the merge: ${blocker.detail}`;
+  if (blocker.kind === 'local-changes')
+    return `${record.base} is checked out in ${checkout} with uncommitted changes; commit or stash them, ${resume}`;
+  if (blocker.kind === 'git-refused')
+    return `git cannot update ${checkout}, where ${record.base} is checked out, to the merge: ${blocker.detail}`;
   const listed = blocker.paths.slice(0, MAX_LISTED_PATHS).join(', ');
   const more = blocker.paths.length > MAX_LISTED_PATHS ? ` and ${blocker.paths.length - MAX_LISTED_PATHS} more` : '';
   return `untracked or ignored files in ${checkout} would be overwritten or deleted by merging #${record.number}: ${listed}${more}; move or delete them, ${resume}`;
@@ -212,12 +275,19 @@ async function resolveCommit(repoDir: string, ref: string): Promise<string> {
 
 async function isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
   if (ancestor === descendant) return true;
-  const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
+  const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], {
+    cwd: repoDir,
+    allowExitCodes: [1],
+  });
   return exitCode === 0;
 }
 
 /** How commit `a` stands to `b` in history, from one merge-base (their best common ancestor). */
-async function ancestry(repoDir: string, a: string, b: string): Promise<'same' | 'ancestor' | 'descendant' | 'diverged'> {
+async function ancestry(
+  repoDir: string,
+  a: string,
+  b: string,
+): Promise<'same' | 'ancestor' | 'descendant' | 'diverged'> {
   if (a === b) return 'same';
   const { stdout, exitCode } = await runGit(['merge-base', a, b], { cwd: repoDir, allowExitCodes: [1] });
   const common = exitCode === 0 ? stdout.trim() : '';

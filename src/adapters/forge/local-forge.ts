@@ -20,7 +20,14 @@ import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.
 import { branchCommit } from '../workspace/branch-refs.js';
 import { runGit } from '../workspace/git-cli.js';
 import { failureSummary, logTail } from './github/check-failures.js';
-import { type LocalCheck, type LocalPullRequest, type LocalReview, type MergeContext, mergeOpenPullRequest, completeMerge } from './local-forge-merge.js';
+import {
+  type LocalCheck,
+  type LocalPullRequest,
+  type LocalReview,
+  type MergeContext,
+  mergeOpenPullRequest,
+  completeMerge,
+} from './local-forge-merge.js';
 
 /** A comment on a local issue or pull request (what GitHub would show as an issue comment). */
 export interface LocalComment {
@@ -34,7 +41,9 @@ export interface LocalComment {
 
 /** A record as an older Fanout may have written it: no review ids or texts, no labels or reviewers asked. */
 type StoredPullRequest = Omit<LocalPullRequest, 'reviews' | 'requestedReviewers' | 'labels'> & {
-  reviews: Array<Omit<LocalReview, 'id' | 'body' | 'comments'> & Partial<Pick<LocalReview, 'id' | 'body' | 'comments'>>>;
+  reviews: Array<
+    Omit<LocalReview, 'id' | 'body' | 'comments'> & Partial<Pick<LocalReview, 'id' | 'body' | 'comments'>>
+  >;
   requestedReviewers?: string[];
   labels?: string[];
 };
@@ -44,7 +53,12 @@ function withDefaults(stored: StoredPullRequest): LocalPullRequest {
   let lastId = Math.max(0, ...stored.reviews.map((review) => review.id ?? 0));
   return {
     ...stored,
-    reviews: stored.reviews.map((review) => ({ ...review, id: review.id ?? (lastId += 1), body: review.body ?? '', comments: review.comments ?? [] })),
+    reviews: stored.reviews.map((review) => ({
+      ...review,
+      id: review.id ?? (lastId += 1),
+      body: review.body ?? '',
+      comments: review.comments ?? [],
+    })),
     requestedReviewers: stored.requestedReviewers ?? [],
     labels: stored.labels ?? [],
   };
@@ -81,7 +95,9 @@ export class LocalForge implements Forge {
   async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
     await makePrivateDirectory(this.dir);
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const existing = (await this.all()).find((pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'));
+      const existing = (await this.all()).find(
+        (pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'),
+      );
       if (existing) return this.info(existing);
       const number = (await this.all()).reduce((max, pr) => Math.max(max, pr.number), 0) + 1;
       const record: LocalPullRequest = {
@@ -114,10 +130,19 @@ export class LocalForge implements Forge {
 
   async pushBranch(branch: string, sha: string, expectedSha: string | null): Promise<void> {
     // The branch already lives in the repository; "pushing" moves it, compare-and-swap.
-    const moved = await runGit(['update-ref', `refs/heads/${branch}`, sha, ...(expectedSha ? [expectedSha] : [])], { cwd: this.repoDir, allowExitCodes: [1, 128] });
-    if (moved.exitCode !== 0) throw new ForgeError('branch-moved', `${branch} is no longer at ${expectedSha?.slice(0, 8)}; someone else moved it.`);
+    const moved = await runGit(['update-ref', `refs/heads/${branch}`, sha, ...(expectedSha ? [expectedSha] : [])], {
+      cwd: this.repoDir,
+      allowExitCodes: [1, 128],
+    });
+    if (moved.exitCode !== 0)
+      throw new ForgeError(
+        'branch-moved',
+        `${branch} is no longer at ${expectedSha?.slice(0, 8)}; someone else moved it.`,
+      );
     // The open PR of the branch now shows this head (checks are published by head).
-    for (const record of (await this.all()).filter((candidate) => candidate.branch === branch && candidate.state === 'open' && candidate.headSha !== sha)) {
+    for (const record of (await this.all()).filter(
+      (candidate) => candidate.branch === branch && candidate.state === 'open' && candidate.headSha !== sha,
+    )) {
       await this.update(record.number, (current) => ({ ...current, headSha: sha }));
     }
   }
@@ -129,7 +154,19 @@ export class LocalForge implements Forge {
   async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
     const number = await this.pullRequestWithHead(request.headSha);
     const id = `${number}-${randomBytes(4).toString('hex')}`;
-    await this.update(number, (record) => ({ ...record, checks: [...record.checks, { id, name: request.name, headSha: request.headSha, status: 'in_progress', output: { title: request.title, summary: '' } }] }));
+    await this.update(number, (record) => ({
+      ...record,
+      checks: [
+        ...record.checks,
+        {
+          id,
+          name: request.name,
+          headSha: request.headSha,
+          status: 'in_progress',
+          output: { title: request.title, summary: '' },
+        },
+      ],
+    }));
     return id;
   }
 
@@ -137,8 +174,14 @@ export class LocalForge implements Forge {
     const number = Number(checkId.split('-')[0]);
     const { conclusion, ...output } = result;
     await this.update(number, (record) => {
-      if (!record.checks.some((check) => check.id === checkId)) throw new ForgeError('forge-refused', `No check run ${checkId}.`);
-      return { ...record, checks: record.checks.map((check) => (check.id === checkId ? { ...check, status: 'completed', conclusion, output } : check)) };
+      if (!record.checks.some((check) => check.id === checkId))
+        throw new ForgeError('forge-refused', `No check run ${checkId}.`);
+      return {
+        ...record,
+        checks: record.checks.map((check) =>
+          check.id === checkId ? { ...check, status: 'completed', conclusion, output } : check,
+        ),
+      };
     });
   }
 
@@ -152,9 +195,14 @@ export class LocalForge implements Forge {
     // A comment-only review leaves an earlier approval or request for changes standing, as on GitHub.
     for (const review of record.reviews) if (review.state !== 'commented') reviews.set(review.by, review);
     return {
-      checks: [...latest.values()].map((check) => ({ name: check.name, state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success' })),
+      checks: [...latest.values()].map((check) => ({
+        name: check.name,
+        state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success',
+      })),
       approvedBy: [...reviews.values()].filter((review) => review.state === 'approved').map((review) => review.by),
-      changesRequestedBy: [...reviews.values()].filter((review) => review.state === 'changes_requested').map((review) => review.by),
+      changesRequestedBy: [...reviews.values()]
+        .filter((review) => review.state === 'changes_requested')
+        .map((review) => review.by),
     };
   }
 
@@ -164,17 +212,42 @@ export class LocalForge implements Forge {
    */
   async recordReview(
     number: number,
-    review: { by: string; state: LocalReview['state']; body?: string; comments?: ReadonlyArray<{ path: string; line: number | null; body: string }> },
+    review: {
+      by: string;
+      state: LocalReview['state'];
+      body?: string;
+      comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
+    },
   ): Promise<number> {
     const head = (await this.getPullRequest(number)).headSha;
     let id = 0;
     await this.update(number, (record) => {
       id = Math.max(0, ...record.reviews.map((earlier) => earlier.id)) + 1;
-      let commentId = Math.max(0, ...record.reviews.flatMap((earlier) => earlier.comments.map((comment) => comment.id)));
-      const comments = (review.comments ?? []).map((comment) => ({ id: (commentId += 1), path: comment.path, line: comment.line, body: comment.body }));
-      const recorded: LocalReview = { id, by: review.by, state: review.state, headSha: head, at: new Date().toISOString(), body: review.body ?? '', comments };
+      let commentId = Math.max(
+        0,
+        ...record.reviews.flatMap((earlier) => earlier.comments.map((comment) => comment.id)),
+      );
+      const comments = (review.comments ?? []).map((comment) => ({
+        id: (commentId += 1),
+        path: comment.path,
+        line: comment.line,
+        body: comment.body,
+      }));
+      const recorded: LocalReview = {
+        id,
+        by: review.by,
+        state: review.state,
+        headSha: head,
+        at: new Date().toISOString(),
+        body: review.body ?? '',
+        comments,
+      };
       // Reviewing answers a request for review, as on GitHub.
-      return { ...record, reviews: [...record.reviews, recorded], requestedReviewers: record.requestedReviewers.filter((login) => login !== review.by) };
+      return {
+        ...record,
+        reviews: [...record.reviews, recorded],
+        requestedReviewers: record.requestedReviewers.filter((login) => login !== review.by),
+      };
     });
     return id;
   }
@@ -182,7 +255,12 @@ export class LocalForge implements Forge {
   async reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
     const review = (await this.load(pullRequest)).reviews.find((candidate) => candidate.id === reviewId);
     if (!review) throw new ForgeError('forge-refused', `No review ${reviewId} on local pull request #${pullRequest}.`);
-    return { reviewer: review.by, state: review.state, body: review.body, comments: review.comments.map(({ id, path, line, body }) => ({ id, path, line, body })) };
+    return {
+      reviewer: review.by,
+      state: review.state,
+      body: review.body,
+      comments: review.comments.map(({ id, path, line, body }) => ({ id, path, line, body })),
+    };
   }
 
   /** Stored as a comment on the pull request that names the review comment it answers. */
@@ -196,7 +274,10 @@ export class LocalForge implements Forge {
 
   async requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void> {
     if (reviewers.length === 0) return;
-    await this.update(pullRequest, (record) => ({ ...record, requestedReviewers: [...new Set([...record.requestedReviewers, ...reviewers])] }));
+    await this.update(pullRequest, (record) => ({
+      ...record,
+      requestedReviewers: [...new Set([...record.requestedReviewers, ...reviewers])],
+    }));
   }
 
   /** Who is asked to review the pull request and has not reviewed since. */
@@ -206,7 +287,9 @@ export class LocalForge implements Forge {
 
   async addLabel(issueOrPullRequest: number, label: string): Promise<void> {
     if ((await this.load(issueOrPullRequest)).labels.includes(label)) return;
-    await this.update(issueOrPullRequest, (record) => (record.labels.includes(label) ? record : { ...record, labels: [...record.labels, label] }));
+    await this.update(issueOrPullRequest, (record) =>
+      record.labels.includes(label) ? record : { ...record, labels: [...record.labels, label] },
+    );
   }
 
   /** The labels on a pull request, in the order added. */
@@ -217,10 +300,16 @@ export class LocalForge implements Forge {
   /** The latest run of each check on the head, where it failed, from every record with checks on it. */
   async checkFailures(headSha: string): Promise<CheckFailure[]> {
     const latest = new Map<string, LocalCheck>();
-    for (const record of await this.all()) for (const check of record.checks) if (check.headSha === headSha) latest.set(check.name, check);
+    for (const record of await this.all())
+      for (const check of record.checks) if (check.headSha === headSha) latest.set(check.name, check);
     return [...latest.values()]
       .filter((check) => check.status === 'completed' && check.conclusion === 'failure')
-      .map((check) => ({ name: check.name, summary: failureSummary(check.output.title, check.output.summary), annotations: [], logTail: logTail(check.output.text ?? '') }));
+      .map((check) => ({
+        name: check.name,
+        summary: failureSummary(check.output.title, check.output.summary),
+        annotations: [],
+        logTail: logTail(check.output.text ?? ''),
+      }));
   }
 
   /** Local mode has one user, who owns the repository. */
@@ -238,25 +327,43 @@ export class LocalForge implements Forge {
   async updateComment(commentId: number, body: string): Promise<void> {
     await withFileLock(join(this.dir, 'numbers.lock'), async () => {
       const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
-      if (!comments.some((comment) => comment.id === commentId)) throw new ForgeError('forge-refused', `No comment ${commentId}.`);
-      await writeJsonFile(this.commentsPath(), comments.map((comment) => (comment.id === commentId ? { ...comment, body, updatedAt: new Date().toISOString() } : comment)));
+      if (!comments.some((comment) => comment.id === commentId))
+        throw new ForgeError('forge-refused', `No comment ${commentId}.`);
+      await writeJsonFile(
+        this.commentsPath(),
+        comments.map((comment) =>
+          comment.id === commentId ? { ...comment, body, updatedAt: new Date().toISOString() } : comment,
+        ),
+      );
     });
   }
 
   /** Every comment on an issue or pull request, oldest first. */
   async comments(issueOrPullRequest: number): Promise<LocalComment[]> {
-    return ((await readJsonFile<LocalComment[]>(this.commentsPath())) ?? []).filter((comment) => comment.on === issueOrPullRequest);
+    return ((await readJsonFile<LocalComment[]>(this.commentsPath())) ?? []).filter(
+      (comment) => comment.on === issueOrPullRequest,
+    );
   }
 
-  async merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
+  async merge(
+    number: number,
+    request: { expectedHeadSha: string; title: string; method?: MergeMethod },
+  ): Promise<MergeResult> {
     return this.exclusively(async () => {
       const record = await this.settled(number);
       if (record.state === 'open') return mergeOpenPullRequest(this.mergeContext(), record, request);
       if (record.state === 'merged' && record.mergedSha && record.headSha === request.expectedHeadSha) {
         // Asked again (or finished by recovery): merged only if the merge is still on the base.
-        const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], { cwd: this.repoDir, allowExitCodes: [1] });
+        const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], {
+          cwd: this.repoDir,
+          allowExitCodes: [1],
+        });
         if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
-        return { kind: 'refused', reason: 'no-longer-on-base', message: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}` };
+        return {
+          kind: 'refused',
+          reason: 'no-longer-on-base',
+          message: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}`,
+        };
       }
       return { kind: 'refused', reason: 'not-open', message: `pull request #${number} is ${record.state}` };
     });
@@ -267,7 +374,13 @@ export class LocalForge implements Forge {
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
       const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
       const id = comments.reduce((max, comment) => Math.max(max, comment.id), 0) + 1;
-      const comment: LocalComment = { id, on, body, updatedAt: new Date().toISOString(), ...(inReplyTo !== undefined ? { inReplyTo } : {}) };
+      const comment: LocalComment = {
+        id,
+        on,
+        body,
+        updatedAt: new Date().toISOString(),
+        ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+      };
       await writeJsonFile(this.commentsPath(), [...comments, comment]);
       return id;
     });
@@ -281,7 +394,9 @@ export class LocalForge implements Forge {
   private async pullRequestWithHead(headSha: string): Promise<number> {
     const records = await this.all();
     // The recorded heads first (no git), then where the branches really are.
-    const recorded = records.find((record) => record.headSha === headSha && (record.state === 'open' || record.state === 'merging'));
+    const recorded = records.find(
+      (record) => record.headSha === headSha && (record.state === 'open' || record.state === 'merging'),
+    );
     if (recorded) return recorded.number;
     for (const record of records) {
       if ((await this.info(record)).headSha === headSha) return record.number;
@@ -313,8 +428,15 @@ export class LocalForge implements Forge {
 
   private async all(): Promise<LocalPullRequest[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const records = await Promise.all(names.filter((name) => /^pr-\d+\.json$/.test(name)).map((name) => readJsonFile<StoredPullRequest>(join(this.dir, name))));
-    return records.filter((record): record is StoredPullRequest => record !== null).map(withDefaults).sort((a, b) => a.number - b.number);
+    const records = await Promise.all(
+      names
+        .filter((name) => /^pr-\d+\.json$/.test(name))
+        .map((name) => readJsonFile<StoredPullRequest>(join(this.dir, name))),
+    );
+    return records
+      .filter((record): record is StoredPullRequest => record !== null)
+      .map(withDefaults)
+      .sort((a, b) => a.number - b.number);
   }
 
   private async load(number: number): Promise<LocalPullRequest> {
@@ -329,7 +451,10 @@ export class LocalForge implements Forge {
 
   private async info(record: LocalPullRequest): Promise<PullRequestInfo> {
     // An open PR's head is wherever its branch is now.
-    const head = record.state === 'open' || record.state === 'merging' ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha) : record.headSha;
+    const head =
+      record.state === 'open' || record.state === 'merging'
+        ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha)
+        : record.headSha;
     return {
       number: record.number,
       url: record.url,

@@ -11,12 +11,18 @@ export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
   const text = (value: string) => redactor.text(value);
   return {
     pushBranch: (branch, sha, expectedSha) => forge.pushBranch(branch, sha, expectedSha),
-    openPullRequest: (request) => forge.openPullRequest({ ...request, title: text(request.title), body: text(request.body) }),
+    openPullRequest: (request) =>
+      forge.openPullRequest({ ...request, title: text(request.title), body: text(request.body) }),
     getPullRequest: (number) => forge.getPullRequest(number),
     fetchBase: (base) => forge.fetchBase(base),
     startCheck: (request) => forge.startCheck({ ...request, title: text(request.title) }),
     completeCheck: (checkId, result) =>
-      forge.completeCheck(checkId, { ...result, title: text(result.title), summary: text(result.summary), ...(result.text !== undefined ? { text: text(result.text) } : {}) }),
+      forge.completeCheck(checkId, {
+        ...result,
+        title: text(result.title),
+        summary: text(result.summary),
+        ...(result.text !== undefined ? { text: text(result.text) } : {}),
+      }),
     readiness: (number) => forge.readiness(number),
     merge: async (number, request) => {
       const result = await forge.merge(number, { ...request, title: text(request.title) });
@@ -28,7 +34,8 @@ export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
     createComment: (issueOrPullRequest, body) => forge.createComment(issueOrPullRequest, text(body)),
     updateComment: (commentId, body) => forge.updateComment(commentId, text(body)),
     reviewFeedback: (pullRequest, reviewId) => forge.reviewFeedback(pullRequest, reviewId),
-    replyToReviewComment: (pullRequest, commentId, body) => forge.replyToReviewComment(pullRequest, commentId, text(body)),
+    replyToReviewComment: (pullRequest, commentId, body) =>
+      forge.replyToReviewComment(pullRequest, commentId, text(body)),
     // Logins and labels are names Fanout chose or GitHub gave, not text an agent wrote.
     requestReview: (pullRequest, reviewers) => forge.requestReview(pullRequest, reviewers),
     addLabel: (issueOrPullRequest, label) => forge.addLabel(issueOrPullRequest, label),

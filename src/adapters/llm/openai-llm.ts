@@ -1,5 +1,9 @@
 import OpenAI from 'openai';
-import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+} from 'openai/resources/chat/completions';
 import { LlmError } from '../../domain/errors.js';
 import { SecretRedactor } from '../../domain/redactor.js';
 import type { ChatMessage, ChatRequest, ChatResult, Llm, ToolSpec } from '../../ports/llm.js';
@@ -58,7 +62,10 @@ export class OpenAiLlm implements Llm {
     };
     try {
       if (!this.options.stream) {
-        const completion = await this.client.chat.completions.create({ ...body, stream: false }, { signal: request.signal });
+        const completion = await this.client.chat.completions.create(
+          { ...body, stream: false },
+          { signal: request.signal },
+        );
         const assembler = new StreamAssembler();
         // The types promise choices; a proxy or a broken server can send none, or another body.
         const choice = (completion.choices as typeof completion.choices | undefined)?.[0];
@@ -88,7 +95,10 @@ export class OpenAiLlm implements Llm {
 
   /** An answer with no choice in it: the endpoint's fault, not a turn the agent took. */
   private emptyAnswer(): LlmError {
-    return new LlmError('llm-bad-response', `The model "${this.model}" at ${this.endpoint} answered without a choice (an empty or malformed response body).`);
+    return new LlmError(
+      'llm-bad-response',
+      `The model "${this.model}" at ${this.endpoint} answered without a choice (an empty or malformed response body).`,
+    );
   }
 
   async listModels(signal?: AbortSignal): Promise<string[] | null> {
@@ -142,7 +152,12 @@ export class OpenAiLlm implements Llm {
         );
       }
       if (signal?.aborted) {
-        throw new LlmError('llm-aborted', `The request to model "${this.model}" at ${this.endpoint} was cancelled.`, undefined, { cause: error });
+        throw new LlmError(
+          'llm-aborted',
+          `The request to model "${this.model}" at ${this.endpoint} was cancelled.`,
+          undefined,
+          { cause: error },
+        );
       }
       throw error;
     } finally {
@@ -176,7 +191,10 @@ function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
 }
 
 function toWireTool(tool: ToolSpec): ChatCompletionTool {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+  return {
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  };
 }
 
 function toWireToolChoice(choice: NonNullable<ChatRequest['toolChoice']>): ChatCompletionToolChoiceOption {

@@ -7,7 +7,12 @@ import { SecretRedactor } from '../../domain/redactor.js';
  * echo the API key in error bodies ("Incorrect API key provided: ..."), so the endpoint's words
  * pass through `redactor` (which knows the key) before they reach the message or the cause.
  */
-export function wrapLlmError(error: unknown, endpoint: string, model: string, redactor: SecretRedactor = new SecretRedactor()): LlmError {
+export function wrapLlmError(
+  error: unknown,
+  endpoint: string,
+  model: string,
+  redactor: SecretRedactor = new SecretRedactor(),
+): LlmError {
   if (error instanceof LlmError) return error;
   scrub(error, redactor);
   const where = `model "${model}" at ${endpoint}`;
@@ -16,7 +21,9 @@ export function wrapLlmError(error: unknown, endpoint: string, model: string, re
     return new LlmError('llm-aborted', `The request to ${where} was cancelled.`, undefined, { cause: error });
   }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new LlmError('llm-timeout', `The model endpoint timed out: ${where} did not answer in time.`, undefined, { cause: error });
+    return new LlmError('llm-timeout', `The model endpoint timed out: ${where} did not answer in time.`, undefined, {
+      cause: error,
+    });
   }
   if (error instanceof OpenAI.APIConnectionError) {
     return new LlmError(
@@ -27,9 +34,14 @@ export function wrapLlmError(error: unknown, endpoint: string, model: string, re
     );
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-    return new LlmError('llm-auth', `The endpoint ${endpoint} refused the API key (HTTP ${error.status}: ${detail}). Check OPENAI_API_KEY.`, error.status, {
-      cause: error,
-    });
+    return new LlmError(
+      'llm-auth',
+      `The endpoint ${endpoint} refused the API key (HTTP ${error.status}: ${detail}). Check OPENAI_API_KEY.`,
+      error.status,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof OpenAI.NotFoundError) {
     return new LlmError(
@@ -40,13 +52,25 @@ export function wrapLlmError(error: unknown, endpoint: string, model: string, re
     );
   }
   if (error instanceof OpenAI.RateLimitError) {
-    return new LlmError('llm-rate-limited', `The ${where} kept rate-limiting requests (HTTP 429) after retries.`, 429, { cause: error });
+    return new LlmError('llm-rate-limited', `The ${where} kept rate-limiting requests (HTTP 429) after retries.`, 429, {
+      cause: error,
+    });
   }
   if (error instanceof OpenAI.APIError && typeof error.status === 'number' && error.status >= 500) {
-    return new LlmError('llm-server-error', `The ${where} failed with HTTP ${error.status} after retries: ${detail}.`, error.status, { cause: error });
+    return new LlmError(
+      'llm-server-error',
+      `The ${where} failed with HTTP ${error.status} after retries: ${detail}.`,
+      error.status,
+      { cause: error },
+    );
   }
   if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    return new LlmError('llm-bad-request', `The ${where} rejected the request (HTTP ${error.status}): ${detail}.`, error.status, { cause: error });
+    return new LlmError(
+      'llm-bad-request',
+      `The ${where} rejected the request (HTTP ${error.status}): ${detail}.`,
+      error.status,
+      { cause: error },
+    );
   }
   return new LlmError('llm-bad-response', `Unexpected answer from ${where}: ${detail}.`, undefined, { cause: error });
 }

@@ -25,6 +25,11 @@ async function readBranchFiles(gitDir: string, branch: string): Promise<string |
   const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(() => null);
   if (packed === null) return null;
   const wanted = ` refs/heads/${branch}`;
-  const line = packed.split('\n').find((candidate) => candidate.endsWith(wanted) && SHA.test(candidate.slice(0, 40)) && candidate.length === 40 + wanted.length);
+  const line = packed
+    .split('\n')
+    .find(
+      (candidate) =>
+        candidate.endsWith(wanted) && SHA.test(candidate.slice(0, 40)) && candidate.length === 40 + wanted.length,
+    );
   return line ? line.slice(0, 40) : null;
 }

@@ -66,7 +66,23 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 // clean filter; the hardening test plants one to keep this list honest.)
 // diff-tree compares trees only, so it reads no working file; plumbing runs no textconv or
 // external diff unless asked (Fanout never asks).
-const DRIVER_FREE = new Set(['rev-parse', 'merge-base', 'cat-file', 'ls-tree', 'for-each-ref', 'branch', 'fetch', 'init', 'config', 'rev-list', 'show-ref', 'commit-tree', 'update-ref', 'symbolic-ref', 'diff-tree']);
+const DRIVER_FREE = new Set([
+  'rev-parse',
+  'merge-base',
+  'cat-file',
+  'ls-tree',
+  'for-each-ref',
+  'branch',
+  'fetch',
+  'init',
+  'config',
+  'rev-list',
+  'show-ref',
+  'commit-tree',
+  'update-ref',
+  'symbolic-ref',
+  'diff-tree',
+]);
 
 /** Whether this git command can never run a filter or driver (so listing them can be skipped). */
 function driverFree(args: readonly string[]): boolean {
@@ -100,12 +116,18 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
   });
   if (result.timedOut) {
-    throw new WorkspaceError('git-timeout', `git ${args.slice(0, 3).join(' ')} took longer than ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s in ${options.cwd} and was stopped`);
+    throw new WorkspaceError(
+      'git-timeout',
+      `git ${args.slice(0, 3).join(' ')} took longer than ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s in ${options.cwd} and was stopped`,
+    );
   }
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(options.allowExitCodes ?? []).includes(exitCode)) {
     const tail = `${String(result.stderr)}${String(result.stdout)}`.trim().slice(-2000);
-    throw new WorkspaceError('git-failed', `git ${args.slice(0, 3).join(' ')} failed (exit ${exitCode}) in ${options.cwd}: ${tail}`);
+    throw new WorkspaceError(
+      'git-failed',
+      `git ${args.slice(0, 3).join(' ')} failed (exit ${exitCode}) in ${options.cwd}: ${tail}`,
+    );
   }
   return { stdout: String(result.stdout), exitCode };
 }
@@ -118,12 +140,19 @@ function splitSetting(setting: string): [string, string] {
 /** The GIT_CONFIG_* entries a caller passed (e.g. push credentials), so they can be renumbered after Fanout's. */
 function callerConfig(env: Record<string, string>): Array<[string, string]> {
   const count = Number(env.GIT_CONFIG_COUNT ?? 0);
-  return Array.from({ length: count }, (_, index): [string, string] => [env[`GIT_CONFIG_KEY_${index}`] ?? '', env[`GIT_CONFIG_VALUE_${index}`] ?? '']).filter(([key]) => key !== '');
+  return Array.from({ length: count }, (_, index): [string, string] => [
+    env[`GIT_CONFIG_KEY_${index}`] ?? '',
+    env[`GIT_CONFIG_VALUE_${index}`] ?? '',
+  ]).filter(([key]) => key !== '');
 }
 
-function withConfig(env: Record<string, string>, entries: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+function withConfig(
+  env: Record<string, string>,
+  entries: ReadonlyArray<readonly [string, string]>,
+): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (!name.startsWith('GIT_CONFIG_KEY_') && !name.startsWith('GIT_CONFIG_VALUE_')) result[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (!name.startsWith('GIT_CONFIG_KEY_') && !name.startsWith('GIT_CONFIG_VALUE_')) result[name] = value;
   result.GIT_CONFIG_COUNT = String(entries.length);
   entries.forEach(([key, value], index) => {
     result[`GIT_CONFIG_KEY_${index}`] = key;
@@ -153,14 +182,18 @@ function gitEnv(options: GitOptions): Record<string, string> {
 async function neutralizedDrivers(options: GitOptions, env: Record<string, string>): Promise<Array<[string, string]>> {
   const location = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
   // Reading config runs nothing; it does follow include.path, which is what we want to see.
-  const listed = await execa(systemProgram('git'), [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'], {
-    cwd: options.cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: 30_000,
-  });
+  const listed = await execa(
+    systemProgram('git'),
+    [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'],
+    {
+      cwd: options.cwd,
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 30_000,
+    },
+  );
   const names = new Set<string>();
   for (const key of String(listed.stdout).split('\0')) {
     const match = DRIVER_KEY.exec(key.trim());
@@ -168,9 +201,17 @@ async function neutralizedDrivers(options: GitOptions, env: Record<string, strin
   }
   return [...names].flatMap((name): Array<[string, string]> =>
     name.startsWith('filter.')
-      ? [[`${name}.clean`, ''], [`${name}.smudge`, ''], [`${name}.process`, ''], [`${name}.required`, 'false']]
+      ? [
+          [`${name}.clean`, ''],
+          [`${name}.smudge`, ''],
+          [`${name}.process`, ''],
+          [`${name}.required`, 'false'],
+        ]
       : name.startsWith('merge.')
         ? [[`${name}.driver`, '']]
-        : [[`${name}.command`, ''], [`${name}.textconv`, '']],
+        : [
+            [`${name}.command`, ''],
+            [`${name}.textconv`, ''],
+          ],
   );
 }

@@ -4,7 +4,14 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import { isProtectedPath } from '../../domain/protected-paths.js';
-import type { CommitOutcome, CommitRequest, MergeOutcome, SharedStateGuard, Workspace, Worktree } from '../../ports/workspace.js';
+import type {
+  CommitOutcome,
+  CommitRequest,
+  MergeOutcome,
+  SharedStateGuard,
+  Workspace,
+  Worktree,
+} from '../../ports/workspace.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
 import { systemProgram } from '../system-programs.js';
@@ -34,25 +41,42 @@ export class GitWorkspace implements Workspace {
   }
 
   async currentBranch(repoDir: string): Promise<string | null> {
-    const { stdout, exitCode } = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: repoDir, allowExitCodes: [1] });
+    const { stdout, exitCode } = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], {
+      cwd: repoDir,
+      allowExitCodes: [1],
+    });
     return exitCode === 0 ? stdout.trim() : null;
   }
 
   async resolveCommit(repoDir: string, ref: string): Promise<string> {
     try {
-      const { stdout } = await runGit(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { cwd: repoDir });
+      const { stdout } = await runGit(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], {
+        cwd: repoDir,
+      });
       return stdout.trim();
     } catch (error) {
-      throw new WorkspaceError('ref-not-found', `${repoDir} has no commit "${ref}". Is it a git repository with at least one commit?`, { cause: error });
+      throw new WorkspaceError(
+        'ref-not-found',
+        `${repoDir} has no commit "${ref}". Is it a git repository with at least one commit?`,
+        { cause: error },
+      );
     }
   }
 
   async readFileAt(repoDir: string, commit: string, path: string): Promise<string | null> {
-    const { stdout, exitCode } = await runGit(['cat-file', '-p', `${commit}:${path}`], { cwd: repoDir, allowExitCodes: [128] });
+    const { stdout, exitCode } = await runGit(['cat-file', '-p', `${commit}:${path}`], {
+      cwd: repoDir,
+      allowExitCodes: [128],
+    });
     return exitCode === 0 ? stdout : null;
   }
 
-  async createWorktree(request: { repoDir: string; path: string; branch: string; baseCommit: string }): Promise<Worktree> {
+  async createWorktree(request: {
+    repoDir: string;
+    path: string;
+    branch: string;
+    baseCommit: string;
+  }): Promise<Worktree> {
     return this.addWorktree(request.repoDir, request.path, ['-B', request.branch], request.baseCommit, request.branch);
   }
 
@@ -60,14 +84,30 @@ export class GitWorkspace implements Workspace {
     return this.addWorktree(request.repoDir, request.path, ['--detach'], request.commit, '');
   }
 
-  async acquireWorktree(request: { repoDir: string; poolRoot: string; branch: string | null; commit: string; keepIgnored?: boolean }): Promise<Worktree> {
+  async acquireWorktree(request: {
+    repoDir: string;
+    poolRoot: string;
+    branch: string | null;
+    commit: string;
+    keepIgnored?: boolean;
+  }): Promise<Worktree> {
     const commonDir = await this.commonDir(request.repoDir);
     const slot = await claimSlot(poolDirectory(resolve(request.poolRoot), commonDir));
     try {
       const record = await recordOf(commonDir, slot.path);
       if (record) {
-        const worktree: Worktree = { repoDir: resolve(request.repoDir), path: await realpath(slot.path), gitDir: record, commonDir, branch: request.branch ?? '', baseCommit: request.commit };
-        const reset = await this.resetWarm(worktree, request.branch, request.commit, request.keepIgnored === true).then(() => true, () => false);
+        const worktree: Worktree = {
+          repoDir: resolve(request.repoDir),
+          path: await realpath(slot.path),
+          gitDir: record,
+          commonDir,
+          branch: request.branch ?? '',
+          baseCommit: request.commit,
+        };
+        const reset = await this.resetWarm(worktree, request.branch, request.commit, request.keepIgnored === true).then(
+          () => true,
+          () => false,
+        );
         if (reset) return worktree;
         // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
         await this.removeWorktree(worktree).catch(() => undefined);
@@ -90,10 +130,30 @@ export class GitWorkspace implements Workspace {
    * Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left;
    * ignored files too unless `keepIgnored` (the caller's preparation deals with them).
    */
-  private async resetWarm(worktree: Worktree, branch: string | null, commit: string, keepIgnored: boolean): Promise<void> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+  private async resetWarm(
+    worktree: Worktree,
+    branch: string | null,
+    commit: string,
+    keepIgnored: boolean,
+  ): Promise<void> {
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
     // A branch a released slot still has checked out is no one's any more.
-    await runGit(['checkout', '--quiet', '--force', '--ignore-other-worktrees', ...(branch ? ['-B', branch] : ['--detach']), commit], location);
+    await runGit(
+      [
+        'checkout',
+        '--quiet',
+        '--force',
+        '--ignore-other-worktrees',
+        ...(branch ? ['-B', branch] : ['--detach']),
+        commit,
+      ],
+      location,
+    );
     await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
   }
 
@@ -101,13 +161,26 @@ export class GitWorkspace implements Workspace {
    * Only the record is made under the lock (milliseconds); the files are checked out after it, so
    * a run's worktrees fill in parallel however large the repository.
    */
-  private async addWorktree(repoDir: string, requestedPath: string, mode: string[], commit: string, branch: string): Promise<Worktree> {
+  private async addWorktree(
+    repoDir: string,
+    requestedPath: string,
+    mode: string[],
+    commit: string,
+    branch: string,
+  ): Promise<Worktree> {
     const path = resolve(requestedPath);
     await mkdir(dirname(path), { recursive: true });
-    await this.changingRecords(repoDir, () => runGit(['worktree', 'add', '--no-checkout', '--force', ...mode, path, commit], { cwd: repoDir }));
+    await this.changingRecords(repoDir, () =>
+      runGit(['worktree', 'add', '--no-checkout', '--force', ...mode, path, commit], { cwd: repoDir }),
+    );
     const worktree = await this.describe(repoDir, path, branch, commit);
     try {
-      await runGit(['reset', '--hard', '--quiet'], { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path });
+      await runGit(['reset', '--hard', '--quiet'], {
+        cwd: worktree.path,
+        gitDir: worktree.gitDir,
+        commonDir: worktree.commonDir,
+        workTree: worktree.path,
+      });
     } catch (error) {
       // The caller never gets this worktree, so it cannot remove it.
       await this.removeWorktree(worktree).catch(() => undefined);
@@ -119,22 +192,44 @@ export class GitWorkspace implements Workspace {
   /** The worktree record, with symlinks resolved so tools can compare real paths. */
   private async describe(repoDir: string, path: string, branch: string, baseCommit: string): Promise<Worktree> {
     const { stdout } = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path });
-    return { repoDir: resolve(repoDir), path: await realpath(path), gitDir: stdout.trim(), commonDir: await this.commonDir(repoDir), branch, baseCommit };
+    return {
+      repoDir: resolve(repoDir),
+      path: await realpath(path),
+      gitDir: stdout.trim(),
+      commonDir: await this.commonDir(repoDir),
+      branch,
+      baseCommit,
+    };
   }
 
   async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
     await runGit(['checkout', '--quiet', '--force', '--detach', commit], location);
     // Ignored files (dependency caches) stay; everything else is exactly the commit.
     await runGit(['clean', '-ffdq'], location);
   }
 
   async mergeInto(worktree: Worktree, commit: string, message: string): Promise<MergeOutcome> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path, env: identityEnv(FANOUT_AUTHOR) };
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+      env: identityEnv(FANOUT_AUTHOR),
+    };
     const head = (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim();
     if (await this.isAncestor(worktree.repoDir, commit, head)) return { kind: 'up-to-date', commit: head };
-    const result = await runGit(['merge', '--no-ff', '--no-edit', '-m', message, commit], { ...location, allowExitCodes: [1] });
-    if (result.exitCode === 0) return { kind: 'merged', commit: (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim() };
+    const result = await runGit(['merge', '--no-ff', '--no-edit', '-m', message, commit], {
+      ...location,
+      allowExitCodes: [1],
+    });
+    if (result.exitCode === 0)
+      return { kind: 'merged', commit: (await runGit(['rev-parse', 'HEAD'], location)).stdout.trim() };
     const { stdout } = await runGit(['diff', '--name-only', '--diff-filter=U', '-z'], location);
     await runGit(['merge', '--abort'], location);
     return { kind: 'conflict', files: stdout.split('\0').filter(Boolean) };
@@ -142,7 +237,10 @@ export class GitWorkspace implements Workspace {
 
   async isAncestor(repoDir: string, ancestor: string, descendant: string): Promise<boolean> {
     if (ancestor === descendant) return true;
-    const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repoDir, allowExitCodes: [1] });
+    const { exitCode } = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], {
+      cwd: repoDir,
+      allowExitCodes: [1],
+    });
     return exitCode === 0;
   }
 
@@ -151,11 +249,20 @@ export class GitWorkspace implements Workspace {
     // record goes even if the files resist, so a later prune never trusts what is left in it.
     const removed = await removeTree(worktree.path);
     await this.forgetRecord(worktree.repoDir, worktree.gitDir);
-    if (options.deleteBranch) await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
-    if (!removed) throw new WorkspaceError('worktree-not-removed', `Could not delete the worktree ${worktree.path}; delete it by hand.`);
+    if (options.deleteBranch)
+      await runGit(['branch', '-D', worktree.branch], { cwd: worktree.repoDir, allowExitCodes: [1] });
+    if (!removed)
+      throw new WorkspaceError(
+        'worktree-not-removed',
+        `Could not delete the worktree ${worktree.path}; delete it by hand.`,
+      );
   }
 
-  async pruneStale(repoDir: string, root: string, keep: (relativePath: string) => boolean = () => false): Promise<string[]> {
+  async pruneStale(
+    repoDir: string,
+    root: string,
+    keep: (relativePath: string) => boolean = () => false,
+  ): Promise<string[]> {
     // git records real paths; compare against the real root.
     const absoluteRoot = await realpath(root).catch(() => resolve(root));
     // Pool worktrees held by a dead process are free again (they are reset when next used).
@@ -195,19 +302,34 @@ export class GitWorkspace implements Workspace {
     const key = resolve(repoDir);
     let found = this.commonDirs.get(key);
     if (!found) {
-      found = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: key }).then(({ stdout }) => stdout.trim());
+      found = runGit(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: key }).then(({ stdout }) =>
+        stdout.trim(),
+      );
       found.catch(() => this.commonDirs.delete(key));
       this.commonDirs.set(key, found);
     }
     return found;
   }
 
-  async push(repoDir: string, request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string }): Promise<void> {
+  async push(
+    repoDir: string,
+    request: { remoteUrl: string; refspecs: string[]; force?: boolean; authHeader?: string },
+  ): Promise<void> {
     // GIT_CONFIG_COUNT keeps the credential out of the process list, where `-c` would show it.
     const env: Record<string, string> = request.authHeader
       ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: request.authHeader }
       : {};
-    await runGit(['push', '--porcelain', '--no-verify', ...(request.force ? ['--force'] : []), request.remoteUrl, ...request.refspecs], { cwd: repoDir, env });
+    await runGit(
+      [
+        'push',
+        '--porcelain',
+        '--no-verify',
+        ...(request.force ? ['--force'] : []),
+        request.remoteUrl,
+        ...request.refspecs,
+      ],
+      { cwd: repoDir, env },
+    );
   }
 
   async guardSharedState(repoDir: string): Promise<SharedStateGuard> {
@@ -215,15 +337,28 @@ export class GitWorkspace implements Workspace {
   }
 
   async changedBetween(repoDir: string, base: string, head: string): Promise<string[]> {
-    const { stdout } = await runGit(['diff', '--name-only', '--no-renames', '-z', `${base}...${head}`, '--'], { cwd: repoDir });
+    const { stdout } = await runGit(['diff', '--name-only', '--no-renames', '-z', `${base}...${head}`, '--'], {
+      cwd: repoDir,
+    });
     return stdout.split('\0').filter(Boolean);
   }
 
   /** New or changed files larger than a pull request may carry (GitHub refuses files over 100 MB too). */
   private async oversized(worktree: Worktree): Promise<string[]> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
-    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location);
-    const paths = stdout.split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
+    const { stdout } = await runGit(
+      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
+      location,
+    );
+    const paths = stdout
+      .split('\0')
+      .filter((entry) => entry.length > 3)
+      .map((entry) => entry.slice(3));
     const large: string[] = [];
     for (const path of paths) {
       const info = await lstat(join(worktree.path, path)).catch(() => null);
@@ -233,9 +368,20 @@ export class GitWorkspace implements Workspace {
   }
 
   async worktreeChanges(worktree: Worktree): Promise<Map<string, string>> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
-    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location);
-    const paths = stdout.split('\0').filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
+    const { stdout } = await runGit(
+      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
+      location,
+    );
+    const paths = stdout
+      .split('\0')
+      .filter((entry) => entry.length > 3)
+      .map((entry) => entry.slice(3));
     const signatures = new Map<string, string>();
     for (const path of paths) {
       const info = await lstat(join(worktree.path, path), { bigint: true }).catch(() => null);
@@ -250,10 +396,18 @@ export class GitWorkspace implements Workspace {
 
   /** Stages everything and lists what differs from the base, with each path's new mode. */
   private async stagedChanges(worktree: Worktree): Promise<Array<{ path: string; mode: string }>> {
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
     await runGit(['add', '--all', '--', '.'], location);
     // Plumbing against the index: object ids only, no working file read again.
-    const raw = await runGit(['diff-index', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'], location);
+    const raw = await runGit(
+      ['diff-index', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'],
+      location,
+    );
     // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`
     const fields = raw.stdout.split('\0');
     const changes: Array<{ path: string; mode: string }> = [];
@@ -273,7 +427,12 @@ export class GitWorkspace implements Workspace {
     // Protected paths are refused here too, whatever the caller allows.
     const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
     if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
-    const location = { cwd: worktree.path, gitDir: worktree.gitDir, commonDir: worktree.commonDir, workTree: worktree.path };
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
     // A nested repository (gitlink, mode 160000) brings config and drivers of its own into every later checkout.
     const nested = changes.filter((change) => change.mode === '160000').map((change) => change.path);
     if (nested.length > 0) return { kind: 'nested-repositories', paths: nested, files };
@@ -304,7 +463,11 @@ async function removeTree(path: string): Promise<boolean> {
     await rm(path, { recursive: true, force: true });
     return true;
   } catch {
-    const result = await execa(systemProgram('rm'), ['-rf', '--one-file-system', '--', path], { reject: false, stdin: 'ignore', timeout: 10 * 60_000 });
+    const result = await execa(systemProgram('rm'), ['-rf', '--one-file-system', '--', path], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 10 * 60_000,
+    });
     return result.exitCode === 0;
   }
 }
@@ -353,5 +516,10 @@ async function resolvesInside(root: string, path: string): Promise<boolean> {
 
 /** Author and committer variables for one identity. */
 export function identityEnv(author: { name: string; email: string }): Record<string, string> {
-  return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
+  return {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
 }

@@ -34,12 +34,18 @@ export class PreparationGitCli {
   }
 
   async ignoredPaths(worktree: Worktree): Promise<string[]> {
-    const { stdout } = await runGit(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], location(worktree));
+    const { stdout } = await runGit(
+      ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'],
+      location(worktree),
+    );
     return stdout.split('\0').filter(Boolean);
   }
 
   async uncommittedPaths(worktree: Worktree): Promise<string[]> {
-    const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'], location(worktree));
+    const { stdout } = await runGit(
+      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
+      location(worktree),
+    );
     return stdout
       .split('\0')
       .filter((entry) => entry.length > 3)
@@ -48,18 +54,27 @@ export class PreparationGitCli {
 
   async removeIgnored(worktree: Worktree, keep: readonly string[] = []): Promise<void> {
     // A negated ignore rule per kept path: to `clean -X` it is no longer ignored, so it stays.
-    await runGit(['clean', '-ffdqX', ...keep.flatMap((path) => ['-e', `!/${escapeIgnorePattern(path)}`])], location(worktree));
+    await runGit(
+      ['clean', '-ffdqX', ...keep.flatMap((path) => ['-e', `!/${escapeIgnorePattern(path)}`])],
+      location(worktree),
+    );
   }
 
   async ignoredFiles(repoDir: string, globs: readonly string[]): Promise<string[]> {
     if (globs.length === 0) return [];
     // A bare clone (the App's) has no work tree and so no ignored files: exit 128, nothing listed.
-    const { stdout, exitCode } = await runGit(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...globs.map((glob) => `:(glob)${glob}`)], { cwd: repoDir, allowExitCodes: [128] });
+    const { stdout, exitCode } = await runGit(
+      ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...globs.map((glob) => `:(glob)${glob}`)],
+      { cwd: repoDir, allowExitCodes: [128] },
+    );
     return exitCode === 0 ? stdout.split('\0').filter(Boolean) : [];
   }
 
   async submodules(repoDir: string, commit: string): Promise<Array<{ name: string; path: string }>> {
-    const { stdout, exitCode } = await runGit(['config', '-z', `--blob=${commit}:.gitmodules`, '--get-regexp', '^submodule\\..*\\.path$'], { cwd: repoDir, allowExitCodes: [1, 128] });
+    const { stdout, exitCode } = await runGit(
+      ['config', '-z', `--blob=${commit}:.gitmodules`, '--get-regexp', '^submodule\\..*\\.path$'],
+      { cwd: repoDir, allowExitCodes: [1, 128] },
+    );
     if (exitCode !== 0) return [];
     return stdout
       .split('\0')
@@ -72,21 +87,36 @@ export class PreparationGitCli {
       .filter((submodule) => safeRelative(submodule.name) && safeRelative(submodule.path));
   }
 
-  async checkoutSubmodule(worktree: Worktree, submodule: { name: string; path: string; commit: string }): Promise<boolean> {
-    if (!safeRelative(submodule.name) || !safeRelative(submodule.path) || !/^[0-9a-f]{40,64}$/.test(submodule.commit)) return false;
+  async checkoutSubmodule(
+    worktree: Worktree,
+    submodule: { name: string; path: string; commit: string },
+  ): Promise<boolean> {
+    if (!safeRelative(submodule.name) || !safeRelative(submodule.path) || !/^[0-9a-f]{40,64}$/.test(submodule.commit))
+      return false;
     const store = join(worktree.commonDir, 'modules', submodule.name);
     if (!(await isRealDirectory(store))) return false;
-    const known = await runGit(['cat-file', '-e', `${submodule.commit}^{commit}`], { cwd: store, gitDir: store, allowExitCodes: [1, 128] });
+    const known = await runGit(['cat-file', '-e', `${submodule.commit}^{commit}`], {
+      cwd: store,
+      gitDir: store,
+      allowExitCodes: [1, 128],
+    });
     if (known.exitCode !== 0) return false;
     // git made an empty directory for the submodule; anything else (a link) is not written through.
     const target = join(worktree.path, submodule.path);
-    if (!(await realDirectoriesBelow(worktree.path, submodule.path)) || (await readdir(target)).length > 0) return false;
+    if (!(await realDirectoriesBelow(worktree.path, submodule.path)) || (await readdir(target)).length > 0)
+      return false;
     // The submodule's git dir lives in the worktree's own git dir, so it goes with the worktree.
     const gitDir = join(worktree.gitDir, 'modules', submodule.name);
     await rm(gitDir, { recursive: true, force: true });
     await mkdir(dirname(gitDir), { recursive: true });
-    await runGit(['clone', '--quiet', '--no-checkout', `--separate-git-dir=${gitDir}`, '--', store, target], { cwd: store });
-    await runGit(['checkout', '--quiet', '--force', '--detach', submodule.commit], { cwd: target, gitDir, workTree: target });
+    await runGit(['clone', '--quiet', '--no-checkout', `--separate-git-dir=${gitDir}`, '--', store, target], {
+      cwd: store,
+    });
+    await runGit(['checkout', '--quiet', '--force', '--detach', submodule.commit], {
+      cwd: target,
+      gitDir,
+      workTree: target,
+    });
     return true;
   }
 }

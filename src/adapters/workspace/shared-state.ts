@@ -8,7 +8,6 @@ import type { SharedStateGuard } from '../../ports/workspace.js';
 const WATCHED_FILES = ['config', 'config.worktree', 'info/attributes', 'objects/info/alternates'];
 const WATCHED_DIRECTORIES = ['hooks'];
 
-
 type Entry = { kind: 'file'; content: Buffer; mode: number } | { kind: 'link'; target: string };
 
 /**
@@ -77,7 +76,8 @@ async function moduleGitDirs(commonDir: string, directory: string): Promise<stri
     return [directory, ...(await moduleGitDirs(commonDir, join(directory, 'modules')))];
   }
   const found: string[] = [];
-  for (const entry of entries) if (entry.isDirectory()) found.push(...(await moduleGitDirs(commonDir, join(directory, entry.name))));
+  for (const entry of entries)
+    if (entry.isDirectory()) found.push(...(await moduleGitDirs(commonDir, join(directory, entry.name))));
   return found;
 }
 
@@ -102,6 +102,7 @@ async function readEntry(path: string): Promise<Entry | null> {
 
 function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {
   if (!a || !b) return a === b;
-  if (a.kind === 'link' || b.kind === 'link') return a.kind === b.kind && (a as { target: string }).target === (b as { target: string }).target;
+  if (a.kind === 'link' || b.kind === 'link')
+    return a.kind === b.kind && (a as { target: string }).target === (b as { target: string }).target;
   return a.mode === b.mode && a.content.equals(b.content);
 }

@@ -24,8 +24,14 @@ export function poolDirectory(poolRoot: string, commonDir: string): string {
  */
 export async function claimSlot(directory: string): Promise<PoolSlot> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const existing = (await readdir(directory).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
-  const order = [...existing, ...Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index))];
+  const existing = (await readdir(directory).catch(() => [] as string[]))
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
+  const order = [
+    ...existing,
+    ...Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index)),
+  ];
   for (const index of order) {
     const slot = { path: join(directory, String(index)), lockPath: join(directory, `${index}.lock`) };
     if (await claimLock(slot.lockPath)) return slot;

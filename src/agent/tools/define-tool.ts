@@ -40,17 +40,25 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
   async function runTool(rawArguments: string, context: ToolContext): Promise<ToolOutcome> {
     const text = rawArguments.trim();
     if (text === '') {
-      return { ok: false, error: `${definition.name} needs arguments: a JSON object matching ${JSON.stringify(parameters.properties ?? {})}` };
+      return {
+        ok: false,
+        error: `${definition.name} needs arguments: a JSON object matching ${JSON.stringify(parameters.properties ?? {})}`,
+      };
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
-      return { ok: false, error: `${definition.name} arguments are not valid JSON (${(error as Error).message}): ${text.slice(0, 200)}` };
+      return {
+        ok: false,
+        error: `${definition.name} arguments are not valid JSON (${(error as Error).message}): ${text.slice(0, 200)}`,
+      };
     }
     const parsed = definition.schema.safeParse(json);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(arguments)'}: ${issue.message}`).join('; ');
+      const issues = parsed.error.issues
+        .map((issue) => `${issue.path.map(String).join('.') || '(arguments)'}: ${issue.message}`)
+        .join('; ');
       return { ok: false, error: `${definition.name} arguments are invalid: ${issues}` };
     }
     try {
@@ -59,7 +67,10 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
     } catch (error) {
       if (error instanceof ToolError) return { ok: false, error: error.message };
       const code = (error as NodeJS.ErrnoException).code;
-      return { ok: false, error: `${definition.name} failed: ${code ? `${code}: ` : ''}${(error as Error).message ?? String(error)}` };
+      return {
+        ok: false,
+        error: `${definition.name} failed: ${code ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`,
+      };
     }
   }
 }

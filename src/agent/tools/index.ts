@@ -8,4 +8,12 @@ import { searchTool } from './search.js';
 import { writeFileTool } from './write-file.js';
 
 /** The built-in agent's tools, named as the model sees them. */
-export const BUILTIN_TOOLS: readonly AgentTool[] = [listDirectory, readFileTool, writeFileTool, editFileTool, searchTool, runCommandTool, finishTool];
+export const BUILTIN_TOOLS: readonly AgentTool[] = [
+  listDirectory,
+  readFileTool,
+  writeFileTool,
+  editFileTool,
+  searchTool,
+  runCommandTool,
+  finishTool,
+];

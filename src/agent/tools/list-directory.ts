@@ -24,7 +24,9 @@ export const listDirectory = defineTool({
       .filter((entry) => entry.name.toLowerCase() !== '.git')
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     if (entries.length === 0) return { ok: true, output: `${target.relative}/ is empty` };
-    const shown = await Promise.all(entries.slice(0, MAX_ENTRIES).map((entry) => describeEntry(entry, target.absolute)));
+    const shown = await Promise.all(
+      entries.slice(0, MAX_ENTRIES).map((entry) => describeEntry(entry, target.absolute)),
+    );
     const more = entries.length > MAX_ENTRIES ? `\n(${entries.length - MAX_ENTRIES} more entries not shown)` : '';
     return { ok: true, output: `${target.relative}/ (${entries.length} entries):\n${shown.join('\n')}${more}` };
   },

@@ -36,7 +36,8 @@ export async function resolveInside(root: string, rawPath: string): Promise<Reso
   const absolute = resolved.length === 0 ? root : join(root, ...resolved);
   const stats = await lstat(absolute).catch(nullWhenMissing);
   // A link swapped in after the walk: refuse rather than guess where it points now.
-  if (stats?.isSymbolicLink()) throw new ToolError(`"${rawPath}" changed into a symbolic link while it was checked; refused`);
+  if (stats?.isSymbolicLink())
+    throw new ToolError(`"${rawPath}" changed into a symbolic link while it was checked; refused`);
   return { absolute, relative: toRelative(resolved), requested: toRelative(segments), stats };
 }
 
@@ -54,13 +55,15 @@ async function walk(root: string, segments: readonly string[], rawPath: string):
       resolved.pop();
       continue;
     }
-    if (isGitSegment(segment)) throw new ToolError(`"${rawPath}" leads into .git/ through a symbolic link, which is off limits`);
+    if (isGitSegment(segment))
+      throw new ToolError(`"${rawPath}" leads into .git/ through a symbolic link, which is off limits`);
     const here = join(root, ...resolved, segment);
     const info = await lstat(here).catch(nullWhenMissing);
     if (!info) return [...resolved, segment, ...missingTail(pending, rawPath, toRelative([...resolved, segment]))];
     if (info.isSymbolicLink()) {
       links += 1;
-      if (links > MAX_SYMBOLIC_LINKS) throw new ToolError(`"${rawPath}" goes through more than ${MAX_SYMBOLIC_LINKS} symbolic links`);
+      if (links > MAX_SYMBOLIC_LINKS)
+        throw new ToolError(`"${rawPath}" goes through more than ${MAX_SYMBOLIC_LINKS} symbolic links`);
       const target = linkTargetSegments(root, await readlink(here), rawPath);
       if (target.absolute) resolved.length = 0;
       pending.unshift(...target.segments);
@@ -78,7 +81,8 @@ async function walk(root: string, segments: readonly string[], rawPath: string):
 function missingTail(pending: readonly string[], rawPath: string, missing: string): string[] {
   const rest = pending.filter((segment) => segment !== '' && segment !== '.');
   if (rest.includes('..')) throw new ToolError(`"${rawPath}" goes through "${missing}", which does not exist`);
-  if (rest.some(isGitSegment)) throw new ToolError(`"${rawPath}" leads into .git/ through a symbolic link, which is off limits`);
+  if (rest.some(isGitSegment))
+    throw new ToolError(`"${rawPath}" leads into .git/ through a symbolic link, which is off limits`);
   return rest;
 }
 

@@ -30,7 +30,12 @@ export const readFileTool = defineTool({
     let read: { buffer: Buffer; complete: boolean };
     try {
       if (!ranged && stats.size > MAX_WHOLE_FILE_BYTES) throw tooLarge(shown, stats.size);
-      read = await readBounded(handle, ranged ? MAX_RANGED_READ_BYTES : MAX_WHOLE_FILE_BYTES, context.signal, `reading "${shown}"`);
+      read = await readBounded(
+        handle,
+        ranged ? MAX_RANGED_READ_BYTES : MAX_WHOLE_FILE_BYTES,
+        context.signal,
+        `reading "${shown}"`,
+      );
     } finally {
       await handle.close();
     }
@@ -40,8 +45,11 @@ export const readFileTool = defineTool({
     const lines = splitLines(read.buffer, read.complete);
     const from = startLine ?? 1;
     const to = Math.min(endLine ?? lines.length, lines.length);
-    const cut = read.complete ? '' : `; only the first ${MAX_RANGED_READ_BYTES} bytes of this file can be read, use run_command (e.g. sed -n '${from},${endLine ?? from}p') for later lines`;
-    if (lines.length > 0 && from > lines.length) throw new ToolError(`"${shown}" has ${read.complete ? 'only' : 'at least'} ${lines.length} lines${cut}`);
+    const cut = read.complete
+      ? ''
+      : `; only the first ${MAX_RANGED_READ_BYTES} bytes of this file can be read, use run_command (e.g. sed -n '${from},${endLine ?? from}p') for later lines`;
+    if (lines.length > 0 && from > lines.length)
+      throw new ToolError(`"${shown}" has ${read.complete ? 'only' : 'at least'} ${lines.length} lines${cut}`);
     if (to < from && lines.length > 0) throw new ToolError('endLine is before startLine');
     const body = lines.slice(from - 1, to).join('\n');
     const count = read.complete ? `${lines.length}` : `at least ${lines.length}`;

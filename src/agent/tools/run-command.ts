@@ -12,8 +12,11 @@ function changedBetween(before: ReadonlyMap<string, string>, after: ReadonlyMap<
 /** Runs a shell command in the worktree (timeout, output cap, process group killed, no secrets in its environment). */
 export const runCommandTool = defineTool({
   name: 'run_command',
-  description: 'Run a shell command in the repository root (e.g. the tests). Returns the exit code, stdout and stderr. Commands are killed after their timeout.',
-  schema: z.object({ command: z.string().min(1), timeoutSeconds: z.number().int().min(1).max(3600).optional() }).strict(),
+  description:
+    'Run a shell command in the repository root (e.g. the tests). Returns the exit code, stdout and stderr. Commands are killed after their timeout.',
+  schema: z
+    .object({ command: z.string().min(1), timeoutSeconds: z.number().int().min(1).max(3600).optional() })
+    .strict(),
   runsCommands: true,
   async execute({ command, timeoutSeconds }, context) {
     const timeoutMs = Math.min((timeoutSeconds ?? Infinity) * 1000, context.commandTimeoutMs);
@@ -31,12 +34,22 @@ export const runCommandTool = defineTool({
     const after = before ? await context.worktreeChanges!() : null;
     const changedFiles = before && after ? changedBetween(before, after) : [];
     const streams = `--- stdout ---\n${result.stdout || '(empty)'}\n--- stderr ---\n${result.stderr || '(empty)'}`;
-    const changes = changedFiles.length > 0 ? `\n--- files this command changed ---\n${changedFiles.slice(0, MAX_LISTED).join('\n')}${changedFiles.length > MAX_LISTED ? `\n… and ${changedFiles.length - MAX_LISTED} more` : ''}` : '';
+    const changes =
+      changedFiles.length > 0
+        ? `\n--- files this command changed ---\n${changedFiles.slice(0, MAX_LISTED).join('\n')}${changedFiles.length > MAX_LISTED ? `\n… and ${changedFiles.length - MAX_LISTED} more` : ''}`
+        : '';
     if (result.timedOut) {
-      return { ok: false, error: `command timed out after ${Math.round(timeoutMs / 1000)} s and was killed with everything it started\n${streams}${changes}` };
+      return {
+        ok: false,
+        error: `command timed out after ${Math.round(timeoutMs / 1000)} s and was killed with everything it started\n${streams}${changes}`,
+      };
     }
     const status = result.exitCode === null ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
     // A non-zero exit is information (failing tests), not a broken tool call.
-    return { ok: true, output: `${status} (${result.durationMs} ms)\n${streams}${changes}`, ...(changedFiles.length > 0 ? { changedFiles } : {}) };
+    return {
+      ok: true,
+      output: `${status} (${result.durationMs} ms)\n${streams}${changes}`,
+      ...(changedFiles.length > 0 ? { changedFiles } : {}),
+    };
   },
 });

@@ -24,7 +24,9 @@ export function describeKind(stats: Stats): string {
 /** Refuses anything but a regular file: reading a FIFO or a device can block or never end. */
 export function assertRegularFile(stats: Stats, shownPath: string): void {
   if (stats.isFile()) return;
-  throw new ToolError(`"${shownPath}" is a ${describeKind(stats)}, not a regular file; only regular files can be read or written`);
+  throw new ToolError(
+    `"${shownPath}" is a ${describeKind(stats)}, not a regular file; only regular files can be read or written`,
+  );
 }
 
 /** Stops a tool whose time is up (the agent loop aborts the signal). */
@@ -34,7 +36,9 @@ export function assertNotAborted(signal: AbortSignal | undefined, action: string
 
 /** Opens a regular file for reading, never through a final link and never blocking on a FIFO. */
 export async function openForRead(absolute: string, shownPath: string): Promise<{ handle: FileHandle; stats: Stats }> {
-  const handle = await open(absolute, READ_FLAGS).catch((error: NodeJS.ErrnoException) => rethrowOpenError(error, shownPath));
+  const handle = await open(absolute, READ_FLAGS).catch((error: NodeJS.ErrnoException) =>
+    rethrowOpenError(error, shownPath),
+  );
   return checkOpened(handle, shownPath);
 }
 
@@ -42,7 +46,12 @@ export async function openForRead(absolute: string, shownPath: string): Promise<
  * Reads at most `maxBytes` through the handle, checking the signal between chunks; `complete` is
  * false when the file holds more than that.
  */
-export async function readBounded(handle: FileHandle, maxBytes: number, signal: AbortSignal | undefined, action: string): Promise<{ buffer: Buffer; complete: boolean }> {
+export async function readBounded(
+  handle: FileHandle,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+  action: string,
+): Promise<{ buffer: Buffer; complete: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
@@ -59,7 +68,12 @@ export async function readBounded(handle: FileHandle, maxBytes: number, signal: 
 }
 
 /** Reads a regular file, bounded (see readBounded), closing it whatever happens. */
-export async function readRegularFile(absolute: string, shownPath: string, maxBytes: number, signal: AbortSignal | undefined): Promise<{ buffer: Buffer; complete: boolean; size: number }> {
+export async function readRegularFile(
+  absolute: string,
+  shownPath: string,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<{ buffer: Buffer; complete: boolean; size: number }> {
   const { handle, stats } = await openForRead(absolute, shownPath);
   try {
     const read = await readBounded(handle, maxBytes, signal, `reading "${shownPath}"`);
@@ -75,7 +89,12 @@ export async function readRegularFile(absolute: string, shownPath: string, maxBy
  * following a final link. A file with other hard links is refused: writing it would change a file
  * elsewhere, possibly outside the worktree.
  */
-export async function writeRegularFile(root: string, relativePath: string, content: string, signal: AbortSignal | undefined): Promise<void> {
+export async function writeRegularFile(
+  root: string,
+  relativePath: string,
+  content: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const segments = relativePath.split('/');
   for (let depth = 1; depth < segments.length; depth += 1) {
     const directory = join(root, ...segments.slice(0, depth));
@@ -83,14 +102,19 @@ export async function writeRegularFile(root: string, relativePath: string, conte
       if (error.code !== 'EEXIST') throw error;
     });
     const info = await lstat(directory);
-    if (!info.isDirectory()) throw new ToolError(`"${segments.slice(0, depth).join('/')}" is a ${describeKind(info)}, not a directory`);
+    if (!info.isDirectory())
+      throw new ToolError(`"${segments.slice(0, depth).join('/')}" is a ${describeKind(info)}, not a directory`);
   }
   assertNotAborted(signal, `writing "${relativePath}"`);
-  const opened = await open(join(root, ...segments), WRITE_FLAGS, 0o666).catch((error: NodeJS.ErrnoException) => rethrowOpenError(error, relativePath));
+  const opened = await open(join(root, ...segments), WRITE_FLAGS, 0o666).catch((error: NodeJS.ErrnoException) =>
+    rethrowOpenError(error, relativePath),
+  );
   const { handle, stats } = await checkOpened(opened, relativePath);
   try {
     if (stats.nlink > 1) {
-      throw new ToolError(`"${relativePath}" has ${stats.nlink} hard links; writing it would also change the other names, so it is refused`);
+      throw new ToolError(
+        `"${relativePath}" has ${stats.nlink} hard links; writing it would also change the other names, so it is refused`,
+      );
     }
     await handle.truncate(0);
     await handle.writeFile(content);
@@ -111,8 +135,10 @@ async function checkOpened(handle: FileHandle, shownPath: string): Promise<{ han
 }
 
 function rethrowOpenError(error: NodeJS.ErrnoException, shownPath: string): never {
-  if (error.code === 'ELOOP') throw new ToolError(`"${shownPath}" is a symbolic link (it changed while it was checked); refused`);
+  if (error.code === 'ELOOP')
+    throw new ToolError(`"${shownPath}" is a symbolic link (it changed while it was checked); refused`);
   // A FIFO without a peer (O_NONBLOCK write) or a socket cannot be opened as a file.
-  if (error.code === 'ENXIO') throw new ToolError(`"${shownPath}" is not a regular file; only regular files can be read or written`);
+  if (error.code === 'ENXIO')
+    throw new ToolError(`"${shownPath}" is not a regular file; only regular files can be read or written`);
   throw error;
 }

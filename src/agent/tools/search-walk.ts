@@ -20,7 +20,11 @@ export interface WalkSkips {
  * sockets and devices are skipped too: the walk cannot leave the directory or block on a file.
  * Directories are read lazily, so a consumer that stops early reads no more of them.
  */
-export async function* regularFilesUnder(absolute: string, relative: string, skips: WalkSkips): AsyncGenerator<WalkedFile> {
+export async function* regularFilesUnder(
+  absolute: string,
+  relative: string,
+  skips: WalkSkips,
+): AsyncGenerator<WalkedFile> {
   const stack: Array<WalkedFile & { directory: boolean }> = [{ absolute, relative, directory: true }];
   while (stack.length > 0) {
     const item = stack.pop()!;
@@ -30,7 +34,9 @@ export async function* regularFilesUnder(absolute: string, relative: string, ski
     }
     // A directory removed meanwhile (by a command the agent started) is simply not there.
     const entries = await readdir(item.absolute, { withFileTypes: true }).catch(() => []);
-    const names = entries.filter((entry) => !SKIPPED_DIRECTORIES.has(entry.name.toLowerCase())).sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    const names = entries
+      .filter((entry) => !SKIPPED_DIRECTORIES.has(entry.name.toLowerCase()))
+      .sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     for (const entry of names) {
       if (entry.isSymbolicLink()) {
         skips.symbolicLinks += 1;

@@ -13,7 +13,8 @@ const SEARCH_LIMITS = { files: 20_000, bytes: 64 * 1024 * 1024 } as const;
 /** Plain-text search over the worktree's regular files; symbolic links are not followed. */
 export const searchTool = defineTool({
   name: 'search',
-  description: 'Search file contents for a plain-text string. Returns "path:line: text" for each match (at most 100). Symbolic links are not followed.',
+  description:
+    'Search file contents for a plain-text string. Returns "path:line: text" for each match (at most 100). Symbolic links are not followed.',
   schema: z
     .object({
       query: z.string().min(1),
@@ -55,8 +56,12 @@ export const searchTool = defineTool({
     const notes = [
       ...(total > results.length ? [`(${total - results.length} more matches not shown; narrow the search)`] : []),
       ...(skips.symbolicLinks > 0 ? [`(${skips.symbolicLinks} symbolic link(s) not followed)`] : []),
-      ...(stopped ? [`(search stopped early because ${stopped}; results are partial, narrow the search with path)`] : []),
-    ].map((note) => `\n${note}`).join('');
+      ...(stopped
+        ? [`(search stopped early because ${stopped}; results are partial, narrow the search with path)`]
+        : []),
+    ]
+      .map((note) => `\n${note}`)
+      .join('');
     if (total === 0) return { ok: true, output: `no matches for "${query}"${notes}` };
     return { ok: true, output: `${total} match(es):\n${results.join('\n')}${notes}` };
   },
@@ -70,7 +75,10 @@ async function* oneFile(file: WalkedFile): AsyncGenerator<WalkedFile> {
  * A file's text, null when it is skipped (swapped for a link or special file, too large, binary),
  * or 'over-budget' when reading it would pass what is left of the search's byte budget.
  */
-async function readForSearch(file: WalkedFile, budget: number): Promise<{ text: string; bytes: number } | null | 'over-budget'> {
+async function readForSearch(
+  file: WalkedFile,
+  budget: number,
+): Promise<{ text: string; bytes: number } | null | 'over-budget'> {
   const opened = await openForRead(file.absolute, file.relative).catch((error: unknown) => {
     if (error instanceof ToolError) return null;
     throw error;

@@ -31,8 +31,7 @@ export interface ToolContext {
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
 export type ToolOutcome =
-  | { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } }
-  | { ok: false; error: string };
+  { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } } | { ok: false; error: string };
 
 /** An expected tool failure whose message is meant for the model. */
 export class ToolError extends Error {}

@@ -9,7 +9,10 @@ import { ToolError } from './tool-context.js';
  * an in-scope symbolic link cannot carry a write out of scope.
  */
 export function assertWritable(target: Pick<ResolvedPath, 'relative' | 'requested'>, context: ToolContext): void {
-  const landsOn = target.requested === target.relative ? `"${target.relative}"` : `"${target.requested}" leads (through a symbolic link) to "${target.relative}", which`;
+  const landsOn =
+    target.requested === target.relative
+      ? `"${target.relative}"`
+      : `"${target.requested}" leads (through a symbolic link) to "${target.relative}", which`;
   if (isProtectedPath(target.relative)) {
     throw new ToolError(
       `write refused: ${landsOn} is protected: agents never change CI workflows or Fanout's own configuration ` +

@@ -17,7 +17,10 @@ const exec = promisify(execFile);
 
 /** `fanout demo`: a throwaway sample repository and the full pipeline on it. */
 export async function demoCommand(argv: string[], env: Env, output: Output): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
@@ -34,12 +37,23 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     } else {
       server = await startScriptedServer({ script: demoModel });
       llm = createLlm(env, { baseUrl: server.baseUrl, apiKey: 'scripted', model: 'scripted-model' });
-      say('No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.');
+      say(
+        'No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.',
+      );
     }
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
-    const outcome = await runPipeline({ env: demoEnv, repoDir: repo, llm, output, json: values.json, resumable: values.keep, start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) }, ...(server ? { trustedCommands: true } : {}) });
+    const outcome = await runPipeline({
+      env: demoEnv,
+      repoDir: repo,
+      llm,
+      output,
+      json: values.json,
+      resumable: values.keep,
+      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) },
+      ...(server ? { trustedCommands: true } : {}),
+    });
     if (!values.json) {
       const { stdout } = await exec('git', ['log', '--graph', '--format=%h %s', 'main'], { cwd: repo });
       output.out(`\nHistory of main (pull requests merged one after another):\n${stdout.trimEnd()}`);
@@ -54,7 +68,8 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     else if (values.keep) output.out(kept);
     else {
       await rm(dir, { recursive: true, force: true });
-      if (!values.json) output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
+      if (!values.json)
+        output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
     }
   }
 }

@@ -15,15 +15,26 @@ export const FIX_USAGE = 'fanout fix <run-id> <subtask> ["instructions"] [--json
  * is committed to the same pull request, validated again, and the run continues to the merge.
  */
 export async function fixCommand(argv: string[], env: Env, output: Output): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   const [runId, subtaskId, ...words] = positionals;
-  if (!runId || !subtaskId) throw new UsageError(`a run id and a subtask are required.\nusage: ${FIX_USAGE} (\`fanout status <run-id>\` lists the subtasks)`);
+  if (!runId || !subtaskId)
+    throw new UsageError(
+      `a run id and a subtask are required.\nusage: ${FIX_USAGE} (\`fanout status <run-id>\` lists the subtasks)`,
+    );
   const store = createStore(env);
   let run;
   try {
     run = await store.getRun(runId);
     if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
-    const refusal = await requestFix(store, run, subtaskId, { kind: 'command', by: userInfo().username, instructions: words.join(' ') });
+    const refusal = await requestFix(store, run, subtaskId, {
+      kind: 'command',
+      by: userInfo().username,
+      instructions: words.join(' '),
+    });
     if (refusal) throw new UsageError(refusal.replaceAll('`', ''));
   } finally {
     await store.close();

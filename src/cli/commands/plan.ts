@@ -31,7 +31,8 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
   const workspace = createWorkspace();
   const head = await workspace.resolveCommit(repoDir, 'HEAD');
   const config = parseRepoConfig(await workspace.readFileAt(repoDir, head, REPO_CONFIG_PATH));
-  const maxSubtasks = values['max-subtasks'] === undefined ? config.maxSubtasks : parsePositive(values['max-subtasks'], '--max-subtasks');
+  const maxSubtasks =
+    values['max-subtasks'] === undefined ? config.maxSubtasks : parsePositive(values['max-subtasks'], '--max-subtasks');
   const llm = createLlm(env, config.model ? { model: config.model } : {});
   const files = await workspace.listFiles(repoDir, head);
   const result = await planTask({
@@ -42,13 +43,18 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
     maxSubtasks,
     ...(values.hints ? { hints: values.hints } : {}),
   });
-  output.out(values.json ? JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, baseCommit: head, ...result }, null, 2) : renderPlan(result));
+  output.out(
+    values.json
+      ? JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, baseCommit: head, ...result }, null, 2)
+      : renderPlan(result),
+  );
   return EXIT_OK;
 }
 
 /** Parses a positive integer flag or throws a usage error naming it. */
 export function parsePositive(raw: string, flag: string): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number, got "${raw}".`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`${flag} must be a positive whole number, got "${raw}".`);
   return value;
 }

@@ -13,7 +13,8 @@ import { showProgress } from '../progress-display.js';
 import { UsageError } from '../errors.js';
 import { repositoryPath } from '../repo-path.js';
 
-const SANDBOX_NONE_NOTE = 'Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout\'s secrets or outlive their command). Install bubblewrap to confine them.';
+const SANDBOX_NONE_NOTE =
+  "Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout's secrets or outlive their command). Install bubblewrap to confine them.";
 
 export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
 
@@ -22,36 +23,67 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { repo: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean', default: false }, hints: { type: 'string' } },
+    options: {
+      repo: { type: 'string' },
+      base: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      hints: { type: 'string' },
+    },
   });
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError(`a task is required.\nusage: ${RUN_USAGE}`);
   const repoDir = repositoryPath(values.repo);
   const config = await loadRepoConfig(repoDir, values.base);
   const llm = createLlm(env, config.model ? { model: config.model } : {});
-  return runPipeline({ env, repoDir, llm, output, json: values.json, start: { task, config, ...(values.base ? { baseBranch: values.base } : {}), ...(values.hints ? { hints: values.hints } : {}) } });
+  return runPipeline({
+    env,
+    repoDir,
+    llm,
+    output,
+    json: values.json,
+    start: {
+      task,
+      config,
+      ...(values.base ? { baseBranch: values.base } : {}),
+      ...(values.hints ? { hints: values.hints } : {}),
+    },
+  });
 }
 
 /** `fanout resume <run-id>`: continues an interrupted run without redoing finished subtasks. */
 export async function resumeCommand(argv: string[], env: Env, output: Output): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, 'retry-failed': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, 'retry-failed': { type: 'boolean', default: false } },
+  });
   const runId = positionals[0];
-  if (!runId) throw new UsageError('a run id is required: fanout resume <run-id> [--retry-failed] (`fanout status` lists runs)');
+  if (!runId)
+    throw new UsageError('a run id is required: fanout resume <run-id> [--retry-failed] (`fanout status` lists runs)');
   const lookup = createStore(env);
   const run = await lookup.getRun(runId);
   await lookup.close();
   if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
   const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
-  return runPipeline({ env, repoDir: run.repo, llm, output, json: values.json, resume: { runId, retryFailed: values['retry-failed'] } });
+  return runPipeline({
+    env,
+    repoDir: run.repo,
+    llm,
+    output,
+    json: values.json,
+    resume: { runId, retryFailed: values['retry-failed'] },
+  });
 }
 
 /** Reads `.github/fanout.yml` at the tip of the base branch (or HEAD). */
 export async function loadRepoConfig(repoDir: string, baseBranch?: string): Promise<RepoConfig> {
   const workspace = createWorkspace();
-  const commit = await workspace.resolveCommit(repoDir, baseBranch ? `refs/heads/${baseBranch}` : 'HEAD').catch((error: unknown) => {
-    if (baseBranch === undefined) throw error;
-    throw new UsageError(`--base ${baseBranch}: ${repoDir} has no branch "${baseBranch}".`);
-  });
+  const commit = await workspace
+    .resolveCommit(repoDir, baseBranch ? `refs/heads/${baseBranch}` : 'HEAD')
+    .catch((error: unknown) => {
+      if (baseBranch === undefined) throw error;
+      throw new UsageError(`--base ${baseBranch}: ${repoDir} has no branch "${baseBranch}".`);
+    });
   return parseRepoConfig(await workspace.readFileAt(repoDir, commit, REPO_CONFIG_PATH));
 }
 
@@ -71,11 +103,18 @@ export async function runPipeline(input: {
 }): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => {
-    input.output.err(input.resumable === false ? '\nInterrupted: stopping agents and cleaning up.' : '\nInterrupted: stopping agents; `fanout resume` continues the run.');
+    input.output.err(
+      input.resumable === false
+        ? '\nInterrupted: stopping agents and cleaning up.'
+        : '\nInterrupted: stopping agents; `fanout resume` continues the run.',
+    );
     abort.abort();
   };
   process.once('SIGINT', onSignal);
-  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, { signal: abort.signal, ...(input.trustedCommands ? { trustedCommands: true } : {}) });
+  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, {
+    signal: abort.signal,
+    ...(input.trustedCommands ? { trustedCommands: true } : {}),
+  });
   try {
     const run = input.resume
       ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
@@ -84,7 +123,9 @@ export async function runPipeline(input: {
       input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
       if (deps.sandbox === 'none') input.output.out(SANDBOX_NONE_NOTE);
     }
-    const stop = input.json ? async () => undefined : showProgress(deps.store, run.id, input.output, process.stdout.isTTY === true);
+    const stop = input.json
+      ? async () => undefined
+      : showProgress(deps.store, run.id, input.output, process.stdout.isTTY === true);
     let report: RunReport;
     try {
       report = await executeRun(deps, run.id);

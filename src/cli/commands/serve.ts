@@ -10,7 +10,8 @@ import { createFanoutApp } from '../../main-app.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
-export const SERVE_USAGE = 'fanout serve   (settings from the environment or .env: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT...)';
+export const SERVE_USAGE =
+  'fanout serve   (settings from the environment or .env: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT...)';
 
 /** Where Probot sends API calls: github.com, or a GitHub Enterprise Server from GHE_HOST/GHE_PROTOCOL. */
 export function gitHubApiUrl(env: Pick<Env, 'GHE_HOST' | 'GHE_PROTOCOL'>): string | undefined {
@@ -27,18 +28,37 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
   const privateKey = privateKeyFromEnv(env);
   if (!env.APP_ID || !privateKey) {
     if (process.env.NODE_ENV === 'production') {
-      throw new ConfigError('The App has no credentials: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), and WEBHOOK_SECRET. Register the App first (README: "Running the App").');
+      throw new ConfigError(
+        'The App has no credentials: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), and WEBHOOK_SECRET. Register the App first (README: "Running the App").',
+      );
     }
-    output.out('No APP_ID or private key: starting Probot\'s setup page to register the App from app.yml (needs internet access). Restart after registering.');
+    output.out(
+      "No APP_ID or private key: starting Probot's setup page to register the App from app.yml (needs internet access). Restart after registering.",
+    );
     await run(() => undefined);
     return new Promise<number>(() => undefined);
   }
-  if (!env.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET is not set: the App must check that webhooks come from GitHub. Use the secret you gave when registering the App.');
+  if (!env.WEBHOOK_SECRET)
+    throw new ConfigError(
+      'WEBHOOK_SECRET is not set: the App must check that webhooks come from GitHub. Use the secret you gave when registering the App.',
+    );
   const appId = Number(env.APP_ID);
   const baseUrl = gitHubApiUrl(env);
-  const probot = new Probot({ appId, privateKey, secret: env.WEBHOOK_SECRET, Octokit: FanoutOctokit, logLevel: env.LOG_LEVEL, ...(baseUrl ? { baseUrl } : {}) });
+  const probot = new Probot({
+    appId,
+    privateKey,
+    secret: env.WEBHOOK_SECRET,
+    Octokit: FanoutOctokit,
+    logLevel: env.LOG_LEVEL,
+    ...(baseUrl ? { baseUrl } : {}),
+  });
   const appSlug = env.APP_SLUG ?? (await appSlugFromGitHub(probot));
-  const fanout = createFanoutApp(env, { probot, appId, ...(appSlug ? { appSlug } : {}), log: (message, error) => probot.log.error({ err: error }, message) });
+  const fanout = createFanoutApp(env, {
+    probot,
+    appId,
+    ...(appSlug ? { appSlug } : {}),
+    log: (message, error) => probot.log.error({ err: error }, message),
+  });
   const middleware = await createNodeMiddleware(fanout.appFn, { probot, webhooksPath: env.WEBHOOK_PATH });
   const server = createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/healthz') {
@@ -49,7 +69,9 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
   });
   await new Promise<void>((resolve) => server.listen(env.PORT, env.HOST ?? '0.0.0.0', resolve));
   const { port } = server.address() as AddressInfo;
-  output.out(`Fanout App ${appId}${appSlug ? ` (${appSlug})` : ''} listening on port ${port}, webhooks at ${env.WEBHOOK_PATH}${baseUrl ? `, GitHub at ${baseUrl}` : ''}`);
+  output.out(
+    `Fanout App ${appId}${appSlug ? ` (${appSlug})` : ''} listening on port ${port}, webhooks at ${env.WEBHOOK_PATH}${baseUrl ? `, GitHub at ${baseUrl}` : ''}`,
+  );
   await fanout.queue.recover();
   // Stopping loses nothing: stored commands and unfinished runs are picked up at the next start.
   return new Promise<number>((resolve) => {

@@ -10,7 +10,11 @@ import { UsageError } from '../errors.js';
 
 /** `fanout status [run-id]`: the runs in the store, or one run's subtasks. */
 export async function statusCommand(argv: string[], env: Env, output: Output): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   const store = createStore(env);
   try {
     const runId = positionals[0];
@@ -24,7 +28,14 @@ export async function statusCommand(argv: string[], env: Env, output: Output): P
     const runs = await store.listRuns();
     if (values.json) {
       // The run report's field names (`runId`, not `id`), under the same schema version.
-      const listed = runs.map((run) => ({ runId: run.id, state: run.state, task: run.task, repo: run.repo, baseBranch: run.baseBranch, createdAt: run.createdAt }));
+      const listed = runs.map((run) => ({
+        runId: run.id,
+        state: run.state,
+        task: run.task,
+        repo: run.repo,
+        baseBranch: run.baseBranch,
+        createdAt: run.createdAt,
+      }));
       output.out(JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, runs: listed }, null, 2));
       return EXIT_OK;
     }
@@ -32,7 +43,12 @@ export async function statusCommand(argv: string[], env: Env, output: Output): P
       output.out('No runs yet. Start one with: fanout run --repo DIR "task"');
       return EXIT_OK;
     }
-    output.out(formatTable(['run', 'state', 'started', 'repository', 'task'], runs.map((run) => [run.id, run.state, run.createdAt.slice(0, 19).replace('T', ' '), run.repo, run.task])));
+    output.out(
+      formatTable(
+        ['run', 'state', 'started', 'repository', 'task'],
+        runs.map((run) => [run.id, run.state, run.createdAt.slice(0, 19).replace('T', ' '), run.repo, run.task]),
+      ),
+    );
     return EXIT_OK;
   } finally {
     await store.close();

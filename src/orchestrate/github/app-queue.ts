@@ -50,9 +50,11 @@ export class AppQueue {
    * process died are continued. Nothing a delivery was acknowledged for is lost.
    */
   async recover(): Promise<void> {
-    for (const command of await this.options.store.listCommands()) if (command.state === 'received') this.enqueueCommand(command.id);
+    for (const command of await this.options.store.listCommands())
+      if (command.state === 'received') this.enqueueCommand(command.id);
     for (const run of await this.options.store.listRuns()) {
-      if (run.origin.kind === 'github' && ['planning', 'running', 'merging'].includes(run.state) && !runIsLive(run)) void this.options.executor.start(run.id);
+      if (run.origin.kind === 'github' && ['planning', 'running', 'merging'].includes(run.state) && !runIsLive(run))
+        void this.options.executor.start(run.id);
     }
   }
 
@@ -66,7 +68,9 @@ export class AppQueue {
   }
 
   private track(work: Promise<void>): void {
-    const tracked = work.catch((error: unknown) => this.options.log('background work failed', error)).finally(() => this.pending.delete(tracked));
+    const tracked = work
+      .catch((error: unknown) => this.options.log('background work failed', error))
+      .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 

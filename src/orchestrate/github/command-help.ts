@@ -9,7 +9,7 @@ export const COMMAND_HELP = [
   '- `/orchestrate approve`: start the agents of a plan that waits for approval (`plan: review` in `.github/fanout.yml`).',
   '- `/orchestrate help`: this list.',
   '',
-  'On one of Fanout\'s pull requests:',
+  "On one of Fanout's pull requests:",
   '',
-  '- `/fanout fix [instructions]`: send the subtask\'s agent back to the pull request with your instructions (a review that requests changes, or a red check, does this too, up to `maxFixAttempts`).',
+  "- `/fanout fix [instructions]`: send the subtask's agent back to the pull request with your instructions (a review that requests changes, or a red check, does this too, up to `maxFixAttempts`).",
 ].join('\n');

@@ -74,7 +74,10 @@ export class RunExecutor {
     const before = await this.options.store.getRun(runId);
     if (!before || before.origin.kind !== 'github') return;
     const { deps } = await this.options.pipelines.open(targetOf(before), { signal, config: before.config });
-    const publisher = publishStatus(deps, runId, { debounceMs: this.options.statusDebounceMs, onError: (error) => this.options.log(`status comment of run ${runId} failed`, error) });
+    const publisher = publishStatus(deps, runId, {
+      debounceMs: this.options.statusDebounceMs,
+      onError: (error) => this.options.log(`status comment of run ${runId} failed`, error),
+    });
     try {
       await publisher.flush();
       await executeRun(deps, runId);
@@ -82,8 +85,17 @@ export class RunExecutor {
       await publisher.stop();
     }
     const after = await this.options.store.getRun(runId);
-    if (!after || FINISHED_RUN_STATES.has(before.state) || !['partial', 'failed'].includes(after.state) || after.origin.kind !== 'github') return;
-    await deps.forge.createComment(after.origin.issue, renderFailureReport(after, await this.options.store.listSubtasks(runId)));
+    if (
+      !after ||
+      FINISHED_RUN_STATES.has(before.state) ||
+      !['partial', 'failed'].includes(after.state) ||
+      after.origin.kind !== 'github'
+    )
+      return;
+    await deps.forge.createComment(
+      after.origin.issue,
+      renderFailureReport(after, await this.options.store.listSubtasks(runId)),
+    );
   }
 }
 

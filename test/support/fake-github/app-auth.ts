@@ -12,7 +12,10 @@ let cachedKeys: AppKeys | undefined;
 export function appKeys(): AppKeys {
   if (!cachedKeys) {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    cachedKeys = { privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: pair.publicKey };
+    cachedKeys = {
+      privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: pair.publicKey,
+    };
   }
   return cachedKeys;
 }
@@ -21,7 +24,8 @@ export function appKeys(): AppKeys {
 export function verifyAppJwt(jwt: string, appId: number, publicKey: KeyObject): boolean {
   const [header, payload, signature] = jwt.split('.');
   if (!header || !payload || !signature) return false;
-  if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'))) return false;
+  if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url')))
+    return false;
   const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString());
   if (typeof claims !== 'object' || claims === null) return false;
   const { iss, exp } = claims as { iss?: unknown; exp?: unknown };
@@ -30,13 +34,20 @@ export function verifyAppJwt(jwt: string, appId: number, publicKey: KeyObject): 
 
 /** Issues a new installation token that lives `lifetimeMs`. */
 export function issueToken(tokens: IssuedToken[], installationId: number, lifetimeMs: number): IssuedToken {
-  const issued = { token: `ghs_${randomBytes(18).toString('base64url')}`, label: `token-${tokens.length + 1}`, installationId, expiresAt: Date.now() + lifetimeMs };
+  const issued = {
+    token: `ghs_${randomBytes(18).toString('base64url')}`,
+    label: `token-${tokens.length + 1}`,
+    installationId,
+    expiresAt: Date.now() + lifetimeMs,
+  };
   tokens.push(issued);
   return issued;
 }
 
 /** The token an `Authorization` header carries (`token X`, `bearer X`, or git's Basic `x-access-token:X`). */
-export function credentialOf(authorization: string | undefined): { scheme: 'token' | 'bearer' | 'basic'; value: string } | null {
+export function credentialOf(
+  authorization: string | undefined,
+): { scheme: 'token' | 'bearer' | 'basic'; value: string } | null {
   if (!authorization) return null;
   const [scheme = '', value = ''] = authorization.split(' ');
   const lower = scheme.toLowerCase();

@@ -83,7 +83,11 @@ export class FakeGitHub {
   }
 
   /** Creates a repository whose default branch holds one commit of `files`. */
-  async createRepository(owner: string, name: string, options: { defaultBranch?: string; files?: Record<string, string> } = {}): Promise<FakeRepo> {
+  async createRepository(
+    owner: string,
+    name: string,
+    options: { defaultBranch?: string; files?: Record<string, string> } = {},
+  ): Promise<FakeRepo> {
     const defaultBranch = options.defaultBranch ?? 'main';
     const dir = join(this.root, owner, `${name}.git`);
     await mkdir(dir, { recursive: true });
@@ -133,17 +137,40 @@ export class FakeGitHub {
     owner: string,
     name: string,
     pull: number,
-    review: { user: string; state: FakeReview['state']; commitId?: string; body?: string; comments?: ReadonlyArray<{ path: string; line: number | null; body: string }> },
+    review: {
+      user: string;
+      state: FakeReview['state'];
+      commitId?: string;
+      body?: string;
+      comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
+    },
   ): Promise<{ id: number; commentIds: number[] }> {
     const repo = this.repo(owner, name);
     const record = repo.pulls.get(pull);
     if (!record) throw new Error(`no pull request #${pull}`);
     const now = new Date().toISOString();
-    const added: FakeReview = { id: this.nextId(), pull, user: review.user, state: review.state, body: review.body ?? '', commitId: review.commitId ?? (await headOf(repo, record)), submittedAt: now };
+    const added: FakeReview = {
+      id: this.nextId(),
+      pull,
+      user: review.user,
+      state: review.state,
+      body: review.body ?? '',
+      commitId: review.commitId ?? (await headOf(repo, record)),
+      submittedAt: now,
+    };
     repo.reviews.push(added);
-    const comments = (review.comments ?? []).map(
-      (comment): FakeReviewComment => ({ id: this.nextId(), pull, reviewId: added.id, path: comment.path, line: comment.line, body: comment.body, user: review.user, commitId: added.commitId, createdAt: now, updatedAt: now }),
-    );
+    const comments = (review.comments ?? []).map((comment): FakeReviewComment => ({
+      id: this.nextId(),
+      pull,
+      reviewId: added.id,
+      path: comment.path,
+      line: comment.line,
+      body: comment.body,
+      user: review.user,
+      commitId: added.commitId,
+      createdAt: now,
+      updatedAt: now,
+    }));
     repo.reviewComments.push(...comments);
     record.requestedReviewers = record.requestedReviewers.filter((login) => login !== review.user);
     return { id: added.id, commentIds: comments.map((comment) => comment.id) };
@@ -170,8 +197,22 @@ export class FakeGitHub {
   }
 
   /** A commit status from the repository's own CI. */
-  addStatus(owner: string, name: string, sha: string, context: string, state: FakeStatus['state'], options: { description?: string } = {}): void {
-    this.repo(owner, name).statuses.push({ id: this.nextId(), sha, context, state, ...options, createdAt: new Date().toISOString() });
+  addStatus(
+    owner: string,
+    name: string,
+    sha: string,
+    context: string,
+    state: FakeStatus['state'],
+    options: { description?: string } = {},
+  ): void {
+    this.repo(owner, name).statuses.push({
+      id: this.nextId(),
+      sha,
+      context,
+      state,
+      ...options,
+      createdAt: new Date().toISOString(),
+    });
   }
 
   /**
@@ -201,7 +242,11 @@ export class FakeGitHub {
       headSha: run.headSha,
       status: run.status,
       conclusion: run.conclusion ?? null,
-      output: { title: run.output?.title ?? null, summary: run.output?.summary ?? null, text: run.output?.text ?? null },
+      output: {
+        title: run.output?.title ?? null,
+        summary: run.output?.summary ?? null,
+        text: run.output?.text ?? null,
+      },
       appId: run.appId ?? (run.appSlug === 'github-actions' ? ACTIONS_APP_ID : 777),
       ...(run.appSlug !== undefined ? { appSlug: run.appSlug } : {}),
       ...(run.annotations ? { annotations: run.annotations.map((annotation) => ({ ...annotation })) } : {}),
@@ -234,7 +279,9 @@ export class FakeGitHub {
 
   /** The recorded REST calls with this method whose path matches. */
   callsTo(method: string, path: string | RegExp): RecordedCall[] {
-    return this.calls.filter((call) => call.method === method && (typeof path === 'string' ? call.path === path : path.test(call.path)));
+    return this.calls.filter(
+      (call) => call.method === method && (typeof path === 'string' ? call.path === path : path.test(call.path)),
+    );
   }
 
   private nextId(): number {
@@ -254,14 +301,32 @@ export class FakeGitHub {
     const method = req.method ?? 'GET';
     if (/^\/[^/]+\/[^/]+\.git\//.test(url.pathname)) return this.handleGit(req, res, url, raw);
     const download = JOB_LOG_DOWNLOAD.exec(url.pathname);
-    if (download && method === 'GET') return this.serveJobLog(res, decodeURIComponent(download[1] ?? ''), decodeURIComponent(download[2] ?? ''), Number(download[3]));
+    if (download && method === 'GET')
+      return this.serveJobLog(
+        res,
+        decodeURIComponent(download[1] ?? ''),
+        decodeURIComponent(download[2] ?? ''),
+        Number(download[3]),
+      );
 
     const body: unknown = raw.length > 0 ? JSON.parse(raw.toString()) : undefined;
-    const call: RecordedCall = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, status: 0 };
+    const call: RecordedCall = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      status: 0,
+    };
     this.calls.push(call);
     const fault = this.takeFault(method, url.pathname);
-    let answer = fault && !fault.afterApplying ? undefined : await this.route(method, url, body, req.headers.authorization);
-    if (fault) answer = { status: fault.status, body: fault.body ?? { message: `fault injected: ${fault.status}` }, ...(fault.headers ? { headers: fault.headers } : {}) };
+    let answer =
+      fault && !fault.afterApplying ? undefined : await this.route(method, url, body, req.headers.authorization);
+    if (fault)
+      answer = {
+        status: fault.status,
+        body: fault.body ?? { message: `fault injected: ${fault.status}` },
+        ...(fault.headers ? { headers: fault.headers } : {}),
+      };
     const final = answer ?? json(500, { message: 'no answer' });
     call.status = final.status;
     res.writeHead(final.status, { 'content-type': 'application/json; charset=utf-8', ...final.headers });
@@ -269,7 +334,10 @@ export class FakeGitHub {
   }
 
   private takeFault(method: string, path: string): FaultSpec | undefined {
-    const index = this.faults.findIndex((fault) => fault.method === method && (typeof fault.path === 'string' ? fault.path === path : fault.path.test(path)));
+    const index = this.faults.findIndex(
+      (fault) =>
+        fault.method === method && (typeof fault.path === 'string' ? fault.path === path : fault.path.test(path)),
+    );
     return index < 0 ? undefined : this.faults.splice(index, 1)[0];
   }
 
@@ -277,9 +345,15 @@ export class FakeGitHub {
     const credential = credentialOf(authorization);
     const tokenRoute = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
     if (tokenRoute && method === 'POST') {
-      if (credential?.scheme !== 'bearer' || !verifyAppJwt(credential.value, this.appId, appKeys().publicKey)) return json(401, { message: 'A JSON web token could not be decoded' });
+      if (credential?.scheme !== 'bearer' || !verifyAppJwt(credential.value, this.appId, appKeys().publicKey))
+        return json(401, { message: 'A JSON web token could not be decoded' });
       const issued = issueToken(this.tokens, Number(tokenRoute[1]), this.tokenLifetimes.shift() ?? HOUR);
-      return json(201, { token: issued.token, expires_at: new Date(issued.expiresAt).toISOString(), permissions: { contents: 'write', pull_requests: 'write', checks: 'write', issues: 'write' }, repository_selection: 'all' });
+      return json(201, {
+        token: issued.token,
+        expires_at: new Date(issued.expiresAt).toISOString(),
+        permissions: { contents: 'write', pull_requests: 'write', checks: 'write', issues: 'write' },
+        repository_selection: 'all',
+      });
     }
     const repoRoute = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const matched = repoRoute ? matchRoute(ROUTES, method, repoRoute[3] ?? '') : null;
@@ -287,7 +361,8 @@ export class FakeGitHub {
       this.unexpected.push(`${method} ${url.pathname}${url.search}`);
       return json(404, { message: `Not implemented by the fake GitHub: ${method} ${url.pathname}` });
     }
-    if (credential?.scheme !== 'token' || !this.validToken(credential.value)) return json(401, { message: 'Bad credentials' });
+    if (credential?.scheme !== 'token' || !this.validToken(credential.value))
+      return json(401, { message: 'Bad credentials' });
     const repo = this.repos.get(`${decodeURIComponent(repoRoute[1] ?? '')}/${decodeURIComponent(repoRoute[2] ?? '')}`);
     if (!repo) return json(404, { message: 'Not Found' });
     return matched.route.handler({
@@ -313,14 +388,26 @@ export class FakeGitHub {
   private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
     const credential = credentialOf(req.headers.authorization);
     const token = credential?.scheme === 'basic' ? this.validToken(credential.value) : null;
-    const record: RecordedGitRequest = { method: req.method ?? 'GET', url: req.url ?? '', authorizedAs: token?.label ?? null, status: 401 };
+    const record: RecordedGitRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '',
+      authorizedAs: token?.label ?? null,
+      status: 401,
+    };
     this.gitRequests.push(record);
     if (!token) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
       res.end('authentication required\n');
       return;
     }
-    const answer = await serveGitHttp(this.root, { method: record.method, pathInfo: decodeURIComponent(url.pathname), query: url.search.slice(1), headers: req.headers, body, remoteUser: 'x-access-token' });
+    const answer = await serveGitHttp(this.root, {
+      method: record.method,
+      pathInfo: decodeURIComponent(url.pathname),
+      query: url.search.slice(1),
+      headers: req.headers,
+      body,
+      remoteUser: 'x-access-token',
+    });
     record.status = answer.status;
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);

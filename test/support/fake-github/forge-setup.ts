@@ -28,10 +28,14 @@ export interface GitHubForgeSetup {
  * (the fake's git endpoint unless `remoteUrl` names another, such as https://github.com/…).
  */
 export async function gitHubForgeSetup(
-  options: { retry?: boolean; remoteUrl?: string; prepare?: (fake: FakeGitHub) => void | Promise<void> } & Partial<Pick<GitHubForgeOptions, 'mergeMethod' | 'gitEnv'>> = {},
+  options: { retry?: boolean; remoteUrl?: string; prepare?: (fake: FakeGitHub) => void | Promise<void> } & Partial<
+    Pick<GitHubForgeOptions, 'mergeMethod' | 'gitEnv'>
+  > = {},
 ): Promise<GitHubForgeSetup> {
   const fake = await FakeGitHub.start();
-  await fake.createRepository(OWNER, REPO, { files: { 'README.md': '# hello\n', 'src/app.js': 'export const x = 1;\n' } });
+  await fake.createRepository(OWNER, REPO, {
+    files: { 'README.md': '# hello\n', 'src/app.js': 'export const x = 1;\n' },
+  });
   await options.prepare?.(fake);
   const octokit = await fakeGitHubOctokit(fake, { retry: options.retry ?? false, installationId: INSTALLATION_ID });
   const cloneDir = join(await tempDir('fanout-clone-'), 'clone');
@@ -58,7 +62,8 @@ export async function gitHubForgeSetup(
     async close() {
       const unexpected = [...fake.unexpected];
       await fake.close();
-      if (unexpected.length > 0) throw new Error(`the fake GitHub got calls it does not implement: ${unexpected.join('; ')}`);
+      if (unexpected.length > 0)
+        throw new Error(`the fake GitHub got calls it does not implement: ${unexpected.join('; ')}`);
     },
   };
 }

@@ -54,9 +54,14 @@ export function serveGitHttp(root: string, request: GitHttpRequest): Promise<Git
     child.on('error', reject);
     child.on('close', (code) => {
       const raw = Buffer.concat(out);
-      const split = raw.indexOf('\r\n\r\n') >= 0 ? { at: raw.indexOf('\r\n\r\n'), skip: 4 } : { at: raw.indexOf('\n\n'), skip: 2 };
+      const split =
+        raw.indexOf('\r\n\r\n') >= 0 ? { at: raw.indexOf('\r\n\r\n'), skip: 4 } : { at: raw.indexOf('\n\n'), skip: 2 };
       if (split.at < 0) {
-        resolve({ status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`git http-backend exited ${code}: ${Buffer.concat(err).toString()}`) });
+        resolve({
+          status: 500,
+          headers: { 'content-type': 'text/plain' },
+          body: Buffer.from(`git http-backend exited ${code}: ${Buffer.concat(err).toString()}`),
+        });
         return;
       }
       const headers: Record<string, string> = {};

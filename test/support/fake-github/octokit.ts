@@ -8,13 +8,22 @@ export type TestOctokit = InstanceType<typeof ProbotOctokit>;
  * real installation-token request, throttling off. Retry is off too, unless `retry` asks for
  * plugin-retry's real behaviour with near-zero waits (to show that a call turns it off itself).
  */
-export async function fakeGitHubOctokit(fake: FakeGitHub, options: { installationId?: number; retry?: boolean } = {}): Promise<TestOctokit> {
+export async function fakeGitHubOctokit(
+  fake: FakeGitHub,
+  options: { installationId?: number; retry?: boolean } = {},
+): Promise<TestOctokit> {
   // The function form: Probot's own throttle layer would put `enabled: true` back otherwise.
   const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({
     ...defaults,
     retry: options.retry ? { enabled: true, retryAfterBaseValue: 1 } : { enabled: false },
     throttle: { enabled: false },
   }));
-  const probot = new Probot({ appId: fake.appId, privateKey: fake.privateKey, baseUrl: fake.url, Octokit, logLevel: 'fatal' });
+  const probot = new Probot({
+    appId: fake.appId,
+    privateKey: fake.privateKey,
+    baseUrl: fake.url,
+    Octokit,
+    logLevel: 'fatal',
+  });
   return probot.auth(options.installationId ?? 1);
 }

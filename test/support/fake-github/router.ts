@@ -69,7 +69,11 @@ export function page<T>(context: RouteContext, items: readonly T[], wrap?: (page
 }
 
 /** Matches a method and path against repository routes; returns the route and its captures. */
-export function matchRoute(routes: readonly RepoRoute[], method: string, rest: string): { route: RepoRoute; params: string[] } | null {
+export function matchRoute(
+  routes: readonly RepoRoute[],
+  method: string,
+  rest: string,
+): { route: RepoRoute; params: string[] } | null {
   for (const route of routes) {
     if (route.method !== method) continue;
     const match = route.pattern.exec(rest);

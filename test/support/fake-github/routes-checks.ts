@@ -1,5 +1,14 @@
 import { hasCommit, resolveRef } from './git.js';
-import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
+import {
+  type Answer,
+  type RepoRoute,
+  type RouteContext,
+  json,
+  notFound,
+  page,
+  stringField,
+  validationFailed,
+} from './router.js';
 import { ACTIONS_APP_ID, FAKE_APP_ID, type FakeCheckRun, type FakeRepo, type FakeStatus } from './state.js';
 
 /** GitHub's limit on a check run's output summary and text. */
@@ -10,7 +19,11 @@ const CONCLUSIONS = new Set(['action_required', 'cancelled', 'failure', 'neutral
 
 function appSlug(run: FakeCheckRun): string {
   if (run.appSlug !== undefined) return run.appSlug;
-  return run.appId === FAKE_APP_ID ? 'fanout-test' : run.appId === ACTIONS_APP_ID ? 'github-actions' : `app-${run.appId}`;
+  return run.appId === FAKE_APP_ID
+    ? 'fanout-test'
+    : run.appId === ACTIONS_APP_ID
+      ? 'github-actions'
+      : `app-${run.appId}`;
 }
 
 export function checkRunJson(run: FakeCheckRun): Record<string, unknown> {
@@ -32,8 +45,10 @@ function applyCheckFields(run: FakeCheckRun, body: Record<string, unknown>): Ans
   const status = stringField(body, 'status');
   const conclusion = stringField(body, 'conclusion');
   if (status !== undefined && !STATUSES.has(status)) return validationFailed([{ field: 'status', code: 'invalid' }]);
-  if (conclusion !== undefined && !CONCLUSIONS.has(conclusion)) return validationFailed([{ field: 'conclusion', code: 'invalid' }]);
-  if (status === 'completed' && conclusion === undefined) return validationFailed([{ field: 'conclusion', code: 'missing_field' }]);
+  if (conclusion !== undefined && !CONCLUSIONS.has(conclusion))
+    return validationFailed([{ field: 'conclusion', code: 'invalid' }]);
+  if (status === 'completed' && conclusion === undefined)
+    return validationFailed([{ field: 'conclusion', code: 'missing_field' }]);
   const output = body.output;
   if (output !== undefined) {
     if (typeof output !== 'object' || output === null) return validationFailed([{ field: 'output', code: 'invalid' }]);
@@ -41,10 +56,13 @@ function applyCheckFields(run: FakeCheckRun, body: Record<string, unknown>): Ans
     const title = stringField(fields, 'title');
     const summary = stringField(fields, 'summary');
     const text = stringField(fields, 'text');
-    if (title === undefined || summary === undefined) return validationFailed([{ field: 'output', code: 'missing_field' }]);
+    if (title === undefined || summary === undefined)
+      return validationFailed([{ field: 'output', code: 'missing_field' }]);
     for (const value of [summary, text]) {
       if (value !== undefined && value.length > CHECK_OUTPUT_LIMIT) {
-        return json(422, { message: `Invalid request.\n\nOnly ${CHECK_OUTPUT_LIMIT} characters are allowed; ${value.length} were supplied.` });
+        return json(422, {
+          message: `Invalid request.\n\nOnly ${CHECK_OUTPUT_LIMIT} characters are allowed; ${value.length} were supplied.`,
+        });
       }
     }
     run.output = { title, summary, text: text ?? null };
@@ -64,8 +82,19 @@ async function createCheckRun(context: RouteContext): Promise<Answer> {
   const name = stringField(body, 'name');
   const headSha = stringField(body, 'head_sha');
   if (!name || !headSha) return validationFailed([{ field: !name ? 'name' : 'head_sha', code: 'missing_field' }]);
-  if (!(await hasCommit(repo.dir, headSha))) return validationFailed([{ field: 'head_sha', code: 'invalid' }], `No commit found for SHA: ${headSha}`);
-  const run: FakeCheckRun = { id: context.nextId(), name, headSha, status: 'queued', conclusion: null, output: { title: null, summary: null, text: null }, appId: context.appId, startedAt: stringField(body, 'started_at') ?? new Date().toISOString(), completedAt: null };
+  if (!(await hasCommit(repo.dir, headSha)))
+    return validationFailed([{ field: 'head_sha', code: 'invalid' }], `No commit found for SHA: ${headSha}`);
+  const run: FakeCheckRun = {
+    id: context.nextId(),
+    name,
+    headSha,
+    status: 'queued',
+    conclusion: null,
+    output: { title: null, summary: null, text: null },
+    appId: context.appId,
+    startedAt: stringField(body, 'started_at') ?? new Date().toISOString(),
+    completedAt: null,
+  };
   const invalid = applyCheckFields(run, body);
   if (invalid) return invalid;
   repo.checkRuns.push(run);
@@ -93,7 +122,9 @@ async function listCheckRuns(context: RouteContext): Promise<Answer> {
   const { repo, query } = context;
   const sha = await commitOf(repo, context.params[0] ?? '');
   if (!sha) return validationFailed([], `No commit found for SHA: ${context.params[0]}`);
-  let runs = repo.checkRuns.filter((run) => run.headSha === sha && (!query.get('check_name') || run.name === query.get('check_name')));
+  let runs = repo.checkRuns.filter(
+    (run) => run.headSha === sha && (!query.get('check_name') || run.name === query.get('check_name')),
+  );
   if ((query.get('filter') ?? 'latest') === 'latest') {
     // The most recent run per name and app, as GitHub's `filter=latest`.
     const latest = new Map<string, FakeCheckRun>();
@@ -105,7 +136,14 @@ async function listCheckRuns(context: RouteContext): Promise<Answer> {
 }
 
 function statusJson(status: FakeStatus): Record<string, unknown> {
-  return { id: status.id, context: status.context, state: status.state, description: status.description ?? null, target_url: null, created_at: status.createdAt };
+  return {
+    id: status.id,
+    context: status.context,
+    state: status.state,
+    description: status.description ?? null,
+    target_url: null,
+    created_at: status.createdAt,
+  };
 }
 
 async function combinedStatus(context: RouteContext): Promise<Answer> {

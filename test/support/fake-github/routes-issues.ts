@@ -1,4 +1,13 @@
-import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
+import {
+  type Answer,
+  type RepoRoute,
+  type RouteContext,
+  json,
+  notFound,
+  page,
+  stringField,
+  validationFailed,
+} from './router.js';
 import type { FakeComment, FakeLabel, FakeRole } from './state.js';
 
 const REACTIONS = new Set(['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes']);
@@ -22,7 +31,14 @@ function createComment(context: RouteContext): Answer {
   const body = stringField(context.body, 'body');
   if (body === undefined) return validationFailed([{ resource: 'IssueComment', field: 'body', code: 'missing_field' }]);
   const now = new Date().toISOString();
-  const comment: FakeComment = { id: context.nextId(), issue: number, body, user: context.actor, createdAt: now, updatedAt: now };
+  const comment: FakeComment = {
+    id: context.nextId(),
+    issue: number,
+    body,
+    user: context.actor,
+    createdAt: now,
+    updatedAt: now,
+  };
   context.repo.comments.push(comment);
   return json(201, commentJson(context, comment));
 }
@@ -40,9 +56,12 @@ function react(context: RouteContext): Answer {
   const commentId = Number(context.params[0]);
   if (!context.repo.comments.some((comment) => comment.id === commentId)) return notFound(`comment ${commentId}`);
   const content = stringField(context.body, 'content');
-  if (!content || !REACTIONS.has(content)) return validationFailed([{ resource: 'Reaction', field: 'content', code: 'invalid' }]);
+  if (!content || !REACTIONS.has(content))
+    return validationFailed([{ resource: 'Reaction', field: 'content', code: 'invalid' }]);
   // GitHub answers 200 with the existing reaction when the same user reacts the same way again.
-  const existing = context.repo.reactions.find((reaction) => reaction.commentId === commentId && reaction.content === content && reaction.user === context.actor);
+  const existing = context.repo.reactions.find(
+    (reaction) => reaction.commentId === commentId && reaction.content === content && reaction.user === context.actor,
+  );
   const reaction = existing ?? { id: context.nextId(), commentId, content, user: context.actor };
   if (!existing) context.repo.reactions.push(reaction);
   return json(existing ? 200 : 201, { id: reaction.id, content, user: { login: reaction.user } });
@@ -50,7 +69,14 @@ function react(context: RouteContext): Answer {
 
 function labelJson(context: RouteContext, label: FakeLabel): Record<string, unknown> {
   const { repo, baseUrl } = context;
-  return { id: label.id, name: label.name, color: label.color, default: false, description: null, url: `${baseUrl}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(label.name)}` };
+  return {
+    id: label.id,
+    name: label.name,
+    color: label.color,
+    default: false,
+    description: null,
+    url: `${baseUrl}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(label.name)}`,
+  };
 }
 
 /** Adds labels (names, or `{ name }` objects) to an issue; a name the repository lacks is created. 200 with all its labels. */
@@ -59,19 +85,44 @@ function addLabels(context: RouteContext): Answer {
   const issue = repo.issues.get(Number(context.params[0]));
   if (!issue) return notFound(`issue ${context.params[0]}`);
   const given = context.body.labels;
-  const names = Array.isArray(given) ? given.map((label: unknown) => (typeof label === 'string' ? label : typeof label === 'object' && label !== null && 'name' in label && typeof label.name === 'string' ? label.name : '')) : [];
-  if (names.length === 0 || names.some((name) => name.trim() === '')) return validationFailed([{ resource: 'Label', field: 'labels', code: 'invalid' }]);
+  const names = Array.isArray(given)
+    ? given.map((label: unknown) =>
+        typeof label === 'string'
+          ? label
+          : typeof label === 'object' && label !== null && 'name' in label && typeof label.name === 'string'
+            ? label.name
+            : '',
+      )
+    : [];
+  if (names.length === 0 || names.some((name) => name.trim() === ''))
+    return validationFailed([{ resource: 'Label', field: 'labels', code: 'invalid' }]);
   for (const name of names) {
     // Label names match case-insensitively on GitHub; the repository's spelling wins.
-    const known = repo.labels.find((label) => label.name.toLowerCase() === name.toLowerCase()) ?? { id: context.nextId(), name, color: 'ededed' };
+    const known = repo.labels.find((label) => label.name.toLowerCase() === name.toLowerCase()) ?? {
+      id: context.nextId(),
+      name,
+      color: 'ededed',
+    };
     if (!repo.labels.includes(known)) repo.labels.push(known);
     if (!issue.labels.includes(known.name)) issue.labels.push(known.name);
   }
-  return json(200, issue.labels.map((name) => labelJson(context, repo.labels.find((label) => label.name === name) ?? { id: 0, name, color: 'ededed' })));
+  return json(
+    200,
+    issue.labels.map((name) =>
+      labelJson(context, repo.labels.find((label) => label.name === name) ?? { id: 0, name, color: 'ededed' }),
+    ),
+  );
 }
 
 /** What the permission API reports for a role: maintain folds into write, triage into read. */
-const PERMISSION: Record<FakeRole, string> = { admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read', none: 'none' };
+const PERMISSION: Record<FakeRole, string> = {
+  admin: 'admin',
+  maintain: 'write',
+  write: 'write',
+  triage: 'read',
+  read: 'read',
+  none: 'none',
+};
 
 function permission(context: RouteContext): Answer {
   const login = context.params[0] ?? '';
@@ -107,8 +158,13 @@ export const issueRoutes: RepoRoute[] = [
       const number = Number(context.params[0]);
       if (!context.repo.issues.has(number)) return notFound(`issue ${number}`);
       const since = context.query.get('since');
-      const comments = context.repo.comments.filter((comment) => comment.issue === number && (!since || comment.updatedAt >= since));
-      return page(context, comments.map((comment) => commentJson(context, comment)));
+      const comments = context.repo.comments.filter(
+        (comment) => comment.issue === number && (!since || comment.updatedAt >= since),
+      );
+      return page(
+        context,
+        comments.map((comment) => commentJson(context, comment)),
+      );
     },
   },
   { method: 'PATCH', pattern: /^\/issues\/comments\/(\d+)$/, handler: updateComment },

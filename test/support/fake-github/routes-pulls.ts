@@ -1,5 +1,14 @@
 import { git, isAncestor, resolveRef } from './git.js';
-import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
+import {
+  type Answer,
+  type RepoRoute,
+  type RouteContext,
+  json,
+  notFound,
+  page,
+  stringField,
+  validationFailed,
+} from './router.js';
 import { type FakePull, type FakeRepo, nextIssueNumber } from './state.js';
 
 /** An open PR's head is wherever its branch is now (read from the bare repository). */
@@ -23,7 +32,12 @@ export async function pullJson(context: RouteContext, pull: FakePull): Promise<R
     body: pull.body,
     user: { login: pull.user, type: 'Bot' },
     head: { ref: pull.head, label: `${repo.owner}:${pull.head}`, sha: await headOf(repo, pull), repo: repoRef },
-    base: { ref: pull.base, label: `${repo.owner}:${pull.base}`, sha: (await resolveRef(repo.dir, `refs/heads/${pull.base}`)) ?? '', repo: repoRef },
+    base: {
+      ref: pull.base,
+      label: `${repo.owner}:${pull.base}`,
+      sha: (await resolveRef(repo.dir, `refs/heads/${pull.base}`)) ?? '',
+      repo: repoRef,
+    },
     merged: pull.merged,
     merge_commit_sha: pull.mergeCommitSha,
     mergeable: null,
@@ -44,17 +58,41 @@ async function createPull(context: RouteContext): Promise<Answer> {
   const title = stringField(body, 'title');
   const rawHead = stringField(body, 'head');
   const base = stringField(body, 'base');
-  if (!title || !rawHead || !base) return validationFailed([{ resource: 'PullRequest', code: 'missing_field', field: !title ? 'title' : !rawHead ? 'head' : 'base' }]);
+  if (!title || !rawHead || !base)
+    return validationFailed([
+      { resource: 'PullRequest', code: 'missing_field', field: !title ? 'title' : !rawHead ? 'head' : 'base' },
+    ]);
   const head = rawHead.includes(':') ? rawHead.slice(rawHead.indexOf(':') + 1) : rawHead;
   const headSha = await resolveRef(repo.dir, `refs/heads/${head}`);
   const baseSha = await resolveRef(repo.dir, `refs/heads/${base}`);
   if (!headSha) return validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
   if (!baseSha) return validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
-  const open = [...repo.pulls.values()].find((pull) => pull.state === 'open' && pull.head === head && pull.base === base);
-  if (open) return validationFailed([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${head}.` }]);
-  if (await isAncestor(repo.dir, headSha, baseSha)) return validationFailed([{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]);
+  const open = [...repo.pulls.values()].find(
+    (pull) => pull.state === 'open' && pull.head === head && pull.base === base,
+  );
+  if (open)
+    return validationFailed([
+      { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${head}.` },
+    ]);
+  if (await isAncestor(repo.dir, headSha, baseSha))
+    return validationFailed([
+      { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` },
+    ]);
   const number = nextIssueNumber(repo);
-  const pull: FakePull = { number, head, base, title, body: stringField(body, 'body') ?? '', state: 'open', merged: false, mergeCommitSha: null, lastHeadSha: headSha, user: context.actor, createdAt: new Date().toISOString(), requestedReviewers: [] };
+  const pull: FakePull = {
+    number,
+    head,
+    base,
+    title,
+    body: stringField(body, 'body') ?? '',
+    state: 'open',
+    merged: false,
+    mergeCommitSha: null,
+    lastHeadSha: headSha,
+    user: context.actor,
+    createdAt: new Date().toISOString(),
+    requestedReviewers: [],
+  };
   repo.issues.set(number, { title, isPull: true, labels: [] });
   repo.pulls.set(number, pull);
   return json(201, await pullJson(context, pull));
@@ -66,7 +104,10 @@ async function listPulls(context: RouteContext): Promise<Answer> {
   const head = query.get('head');
   const base = query.get('base');
   const matching = [...repo.pulls.values()].filter(
-    (pull) => (state === 'all' || pull.state === state) && (!head || `${repo.owner}:${pull.head}` === head) && (!base || pull.base === base),
+    (pull) =>
+      (state === 'all' || pull.state === state) &&
+      (!head || `${repo.owner}:${pull.head}` === head) &&
+      (!base || pull.base === base),
   );
   // GitHub lists newest first.
   const items = await Promise.all(matching.sort((a, b) => b.number - a.number).map((pull) => pullJson(context, pull)));
@@ -84,8 +125,13 @@ async function mergePull(context: RouteContext): Promise<Answer> {
   const sha = stringField(body, 'sha');
   if (sha && sha !== head) return json(409, { message: 'Head branch was modified. Review and try the merge again.' });
   const method = stringField(body, 'merge_method') ?? 'merge';
-  if (method !== 'merge' && method !== 'squash' && method !== 'rebase') return validationFailed([{ field: 'merge_method', code: 'invalid' }]);
-  const allowed = { merge: repo.settings.allowMergeCommit, squash: repo.settings.allowSquashMerge, rebase: repo.settings.allowRebaseMerge }[method];
+  if (method !== 'merge' && method !== 'squash' && method !== 'rebase')
+    return validationFailed([{ field: 'merge_method', code: 'invalid' }]);
+  const allowed = {
+    merge: repo.settings.allowMergeCommit,
+    squash: repo.settings.allowSquashMerge,
+    rebase: repo.settings.allowRebaseMerge,
+  }[method];
   if (!allowed) return json(405, { message: `${METHOD_NAMES[method]} are not allowed on this repository.` });
   if (method === 'rebase') return json(405, { message: 'The fake GitHub does not implement rebase merges.' });
   const base = await resolveRef(repo.dir, `refs/heads/${pull.base}`);
@@ -93,11 +139,17 @@ async function mergePull(context: RouteContext): Promise<Answer> {
   const merged = await git(repo.dir, ['merge-tree', '--write-tree', base, head], { allowExitCodes: [1] });
   if (merged.exitCode !== 0) return json(405, { message: 'Pull Request is not mergeable' });
   const tree = merged.stdout.split('\n')[0]?.trim() ?? '';
-  const title = stringField(body, 'commit_title') ?? (method === 'merge' ? `Merge pull request #${pull.number} from ${repo.owner}/${pull.head}` : `${pull.title} (#${pull.number})`);
+  const title =
+    stringField(body, 'commit_title') ??
+    (method === 'merge'
+      ? `Merge pull request #${pull.number} from ${repo.owner}/${pull.head}`
+      : `${pull.title} (#${pull.number})`);
   const message = `${title}\n\n${stringField(body, 'commit_message') ?? (method === 'merge' ? pull.title : '')}`;
   const parents = method === 'merge' ? ['-p', base, '-p', head] : ['-p', base];
   const committer = { GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
-  const commit = (await git(repo.dir, ['commit-tree', tree, ...parents, '-F', '-'], { input: message, env: committer })).stdout.trim();
+  const commit = (
+    await git(repo.dir, ['commit-tree', tree, ...parents, '-F', '-'], { input: message, env: committer })
+  ).stdout.trim();
   const moved = await git(repo.dir, ['update-ref', `refs/heads/${pull.base}`, commit, base], { allowExitCodes: [128] });
   if (moved.exitCode !== 0) return json(405, { message: 'Base branch was modified. Review and try the merge again.' });
   Object.assign(pull, { state: 'closed', merged: true, mergeCommitSha: commit, lastHeadSha: head });

@@ -1,10 +1,26 @@
-import { type Answer, type RepoRoute, type RouteContext, json, notFound, page, stringField, validationFailed } from './router.js';
+import {
+  type Answer,
+  type RepoRoute,
+  type RouteContext,
+  json,
+  notFound,
+  page,
+  stringField,
+  validationFailed,
+} from './router.js';
 import { headOf, pullJson } from './routes-pulls.js';
 import type { FakePull, FakeReview, FakeReviewComment } from './state.js';
 
 export function reviewJson(review: FakeReview): Record<string, unknown> {
   // GitHub sends null, not '', for a review submitted without text.
-  return { id: review.id, user: { login: review.user, type: 'User' }, state: review.state, commit_id: review.commitId, submitted_at: review.submittedAt, body: review.body === '' ? null : review.body };
+  return {
+    id: review.id,
+    user: { login: review.user, type: 'User' },
+    state: review.state,
+    commit_id: review.commitId,
+    submitted_at: review.submittedAt,
+    body: review.body === '' ? null : review.body,
+  };
 }
 
 /** A review comment in the shape of GitHub's `review-comment` schema. */
@@ -52,12 +68,23 @@ function reviewOf(context: RouteContext): FakeReview | undefined {
 async function reply(context: RouteContext): Promise<Answer> {
   const { repo } = context;
   const pull = pullOf(context);
-  const parent = repo.reviewComments.find((comment) => comment.pull === pull?.number && comment.id === Number(context.params[1]));
+  const parent = repo.reviewComments.find(
+    (comment) => comment.pull === pull?.number && comment.id === Number(context.params[1]),
+  );
   if (!pull || !parent) return notFound(`review comment ${context.params[1]} on pull request ${context.params[0]}`);
   const body = stringField(context.body, 'body');
-  if (body === undefined) return validationFailed([{ resource: 'PullRequestReviewComment', field: 'body', code: 'missing_field' }]);
+  if (body === undefined)
+    return validationFailed([{ resource: 'PullRequestReviewComment', field: 'body', code: 'missing_field' }]);
   const now = new Date().toISOString();
-  const review: FakeReview = { id: context.nextId(), pull: pull.number, user: context.actor, state: 'COMMENTED', body: '', commitId: await headOf(repo, pull), submittedAt: now };
+  const review: FakeReview = {
+    id: context.nextId(),
+    pull: pull.number,
+    user: context.actor,
+    state: 'COMMENTED',
+    body: '',
+    commitId: await headOf(repo, pull),
+    submittedAt: now,
+  };
   repo.reviews.push(review);
   const comment: FakeReviewComment = {
     id: context.nextId(),
@@ -85,7 +112,11 @@ async function requestReviewers(context: RouteContext): Promise<Answer> {
   if (!Array.isArray(reviewers) || !reviewers.every((login): login is string => typeof login === 'string')) {
     return validationFailed([{ resource: 'PullRequest', field: 'reviewers', code: 'invalid' }]);
   }
-  if (reviewers.includes(pull.user)) return json(422, { message: 'Review cannot be requested from pull request author.', documentation_url: 'https://docs.github.com/rest' });
+  if (reviewers.includes(pull.user))
+    return json(422, {
+      message: 'Review cannot be requested from pull request author.',
+      documentation_url: 'https://docs.github.com/rest',
+    });
   const strangers = reviewers.filter((login) => (repo.roles.get(login) ?? 'none') === 'none');
   if (strangers.length > 0) {
     return json(422, {
@@ -112,7 +143,9 @@ export const reviewRoutes: RepoRoute[] = [
     pattern: /^\/pulls\/(\d+)\/reviews\/(\d+)$/,
     handler: (context) => {
       const review = reviewOf(context);
-      return review ? json(200, reviewJson(review)) : notFound(`review ${context.params[1]} on pull request ${context.params[0]}`);
+      return review
+        ? json(200, reviewJson(review))
+        : notFound(`review ${context.params[1]} on pull request ${context.params[0]}`);
     },
   },
   {
@@ -121,7 +154,12 @@ export const reviewRoutes: RepoRoute[] = [
     handler: (context) => {
       const review = reviewOf(context);
       if (!review) return notFound(`review ${context.params[1]} on pull request ${context.params[0]}`);
-      return page(context, context.repo.reviewComments.filter((comment) => comment.reviewId === review.id).map((comment) => reviewCommentJson(context, comment)));
+      return page(
+        context,
+        context.repo.reviewComments
+          .filter((comment) => comment.reviewId === review.id)
+          .map((comment) => reviewCommentJson(context, comment)),
+      );
     },
   },
   {
@@ -131,8 +169,13 @@ export const reviewRoutes: RepoRoute[] = [
       const pull = pullOf(context);
       if (!pull) return notFound(`pull request ${context.params[0]}`);
       const since = context.query.get('since');
-      const comments = context.repo.reviewComments.filter((comment) => comment.pull === pull.number && (!since || comment.updatedAt >= since));
-      return page(context, comments.map((comment) => reviewCommentJson(context, comment)));
+      const comments = context.repo.reviewComments.filter(
+        (comment) => comment.pull === pull.number && (!since || comment.updatedAt >= since),
+      );
+      return page(
+        context,
+        comments.map((comment) => reviewCommentJson(context, comment)),
+      );
     },
   },
   { method: 'POST', pattern: /^\/pulls\/(\d+)\/comments\/(\d+)\/replies$/, handler: reply },

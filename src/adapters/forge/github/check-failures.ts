@@ -28,18 +28,25 @@ export interface FailedRunData {
 type Annotation = CheckFailure['annotations'][number];
 
 /** The runs whose latest run per name (the highest id, as readiness counts them) failed. */
-export function failedRuns<T extends Pick<FailedRunData, 'id' | 'name' | 'status' | 'conclusion'>>(runs: readonly T[]): T[] {
+export function failedRuns<T extends Pick<FailedRunData, 'id' | 'name' | 'status' | 'conclusion'>>(
+  runs: readonly T[],
+): T[] {
   const latest = new Map<string, T>();
   for (const run of runs) {
     const seen = latest.get(run.name);
     if (!seen || run.id > seen.id) latest.set(run.name, run);
   }
-  return [...latest.values()].filter((run) => run.status === 'completed' && run.conclusion !== null && FAILED_CONCLUSIONS.has(run.conclusion));
+  return [...latest.values()].filter(
+    (run) => run.status === 'completed' && run.conclusion !== null && FAILED_CONCLUSIONS.has(run.conclusion),
+  );
 }
 
 /** A check's title and summary as one text, its head kept. */
 export function failureSummary(title: string | null, summary: string | null): string {
-  return keepHead([title, summary].filter((part): part is string => !!part && part.trim() !== '').join('\n\n'), SUMMARY_LIMIT);
+  return keepHead(
+    [title, summary].filter((part): part is string => !!part && part.trim() !== '').join('\n\n'),
+    SUMMARY_LIMIT,
+  );
 }
 
 /** A downloaded log as text: Octokit gives a string for text/*, bytes for anything else. */
@@ -56,12 +63,18 @@ export function logTail(text: string): string {
 }
 
 /** The failed check runs and commit statuses on a head, each with what it said about why. */
-export async function checkFailures(octokit: GitHubOctokit, name: RepositoryName, headSha: string): Promise<CheckFailure[]> {
+export async function checkFailures(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  headSha: string,
+): Promise<CheckFailure[]> {
   const short = headSha.slice(0, 8);
   const [runs, statuses] = await Promise.all([
-    octokit.paginate(octokit.rest.checks.listForRef, { ...name, ref: headSha, filter: 'latest', per_page: 100 }).catch((error: unknown) => {
-      throw forgeError(`list check runs on ${short}`, error);
-    }),
+    octokit
+      .paginate(octokit.rest.checks.listForRef, { ...name, ref: headSha, filter: 'latest', per_page: 100 })
+      .catch((error: unknown) => {
+        throw forgeError(`list check runs on ${short}`, error);
+      }),
     octokit.rest.repos.getCombinedStatusForRef({ ...name, ref: headSha, per_page: 100 }).then(
       ({ data }) => data.statuses,
       (error: unknown) => {
@@ -72,7 +85,12 @@ export async function checkFailures(octokit: GitHubOctokit, name: RepositoryName
   const fromRuns = await Promise.all(failedRuns<FailedRunData>(runs).map((run) => runFailure(octokit, name, run)));
   const fromStatuses = statuses
     .filter((status) => FAILED_STATUSES.has(status.state))
-    .map((status): CheckFailure => ({ name: status.context, summary: keepHead(status.description ?? '', SUMMARY_LIMIT), annotations: [], logTail: '' }));
+    .map((status): CheckFailure => ({
+      name: status.context,
+      summary: keepHead(status.description ?? '', SUMMARY_LIMIT),
+      annotations: [],
+      logTail: '',
+    }));
   return [...fromRuns, ...fromStatuses];
 }
 
@@ -82,18 +100,36 @@ async function runFailure(octokit: GitHubOctokit, name: RepositoryName, run: Fai
     // An Actions check run's id is its job's id; the job log says more than the output text.
     run.app?.slug === 'github-actions' ? jobLogTail(octokit, name, run.id) : Promise.resolve(null),
   ]);
-  return { name: run.name, summary: failureSummary(run.output.title, run.output.summary), annotations, logTail: jobLog ?? logTail(run.output.text ?? '') };
+  return {
+    name: run.name,
+    summary: failureSummary(run.output.title, run.output.summary),
+    annotations,
+    logTail: jobLog ?? logTail(run.output.text ?? ''),
+  };
 }
 
 /** Failure-level annotations (every level when there are none), at most ANNOTATION_LIMIT. */
-async function failureAnnotations(octokit: GitHubOctokit, name: RepositoryName, checkRunId: number): Promise<Annotation[]> {
+async function failureAnnotations(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  checkRunId: number,
+): Promise<Annotation[]> {
   const failures: Annotation[] = [];
   const others: Annotation[] = [];
   try {
-    for await (const { data } of octokit.paginate.iterator(octokit.rest.checks.listAnnotations, { ...name, check_run_id: checkRunId, per_page: 100 })) {
+    for await (const { data } of octokit.paginate.iterator(octokit.rest.checks.listAnnotations, {
+      ...name,
+      check_run_id: checkRunId,
+      per_page: 100,
+    })) {
       for (const annotation of data) {
         const kept = annotation.annotation_level === 'failure' ? failures : others;
-        if (kept.length < ANNOTATION_LIMIT) kept.push({ path: annotation.path, line: annotation.start_line ?? null, message: annotation.message ?? annotation.title ?? '' });
+        if (kept.length < ANNOTATION_LIMIT)
+          kept.push({
+            path: annotation.path,
+            line: annotation.start_line ?? null,
+            message: annotation.message ?? annotation.title ?? '',
+          });
       }
       if (failures.length >= ANNOTATION_LIMIT) break;
     }

@@ -11,10 +11,21 @@ export function commentMarker(id: string = randomUUID()): string {
   return `<!-- fanout:${id} -->`;
 }
 
-async function findComment(octokit: GitHubOctokit, name: RepositoryName, issue: number, marker: string, since: string): Promise<number | null> {
+async function findComment(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  issue: number,
+  marker: string,
+  since: string,
+): Promise<number | null> {
   try {
     // `since` (updated at or after) keeps the scan to the comments of the last minutes.
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...name, issue_number: issue, since, per_page: 100 });
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+      ...name,
+      issue_number: issue,
+      since,
+      per_page: 100,
+    });
     return comments.find((comment) => comment.body?.includes(marker))?.id ?? null;
   } catch (error) {
     throw forgeError(`list comments on #${issue}`, error);
@@ -26,15 +37,27 @@ async function findComment(octokit: GitHubOctokit, name: RepositoryName, issue: 
  * the issue's comments are searched for the marker before the create is repeated, so one call
  * never posts two comments.
  */
-export async function createComment(octokit: GitHubOctokit, name: RepositoryName, issue: number, body: string, retryDelayMs: number): Promise<number> {
+export async function createComment(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  issue: number,
+  body: string,
+  retryDelayMs: number,
+): Promise<number> {
   const marker = commentMarker();
   const since = new Date(Date.now() - 10 * 60_000).toISOString();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const { data } = await octokit.rest.issues.createComment({ ...name, issue_number: issue, body: `${body}\n\n${marker}`, request: { retries: 0 } });
+      const { data } = await octokit.rest.issues.createComment({
+        ...name,
+        issue_number: issue,
+        body: `${body}\n\n${marker}`,
+        request: { retries: 0 },
+      });
       return data.id;
     } catch (error) {
-      if (!mayHaveHappened(error) || attempt >= CREATE_ATTEMPTS) throw forgeError(`comment on #${issue}`, error, { notFound: 'pr-not-found' });
+      if (!mayHaveHappened(error) || attempt >= CREATE_ATTEMPTS)
+        throw forgeError(`comment on #${issue}`, error, { notFound: 'pr-not-found' });
       const created = await findComment(octokit, name, issue, marker, since);
       if (created !== null) return created;
       await delay(retryDelayMs * attempt);

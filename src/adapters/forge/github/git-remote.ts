@@ -46,7 +46,11 @@ export function gitConfigPassThrough(env: NodeJS.ProcessEnv = process.env): Reco
  * for the remote's origin only, as config entries appended after any already in `base`. The token
  * never reaches a URL, argv or `.git/config`.
  */
-export function gitAuthEnv(remoteUrl: string, token: string, base: Record<string, string> = {}): Record<string, string> {
+export function gitAuthEnv(
+  remoteUrl: string,
+  token: string,
+  base: Record<string, string> = {},
+): Record<string, string> {
   const n = Number(base.GIT_CONFIG_COUNT ?? 0);
   const origin = new URL(remoteUrl).origin;
   return {
@@ -58,15 +62,28 @@ export function gitAuthEnv(remoteUrl: string, token: string, base: Record<string
 }
 
 /** Runs a git command that talks to the remote, with a fresh token; failures become ForgeErrors. */
-async function remoteGit(remote: RemoteRepository, call: string, args: string[], allowExitCodes: number[] = []): Promise<{ stdout: string; exitCode: number }> {
+async function remoteGit(
+  remote: RemoteRepository,
+  call: string,
+  args: string[],
+  allowExitCodes: number[] = [],
+): Promise<{ stdout: string; exitCode: number }> {
   const token = await remote.tokens.token();
   try {
-    return await runGit(args, { cwd: remote.cloneDir, env: gitAuthEnv(remote.remoteUrl, token, remote.baseEnv), allowExitCodes });
+    return await runGit(args, {
+      cwd: remote.cloneDir,
+      env: gitAuthEnv(remote.remoteUrl, token, remote.baseEnv),
+      allowExitCodes,
+    });
   } catch (error) {
     if (!(error instanceof WorkspaceError)) throw error;
     const detail = withoutTokens(error.message, [token, Buffer.from(`x-access-token:${token}`).toString('base64')]);
     // git has no error codes: its words are the only signal at this edge.
-    const code = /Authentication failed|could not read Username|HTTP 40[13]|returned error: 40[13]/i.test(detail) ? 'forge-auth' : /couldn't find remote ref|not found/i.test(detail) ? 'forge-refused' : 'forge-unavailable';
+    const code = /Authentication failed|could not read Username|HTTP 40[13]|returned error: 40[13]/i.test(detail)
+      ? 'forge-auth'
+      : /couldn't find remote ref|not found/i.test(detail)
+        ? 'forge-refused'
+        : 'forge-unavailable';
     throw new ForgeError(code, `git ${call} with ${remote.remoteUrl} failed: ${detail}`);
   }
 }
@@ -75,20 +92,41 @@ async function remoteGit(remote: RemoteRepository, call: string, args: string[],
  * Pushes `sha` to `refs/heads/<branch>` on the remote: forced when `expectedSha` is null, else a
  * compare-and-swap (`--force-with-lease`) that the server applies atomically.
  */
-export async function pushBranch(remote: RemoteRepository, branch: string, sha: string, expectedSha: string | null): Promise<void> {
+export async function pushBranch(
+  remote: RemoteRepository,
+  branch: string,
+  sha: string,
+  expectedSha: string | null,
+): Promise<void> {
   const ref = `refs/heads/${branch}`;
-  const args = expectedSha === null ? ['push', '--porcelain', remote.remoteUrl, `+${sha}:${ref}`] : ['push', '--porcelain', `--force-with-lease=${ref}:${expectedSha}`, remote.remoteUrl, `${sha}:${ref}`];
+  const args =
+    expectedSha === null
+      ? ['push', '--porcelain', remote.remoteUrl, `+${sha}:${ref}`]
+      : ['push', '--porcelain', `--force-with-lease=${ref}:${expectedSha}`, remote.remoteUrl, `${sha}:${ref}`];
   const result = await remoteGit(remote, `push ${branch}`, args, [1]);
   if (result.exitCode === 0) return;
   const rejected = result.stdout.split('\n').find((line) => line.startsWith('!'));
   if (rejected && /stale info|but expected|fetch first|non-fast-forward/.test(rejected)) {
-    throw new ForgeError('branch-moved', `${branch} is no longer at ${expectedSha?.slice(0, 8) ?? 'the expected commit'} on ${remote.remoteUrl}; someone else moved it.`);
+    throw new ForgeError(
+      'branch-moved',
+      `${branch} is no longer at ${expectedSha?.slice(0, 8) ?? 'the expected commit'} on ${remote.remoteUrl}; someone else moved it.`,
+    );
   }
-  throw new ForgeError('forge-refused', `git push ${branch} to ${remote.remoteUrl} was refused: ${(rejected ?? result.stdout).trim()}`);
+  throw new ForgeError(
+    'forge-refused',
+    `git push ${branch} to ${remote.remoteUrl} was refused: ${(rejected ?? result.stdout).trim()}`,
+  );
 }
 
 /** Fetches a branch of the remote into `destination` in the clone; returns its commit. */
 export async function fetchBranch(remote: RemoteRepository, branch: string, destination: string): Promise<string> {
-  await remoteGit(remote, `fetch ${branch}`, ['fetch', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', remote.remoteUrl, `+refs/heads/${branch}:${destination}`]);
+  await remoteGit(remote, `fetch ${branch}`, [
+    'fetch',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--no-recurse-submodules',
+    remote.remoteUrl,
+    `+refs/heads/${branch}:${destination}`,
+  ]);
   return (await runGit(['rev-parse', '--verify', `${destination}^{commit}`], { cwd: remote.cloneDir })).stdout.trim();
 }

@@ -22,7 +22,11 @@ import { replyToReviewComment, reviewFeedback } from './review-feedback.js';
 import type { GitHubOctokit, TokenSource } from './token-source.js';
 import { forgeError, httpFailure } from './wrap-error.js';
 
-type MergeSettings = { allow_merge_commit?: boolean | undefined; allow_squash_merge?: boolean | undefined; allow_rebase_merge?: boolean | undefined };
+type MergeSettings = {
+  allow_merge_commit?: boolean | undefined;
+  allow_squash_merge?: boolean | undefined;
+  allow_rebase_merge?: boolean | undefined;
+};
 
 export interface GitHubForgeOptions {
   /** The installation's Octokit (`await probot.auth(installationId)` or `context.octokit`). */
@@ -61,7 +65,12 @@ export class GitHubForge implements Forge {
   constructor(options: GitHubForgeOptions) {
     this.octokit = options.octokit;
     this.name = { owner: options.repository.owner, repo: options.repository.repo };
-    this.remote = { cloneDir: options.cloneDir, remoteUrl: options.remoteUrl, tokens: options.tokens, baseEnv: options.gitEnv ?? gitConfigPassThrough() };
+    this.remote = {
+      cloneDir: options.cloneDir,
+      remoteUrl: options.remoteUrl,
+      tokens: options.tokens,
+      baseEnv: options.gitEnv ?? gitConfigPassThrough(),
+    };
     this.preferredMethod = options.mergeMethod ?? 'merge';
     this.retryDelayMs = options.retryDelayMs ?? 1000;
   }
@@ -103,7 +112,14 @@ export class GitHubForge implements Forge {
     const id = Number(checkId);
     if (!Number.isSafeInteger(id)) throw new ForgeError('forge-refused', `"${checkId}" is not a GitHub check run id.`);
     try {
-      await this.octokit.rest.checks.update({ ...this.name, check_run_id: id, status: 'completed', conclusion: result.conclusion, completed_at: new Date().toISOString(), output: checkRunOutput(result) });
+      await this.octokit.rest.checks.update({
+        ...this.name,
+        check_run_id: id,
+        status: 'completed',
+        conclusion: result.conclusion,
+        completed_at: new Date().toISOString(),
+        output: checkRunOutput(result),
+      });
     } catch (error) {
       throw forgeError(`complete check run ${checkId}`, error);
     }
@@ -111,7 +127,11 @@ export class GitHubForge implements Forge {
 
   async readiness(number: number): Promise<PullRequestReadiness> {
     const { headSha } = await this.readPullRequest(number);
-    const [checks, statuses, reviews] = await Promise.all([this.checkRuns(headSha), this.statuses(headSha), this.reviews(number)]);
+    const [checks, statuses, reviews] = await Promise.all([
+      this.checkRuns(headSha),
+      this.statuses(headSha),
+      this.reviews(number),
+    ]);
     const latest = latestReviewStates(reviews);
     const approvers = [...latest].filter(([, state]) => state === 'APPROVED').map(([login]) => login);
     const permissions = await Promise.all(approvers.map((login) => this.userPermission(login)));
@@ -122,9 +142,15 @@ export class GitHubForge implements Forge {
     };
   }
 
-  async merge(number: number, request: { expectedHeadSha: string; title: string; method?: MergeMethod }): Promise<MergeResult> {
+  async merge(
+    number: number,
+    request: { expectedHeadSha: string; title: string; method?: MergeMethod },
+  ): Promise<MergeResult> {
     const { method: wanted, ...rest } = request;
-    return mergePullRequest(this.octokit, this.name, number, { ...rest, method: chooseMergeMethod(wanted ?? this.preferredMethod, await this.repositorySettings()) });
+    return mergePullRequest(this.octokit, this.name, number, {
+      ...rest,
+      method: chooseMergeMethod(wanted ?? this.preferredMethod, await this.repositorySettings()),
+    });
   }
 
   async userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'> {
@@ -173,7 +199,11 @@ export class GitHubForge implements Forge {
   async requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void> {
     if (reviewers.length === 0) return;
     try {
-      await this.octokit.rest.pulls.requestReviewers({ ...this.name, pull_number: pullRequest, reviewers: [...reviewers] });
+      await this.octokit.rest.pulls.requestReviewers({
+        ...this.name,
+        pull_number: pullRequest,
+        reviewers: [...reviewers],
+      });
     } catch (error) {
       // 422: a reviewer is the PR's author or not a collaborator; nobody else can be asked either way.
       if (httpFailure(error)?.status === 422) return;
@@ -204,7 +234,14 @@ export class GitHubForge implements Forge {
 
   private async checkRuns(sha: string): Promise<HeadCheck[]> {
     try {
-      return headCheckRuns(await this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...this.name, ref: sha, filter: 'latest', per_page: 100 }));
+      return headCheckRuns(
+        await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
+          ...this.name,
+          ref: sha,
+          filter: 'latest',
+          per_page: 100,
+        }),
+      );
     } catch (error) {
       throw forgeError(`list check runs on ${sha.slice(0, 8)}`, error);
     }
@@ -222,7 +259,11 @@ export class GitHubForge implements Forge {
 
   private async reviews(number: number) {
     try {
-      return await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.name, pull_number: number, per_page: 100 });
+      return await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+        ...this.name,
+        pull_number: number,
+        per_page: 100,
+      });
     } catch (error) {
       throw forgeError(`list reviews of #${number}`, error, { notFound: 'pr-not-found' });
     }
@@ -231,7 +272,11 @@ export class GitHubForge implements Forge {
   /** Read once per forge: the repository's allowed methods rarely change during a run. */
   private repositorySettings(): Promise<MergeSettings> {
     this.mergeMethod ??= this.octokit.rest.repos.get({ ...this.name }).then(
-      ({ data }) => ({ allow_merge_commit: data.allow_merge_commit, allow_squash_merge: data.allow_squash_merge, allow_rebase_merge: data.allow_rebase_merge }),
+      ({ data }) => ({
+        allow_merge_commit: data.allow_merge_commit,
+        allow_squash_merge: data.allow_squash_merge,
+        allow_rebase_merge: data.allow_rebase_merge,
+      }),
       (error: unknown) => {
         this.mergeMethod = undefined;
         throw forgeError(`read the settings of ${this.name.owner}/${this.name.repo}`, error);

@@ -11,7 +11,8 @@ export function fanoutOctokitClass(throttle: Record<string, unknown> = {}) {
     throttle: {
       ...defaults.throttle,
       ...throttle,
-      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < SECONDARY_LIMIT_RETRIES,
+      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < SECONDARY_LIMIT_RETRIES,
     },
   }));
 }

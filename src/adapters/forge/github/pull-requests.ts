@@ -52,9 +52,18 @@ function alreadyExists(error: unknown): boolean {
  * The branch's pull request, if there is one: the open one (into `base` first), else a merged one
  * whose head is `headSha` (the work is merged already; a new PR would have nothing in it).
  */
-async function findPullRequest(octokit: GitHubOctokit, name: RepositoryName, request: OpenPullRequest): Promise<PullRequestInfo | null> {
+async function findPullRequest(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  request: OpenPullRequest,
+): Promise<PullRequestInfo | null> {
   try {
-    const { data } = await octokit.rest.pulls.list({ ...name, head: `${name.owner}:${request.branch}`, state: 'all', per_page: 100 });
+    const { data } = await octokit.rest.pulls.list({
+      ...name,
+      head: `${name.owner}:${request.branch}`,
+      state: 'all',
+      per_page: 100,
+    });
     const infos = data.map(pullRequestInfo);
     return (
       infos.find((pr) => pr.state === 'open' && pr.base === request.base) ??
@@ -72,10 +81,22 @@ async function findPullRequest(octokit: GitHubOctokit, name: RepositoryName, req
  * blindly: GitHub may have created the PR and still answered 5xx, so the branch's PRs are looked
  * up before every repeat, and a 422 "already exists" is answered with the existing PR.
  */
-export async function openPullRequest(octokit: GitHubOctokit, name: RepositoryName, request: OpenPullRequest, retryDelayMs: number): Promise<PullRequestInfo> {
+export async function openPullRequest(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  request: OpenPullRequest,
+  retryDelayMs: number,
+): Promise<PullRequestInfo> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const { data } = await octokit.rest.pulls.create({ ...name, head: request.branch, base: request.base, title: request.title, body: request.body, request: { retries: 0 } });
+      const { data } = await octokit.rest.pulls.create({
+        ...name,
+        head: request.branch,
+        base: request.base,
+        title: request.title,
+        body: request.body,
+        request: { retries: 0 },
+      });
       return pullRequestInfo(data);
     } catch (error) {
       if (alreadyExists(error)) {
@@ -83,7 +104,8 @@ export async function openPullRequest(octokit: GitHubOctokit, name: RepositoryNa
         if (existing) return existing;
         throw forgeError(`create pull request for ${request.branch}`, error);
       }
-      if (!mayHaveHappened(error) || attempt >= CREATE_ATTEMPTS) throw forgeError(`create pull request for ${request.branch}`, error);
+      if (!mayHaveHappened(error) || attempt >= CREATE_ATTEMPTS)
+        throw forgeError(`create pull request for ${request.branch}`, error);
       const created = await findPullRequest(octokit, name, request);
       if (created) return created;
       await delay(retryDelayMs * attempt);

@@ -52,11 +52,14 @@ export function headStatuses(statuses: readonly StatusData[]): HeadCheck[] {
  * Each user's latest review that decides something: a comment-only review leaves an earlier
  * approval or request for changes standing, as on GitHub; a dismissed one withdraws it.
  */
-export function latestReviewStates(reviews: readonly ReviewData[]): Map<string, 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED'> {
+export function latestReviewStates(
+  reviews: readonly ReviewData[],
+): Map<string, 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED'> {
   const latest = new Map<string, 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED'>();
   for (const review of [...reviews].sort((a, b) => a.id - b.id)) {
     if (!review.user) continue;
-    if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED' || review.state === 'DISMISSED') latest.set(review.user.login, review.state);
+    if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED' || review.state === 'DISMISSED')
+      latest.set(review.user.login, review.state);
   }
   return latest;
 }

@@ -19,7 +19,13 @@ export interface ReviewCommentData {
 
 /** Our shape of a review comment: the head's line, null when GitHub has none (outdated or file-level). */
 export function reviewComment(data: ReviewCommentData): ReviewComment {
-  return { id: Number(data.id), path: data.path, line: data.line ?? null, body: data.body, ...(data.in_reply_to_id ? { inReplyTo: Number(data.in_reply_to_id) } : {}) };
+  return {
+    id: Number(data.id),
+    path: data.path,
+    line: data.line ?? null,
+    body: data.body,
+    ...(data.in_reply_to_id ? { inReplyTo: Number(data.in_reply_to_id) } : {}),
+  };
 }
 
 /** GitHub's upper-case review state in our lower-case terms; a state we do not know reads as a comment. */
@@ -29,12 +35,22 @@ export function reviewState(state: string): ReviewFeedback['state'] {
 }
 
 /** A review's state, text, reviewer and inline comments. */
-export async function reviewFeedback(octokit: GitHubOctokit, name: RepositoryName, pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
+export async function reviewFeedback(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  pullRequest: number,
+  reviewId: number,
+): Promise<ReviewFeedback> {
   const call = `read review ${reviewId} of #${pullRequest}`;
   try {
     const [{ data: review }, comments] = await Promise.all([
       octokit.rest.pulls.getReview({ ...name, pull_number: pullRequest, review_id: reviewId }),
-      octokit.paginate(octokit.rest.pulls.listCommentsForReview, { ...name, pull_number: pullRequest, review_id: reviewId, per_page: 100 }),
+      octokit.paginate(octokit.rest.pulls.listCommentsForReview, {
+        ...name,
+        pull_number: pullRequest,
+        review_id: reviewId,
+        per_page: 100,
+      }),
     ]);
     return {
       reviewer: review.user?.login ?? '',
@@ -48,9 +64,20 @@ export async function reviewFeedback(octokit: GitHubOctokit, name: RepositoryNam
   }
 }
 
-async function findReply(octokit: GitHubOctokit, name: RepositoryName, pullRequest: number, marker: string, since: string): Promise<boolean> {
+async function findReply(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  pullRequest: number,
+  marker: string,
+  since: string,
+): Promise<boolean> {
   try {
-    const comments = await octokit.paginate(octokit.rest.pulls.listReviewComments, { ...name, pull_number: pullRequest, since, per_page: 100 });
+    const comments = await octokit.paginate(octokit.rest.pulls.listReviewComments, {
+      ...name,
+      pull_number: pullRequest,
+      since,
+      per_page: 100,
+    });
     return comments.some((comment) => comment.body.includes(marker));
   } catch (error) {
     throw forgeError(`list review comments on #${pullRequest}`, error);
@@ -61,15 +88,29 @@ async function findReply(octokit: GitHubOctokit, name: RepositoryName, pullReque
  * Replies in a review comment's thread, with a hidden marker: after a 5xx the reply may exist, so
  * the PR's review comments are searched for the marker before the reply is posted again.
  */
-export async function replyToReviewComment(octokit: GitHubOctokit, name: RepositoryName, pullRequest: number, commentId: number, body: string, retryDelayMs: number): Promise<void> {
+export async function replyToReviewComment(
+  octokit: GitHubOctokit,
+  name: RepositoryName,
+  pullRequest: number,
+  commentId: number,
+  body: string,
+  retryDelayMs: number,
+): Promise<void> {
   const marker = commentMarker();
   const since = new Date(Date.now() - 10 * 60_000).toISOString();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await octokit.rest.pulls.createReplyForReviewComment({ ...name, pull_number: pullRequest, comment_id: commentId, body: `${body}\n\n${marker}`, request: { retries: 0 } });
+      await octokit.rest.pulls.createReplyForReviewComment({
+        ...name,
+        pull_number: pullRequest,
+        comment_id: commentId,
+        body: `${body}\n\n${marker}`,
+        request: { retries: 0 },
+      });
       return;
     } catch (error) {
-      if (!mayHaveHappened(error) || attempt >= REPLY_ATTEMPTS) throw forgeError(`reply to review comment ${commentId} on #${pullRequest}`, error);
+      if (!mayHaveHappened(error) || attempt >= REPLY_ATTEMPTS)
+        throw forgeError(`reply to review comment ${commentId} on #${pullRequest}`, error);
       if (await findReply(octokit, name, pullRequest, marker, since)) return;
       await delay(retryDelayMs * attempt);
     }

@@ -19,10 +19,17 @@ interface InstallationToken {
 }
 
 function parseToken(data: unknown, now: number): InstallationToken {
-  if (typeof data !== 'object' || data === null || !('token' in data) || typeof data.token !== 'string' || data.token === '') {
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    !('token' in data) ||
+    typeof data.token !== 'string' ||
+    data.token === ''
+  ) {
     throw new ForgeError('forge-auth', 'GitHub installation token: the answer holds no token.');
   }
-  const expiresAt = 'expires_at' in data && typeof data.expires_at === 'string' ? Date.parse(data.expires_at) : Number.NaN;
+  const expiresAt =
+    'expires_at' in data && typeof data.expires_at === 'string' ? Date.parse(data.expires_at) : Number.NaN;
   // GitHub's tokens last an hour; assume that if the answer does not say.
   return { token: data.token, expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt };
 }
@@ -37,13 +44,20 @@ function parseToken(data: unknown, now: number): InstallationToken {
  * GitHub Enterprise Server (and against a test server) an uncached or refreshed token is asked of
  * api.github.com.
  */
-export function installationTokenSource(octokit: GitHubOctokit, installationId: number, onToken?: (token: string) => void, options: { now?: () => number } = {}): TokenSource {
+export function installationTokenSource(
+  octokit: GitHubOctokit,
+  installationId: number,
+  onToken?: (token: string) => void,
+  options: { now?: () => number } = {},
+): TokenSource {
   const now = options.now ?? Date.now;
   let held: InstallationToken | undefined;
   let pending: Promise<InstallationToken> | undefined;
   const create = async (): Promise<InstallationToken> => {
     try {
-      const { data } = await octokit.request('POST /app/installations/{installation_id}/access_tokens', { installation_id: installationId });
+      const { data } = await octokit.request('POST /app/installations/{installation_id}/access_tokens', {
+        installation_id: installationId,
+      });
       const created = parseToken(data, now());
       onToken?.(created.token);
       return created;

@@ -12,14 +12,24 @@ interface HttpFailure {
 
 /** The HTTP side of an Octokit error (a `RequestError`), read by shape so no SDK class is needed. */
 export function httpFailure(error: unknown): HttpFailure | null {
-  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number') return null;
-  const response = 'response' in error && typeof error.response === 'object' && error.response !== null ? (error.response as { headers?: unknown; data?: unknown }) : {};
+  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number')
+    return null;
+  const response =
+    'response' in error && typeof error.response === 'object' && error.response !== null
+      ? (error.response as { headers?: unknown; data?: unknown })
+      : {};
   const data = response.data;
-  const apiMessage = typeof data === 'object' && data !== null && 'message' in data && typeof data.message === 'string' ? data.message : undefined;
+  const apiMessage =
+    typeof data === 'object' && data !== null && 'message' in data && typeof data.message === 'string'
+      ? data.message
+      : undefined;
   return {
     status: error.status,
     message: apiMessage ?? (error instanceof Error ? error.message : 'request failed'),
-    headers: typeof response.headers === 'object' && response.headers !== null ? (response.headers as Record<string, unknown>) : {},
+    headers:
+      typeof response.headers === 'object' && response.headers !== null
+        ? (response.headers as Record<string, unknown>)
+        : {},
     data,
   };
 }
@@ -27,7 +37,12 @@ export function httpFailure(error: unknown): HttpFailure | null {
 /** A 403 or 429 that asks to wait (primary or secondary rate limit), not a refusal of the token. */
 export function isRateLimited(failure: HttpFailure): boolean {
   if (failure.status !== 403 && failure.status !== 429) return false;
-  return failure.status === 429 || failure.headers['retry-after'] !== undefined || failure.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
+  return (
+    failure.status === 429 ||
+    failure.headers['retry-after'] !== undefined ||
+    failure.headers['x-ratelimit-remaining'] === '0' ||
+    /rate limit/i.test(failure.message)
+  );
 }
 
 /** True for a failure after which the call may or may not have taken effect: 5xx or no answer. */
@@ -64,6 +79,14 @@ export function forgeError(call: string, error: unknown, options: { notFound?: F
         : failure.status === 404
           ? (options.notFound ?? 'forge-refused')
           : 'forge-refused';
-  const wait = isRateLimited(failure) && failure.headers['retry-after'] !== undefined ? ` (retry after ${String(failure.headers['retry-after'])} s)` : '';
-  return new ForgeError(code, `GitHub ${call} failed (HTTP ${failure.status}): ${withoutTokens(failure.message)}${wait}`, failure.status, { cause: error });
+  const wait =
+    isRateLimited(failure) && failure.headers['retry-after'] !== undefined
+      ? ` (retry after ${String(failure.headers['retry-after'])} s)`
+      : '';
+  return new ForgeError(
+    code,
+    `GitHub ${call} failed (HTTP ${failure.status}): ${withoutTokens(failure.message)}${wait}`,
+    failure.status,
+    { cause: error },
+  );
 }
