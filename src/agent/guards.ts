@@ -65,8 +65,53 @@ export function callKey(name: string, rawArguments: string): string {
   }
 }
 
-/** Updates the state for one tool call and judges it: repeats and error streaks. */
+/** A guard's answer: the state after what it judged, and its verdict. */
+export interface Judged {
+  state: GuardState;
+  verdict: GuardVerdict;
+}
+
+/** Judges one tool call (repeats, cycles, error streaks); the given state is left as it was. */
 export function judgeToolCall(
+  state: GuardState,
+  limits: AgentLimits,
+  call: { name: string; key: string; ok: boolean },
+): Judged {
+  const next: GuardState = { ...state, sinceProgress: [...state.sinceProgress] };
+  return { state: next, verdict: toolCallVerdict(next, limits, call) };
+}
+
+/** Judges the budgets: steps, wall time and tokens spent so far. */
+export function judgeBudgets(
+  limits: AgentLimits,
+  spent: { steps: number; elapsedMs: number; tokens: number },
+): GuardVerdict {
+  if (spent.steps >= limits.maxSteps)
+    return { kind: 'cancel', reason: 'step-budget', message: `used all ${limits.maxSteps} steps` };
+  if (spent.elapsedMs >= limits.maxWallMs) {
+    return {
+      kind: 'cancel',
+      reason: 'time-budget',
+      message: `ran for more than ${Math.round(limits.maxWallMs / 1000)} s`,
+    };
+  }
+  if (spent.tokens >= limits.maxTokens) {
+    return {
+      kind: 'cancel',
+      reason: 'token-budget',
+      message: `used ${spent.tokens} tokens (budget ${limits.maxTokens})`,
+    };
+  }
+  return { kind: 'continue' };
+}
+
+/** How long one model call or tool may stay silent: the stall limit, within the wall time left. */
+export function silenceBound(limits: AgentLimits, elapsedMs: number): { stallMs: number; remainingWallMs: number } {
+  return { stallMs: limits.stallMs, remainingWallMs: Math.max(limits.maxWallMs - elapsedMs, 1) };
+}
+
+// Works on a state of its own (a copy made by the caller).
+function toolCallVerdict(
   state: GuardState,
   limits: AgentLimits,
   call: { name: string; key: string; ok: boolean },
@@ -90,7 +135,7 @@ export function judgeToolCall(
       message: `repeated the same ${cycle.length} calls ${cycle.rounds} times without changing a file`,
     };
   }
-  if (state.errorStreak >= limits.errorStreakCancelAt) {
+  if (state.errorStreak >= limits.errorStreak) {
     return { kind: 'cancel', reason: 'error-streak', message: `${state.errorStreak} failing tool calls in a row` };
   }
   if (state.repeats >= limits.repeatHintAt && !state.repeatHinted) {
@@ -127,8 +172,14 @@ export function repeatedCycle(keys: readonly string[]): { length: number; rounds
   return null;
 }
 
-/** Updates the state at the end of a step and judges progress (a file changed). */
-export function judgeStep(state: GuardState, limits: AgentLimits, madeProgress: boolean): GuardVerdict {
+/** Judges a finished step: progress (a file changed) or not; the given state is left as it was. */
+export function judgeStep(state: GuardState, limits: AgentLimits, madeProgress: boolean): Judged {
+  const next: GuardState = { ...state, sinceProgress: [...state.sinceProgress] };
+  return { state: next, verdict: stepVerdict(next, limits, madeProgress) };
+}
+
+// Works on a state of its own (a copy made by the caller).
+function stepVerdict(state: GuardState, limits: AgentLimits, madeProgress: boolean): GuardVerdict {
   if (madeProgress) {
     state.stepsWithoutProgress = 0;
     state.progressHinted = false;

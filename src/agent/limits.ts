@@ -1,3 +1,6 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../domain/agent-defaults.js';
+
 /** Guard thresholds and budgets of one agent; every one can be overridden. */
 export interface AgentLimits {
   /** The same call (tool + arguments) this many times in a row earns a corrective hint... */
@@ -9,7 +12,7 @@ export interface AgentLimits {
   /** ...and before the agent is cancelled as `no-progress`. */
   noProgressCancelAfter: number;
   /** Failing tool calls in a row that cancel the agent as `error-streak`. */
-  errorStreakCancelAt: number;
+  errorStreak: number;
   /** No completed step for this long cancels the agent as `stalled`. */
   stallMs: number;
   maxSteps: number;
@@ -23,17 +26,24 @@ export interface AgentLimits {
   keepRecentToolResults: number;
 }
 
-export const DEFAULT_LIMITS: AgentLimits = {
-  repeatHintAt: 3,
-  repeatCancelAt: 4,
-  noProgressHintAfter: 10,
-  noProgressCancelAfter: 15,
-  errorStreakCancelAt: 3,
-  stallMs: 180_000,
-  maxSteps: 60,
-  maxWallMs: 30 * 60_000,
-  maxTokens: 2_000_000,
-  commandTimeoutMs: 10 * 60_000,
-  toolOutputLimit: 12_000,
-  keepRecentToolResults: 6,
-};
+/** The limits of `.github/fanout.yml` (or its defaults), in the units the agent counts in. */
+export function limitsFromConfig(config: Pick<RepoConfig, 'guards' | 'budgets'>): AgentLimits {
+  const guards = config.guards ?? GUARD_DEFAULTS;
+  return {
+    repeatHintAt: guards.repeatHintAt,
+    repeatCancelAt: guards.repeatCancelAt,
+    noProgressHintAfter: guards.noProgressHintAfter,
+    noProgressCancelAfter: guards.noProgressCancelAfter,
+    errorStreak: guards.errorStreak,
+    stallMs: guards.stallSeconds * 1000,
+    maxSteps: config.budgets.maxSteps,
+    maxWallMs: config.budgets.maxMinutes * 60_000,
+    maxTokens: config.budgets.maxTokens,
+    commandTimeoutMs: 10 * 60_000,
+    toolOutputLimit: 12_000,
+    keepRecentToolResults: 6,
+  };
+}
+
+/** The limits when nothing is configured. */
+export const DEFAULT_LIMITS: AgentLimits = limitsFromConfig({ budgets: { ...BUDGET_DEFAULTS } });

@@ -6,8 +6,10 @@ import { trimConversation } from './context.js';
 import {
   callKey,
   initialGuardState,
+  judgeBudgets,
   judgeStep,
   judgeToolCall,
+  silenceBound,
   type AgentFailureReason,
   type GuardVerdict,
 } from './guards.js';
@@ -50,7 +52,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   const { limits, reporter } = input;
   const started = Date.now();
   const tokens: TokenTotals = { prompt: 0, completion: 0 };
-  const guard = initialGuardState();
+  let guard = initialGuardState();
   const recent: string[] = [];
   const changed = new Set<string>();
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
@@ -85,14 +87,12 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   try {
     for (;;) {
       if (input.signal?.aborted) return await fail('cancelled', 'the run was cancelled');
-      if (step >= limits.maxSteps) return await fail('step-budget', `used all ${limits.maxSteps} steps`);
-      if (elapsed() >= limits.maxWallMs)
-        return await fail('time-budget', `ran for more than ${Math.round(limits.maxWallMs / 1000)} s`);
-      if (tokens.prompt + tokens.completion >= limits.maxTokens)
-        return await fail(
-          'token-budget',
-          `used ${tokens.prompt + tokens.completion} tokens (budget ${limits.maxTokens})`,
-        );
+      const budget = judgeBudgets(limits, {
+        steps: step,
+        elapsedMs: elapsed(),
+        tokens: tokens.prompt + tokens.completion,
+      });
+      if (budget.kind === 'cancel') return await fail(budget.reason, budget.message);
       step += 1;
 
       const result = await callModel(input, messages, limits, Math.max(limits.maxWallMs - elapsed(), 1));
@@ -110,7 +110,9 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       let lastTool: string | undefined;
       if (result.toolCalls.length === 0) {
         recent.push(`step ${step}: answered without a tool call`);
-        const verdict = judgeToolCall(guard, limits, { name: '(no tool)', key: `text:${step}`, ok: false });
+        const judged = judgeToolCall(guard, limits, { name: '(no tool)', key: `text:${step}`, ok: false });
+        guard = judged.state;
+        const verdict = judged.verdict;
         if (verdict.kind === 'cancel') return await fail(verdict.reason, verdict.message);
         hints.push('Use the tools to do the work, and call finish with a summary when you are done.');
       }
@@ -121,8 +123,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
           throw new Cancel('time-budget', `ran out of wall time (${Math.round(limits.maxWallMs / 1000)} s)`);
         const bounded = tool
           ? await runToolBounded(tool, call.arguments, input.context, {
-              stallMs: limits.stallMs,
-              remainingWallMs: limits.maxWallMs - elapsed(),
+              ...silenceBound(limits, elapsed()),
             })
           : undefined;
         if (bounded?.kind === 'overran') {
@@ -181,15 +182,19 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
           ok: outcome.ok,
           ...(outcome.ok ? {} : { error: outcome.error.slice(0, 500) }),
         });
-        const verdict = judgeToolCall(guard, limits, {
+        const judged = judgeToolCall(guard, limits, {
           name: call.name,
           key: callKey(call.name, call.arguments),
           ok: outcome.ok,
         });
+        guard = judged.state;
+        const verdict = judged.verdict;
         if (verdict.kind === 'cancel') return await fail(verdict.reason, verdict.message);
         collectHint(verdict, hints);
       }
-      const stepVerdict = judgeStep(guard, limits, madeProgress);
+      const stepJudged = judgeStep(guard, limits, madeProgress);
+      guard = stepJudged.state;
+      const stepVerdict = stepJudged.verdict;
       if (stepVerdict.kind === 'cancel') return await fail(stepVerdict.reason, stepVerdict.message);
       collectHint(stepVerdict, hints);
       for (const hint of hints) {

@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../domain/agent-defaults.js';
 import { ConfigError } from '../domain/errors.js';
 import { formatIssues } from './format-issues.js';
 
@@ -75,12 +76,12 @@ const RepoConfigSchema = z
     model: z.string().trim().min(1).optional(),
     guards: z
       .object({
-        repeatHintAt: z.number().int().min(2).default(3),
-        repeatCancelAt: z.number().int().min(2).default(4),
-        noProgressHintAfter: z.number().int().min(1).default(10),
-        noProgressCancelAfter: z.number().int().min(1).default(15),
-        errorStreak: z.number().int().min(1).default(3),
-        stallSeconds: z.number().int().min(5).max(3600).default(180),
+        repeatHintAt: z.number().int().min(2).default(GUARD_DEFAULTS.repeatHintAt),
+        repeatCancelAt: z.number().int().min(2).default(GUARD_DEFAULTS.repeatCancelAt),
+        noProgressHintAfter: z.number().int().min(1).default(GUARD_DEFAULTS.noProgressHintAfter),
+        noProgressCancelAfter: z.number().int().min(1).default(GUARD_DEFAULTS.noProgressCancelAfter),
+        errorStreak: z.number().int().min(1).default(GUARD_DEFAULTS.errorStreak),
+        stallSeconds: z.number().int().min(5).max(3600).default(GUARD_DEFAULTS.stallSeconds),
       })
       .strict()
       .refine((guards) => guards.repeatCancelAt > guards.repeatHintAt, {
@@ -94,12 +95,12 @@ const RepoConfigSchema = z
       .optional(),
     budgets: z
       .object({
-        maxSteps: z.number().int().min(1).max(500).default(60),
-        maxMinutes: z.number().positive().max(240).default(30),
-        maxTokens: z.number().int().positive().default(2_000_000),
+        maxSteps: z.number().int().min(1).max(500).default(BUDGET_DEFAULTS.maxSteps),
+        maxMinutes: z.number().positive().max(240).default(BUDGET_DEFAULTS.maxMinutes),
+        maxTokens: z.number().int().positive().default(BUDGET_DEFAULTS.maxTokens),
       })
       .strict()
-      .default({ maxSteps: 60, maxMinutes: 30, maxTokens: 2_000_000 }),
+      .default({ ...BUDGET_DEFAULTS }),
   })
   .strict();
 

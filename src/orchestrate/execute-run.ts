@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, type AgentLimits } from '../agent/limits.js';
+import { limitsFromConfig, type AgentLimits } from '../agent/limits.js';
 import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
@@ -463,23 +463,7 @@ function fallbackSubtask(task: string): Subtask {
 }
 
 function agentLimits(config: RepoConfig, overrides: Partial<AgentLimits> | undefined): AgentLimits {
-  return {
-    ...DEFAULT_LIMITS,
-    maxSteps: config.budgets.maxSteps,
-    maxWallMs: config.budgets.maxMinutes * 60_000,
-    maxTokens: config.budgets.maxTokens,
-    ...(config.guards
-      ? {
-          repeatHintAt: config.guards.repeatHintAt,
-          repeatCancelAt: config.guards.repeatCancelAt,
-          noProgressHintAfter: config.guards.noProgressHintAfter,
-          noProgressCancelAfter: config.guards.noProgressCancelAfter,
-          errorStreakCancelAt: config.guards.errorStreak,
-          stallMs: config.guards.stallSeconds * 1000,
-        }
-      : {}),
-    ...overrides,
-  };
+  return { ...limitsFromConfig(config), ...overrides };
 }
 
 async function requireRun(deps: Pick<PipelineDeps, 'store'>, runId: string): Promise<RunRecord> {

@@ -1,3 +1,5 @@
+import { DEFAULT_LIMITS, limitsFromConfig } from '../../src/agent/limits.js';
+import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../../src/domain/agent-defaults.js';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
@@ -109,5 +111,13 @@ describe('parseRepoConfig', () => {
     expect(() => parseRepoConfig('maxAgent: 3\n')).toThrow(/Unrecognized key: "maxAgent"/);
     expect(() => parseRepoConfig('validate:\n  - run: ""\n')).toThrow(/- validate\.0/);
     expect(() => parseRepoConfig('validate: [unclosed\n')).toThrow(/not valid YAML/);
+  });
+  it('has one source of truth for guard and budget defaults: the configuration and the agent agree', () => {
+    expect(parseRepoConfig('guards: {}\n').guards).toEqual(GUARD_DEFAULTS);
+    expect(parseRepoConfig(null).budgets).toEqual(BUDGET_DEFAULTS);
+    expect(limitsFromConfig(parseRepoConfig('guards: {}\n'))).toEqual(DEFAULT_LIMITS);
+    expect(
+      limitsFromConfig(parseRepoConfig('guards: { errorStreak: 5, stallSeconds: 30 }\nbudgets: { maxMinutes: 2 }\n')),
+    ).toMatchObject({ errorStreak: 5, stallMs: 30_000, maxWallMs: 120_000 });
   });
 });
