@@ -1,17 +1,8 @@
 import { posix } from 'node:path';
+import type { AgentFailureReason } from '../domain/failure.js';
 import type { AgentLimits } from './limits.js';
 
-export type AgentFailureReason =
-  | 'looping'
-  | 'no-progress'
-  | 'error-streak'
-  | 'stalled'
-  | 'step-budget'
-  | 'time-budget'
-  | 'token-budget'
-  | 'model-error'
-  | 'crashed'
-  | 'cancelled';
+export type { AgentFailureReason } from '../domain/failure.js';
 
 /** What the guards decided after a tool call or a step. */
 export type GuardVerdict =

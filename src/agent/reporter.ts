@@ -1,8 +1,9 @@
+import type { AgentEventType } from '../domain/failure.js';
 import type { CoordStore } from '../ports/coord-store.js';
 
 /** Where an agent reports what it does; events are for logs, progress for live displays. */
 export interface AgentReporter {
-  event(type: string, data?: Record<string, unknown>): Promise<void>;
+  event(type: AgentEventType, data?: Record<string, unknown>): Promise<void>;
   progress(update: { step: number; lastTool?: string; tokens: { prompt: number; completion: number } }): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { SubtaskFailureReason } from '../domain/failure.js';
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
@@ -76,7 +77,7 @@ export type SubtaskOutcome = (
     }
   | {
       kind: 'failed';
-      reason: string;
+      reason: SubtaskFailureReason;
       message: string;
       attempts: number;
       steps: number;
@@ -171,7 +172,7 @@ type AttemptResult =
   | { kind: 'succeeded'; commit: string; files: string[]; summary: string; steps: number; tokens: TokenTotals }
   | {
       kind: 'failed';
-      reason: string;
+      reason: SubtaskFailureReason;
       message: string;
       steps: number;
       tokens: TokenTotals;

@@ -1,7 +1,30 @@
+/** Every error code Fanout raises; stable, so callers branch on it, never on the message. */
+export type FanoutErrorCode =
+  | 'config-invalid'
+  | 'sandbox-unavailable'
+  | LlmErrorCode
+  | 'structured-output-invalid'
+  | 'plan-invalid'
+  | WorkspaceErrorCode
+  | ForgeErrorCode
+  | 'bad-id'
+  | 'bad-transition'
+  | 'run-not-found'
+  | 'subtask-not-found'
+  | 'command-not-found'
+  | 'no-base-branch'
+  | 'nothing-to-approve'
+  | 'already-merged'
+  | 'usage'
+  | 'probe-failed'
+  | 'intake-unavailable';
+
+export type WorkspaceErrorCode = 'git-failed' | 'git-timeout' | 'ref-not-found' | 'worktree-not-removed';
+
 /** Base class for every error Fanout raises on purpose; `code` is stable, branch on it, never on text. */
 export class FanoutError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: FanoutErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -66,7 +89,7 @@ export class PlanError extends FanoutError {
 
 /** A git or workspace operation failed. */
 export class WorkspaceError extends FanoutError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: WorkspaceErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

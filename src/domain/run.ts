@@ -1,3 +1,4 @@
+import type { AgentEventType, SubtaskFailureReason } from './failure.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Plan } from './plan.js';
 
@@ -77,7 +78,7 @@ export interface SubtaskRecord {
   commit?: string;
   filesChanged?: string[];
   summary?: string;
-  failureReason?: string;
+  failureReason?: SubtaskFailureReason;
   failureMessage?: string;
   tokens?: { prompt: number; completion: number };
   /** Pull request opened for the subtask's branch. */
@@ -155,6 +156,6 @@ export interface FailedCommand {
 export interface AgentEvent {
   seq: number;
   at: string;
-  type: string;
+  type: AgentEventType;
   data: Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import type { AgentEventType } from '../domain/failure.js';
 import type { CommandRecord } from '../domain/command.js';
 import type { AgentEvent, RunRecord, SubtaskRecord } from '../domain/run.js';
 
@@ -26,7 +27,7 @@ export interface CoordStore {
   appendEvent(
     runId: string,
     agentId: string,
-    event: { type: string; data?: Record<string, unknown> },
+    event: { type: AgentEventType; data?: Record<string, unknown> },
   ): Promise<AgentEvent>;
   /** Events with seq > afterSeq, in order. */
   readEvents(runId: string, agentId: string, afterSeq?: number): Promise<AgentEvent[]>;

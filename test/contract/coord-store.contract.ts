@@ -99,7 +99,7 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       const store = await makeStore();
       await store.createRun(sampleRun('shared'));
       const results = await Promise.all(
-        Array.from({ length: 200 }, (_, n) => store.appendEvent('shared', 'agent', { type: 'step', data: { n } })),
+        Array.from({ length: 200 }, (_, n) => store.appendEvent('shared', 'agent', { type: 'tool-call', data: { n } })),
       );
       expect(results.map((event) => event.seq).sort((a, b) => a - b)).toEqual(
         Array.from({ length: 200 }, (_, n) => n + 1),

@@ -35,7 +35,7 @@ describe('FileCoordStore', () => {
     await writer.createRun(sampleRun('x'));
     const seen: string[] = [];
     const unsubscribe = reader.watch('x', (change) => seen.push(change.kind));
-    await writer.appendEvent('x', 'a', { type: 'hello' });
+    await writer.appendEvent('x', 'a', { type: 'agent-started' });
     const deadline = Date.now() + 2_000;
     while (!seen.includes('event') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(seen).toContain('event');
@@ -47,12 +47,12 @@ describe('FileCoordStore', () => {
     const root = await tempDir();
     const store = new FileCoordStore(root);
     await store.createRun(sampleRun('torn'));
-    await store.appendEvent('torn', 'a', { type: 'one' });
+    await store.appendEvent('torn', 'a', { type: 'model-call' });
     expect(await readFile(join(root, 'runs/torn/run.json'), 'utf8')).toContain('\n  "task": "Do things",\n');
     await appendFile(join(root, 'runs/torn/events.a.jsonl'), '{"seq":2,"at":"x","ty');
     expect((await store.readEvents('torn', 'a')).map((event) => event.seq)).toEqual([1]);
-    expect((await store.appendEvent('torn', 'a', { type: 'two' })).seq).toBe(2);
-    expect((await store.readEvents('torn', 'a')).map((event) => event.type)).toEqual(['one', 'two']);
+    expect((await store.appendEvent('torn', 'a', { type: 'tool-call' })).seq).toBe(2);
+    expect((await store.readEvents('torn', 'a')).map((event) => event.type)).toEqual(['model-call', 'tool-call']);
   });
 
   it('keeps the state private: directories 0700 and records 0600, whatever the umask, also when replacing older files', async () => {
@@ -63,7 +63,7 @@ describe('FileCoordStore', () => {
       const store = new FileCoordStore(root);
       await store.createRun(sampleRun('private'));
       await store.putSubtask(sampleSubtask('private', 'a'));
-      await store.appendEvent('private', 'a', { type: 'one' });
+      await store.appendEvent('private', 'a', { type: 'model-call' });
       for (const dir of ['.', 'runs', 'runs/private']) expect(await mode(dir), dir).toBe(0o700);
       for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl'])
         expect(await mode(file), file).toBe(0o600);
@@ -74,7 +74,7 @@ describe('FileCoordStore', () => {
       await chmod(join(root, 'runs/private'), 0o755);
       await store.updateRun('private', { state: 'running' });
       await store.updateSubtask('private', 'a', { step: 1 });
-      await store.appendEvent('private', 'a', { type: 'two' });
+      await store.appendEvent('private', 'a', { type: 'tool-call' });
       for (const file of ['runs/private/run.json', 'runs/private/subtask.a.json', 'runs/private/events.a.jsonl'])
         expect(await mode(file), file).toBe(0o600);
       await store.createRun(sampleRun('private'));

@@ -26,7 +26,7 @@ describe('redactingStore', () => {
     await store.putSubtask({ ...sampleSubtask('r1', 'a'), summary: echoed });
     await store.updateSubtask('r1', 'a', { state: 'failed', failureReason: 'model-error', failureMessage: echoed });
     const event = await store.appendEvent('r1', 'a', {
-      type: 'model-error',
+      type: 'agent-failed',
       data: { message: echoed, nested: { list: [API_KEY] } },
     });
 
@@ -54,7 +54,7 @@ describe('redactingStore', () => {
     await store.createRun(sampleRun('r2'));
     redactor.add('v1.installation0123456789abcdef');
     await store.appendEvent('r2', 'a', {
-      type: 'tool-result',
+      type: 'tool-call',
       data: { output: 'remote: https://x-access-token:v1.installation0123456789abcdef@github.com' },
     });
     expect(await everythingOnDisk(root, 'r2')).not.toContain('v1.installation0123456789abcdef');

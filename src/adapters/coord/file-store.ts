@@ -1,3 +1,4 @@
+import type { AgentEventType } from '../../domain/failure.js';
 import { EventEmitter } from 'node:events';
 import { watch as watchDirectory, type FSWatcher } from 'node:fs';
 import { open, readdir, readFile, truncate } from 'node:fs/promises';
@@ -113,7 +114,7 @@ export class FileCoordStore implements CoordStore {
   async appendEvent(
     runId: string,
     agentId: string,
-    event: { type: string; data?: Record<string, unknown> },
+    event: { type: AgentEventType; data?: Record<string, unknown> },
   ): Promise<AgentEvent> {
     const path = this.eventsPath(runId, agentId);
     await makePrivateDirectory(this.runDir(runId));

@@ -1,3 +1,4 @@
+import type { AgentEventType } from '../../domain/failure.js';
 import { EventEmitter } from 'node:events';
 import type { CommandRecord } from '../../domain/command.js';
 import { FanoutError } from '../../domain/errors.js';
@@ -75,7 +76,7 @@ export class MemoryCoordStore implements CoordStore {
   async appendEvent(
     runId: string,
     agentId: string,
-    event: { type: string; data?: Record<string, unknown> },
+    event: { type: AgentEventType; data?: Record<string, unknown> },
   ): Promise<AgentEvent> {
     const key = `${runId}/${agentId}`;
     const log = this.events.get(key) ?? [];

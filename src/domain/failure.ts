@@ -1,0 +1,38 @@
+/** Why an agent's attempt stopped without finishing: its guards, its budgets, the model, or a stop. */
+export type AgentFailureReason =
+  | 'looping'
+  | 'no-progress'
+  | 'error-streak'
+  | 'stalled'
+  | 'step-budget'
+  | 'time-budget'
+  | 'token-budget'
+  | 'model-error'
+  | 'crashed'
+  | 'cancelled';
+
+/** Why a subtask failed: its agent's reason, or what happened to the work after it finished. */
+export type SubtaskFailureReason =
+  | AgentFailureReason
+  /** Changed files outside the write scope (or made files too large, links out, nested repositories). */
+  | 'out-of-scope'
+  | 'no-changes'
+  /** The environment could not be prepared: not the agent's fault, not retried. */
+  | 'setup-failed'
+  | 'dependency-failed';
+
+/** What an agent's log records, one event at a time. */
+export type AgentEventType =
+  | 'agent-started'
+  | 'model-call'
+  | 'tool-call'
+  | 'guard-hint'
+  | 'agent-failed'
+  | 'agent-finished'
+  | 'committed'
+  | 'out-of-scope'
+  | 'too-large'
+  | 'nested-repositories'
+  | 'escaping-links'
+  | 'validated'
+  | 'shared-state-reverted';
