@@ -65,7 +65,22 @@ export function runFinished(
 /** A subtask record as a resume should see it: interrupted agents run again; failures too when asked. */
 export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, now: string): SubtaskRecord | null {
   if (retryFailed && (record.state === 'failed' || record.state === 'cancelled')) {
-    return { runId: record.runId, subtaskId: record.subtaskId, state: 'pending', attempt: 0, step: 0, updatedAt: now };
+    // Started over, but what it spent stays counted: attempts go on numbering after these.
+    const tokens = {
+      prompt: (record.earlier?.tokens.prompt ?? 0) + (record.tokens?.prompt ?? 0),
+      completion: (record.earlier?.tokens.completion ?? 0) + (record.tokens?.completion ?? 0),
+    };
+    const earlier = { attempts: record.attempt, tokens };
+    return {
+      runId: record.runId,
+      subtaskId: record.subtaskId,
+      state: 'pending',
+      attempt: record.attempt,
+      step: 0,
+      earlier,
+      tokens,
+      updatedAt: now,
+    };
   }
   if (retryFailed && record.merge?.state === 'failed') {
     const { merge: _merge, ...rest } = record;

@@ -92,6 +92,11 @@ export interface SubtaskRecord {
     | { state: 'merged'; sha: string; approvedBy?: string }
     | { state: 'failed'; reason: MergeFailureReason; message: string }
     | { state: 'waiting'; reason: MergeWaitReason; message: string };
+  /**
+   * What this subtask spent before `resume --retry-failed` started it over: its attempts and
+   * logs keep their numbers after these, and reports count the tokens too.
+   */
+  earlier?: { attempts: number; tokens: { prompt: number; completion: number } };
   /** Fix requests not yet acted on, oldest first (reviews, `fix` commands, red checks). */
   fixRequests?: FixTrigger[];
   /** Fix attempts on the pull request, oldest first (capped by `maxFixAttempts`). */

@@ -45,9 +45,13 @@ export async function executeAgentJob(
   const outline = outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS);
   const { store } = deps;
   try {
+    // A subtask retried with `resume --retry-failed`: its attempts are numbered on, its tokens add up.
+    const earlier = (await store.getSubtask(run.id, subtask.id))?.earlier;
+    const offset = earlier?.attempts ?? 0;
+    const spentBefore = earlier?.tokens ?? { prompt: 0, completion: 0 };
     await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });
     let published: { pr: PullRequestInfo; validation: ValidationResult } | undefined;
-    let currentAttempt = 1;
+    let currentAttempt = 1 + offset;
     const outcome = await runSubtask({
       llm: deps.llm,
       workspace: deps.workspace,
@@ -69,11 +73,14 @@ export async function executeAgentJob(
           }
         : {}),
       reporterFor: (attempt) =>
-        withFailpoint(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt}`), deps.failpoint),
+        withFailpoint(
+          withEarlierTokens(storeReporter(store, run.id, subtask.id, `${subtask.id}-${attempt + offset}`), spentBefore),
+          deps.failpoint,
+        ),
       onAttempt: async (attempt, worktree) => {
-        currentAttempt = attempt;
+        currentAttempt = attempt + offset;
         await store.updateSubtask(run.id, subtask.id, {
-          attempt,
+          attempt: attempt + offset,
           step: 0,
           branch: worktree.branch,
           worktreePath: worktree.path,
@@ -82,7 +89,7 @@ export async function executeAgentJob(
       afterCommands: async (attempt) => {
         const changed = await context.sharedState.restore();
         if (changed.length === 0) return;
-        await store.appendEvent(run.id, `${subtask.id}-${attempt}`, {
+        await store.appendEvent(run.id, `${subtask.id}-${attempt + offset}`, {
           type: 'shared-state-reverted',
           data: { paths: changed },
         });
@@ -111,9 +118,12 @@ export async function executeAgentJob(
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
     const common = {
-      tokens: outcome.tokens,
+      tokens: {
+        prompt: spentBefore.prompt + outcome.tokens.prompt,
+        completion: spentBefore.completion + outcome.tokens.completion,
+      },
       timings: outcome.timings,
-      attempt: outcome.attempts,
+      attempt: outcome.attempts + offset,
       step: outcome.steps,
       finishedAt: new Date().toISOString(),
     };
@@ -170,6 +180,22 @@ function validationEvent(result: ValidationResult): Record<string, unknown> {
       ...(command.skipped ? { skipped: true } : {}),
       outputTail: command.outputTail.slice(-1_000),
     })),
+  };
+}
+
+/** Reports progress with the tokens spent before a retry added in, so totals never go back. */
+function withEarlierTokens(reporter: AgentReporter, before: { prompt: number; completion: number }): AgentReporter {
+  if (before.prompt === 0 && before.completion === 0) return reporter;
+  return {
+    ...reporter,
+    progress: (update) =>
+      reporter.progress({
+        ...update,
+        tokens: {
+          prompt: before.prompt + update.tokens.prompt,
+          completion: before.completion + update.tokens.completion,
+        },
+      }),
   };
 }
 

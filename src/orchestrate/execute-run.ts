@@ -257,12 +257,15 @@ async function runAgents(
   });
   if (todo.length === 0) return;
   for (const subtask of todo) {
+    // A subtask started over keeps what its earlier tries spent (see subtaskForResume).
+    const earlier = existing.find((candidate) => candidate.subtaskId === subtask.id)?.earlier;
     await deps.store.putSubtask({
       runId: run.id,
       subtaskId: subtask.id,
       state: 'pending',
-      attempt: 0,
+      attempt: earlier?.attempts ?? 0,
       step: 0,
+      ...(earlier ? { earlier, tokens: earlier.tokens } : {}),
       updatedAt: new Date().toISOString(),
     });
   }

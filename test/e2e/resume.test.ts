@@ -155,8 +155,20 @@ describe('fanout run (CLI)', () => {
       vi.stubEnv('OPENAI_BASE_URL', second.server.baseUrl);
       const retried = captureOutput();
       expect(await main(['resume', report.runId, '--retry-failed', '--json'], retried)).toBe(0);
-      expect(JSON.parse(retried.stdout()).state).toBe('succeeded');
+      const after = JSON.parse(retried.stdout());
+      expect(after.state).toBe('succeeded');
+      expect(after.error).toBeUndefined();
       expect(good.requestsFor('First part')).toBe(0);
+      // The new attempt is numbered after the two that failed, and every token is still counted.
+      const two = after.subtasks.find((subtask: { id: string }) => subtask.id === 'two');
+      const before = report.subtasks[1];
+      expect(two.attempts).toBe(3);
+      expect(two.tokens.prompt).toBeGreaterThan(before.tokens.prompt);
+      expect(after.tokens.prompt).toBeGreaterThan(report.tokens.prompt);
+      const allLogs = captureOutput();
+      expect(await main(['logs', report.runId, 'two'], allLogs)).toBe(0);
+      for (const attempt of [1, 2, 3]) expect(allLogs.stdout()).toContain(`two, attempt ${attempt}`);
+      expect(allLogs.stdout()).toMatch(/two, attempt 3 \(\d+ events\)[\s\S]*agent-finished/);
     } finally {
       vi.unstubAllEnvs();
     }

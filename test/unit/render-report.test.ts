@@ -113,6 +113,14 @@ describe('run report', () => {
     );
   });
 
+  it('after a --retry-failed that failed again, points at the logs instead of only suggesting the same retry', () => {
+    const retried = records.map((record) => (record.subtaskId === 'ui' ? { ...record, attempt: 4 } : record));
+    const text = renderRunReport(buildRunReport(run, retried));
+    expect(text).toContain(
+      `ui failed again after --retry-failed: read fanout logs ${run.id} <subtask> (every attempt) before retrying`,
+    );
+  });
+
   it('prints an agent-chosen file name or message without its terminal escapes', () => {
     const hostile = [
       {

@@ -62,15 +62,24 @@ describe('run state transitions', () => {
   it('resets for a resume only what was asked', () => {
     const failed = subtask('a', { state: 'failed', failureReason: 'looping' });
     expect(subtaskForResume(failed, false, 'now')).toBeNull();
-    expect(subtaskForResume(failed, true, 'now')).toEqual({
+    // Started over; what it spent stays counted, and its attempts number on.
+    expect(subtaskForResume({ ...failed, attempt: 2, tokens: { prompt: 10, completion: 5 } }, true, 'now')).toEqual({
       runId: 'r',
       subtaskId: 'a',
       state: 'pending',
-      attempt: 0,
+      attempt: 2,
       step: 0,
+      earlier: { attempts: 2, tokens: { prompt: 10, completion: 5 } },
+      tokens: { prompt: 10, completion: 5 },
       updatedAt: 'now',
     });
     const refused = subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } });
+    // A run that moves on after a stop no longer carries what stopped it.
+    expect(moveRun({ id: 'r', state: 'cancelled' }, 'running')).toEqual({ error: undefined, state: 'running' });
+    expect(moveRun({ id: 'r', state: 'running' }, 'cancelled', { error: 'interrupted' })).toEqual({
+      error: 'interrupted',
+      state: 'cancelled',
+    });
     expect(subtaskForResume(refused, true, 'now')).not.toHaveProperty('merge');
   });
 });

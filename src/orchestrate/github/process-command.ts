@@ -1,7 +1,7 @@
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
 import type { CommandRecord, GitHubTarget } from '../../domain/command.js';
 import { ConfigError, FanoutError } from '../../domain/errors.js';
-import { FINISHED_RUN_STATES, moveRun } from '../../domain/run-transitions.js';
+import { FINISHED_RUN_STATES, moveRun, subtaskForResume } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import { redactSecrets } from '../../domain/secrets.js';
 import type { CoordStore } from '../../ports/coord-store.js';
@@ -189,14 +189,8 @@ async function retry(
       runId: run.id,
     };
   if (record.state === 'failed' || record.state === 'cancelled') {
-    await context.store.putSubtask({
-      runId: run.id,
-      subtaskId,
-      state: 'pending',
-      attempt: 0,
-      step: 0,
-      updatedAt: new Date().toISOString(),
-    });
+    // Started over with what it spent still counted, as `resume --retry-failed` does.
+    await context.store.putSubtask(subtaskForResume(record, true, new Date().toISOString())!);
   } else {
     const { merge: _merge, ...rest } = record;
     await context.store.putSubtask({ ...rest, updatedAt: new Date().toISOString() });
