@@ -90,6 +90,13 @@ export function renderRunReport(report: RunReport): string {
         failed.map((subtask) => subtask.failure!.reason),
       ),
     );
+    // Retried before and failed again: the same retry is unlikely to do better.
+    const retried = failed.filter((subtask) => subtask.attempts > 2).map((subtask) => subtask.id);
+    if (retried.length > 0) {
+      lines.push(
+        `${retried.join(', ')} failed again after --retry-failed: read fanout logs ${report.runId} <subtask> (every attempt) before retrying; a task or hint that says more may help.`,
+      );
+    }
   }
   const fixed = report.subtasks.filter((subtask) => subtask.fixes || subtask.needsHuman);
   if (fixed.length > 0) {
