@@ -488,7 +488,7 @@ async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
     deps,
     await deps.store.updateRun(
       run.id,
-      moveRun(run, 'cancelled', { error: 'interrupted; `fanout resume` continues it' }),
+      moveRun(run, 'cancelled', { error: 'interrupted' }),
     ),
   );
 }

@@ -22,8 +22,8 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
   return advice;
 }
 
-/** The final report for a terminal: one row per subtask, then what failed and how to retry. */
-export function renderRunReport(report: RunReport): string {
+/** The final report for a terminal: one row per subtask, then what failed and how to retry (`resumable: false`: a throwaway run). */
+export function renderRunReport(report: RunReport, options: { resumable?: boolean } = {}): string {
   const unchecked = report.validateCommands === 0;
   const rows = report.subtasks.map((subtask) => [
     subtask.id,
@@ -56,7 +56,12 @@ export function renderRunReport(report: RunReport): string {
     formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
   ];
   const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
-  if (report.state === 'cancelled') lines.push('', `Interrupted. Continue with: fanout resume ${report.runId}`);
+  if (report.state === 'cancelled') {
+    lines.push(
+      '',
+      options.resumable === false ? 'Interrupted.' : `Interrupted. Continue with: fanout resume ${report.runId}`,
+    );
+  }
   const waiting = report.subtasks.filter((subtask) => subtask.waiting);
   if (waiting.length > 0) {
     lines.push('', 'Waiting to merge:');

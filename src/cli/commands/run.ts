@@ -132,7 +132,11 @@ export async function runPipeline(input: {
     } finally {
       await stop();
     }
-    input.output.out(input.json ? JSON.stringify(report, null, 2) : `\n${renderRunReport(report)}`);
+    input.output.out(
+      input.json
+        ? JSON.stringify(report, null, 2)
+        : `\n${renderRunReport(report, { resumable: input.resumable !== false })}`,
+    );
     return report.state === 'succeeded' ? EXIT_OK : EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
