@@ -484,13 +484,7 @@ async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
-  return report(
-    deps,
-    await deps.store.updateRun(
-      run.id,
-      moveRun(run, 'cancelled', { error: 'interrupted' }),
-    ),
-  );
+  return report(deps, await deps.store.updateRun(run.id, moveRun(run, 'cancelled', { error: 'interrupted' })));
 }
 
 async function report(deps: Pick<PipelineDeps, 'store'>, run: RunRecord): Promise<RunReport> {
