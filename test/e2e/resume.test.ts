@@ -188,6 +188,11 @@ describe('fanout run (CLI)', () => {
       expect(report.state).toBe('merging');
       expect(report.subtasks[0]).toMatchObject({ check: 'passed', waiting: { reason: 'review-required' } });
       expect(report.subtasks[0]).not.toHaveProperty('failure');
+      const shown = captureOutput();
+      expect(await main(['status', report.runId], shown)).toBe(0);
+      expect(shown.stdout()).toContain('waiting: review-required');
+      expect(shown.stdout()).toContain(`Approve with: fanout approve ${report.runId} one`);
+      expect(shown.stdout()).not.toContain('What failed');
       const approve = captureOutput();
       expect(await main(['approve', report.runId, 'one'], approve)).toBe(0);
       expect(approve.stdout()).toContain(`fanout resume ${report.runId}`);
@@ -198,6 +203,11 @@ describe('fanout run (CLI)', () => {
         approvedBy: expect.any(String),
       });
       expect(brain.requestsFor('First part')).toBe(2);
+      // Approving what is merged already says so, and points at no resume.
+      const again = captureOutput();
+      expect(await main(['approve', report.runId, 'one'], again)).toBe(1);
+      expect(again.stderr()).toContain('is already merged');
+      expect(again.stdout() + again.stderr()).not.toContain('resume');
     } finally {
       vi.unstubAllEnvs();
     }
