@@ -9,6 +9,7 @@ import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
 import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
+import { RedisCoordStore } from './adapters/coord/redis-store.js';
 import { redactingStore } from './adapters/coord/redacting-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
 import { redactingForge } from './adapters/forge/redacting-forge.js';
@@ -74,7 +75,11 @@ export function createRedactor(env: Env): SecretRedactor {
 
 /** Builds the coordination store (files under the state directory); nothing secret is written. */
 export function createStore(env: Env, redactor: SecretRedactor = createRedactor(env)): CoordStore {
-  return redactingStore(new FileCoordStore(stateDirectory(env)), redactor);
+  // REDIS_URL: shared by every process and machine of the deployment; else files under the state directory.
+  const backend = env.REDIS_URL
+    ? new RedisCoordStore(env.REDIS_URL, env.FANOUT_REDIS_PREFIX)
+    : new FileCoordStore(stateDirectory(env));
+  return redactingStore(backend, redactor);
 }
 
 /** Where agent commands run, and what that means for the reports. */

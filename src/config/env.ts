@@ -61,7 +61,15 @@ const EnvSchema = z.object({
   FANOUT_FAILPOINT: z
     .enum(FAILPOINTS as [FailpointName, ...FailpointName[]], { message: `must be one of ${FAILPOINTS.join(', ')}` })
     .optional(),
-  REDIS_URL: z.string().trim().min(1).optional(),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379' })
+    .optional(),
+  // Namespaces every key (and, later, queue), so several deployments or tests share one Redis.
+  FANOUT_REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -')
+    .default('fanout'),
 });
 
 /** Settings read from the environment, validated. */

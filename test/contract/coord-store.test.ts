@@ -1,11 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { FileCoordStore } from '../../src/adapters/coord/file-store.js';
 import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
+import { RedisCoordStore } from '../../src/adapters/coord/redis-store.js';
+import { describeWithRedis, TEST_REDIS_URL, testPrefix } from '../support/require-redis.js';
 import { redactingStore } from '../../src/adapters/coord/redacting-store.js';
+import { main } from '../../src/cli/main.js';
+import { loadEnv } from '../../src/config/env.js';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
+import { createStore } from '../../src/main.js';
+import { captureOutput } from '../support/capture-output.js';
 import { SecretRedactor } from '../../src/domain/redactor.js';
 import { tempDir } from '../support/temp-dir.js';
 import { coordStoreContract, sampleCommand } from './coord-store.contract.js';
@@ -14,6 +21,103 @@ const run = promisify(execFile);
 
 coordStoreContract('memory (test double)', async () => new MemoryCoordStore());
 coordStoreContract('files', async () => new FileCoordStore(await tempDir('fanout-store-')));
+describeWithRedis('Redis (real server)', () => {
+  const opened: RedisCoordStore[] = [];
+  afterAll(async () => {
+    // Each test closes its store; this only covers a test that failed before it could.
+    await Promise.all(opened.map((store) => store.close().catch(() => undefined)));
+  });
+  coordStoreContract('redis', async () => {
+    const store = new RedisCoordStore(TEST_REDIS_URL, testPrefix());
+    opened.push(store);
+    return store;
+  });
+
+  it('is what REDIS_URL selects: `fanout status` reads the runs from Redis, under FANOUT_REDIS_PREFIX', async () => {
+    const prefix = testPrefix();
+    const stateDir = await tempDir('fanout-redis-state-');
+    const env = loadEnv({ REDIS_URL: TEST_REDIS_URL, FANOUT_REDIS_PREFIX: prefix, FANOUT_STATE_DIR: stateDir });
+    const store = createStore(env);
+    await store.createRun({
+      id: 'in-redis',
+      repo: '/r',
+      origin: { kind: 'local', path: '/r' },
+      task: 't',
+      baseBranch: 'main',
+      baseCommit: 'c'.repeat(40),
+      state: 'succeeded',
+      config: parseRepoConfig(null),
+      notes: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    await store.close();
+    for (const [name, value] of Object.entries({
+      REDIS_URL: TEST_REDIS_URL,
+      FANOUT_REDIS_PREFIX: prefix,
+      FANOUT_STATE_DIR: stateDir,
+    }))
+      vi.stubEnv(name, value);
+    try {
+      const output = captureOutput();
+      expect(await main(['status', '--json'], output)).toBe(0);
+      expect(JSON.parse(output.stdout()).runs).toEqual([
+        expect.objectContaining({ runId: 'in-redis', state: 'succeeded' }),
+      ]);
+      expect(await readdir(stateDir)).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('wakes watchers in other processes by pub/sub, and loses no field when two of them update at once', async () => {
+    const prefix = testPrefix();
+    const [a, b] = [new RedisCoordStore(TEST_REDIS_URL, prefix), new RedisCoordStore(TEST_REDIS_URL, prefix)];
+    opened.push(a, b);
+    await a.createRun({
+      id: 'shared',
+      repo: '/r',
+      origin: { kind: 'local', path: '/r' },
+      task: 't',
+      baseBranch: 'main',
+      baseCommit: 'c'.repeat(40),
+      state: 'running',
+      config: parseRepoConfig(null),
+      notes: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    await a.putSubtask({
+      runId: 'shared',
+      subtaskId: 's',
+      state: 'running',
+      attempt: 1,
+      step: 0,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    const seen: string[] = [];
+    b.watch('shared', (change) => seen.push(change.kind));
+    // The subscription is made in the background: keep poking until the other side hears.
+    await vi.waitFor(
+      async () => {
+        await a.updateRun('shared', { notes: ['poke'] });
+        expect(seen).toContain('run');
+      },
+      { timeout: 5_000 },
+    );
+    await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        (n % 2 === 0 ? a : b).updateSubtask('shared', 's', n % 2 === 0 ? { step: n } : { lastTool: `tool-${n}` }),
+      ),
+    );
+    await Promise.all([
+      a.updateSubtask('shared', 's', { summary: 'from a' }),
+      b.updateSubtask('shared', 's', { branch: 'from-b' }),
+    ]);
+    expect(await a.getSubtask('shared', 's')).toMatchObject({ summary: 'from a', branch: 'from-b' });
+    await Promise.all([a.close(), b.close()]);
+  });
+});
 coordStoreContract('redacting, over files', async () =>
   redactingStore(new FileCoordStore(await tempDir('fanout-store-')), new SecretRedactor(['contract-secret-value'])),
 );
