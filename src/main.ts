@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from './adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
@@ -96,7 +96,7 @@ export interface CommandRunnerChoice {
  */
 export function createCommandRunner(
   env: Env,
-  options: { trustedCommands?: boolean; support?: SandboxSupport } = {},
+  options: { trustedCommands?: boolean; support?: SandboxSupport; checkout?: string } = {},
 ): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
   const plain = new ProcessCommandRunner();
@@ -121,7 +121,9 @@ export function createCommandRunner(
       return {
         runner: new NamespaceCommandRunner(plain, {
           mapCurrentUser: support.mapCurrentUser,
-          hiddenPaths: [homedir(), ...hidden],
+          // And /tmp: other commands' private HOMEs (with setup's registry tokens) and Fanout's
+          // sanitized git config copies live there; each command gets a /tmp of its own.
+          hiddenPaths: [homedir(), tmpdir(), ...(options.checkout ? [options.checkout] : []), ...hidden],
           toolPaths,
         }),
         sandbox: 'none',
@@ -194,7 +196,10 @@ export function createLocalPipeline(
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
   const failpoint = createFailpoint(env);
-  const { runner, sandbox } = createCommandRunner(env, options.trustedCommands ? { trustedCommands: true } : {});
+  const { runner, sandbox } = createCommandRunner(env, {
+    checkout: repoDir,
+    ...(options.trustedCommands ? { trustedCommands: true } : {}),
+  });
   const workspace = createWorkspace();
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   return {

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
 import { GitConfigCopies } from './git-config-copy.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
@@ -34,8 +34,10 @@ const NEVER_HIDDEN = new Set([
   '/proc',
   '/dev',
   '/sys',
-  '/tmp',
 ]);
+
+// A private /tmp is a working directory: room to work in, as bubblewrap's is.
+const TMP_COVER_SIZE = '2g';
 
 /**
  * Runs in the new namespaces, as their root, before every capability is dropped: opens what must
@@ -54,7 +56,8 @@ while [ "$n" -gt 0 ]; do
 done
 n=$1; shift; late=(); while [ "$n" -gt 0 ]; do late+=("$1"); shift; n=$((n-1)); done
 hide() {
-  if [ -d "$1" ]; then "$mount" -t tmpfs -o mode=0755,size=1m fanout-hidden "$1"
+  if [ "$1" = /tmp ]; then "$mount" -t tmpfs -o mode=1777,size=${TMP_COVER_SIZE} fanout-tmp /tmp
+  elif [ -d "$1" ]; then "$mount" -t tmpfs -o mode=0755,size=1m fanout-hidden "$1"
   elif [ -e "$1" ]; then "$mount" --bind /dev/null "$1"; fi
 }
 for path in "\${hidden[@]}"; do hide "$path"; done
@@ -94,7 +97,11 @@ export class NamespaceCommandRunner implements CommandRunner {
   }
 
   async run(request: CommandRequest): Promise<CommandResult> {
-    const prefix = namespacePrefix(this.options.mapCurrentUser, request.network === true);
+    const prefix = namespacePrefix(
+      this.options.mapCurrentUser,
+      request.network === true,
+      (this.options.hiddenPaths?.length ?? 0) > 0,
+    );
     const configCopy =
       request.git && (this.options.hiddenPaths?.length ?? 0) > 0
         ? await this.configCopies.copyFor(request.git.commonDir)
@@ -127,7 +134,8 @@ function hideArguments(
   const inside = (path: string, root: string) =>
     path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
   if ((options.hiddenPaths ?? []).length === 0) return [];
-  const checkout = request.git && basename(request.git.commonDir) === '.git' ? [dirname(request.git.commonDir)] : [];
+  // The checkout the common dir belongs to (a superproject's, for a submodule's modules/ dir).
+  const checkout = request.git ? checkoutOf(resolve(request.git.commonDir)) : [];
   // A path this user cannot read (/etc/shadow, unless Fanout runs as root) is no secret to its commands either.
   const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))]
     .filter((path) => !NEVER_HIDDEN.has(path) && readable(path))
@@ -146,7 +154,8 @@ function hideArguments(
       .filter((path): path is string => path !== undefined)
       .map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
     ...(options.toolPaths ?? []).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
-  ].filter(([, , target]) => covered(target));
+    // The git directories are always read-only, hidden or not (a `--separate-git-dir` elsewhere).
+  ].filter(([mode, , target]) => covered(target) || mode === 'ro');
   // Parents before children; a read-only path inside another shown one comes with it (the
   // worktree's git dir inside the common dir), each mount being a process of its own.
   const binds = shown
@@ -178,6 +187,12 @@ function hideArguments(
   ];
 }
 
+/** The work tree a common git dir belongs to: `<checkout>/.git`, or `<super>/.git/modules/<name>` of a submodule. */
+function checkoutOf(commonDir: string): string[] {
+  const match = /^(.*?)\/\.git(\/modules\/.*)?$/.exec(commonDir);
+  return match?.[1] ? [match[1]] : [];
+}
+
 function readable(path: string): boolean {
   try {
     accessSync(path, constants.R_OK);
@@ -191,11 +206,14 @@ function readable(path: string): boolean {
  * `unshare` + `setpriv` arguments that isolate a command (its own network namespace, with only a
  * loopback, unless it may use the network); `mapCurrentUser` needs util-linux 2.38 (else it appears as root).
  */
-export function namespacePrefix(mapCurrentUser: boolean, network = false): string[] {
+export function namespacePrefix(mapCurrentUser: boolean, network = false, keepCaps = false): string[] {
   return [
     systemProgram('unshare'),
     '--user',
     mapCurrentUser ? '--map-current-user' : '--map-root-user',
+    // A user mapped as itself (not 0) loses its namespace capabilities when unshare execs: the
+    // hide script needs them to mount; setpriv drops them all before the command.
+    ...(keepCaps && mapCurrentUser ? ['--keep-caps'] : []),
     '--pid',
     '--fork',
     '--kill-child',
