@@ -44,7 +44,7 @@ if (support.namespaces)
     'namespaces',
     new NamespaceCommandRunner(plain, {
       mapCurrentUser: support.mapCurrentUser,
-      hiddenPaths: [homedir(), ...defaultHiddenPaths()],
+      hiddenPaths: [homedir(), tmpdir(), ...defaultHiddenPaths()],
       toolPaths,
     }),
   ]);
