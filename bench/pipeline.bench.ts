@@ -125,6 +125,9 @@ const locations: Array<[string, string]> = [
   ['disk', tmpdir()],
   ...(existsSync('/dev/shm') ? [['tmpfs', '/dev/shm'] as [string, string]] : []),
 ];
+// BENCH_WHERE=disk or tmpfs runs one location only (the disk half takes minutes on a slow disk).
+const where = process.env.BENCH_WHERE;
+if (where) locations.splice(0, locations.length, ...locations.filter(([label]) => label === where));
 // Warm runs and the seed alternate this many times (medians printed): the machine is noisy.
 const samples = Math.max(1, Number(process.env.BENCH_SAMPLES ?? 3));
 if (!existsSync(SEED)) console.log(`(the seed's mechanics are not here: ${SEED}; only Fanout's figures are printed)`);

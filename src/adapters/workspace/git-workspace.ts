@@ -344,21 +344,7 @@ export class GitWorkspace implements Workspace {
   }
 
   /** New or changed files larger than a pull request may carry (GitHub refuses files over 100 MB too). */
-  private async oversized(worktree: Worktree): Promise<string[]> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
-    const { stdout } = await runGit(
-      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
-      location,
-    );
-    const paths = stdout
-      .split('\0')
-      .filter((entry) => entry.length > 3)
-      .map((entry) => entry.slice(3));
+  private async oversized(paths: readonly string[], worktree: Worktree): Promise<string[]> {
     const large: string[] = [];
     for (const path of paths) {
       const info = await lstat(join(worktree.path, path)).catch(() => null);
@@ -394,15 +380,56 @@ export class GitWorkspace implements Workspace {
     return (await this.stagedChanges(worktree)).map((change) => change.path);
   }
 
-  /** Stages everything and lists what differs from the base, with each path's new mode. */
-  private async stagedChanges(worktree: Worktree): Promise<Array<{ path: string; mode: string }>> {
+  /** What `git status` lists as changed: modified, staged, deleted or untracked (ignored files excluded). */
+  private async statusPaths(worktree: Worktree): Promise<string[]> {
     const location = {
       cwd: worktree.path,
       gitDir: worktree.gitDir,
       commonDir: worktree.commonDir,
       workTree: worktree.path,
     };
-    await runGit(['add', '--all', '--', '.'], location);
+    const { stdout } = await runGit(
+      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
+      location,
+    );
+    return stdout
+      .split('\0')
+      .filter((entry) => entry.length > 3)
+      .map((entry) => entry.slice(3));
+  }
+
+  /**
+   * Stages the worktree (only `paths` when given: what status found, plus every gitlink, so a
+   * moved submodule is still seen) and lists what differs from the base, with each path's new mode.
+   */
+  private async stagedChanges(
+    worktree: Worktree,
+    paths?: readonly string[],
+  ): Promise<Array<{ path: string; mode: string }>> {
+    const location = {
+      cwd: worktree.path,
+      gitDir: worktree.gitDir,
+      commonDir: worktree.commonDir,
+      workTree: worktree.path,
+    };
+    if (paths === undefined) {
+      await runGit(['add', '--all', '--', '.'], location);
+    } else {
+      // Reading the index is cheap; walking a 10,000-file tree again to stage three files is not.
+      const { stdout } = await runGit(['ls-files', '--stage', '-z'], location);
+      const gitlinks = stdout
+        .split('\0')
+        .filter((entry) => entry.startsWith('160000 '))
+        .map((entry) => entry.slice(entry.indexOf('\t') + 1));
+      const listed = [...new Set([...paths, ...gitlinks])];
+      if (listed.length > 0) {
+        await runGit(['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+          ...location,
+          env: { GIT_LITERAL_PATHSPECS: '1' },
+          input: listed.join('\0'),
+        });
+      }
+    }
     // Plumbing against the index: object ids only, no working file read again.
     const raw = await runGit(
       ['diff-index', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'],
@@ -419,9 +446,10 @@ export class GitWorkspace implements Workspace {
 
   async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
     // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
-    const large = await this.oversized(worktree);
+    const changed = await this.statusPaths(worktree);
+    const large = await this.oversized(changed, worktree);
     if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
-    const changes = await this.stagedChanges(worktree);
+    const changes = await this.stagedChanges(worktree, changed);
     const files = changes.map((change) => change.path);
     if (files.length === 0) return { kind: 'no-changes' };
     // Protected paths are refused here too, whatever the caller allows.
@@ -448,8 +476,12 @@ export class GitWorkspace implements Workspace {
       input: request.message,
     });
     await runGit(['update-ref', `refs/heads/${worktree.branch}`, commit.trim()], location);
-    // Re-attach HEAD in case the agent detached it; the index already holds this tree.
-    await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
+    // Re-attach HEAD in case the agent detached it (unless it is where it belongs); the index
+    // already holds this tree.
+    const head = await readFile(join(worktree.gitDir, 'HEAD'), 'utf8').catch(() => '');
+    if (head.trim() !== `ref: refs/heads/${worktree.branch}`) {
+      await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
+    }
     return { kind: 'committed', commit: commit.trim(), files };
   }
 }
