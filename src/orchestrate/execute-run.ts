@@ -221,7 +221,18 @@ async function runInWaves(
     const ready = startable.filter((subtask) => subtask.dependsOn.every((id) => record(id)?.merge?.state === 'merged'));
     const independent = ready.filter((subtask) => subtask.dependsOn.length === 0);
     const dependent = ready.filter((subtask) => subtask.dependsOn.length > 0);
-    if (independent.length > 0) await runAgents(deps, dispatcher, run, independent, context);
+    // While they run, the finished front of the plan already merges (plan order is kept).
+    if (independent.length > 0) {
+      await runAgents(
+        deps,
+        dispatcher,
+        run,
+        independent,
+        context,
+        run.baseCommit,
+        mergeAhead(deps, run, plan.subtasks, sharedState),
+      );
+    }
     // Dependents start from the base as it is now, which holds their dependencies' work.
     if (dependent.length > 0)
       await runAgents(deps, dispatcher, run, dependent, context, await deps.forge.fetchBase(run.baseBranch));
@@ -249,6 +260,7 @@ async function runAgents(
   subtasks: readonly Subtask[],
   context: AgentJobContext,
   baseCommit = run.baseCommit,
+  whileRunning?: () => Promise<void>,
 ): Promise<void> {
   const existing = await deps.store.listSubtasks(run.id);
   const todo = subtasks.filter((subtask) => {
@@ -269,16 +281,37 @@ async function runAgents(
       updatedAt: new Date().toISOString(),
     });
   }
+  // Woken by subtask changes, one pass at a time; bursts of changes make one more pass, not many.
+  let passes: Promise<void> = Promise.resolve();
+  let queued = false;
+  const kick = () => {
+    if (queued || !whileRunning || deps.signal?.aborted) return;
+    queued = true;
+    passes = passes.then(async () => {
+      queued = false;
+      // A failure here is met again, and reported, by the merge phase after the agents.
+      await whileRunning().catch(() => undefined);
+    });
+  };
+  const unsubscribe = whileRunning
+    ? deps.store.watch(run.id, (change) => change.kind === 'subtask' && kick())
+    : () => undefined;
   const jobs = Promise.allSettled(
     todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context, baseCommit))),
   );
-  const records = await waitForSubtasks(
-    deps.store,
-    run.id,
-    todo.map((subtask) => subtask.id),
-    jobs,
-  );
-  await jobs;
+  let records: SubtaskRecord[];
+  try {
+    records = await waitForSubtasks(
+      deps.store,
+      run.id,
+      todo.map((subtask) => subtask.id),
+      jobs,
+    );
+    await jobs;
+  } finally {
+    unsubscribe();
+    await passes;
+  }
   if (deps.signal?.aborted) return;
   // A job that ended without recording an outcome died; say so rather than leave it "running".
   for (const record of records.filter((candidate) => candidate.state === 'pending' || candidate.state === 'running')) {
@@ -334,6 +367,33 @@ async function runFixes(
       waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))),
     );
   }
+}
+
+/**
+ * A merge pass for while agents still run: the front of the plan whose agents have all finished
+ * merges, in plan order, and a pass runs only when that front has grown. The merge phase after
+ * the agents takes the rest (and anything this left waiting).
+ */
+function mergeAhead(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  sharedState: SharedStateGuard,
+): () => Promise<void> {
+  let front = 0;
+  return async () => {
+    const records = await deps.store.listSubtasks(run.id);
+    const finished: Subtask[] = [];
+    for (const subtask of subtasks) {
+      const state = records.find((record) => record.subtaskId === subtask.id)?.state;
+      if (state === undefined || state === 'pending' || state === 'running') break;
+      finished.push(subtask);
+    }
+    if (finished.length <= front || deps.signal?.aborted) return;
+    front = finished.length;
+    const merging = () => mergeRun(deps, run, finished, run.config, sharedState);
+    await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
+  };
 }
 
 async function mergeRun(

@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { LocalForge } from '../../src/adapters/forge/local-forge.js';
 import { loadDotEnv } from '../../src/config/dotenv.js';
-import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { executeRun } from '../../src/orchestrate/execute-run.js';
+import { startRun } from '../../src/orchestrate/start-run.js';
+import type { RecordedRequest, ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
 import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
@@ -51,6 +53,38 @@ describe('the pipeline runs agents side by side', () => {
       end: Date.parse(record.finishedAt!),
     }));
     expect(mostAtOnce(intervals)).toBe(2);
+  });
+
+  it('merges the finished front of the plan while later agents still run, in plan order', async () => {
+    const plan = [
+      { id: 'a', title: 'Part a', writeScope: ['a.txt'] },
+      { id: 'b', title: 'Part b', writeScope: ['b.txt'] },
+    ];
+    const brain = scriptedBrain({ plan, agents: { 'Part a': slowWrite('a.txt'), 'Part b': slowWrite('b.txt') } });
+    let runId = '';
+    let aMergedFirst = false;
+    // b's agent holds its first answer until a has merged: that happens only if merges start
+    // while agents still run (else it gives up after 20 s, and a merges after b).
+    const script = async (request: RecordedRequest): Promise<ScriptedReply> => {
+      const first = request.body.messages.find((message) => message.role === 'user')?.content ?? '';
+      const opening = !request.body.messages.some((message) => message.role === 'assistant');
+      if (opening && first.includes('Your subtask: Part b')) {
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline && !aMergedFirst) {
+          aMergedFirst = (await h.deps.store.getSubtask(runId, 'a'))?.merge?.state === 'merged';
+          if (!aMergedFirst) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      return brain.reply(request);
+    };
+    const h = await pipelineHarness(script, { config: 'validate: []\nmaxAgents: 2\n' });
+    const started = await startRun(h.deps, { repoDir: h.repo, task: 'Write two files', config: h.config });
+    runId = started.id;
+    const report = await executeRun(h.deps, started.id);
+    expect(report.state, whyNot(report)).toBe('succeeded');
+    expect(aMergedFirst).toBe(true);
+    const subjects = (await exec('git', ['log', '--format=%s', 'main'], { cwd: h.repo })).stdout.split('\n');
+    expect(subjects.slice(0, 2)).toEqual([expect.stringMatching(/^Part b/), expect.stringMatching(/^Part a/)]);
   });
 
   it('records each check for the exact head it validated, and merges that head', async () => {
