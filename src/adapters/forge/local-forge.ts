@@ -84,6 +84,8 @@ export class LocalForge implements Forge {
   private readonly failpoint: Failpoint;
   // Merges and their recovery run one at a time, in this process and across processes.
   private readonly merges = new KeyedQueue();
+  // Heads this process pushed or opened PRs for: checks are published by head, several per PR.
+  private readonly byHead = new Map<string, number>();
 
   constructor(repoDir: string, stateDir: string, options: LocalForgeOptions = {}) {
     this.repoDir = resolve(repoDir);
@@ -118,6 +120,7 @@ export class LocalForge implements Forge {
         createdAt: new Date().toISOString(),
       };
       await this.save(record);
+      this.byHead.set(record.headSha, record.number);
       return this.info(record);
     });
   }
@@ -144,6 +147,7 @@ export class LocalForge implements Forge {
       (candidate) => candidate.branch === branch && candidate.state === 'open' && candidate.headSha !== sha,
     )) {
       await this.update(record.number, (current) => ({ ...current, headSha: sha }));
+      this.byHead.set(sha, record.number);
     }
   }
 
@@ -392,6 +396,12 @@ export class LocalForge implements Forge {
 
   /** The open pull request whose branch is at `headSha` (checks are published on heads). */
   private async pullRequestWithHead(headSha: string): Promise<number> {
+    // The PR this process last saw at that head, checked against its record: one file, not all.
+    const known = this.byHead.get(headSha);
+    if (known !== undefined) {
+      const record = await this.load(known).catch(() => null);
+      if (record && record.headSha === headSha && (record.state === 'open' || record.state === 'merging')) return known;
+    }
     const records = await this.all();
     // The recorded heads first (no git), then where the branches really are.
     const recorded = records.find(
