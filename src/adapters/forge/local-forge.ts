@@ -97,11 +97,13 @@ export class LocalForge implements Forge {
   async openPullRequest(request: OpenPullRequest): Promise<PullRequestInfo> {
     await makePrivateDirectory(this.dir);
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const existing = (await this.all()).find(
+      // One read of the records under the lock serves both questions.
+      const records = await this.all();
+      const existing = records.find(
         (pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'),
       );
       if (existing) return this.info(existing);
-      const number = (await this.all()).reduce((max, pr) => Math.max(max, pr.number), 0) + 1;
+      const number = records.reduce((max, pr) => Math.max(max, pr.number), 0) + 1;
       const record: LocalPullRequest = {
         number,
         url: `local:${this.repoDir}#${number}`,
