@@ -164,12 +164,16 @@ export function isolationContract(
       await writeFile(`${root}/repo/README.md`, '# readme\n');
       git(`${root}/repo`, 'add', 'README.md');
       git(`${root}/repo`, 'commit', '-qm', 'init');
+      // A stash of an untracked file, packed by `git gc` into packed-refs.
+      await writeFile(`${root}/repo/stashed.txt`, 'stashcanary');
+      git(`${root}/repo`, 'stash', '-u', '-q');
+      git(`${root}/repo`, 'pack-refs', '--all');
       await writeFile(`${root}/repo/.env`, 'checkoutcanary-dotenv');
       git(`${root}/repo`, 'remote', 'add', 'origin', 'https://x-access-token:checkoutcanaryremote@github.com/o/r.git');
       git(`${root}/repo`, 'worktree', 'add', '-q', '--detach', `${root}/home/state/wt`);
       const gitDir = git(`${root}/home/state/wt`, 'rev-parse', '--absolute-git-dir');
       const probe = shell(
-        `cat ${root}/home/.ssh/id_rsa ${root}/home/.gitconfig ${root}/repo/.env ${root}/repo/.git/config; git config --list; ls -a ${root}/home ${root}/repo; echo written > note.txt && cat note.txt; echo ok > "$HOME/h" && cat "$HOME/h"; git log --oneline | wc -l`,
+        `cat ${root}/home/.ssh/id_rsa ${root}/home/.gitconfig ${root}/repo/.env ${root}/repo/.git/config; git config --list; ls -a ${root}/home ${root}/repo; echo written > note.txt && cat note.txt; echo ok > "$HOME/h" && cat "$HOME/h"; git log --oneline | wc -l; git show 'refs/stash^3:stashed.txt' 2>/dev/null`,
       );
       // Control: a plain process reads them all, so the assertions below can fail.
       const request = {
@@ -182,9 +186,16 @@ export function isolationContract(
       };
       const control = await new ProcessCommandRunnerForControl().run(request);
       expect(control.stdout).toContain('checkoutcanary-dotenv');
+      expect(control.stdout).toContain('stashcanary');
       const result = await options.hiding([`${root}/home`]).run(request);
       const seen = result.stdout + result.stderr;
-      for (const canary of ['homecanary-ssh', 'homecanary-gitconfig', 'checkoutcanary-dotenv', 'checkoutcanaryremote'])
+      for (const canary of [
+        'homecanary-ssh',
+        'homecanary-gitconfig',
+        'checkoutcanary-dotenv',
+        'checkoutcanaryremote',
+        'stashcanary',
+      ])
         expect(seen).not.toContain(canary);
       // The worktree and HOME are writable, and git works there.
       expect(result.stdout).toContain('written\nok\n1\n');

@@ -123,10 +123,12 @@ describeWithSandbox('bubblewrap sandbox: the git directories Fanout trusts', 'bw
     );
     await writeFile(join(repo, 'notes.txt'), 'stash-canary\n');
     await git(repo, 'stash', '-u', '-q');
+    // `git gc` moves refs/stash into packed-refs: hidden there too.
+    await git(repo, 'pack-refs', '--all');
     const result = await runner().run(
       inWorktree(
         worktree,
-        `cat ${worktree.commonDir}/modules/vendored/config; git stash list; git log -g --oneline -n 3 main; git show 'stash@{0}^3:notes.txt'; ls ${worktree.commonDir}/logs`,
+        `cat ${worktree.commonDir}/modules/vendored/config; git stash list; git log -g --oneline -n 3 main; git show 'stash@{0}^3:notes.txt'; git show 'refs/stash^3:notes.txt'; grep stash ${worktree.commonDir}/packed-refs; ls ${worktree.commonDir}/logs`,
       ),
     );
     expect(result.stdout + result.stderr).not.toContain('submodule-canary');

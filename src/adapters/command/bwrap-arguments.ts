@@ -16,7 +16,7 @@ export interface SandboxLayout {
    * The worktree's git directories, both read-only: `commonDir` with `configCopy` as its config.
    * Fanout's own git trusts nothing an agent could have written there.
    */
-  git?: { gitDir: string; commonDir: string; configCopy: string };
+  git?: { gitDir: string; commonDir: string; configCopy: string; packedRefsCopy?: string | null };
   network: boolean;
   /** bubblewrap 0.8+ can forbid user namespaces inside the sandbox. */
   canDisableUserns: boolean;
@@ -66,6 +66,8 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
     if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
   if (layout.git) {
     args.push('--ro-bind', layout.git.configCopy, `${layout.git.commonDir}/config`);
+    if (layout.git.packedRefsCopy)
+      args.push('--ro-bind', layout.git.packedRefsCopy, `${layout.git.commonDir}/packed-refs`);
     // Other repositories' git dirs and config (submodules), reflogs and stashes (which keep
     // untracked files such as .env) are not the worktree's business.
     for (const private_ of ['modules', 'logs']) args.push(...hideArguments(`${layout.git.commonDir}/${private_}`));

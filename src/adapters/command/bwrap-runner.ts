@@ -51,7 +51,11 @@ export class BwrapCommandRunner implements CommandRunner {
   async run(request: CommandRequest): Promise<CommandResult> {
     const home = request.env?.HOME;
     const git = request.git
-      ? { ...request.git, configCopy: await this.configCopies.copyFor(request.git.commonDir) }
+      ? {
+          ...request.git,
+          configCopy: await this.configCopies.copyFor(request.git.commonDir),
+          packedRefsCopy: await this.configCopies.packedRefsFor(request.git.commonDir),
+        }
       : undefined;
     const layout = bwrapArguments({
       systemPaths: SYSTEM_PATHS,

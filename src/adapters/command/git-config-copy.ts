@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,33 @@ export class GitConfigCopies {
     const path = join(this.directory(), `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.config`);
     await writeFile(path, info ? renderConfig(await readEntries(source)) : '', { mode: 0o644 });
     this.cache.set(commonDir, { stamp, path });
+    return path;
+  }
+
+  /**
+   * A copy of `<commonDir>/packed-refs` without the stash (a stash packed by `git gc` keeps
+   * untracked files such as `.env`), or null when there is no packed-refs file.
+   */
+  async packedRefsFor(commonDir: string): Promise<string | null> {
+    const source = join(commonDir, 'packed-refs');
+    const text = await readFile(source, 'utf8').catch(() => null);
+    if (text === null) return null;
+    const lines = text.split('\n');
+    const kept: string[] = [];
+    for (let index = 0; index < lines.length; index += 1) {
+      const line = lines[index]!;
+      if (/^[0-9a-f]{40,64} refs\/stash$/.test(line)) {
+        // Its peeled line, if any, goes with it.
+        if (lines[index + 1]?.startsWith('^')) index += 1;
+        continue;
+      }
+      kept.push(line);
+    }
+    const path = join(
+      this.directory(),
+      `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.packed-refs`,
+    );
+    await writeFile(path, kept.join('\n'), { mode: 0o644 });
     return path;
   }
 

@@ -106,7 +106,8 @@ export class NamespaceCommandRunner implements CommandRunner {
       request.git && (this.options.hiddenPaths?.length ?? 0) > 0
         ? await this.configCopies.copyFor(request.git.commonDir)
         : undefined;
-    const hiding = hideArguments(request, this.options, configCopy);
+    const packedRefs = configCopy && request.git ? await this.configCopies.packedRefsFor(request.git.commonDir) : null;
+    const hiding = hideArguments(request, this.options, configCopy, packedRefs);
     const split = prefix.indexOf(systemProgram('setpriv'));
     const argv =
       hiding.length === 0
@@ -130,6 +131,7 @@ function hideArguments(
   request: CommandRequest,
   options: NamespaceRunnerOptions,
   configCopy: string | undefined,
+  packedRefs: string | null,
 ): string[] {
   const inside = (path: string, root: string) =>
     path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
@@ -171,6 +173,7 @@ function hideArguments(
   if (request.git && configCopy) {
     const common = resolve(request.git.commonDir);
     binds.push(['ro', configCopy, `${common}/config`]);
+    if (packedRefs) binds.push(['ro', packedRefs, `${common}/packed-refs`]);
     // Other repositories' git dirs (submodules), reflogs and stashes (which keep untracked files such as .env).
     late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
   }
