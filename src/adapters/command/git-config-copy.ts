@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +29,10 @@ export class GitConfigCopies {
     const cached = this.cache.get(commonDir);
     if (cached?.stamp === stamp) return cached.path;
     const path = join(this.directory(), `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.config`);
-    await writeFile(path, info ? renderConfig(await readEntries(source)) : '', { mode: 0o644 });
+    // Written aside and renamed, as packed-refs is: never half a file under a starting command.
+    const draft = `${path}.${randomBytes(6).toString('hex')}`;
+    await writeFile(draft, info ? renderConfig(await readEntries(source)) : '', { mode: 0o644 });
+    await rename(draft, path);
     this.cache.set(commonDir, { stamp, path });
     return path;
   }
@@ -57,7 +60,10 @@ export class GitConfigCopies {
       this.directory(),
       `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.packed-refs`,
     );
-    await writeFile(path, kept.join('\n'), { mode: 0o644 });
+    // Written aside and renamed: a command starting meanwhile mounts a whole file, old or new.
+    const draft = `${path}.${randomBytes(6).toString('hex')}`;
+    await writeFile(draft, kept.join('\n'), { mode: 0o644 });
+    await rename(draft, path);
     return path;
   }
 
