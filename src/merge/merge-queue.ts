@@ -127,8 +127,9 @@ async function mergeOne(
 
   let head = pr.headSha;
   let revalidated = false;
-  const behind = !(await input.workspace.isAncestor(input.repoDir, base, head));
-  if (behind && (input.updateBeforeMerge || input.method === 'merge')) {
+  // Asked only when an update could follow (a squash without validation lands as it is).
+  const mayUpdate = input.updateBeforeMerge || input.method === 'merge';
+  if (mayUpdate && !(await input.workspace.isAncestor(input.repoDir, base, head))) {
     const updated = await updateBranch(input, pr, base, await worktree());
     if (updated.kind !== 'updated') return updated;
     head = updated.head;
