@@ -90,8 +90,6 @@ function driverFree(args: readonly string[]): boolean {
   if (DRIVER_FREE.has(command)) return true;
   // The index against a tree: object ids only, no working file is hashed through a clean filter.
   if (command === 'diff-index') return args.includes('--cached');
-  // The index's entries as recorded: no working file is read.
-  if (command === 'ls-files') return args.length === 3 && subcommand === '--stage' && args[2] === '-z';
   return command === 'worktree' && subcommand === 'list';
 }
 

@@ -33,6 +33,7 @@ export const MAX_COMMITTED_FILE_BYTES = 100 * 1024 * 1024;
  */
 export class GitWorkspace implements Workspace {
   private readonly commonDirs = new Map<string, Promise<string>>();
+  private readonly gitlinks = new Map<string, Promise<string[]>>();
   private readonly recordQueue = new KeyedQueue();
 
   async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
@@ -380,6 +381,28 @@ export class GitWorkspace implements Workspace {
     return (await this.stagedChanges(worktree)).map((change) => change.path);
   }
 
+  /** The gitlinks (submodules) of the worktree's base commit, listed once per base. */
+  private gitlinksAt(worktree: Worktree): Promise<string[]> {
+    const key = `${worktree.commonDir}\0${worktree.baseCommit}`;
+    let listed = this.gitlinks.get(key);
+    if (!listed) {
+      listed = runGit(['ls-tree', '-r', '-z', '--full-tree', worktree.baseCommit], {
+        cwd: worktree.path,
+        gitDir: worktree.gitDir,
+        commonDir: worktree.commonDir,
+        workTree: worktree.path,
+      }).then(({ stdout }) =>
+        stdout
+          .split('\0')
+          .filter((entry) => entry.startsWith('160000 commit '))
+          .map((entry) => entry.slice(entry.indexOf('\t') + 1)),
+      );
+      listed.catch(() => this.gitlinks.delete(key));
+      this.gitlinks.set(key, listed);
+    }
+    return listed;
+  }
+
   /** What `git status` lists as changed: modified, staged, deleted or untracked (ignored files excluded). */
   private async statusPaths(worktree: Worktree): Promise<string[]> {
     const location = {
@@ -415,12 +438,9 @@ export class GitWorkspace implements Workspace {
     if (paths === undefined) {
       await runGit(['add', '--all', '--', '.'], location);
     } else {
-      // Reading the index is cheap; walking a 10,000-file tree again to stage three files is not.
-      const { stdout } = await runGit(['ls-files', '--stage', '-z'], location);
-      const gitlinks = stdout
-        .split('\0')
-        .filter((entry) => entry.startsWith('160000 '))
-        .map((entry) => entry.slice(entry.indexOf('\t') + 1));
+      // Walking a 10,000-file tree again to stage three files is costly; the base's gitlinks are
+      // listed once per base (an agent's new nested repository shows in status anyway).
+      const gitlinks = await this.gitlinksAt(worktree);
       const listed = [...new Set([...paths, ...gitlinks])];
       if (listed.length > 0) {
         await runGit(['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], {
