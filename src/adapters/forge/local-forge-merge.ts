@@ -3,7 +3,7 @@ import { FANOUT_AUTHOR } from '../../domain/identity.js';
 import type { CheckConclusion, CheckOutput, MergeMethod, MergeResult, PullRequestInfo } from '../../ports/forge.js';
 import { runGit } from '../workspace/git-cli.js';
 import { branchCommit } from '../workspace/branch-refs.js';
-import { identityEnv } from '../workspace/git-workspace.js';
+import { identityEnv } from '../workspace/worktree-commit.js';
 import {
   type CheckoutBlocker,
   checkoutBlocker,

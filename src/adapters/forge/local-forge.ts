@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ForgeError } from '../../domain/errors.js';
 import type { Failpoint } from '../../domain/failpoint.js';
@@ -16,10 +15,12 @@ import type {
   ReviewFeedback,
 } from '../../ports/forge.js';
 import { KeyedQueue, withFileLock } from '../file-lock.js';
-import { makePrivateDirectory, readJsonFile, writeJsonFile } from '../json-file.js';
+import { makePrivateDirectory } from '../json-file.js';
 import { branchCommit } from '../workspace/branch-refs.js';
 import { runGit } from '../workspace/git-cli.js';
 import { failureSummary, logTail } from './github/check-failures.js';
+import { LocalComments, type LocalComment } from './local-comments.js';
+import { LocalPullRequestFiles } from './local-pull-requests.js';
 import {
   type LocalCheck,
   type LocalPullRequest,
@@ -28,41 +29,6 @@ import {
   mergeOpenPullRequest,
   completeMerge,
 } from './local-forge-merge.js';
-
-/** A comment on a local issue or pull request (what GitHub would show as an issue comment). */
-export interface LocalComment {
-  id: number;
-  on: number;
-  body: string;
-  updatedAt: string;
-  /** The review comment this one replies to (a reply in a review thread on GitHub). */
-  inReplyTo?: number;
-}
-
-/** A record as an older Fanout may have written it: no review ids or texts, no labels or reviewers asked. */
-type StoredPullRequest = Omit<LocalPullRequest, 'reviews' | 'requestedReviewers' | 'labels'> & {
-  reviews: Array<
-    Omit<LocalReview, 'id' | 'body' | 'comments'> & Partial<Pick<LocalReview, 'id' | 'body' | 'comments'>>
-  >;
-  requestedReviewers?: string[];
-  labels?: string[];
-};
-
-function withDefaults(stored: StoredPullRequest): LocalPullRequest {
-  // Reviews without ids are numbered in order, the same way on every read until the record is saved.
-  let lastId = Math.max(0, ...stored.reviews.map((review) => review.id ?? 0));
-  return {
-    ...stored,
-    reviews: stored.reviews.map((review) => ({
-      ...review,
-      id: review.id ?? (lastId += 1),
-      body: review.body ?? '',
-      comments: review.comments ?? [],
-    })),
-    requestedReviewers: stored.requestedReviewers ?? [],
-    labels: stored.labels ?? [],
-  };
-}
 
 export interface LocalForgeOptions {
   /** Called at the merge's failpoints (the fault suite kills the process there). */
@@ -86,11 +52,15 @@ export class LocalForge implements Forge {
   private readonly merges = new KeyedQueue();
   // Heads this process pushed or opened PRs for: checks are published by head, several per PR.
   private readonly byHead = new Map<string, number>();
+  private readonly notes: LocalComments;
+  private readonly records: LocalPullRequestFiles;
 
   constructor(repoDir: string, stateDir: string, options: LocalForgeOptions = {}) {
     this.repoDir = resolve(repoDir);
     const key = createHash('sha256').update(this.repoDir).digest('hex').slice(0, 12);
     this.dir = join(stateDir, 'local-forge', key);
+    this.notes = new LocalComments(this.dir);
+    this.records = new LocalPullRequestFiles(this.dir, this.repoDir);
     this.failpoint = options.failpoint ?? (() => undefined);
   }
 
@@ -98,7 +68,7 @@ export class LocalForge implements Forge {
     await makePrivateDirectory(this.dir);
     return withFileLock(join(this.dir, 'numbers.lock'), async () => {
       // One read of the records under the lock serves both questions.
-      const records = await this.all();
+      const records = await this.records.all();
       const existing = records.find(
         (pr) => pr.branch === request.branch && (pr.state === 'open' || pr.state === 'merging'),
       );
@@ -121,14 +91,14 @@ export class LocalForge implements Forge {
         labels: [],
         createdAt: new Date().toISOString(),
       };
-      await this.save(record);
+      await this.records.save(record);
       this.byHead.set(record.headSha, record.number);
       return this.info(record);
     });
   }
 
   async getPullRequest(number: number): Promise<PullRequestInfo> {
-    const record = await this.load(number);
+    const record = await this.records.load(number);
     if (record.state !== 'merging') return this.info(record);
     return this.exclusively(async () => this.info(await this.settled(number)));
   }
@@ -145,10 +115,10 @@ export class LocalForge implements Forge {
         `${branch} is no longer at ${expectedSha?.slice(0, 8)}; someone else moved it.`,
       );
     // The open PR of the branch now shows this head (checks are published by head).
-    for (const record of (await this.all()).filter(
+    for (const record of (await this.records.all()).filter(
       (candidate) => candidate.branch === branch && candidate.state === 'open' && candidate.headSha !== sha,
     )) {
-      await this.update(record.number, (current) => ({ ...current, headSha: sha }));
+      await this.records.update(record.number, (current) => ({ ...current, headSha: sha }));
       this.byHead.set(sha, record.number);
     }
   }
@@ -160,7 +130,7 @@ export class LocalForge implements Forge {
   async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
     const number = await this.pullRequestWithHead(request.headSha);
     const id = `${number}-${randomBytes(4).toString('hex')}`;
-    await this.update(number, (record) => ({
+    await this.records.update(number, (record) => ({
       ...record,
       checks: [
         ...record.checks,
@@ -179,7 +149,7 @@ export class LocalForge implements Forge {
   async completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void> {
     const number = Number(checkId.split('-')[0]);
     const { conclusion, ...output } = result;
-    await this.update(number, (record) => {
+    await this.records.update(number, (record) => {
       if (!record.checks.some((check) => check.id === checkId))
         throw new ForgeError('forge-refused', `No check run ${checkId}.`);
       return {
@@ -192,7 +162,7 @@ export class LocalForge implements Forge {
   }
 
   async readiness(number: number): Promise<PullRequestReadiness> {
-    const record = await this.load(number);
+    const record = await this.records.load(number);
     const head = (await this.info(record)).headSha;
     // The latest run of each check on the current head, as GitHub shows it.
     const latest = new Map<string, LocalCheck>();
@@ -227,7 +197,7 @@ export class LocalForge implements Forge {
   ): Promise<number> {
     const head = (await this.getPullRequest(number)).headSha;
     let id = 0;
-    await this.update(number, (record) => {
+    await this.records.update(number, (record) => {
       id = Math.max(0, ...record.reviews.map((earlier) => earlier.id)) + 1;
       let commentId = Math.max(
         0,
@@ -259,7 +229,7 @@ export class LocalForge implements Forge {
   }
 
   async reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
-    const review = (await this.load(pullRequest)).reviews.find((candidate) => candidate.id === reviewId);
+    const review = (await this.records.load(pullRequest)).reviews.find((candidate) => candidate.id === reviewId);
     if (!review) throw new ForgeError('forge-refused', `No review ${reviewId} on local pull request #${pullRequest}.`);
     return {
       reviewer: review.by,
@@ -271,16 +241,16 @@ export class LocalForge implements Forge {
 
   /** Stored as a comment on the pull request that names the review comment it answers. */
   async replyToReviewComment(pullRequest: number, commentId: number, body: string): Promise<void> {
-    const record = await this.load(pullRequest);
+    const record = await this.records.load(pullRequest);
     if (!record.reviews.some((review) => review.comments.some((comment) => comment.id === commentId))) {
       throw new ForgeError('forge-refused', `No review comment ${commentId} on local pull request #${pullRequest}.`);
     }
-    await this.appendComment(pullRequest, body, commentId);
+    await this.notes.append(pullRequest, body, commentId);
   }
 
   async requestReview(pullRequest: number, reviewers: readonly string[]): Promise<void> {
     if (reviewers.length === 0) return;
-    await this.update(pullRequest, (record) => ({
+    await this.records.update(pullRequest, (record) => ({
       ...record,
       requestedReviewers: [...new Set([...record.requestedReviewers, ...reviewers])],
     }));
@@ -288,25 +258,25 @@ export class LocalForge implements Forge {
 
   /** Who is asked to review the pull request and has not reviewed since. */
   async requestedReviewers(pullRequest: number): Promise<string[]> {
-    return (await this.load(pullRequest)).requestedReviewers;
+    return (await this.records.load(pullRequest)).requestedReviewers;
   }
 
   async addLabel(issueOrPullRequest: number, label: string): Promise<void> {
-    if ((await this.load(issueOrPullRequest)).labels.includes(label)) return;
-    await this.update(issueOrPullRequest, (record) =>
+    if ((await this.records.load(issueOrPullRequest)).labels.includes(label)) return;
+    await this.records.update(issueOrPullRequest, (record) =>
       record.labels.includes(label) ? record : { ...record, labels: [...record.labels, label] },
     );
   }
 
   /** The labels on a pull request, in the order added. */
   async labels(issueOrPullRequest: number): Promise<string[]> {
-    return (await this.load(issueOrPullRequest)).labels;
+    return (await this.records.load(issueOrPullRequest)).labels;
   }
 
   /** The latest run of each check on the head, where it failed, from every record with checks on it. */
   async checkFailures(headSha: string): Promise<CheckFailure[]> {
     const latest = new Map<string, LocalCheck>();
-    for (const record of await this.all())
+    for (const record of await this.records.all())
       for (const check of record.checks) if (check.headSha === headSha) latest.set(check.name, check);
     return [...latest.values()]
       .filter((check) => check.status === 'completed' && check.conclusion === 'failure')
@@ -327,28 +297,16 @@ export class LocalForge implements Forge {
   async acknowledge(): Promise<void> {}
 
   async createComment(issueOrPullRequest: number, body: string): Promise<number> {
-    return this.appendComment(issueOrPullRequest, body);
+    return this.notes.append(issueOrPullRequest, body);
   }
 
   async updateComment(commentId: number, body: string): Promise<void> {
-    await withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
-      if (!comments.some((comment) => comment.id === commentId))
-        throw new ForgeError('forge-refused', `No comment ${commentId}.`);
-      await writeJsonFile(
-        this.commentsPath(),
-        comments.map((comment) =>
-          comment.id === commentId ? { ...comment, body, updatedAt: new Date().toISOString() } : comment,
-        ),
-      );
-    });
+    await this.notes.update(commentId, body);
   }
 
   /** Every comment on an issue or pull request, oldest first. */
   async comments(issueOrPullRequest: number): Promise<LocalComment[]> {
-    return ((await readJsonFile<LocalComment[]>(this.commentsPath())) ?? []).filter(
-      (comment) => comment.on === issueOrPullRequest,
-    );
+    return this.notes.on(issueOrPullRequest);
   }
 
   async merge(
@@ -375,36 +333,15 @@ export class LocalForge implements Forge {
     });
   }
 
-  private async appendComment(on: number, body: string, inReplyTo?: number): Promise<number> {
-    await makePrivateDirectory(this.dir);
-    return withFileLock(join(this.dir, 'numbers.lock'), async () => {
-      const comments = (await readJsonFile<LocalComment[]>(this.commentsPath())) ?? [];
-      const id = comments.reduce((max, comment) => Math.max(max, comment.id), 0) + 1;
-      const comment: LocalComment = {
-        id,
-        on,
-        body,
-        updatedAt: new Date().toISOString(),
-        ...(inReplyTo !== undefined ? { inReplyTo } : {}),
-      };
-      await writeJsonFile(this.commentsPath(), [...comments, comment]);
-      return id;
-    });
-  }
-
-  private commentsPath(): string {
-    return join(this.dir, 'comments.json');
-  }
-
   /** The open pull request whose branch is at `headSha` (checks are published on heads). */
   private async pullRequestWithHead(headSha: string): Promise<number> {
     // The PR this process last saw at that head, checked against its record: one file, not all.
     const known = this.byHead.get(headSha);
     if (known !== undefined) {
-      const record = await this.load(known).catch(() => null);
+      const record = await this.records.load(known).catch(() => null);
       if (record && record.headSha === headSha && (record.state === 'open' || record.state === 'merging')) return known;
     }
-    const records = await this.all();
+    const records = await this.records.all();
     // The recorded heads first (no git), then where the branches really are.
     const recorded = records.find(
       (record) => record.headSha === headSha && (record.state === 'open' || record.state === 'merging'),
@@ -416,14 +353,9 @@ export class LocalForge implements Forge {
     throw new ForgeError('pr-not-found', `No local pull request has head ${headSha.slice(0, 8)}.`);
   }
 
-  /** Read-modify-write of one record, one writer at a time. */
-  private async update(number: number, change: (record: LocalPullRequest) => LocalPullRequest): Promise<void> {
-    await withFileLock(join(this.dir, `pr-${number}.lock`), async () => this.save(change(await this.load(number))));
-  }
-
   /** The record, after finishing or undoing a merge an earlier call or process left in progress. */
   private async settled(number: number): Promise<LocalPullRequest> {
-    const record = await this.load(number);
+    const record = await this.records.load(number);
     if (record.state !== 'merging' || !record.merging) return record;
     return (await completeMerge(this.mergeContext(), { ...record, merging: record.merging })).record;
   }
@@ -435,30 +367,7 @@ export class LocalForge implements Forge {
   }
 
   private mergeContext(): MergeContext {
-    return { repoDir: this.repoDir, failpoint: this.failpoint, save: (record) => this.save(record) };
-  }
-
-  private async all(): Promise<LocalPullRequest[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    const records = await Promise.all(
-      names
-        .filter((name) => /^pr-\d+\.json$/.test(name))
-        .map((name) => readJsonFile<StoredPullRequest>(join(this.dir, name))),
-    );
-    return records
-      .filter((record): record is StoredPullRequest => record !== null)
-      .map(withDefaults)
-      .sort((a, b) => a.number - b.number);
-  }
-
-  private async load(number: number): Promise<LocalPullRequest> {
-    const record = await readJsonFile<StoredPullRequest>(join(this.dir, `pr-${number}.json`));
-    if (!record) throw new ForgeError('pr-not-found', `No local pull request #${number} for ${this.repoDir}.`);
-    return withDefaults(record);
-  }
-
-  private async save(record: LocalPullRequest): Promise<void> {
-    await writeJsonFile(join(this.dir, `pr-${record.number}.json`), record);
+    return { repoDir: this.repoDir, failpoint: this.failpoint, save: (record) => this.records.save(record) };
   }
 
   private async info(record: LocalPullRequest): Promise<PullRequestInfo> {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
-import { basename, dirname, join, posix, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
-import { isProtectedPath } from '../../domain/protected-paths.js';
 import type {
   CommitOutcome,
   CommitRequest,
@@ -18,9 +17,14 @@ import { systemProgram } from '../system-programs.js';
 import { runGit } from './git-cli.js';
 import { claimSlot, freeAbandonedSlots, poolDirectory, recordOf, releaseSlot } from './worktree-pool.js';
 import { snapshotSharedState } from './shared-state.js';
-
-/** Larger files are refused at commit. */
-export const MAX_COMMITTED_FILE_BYTES = 100 * 1024 * 1024;
+import {
+  commitWorktree,
+  gitlinksOf,
+  identityEnv,
+  stagedChanges,
+  worktreeChanges,
+  worktreeGit,
+} from './worktree-commit.js';
 
 /**
  * The Workspace port on the git command line.
@@ -137,12 +141,7 @@ export class GitWorkspace implements Workspace {
     commit: string,
     keepIgnored: boolean,
   ): Promise<void> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
+    const location = worktreeGit(worktree);
     // A branch a released slot still has checked out is no one's any more.
     await runGit(
       [
@@ -176,12 +175,7 @@ export class GitWorkspace implements Workspace {
     );
     const worktree = await this.describe(repoDir, path, branch, commit);
     try {
-      await runGit(['reset', '--hard', '--quiet'], {
-        cwd: worktree.path,
-        gitDir: worktree.gitDir,
-        commonDir: worktree.commonDir,
-        workTree: worktree.path,
-      });
+      await runGit(['reset', '--hard', '--quiet'], worktreeGit(worktree));
     } catch (error) {
       // The caller never gets this worktree, so it cannot remove it.
       await this.removeWorktree(worktree).catch(() => undefined);
@@ -204,12 +198,7 @@ export class GitWorkspace implements Workspace {
   }
 
   async checkoutDetached(worktree: Worktree, commit: string): Promise<void> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
+    const location = worktreeGit(worktree);
     await runGit(['checkout', '--quiet', '--force', '--detach', commit], location);
     // Ignored files (dependency caches) stay; everything else is exactly the commit.
     await runGit(['clean', '-ffdq'], location);
@@ -344,41 +333,16 @@ export class GitWorkspace implements Workspace {
     return stdout.split('\0').filter(Boolean);
   }
 
-  /** New or changed files larger than a pull request may carry (GitHub refuses files over 100 MB too). */
-  private async oversized(paths: readonly string[], worktree: Worktree): Promise<string[]> {
-    const large: string[] = [];
-    for (const path of paths) {
-      const info = await lstat(join(worktree.path, path)).catch(() => null);
-      if (info?.isFile() && info.size > MAX_COMMITTED_FILE_BYTES) large.push(path);
-    }
-    return large;
-  }
-
   async worktreeChanges(worktree: Worktree): Promise<Map<string, string>> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
-    const { stdout } = await runGit(
-      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
-      location,
-    );
-    const paths = stdout
-      .split('\0')
-      .filter((entry) => entry.length > 3)
-      .map((entry) => entry.slice(3));
-    const signatures = new Map<string, string>();
-    for (const path of paths) {
-      const info = await lstat(join(worktree.path, path), { bigint: true }).catch(() => null);
-      signatures.set(path, info ? `${info.mode}:${info.size}:${info.mtimeNs}` : 'absent');
-    }
-    return signatures;
+    return worktreeChanges(worktree);
   }
 
   async changedFiles(worktree: Worktree): Promise<string[]> {
-    return (await this.stagedChanges(worktree)).map((change) => change.path);
+    return (await stagedChanges(worktree)).map((change) => change.path);
+  }
+
+  async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
+    return commitWorktree(worktree, request, () => this.gitlinksAt(worktree));
   }
 
   /** The gitlinks (submodules) of the worktree's base commit, listed once per base. */
@@ -386,123 +350,11 @@ export class GitWorkspace implements Workspace {
     const key = `${worktree.commonDir}\0${worktree.baseCommit}`;
     let listed = this.gitlinks.get(key);
     if (!listed) {
-      listed = runGit(['ls-tree', '-r', '-z', '--full-tree', worktree.baseCommit], {
-        cwd: worktree.path,
-        gitDir: worktree.gitDir,
-        commonDir: worktree.commonDir,
-        workTree: worktree.path,
-      }).then(({ stdout }) =>
-        stdout
-          .split('\0')
-          .filter((entry) => entry.startsWith('160000 commit '))
-          .map((entry) => entry.slice(entry.indexOf('\t') + 1)),
-      );
+      listed = gitlinksOf(worktree);
       listed.catch(() => this.gitlinks.delete(key));
       this.gitlinks.set(key, listed);
     }
     return listed;
-  }
-
-  /** What `git status` lists as changed: modified, staged, deleted or untracked (ignored files excluded). */
-  private async statusPaths(worktree: Worktree): Promise<string[]> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
-    const { stdout } = await runGit(
-      ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all'],
-      location,
-    );
-    return stdout
-      .split('\0')
-      .filter((entry) => entry.length > 3)
-      .map((entry) => entry.slice(3));
-  }
-
-  /**
-   * Stages the worktree (only `paths` when given: what status found, plus every gitlink, so a
-   * moved submodule is still seen) and lists what differs from the base, with each path's new mode.
-   */
-  private async stagedChanges(
-    worktree: Worktree,
-    paths?: readonly string[],
-  ): Promise<Array<{ path: string; mode: string }>> {
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
-    if (paths === undefined) {
-      await runGit(['add', '--all', '--', '.'], location);
-    } else {
-      // Walking a 10,000-file tree again to stage three files is costly; the base's gitlinks are
-      // listed once per base (an agent's new nested repository shows in status anyway).
-      const gitlinks = await this.gitlinksAt(worktree);
-      const listed = [...new Set([...paths, ...gitlinks])];
-      if (listed.length > 0) {
-        await runGit(['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], {
-          ...location,
-          env: { GIT_LITERAL_PATHSPECS: '1' },
-          input: listed.join('\0'),
-        });
-      }
-    }
-    // Plumbing against the index: object ids only, no working file read again.
-    const raw = await runGit(
-      ['diff-index', '--cached', '--raw', '--no-renames', '--ignore-submodules=none', '-z', worktree.baseCommit, '--'],
-      location,
-    );
-    // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`
-    const fields = raw.stdout.split('\0');
-    const changes: Array<{ path: string; mode: string }> = [];
-    for (let index = 0; index + 1 < fields.length; index += 2) {
-      changes.push({ path: fields[index + 1]!, mode: fields[index]!.split(' ')[1] ?? '' });
-    }
-    return changes;
-  }
-
-  async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
-    // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
-    const changed = await this.statusPaths(worktree);
-    const large = await this.oversized(changed, worktree);
-    if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
-    const changes = await this.stagedChanges(worktree, changed);
-    const files = changes.map((change) => change.path);
-    if (files.length === 0) return { kind: 'no-changes' };
-    // Protected paths are refused here too, whatever the caller allows.
-    const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
-    if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
-    const location = {
-      cwd: worktree.path,
-      gitDir: worktree.gitDir,
-      commonDir: worktree.commonDir,
-      workTree: worktree.path,
-    };
-    // A nested repository (gitlink, mode 160000) brings config and drivers of its own into every later checkout.
-    const nested = changes.filter((change) => change.mode === '160000').map((change) => change.path);
-    if (nested.length > 0) return { kind: 'nested-repositories', paths: nested, files };
-    const links = await escapingLinks(worktree.path, files);
-    if (links.length > 0) return { kind: 'escaping-links', paths: links, files };
-    const { stdout: tree } = await runGit(['write-tree'], location);
-    // Plumbing, not `git commit`: no hooks, and the commit sits on the base even if the agent
-    // moved HEAD with its own commands.
-    const identity = identityEnv(request.author);
-    const { stdout: commit } = await runGit(['commit-tree', tree.trim(), '-p', worktree.baseCommit, '-F', '-'], {
-      ...location,
-      env: identity,
-      input: request.message,
-    });
-    await runGit(['update-ref', `refs/heads/${worktree.branch}`, commit.trim()], location);
-    // Re-attach HEAD in case the agent detached it (unless it is where it belongs); the index
-    // already holds this tree.
-    const head = await readFile(join(worktree.gitDir, 'HEAD'), 'utf8').catch(() => '');
-    if (head.trim() !== `ref: refs/heads/${worktree.branch}`) {
-      await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
-    }
-    return { kind: 'committed', commit: commit.trim(), files };
   }
 }
 
@@ -522,56 +374,4 @@ async function removeTree(path: string): Promise<boolean> {
     });
     return result.exitCode === 0;
   }
-}
-
-/** Changed paths that are symbolic links leading out of the repository or into `.git`, through any chain of links. */
-async function escapingLinks(root: string, files: readonly string[]): Promise<string[]> {
-  const escaping: string[] = [];
-  for (const file of files) {
-    const info = await lstat(join(root, file)).catch(() => null);
-    if (info?.isSymbolicLink() && !(await resolvesInside(root, file))) escaping.push(file);
-  }
-  return escaping;
-}
-
-const MAX_LINK_HOPS = 40;
-
-/**
- * Follows `path` component by component inside `root`, through every link (existing or not at the
- * end), as a checkout of this tree anywhere would: false when it leaves the root or enters `.git`.
- */
-async function resolvesInside(root: string, path: string): Promise<boolean> {
-  let pending = path.split('/');
-  const current: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (current.length === 0) return false;
-      current.pop();
-      continue;
-    }
-    current.push(part);
-    if (current[0] === '.git') return false;
-    const here = join(root, ...current);
-    const info = await lstat(here).catch(() => null);
-    if (!info?.isSymbolicLink()) continue;
-    hops += 1;
-    const target = await readlink(here);
-    if (hops > MAX_LINK_HOPS || posix.isAbsolute(target)) return false;
-    current.pop();
-    pending = [...target.split('/'), ...pending];
-  }
-  return true;
-}
-
-/** Author and committer variables for one identity. */
-export function identityEnv(author: { name: string; email: string }): Record<string, string> {
-  return {
-    GIT_AUTHOR_NAME: author.name,
-    GIT_AUTHOR_EMAIL: author.email,
-    GIT_COMMITTER_NAME: author.name,
-    GIT_COMMITTER_EMAIL: author.email,
-  };
 }

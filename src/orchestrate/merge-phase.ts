@@ -1,0 +1,187 @@
+import { worktreePool } from '../agent/run-subtask.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { Subtask } from '../domain/plan.js';
+import type { RunRecord } from '../domain/run.js';
+import { mergeInOrder } from '../merge/merge-queue.js';
+import type { SharedStateGuard } from '../ports/workspace.js';
+import { failedCommands } from '../validate/run-validation.js';
+import type { AgentJobContext } from './agent-job.js';
+import type { AgentDispatcher } from './dispatcher.js';
+import { executeFixJob } from './fix-job.js';
+import { fixOnRedCheck, redIsFixable, requestFix, withPendingFixes } from './fix-requests.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+import { CHECK_NAME, validateAndPublish } from './publish.js';
+import { addNote, requireRun } from './run-records.js';
+
+// The merge phase of a run: fix attempts first, then the sequential merge queue over the plan.
+
+/**
+ * Runs the fix attempts that reviews, `fix` commands and red checks asked for, one per pull
+ * request at a time through the dispatcher, until none is waiting (a red fix can ask for the
+ * next, up to the cap). An attempt a crashed process left running counts, and its request is
+ * taken up again.
+ */
+export async function runFixes(
+  deps: PipelineDeps,
+  dispatcher: AgentDispatcher,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  context: AgentJobContext,
+): Promise<void> {
+  for (const record of await deps.store.listSubtasks(run.id)) {
+    const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
+    if (interrupted.length === 0) continue;
+    await deps.store.updateSubtask(run.id, record.subtaskId, {
+      fixes: (record.fixes ?? []).map((fix) =>
+        fix.state === 'running'
+          ? {
+              ...fix,
+              state: 'not-fixed' as const,
+              message: 'interrupted (Fanout stopped)',
+              finishedAt: new Date().toISOString(),
+            }
+          : fix,
+      ),
+      fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
+    });
+  }
+  // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
+  for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {
+    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).flatMap(
+      (record) => subtasks.find((subtask) => subtask.id === record.subtaskId) ?? [],
+    );
+    if (waiting.length === 0) return;
+    await Promise.allSettled(
+      waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))),
+    );
+  }
+}
+
+/**
+ * A merge pass for while agents still run: the front of the plan whose agents have all finished
+ * merges, in plan order, and a pass runs only when that front has grown. The merge phase after
+ * the agents takes the rest (and anything this left waiting).
+ */
+export function mergeAhead(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  sharedState: SharedStateGuard,
+): () => Promise<void> {
+  let front = 0;
+  return async () => {
+    const records = await deps.store.listSubtasks(run.id);
+    const finished: Subtask[] = [];
+    for (const subtask of subtasks) {
+      const state = records.find((record) => record.subtaskId === subtask.id)?.state;
+      if (state === undefined || state === 'pending' || state === 'running') break;
+      finished.push(subtask);
+    }
+    if (finished.length <= front || deps.signal?.aborted) return;
+    front = finished.length;
+    const merging = () => mergeRun(deps, run, finished, run.config, sharedState);
+    await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
+  };
+}
+
+export async function mergeRun(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtasks: readonly Subtask[],
+  config: RepoConfig,
+  sharedState: SharedStateGuard,
+): Promise<void> {
+  const records = await deps.store.listSubtasks(run.id);
+  const alreadyMerged = new Set(
+    records.filter((record) => record.merge?.state === 'merged').map((record) => record.subtaskId),
+  );
+  const items = subtasks.flatMap((subtask) => {
+    const record = records.find((candidate) => candidate.subtaskId === subtask.id);
+    if (
+      !record ||
+      record.state !== 'succeeded' ||
+      !record.pr ||
+      record.merge?.state === 'merged' ||
+      record.merge?.state === 'failed'
+    )
+      return [];
+    // A fix is on its way (the run was cancelled before it ran): this head is not the one to merge.
+    if ((record.fixRequests?.length ?? 0) > 0) return [];
+    return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn }];
+  });
+  if (items.length === 0) return;
+  await mergeInOrder({
+    forge: deps.forge,
+    workspace: deps.workspace,
+    repoDir: run.repo,
+    baseBranch: run.baseBranch,
+    poolRoot: worktreePool(deps.worktreeRoot),
+    approval: config.approval,
+    method: config.mergeMethod,
+    // GitHub runs the repository's CI on the updated head; locally only Fanout's validation would.
+    updateBeforeMerge: config.validate.length > 0 || run.origin.kind === 'github',
+    validationCheck: CHECK_NAME,
+    items,
+    alreadyMerged,
+    revalidate: async (worktree, headSha, prNumber) => {
+      // The merge worktree was cleaned for this head: its environment is prepared again first.
+      const prepared = deps.prepareWorktree
+        ? await deps.prepareWorktree(worktree, config, { trustedCommit: run.baseCommit, thorough: true })
+        : ({ ok: true } as const);
+      if (!prepared.ok) {
+        await addNote(deps, await requireRun(deps, run.id), `The merge worktree's setup failed: ${prepared.message}`);
+        return false;
+      }
+      const changedFiles = await deps.workspace.changedBetween(run.repo, run.baseCommit, headSha);
+      const result = await validateAndPublish(deps, worktree, headSha, config, 'after-update', {
+        changedFiles,
+        ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),
+      });
+      // The validation commands ran the pull request's code; Fanout's git runs next.
+      const changed = await sharedState.restore();
+      if (changed.length > 0)
+        await addNote(
+          deps,
+          await requireRun(deps, run.id),
+          `Validation commands changed ${changed.map((path) => `.git/${path}`).join(', ')}; Fanout put them back.`,
+        );
+      const subtaskId = items.find((item) => item.prNumber === prNumber)!.subtaskId;
+      await deps.store.updateSubtask(run.id, subtaskId, {
+        check: {
+          passed: result.passed,
+          headSha,
+          summary: 'after update with base',
+          durationMs: result.durationMs,
+          failed: failedCommands(result),
+        },
+      });
+      return result.passed;
+    },
+    fixRed: async (subtaskId) => {
+      if (!fixOnRedCheck(run)) return false;
+      const record = await deps.store.getSubtask(run.id, subtaskId);
+      if (!record?.pr || record.needsHuman) return false;
+      if (!(await redIsFixable(deps.forge, record.check?.headSha ?? record.pr.headSha))) return false;
+      await requestFix(deps.store, run, subtaskId, {
+        kind: 'check',
+        headSha: record.check?.headSha ?? record.pr.headSha,
+      });
+      const after = await deps.store.getSubtask(run.id, subtaskId);
+      // Already tried on this head: the PR leaves the queue as it would without fixes.
+      return (after?.fixRequests?.length ?? 0) > 0;
+    },
+    onResult: async (subtaskId, result) => {
+      const current = await deps.store.getSubtask(run.id, subtaskId);
+      const timings = { ...current?.timings, ...(result.kind === 'merged' ? { merge: result.durationMs } : {}) };
+      await deps.store.updateSubtask(run.id, subtaskId, {
+        merge:
+          result.kind === 'merged'
+            ? { state: 'merged', sha: result.sha, approvedBy: result.approvedBy }
+            : result.kind === 'failed'
+              ? { state: 'failed', reason: result.reason, message: result.message }
+              : { state: 'waiting', reason: result.reason, message: result.message },
+        timings,
+      });
+    },
+  });
+}
