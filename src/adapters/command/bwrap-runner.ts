@@ -5,19 +5,9 @@ import { systemProgram } from '../system-programs.js';
 import { bwrapArguments } from './bwrap-arguments.js';
 import { GitConfigCopies } from './git-config-copy.js';
 
-/** System directories every sandbox sees read-only; whatever else exists on the host stays invisible. */
-export const SYSTEM_PATHS: readonly string[] = [
-  '/usr',
-  '/bin',
-  '/sbin',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/libx32',
-  '/etc',
-  '/opt',
-  '/nix',
-];
+import { SYSTEM_PATHS } from './system-paths.js';
+
+export { SYSTEM_PATHS };
 
 export interface BwrapOptions {
   /** Tool installations outside the system directories (from `toolchainPaths`), mounted read-only. */

@@ -23,47 +23,48 @@ export class GitConfigCopies {
 
   /** The path of a sanitized copy of `<commonDir>/config`, refreshed when the original changes. */
   async copyFor(commonDir: string): Promise<string> {
-    const source = join(commonDir, 'config');
-    const info = await stat(source).catch(() => null);
-    const stamp = info ? `${info.mtimeMs}:${info.size}` : 'missing';
-    const cached = this.cache.get(commonDir);
-    if (cached?.stamp === stamp) return cached.path;
-    const path = join(this.directory(), `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.config`);
-    // Written aside and renamed, as packed-refs is: never half a file under a starting command.
-    const draft = `${path}.${randomBytes(6).toString('hex')}`;
-    await writeFile(draft, info ? renderConfig(await readEntries(source)) : '', { mode: 0o644 });
-    await rename(draft, path);
-    this.cache.set(commonDir, { stamp, path });
-    return path;
+    // A repository without a config still gets one (empty): the mount needs a file.
+    const path = await this.sanitized(
+      commonDir,
+      'config',
+      async (source) => renderConfig(await readEntries(source)),
+      true,
+    );
+    return path!;
   }
 
   /**
    * A copy of `<commonDir>/packed-refs` without the stash (a stash packed by `git gc` keeps
    * untracked files such as `.env`), or null when there is no packed-refs file.
    */
-  async packedRefsFor(commonDir: string): Promise<string | null> {
-    const source = join(commonDir, 'packed-refs');
-    const text = await readFile(source, 'utf8').catch(() => null);
-    if (text === null) return null;
-    const lines = text.split('\n');
-    const kept: string[] = [];
-    for (let index = 0; index < lines.length; index += 1) {
-      const line = lines[index]!;
-      if (/^[0-9a-f]{40,64} refs\/stash$/.test(line)) {
-        // Its peeled line, if any, goes with it.
-        if (lines[index + 1]?.startsWith('^')) index += 1;
-        continue;
-      }
-      kept.push(line);
-    }
-    const path = join(
-      this.directory(),
-      `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.packed-refs`,
-    );
+  packedRefsFor(commonDir: string): Promise<string | null> {
+    return this.sanitized(commonDir, 'packed-refs', async (source) => withoutStash(await readFile(source, 'utf8')));
+  }
+
+  /**
+   * A rendered copy of one file of the common dir, made again only when the file changes (its
+   * mtime, size or inode: git replaces these files by rename); null when the file does not exist,
+   * unless `whenMissing` asks for a copy anyway.
+   */
+  private async sanitized(
+    commonDir: string,
+    name: string,
+    render: (source: string) => Promise<string>,
+    whenMissing = false,
+  ): Promise<string | null> {
+    const source = join(commonDir, name);
+    const info = await stat(source).catch(() => null);
+    if (!info && !whenMissing) return null;
+    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing';
+    const key = `${commonDir}\0${name}`;
+    const cached = this.cache.get(key);
+    if (cached?.stamp === stamp) return cached.path;
+    const path = join(this.directory(), `${createHash('sha256').update(commonDir).digest('hex').slice(0, 16)}.${name}`);
     // Written aside and renamed: a command starting meanwhile mounts a whole file, old or new.
     const draft = `${path}.${randomBytes(6).toString('hex')}`;
-    await writeFile(draft, kept.join('\n'), { mode: 0o644 });
+    await writeFile(draft, info ? await render(source) : '', { mode: 0o644 });
     await rename(draft, path);
+    this.cache.set(key, { stamp, path });
     return path;
   }
 
@@ -105,4 +106,18 @@ export function renderConfig(entries: ReadonlyArray<readonly [string, string]>):
     sections.set(section, lines);
   }
   return [...sections].map(([section, lines]) => `[${section}]\n${lines.join('\n')}\n`).join('');
+}
+
+/** packed-refs without `refs/stash` and its peeled line. */
+function withoutStash(text: string): string {
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    if (/^[0-9a-f]{40,64} refs\/stash$/.test(lines[index]!)) {
+      if (lines[index + 1]?.startsWith('^')) index += 1;
+      continue;
+    }
+    kept.push(lines[index]!);
+  }
+  return kept.join('\n');
 }

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
 import { GitConfigCopies } from './git-config-copy.js';
+import { SYSTEM_PATHS } from './system-paths.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 export interface NamespaceRunnerOptions {
@@ -19,22 +20,7 @@ export interface NamespaceRunnerOptions {
 }
 
 // Never covered: the command would lose its programs and libraries.
-const NEVER_HIDDEN = new Set([
-  '/',
-  '/usr',
-  '/bin',
-  '/sbin',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/libx32',
-  '/etc',
-  '/opt',
-  '/nix',
-  '/proc',
-  '/dev',
-  '/sys',
-]);
+const NEVER_HIDDEN = new Set(['/', ...SYSTEM_PATHS, '/proc', '/dev', '/sys']);
 
 // A private /tmp is a working directory: room to work in, as bubblewrap's is.
 const TMP_COVER_SIZE = '2g';
