@@ -6,7 +6,7 @@ import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { Llm } from '../ports/llm.js';
-import type { Workspace, Worktree } from '../ports/workspace.js';
+import type { CommitOutcome, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
 import type { AgentOutcome, TokenTotals } from './outcome.js';
 import type { AgentReporter } from './reporter.js';
@@ -277,52 +277,16 @@ async function runAttempt(
           );
         return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
       }
-      if (commit.kind === 'out-of-scope') {
-        await reporter.event('out-of-scope', { paths: commit.paths });
-        const message = `changed files outside its write scope: ${commit.paths.join(', ')}`;
+      if (commit.kind !== 'no-changes') {
+        // Work the commit refused (outside the scope, too large, nested repositories, links out).
+        await reporter.event(commit.kind, { paths: commit.paths });
         return {
           kind: 'failed',
           reason: 'out-of-scope',
-          message,
+          message: refusalMessage(commit),
           ...spent,
           lastEvents: [],
-          hint: retryHint({ reason: 'out-of-scope', paths: commit.paths }),
-        };
-      }
-      if (commit.kind === 'too-large') {
-        await reporter.event('too-large', { paths: commit.paths });
-        const message = `made files larger than ${Math.round(commit.limitBytes / 1024 / 1024)} MiB: ${commit.paths.join(', ')}`;
-        return {
-          kind: 'failed',
-          reason: 'out-of-scope',
-          message,
-          ...spent,
-          lastEvents: [],
-          hint: retryHint({ reason: 'too-large', paths: commit.paths }),
-        };
-      }
-      if (commit.kind === 'nested-repositories') {
-        await reporter.event('nested-repositories', { paths: commit.paths });
-        const message = `added nested git repositories (submodules), which are not allowed: ${commit.paths.join(', ')}`;
-        return {
-          kind: 'failed',
-          reason: 'out-of-scope',
-          message,
-          ...spent,
-          lastEvents: [],
-          hint: retryHint({ reason: 'nested-repositories', paths: commit.paths }),
-        };
-      }
-      if (commit.kind === 'escaping-links') {
-        await reporter.event('escaping-links', { paths: commit.paths });
-        const message = `made symbolic links that point outside the repository: ${commit.paths.join(', ')}`;
-        return {
-          kind: 'failed',
-          reason: 'out-of-scope',
-          message,
-          ...spent,
-          lastEvents: [],
-          hint: retryHint({ reason: 'escaping-links', paths: commit.paths }),
+          hint: retryHint({ reason: commit.kind, paths: commit.paths }),
         };
       }
       return {
@@ -338,5 +302,20 @@ async function runAttempt(
     }
   } finally {
     await timed('cleanup', () => input.workspace.releaseWorktree(worktree));
+  }
+}
+
+/** Why the commit refused the agent's work, for reports and the retry. */
+function refusalMessage(commit: Exclude<CommitOutcome, { kind: 'committed' | 'no-changes' }>): string {
+  const paths = commit.paths.join(', ');
+  switch (commit.kind) {
+    case 'out-of-scope':
+      return `changed files outside its write scope: ${paths}`;
+    case 'too-large':
+      return `made files larger than ${Math.round(commit.limitBytes / 1024 / 1024)} MiB: ${paths}`;
+    case 'nested-repositories':
+      return `added nested git repositories (submodules), which are not allowed: ${paths}`;
+    case 'escaping-links':
+      return `made symbolic links that point outside the repository: ${paths}`;
   }
 }
