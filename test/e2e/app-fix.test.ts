@@ -2,23 +2,23 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
-import { call, finish } from '../support/agent-replies.js';
+import { finish } from '../support/agent-replies.js';
 import { appHarness, OWNER, REPO, type AppHarness } from '../support/app-harness.js';
-import { APP_BOT } from '../support/fake-github/state.js';
+import {
+  botCommentsOn,
+  ciFinished,
+  commentOnPullRequest,
+  fileOn,
+  FIX_PLAN,
+  headOf,
+  MANUAL,
+  pulls,
+  review,
+  write,
+} from '../support/app-fix-steps.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
-import { example } from '../support/webhook-examples.js';
 
 const exec = promisify(execFile);
-const PLAN = [
-  { id: 'one', title: 'First part', writeScope: ['one.txt'] },
-  { id: 'two', title: 'Second part', writeScope: ['two.txt'] },
-];
-const write = (path: string, content: string, summary: string): ScriptedReply[] => [
-  call('write_file', { path, content }),
-  finish(summary),
-];
-const MANUAL = 'validate:\n  - node --test\napproval: manual\n';
-
 let harness: AppHarness | undefined;
 afterEach(async () => {
   await harness?.close();
@@ -28,7 +28,7 @@ afterEach(async () => {
 /** A run whose two PRs wait for a review; the first agent's later fix attempts play `fixes`. */
 async function waitingForReview(fixes: ScriptedReply[], config = MANUAL) {
   const brain = scriptedBrain({
-    plan: PLAN,
+    plan: FIX_PLAN,
     agents: {
       'First part': write('one.txt', 'alpha\nbeta\ngamma\n', 'Wrote one.txt.'),
       'Second part': write('two.txt', 'two\n', 'Wrote two.txt.'),
@@ -39,116 +39,10 @@ async function waitingForReview(fixes: ScriptedReply[], config = MANUAL) {
   const h = harness;
   await h.comment('/orchestrate Write two files');
   await h.settle();
-  const pulls = [...h.fake.repo(OWNER, REPO).pulls.values()].sort((a, b) => a.head.localeCompare(b.head));
-  expect(pulls.map((pull) => pull.merged)).toEqual([false, false]);
-  const first = pulls[0]!;
-  return { h, brain, first, second: pulls[1]!, head: await headOf(h, first.head) };
-}
-
-async function headOf(h: AppHarness, branch: string): Promise<string> {
-  return (await exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'rev-parse', branch])).stdout.trim();
-}
-
-async function fileOn(h: AppHarness, ref: string, path: string): Promise<string | null> {
-  return exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `${ref}:${path}`]).then(
-    ({ stdout }) => stdout,
-    () => null,
-  );
-}
-
-/** A person reviews on GitHub, and the review's webhook arrives. */
-async function review(
-  h: AppHarness,
-  pull: { number: number; head: string },
-  user: string,
-  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED',
-  comments: Array<{ path: string; line: number; body: string }> = [],
-  body = '',
-) {
-  const added = await h.fake.addReview(OWNER, REPO, pull.number, { user, state, body, comments });
-  const payload = example('pull_request_review', (candidate) => candidate.action === 'submitted') as unknown as Record<
-    string,
-    unknown
-  >;
-  const pullRequest = {
-    ...(payload.pull_request as Record<string, unknown>),
-    number: pull.number,
-    head: { ...(payload.pull_request as { head: object }).head, ref: pull.head },
-  };
-  const reviewer = {
-    ...(payload.sender as Record<string, unknown>),
-    login: user,
-    type: user.endsWith('[bot]') ? 'Bot' : 'User',
-  };
-  await h.deliver('pull_request_review', {
-    ...payload,
-    pull_request: pullRequest,
-    review: {
-      ...(payload.review as Record<string, unknown>),
-      id: added.id,
-      state: state.toLowerCase(),
-      body,
-      user: reviewer,
-    },
-    sender: reviewer,
-  });
-  await h.settle();
-  return added;
-}
-
-/** The repository's CI finished a check run on a head, and its webhook arrives. */
-async function ciFinished(
-  h: AppHarness,
-  pull: { number: number },
-  headSha: string,
-  conclusion: 'success' | 'failure',
-  details: { log?: string; annotations?: Array<{ path: string; line: number; message: string }> } = {},
-) {
-  const id = h.fake.addCheckRun(OWNER, REPO, {
-    name: 'ci/tests',
-    headSha,
-    status: 'completed',
-    conclusion,
-    appSlug: 'github-actions',
-    output: {
-      title: conclusion === 'failure' ? 'Tests failed' : 'Tests passed',
-      summary: conclusion === 'failure' ? '1 test failed' : 'All tests passed',
-    },
-    ...(details.annotations
-      ? { annotations: details.annotations.map((annotation) => ({ ...annotation, level: 'failure' as const })) }
-      : {}),
-    ...(details.log !== undefined ? { log: details.log } : {}),
-  });
-  const payload = example('check_run', (candidate) => candidate.action === 'completed') as unknown as Record<
-    string,
-    unknown
-  >;
-  const checkRun = {
-    ...(payload.check_run as Record<string, unknown>),
-    id,
-    name: 'ci/tests',
-    head_sha: headSha,
-    status: 'completed',
-    conclusion,
-    pull_requests: [
-      {
-        number: pull.number,
-        id: pull.number,
-        url: '',
-        head: { ref: 'x', sha: headSha, repo: {} },
-        base: { ref: 'main', sha: headSha, repo: {} },
-      },
-    ],
-  };
-  await h.deliver('check_run', { ...payload, check_run: checkRun });
-  await h.settle();
-}
-
-function commentsOn(h: AppHarness, number: number): string[] {
-  return h.fake
-    .repo(OWNER, REPO)
-    .comments.filter((comment) => comment.issue === number && comment.user === APP_BOT)
-    .map((comment) => comment.body);
+  const opened = pulls(h);
+  expect(opened.map((pull) => pull.merged)).toEqual([false, false]);
+  const first = opened[0]!;
+  return { h, brain, first, second: opened[1]!, head: await headOf(h, first.head) };
 }
 
 describe('the GitHub App: reviews and red checks go back to the agent', () => {
@@ -223,7 +117,7 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     expect(prompt).toContain('expected: "ALPHA"');
     const fixed = await headOf(h, first.head);
     expect(fixed).not.toBe(head);
-    expect(commentsOn(h, first.number)).toEqual([
+    expect(botCommentsOn(h, first.number)).toEqual([
       expect.stringContaining(`Fix attempt 1 for the failing checks: pushed ${fixed.slice(0, 8)}. Validation passed.`),
     ]);
 
@@ -247,7 +141,7 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     expect(brain.fixPromptsFor('First part')).toHaveLength(1);
     expect(await headOf(h, first.head)).toBe(afterFirst);
     expect(h.fake.labels(OWNER, REPO, first.number)).toEqual(['fanout: needs human']);
-    const comments = commentsOn(h, first.number);
+    const comments = botCommentsOn(h, first.number);
     expect(comments).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
@@ -293,36 +187,14 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     const { h, brain, first, head } = await waitingForReview(
       write('one.txt', 'alpha\nbeta\ngamma\ndelta\n', 'Added delta.'),
     );
-    const payload = example('issue_comment', (candidate) => candidate.action === 'created') as unknown as Record<
-      string,
-      unknown
-    >;
-    const user = { ...(payload.sender as Record<string, unknown>), login: 'maintainer', type: 'User' };
-    const id = 8_000_001;
-    const now = new Date().toISOString();
-    const body = '/fanout fix Add a fourth line, delta.';
-    h.fake
-      .repo(OWNER, REPO)
-      .comments.push({ id, issue: first.number, body, user: 'maintainer', createdAt: now, updatedAt: now });
-    const issue = {
-      ...(payload.issue as Record<string, unknown>),
-      number: first.number,
-      pull_request: { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${first.number}` },
-    };
-    await h.deliver('issue_comment', {
-      ...payload,
-      issue,
-      comment: { ...(payload.comment as Record<string, unknown>), id, body, user, performed_via_github_app: null },
-      sender: user,
-    });
-    await h.settle();
+    await commentOnPullRequest(h, first.number, '/fanout fix Add a fourth line, delta.');
     expect(brain.fixPromptsFor('First part')).toEqual([
       expect.stringContaining('@maintainer asked for a fix:\nAdd a fourth line, delta.'),
     ]);
     const fixed = await headOf(h, first.head);
     expect(fixed).not.toBe(head);
     expect(await fileOn(h, first.head, 'one.txt')).toBe('alpha\nbeta\ngamma\ndelta\n');
-    expect(commentsOn(h, first.number)).toEqual([
+    expect(botCommentsOn(h, first.number)).toEqual([
       expect.stringContaining(
         "Sending `one`'s agent back to this pull request (asked by @maintainer; fix attempt 1 of at most 2).",
       ),
