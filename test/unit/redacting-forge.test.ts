@@ -17,6 +17,19 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return (await exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', ...args], { cwd })).stdout.trim();
 }
 
+/** A sample repository with one empty commit on `branch`, and a LocalForge over it. */
+async function localRepo(branch: string) {
+  const root = await tempDir();
+  const repo = join(root, 'repo');
+  const stateDir = join(root, 'state');
+  await createRepository(repo);
+  const base = await git(repo, 'rev-parse', 'main');
+  const tree = await git(repo, 'rev-parse', 'main^{tree}');
+  const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
+  await git(repo, 'update-ref', `refs/heads/${branch}`, head);
+  return { repo, stateDir, head, local: new LocalForge(repo, stateDir) };
+}
+
 /** Every file the local forge wrote, as one text. */
 async function forgeRecords(stateDir: string): Promise<string> {
   const root = join(stateDir, 'local-forge');
@@ -30,15 +43,7 @@ async function forgeRecords(stateDir: string): Promise<string> {
 
 describe('redactingForge over LocalForge', () => {
   it('posts PR text, checks, comments and the merge title with secrets redacted', async () => {
-    const root = await tempDir();
-    const repo = join(root, 'repo');
-    const stateDir = join(root, 'state');
-    await createRepository(repo);
-    const base = await git(repo, 'rev-parse', 'main');
-    const tree = await git(repo, 'rev-parse', 'main^{tree}');
-    const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
-    await git(repo, 'update-ref', 'refs/heads/fanout/r/a', head);
-    const local = new LocalForge(repo, stateDir);
+    const { repo, stateDir, head, local } = await localRepo('fanout/r/a');
     const forge = redactingForge(local, new SecretRedactor([SECRET]));
 
     const pr = await forge.openPullRequest({
@@ -109,15 +114,7 @@ describe('redactingForge over LocalForge', () => {
   });
 
   it('redacts review replies; labels, reviewers, review feedback and check failures pass through', async () => {
-    const root = await tempDir();
-    const repo = join(root, 'repo');
-    const stateDir = join(root, 'state');
-    await createRepository(repo);
-    const base = await git(repo, 'rev-parse', 'main');
-    const tree = await git(repo, 'rev-parse', 'main^{tree}');
-    const head = await git(repo, 'commit-tree', tree, '-p', base, '-m', 'change');
-    await git(repo, 'update-ref', 'refs/heads/fanout/r/c', head);
-    const local = new LocalForge(repo, stateDir);
+    const { head, local } = await localRepo('fanout/r/c');
     // The label is told as a secret too: a label is a name Fanout chose, and it must land as asked.
     const forge = redactingForge(local, new SecretRedactor([SECRET, 'needs human']));
     const pr = await forge.openPullRequest({
