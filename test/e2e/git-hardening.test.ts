@@ -128,6 +128,46 @@ describe('git hardening', () => {
     expect(stdout).toBe('# changed\n');
   });
 
+  it('neutralizes drivers planted after Fanout last looked at the config, in the shared or the worktree config', async () => {
+    const root = await tempDir('fanout-drivers-late-');
+    const repo = join(root, 'repo');
+    const markers = join(root, 'markers');
+    await mkdir(markers, { recursive: true });
+    await createRepository(repo);
+    const base = await workspace.resolveCommit(repo, 'HEAD');
+    const worktree = await workspace.createWorktree({
+      repoDir: repo,
+      path: join(root, 'wt'),
+      branch: 'fanout/r/late',
+      baseCommit: base,
+    });
+    const author = { name: 'Fanout', email: 'f@example.com' };
+    const git = (...args: string[]) => exec('git', args, { cwd: worktree.path });
+    await git('config', 'extensions.worktreeConfig', 'true');
+    await git('config', '--worktree', 'user.name', 'someone');
+    const clean = join(root, 'clean.sh');
+    await writeFile(clean, `#!/bin/sh\ntouch "${markers}/$1"\necho filtered\n`);
+    await chmod(clean, 0o755);
+    await writeFile(join(worktree.path, '.gitattributes'), 'README.md filter=late\nsrc/* filter=mine\n');
+    let round = 0;
+    const commitAndRead = async () => {
+      round += 1;
+      await writeFile(join(worktree.path, 'README.md'), `# ${round}\n`);
+      await writeFile(join(worktree.path, 'src/greet.js'), `// ${round}\n`);
+      const outcome = await workspace.commitChanges(worktree, { message: `${round}`, author, isAllowed: () => true });
+      const commit = outcome.kind === 'committed' ? outcome.commit : 'none';
+      return (await exec('git', ['show', `${commit}:README.md`, `${commit}:src/greet.js`], { cwd: repo })).stdout;
+    };
+    // Fanout's git has now read this repository's config (no include: nothing stops it remembering).
+    expect(await commitAndRead()).toBe('# 1\n// 1\n');
+    // Each file changes in place after Fanout last read it.
+    await git('config', 'filter.late.clean', `${clean} shared`);
+    expect(await commitAndRead()).toBe('# 2\n// 2\n');
+    await git('config', '--worktree', 'filter.mine.clean', `${clean} worktree`);
+    expect(await commitAndRead()).toBe('# 3\n// 3\n');
+    expect(await readdir(markers)).toEqual([]);
+  });
+
   it('commits only in-scope changes on top of the base, even if the agent moved HEAD', async () => {
     const root = await tempDir('fanout-scope-');
     const repo = join(root, 'repo');

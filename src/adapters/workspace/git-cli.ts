@@ -1,4 +1,10 @@
-import { execa } from 'execa';
+import { SpawnHelper } from '../process/spawn-helper.js';
+import { DriverNameCache } from './driver-cache.js';
+
+// Process-wide on purpose, like libuv's thread pool: every git command of every adapter shares
+// one small helper to start it, and one memory of each repository's driver names.
+const HELPER = new SpawnHelper();
+const DRIVER_NAMES = new DriverNameCache();
 import { WorkspaceError } from '../../domain/errors.js';
 import { systemProgram } from '../system-programs.js';
 
@@ -61,6 +67,9 @@ const DRIVER_KEY = /^(filter|merge|diff)\.(.+)\.(clean|smudge|process|driver|com
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+// Environment variables that change which config git reads.
+const CONFIG_VARIABLE = /^(GIT_CONFIG|GIT_DIR$|GIT_COMMON_DIR$|GIT_WORK_TREE$|HOME$|XDG_CONFIG_HOME$)/;
+
 // Subcommands that read or write refs and objects by id but never run a filter, a textconv, a
 // diff or merge driver on file contents. (Not write-tree: it refreshes the index, which can run a
 // clean filter; the hardening test plants one to keep this list honest.)
@@ -106,14 +115,20 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     ...(options.gitDir ? [`--git-dir=${options.gitDir}`] : []),
     ...(options.workTree ? [`--work-tree=${options.workTree}`] : []),
   ];
-  const result = await execa(systemProgram('git'), [...location, ...args], {
+  const result = await HELPER.run({
+    file: systemProgram('git'),
+    args: [...location, ...args],
     cwd: options.cwd,
     env,
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: false,
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  }).catch((error: unknown) => {
+    // Not retried: the command may have run (a compare-and-swap must not be asked twice).
+    throw new WorkspaceError(
+      'git-failed',
+      `git ${args.slice(0, 3).join(' ')} in ${options.cwd} did not report back: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   });
   if (result.timedOut) {
     throw new WorkspaceError(
@@ -180,26 +195,21 @@ function gitEnv(options: GitOptions): Record<string, string> {
 }
 
 async function neutralizedDrivers(options: GitOptions, env: Record<string, string>): Promise<Array<[string, string]>> {
-  const location = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
-  // Reading config runs nothing; it does follow include.path, which is what we want to see.
-  const listed = await execa(
-    systemProgram('git'),
-    [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'],
-    {
-      cwd: options.cwd,
-      env,
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-      timeout: 30_000,
-    },
-  );
-  const names = new Set<string>();
-  for (const key of String(listed.stdout).split('\0')) {
-    const match = DRIVER_KEY.exec(key.trim());
-    if (match) names.add(`${match[1]}.${match[2]}`);
-  }
-  return [...names].flatMap((name): Array<[string, string]> =>
+  const list = () => driverNames(options, env);
+  // Config the caller's environment adds (a push's credentials, an operator's global file) is not
+  // part of what the cache watches: such commands list every time.
+  const names = Object.keys(options.env ?? {}).every((name) => !CONFIG_VARIABLE.test(name))
+    ? await DRIVER_NAMES.names(
+        {
+          cwd: options.cwd,
+          ...(options.gitDir ? { gitDir: options.gitDir } : {}),
+          ...(options.commonDir ? { commonDir: options.commonDir } : {}),
+          ...(options.globalConfig ? { globalConfig: options.globalConfig } : {}),
+        },
+        list,
+      )
+    : await list();
+  return names.flatMap((name): Array<[string, string]> =>
     name.startsWith('filter.')
       ? [
           [`${name}.clean`, ''],
@@ -214,4 +224,23 @@ async function neutralizedDrivers(options: GitOptions, env: Record<string, strin
             [`${name}.textconv`, ''],
           ],
   );
+}
+
+/** The names (`filter.x`, `diff.y`, `merge.z`) of every driver the config git would read defines. */
+async function driverNames(options: GitOptions, env: Record<string, string>): Promise<string[]> {
+  const location = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
+  // Reading config runs nothing; it does follow include.path, which is what we want to see.
+  const listed = await HELPER.run({
+    file: systemProgram('git'),
+    args: [...location, 'config', '--null', '--name-only', '--get-regexp', '^(filter|merge|diff)\\.'],
+    cwd: options.cwd,
+    env,
+    timeoutMs: 30_000,
+  });
+  const names = new Set<string>();
+  for (const key of String(listed.stdout).split('\0')) {
+    const match = DRIVER_KEY.exec(key.trim());
+    if (match) names.add(`${match[1]}.${match[2]}`);
+  }
+  return [...names];
 }
