@@ -28,6 +28,15 @@ const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cance
  * report. Calling it again on an interrupted run resumes it without redoing finished subtasks.
  */
 export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
+  try {
+    return await drive(deps, runId);
+  } finally {
+    // Released worktrees are tidied in the background; a run ends with its pool slots free.
+    await deps.workspace.settled();
+  }
+}
+
+async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   let run = await requireRun(deps, runId);
   // A fix asked for just as the last pass ended the run: the run goes on to it.
   if (FINISHED_RUN.has(run.state) && withPendingFixes(await deps.store.listSubtasks(run.id)).length > 0)

@@ -63,8 +63,14 @@ export interface Workspace {
     commit: string;
     keepIgnored?: boolean;
   }): Promise<Worktree>;
-  /** Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted: the next user resets it). */
+  /**
+   * Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted). It is tidied in
+   * the background (back to the commit it started from, cleaned), so the next user at that commit
+   * starts at once; the slot is free again once tidy.
+   */
   releaseWorktree(worktree: Worktree): Promise<void>;
+  /** Resolves once every worktree released so far is tidy and back in its pool (a run's last step). */
+  settled(): Promise<void>;
   /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */
   createDetachedWorktree(request: { repoDir: string; path: string; commit: string }): Promise<Worktree>;
   /** Moves a worktree to `commit` (detached), discarding its changes and untracked files. */

@@ -152,6 +152,8 @@ async function runOneSubtask(
       validations.push(await validateIn({ runner: h.runner }, worktree, h.config));
     },
   });
+  // As a run ends: the worktree it released is tidy and back in the pool.
+  await workspace.settled();
   return { outcome, validations, server };
 }
 
@@ -236,6 +238,7 @@ describe('prepared environments: install', () => {
     const test = await h.runner.run({ argv: ['npm', 'test'], cwd: again.path, timeoutMs: 60_000, outputLimit: 4_000 });
     expect(test.stdout).toContain('fixture-test ran: 42, 300 parts');
     await workspace.releaseWorktree(again);
+    await workspace.settled();
   });
 
   it('a placement the last user changed is not kept: an added file, a replaced link and a removed file are all put right', async () => {
@@ -263,6 +266,7 @@ describe('prepared environments: install', () => {
       expect(test.stdout).toContain('fixture-test ran: 42, 300 parts');
       await workspace.releaseWorktree(next);
     }
+    await workspace.settled();
     expect(h.runner.count('npm ci')).toBe(1);
   });
 

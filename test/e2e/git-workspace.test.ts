@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,58 @@ describe('GitWorkspace worktrees', () => {
     expect(
       (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line.startsWith('worktree ')),
     ).toHaveLength(1);
+  });
+
+  it("tidies a released pool worktree off the caller's path; the next user at that commit gets it exactly, on its branch, with no checkout", async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const poolRoot = join(root, 'pool');
+    const acquire = (branch: string | null, commit = base) =>
+      workspace.acquireWorktree({ repoDir: repo, poolRoot, branch, commit });
+    const first = await acquire('fanout/r/one');
+    await writeFile(join(first.path, 'README.md'), '# changed\n');
+    await writeFile(join(first.path, 'left-behind.txt'), 'untracked\n');
+    const committed = await workspace.commitChanges(first, {
+      message: 'one',
+      author: { name: 'F', email: 'f@f' },
+      isAllowed: () => true,
+    });
+    expect(committed.kind).toBe('committed');
+    await workspace.releaseWorktree(first);
+    // Another user arriving while the slot is tidied waits for it rather than make a second worktree.
+    const second = await acquire('fanout/r/two');
+    expect(second.path).toBe(first.path);
+    expect(await git(second.path, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(await readFile(join(second.path, 'README.md'), 'utf8')).toBe('# r\n');
+    expect(await git(second.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/fanout/r/two');
+    expect(await git(repo, 'rev-parse', 'fanout/r/two')).toBe(base);
+    await workspace.releaseWorktree(second);
+    await workspace.settled();
+
+    // Tidy at the commit and untouched: handed over as it is (git did not rewrite its index).
+    const index = (await stat(join(second.gitDir, 'index'), { bigint: true })).ino;
+    const third = await acquire('fanout/r/three');
+    expect((await stat(join(third.gitDir, 'index'), { bigint: true })).ino).toBe(index);
+    expect(await git(third.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/fanout/r/three');
+    // Touched since its tidy (its index rewritten): reset properly, not trusted.
+    await writeFile(join(third.path, 'README.md'), '# touched\n');
+    await git(third.path, 'add', 'README.md');
+    await workspace.releaseWorktree(third);
+    await workspace.settled();
+    await writeFile(join(third.path, 'README.md'), '# touched after the tidy\n');
+    await git(third.path, 'add', 'README.md');
+    const fourth = await acquire(null);
+    expect(await git(fourth.path, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(await readFile(join(fourth.path, 'README.md'), 'utf8')).toBe('# r\n');
+    // At another commit: moved there.
+    await workspace.releaseWorktree(fourth);
+    const other = committed.kind === 'committed' ? committed.commit : '';
+    const fifth = await acquire('fanout/r/five', other);
+    expect(await readFile(join(fifth.path, 'README.md'), 'utf8')).toBe('# changed\n');
+    expect(await git(fifth.path, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    await workspace.releaseWorktree(fifth);
+    await workspace.settled();
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(first.path);
   });
 
   it('removes a worktree completely, leaving its branch and nothing for git to prune', async () => {

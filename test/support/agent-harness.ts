@@ -51,7 +51,9 @@ export async function agentHarness(
     updatedAt: new Date().toISOString(),
   });
   const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
-  const run = (): Promise<SubtaskOutcome> =>
+  // As a run does (executeRun's last step), once the worktree it released has been tidied.
+  const run = (): Promise<SubtaskOutcome> => runSubtaskOnce().finally(() => workspace.settled());
+  const runSubtaskOnce = (): Promise<SubtaskOutcome> =>
     runSubtask({
       outline,
       llm,

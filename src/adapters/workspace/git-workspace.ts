@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WorkspaceError } from '../../domain/errors.js';
 import { FANOUT_AUTHOR } from '../../domain/identity.js';
@@ -15,7 +15,17 @@ import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
 import { systemProgram } from '../system-programs.js';
 import { runGit } from './git-cli.js';
-import { claimSlot, freeAbandonedSlots, poolDirectory, recordOf, releaseSlot } from './worktree-pool.js';
+import {
+  claimSlot,
+  freeAbandonedSlots,
+  markTidy,
+  poolDirectory,
+  recordOf,
+  releaseSlot,
+  takeTidy,
+  type PoolSlot,
+  type TidySlot,
+} from './worktree-pool.js';
 import { snapshotSharedState } from './shared-state.js';
 import {
   commitWorktree,
@@ -39,6 +49,10 @@ export class GitWorkspace implements Workspace {
   private readonly commonDirs = new Map<string, Promise<string>>();
   private readonly gitlinks = new Map<string, Promise<string[]>>();
   private readonly recordQueue = new KeyedQueue();
+  /** Released pool worktrees being tidied, by path; each holds its slot until done. */
+  private readonly tidying = new Map<string, Promise<void>>();
+  /** Whether each acquired pool worktree's user keeps ignored files (its tidy does the same). */
+  private readonly keptIgnored = new Map<string, boolean>();
 
   async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
     const { stdout } = await runGit(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
@@ -97,9 +111,11 @@ export class GitWorkspace implements Workspace {
     keepIgnored?: boolean;
   }): Promise<Worktree> {
     const commonDir = await this.commonDir(request.repoDir);
-    const slot = await claimSlot(poolDirectory(resolve(request.poolRoot), commonDir));
+    const slot = await this.claimPoolSlot(poolDirectory(resolve(request.poolRoot), commonDir));
+    const keepIgnored = request.keepIgnored === true;
     try {
       const record = await recordOf(commonDir, slot.path);
+      const tidy = await takeTidy(slot.path);
       if (record) {
         const worktree: Worktree = {
           repoDir: resolve(request.repoDir),
@@ -109,39 +125,101 @@ export class GitWorkspace implements Workspace {
           branch: request.branch ?? '',
           baseCommit: request.commit,
         };
-        const reset = await this.resetWarm(worktree, request.branch, request.commit, request.keepIgnored === true).then(
+        const reset = await this.resetWarm(worktree, request.branch, request.commit, keepIgnored, tidy).then(
           () => true,
           () => false,
         );
-        if (reset) return worktree;
+        if (reset) {
+          this.keptIgnored.set(worktree.path, keepIgnored);
+          return worktree;
+        }
         // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
         await this.removeWorktree(worktree).catch(() => undefined);
       } else if (existsSync(slot.path)) {
         await removeTree(slot.path);
       }
       const mode = request.branch ? ['-B', request.branch] : ['--detach'];
-      return await this.addWorktree(request.repoDir, slot.path, mode, request.commit, request.branch ?? '');
+      const worktree = await this.addWorktree(request.repoDir, slot.path, mode, request.commit, request.branch ?? '');
+      this.keptIgnored.set(worktree.path, keepIgnored);
+      return worktree;
     } catch (error) {
       await releaseSlot(slot.path);
       throw error;
     }
   }
 
+  /**
+   * Hands the worktree back, tidied off the caller's path: reset to the commit it started from and
+   * cleaned, then marked tidy, so the next user at that commit (the run's next agent) only switches
+   * branch. The slot stays held until then; `settled()` waits for every tidy under way.
+   */
   async releaseWorktree(worktree: Worktree): Promise<void> {
-    await releaseSlot(worktree.path);
+    const keptIgnored = this.keptIgnored.get(worktree.path) ?? false;
+    this.keptIgnored.delete(worktree.path);
+    const tidying = this.tidy(worktree, keptIgnored)
+      .catch(() => undefined)
+      .finally(async () => {
+        await releaseSlot(worktree.path);
+        this.tidying.delete(worktree.path);
+      });
+    this.tidying.set(worktree.path, tidying);
+  }
+
+  /** Resolves once every worktree released so far has been tidied and handed back to its pool. */
+  async settled(): Promise<void> {
+    await Promise.all(this.tidying.values());
+  }
+
+  private async tidy(worktree: Worktree, keptIgnored: boolean): Promise<void> {
+    const location = worktreeGit(worktree);
+    await runGit(['checkout', '--quiet', '--force', '--detach', worktree.baseCommit], location);
+    await runGit(['clean', keptIgnored ? '-ffdq' : '-ffdxq'], location);
+    await markTidy(worktree.path, { commit: worktree.baseCommit, keptIgnored, ...(await slotState(worktree)) });
+  }
+
+  /** A free slot of the pool; rather than make a new worktree, waits for one this process is tidying. */
+  private async claimPoolSlot(directory: string): Promise<PoolSlot> {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    // Worktree paths are real paths; so must the pool's be, to find its slots among them.
+    const real = await realpath(directory);
+    for (;;) {
+      const tidying = [...this.tidying].filter(([path]) => dirname(path) === real);
+      const slot = await claimSlot(directory, { create: tidying.length === 0 });
+      if (slot) return slot;
+      await Promise.race(tidying.map(([, done]) => done));
+    }
   }
 
   /**
    * Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left;
-   * ignored files too unless `keepIgnored` (the caller's preparation deals with them).
+   * ignored files too unless `keepIgnored` (the caller's preparation deals with them). A slot its
+   * last tidy left at this very commit, untouched since, only needs the branch.
    */
   private async resetWarm(
     worktree: Worktree,
     branch: string | null,
     commit: string,
     keepIgnored: boolean,
+    tidy: TidySlot | null,
   ): Promise<void> {
     const location = worktreeGit(worktree);
+    const current = tidy ? await slotState(worktree) : null;
+    if (
+      tidy &&
+      current &&
+      tidy.commit === commit &&
+      (keepIgnored || !tidy.keptIgnored) &&
+      tidy.head === current.head &&
+      tidy.index === current.index
+    ) {
+      if (branch) {
+        await runGit(['update-ref', `refs/heads/${branch}`, commit], location);
+        // The worktree's own HEAD, in its private git dir, which nothing else reads or writes while
+        // the slot is held: written directly, it saves a git process.
+        await replaceFile(join(worktree.gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`);
+      }
+      return;
+    }
     // A branch a released slot still has checked out is no one's any more.
     await runGit(
       [
@@ -356,6 +434,23 @@ export class GitWorkspace implements Workspace {
     }
     return listed;
   }
+}
+
+/** Replaces a file whole (write aside, then rename), so no reader sees half of it. */
+async function replaceFile(path: string, content: string): Promise<void> {
+  const draft = `${path}.fanout-${process.pid}`;
+  await writeFile(draft, content);
+  await rename(draft, path);
+}
+
+/** What a tidy's mark is checked against: the worktree's HEAD and its index file's identity. */
+async function slotState(worktree: Worktree): Promise<{ head: string; index: string }> {
+  const head = await readFile(join(worktree.gitDir, 'HEAD'), 'utf8').catch(() => '');
+  const index = await stat(join(worktree.gitDir, 'index'), { bigint: true }).then(
+    (info) => `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+    () => '-',
+  );
+  return { head, index };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { breakIfAbandoned, claimLock, releaseLock } from '../file-lock.js';
 
@@ -20,9 +20,10 @@ export function poolDirectory(poolRoot: string, commonDir: string): string {
 
 /**
  * Claims the first free slot of a repository's pool (a crashed holder's slot is free again),
- * preferring slots that already hold a worktree, so a warm checkout is reused before a new one is made.
+ * preferring slots that already hold a worktree, so a warm checkout is reused before a new one is
+ * made. Null when no existing slot is free and `create` is false.
  */
-export async function claimSlot(directory: string): Promise<PoolSlot> {
+export async function claimSlot(directory: string, options: { create?: boolean } = {}): Promise<PoolSlot | null> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const existing = (await readdir(directory).catch(() => [] as string[]))
     .filter((name) => /^\d+$/.test(name))
@@ -30,13 +31,45 @@ export async function claimSlot(directory: string): Promise<PoolSlot> {
     .sort((a, b) => a - b);
   const order = [
     ...existing,
-    ...Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index)),
+    ...(options.create === false
+      ? []
+      : Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index))),
   ];
   for (const index of order) {
     const slot = { path: join(directory, String(index)), lockPath: join(directory, `${index}.lock`) };
     if (await claimLock(slot.lockPath)) return slot;
   }
+  if (options.create === false) return null;
   throw new Error(`all ${MAX_SLOTS} worktree slots in ${directory} are in use`);
+}
+
+/**
+ * What a slot held when it was handed back and tidied: its files and index exactly `commit`
+ * (HEAD detached there), nothing untracked, ignored files kept or not. Valid only while the
+ * index and HEAD are the ones the tidy left.
+ */
+export interface TidySlot {
+  commit: string;
+  keptIgnored: boolean;
+  head: string;
+  index: string;
+}
+
+/** Records a tidy slot (by its holder, before the slot is freed). */
+export async function markTidy(slotPath: string, tidy: TidySlot): Promise<void> {
+  await writeFile(`${slotPath}.tidy`, JSON.stringify(tidy), { mode: 0o600 });
+}
+
+/** Takes (reads and forgets) what the slot's last tidy recorded; only the slot's holder calls it. */
+export async function takeTidy(slotPath: string): Promise<TidySlot | null> {
+  const text = await readFile(`${slotPath}.tidy`, 'utf8').catch(() => null);
+  await rm(`${slotPath}.tidy`, { force: true });
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as TidySlot;
+  } catch {
+    return null;
+  }
 }
 
 /** Frees the slots of every pool under `poolRoot` whose holder died (a crashed run). */

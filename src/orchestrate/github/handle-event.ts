@@ -180,5 +180,6 @@ async function revalidatePush(
     });
   } finally {
     await deps.workspace.releaseWorktree(worktree);
+    await deps.workspace.settled();
   }
 }
