@@ -1,4 +1,5 @@
 import { limitsFromConfig, type AgentLimits } from '../agent/limits.js';
+import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
 import { readWorkspacePackages } from '../domain/workspace-packages.js';
@@ -46,6 +47,15 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   const limits = agentLimits(config, deps.limits);
   await pruneAbandonedWorktrees(deps, run);
   run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox));
+  // Worktrees get ready at the base while the baseline runs and the planner thinks.
+  if (!run.plan)
+    deps.workspace.warmPool({
+      repoDir: run.repo,
+      poolRoot: worktreePool(deps.worktreeRoot),
+      commit: run.baseCommit,
+      count: Math.min(config.maxAgents, config.maxSubtasks),
+      keepIgnored: deps.prepareWorktree !== undefined,
+    });
 
   // The base must pass validation before a token is spent: a red base is no agent's fault.
   if (!run.plan && !run.baseline && config.validate.length > 0) {

@@ -69,6 +69,12 @@ export interface Workspace {
    * starts at once; the slot is free again once tidy.
    */
   releaseWorktree(worktree: Worktree): Promise<void>;
+  /**
+   * Readies up to `count` pool worktrees at `commit` in the background (made, or reset and
+   * cleaned), so that claims at that commit only switch branch: a run asks while its planner
+   * thinks. Claims arriving meanwhile wait for these slots rather than make new ones.
+   */
+  warmPool(request: { repoDir: string; poolRoot: string; commit: string; count: number; keepIgnored?: boolean }): void;
   /** Resolves once every worktree released so far is tidy and back in its pool (a run's last step). */
   settled(): Promise<void>;
   /** A worktree with a detached HEAD at `commit`, for Fanout's own merges and validation. */

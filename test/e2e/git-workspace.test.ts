@@ -93,6 +93,45 @@ describe('GitWorkspace worktrees', () => {
     expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(first.path);
   });
 
+  it('readies pool worktrees in the background; claims meanwhile wait for them, and get them with no checkout', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const poolRoot = join(root, 'pool');
+    workspace.warmPool({ repoDir: repo, poolRoot, commit: base, count: 2 });
+    // Claimed at once, while the slots are still being made: no third worktree appears.
+    const claims = await Promise.all(
+      ['a', 'b'].map((name) =>
+        workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: `fanout/r/${name}`, commit: base }),
+      ),
+    );
+    expect(new Set(claims.map((worktree) => worktree.path)).size).toBe(2);
+    for (const worktree of claims) {
+      expect(await git(worktree.path, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+      await workspace.releaseWorktree(worktree);
+    }
+    await workspace.settled();
+    const listed = (await git(repo, 'worktree', 'list', '--porcelain'))
+      .split('\n')
+      .filter((line) => line.startsWith('worktree '));
+    expect(listed).toHaveLength(3);
+
+    // Warmed at the next commit (as the next run starts): a claim there finds its index as the warming left it.
+    await writeFile(join(repo, 'README.md'), '# next\n');
+    await git(repo, 'commit', '-qam', 'next', '--author', 'a <a@a>');
+    const next = await git(repo, 'rev-parse', 'HEAD');
+    workspace.warmPool({ repoDir: repo, poolRoot, commit: next, count: 2 });
+    await workspace.settled();
+    const slotIndexes = await Promise.all(
+      claims.map(async (worktree) => (await stat(join(worktree.gitDir, 'index'), { bigint: true })).ino),
+    );
+    const again = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/c', commit: next });
+    expect(slotIndexes).toContain((await stat(join(again.gitDir, 'index'), { bigint: true })).ino);
+    expect(await readFile(join(again.path, 'README.md'), 'utf8')).toBe('# next\n');
+    expect(await git(again.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/fanout/r/c');
+    await workspace.releaseWorktree(again);
+    await workspace.settled();
+  });
+
   it('removes a worktree completely, leaving its branch and nothing for git to prune', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();

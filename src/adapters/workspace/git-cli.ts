@@ -102,6 +102,31 @@ function driverFree(args: readonly string[]): boolean {
   return command === 'worktree' && subcommand === 'list';
 }
 
+/**
+ * Runs a system program (never one planted on PATH) from the same helper as git, with only PATH
+ * and LC_ALL in its environment; throws unless it exits 0.
+ */
+export async function runSystemProgram(
+  name: string,
+  args: readonly string[],
+  options: { cwd: string; input?: string; timeoutMs?: number },
+): Promise<string> {
+  const result = await HELPER.run({
+    file: systemProgram(name),
+    args,
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+  if (result.exitCode !== 0)
+    throw new WorkspaceError(
+      'git-failed',
+      `${name} failed (${result.error ?? `exit ${result.exitCode ?? result.signal}`}) in ${options.cwd}: ${result.stderr.trim().slice(-500)}`,
+    );
+  return result.stdout;
+}
+
 /** Runs git with argument arrays, a scrubbed environment, and hooks, filters and drivers disabled. */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const base = gitEnv(options);
