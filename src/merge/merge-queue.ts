@@ -49,51 +49,79 @@ export interface MergeQueueInput {
 const RED: ReadonlySet<MergeFailureReason> = new Set(['checks-failed', 'validation-failed', 'revalidation-failed']);
 
 /**
- * Merges ready pull requests in plan order, one at a time. Before each merge the branch is brought
- * up to date with the base (in Fanout's own worktree) and validated again if the base moved; the
- * merge pins the exact head whose checks passed. A PR is ready when every check on its head is
- * green (Fanout's and the repository's own), no review requests changes, and, under `approval:
- * manual`, someone approved it. The queue stops at the first PR still waiting (checks running, a
- * review to come), so merges keep plan order; a failure (conflict, red check, moved head) takes
- * only that PR out, with a comment saying why. A PR counts as merged only while its merge commit
- * is on the base, and is never merged twice.
+ * Merges ready pull requests in plan order. Before each merge the branch is brought up to date
+ * with the base (in Fanout's own worktree) and validated again if the base moved; the merge pins
+ * the exact head whose checks passed. When no update can be needed (a squash or rebase with
+ * nothing to validate again), consecutive ready pull requests land as one series (`mergeSeries`:
+ * locally one compare-and-swap of the base and one update of the checkout). A PR is ready when
+ * every check on its head is green (Fanout's and the repository's own), no review requests
+ * changes, and, under `approval: manual`, someone approved it. The queue stops at the first PR
+ * still waiting (checks running, a review to come), so merges keep plan order; a failure
+ * (conflict, red check, moved head) takes only that PR out, with a comment saying why. A PR counts
+ * as merged only while its merge commit is on the base, and is never merged twice.
  */
 export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, MergeItemResult>> {
   const results = new Map<string, MergeItemResult>();
   const merged = new Set(input.alreadyMerged);
   let worktree: Worktree | undefined;
+  // Asked only when an update could follow (a squash without validation lands as it is).
+  const mayUpdate = input.updateBeforeMerge || input.method === 'merge';
+  let series: ReadyItem[] = [];
   const record = async (subtaskId: string, result: MergeItemResult) => {
     results.set(subtaskId, result);
     if (result.kind === 'merged') merged.add(subtaskId);
     await input.onResult?.(subtaskId, result);
   };
+  const conclude = async (item: MergeItem, result: MergeItemResult, started: number) => {
+    await record(item.subtaskId, result.kind === 'merged' ? { ...result, durationMs: Date.now() - started } : result);
+    if (result.kind === 'failed' && result.reason !== 'closed')
+      await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
+  };
+  const land = async () => {
+    const landing = series;
+    series = [];
+    if (landing.length === 0) return;
+    const outcomes = await landSeries(input, landing);
+    for (const [index, ready] of landing.entries()) await conclude(ready.item, outcomes[index]!, ready.started);
+  };
   try {
     for (const item of input.items) {
       const started = Date.now();
+      // Each merge that may update a branch must see the base the one before made; so must a
+      // subtask whose dependency is still waiting to land.
+      if (mayUpdate || item.dependsOn.some((id) => series.some((ready) => ready.item.subtaskId === id))) await land();
       const blocker = item.dependsOn.find((id) => !merged.has(id));
       const blockerFailed =
         blocker !== undefined &&
         (results.get(blocker)?.kind === 'failed' || !input.items.some((other) => other.subtaskId === blocker));
       if (blocker !== undefined && blockerFailed) {
-        await record(item.subtaskId, {
-          kind: 'failed',
-          reason: 'dependency-failed',
-          message: `not merged because "${blocker}", which it depends on, did not merge`,
-        });
+        await conclude(
+          item,
+          {
+            kind: 'failed',
+            reason: 'dependency-failed',
+            message: `not merged because "${blocker}", which it depends on, did not merge`,
+          },
+          started,
+        );
         continue;
       }
-      let result: MergeItemResult =
+      let result: MergeItemResult | ReadyItem =
         blocker !== undefined
           ? { kind: 'waiting', reason: 'queued', message: `waits for "${blocker}", which it depends on` }
-          : await mergeOne(input, item, async () => (worktree ??= await mergeWorktree(input)));
+          : await judgeOne(input, item, started, async () => (worktree ??= await mergeWorktree(input)));
+      if (result.kind === 'ready') {
+        series.push(result);
+        if (mayUpdate) await land();
+        continue;
+      }
       if (result.kind === 'failed' && RED.has(result.reason) && (await input.fixRed?.(item.subtaskId))) {
         result = { kind: 'waiting', reason: 'fixing', message: `${result.message}; a fix attempt follows` };
       }
-      await record(item.subtaskId, result.kind === 'merged' ? { ...result, durationMs: Date.now() - started } : result);
-      if (result.kind === 'failed' && result.reason !== 'closed')
-        await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
       if (result.kind === 'waiting') {
-        // Plan order: nothing behind a waiting PR merges before it.
+        // Plan order: what is ready before a waiting PR lands; nothing behind it merges before it.
+        await land();
+        await conclude(item, result, started);
         for (const later of input.items.slice(input.items.indexOf(item) + 1)) {
           await record(later.subtaskId, {
             kind: 'waiting',
@@ -103,18 +131,36 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
         }
         break;
       }
+      await conclude(item, result, started);
     }
+    await land();
   } finally {
     if (worktree) await input.workspace.releaseWorktree(worktree);
   }
   return results;
 }
 
-async function mergeOne(
+/** A pull request whose checks and reviews allow it to merge at this head. */
+interface ReadyItem {
+  kind: 'ready';
+  item: MergeItem;
+  head: string;
+  revalidated: boolean;
+  approvedBy: string;
+  started: number;
+}
+
+/**
+ * Where a pull request stands: already merged (by a person, or an earlier process), closed,
+ * updated with the base and validated again when it must be, then judged on its checks and
+ * reviews; `ready` ones are merged by the caller.
+ */
+async function judgeOne(
   input: MergeQueueInput,
   item: MergeItem,
+  started: number,
   worktree: () => Promise<Worktree>,
-): Promise<MergeItemResult> {
+): Promise<MergeItemResult | ReadyItem> {
   const pr = await input.forge.getPullRequest(item.prNumber);
   if (pr.state === 'merged' && pr.mergedSha)
     return mergedIfOnBase(input, pr.mergedSha, merged(pr.mergedSha, false, 'a person, on the forge'));
@@ -127,7 +173,6 @@ async function mergeOne(
 
   let head = pr.headSha;
   let revalidated = false;
-  // Asked only when an update could follow (a squash without validation lands as it is).
   const mayUpdate = input.updateBeforeMerge || input.method === 'merge';
   if (mayUpdate && !(await input.workspace.isAncestor(input.repoDir, base, head))) {
     const updated = await updateBranch(input, pr, base, await worktree());
@@ -149,24 +194,48 @@ async function mergeOne(
   });
   if (verdict.kind !== 'ready') return verdict;
   const approvedBy = verdict.approvedBy ?? 'Fanout (approval: auto, every check green)';
-  const result = await input.forge.merge(pr.number, {
-    expectedHeadSha: head,
-    title: `${item.title}\n\nApproved by ${approvedBy}.`,
-    method: input.method,
+  return { kind: 'ready', item, head, revalidated, approvedBy, started };
+}
+
+/**
+ * Merges ready pull requests as one series, each pinned to the head judged ready. A series lands
+ * in order, each merge on the one before: when the last one is on the base, so are the others.
+ */
+async function landSeries(input: MergeQueueInput, landing: readonly ReadyItem[]): Promise<MergeItemResult[]> {
+  const outcomes = await input.forge.mergeSeries(
+    landing.map((ready) => ({
+      number: ready.item.prNumber,
+      expectedHeadSha: ready.head,
+      title: `${ready.item.title}\n\nApproved by ${ready.approvedBy}.`,
+      method: input.method,
+    })),
+  );
+  const last = [...outcomes].reverse().find((outcome) => outcome.kind === 'merged');
+  const lastOnBase =
+    last?.kind === 'merged' &&
+    (await input.workspace.isAncestor(input.repoDir, last.sha, await input.forge.fetchBase(input.baseBranch)));
+  return outcomes.map((outcome, index): MergeItemResult => {
+    const ready = landing[index]!;
+    if (outcome.kind === 'refused') {
+      return {
+        kind: 'failed',
+        reason:
+          outcome.reason === 'head-moved'
+            ? 'head-moved'
+            : outcome.reason === 'no-longer-on-base'
+              ? 'not-on-base'
+              : 'merge-refused',
+        message: outcome.message,
+      };
+    }
+    if (!lastOnBase)
+      return {
+        kind: 'failed',
+        reason: 'not-on-base',
+        message: `the merge ${outcome.sha.slice(0, 8)} is no longer on ${input.baseBranch} (was ${input.baseBranch} reset?)`,
+      };
+    return merged(outcome.sha, ready.revalidated, ready.approvedBy);
   });
-  if (result.kind === 'refused') {
-    return {
-      kind: 'failed',
-      reason:
-        result.reason === 'head-moved'
-          ? 'head-moved'
-          : result.reason === 'no-longer-on-base'
-            ? 'not-on-base'
-            : 'merge-refused',
-      message: result.message,
-    };
-  }
-  return mergedIfOnBase(input, result.sha, merged(result.sha, revalidated, approvedBy));
 }
 
 type BranchUpdate =

@@ -84,6 +84,14 @@ export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; r
 /** How a pull request lands: `squash` (one commit per PR, the default), `merge` (a merge commit) or `rebase`. */
 export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
+/** One pull request of a series to merge (see `Forge.mergeSeries`). */
+export interface SeriesMergeRequest {
+  number: number;
+  expectedHeadSha: string;
+  title: string;
+  method?: MergeMethod;
+}
+
 /**
  * Pull requests, checks, reviews, comments and merges: GitHub, or branches and records in local
  * mode. Every implementation runs the same contract suite.
@@ -115,6 +123,12 @@ export interface Forge {
     number: number,
     request: { expectedHeadSha: string; title: string; method?: MergeMethod },
   ): Promise<MergeResult>;
+  /**
+   * Merges pull requests in this order, as `merge` would one after another; results answer the
+   * requests by index, and a refused one does not stop the rest. Where the forge can, the series
+   * lands at once (local mode: one compare-and-swap of the base, one update of the checkout).
+   */
+  mergeSeries(requests: readonly SeriesMergeRequest[]): Promise<MergeResult[]>;
   /** A user's permission on the repository (`maintain` counts as write, `triage` as read). */
   userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'>;
   /** Acknowledges a command comment at once (a reaction on GitHub). */

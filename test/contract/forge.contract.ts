@@ -205,6 +205,40 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
       expect(await show('%s', result.sha)).toBe(`Work on a (#${pr.number})`);
     });
 
+    it('merges a series in order, each on the one before; a refused one stops none of the others', async () => {
+      const { forge, base, repoDir, commit, openOne } = await setup();
+      const before = await forge.fetchBase(base);
+      const a = await openOne('fanout/run-1/a');
+      const b = await openOne('fanout/run-1/b', { 'a.txt': 'b disagrees\n' });
+      const c = await openOne('fanout/run-1/c');
+      const d = await openOne('fanout/run-1/d');
+      const moved = await commit(d.head, { 'late.txt': 'pushed later\n' });
+      await forge.pushBranch('fanout/run-1/d', moved, d.head);
+      const results = await forge.mergeSeries(
+        [a, b, c, d].map(({ head, pr }) => ({
+          number: pr.number,
+          expectedHeadSha: head,
+          title: `Work #${pr.number}`,
+          method: 'squash' as const,
+        })),
+      );
+      expect(results.map((result) => result.kind)).toEqual(['merged', 'refused', 'merged', 'refused']);
+      expect(results[1]).toMatchObject({ reason: 'not-mergeable' });
+      expect(results[3]).toMatchObject({ reason: 'head-moved' });
+      const [first, , third] = results as Array<{ kind: 'merged'; sha: string }>;
+      const gitDir = join(repoDir, '.git');
+      expect(await forge.fetchBase(base)).toBe(third!.sha);
+      expect(await gitOutput(gitDir, ['log', '-1', '--format=%P', third!.sha])).toBe(first!.sha);
+      expect(await gitOutput(gitDir, ['log', '-1', '--format=%P', first!.sha])).toBe(before);
+      expect(await gitOutput(gitDir, ['log', '-1', '--format=%s', third!.sha])).toBe(
+        `Work #${c.pr.number} (#${c.pr.number})`,
+      );
+      expect((await forge.getPullRequest(a.pr.number)).state).toBe('merged');
+      expect((await forge.getPullRequest(b.pr.number)).state).toBe('open');
+      expect((await forge.getPullRequest(c.pr.number)).state).toBe('merged');
+      expect((await forge.getPullRequest(d.pr.number)).state).toBe('open');
+    });
+
     it('creates comments and edits them in place', async () => {
       const harness = await setup();
       const { forge, openOne } = harness;

@@ -247,3 +247,99 @@ describe('local merge: a process that dies mid-merge', () => {
     expect(await next.getPullRequest(number)).toMatchObject({ state: 'open' });
   });
 });
+
+/** The user's repository and `count` open PRs, each adding a file of its own (`part-<n>.txt`). */
+async function setupSeries(count: number) {
+  const first = await setup({ 'part-0.txt': 'part 0\n' });
+  const prs = [{ number: first.number, head: first.head }];
+  for (let n = 1; n < count; n += 1) {
+    const worktree = await workspace.createWorktree({
+      repoDir: first.repo,
+      path: join(first.root, `wt-${n}`),
+      branch: `fanout/r/p${n}`,
+      baseCommit: first.base,
+    });
+    await writeFile(join(worktree.path, `part-${n}.txt`), `part ${n}\n`);
+    const commit = await workspace.commitChanges(worktree, { message: `p${n}`, author, isAllowed: () => true });
+    await workspace.removeWorktree(worktree);
+    if (commit.kind !== 'committed') throw new Error('setup commit failed');
+    const pr = await first.forge.openPullRequest({
+      runId: 'run-1',
+      subtaskId: `p${n}`,
+      title: `p${n}`,
+      body: '',
+      branch: `fanout/r/p${n}`,
+      base: 'main',
+      headSha: commit.commit,
+    });
+    prs.push({ number: pr.number, head: commit.commit });
+  }
+  const requests = prs.map((pr) => ({ number: pr.number, expectedHeadSha: pr.head, title: `PR ${pr.number}` }));
+  return { ...first, prs, requests };
+}
+
+describe('local merge: a series landing at once', () => {
+  it('lands every pull request in order on the base, the checkout following, each merged exactly once', async () => {
+    const { repo, forge, base, prs, requests } = await setupSeries(3);
+    const results = await forge.mergeSeries(requests);
+    expect(results.map((result) => result.kind)).toEqual(['merged', 'merged', 'merged']);
+    expect(await git(repo, 'rev-list', '--count', `${base}..main`)).toBe('3');
+    for (const pr of prs) expect(await mergesOf(repo, pr.number)).toBe(1);
+    for (const n of [0, 1, 2]) expect(await readFile(join(repo, `part-${n}.txt`), 'utf8')).toBe(`part ${n}\n`);
+    await expectCheckoutAtMain(repo);
+  });
+
+  it('refuses the whole series, changing nothing, when the checkout cannot take it', async () => {
+    const { repo, forge, base, prs, requests } = await setupSeries(3);
+    await writeFile(join(repo, 'part-2.txt'), 'my own file\n');
+    const results = await forge.mergeSeries(requests);
+    for (const result of results)
+      expect(result).toMatchObject({
+        kind: 'refused',
+        reason: 'checkout-blocked',
+        message: expect.stringContaining('part-2.txt'),
+      });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(base);
+    for (const pr of prs) expect((await forge.getPullRequest(pr.number)).state).toBe('open');
+    expect(await git(repo, 'status', '--porcelain')).toBe('?? part-2.txt');
+  });
+
+  for (const point of ['mid-merge', 'after-merge-before-record'] as const) {
+    it(`is finished by the next process, every pull request merged exactly once (died at ${point})`, async () => {
+      const { repo, stateDir, prs, requests } = await setupSeries(3);
+      const dying = new LocalForge(repo, stateDir, {
+        failpoint: (name) => {
+          if (name === point) throw new Error(`killed at ${name}`);
+        },
+      });
+      await expect(dying.mergeSeries(requests)).rejects.toThrow(`killed at ${point}`);
+
+      const next = new LocalForge(repo, stateDir);
+      // The next process asks about the middle one first.
+      expect(await next.getPullRequest(prs[1]!.number)).toMatchObject({ state: 'merged' });
+      const again = await next.mergeSeries(requests);
+      expect(again.map((result) => result.kind)).toEqual(['merged', 'merged', 'merged']);
+      const main = await git(repo, 'rev-parse', 'main');
+      expect(again[2]).toEqual({ kind: 'merged', sha: main });
+      for (const pr of prs) expect(await mergesOf(repo, pr.number)).toBe(1);
+      await expectCheckoutAtMain(repo);
+    });
+  }
+
+  it('is undone whole by the next process when the checkout can no longer take it', async () => {
+    const { repo, stateDir, base, prs, requests } = await setupSeries(3);
+    const dying = new LocalForge(repo, stateDir, {
+      failpoint: (name) => {
+        if (name === 'mid-merge') throw new Error('killed');
+      },
+    });
+    await expect(dying.mergeSeries(requests)).rejects.toThrow('killed');
+    await writeFile(join(repo, 'part-1.txt'), 'my own file\n');
+
+    const next = new LocalForge(repo, stateDir);
+    for (const pr of prs) expect(await next.getPullRequest(pr.number)).toMatchObject({ state: 'open' });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(base);
+    expect(await git(repo, 'write-tree')).toBe(await git(repo, 'rev-parse', 'main^{tree}'));
+    expect(await git(repo, 'status', '--porcelain')).toBe('?? part-1.txt');
+  });
+});

@@ -82,6 +82,38 @@ async function check(
 }
 
 describe('merge queue', () => {
+  it('lands ready pull requests with nothing to validate again as one series, in plan order; a dependent after its dependency', async () => {
+    const changes = { a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' }, c: { 'c.txt': 'c\n' } };
+    for (const [label, dependsOn, updateBeforeMerge, landings] of [
+      ['independent', [], false, [3]],
+      ['c depends on a', ['a'], false, [2, 1]],
+      ['validated again after each update', [], true, [1, 1, 1]],
+    ] as const) {
+      const { repo, forge, items, queue } = await setup(changes);
+      const series: number[] = [];
+      const counting = Object.assign(Object.create(forge) as LocalForge, {
+        mergeSeries: (requests: Parameters<LocalForge['mergeSeries']>[0]) => {
+          series.push(requests.length);
+          return forge.mergeSeries(requests);
+        },
+      });
+      const results = await queue({
+        forge: counting,
+        method: 'squash',
+        updateBeforeMerge,
+        items: [items[0]!, items[1]!, { ...items[2]!, dependsOn }],
+      });
+      expect(
+        [...results.values()].map((result) => result.kind),
+        label,
+      ).toEqual(['merged', 'merged', 'merged']);
+      expect(series, label).toEqual(landings);
+      const subjects = (await git(repo, 'log', '--first-parent', '--format=%s', 'main', '-3')).split('\n').reverse();
+      expect(subjects, label).toEqual(items.map((item) => `${item.title} (#${item.prNumber})`));
+      expect(await git(repo, 'status', '--porcelain'), label).toBe('');
+    }
+  });
+
   it('fails a conflicting PR cleanly and goes on with the next', async () => {
     const { repo, forge, items, queue } = await setup({
       readme: { 'README.md': '# from the PR\n' },

@@ -178,19 +178,23 @@ describe('redactingForge over LocalForge', () => {
       requestReview: (number, reviewers) => local.requestReview(number, reviewers),
       addLabel: (number, label) => local.addLabel(number, label),
       checkFailures: (headSha) => local.checkFailures(headSha),
-      merge: async () => ({
-        kind: 'refused',
-        reason: 'not-mergeable',
-        message: `push to https://x-access-token:${token}@github.com/o/r failed`,
-      }),
+      merge: async () => refusal,
+      mergeSeries: async (requests) => requests.map(() => refusal),
     };
+    const refusal = {
+      kind: 'refused',
+      reason: 'not-mergeable',
+      message: `push to https://x-access-token:${token}@github.com/o/r failed`,
+    } as const;
     const redactor = new SecretRedactor();
     redactor.add(token);
-    const result = await redactingForge(refusing, redactor).merge(1, { expectedHeadSha: 'a'.repeat(40), title: 't' });
-    expect(result).toEqual({
+    const forge = redactingForge(refusing, redactor);
+    const redacted = {
       kind: 'refused',
       reason: 'not-mergeable',
       message: 'push to https://x-access-token:[redacted]@github.com/o/r failed',
-    });
+    };
+    expect(await forge.merge(1, { expectedHeadSha: 'a'.repeat(40), title: 't' })).toEqual(redacted);
+    expect(await forge.mergeSeries([{ number: 1, expectedHeadSha: 'a'.repeat(40), title: 't' }])).toEqual([redacted]);
   });
 });

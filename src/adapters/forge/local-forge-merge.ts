@@ -17,8 +17,13 @@ import {
 export interface MergeIntent {
   /** The merge commit. */
   sha: string;
-  /** The base before the merge (the merge commit's first parent). */
+  /** The base before the merge (before the whole series, when it lands in one). */
   oldBase: string;
+  /**
+   * The base after the series this merge landed in (several pull requests, one compare-and-swap
+   * and one checkout update); absent for a merge on its own, where it is `sha`.
+   */
+  tip?: string;
 }
 
 /** A check run on a local pull request's head. */
@@ -76,73 +81,142 @@ export interface MergeContext {
 
 const MAX_LISTED_PATHS = 10;
 
+/** One pull request of a series, and how it should land. */
+export interface SeriesRequest {
+  record: LocalPullRequest;
+  expectedHeadSha: string;
+  title: string;
+  method?: MergeMethod;
+}
+
 /**
- * Merges an open pull request: checks that the user's checkout (if it has the base checked out)
- * can take the merge, records the intent, moves the base with a compare-and-swap, updates the
- * checkout, and records the merge. A failed checkout update swaps the base back: the merge either
- * completes or changes nothing.
+ * Merges open pull requests of one base, in order, as one landing: each commit is built on the one
+ * before (a PR that cannot land is refused and skipped), the user's checkout (if it has the base
+ * checked out) is checked once, every intent recorded, the base moved with one compare-and-swap,
+ * the checkout updated once, and each merge recorded. A failed checkout update swaps the base
+ * back: the series either lands whole or changes nothing.
+ */
+export async function mergeOpenSeries(
+  context: MergeContext,
+  requests: readonly SeriesRequest[],
+): Promise<MergeResult[]> {
+  const { repoDir } = context;
+  const results: MergeResult[] = [];
+  const landing: Array<{ index: number; record: LocalPullRequest; head: string; sha: string }> = [];
+  const baseName = requests[0]?.record.base ?? '';
+  const baseRef = `refs/heads/${baseName}`;
+  const base = await resolveCommit(repoDir, baseRef);
+  let tip = base;
+  for (const [index, request] of requests.entries()) {
+    const { record } = request;
+    const method = request.method ?? 'squash';
+    if (record.base !== baseName) throw new Error('a merge series has one base');
+    const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
+    if (head !== request.expectedHeadSha) {
+      results.push({
+        kind: 'refused',
+        reason: 'head-moved',
+        message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated`,
+      });
+      continue;
+    }
+    const relation = await ancestry(repoDir, head, tip);
+    if (relation === 'same' || relation === 'ancestor') {
+      results.push({
+        kind: 'refused',
+        reason: 'not-mergeable',
+        message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge`,
+      });
+      continue;
+    }
+    const upToDate = relation === 'descendant';
+    if (method === 'merge' && !upToDate) {
+      results.push({
+        kind: 'refused',
+        reason: 'not-up-to-date',
+        message: `the branch is not up to date with ${record.base}`,
+      });
+      continue;
+    }
+    const tree = upToDate
+      ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim()
+      : await mergedTree(repoDir, tip, head);
+    if (typeof tree !== 'string') {
+      results.push({
+        kind: 'refused',
+        reason: 'not-mergeable',
+        message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}`,
+      });
+      continue;
+    }
+    const sha = await landingCommit(repoDir, method, record, request.title, { tree, base: tip, head });
+    landing.push({ index, record, head, sha });
+    results.push({ kind: 'merged', sha });
+    tip = sha;
+  }
+  if (landing.length === 0) return results;
+  const refuseAll = (refusal: Extract<MergeResult, { kind: 'refused' }>) => {
+    for (const { index } of landing) results[index] = refusal;
+    return results;
+  };
+
+  // The checkout goes from the old base to the series' last commit: checked before anything moves.
+  const checkout = await checkoutOf(repoDir, baseName);
+  const blocker = checkout ? await checkoutBlocker(checkout, base, tip) : null;
+  if (checkout && blocker)
+    return refuseAll({
+      kind: 'refused',
+      reason: 'checkout-blocked',
+      message: describeBlocker(landing[0]!.record, checkout, blocker),
+    });
+
+  const merging = landing.map(({ record, head, sha }): MergingPullRequest => ({
+    ...record,
+    headSha: head,
+    state: 'merging',
+    merging: { sha, oldBase: base, ...(sha === tip ? {} : { tip }) },
+  }));
+  for (const record of merging) await context.save(record);
+  // Compare-and-swap: if anyone moved the base meanwhile, nothing is overwritten.
+  const swapped = await runGit(['update-ref', baseRef, tip, base], { cwd: repoDir, allowExitCodes: [1, 128] });
+  if (swapped.exitCode !== 0) {
+    for (const record of merging) await context.save(withoutIntent(record, 'open'));
+    return refuseAll({
+      kind: 'refused',
+      reason: 'not-up-to-date',
+      message: `${baseName} moved while merging; try again`,
+    });
+  }
+  context.failpoint('mid-merge');
+  let refusal: string | null = null;
+  for (const [position, record] of merging.entries()) {
+    // The first completion updates the checkout (or swaps the base back); the others find it done.
+    const completed = await completeMerge(context, record, context.failpoint, position === 0 ? checkout : null);
+    refusal ??= completed.refusal;
+    const index = landing[position]!.index;
+    results[index] =
+      completed.record.state === 'merged' && completed.record.mergedSha
+        ? { kind: 'merged', sha: completed.record.mergedSha }
+        : {
+            kind: 'refused',
+            reason: 'checkout-blocked',
+            message: refusal ?? `the merge of #${record.number} was undone`,
+          };
+  }
+  return results;
+}
+
+/**
+ * Merges an open pull request (a series of one): the checkout checked, the intent recorded, the
+ * base moved with a compare-and-swap, the checkout updated, the merge recorded.
  */
 export async function mergeOpenPullRequest(
   context: MergeContext,
   record: LocalPullRequest,
   request: { expectedHeadSha: string; title: string; method?: MergeMethod },
 ): Promise<MergeResult> {
-  const method = request.method ?? 'squash';
-  const { repoDir } = context;
-  const baseRef = `refs/heads/${record.base}`;
-  const head = await resolveCommit(repoDir, `refs/heads/${record.branch}`);
-  if (head !== request.expectedHeadSha) {
-    return {
-      kind: 'refused',
-      reason: 'head-moved',
-      message: `the branch moved to ${head.slice(0, 8)} after ${request.expectedHeadSha.slice(0, 8)} was validated`,
-    };
-  }
-  const base = await resolveCommit(repoDir, baseRef);
-  const relation = await ancestry(repoDir, head, base);
-  if (relation === 'same' || relation === 'ancestor')
-    return {
-      kind: 'refused',
-      reason: 'not-mergeable',
-      message: `the branch's head ${head.slice(0, 8)} is already on ${record.base}; nothing to merge`,
-    };
-  const upToDate = relation === 'descendant';
-  if (method === 'merge' && !upToDate)
-    return { kind: 'refused', reason: 'not-up-to-date', message: `the branch is not up to date with ${record.base}` };
-  const tree = upToDate
-    ? (await runGit(['rev-parse', `${head}^{tree}`], { cwd: repoDir })).stdout.trim()
-    : await mergedTree(repoDir, base, head);
-  if (typeof tree !== 'string')
-    return {
-      kind: 'refused',
-      reason: 'not-mergeable',
-      message: `conflicts with ${record.base} in ${tree.conflicts.join(', ')}`,
-    };
-  const sha = await landingCommit(repoDir, method, record, request.title, { tree, base, head });
-
-  // The checkout goes from the old base to the landing commit: checked before anything moves.
-  const checkout = await checkoutOf(repoDir, record.base);
-  const blocker = checkout ? await checkoutBlocker(checkout, base, sha) : null;
-  if (checkout && blocker)
-    return { kind: 'refused', reason: 'checkout-blocked', message: describeBlocker(record, checkout, blocker) };
-
-  const merging: MergingPullRequest = { ...record, headSha: head, state: 'merging', merging: { sha, oldBase: base } };
-  await context.save(merging);
-  // Compare-and-swap: if anyone moved the base meanwhile, nothing is overwritten.
-  const swapped = await runGit(['update-ref', baseRef, sha, base], { cwd: repoDir, allowExitCodes: [1, 128] });
-  if (swapped.exitCode !== 0) {
-    await context.save(withoutIntent(merging, 'open'));
-    return { kind: 'refused', reason: 'not-up-to-date', message: `${record.base} moved while merging; try again` };
-  }
-  context.failpoint('mid-merge');
-  const completed = await completeMerge(context, merging, context.failpoint, checkout);
-  if (completed.record.state === 'merged' && completed.record.mergedSha)
-    return { kind: 'merged', sha: completed.record.mergedSha };
-  return {
-    kind: 'refused',
-    reason: 'checkout-blocked',
-    message: completed.refusal ?? `the merge of #${record.number} was undone`,
-  };
+  const [result] = await mergeOpenSeries(context, [{ record, ...request }]);
+  return result!;
 }
 
 /** The tree of `head` merged onto `base` without a worktree (git merge-tree), or the conflicting paths. */
@@ -202,30 +276,29 @@ export async function completeMerge(
 ): Promise<{ record: LocalPullRequest; refusal: string | null }> {
   const { repoDir } = context;
   const intent = record.merging;
+  // Where the base went: this merge's commit, or the last of the series it landed in.
+  const tip = intent.tip ?? intent.sha;
   const baseRef = `refs/heads/${record.base}`;
   const checkout = knownCheckout === undefined ? await checkoutOf(repoDir, record.base) : knownCheckout;
   let refusal: string | null = null;
   // The index still at the old base (when both trees are equal, updating it changes nothing).
-  if (
-    checkout &&
-    (await resolveCommit(repoDir, baseRef)) === intent.sha &&
-    (await indexHolds(checkout, intent.oldBase))
-  ) {
-    refusal = await tryUpdateCheckout(record, checkout, intent.oldBase, intent.sha);
+  if (checkout && (await resolveCommit(repoDir, baseRef)) === tip && (await indexHolds(checkout, intent.oldBase))) {
+    refusal = await tryUpdateCheckout(record, checkout, intent.oldBase, tip);
     // Compare-and-swap back; it fails only if someone built on the merge meanwhile (then it stays).
     if (refusal !== null)
-      await runGit(['update-ref', baseRef, intent.oldBase, intent.sha], { cwd: repoDir, allowExitCodes: [1, 128] });
+      await runGit(['update-ref', baseRef, intent.oldBase, tip], { cwd: repoDir, allowExitCodes: [1, 128] });
   }
   const base = await resolveCommit(repoDir, baseRef);
-  if (await isAncestor(repoDir, intent.sha, base)) {
+  // The tip descends from this merge's commit by construction: no need to ask git.
+  if (base === tip || (await isAncestor(repoDir, intent.sha, base))) {
     failpoint('after-merge-before-record');
     const merged: LocalPullRequest = { ...withoutIntent(record, 'merged'), mergedSha: intent.sha };
     await context.save(merged);
     return { record: merged, refusal: null };
   }
-  if (checkout && base === intent.oldBase && (await indexAt(checkout, intent.oldBase, intent.sha)) === 'to') {
+  if (checkout && base === intent.oldBase && (await indexAt(checkout, intent.oldBase, tip)) === 'to') {
     // The base went back but the checkout did not: take it back too.
-    await updateCheckout(checkout, intent.sha, intent.oldBase);
+    await updateCheckout(checkout, tip, intent.oldBase);
   }
   const open = withoutIntent(record, 'open');
   await context.save(open);

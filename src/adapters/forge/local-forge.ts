@@ -10,6 +10,7 @@ import type {
   MergeMethod,
   MergeResult,
   OpenPullRequest,
+  SeriesMergeRequest,
   PullRequestInfo,
   PullRequestReadiness,
   ReviewFeedback,
@@ -26,8 +27,9 @@ import {
   type LocalPullRequest,
   type LocalReview,
   type MergeContext,
-  mergeOpenPullRequest,
+  type SeriesRequest,
   completeMerge,
+  mergeOpenSeries,
 } from './local-forge-merge.js';
 
 export interface LocalForgeOptions {
@@ -313,24 +315,53 @@ export class LocalForge implements Forge {
     number: number,
     request: { expectedHeadSha: string; title: string; method?: MergeMethod },
   ): Promise<MergeResult> {
+    const [result] = await this.mergeSeries([{ number, ...request }]);
+    return result!;
+  }
+
+  /** Open pull requests of one base land together: one compare-and-swap, one checkout update. */
+  async mergeSeries(requests: readonly SeriesMergeRequest[]): Promise<MergeResult[]> {
     return this.exclusively(async () => {
-      const record = await this.settled(number);
-      if (record.state === 'open') return mergeOpenPullRequest(this.mergeContext(), record, request);
-      if (record.state === 'merged' && record.mergedSha && record.headSha === request.expectedHeadSha) {
-        // Asked again (or finished by recovery): merged only if the merge is still on the base.
-        const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], {
-          cwd: this.repoDir,
-          allowExitCodes: [1],
-        });
-        if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
-        return {
-          kind: 'refused',
-          reason: 'no-longer-on-base',
-          message: `pull request #${number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}`,
-        };
+      const results: MergeResult[] = [];
+      // Open ones grouped by base (first seen first), each group one series; the rest answered alone.
+      const series = new Map<string, Array<{ index: number; request: SeriesRequest }>>();
+      for (const [index, request] of requests.entries()) {
+        const record = await this.settled(request.number);
+        if (record.state === 'open') {
+          const group = series.get(record.base) ?? [];
+          group.push({ index, request: { record, ...request } });
+          series.set(record.base, group);
+          continue;
+        }
+        results[index] = await this.mergedBefore(record, request.expectedHeadSha);
       }
-      return { kind: 'refused', reason: 'not-open', message: `pull request #${number} is ${record.state}` };
+      for (const group of series.values()) {
+        const landed = await mergeOpenSeries(
+          this.mergeContext(),
+          group.map((entry) => entry.request),
+        );
+        group.forEach((entry, position) => (results[entry.index] = landed[position]!));
+      }
+      return results;
     });
+  }
+
+  /** A pull request asked to merge that is not open: merged (if still on the base) or refused. */
+  private async mergedBefore(record: LocalPullRequest, expectedHeadSha: string): Promise<MergeResult> {
+    if (record.state === 'merged' && record.mergedSha && record.headSha === expectedHeadSha) {
+      // Asked again (or finished by recovery): merged only if the merge is still on the base.
+      const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], {
+        cwd: this.repoDir,
+        allowExitCodes: [1],
+      });
+      if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
+      return {
+        kind: 'refused',
+        reason: 'no-longer-on-base',
+        message: `pull request #${record.number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}`,
+      };
+    }
+    return { kind: 'refused', reason: 'not-open', message: `pull request #${record.number} is ${record.state}` };
   }
 
   /** The open pull request whose branch is at `headSha` (checks are published on heads). */

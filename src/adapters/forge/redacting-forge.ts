@@ -1,5 +1,5 @@
 import type { SecretRedactor } from '../../domain/redactor.js';
-import type { Forge } from '../../ports/forge.js';
+import type { Forge, MergeResult } from '../../ports/forge.js';
 
 /**
  * A Forge that redacts secrets from everything it posts: PR titles and bodies, check titles,
@@ -9,6 +9,9 @@ import type { Forge } from '../../ports/forge.js';
  */
 export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
   const text = (value: string) => redactor.text(value);
+  // A refusal's message is shown and stored; it may quote an error that carried a token.
+  const redactRefusal = (result: MergeResult): MergeResult =>
+    result.kind === 'refused' ? { ...result, message: text(result.message) } : result;
   return {
     pushBranch: (branch, sha, expectedSha) => forge.pushBranch(branch, sha, expectedSha),
     openPullRequest: (request) =>
@@ -24,11 +27,12 @@ export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
         ...(result.text !== undefined ? { text: text(result.text) } : {}),
       }),
     readiness: (number) => forge.readiness(number),
-    merge: async (number, request) => {
-      const result = await forge.merge(number, { ...request, title: text(request.title) });
-      // A refusal's message is shown and stored; it may quote an error that carried a token.
-      return result.kind === 'refused' ? { ...result, message: text(result.message) } : result;
-    },
+    merge: async (number, request) =>
+      redactRefusal(await forge.merge(number, { ...request, title: text(request.title) })),
+    mergeSeries: async (requests) =>
+      (await forge.mergeSeries(requests.map((request) => ({ ...request, title: text(request.title) })))).map(
+        redactRefusal,
+      ),
     userPermission: (login) => forge.userPermission(login),
     acknowledge: (commentId) => forge.acknowledge(commentId),
     createComment: (issueOrPullRequest, body) => forge.createComment(issueOrPullRequest, text(body)),

@@ -8,6 +8,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   input?: string;
   timeoutMs: number;
+  /** A niceness (0 to 19) for work that must not slow the rest (the kernel's scheduling priority). */
+  niceness?: number;
 }
 
 /** How a program ended and what it printed. */
@@ -25,6 +27,7 @@ export interface SpawnResult {
 // step, and stays small (about 40 MB), which is what makes its fork() cheap.
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
+const { setPriority } = require('node:os');
 process.on('message', (m) => {
   let done = false, timedOut = false, error;
   const out = [], err = [];
@@ -37,6 +40,7 @@ process.on('message', (m) => {
   try {
     child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   } catch (e) { error = String(e && e.message || e); finish(null, null); return; }
+  if (m.niceness && child.pid) { try { setPriority(child.pid, m.niceness); } catch {} }
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, m.timeoutMs);
   child.stdout.on('data', (d) => out.push(d));
   child.stderr.on('data', (d) => err.push(d));

@@ -26,6 +26,8 @@ export interface GitOptions {
   input?: string;
   /** Exit codes that are answers, not failures (e.g. 1 from `git diff --quiet`). */
   allowExitCodes?: number[];
+  /** Work nobody waits for (tidying a pool slot): it yields the CPU to what someone does wait for. */
+  background?: boolean;
 }
 
 export interface GitResult {
@@ -66,6 +68,10 @@ const HARDENING = [
 const DRIVER_KEY = /^(filter|merge|diff)\.(.+)\.(clean|smudge|process|driver|command|textconv|required)$/;
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+// Enough for the scheduler to favour foreground git (a quarter of its share), not so much that a
+// claim waiting for a tidy starves.
+const BACKGROUND_NICENESS = 5;
 
 // Environment variables that change which config git reads.
 const CONFIG_VARIABLE = /^(GIT_CONFIG|GIT_DIR$|GIT_COMMON_DIR$|GIT_WORK_TREE$|HOME$|XDG_CONFIG_HOME$)/;
@@ -147,6 +153,7 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     env,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.background ? { niceness: BACKGROUND_NICENESS } : {}),
   }).catch((error: unknown) => {
     // Not retried: the command may have run (a compare-and-swap must not be asked twice).
     throw new WorkspaceError(

@@ -254,7 +254,7 @@ export class GitWorkspace implements Workspace {
   }
 
   private async tidy(worktree: Worktree, keptIgnored: boolean): Promise<void> {
-    const location = worktreeGit(worktree);
+    const location = { ...worktreeGit(worktree), background: true };
     await runGit(['checkout', '--quiet', '--force', '--detach', worktree.baseCommit], location);
     await runGit(['clean', keptIgnored ? '-ffdq' : '-ffdxq'], location);
     await markTidy(worktree.path, { commit: worktree.baseCommit, keptIgnored, ...(await slotState(worktree)) });

@@ -6,6 +6,7 @@ import type {
   Forge,
   HeadCheck,
   MergeResult,
+  SeriesMergeRequest,
   OpenPullRequest,
   PullRequestInfo,
   PullRequestReadiness,
@@ -151,6 +152,13 @@ export class GitHubForge implements Forge {
       ...rest,
       method: chooseMergeMethod(wanted ?? this.preferredMethod, await this.repositorySettings()),
     });
+  }
+
+  /** One merge after another: GitHub merges pull requests one at a time. */
+  async mergeSeries(requests: readonly SeriesMergeRequest[]): Promise<MergeResult[]> {
+    const results: MergeResult[] = [];
+    for (const { number, ...request } of requests) results.push(await this.merge(number, request));
+    return results;
   }
 
   async userPermission(login: string): Promise<'admin' | 'write' | 'read' | 'none'> {
