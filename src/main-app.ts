@@ -58,7 +58,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
   const redactor = createRedactor(env);
   const store = createStore(env, redactor);
   const { runner, sandbox } = createCommandRunner(env);
-  const workspace = createWorkspace();
+  const workspace = createWorkspace(runner);
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   const stateDir = stateDirectory(env);
   const probes = new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json')));

@@ -55,8 +55,12 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
 }
 
 /** Builds the git workspace adapter. */
-export function createWorkspace(): Workspace {
-  return new GitWorkspace();
+/**
+ * Builds the git workspace; given the runner agents' commands run through, it trusts a pool slot's
+ * tidy mark when no process a command started can outlive it.
+ */
+export function createWorkspace(runner?: CommandRunner): Workspace {
+  return new GitWorkspace({ trustTidySlots: runner?.confinesProcesses === true });
 }
 
 /** Where runs, event logs and worktrees live. */
@@ -200,7 +204,7 @@ export function createLocalPipeline(
     checkout: repoDir,
     ...(options.trustedCommands ? { trustedCommands: true } : {}),
   });
-  const workspace = createWorkspace();
+  const workspace = createWorkspace(runner);
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   return {
     llm,

@@ -33,18 +33,37 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
 
 /**
  * Takes a lock that stays held until `releaseLock` (across awaits, even across a process's life):
- * false when a live holder has it. A lock whose holder on this host is gone is taken over.
+ * the holder's name, or null when a live holder has it. A lock whose holder on this host is gone
+ * is taken over. The caller keeps it fresh with `keepFresh`, so that only a dead holder's lock
+ * ever looks abandoned.
  */
-export async function claimLock(lockPath: string): Promise<boolean> {
+export async function claimLock(lockPath: string): Promise<string | null> {
   const holder = `${process.pid} ${hostname()} ${randomBytes(4).toString('hex')}`;
-  if (await tryCreate(lockPath, holder)) return true;
+  if (await tryCreate(lockPath, holder)) return holder;
   await breakIfAbandoned(lockPath);
-  return tryCreate(lockPath, holder);
+  return (await tryCreate(lockPath, holder)) ? holder : null;
 }
 
-/** Releases a lock taken with `claimLock`. */
-export async function releaseLock(lockPath: string): Promise<void> {
-  await unlink(lockPath).catch(() => undefined);
+/** Whether `holder` still holds the lock (it was not broken and taken by someone else). */
+export async function holdsLock(lockPath: string, holder: string): Promise<boolean> {
+  return (await readFile(lockPath, 'utf8').catch(() => null)) === holder;
+}
+
+/** Touches a held lock regularly (an untouched lock is broken after 30 s); returns stop. */
+export function keepFresh(lockPath: string, holder: string, everyMs = HEARTBEAT_MS): () => void {
+  const timer = setInterval(() => {
+    void holdsLock(lockPath, holder).then((held) => {
+      const now = new Date();
+      if (held) void utimes(lockPath, now, now).catch(() => undefined);
+    });
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Releases a lock taken with `claimLock`, unless someone else holds it now. */
+export async function releaseLock(lockPath: string, holder: string): Promise<void> {
+  if (await holdsLock(lockPath, holder)) await unlink(lockPath).catch(() => undefined);
 }
 
 /** Creates the lock with its holder already written (a hard link either appears whole or fails). */
@@ -70,6 +89,8 @@ export async function breakIfAbandoned(lockPath: string): Promise<void> {
     (info) => Date.now() - info.mtimeMs,
     () => 0,
   );
+  // Every holder touches its lock while it holds it (withFileLock, keepFresh): a lock untouched
+  // for 30 s lost its holder, even one whose pid now names another process.
   if (!holderIsGone(content) && age <= STALE_LOCK_MS) return;
   // Only the lock we judged: another waiter may have broken it and taken a fresh one meanwhile.
   if ((await readFile(lockPath, 'utf8').catch(() => null)) === content) await unlink(lockPath).catch(() => undefined);

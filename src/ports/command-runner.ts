@@ -38,6 +38,11 @@ export interface PrivateHome {
 
 /** Runs commands for agents and validation; a sandboxing adapter can replace the plain one. */
 export interface CommandRunner {
+  /**
+   * True when nothing a command starts outlives it (its PID namespace ends with it): after a
+   * command, no leftover process can still write in its worktree.
+   */
+  readonly confinesProcesses: boolean;
   run(request: CommandRequest): Promise<CommandResult>;
   /** Commands get their own HOME: no ~/.npmrc, ~/.git-credentials or tokens of the host user. */
   privateHome(): Promise<PrivateHome>;

@@ -94,6 +94,25 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
       expect(result.durationMs).toBeLessThan(5_000);
     });
 
+    it('says truthfully whether a process a command started can outlive it', async () => {
+      const runner = makeRunner();
+      const marker = `302.${Math.floor(Math.random() * 1e6)}`;
+      const result = await runner.run({
+        argv: shell(`setsid sleep ${marker} </dev/null >/dev/null 2>&1 & sleep 0.2; echo started`),
+        cwd: await tempDir(),
+        timeoutMs: 10_000,
+        outputLimit: 1_000,
+      });
+      expect(result.stdout).toBe('started\n');
+      if (runner.confinesProcesses) {
+        await vi.waitFor(() => expect(sleepers(marker)).toEqual([]), { timeout: 5_000 });
+        return;
+      }
+      // Not confined: the leftover is really there (and is stopped here).
+      expect(sleepers(marker).length).toBeGreaterThan(0);
+      execFileSync('pkill', ['-KILL', '-f', `^sleep ${marker}$`]);
+    });
+
     it('keeps secrets out of the command environment', async () => {
       vi.stubEnv('GITHUB_TOKEN', 'ghs_supersecret');
       vi.stubEnv('OPENAI_API_KEY', 'sk-supersecret');

@@ -40,6 +40,10 @@ class CountingRunner implements CommandRunner {
   readonly requests: CommandRequest[] = [];
   readonly homes: string[] = [];
   constructor(private readonly inner: CommandRunner) {}
+
+  get confinesProcesses(): boolean {
+    return this.inner.confinesProcesses;
+  }
   run(request: CommandRequest): Promise<CommandResult> {
     this.requests.push(request);
     return this.inner.run(request);

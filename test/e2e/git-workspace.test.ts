@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +131,21 @@ describe('GitWorkspace worktrees', () => {
     expect(await git(again.path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/fanout/r/c');
     await workspace.releaseWorktree(again);
     await workspace.settled();
+  });
+
+  it('leaves alone a released slot whose lock another holder took over: no tidy, no mark, their lock kept', async () => {
+    const { root, repo, base } = await sampleRepo();
+    const workspace = new GitWorkspace();
+    const poolRoot = join(root, 'pool');
+    const slot = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/a', commit: base });
+    const theirs = `${process.pid} ${hostname()} someoneelse`;
+    await writeFile(`${slot.path}.lock`, theirs);
+    await writeFile(join(slot.path, 'their-work.txt'), 'in progress\n');
+    await workspace.releaseWorktree(slot);
+    await workspace.settled();
+    expect(await readFile(`${slot.path}.lock`, 'utf8')).toBe(theirs);
+    expect(await readFile(join(slot.path, 'their-work.txt'), 'utf8')).toBe('in progress\n');
+    expect(existsSync(`${slot.path}.tidy`)).toBe(false);
   });
 
   it('removes a worktree completely, leaving its branch and nothing for git to prune', async () => {

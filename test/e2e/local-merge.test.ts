@@ -289,19 +289,27 @@ describe('local merge: a series landing at once', () => {
     await expectCheckoutAtMain(repo);
   });
 
-  it('refuses the whole series, changing nothing, when the checkout cannot take it', async () => {
+  it('lands the pull requests the checkout can take when it cannot take the whole series; only the blocked one is refused', async () => {
     const { repo, forge, base, prs, requests } = await setupSeries(3);
-    await writeFile(join(repo, 'part-2.txt'), 'my own file\n');
+    await writeFile(join(repo, 'part-1.txt'), 'my own file\n');
     const results = await forge.mergeSeries(requests);
-    for (const result of results)
-      expect(result).toMatchObject({
-        kind: 'refused',
-        reason: 'checkout-blocked',
-        message: expect.stringContaining('part-2.txt'),
-      });
-    expect(await git(repo, 'rev-parse', 'main')).toBe(base);
-    for (const pr of prs) expect((await forge.getPullRequest(pr.number)).state).toBe('open');
-    expect(await git(repo, 'status', '--porcelain')).toBe('?? part-2.txt');
+    expect(results.map((result) => result.kind)).toEqual(['merged', 'refused', 'merged']);
+    expect(results[1]).toMatchObject({
+      reason: 'checkout-blocked',
+      message: expect.stringMatching(new RegExp(`merging #${prs[1]!.number}: part-1\\.txt`)),
+    });
+    expect(await git(repo, 'rev-list', '--count', `${base}..main`)).toBe('2');
+    expect((await forge.getPullRequest(prs[1]!.number)).state).toBe('open');
+    expect(await git(repo, 'status', '--porcelain')).toBe('?? part-1.txt');
+    expect(await readFile(join(repo, 'part-2.txt'), 'utf8')).toBe('part 2\n');
+  });
+
+  it('merges a pull request asked twice in one series once, answering both alike', async () => {
+    const { repo, forge, base, prs, requests } = await setupSeries(2);
+    const results = await forge.mergeSeries([requests[0]!, requests[1]!, requests[0]!]);
+    expect(results[2]).toEqual(results[0]);
+    expect(await git(repo, 'rev-list', '--count', `${base}..main`)).toBe('2');
+    for (const pr of prs) expect(await mergesOf(repo, pr.number)).toBe(1);
   });
 
   for (const point of ['mid-merge', 'after-merge-before-record'] as const) {

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withFileLock } from '../../src/adapters/file-lock.js';
+import { claimLock, holdsLock, keepFresh, releaseLock, withFileLock } from '../../src/adapters/file-lock.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('withFileLock', () => {
@@ -31,5 +31,24 @@ describe('withFileLock', () => {
     release();
     await Promise.all([first, second]);
     expect(order).toEqual(['first-start', 'first-end', 'second']);
+  });
+});
+
+describe('claimLock', () => {
+  it('keeps a held lock fresh, so that a live holder is never taken for dead; releases only its own', async () => {
+    const lock = join(await tempDir(), 'slot.lock');
+    const holder = (await claimLock(lock))!;
+    // Made to look untouched for 31 s: the heartbeat brings it back before anyone breaks it.
+    const past = new Date(Date.now() - 31_000);
+    await utimes(lock, past, past);
+    const stop = keepFresh(lock, holder, 20);
+    await expect.poll(async () => (await stat(lock)).mtimeMs > Date.now() - 5_000).toBe(true);
+    expect(await claimLock(lock)).toBeNull();
+    stop();
+    // Taken over meanwhile (written by another holder): releasing does not free their lock.
+    await writeFile(lock, `${process.pid} ${hostname()} someoneelse`);
+    expect(await holdsLock(lock, holder)).toBe(false);
+    await releaseLock(lock, holder);
+    expect(await readFile(lock, 'utf8')).toContain('someoneelse');
   });
 });

@@ -80,6 +80,42 @@ describe('SpawnHelper', () => {
     expect(helper.pid).not.toBe(first);
   });
 
+  it('answers a request spawn refuses at once (a NUL byte) without failing the others in flight', async () => {
+    const helper = new SpawnHelper();
+    const slow = helper.run({
+      file: '/bin/sh',
+      args: ['-c', 'sleep 0.3; echo slow'],
+      cwd: '/',
+      env: ENV,
+      timeoutMs: 10_000,
+    });
+    const refused = await helper.run({ file: '/bin/echo', args: ['a\0b'], cwd: '/', env: ENV, timeoutMs: 10_000 });
+    expect(refused.exitCode).toBeNull();
+    expect(refused.error).toBeTruthy();
+    expect((await slow).stdout).toBe('slow\n');
+  });
+
+  it('stops what it started when the process that uses it ends', async () => {
+    const dir = await tempDir();
+    const script = join(dir, 'leave.mts');
+    const module = new URL('../../src/adapters/process/spawn-helper.ts', import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { SpawnHelper } from ${JSON.stringify(module)};
+const helper = new SpawnHelper();
+void helper.run({ file: '/bin/sh', args: ['-c', 'echo $$ > pid; exec sleep 30'], cwd: ${JSON.stringify(dir)}, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 60_000 });
+const wait = () => new Promise((resolve) => setTimeout(resolve, 20));
+const { existsSync } = await import('node:fs');
+while (!existsSync(${JSON.stringify(join(dir, 'pid'))})) await wait();
+process.exit(0);
+`,
+    );
+    await exec(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 });
+    const { readFile } = await import('node:fs/promises');
+    const pid = Number((await readFile(join(dir, 'pid'), 'utf8')).trim());
+    await gone(pid);
+  });
+
   it('does not keep the process that uses it alive, and ends with it', async () => {
     const dir = await tempDir();
     const script = join(dir, 'use-helper.mts');

@@ -132,6 +132,7 @@ describe('agent tools', () => {
       durationMs: 1,
     };
     const runner: CommandRunner = {
+      confinesProcesses: false,
       async run(request) {
         requests.push(request);
         return result;

@@ -27,6 +27,8 @@ export interface BwrapOptions {
  * which keeps timeouts and output caps.
  */
 export class BwrapCommandRunner implements CommandRunner {
+  /** Each command is the first process of its own PID namespace: everything it started ends with it. */
+  readonly confinesProcesses = true;
   private readonly configCopies = new GitConfigCopies();
 
   constructor(

@@ -71,6 +71,8 @@ exec "$@"`;
  * for the user running Fanout.
  */
 export class NamespaceCommandRunner implements CommandRunner {
+  /** Each command is the first process of its own PID namespace (`--kill-child`): everything it started ends with it. */
+  readonly confinesProcesses = true;
   private readonly configCopies = new GitConfigCopies();
 
   constructor(

@@ -21,6 +21,8 @@ const CLOSE_INHERITED_FDS =
  * secrets removed; stdin is closed.
  */
 export class ProcessCommandRunner implements CommandRunner {
+  /** A command may leave processes behind (a double fork escapes the group kill). */
+  readonly confinesProcesses = false;
   async privateHome(): Promise<PrivateHome> {
     const path = await mkdtemp(join(tmpdir(), 'fanout-home-'));
     return { path, dispose: () => rm(path, { recursive: true, force: true }) };

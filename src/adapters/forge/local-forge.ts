@@ -319,13 +319,20 @@ export class LocalForge implements Forge {
     return result!;
   }
 
-  /** Open pull requests of one base land together: one compare-and-swap, one checkout update. */
+  /**
+   * Open pull requests of one base land together: one compare-and-swap, one checkout update. When
+   * the checkout cannot take the whole series, each lands on its own, so only the ones it cannot
+   * take are refused. A pull request asked twice is merged once; both answers are the same.
+   */
   async mergeSeries(requests: readonly SeriesMergeRequest[]): Promise<MergeResult[]> {
     return this.exclusively(async () => {
       const results: MergeResult[] = [];
+      const first = new Map<number, number>();
       // Open ones grouped by base (first seen first), each group one series; the rest answered alone.
       const series = new Map<string, Array<{ index: number; request: SeriesRequest }>>();
       for (const [index, request] of requests.entries()) {
+        if (first.has(request.number)) continue;
+        first.set(request.number, index);
         const record = await this.settled(request.number);
         if (record.state === 'open') {
           const group = series.get(record.base) ?? [];
@@ -340,8 +347,21 @@ export class LocalForge implements Forge {
           this.mergeContext(),
           group.map((entry) => entry.request),
         );
+        const blocked = (result: MergeResult) => result.kind === 'refused' && result.reason === 'checkout-blocked';
+        if (group.length > 1 && landed.some(blocked) && !landed.some((result) => result.kind === 'merged')) {
+          // Nothing moved: one at a time, the ones the checkout can take still land.
+          for (const [position, entry] of group.entries()) {
+            if (!blocked(landed[position]!)) continue;
+            const record = await this.settled(entry.request.record.number);
+            landed[position] =
+              record.state === 'open'
+                ? (await mergeOpenSeries(this.mergeContext(), [{ ...entry.request, record }]))[0]!
+                : await this.mergedBefore(record, entry.request.expectedHeadSha);
+          }
+        }
         group.forEach((entry, position) => (results[entry.index] = landed[position]!));
       }
+      requests.forEach((request, index) => (results[index] ??= results[first.get(request.number)!]!));
       return results;
     });
   }

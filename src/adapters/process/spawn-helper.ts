@@ -28,30 +28,36 @@ export interface SpawnResult {
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
 const { setPriority } = require('node:os');
+const running = new Set();
 process.on('message', (m) => {
-  let done = false, timedOut = false, error;
+  let done = false, timedOut = false, error, timer, child;
   const out = [], err = [];
   const finish = (code, signal) => {
-    if (done) return; done = true; clearTimeout(timer);
+    if (done) return; done = true; clearTimeout(timer); running.delete(child);
     process.send({ id: m.id, exitCode: code, signal, timedOut, error,
       stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
   };
-  let child;
+  // spawn throws at once for some arguments (a NUL byte, an environment too large): an answer, not a crash.
   try {
     child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, stdio: [m.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  } catch (e) { error = String(e && e.message || e); finish(null, null); return; }
+  } catch (e) { error = String((e && e.message) || e); finish(null, null); return; }
+  running.add(child);
   if (m.niceness && child.pid) { try { setPriority(child.pid, m.niceness); } catch {} }
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, m.timeoutMs);
-  child.stdout.on('data', (d) => out.push(d));
-  child.stderr.on('data', (d) => err.push(d));
+  timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, m.timeoutMs);
+  if (child.stdout) child.stdout.on('data', (d) => out.push(d));
+  if (child.stderr) child.stderr.on('data', (d) => err.push(d));
   child.on('error', (e) => { error = e.message; finish(null, null); });
   child.on('close', (code, signal) => finish(code, signal));
-  if (m.input !== undefined) { child.stdin.on('error', () => {}); child.stdin.end(m.input); }
+  if (m.input !== undefined && child.stdin) { child.stdin.on('error', () => {}); child.stdin.end(m.input); }
 });
 // Signals are for the process that started it (Ctrl-C reaches a whole process group): the
 // helper ends when that process does, and not before.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {});
-process.on('disconnect', () => process.exit(0));
+// Nothing it started outlives Fanout: SIGTERM lets git remove its lock files as it stops.
+process.on('disconnect', () => {
+  for (const child of running) { try { child.kill('SIGTERM'); } catch {} }
+  process.exit(0);
+});
 `;
 
 interface Pending {

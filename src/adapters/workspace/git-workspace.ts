@@ -23,6 +23,7 @@ import {
   recordOf,
   releaseSlot,
   takeTidy,
+  holdsSlot,
   type PoolSlot,
   type TidySlot,
 } from './worktree-pool.js';
@@ -30,6 +31,7 @@ import { snapshotSharedState } from './shared-state.js';
 import {
   commitWorktree,
   gitlinksOf,
+  statusPaths,
   identityEnv,
   stagedChanges,
   worktreeChanges,
@@ -46,6 +48,13 @@ import {
  * whose `gitdir` names them), never the parent.
  */
 export class GitWorkspace implements Workspace {
+  /**
+   * `trustTidySlots`: nothing but Fanout writes in a pool slot between its tidy and its next claim
+   * (commands run confined: no process outlives them), so a tidy mark is taken at its word;
+   * otherwise a claim checks with `git status` that the slot is still clean.
+   */
+  constructor(private readonly options: { trustTidySlots?: boolean } = {}) {}
+
   private readonly commonDirs = new Map<string, Promise<string>>();
   private readonly gitlinks = new Map<string, Promise<string[]>>();
   private readonly recordQueue = new KeyedQueue();
@@ -57,8 +66,8 @@ export class GitWorkspace implements Workspace {
   private readonly tidying = new Map<string, { pool: string; done: Promise<void> }>();
   /** All background pool work, for `settled()`. */
   private readonly background = new Set<Promise<void>>();
-  /** Whether each acquired pool worktree's user keeps ignored files (its tidy does the same). */
-  private readonly keptIgnored = new Map<string, boolean>();
+  /** Pool worktrees handed out, by path: their slot, and whether their user keeps ignored files (the tidy does too). */
+  private readonly handedOut = new Map<string, { slot: PoolSlot; keptIgnored: boolean }>();
   private nextWarming = 0;
 
   async listFiles(repoDir: string, commit = 'HEAD'): Promise<string[]> {
@@ -137,7 +146,7 @@ export class GitWorkspace implements Workspace {
           () => false,
         );
         if (reset) {
-          this.keptIgnored.set(worktree.path, keepIgnored);
+          this.handedOut.set(worktree.path, { slot, keptIgnored: keepIgnored });
           return worktree;
         }
         // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
@@ -147,10 +156,10 @@ export class GitWorkspace implements Workspace {
       }
       const mode = request.branch ? ['-B', request.branch] : ['--detach'];
       const worktree = await this.addWorktree(request.repoDir, slot.path, mode, request.commit, request.branch ?? '');
-      this.keptIgnored.set(worktree.path, keepIgnored);
+      this.handedOut.set(worktree.path, { slot, keptIgnored: keepIgnored });
       return worktree;
     } catch (error) {
-      await releaseSlot(slot.path);
+      await releaseSlot(slot);
       throw error;
     }
   }
@@ -161,12 +170,14 @@ export class GitWorkspace implements Workspace {
    * branch. The slot stays held until then; `settled()` waits for every tidy under way.
    */
   async releaseWorktree(worktree: Worktree): Promise<void> {
-    const keptIgnored = this.keptIgnored.get(worktree.path) ?? false;
-    this.keptIgnored.delete(worktree.path);
-    const done = this.tidy(worktree, keptIgnored)
+    const handed = this.handedOut.get(worktree.path);
+    if (!handed) return;
+    this.handedOut.delete(worktree.path);
+    const { slot, keptIgnored } = handed;
+    const done = this.tidy(worktree, slot, keptIgnored)
       .catch(() => undefined)
       .finally(async () => {
-        await releaseSlot(worktree.path);
+        await releaseSlot(slot);
         this.tidying.delete(worktree.path);
       });
     this.tidying.set(worktree.path, { pool: dirname(worktree.path), done });
@@ -200,7 +211,7 @@ export class GitWorkspace implements Workspace {
           const ready = this.readySlot(request.repoDir, commonDir, slot, request.commit, keepIgnored)
             .catch(() => undefined)
             .finally(async () => {
-              await releaseSlot(slot.path);
+              await releaseSlot(slot);
               this.tidying.delete(slotKey);
             });
           this.tidying.set(slotKey, { pool, done: ready });
@@ -240,7 +251,7 @@ export class GitWorkspace implements Workspace {
       if (existsSync(slot.path)) await removeTree(slot.path);
       worktree = await this.addWorktree(repoDir, slot.path, ['--detach'], commit, '');
     }
-    await markTidy(worktree.path, { commit, keptIgnored: keepIgnored, ...(await slotState(worktree)) });
+    await markTidy(slot, { commit, keptIgnored: keepIgnored, ...(await slotState(worktree)) });
   }
 
   /** Resolves once every worktree released so far has been tidied and handed back to its pool. */
@@ -253,11 +264,13 @@ export class GitWorkspace implements Workspace {
     void work.finally(() => this.background.delete(work));
   }
 
-  private async tidy(worktree: Worktree, keptIgnored: boolean): Promise<void> {
+  private async tidy(worktree: Worktree, slot: PoolSlot, keptIgnored: boolean): Promise<void> {
+    // A slot whose lock was taken over (its holder looked dead) is someone else's now: hands off.
+    if (!(await holdsSlot(slot))) return;
     const location = { ...worktreeGit(worktree), background: true };
     await runGit(['checkout', '--quiet', '--force', '--detach', worktree.baseCommit], location);
     await runGit(['clean', keptIgnored ? '-ffdq' : '-ffdxq'], location);
-    await markTidy(worktree.path, { commit: worktree.baseCommit, keptIgnored, ...(await slotState(worktree)) });
+    await markTidy(slot, { commit: worktree.baseCommit, keptIgnored, ...(await slotState(worktree)) });
   }
 
   /** A free slot of the pool; rather than make a new worktree, waits for one this process is tidying. */
@@ -291,7 +304,8 @@ export class GitWorkspace implements Workspace {
       tidy.commit === commit &&
       (keepIgnored || !tidy.keptIgnored) &&
       tidy.head === current.head &&
-      tidy.index === current.index
+      tidy.index === current.index &&
+      (this.options.trustTidySlots === true || (await statusPaths(worktree)).length === 0)
     ) {
       if (branch) {
         await runGit(['update-ref', `refs/heads/${branch}`, commit], location);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { breakIfAbandoned, claimLock, releaseLock } from '../file-lock.js';
+import { breakIfAbandoned, claimLock, holdsLock, keepFresh, releaseLock } from '../file-lock.js';
 
 // More slots than this per repository means something leaks; refuse rather than fill the disk.
 const MAX_SLOTS = 256;
@@ -11,6 +11,9 @@ const MAX_SLOTS = 256;
 export interface PoolSlot {
   path: string;
   lockPath: string;
+  /** Who holds it (the lock file's content), kept fresh until released. */
+  holder: string;
+  stopRefreshing: () => void;
 }
 
 /** The pool directory of one repository: one per git common dir, under `poolRoot`. */
@@ -36,8 +39,10 @@ export async function claimSlot(directory: string, options: { create?: boolean }
       : Array.from({ length: MAX_SLOTS }, (_, index) => index).filter((index) => !existing.includes(index))),
   ];
   for (const index of order) {
-    const slot = { path: join(directory, String(index)), lockPath: join(directory, `${index}.lock`) };
-    if (await claimLock(slot.lockPath)) return slot;
+    const lockPath = join(directory, `${index}.lock`);
+    const holder = await claimLock(lockPath);
+    if (holder)
+      return { path: join(directory, String(index)), lockPath, holder, stopRefreshing: keepFresh(lockPath, holder) };
   }
   if (options.create === false) return null;
   throw new Error(`all ${MAX_SLOTS} worktree slots in ${directory} are in use`);
@@ -55,9 +60,9 @@ export interface TidySlot {
   index: string;
 }
 
-/** Records a tidy slot (by its holder, before the slot is freed). */
-export async function markTidy(slotPath: string, tidy: TidySlot): Promise<void> {
-  await writeFile(`${slotPath}.tidy`, JSON.stringify(tidy), { mode: 0o600 });
+/** Records a tidy slot, by its holder before freeing it (a slot no longer ours gets no mark). */
+export async function markTidy(slot: PoolSlot, tidy: TidySlot): Promise<void> {
+  if (await holdsSlot(slot)) await writeFile(`${slot.path}.tidy`, JSON.stringify(tidy), { mode: 0o600 });
 }
 
 /** Takes (reads and forgets) what the slot's last tidy recorded; only the slot's holder calls it. */
@@ -81,9 +86,15 @@ export async function freeAbandonedSlots(poolRoot: string): Promise<void> {
   }
 }
 
-/** Frees a slot for the next user. */
-export function releaseSlot(worktreePath: string): Promise<void> {
-  return releaseLock(`${worktreePath}.lock`);
+/** Frees a slot for the next user (unless its lock was taken over meanwhile: then it is not ours to free). */
+export async function releaseSlot(slot: PoolSlot): Promise<void> {
+  slot.stopRefreshing();
+  await releaseLock(slot.lockPath, slot.holder);
+}
+
+/** Whether the slot is still ours. */
+export function holdsSlot(slot: PoolSlot): Promise<boolean> {
+  return holdsLock(slot.lockPath, slot.holder);
 }
 
 /**
