@@ -77,7 +77,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['openai', 'execa', 'probot', 'simple-git'].map((name) => ({
+          paths: ['openai', 'execa', 'probot', 'simple-git', 'ioredis', 'bullmq'].map((name) => ({
             name,
             message: 'SDKs are imported by adapters only (see ARCHITECTURE.md).',
           })),

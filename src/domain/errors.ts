@@ -17,7 +17,8 @@ export type FanoutErrorCode =
   | 'already-merged'
   | 'usage'
   | 'probe-failed'
-  | 'intake-unavailable';
+  | 'intake-unavailable'
+  | 'lease-lost';
 
 export type WorkspaceErrorCode = 'git-failed' | 'git-timeout' | 'ref-not-found' | 'worktree-not-removed';
 
@@ -105,5 +106,12 @@ export class ForgeError extends FanoutError {
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
+  }
+}
+
+/** A lock's lease ran out (its holder could not renew it): someone else may hold the lock now. */
+export class LeaseLostError extends FanoutError {
+  constructor(name: string) {
+    super('lease-lost', `the lock "${name}" was lost (its lease ran out); another process may hold it now`);
   }
 }

@@ -62,6 +62,24 @@ export function runFinished(
   return moveRun(run, merged === effective.length ? 'succeeded' : merged > 0 ? 'partial' : 'failed');
 }
 
+/**
+ * A subtask whose agent job was lost mid-way (its worker killed): started again as pending, with
+ * the lost attempts and their tokens counted as earlier ones, so new attempts number after them.
+ */
+export function subtaskAfterLostJob(record: SubtaskRecord, now: string): SubtaskRecord {
+  const tokens = record.tokens ?? record.earlier?.tokens ?? { prompt: 0, completion: 0 };
+  return {
+    runId: record.runId,
+    subtaskId: record.subtaskId,
+    state: 'pending',
+    attempt: record.attempt,
+    step: 0,
+    earlier: { attempts: Math.max(record.attempt, record.earlier?.attempts ?? 0), tokens },
+    tokens,
+    updatedAt: now,
+  };
+}
+
 /** A subtask record as a resume should see it: interrupted agents run again; failures too when asked. */
 export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, now: string): SubtaskRecord | null {
   if (retryFailed && (record.state === 'failed' || record.state === 'cancelled')) {

@@ -1,15 +1,12 @@
-import { limitsFromConfig, type AgentLimits } from '../agent/limits.js';
 import { worktreePool } from '../agent/run-subtask.js';
-import type { RepoConfig } from '../config/repo-config.js';
 import { FanoutError } from '../domain/errors.js';
-import { readWorkspacePackages } from '../domain/workspace-packages.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
 import { buildRunReport, FALLBACK_ID, type RunReport } from '../report/run-report.js';
-import { executeAgentJob, type AgentJobContext } from './agent-job.js';
+import { agentJobContext, fallbackSubtask, runAgentJob } from './run-agent-job.js';
 import { mergeAhead, mergeRun, runFixes } from './merge-phase.js';
 import { addNote, requireRun } from './run-records.js';
 import { withPendingFixes } from './fix-requests.js';
@@ -44,7 +41,6 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
     run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
   if (FINISHED_RUN.has(run.state) || run.state === 'awaiting-approval') return report(deps, run);
   const config = run.config;
-  const limits = agentLimits(config, deps.limits);
   await pruneAbandonedWorktrees(deps, run);
   run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox));
   // Worktrees get ready at the base while the baseline runs and the planner thinks.
@@ -74,14 +70,10 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   if (!probe.ok)
     return fail(deps, run, `The model cannot drive agents; no agent was started.\n${formatProbeReport(probe)}`);
 
-  // One listing of the base commit serves the planner and every agent's outline.
-  const files = await deps.workspace.listFiles(run.repo, run.baseCommit);
-  // A few manifests name the repository's packages; the planner and every agent's outline show them.
-  const packages = await readWorkspacePackages(files, (path) =>
-    deps.workspace.readFileAt(run.repo, run.baseCommit, path),
-  );
-  const sharedState = await deps.workspace.guardSharedState(run.repo);
-  const jobContext: AgentJobContext = { config, limits, files, packages, sharedState };
+  // One listing of the base commit serves the planner and every agent's outline; a few manifests
+  // name the repository's packages, which the planner and every outline show.
+  const jobContext = await agentJobContext(deps, run);
+  const { files, packages, sharedState } = jobContext;
   if (!run.plan) {
     let planned;
     try {
@@ -116,9 +108,10 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
     run = await deps.store.updateRun(run.id, moveRun(run, 'running'));
   }
   const plan = run.plan!;
-  const dispatcher = deps.dispatcher ?? new LocalDispatcher(config.maxAgents);
+  const dispatcher =
+    deps.dispatcher ?? new LocalDispatcher(config.maxAgents, (job) => runAgentJob(deps, job, jobContext));
 
-  run = await runInWaves(deps, dispatcher, run, jobContext, sharedState);
+  run = await runInWaves(deps, dispatcher, run, sharedState);
   if (deps.signal?.aborted) return cancel(deps, run);
 
   let effective = plan.subtasks;
@@ -139,7 +132,7 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
       });
       run = await addNote(deps, run, 'Every planned agent failed; fell back once to a single agent on the whole task.');
     }
-    await runAgents(deps, dispatcher, run, [fallback], jobContext);
+    await runAgents(deps, dispatcher, run, [fallback]);
     if (deps.signal?.aborted) return cancel(deps, run);
     effective = [fallback];
   }
@@ -147,7 +140,7 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   // Reviews and red checks ask for fixes: they run before the queue looks at those PRs again,
   // and a PR the queue finds red waits for its fix (each round uses up fix attempts, so it ends).
   for (let round = 0; round < 20; round += 1) {
-    await runFixes(deps, dispatcher, run, [...plan.subtasks, ...effective], jobContext);
+    await runFixes(deps, dispatcher, run, [...plan.subtasks, ...effective]);
     if (deps.signal?.aborted) return cancel(deps, run);
     run = await deps.store.updateRun(run.id, moveRun(await requireRun(deps, run.id), 'merging'));
     const merging = () => mergeRun(deps, run, effective, config, sharedState);
@@ -204,7 +197,6 @@ async function runInWaves(
   deps: PipelineDeps,
   dispatcher: AgentDispatcher,
   run: RunRecord,
-  context: AgentJobContext,
   sharedState: SharedStateGuard,
 ): Promise<RunRecord> {
   const plan = run.plan!;
@@ -237,19 +229,18 @@ async function runInWaves(
         dispatcher,
         run,
         independent,
-        context,
         run.baseCommit,
         mergeAhead(deps, run, plan.subtasks, sharedState),
       );
     }
     // Dependents start from the base as it is now, which holds their dependencies' work.
     if (dependent.length > 0)
-      await runAgents(deps, dispatcher, run, dependent, context, await deps.forge.fetchBase(run.baseBranch));
+      await runAgents(deps, dispatcher, run, dependent, await deps.forge.fetchBase(run.baseBranch));
     if (deps.signal?.aborted) return run;
     const blocked = startable.filter((subtask) => !ready.includes(subtask));
     if (blocked.length === 0) return run;
     const mergedBefore = records.filter((candidate) => candidate.merge?.state === 'merged').length;
-    await runFixes(deps, dispatcher, run, plan.subtasks, context);
+    await runFixes(deps, dispatcher, run, plan.subtasks);
     if (deps.signal?.aborted) return run;
     run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
     const merging = () => mergeRun(deps, run, plan.subtasks, run.config, sharedState);
@@ -267,7 +258,6 @@ async function runAgents(
   dispatcher: AgentDispatcher,
   run: RunRecord,
   subtasks: readonly Subtask[],
-  context: AgentJobContext,
   baseCommit = run.baseCommit,
   whileRunning?: () => Promise<void>,
 ): Promise<void> {
@@ -306,7 +296,15 @@ async function runAgents(
     ? deps.store.watch(run.id, (change) => change.kind === 'subtask' && kick())
     : () => undefined;
   const jobs = Promise.allSettled(
-    todo.map((subtask) => dispatcher.dispatch(() => executeAgentJob(deps, run, subtask, context, baseCommit))),
+    todo.map((subtask) =>
+      dispatcher.dispatch({
+        kind: 'agent',
+        runId: run.id,
+        subtaskId: subtask.id,
+        baseCommit,
+        generation: String(existing.find((candidate) => candidate.subtaskId === subtask.id)?.earlier?.attempts ?? 0),
+      }),
+    ),
   );
   let records: SubtaskRecord[];
   try {
@@ -350,21 +348,6 @@ async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Prom
     deps.worktreeRoot,
     (relativePath) => relativePath.startsWith('pool/') || live.has(relativePath.split('/')[0] ?? ''),
   );
-}
-
-function fallbackSubtask(task: string): Subtask {
-  return {
-    id: FALLBACK_ID,
-    title: 'Whole task, single agent (fallback)',
-    instructions: task,
-    writeScope: ['**'],
-    readScope: [],
-    dependsOn: [],
-  };
-}
-
-function agentLimits(config: RepoConfig, overrides: Partial<AgentLimits> | undefined): AgentLimits {
-  return { ...limitsFromConfig(config), ...overrides };
 }
 
 async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<RunReport> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { worktreePool } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
@@ -5,9 +6,7 @@ import type { RunRecord } from '../domain/run.js';
 import { mergeInOrder } from '../merge/merge-queue.js';
 import type { SharedStateGuard } from '../ports/workspace.js';
 import { failedCommands } from '../validate/run-validation.js';
-import type { AgentJobContext } from './agent-job.js';
 import type { AgentDispatcher } from './dispatcher.js';
-import { executeFixJob } from './fix-job.js';
 import { fixOnRedCheck, redIsFixable, requestFix, withPendingFixes } from './fix-requests.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { CHECK_NAME, validateAndPublish } from './publish.js';
@@ -26,7 +25,6 @@ export async function runFixes(
   dispatcher: AgentDispatcher,
   run: RunRecord,
   subtasks: readonly Subtask[],
-  context: AgentJobContext,
 ): Promise<void> {
   for (const record of await deps.store.listSubtasks(run.id)) {
     const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
@@ -47,14 +45,30 @@ export async function runFixes(
   }
   // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
   for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {
-    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).flatMap(
-      (record) => subtasks.find((subtask) => subtask.id === record.subtaskId) ?? [],
+    const waiting = withPendingFixes(await deps.store.listSubtasks(run.id)).filter((record) =>
+      subtasks.some((subtask) => subtask.id === record.subtaskId),
     );
     if (waiting.length === 0) return;
     await Promise.allSettled(
-      waiting.map((subtask) => dispatcher.dispatch(() => executeFixJob(deps, run, subtask, context))),
+      waiting.map((record) =>
+        dispatcher.dispatch({
+          kind: 'fix',
+          runId: run.id,
+          subtaskId: record.subtaskId,
+          baseCommit: record.pr?.headSha ?? run.baseCommit,
+          generation: `${record.fixes?.length ?? 0}-${fingerprint(record.fixRequests?.[0])}`,
+        }),
+      ),
     );
   }
+}
+
+/** A short digest of a fix request: another request, another fix job. */
+function fingerprint(trigger: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(trigger ?? null))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /**

@@ -1,0 +1,131 @@
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  queueOf,
+  type FanoutJob,
+  type JobHandler,
+  type JobOutcome,
+  type JobQueue,
+  type JobWorker,
+  type QueueName,
+} from '../../ports/job-queue.js';
+
+export interface BullJobQueueOptions {
+  /** Namespaces every queue key: `<prefix>:q:<queue>:…` (FANOUT_REDIS_PREFIX). */
+  prefix: string;
+  /**
+   * How long a worker's claim on a job lasts without renewal (renewed at half of it). A worker
+   * killed mid-job loses its jobs to another worker after about this long.
+   */
+  lockMs: number;
+}
+
+// Finished jobs are kept this long, so that a second add of the same id is still ignored.
+const KEEP_FINISHED_S = 24 * 3600;
+
+/**
+ * The JobQueue port on BullMQ: one BullMQ queue per Fanout queue. A worker that dies holding a job
+ * (SIGKILL, a lost machine) stops renewing its lock; the job is then found stalled and runs again
+ * on a live worker, under the same id. Adds are idempotent through the job id.
+ */
+export class BullJobQueue implements JobQueue {
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly events = new Map<QueueName, QueueEvents>();
+  private readonly workers = new Set<Worker>();
+  private readonly bullPrefix: string;
+
+  constructor(
+    url: string,
+    private readonly options: BullJobQueueOptions,
+  ) {
+    // BullMQ's blocking reads need an unlimited retry policy on the connection.
+    this.connection = new Redis(url, { maxRetriesPerRequest: null });
+    this.bullPrefix = `${options.prefix}:q`;
+  }
+
+  async add(id: string, job: FanoutJob): Promise<void> {
+    await this.queue(queueOf(job)).add(job.kind, job, {
+      jobId: jobId(id),
+      attempts: 1,
+      removeOnComplete: { age: KEEP_FINISHED_S },
+      removeOnFail: { age: KEEP_FINISHED_S },
+    });
+  }
+
+  async outcome(queue: QueueName, id: string): Promise<JobOutcome> {
+    const job = await Job.fromId(this.queue(queue), jobId(id));
+    // Gone: finished longer ago than anything is kept.
+    if (!job) return 'completed';
+    try {
+      // Subscribes first, then looks at the job's state: a job that ends meanwhile is not missed.
+      await job.waitUntilFinished(this.queueEvents(queue));
+      return 'completed';
+    } catch {
+      return 'failed';
+    }
+  }
+
+  work(queues: Partial<Record<QueueName, number>>, handler: JobHandler): JobWorker {
+    const started: Worker[] = [];
+    for (const [name, concurrency] of Object.entries(queues) as Array<[QueueName, number]>) {
+      const worker = new Worker(name, async (job: Job<FanoutJob>) => handler(job.data), {
+        connection: this.connection,
+        prefix: this.bullPrefix,
+        concurrency,
+        lockDuration: this.options.lockMs,
+        stalledInterval: Math.max(250, Math.floor(this.options.lockMs / 2)),
+        // A job lost twice (its workers killed) fails rather than run a third time.
+        maxStalledCount: 2,
+      });
+      // Connection trouble is retried by ioredis; a job's own failure is its outcome.
+      worker.on('error', () => undefined);
+      started.push(worker);
+      this.workers.add(worker);
+    }
+    return {
+      stop: async ({ drain }) => {
+        await Promise.all(started.map((worker) => worker.close(!drain)));
+        for (const worker of started) this.workers.delete(worker);
+      },
+    };
+  }
+
+  async waiting(queue: QueueName): Promise<number> {
+    return this.queue(queue).getWaitingCount();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((worker) => worker.close()));
+    await Promise.all([...this.events.values()].map((events) => events.close()));
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.connection.quit().catch(() => undefined);
+  }
+
+  private queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.bullPrefix });
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private queueEvents(name: QueueName): QueueEvents {
+    let events = this.events.get(name);
+    if (!events) {
+      // BullMQ opens a copy of the connection: reading the event stream blocks it.
+      events = new QueueEvents(name, { connection: this.connection, prefix: this.bullPrefix });
+      events.on('error', () => undefined);
+      this.events.set(name, events);
+    }
+    return events;
+  }
+}
+
+/** BullMQ refuses ids with ':' and ids that are integers. */
+function jobId(id: string): string {
+  const safe = id.replace(/:/g, '_');
+  return /^\d+$/.test(safe) ? `job-${safe}` : safe;
+}
