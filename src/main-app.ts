@@ -100,7 +100,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
           baselines,
           prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
           worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
-          mergeExclusively: (work) => merges.run(repository, work),
+          mergeExclusively: (work) => merges.run(repository, () => work(async () => undefined)),
           redact: (text) => redactor.text(text),
           ...(failpoint ? { failpoint } : {}),
           ...(openOptions.signal ? { signal: openOptions.signal } : {}),

@@ -195,7 +195,14 @@ export function createLocalPipeline(
   env: Env,
   repoDir: string,
   llm: Llm,
-  options: { signal?: AbortSignal; trustedCommands?: boolean } = {},
+  options: {
+    signal?: AbortSignal;
+    trustedCommands?: boolean;
+    /** A store shared with the caller (several machines: one Redis connection per process). */
+    store?: CoordStore;
+    /** Several machines: agents through the job queue, merges under the repository's lock. */
+    distributed?: Pick<PipelineDeps, 'dispatcherFor' | 'mergeExclusively'>;
+  } = {},
 ): PipelineDeps & { sandbox: SandboxMode } {
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
@@ -212,8 +219,9 @@ export function createLocalPipeline(
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,
     sandbox,
-    store: createStore(env, redactor),
+    store: options.store ?? createStore(env, redactor),
     forge: createLocalForge(env, repoDir, redactor),
+    ...options.distributed,
     ...(failpoint ? { failpoint } : {}),
     redact: (text) => redactor.text(text),
     probes: new ProbeCache(jsonFileStorage(join(stateDir, 'probe-cache.json'))),

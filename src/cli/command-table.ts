@@ -8,6 +8,7 @@ import { planCommand } from './commands/plan.js';
 import { resumeCommand, runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
 import type { Output } from './output.js';
 
 /** One subcommand: what it does, how it is called, and its flags (for help and suggestions). */
@@ -73,6 +74,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: 'fanout doctor [--json] [--model M]',
     about: 'Checks that the configured model can drive agents (endpoint, model, tool call, structured output).',
     flags: ['--json', '--model'],
+  },
+  worker: {
+    run: workerCommand,
+    usage: 'fanout worker [--concurrency N]',
+    about:
+      'Takes agent jobs and run passes from Redis (REDIS_URL) on this machine, N agents at once; SIGTERM finishes the jobs in hand, then exits.',
+    flags: ['--concurrency'],
   },
   serve: {
     run: serveCommand,

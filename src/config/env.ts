@@ -64,12 +64,22 @@ const EnvSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379' })
     .optional(),
-  // Namespaces every key (and, later, queue), so several deployments or tests share one Redis.
+  // Namespaces every key and queue, so several deployments or tests share one Redis.
   FANOUT_REDIS_PREFIX: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -')
     .default('fanout'),
+  // Several machines: a worker killed mid-job loses it to another worker after about this long.
+  FANOUT_JOB_LOCK_MS: positiveInt(30_000, 'milliseconds'),
+  // Several machines: a run's or merge queue's lock whose holder died is free again after this long.
+  FANOUT_LOCK_TTL_MS: positiveInt(10_000, 'milliseconds'),
+  // Several machines: agents running at once across every worker (per repository: `maxAgents`).
+  FANOUT_MAX_AGENTS: z.coerce
+    .number({ message: 'must be a whole number of agents, such as 32' })
+    .int({ message: 'must be a whole number of agents, such as 32' })
+    .positive({ message: 'must be a whole number of agents above 0, such as 32' })
+    .optional(),
 });
 
 /** Settings read from the environment, validated. */

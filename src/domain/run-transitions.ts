@@ -76,6 +76,7 @@ export function subtaskAfterLostJob(record: SubtaskRecord, now: string): Subtask
     step: 0,
     earlier: { attempts: Math.max(record.attempt, record.earlier?.attempts ?? 0), tokens },
     tokens,
+    ...(record.dispatch ? { dispatch: record.dispatch } : {}),
     updatedAt: now,
   };
 }
@@ -97,6 +98,8 @@ export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, no
       step: 0,
       earlier,
       tokens,
+      // The next dispatch is numbered after this one's, which is over.
+      ...(record.dispatch ? { dispatch: { generation: record.dispatch.generation, over: true } } : {}),
       updatedAt: now,
     };
   }

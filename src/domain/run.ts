@@ -97,6 +97,14 @@ export interface SubtaskRecord {
    * logs keep their numbers after these, and reports count the tokens too.
    */
   earlier?: { attempts: number; tokens: { prompt: number; completion: number } };
+  /**
+   * The latest dispatch of this subtask's agent (its job's generation), and whether it is over
+   * (the subtask was started over since): an orchestrator that takes a run over waits for a
+   * dispatch that is not over instead of queueing a second job.
+   */
+  dispatch?: { generation: number; over?: boolean };
+  /** Where the agent ran last, `host:pid` (with several workers: which machine and process). */
+  ranOn?: string;
   /** Fix requests not yet acted on, oldest first (reviews, `fix` commands, red checks). */
   fixRequests?: FixTrigger[];
   /** Fix attempts on the pull request, oldest first (capped by `maxFixAttempts`). */

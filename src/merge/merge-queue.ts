@@ -39,6 +39,8 @@ export interface MergeQueueInput {
   /** Validates the worktree at `headSha` and publishes the check; true when green. */
   revalidate: (worktree: Worktree, headSha: string, prNumber: number) => Promise<boolean>;
   onResult?: (subtaskId: string, result: MergeItemResult) => Promise<void>;
+  /** Called before every landing; throws to stop the queue (its exclusivity was lost). */
+  beforeLanding?: () => Promise<void>;
   /**
    * A PR's checks are red: true when a fix attempt will follow, so the PR waits for it (in plan
    * order) instead of leaving the queue.
@@ -202,6 +204,7 @@ async function judgeOne(
  * in order, each merge on the one before: when the last one is on the base, so are the others.
  */
 async function landSeries(input: MergeQueueInput, landing: readonly ReadyItem[]): Promise<MergeItemResult[]> {
+  await input.beforeLanding?.();
   const outcomes = await input.forge.mergeSeries(
     landing.map((ready) => ({
       number: ready.item.prNumber,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { AgentLimits } from '../agent/limits.js';
 import { storeReporter, type AgentReporter } from '../agent/reporter.js';
 import type { Failpoint } from '../domain/failpoint.js';
@@ -49,7 +50,12 @@ export async function executeAgentJob(
     const earlier = (await store.getSubtask(run.id, subtask.id))?.earlier;
     const offset = earlier?.attempts ?? 0;
     const spentBefore = earlier?.tokens ?? { prompt: 0, completion: 0 };
-    await store.updateSubtask(run.id, subtask.id, { state: 'running', step: 0, startedAt: new Date().toISOString() });
+    await store.updateSubtask(run.id, subtask.id, {
+      state: 'running',
+      step: 0,
+      startedAt: new Date().toISOString(),
+      ranOn: `${hostname()}:${process.pid}`,
+    });
     let published: { pr: PullRequestInfo; validation: ValidationResult } | undefined;
     let currentAttempt = 1 + offset;
     const outcome = await runSubtask({

@@ -109,7 +109,7 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   }
   const plan = run.plan!;
   const dispatcher =
-    deps.dispatcher ?? new LocalDispatcher(config.maxAgents, (job) => runAgentJob(deps, job, jobContext));
+    deps.dispatcherFor?.(run) ?? new LocalDispatcher(config.maxAgents, (job) => runAgentJob(deps, job, jobContext));
 
   run = await runInWaves(deps, dispatcher, run, sharedState);
   if (deps.signal?.aborted) return cancel(deps, run);
@@ -143,7 +143,7 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
     await runFixes(deps, dispatcher, run, [...plan.subtasks, ...effective]);
     if (deps.signal?.aborted) return cancel(deps, run);
     run = await deps.store.updateRun(run.id, moveRun(await requireRun(deps, run.id), 'merging'));
-    const merging = () => mergeRun(deps, run, effective, config, sharedState);
+    const merging = (fence?: () => Promise<void>) => mergeRun(deps, run, effective, config, sharedState, fence);
     await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
     if (withPendingFixes(await deps.store.listSubtasks(run.id)).length === 0) break;
   }
@@ -243,7 +243,7 @@ async function runInWaves(
     await runFixes(deps, dispatcher, run, plan.subtasks);
     if (deps.signal?.aborted) return run;
     run = await deps.store.updateRun(run.id, moveRun(run, 'merging'));
-    const merging = () => mergeRun(deps, run, plan.subtasks, run.config, sharedState);
+    const merging = (fence?: () => Promise<void>) => mergeRun(deps, run, plan.subtasks, run.config, sharedState, fence);
     await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
     const mergedAfter = (await deps.store.listSubtasks(run.id)).filter(
       (candidate) => candidate.merge?.state === 'merged',
@@ -267,9 +267,19 @@ async function runAgents(
     return !record || RERUNNABLE.has(record.state);
   });
   if (todo.length === 0) return;
+  const generations = new Map<string, string>();
   for (const subtask of todo) {
+    const record = existing.find((candidate) => candidate.subtaskId === subtask.id);
+    // Queued or running already (a process that died had dispatched it): the same job, waited for.
+    if (record?.dispatch && !record.dispatch.over && (record.state === 'pending' || record.state === 'running')) {
+      generations.set(subtask.id, String(record.dispatch.generation));
+      continue;
+    }
     // A subtask started over keeps what its earlier tries spent (see subtaskForResume).
-    const earlier = existing.find((candidate) => candidate.subtaskId === subtask.id)?.earlier;
+    const earlier = record?.earlier;
+    // Never a generation used before: a job that ended (cancelled, say) is kept a while under its id.
+    const generation = (record?.dispatch?.generation ?? -1) + 1;
+    generations.set(subtask.id, String(generation));
     await deps.store.putSubtask({
       runId: run.id,
       subtaskId: subtask.id,
@@ -277,6 +287,7 @@ async function runAgents(
       attempt: earlier?.attempts ?? 0,
       step: 0,
       ...(earlier ? { earlier, tokens: earlier.tokens } : {}),
+      dispatch: { generation },
       updatedAt: new Date().toISOString(),
     });
   }
@@ -302,7 +313,7 @@ async function runAgents(
         runId: run.id,
         subtaskId: subtask.id,
         baseCommit,
-        generation: String(existing.find((candidate) => candidate.subtaskId === subtask.id)?.earlier?.attempts ?? 0),
+        generation: generations.get(subtask.id)!,
       }),
     ),
   );
@@ -355,7 +366,10 @@ async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
-  return report(deps, await deps.store.updateRun(run.id, moveRun(run, 'cancelled', { error: 'interrupted' })));
+  // Cancelled by someone (the store says so, with who): that is the reason kept.
+  const current = await requireRun(deps, run.id);
+  if (current.state === 'cancelled') return report(deps, current);
+  return report(deps, await deps.store.updateRun(run.id, moveRun(current, 'cancelled', { error: 'interrupted' })));
 }
 
 async function report(deps: Pick<PipelineDeps, 'store'>, run: RunRecord): Promise<RunReport> {

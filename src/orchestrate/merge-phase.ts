@@ -93,7 +93,7 @@ export function mergeAhead(
     }
     if (finished.length <= front || deps.signal?.aborted) return;
     front = finished.length;
-    const merging = () => mergeRun(deps, run, finished, run.config, sharedState);
+    const merging = (fence?: () => Promise<void>) => mergeRun(deps, run, finished, run.config, sharedState, fence);
     await (deps.mergeExclusively ? deps.mergeExclusively(merging) : merging());
   };
 }
@@ -104,6 +104,8 @@ export async function mergeRun(
   subtasks: readonly Subtask[],
   config: RepoConfig,
   sharedState: SharedStateGuard,
+  /** Throws when this merge phase no longer holds the repository's merge queue (see mergeExclusively). */
+  fence?: () => Promise<void>,
 ): Promise<void> {
   const records = await deps.store.listSubtasks(run.id);
   const alreadyMerged = new Set(
@@ -137,6 +139,7 @@ export async function mergeRun(
     validationCheck: CHECK_NAME,
     items,
     alreadyMerged,
+    ...(fence ? { beforeLanding: fence } : {}),
     revalidate: async (worktree, headSha, prNumber) => {
       // The merge worktree was cleaned for this head: its environment is prepared again first.
       const prepared = deps.prepareWorktree

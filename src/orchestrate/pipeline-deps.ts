@@ -3,7 +3,7 @@ import type { Failpoint } from '../domain/failpoint.js';
 import type { WorktreePreparation } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { PreparationContext } from '../ports/environment.js';
-import type { SandboxMode } from '../domain/run.js';
+import type { RunRecord, SandboxMode } from '../domain/run.js';
 import type { Worktree } from '../ports/workspace.js';
 import type { BaselineCache } from './baseline.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -22,8 +22,12 @@ export interface PipelineDeps {
   store: CoordStore;
   forge: Forge;
   probes: ProbeCache;
-  /** Runs a merge phase while no other merge of the same repository runs (one queue per repository). */
-  mergeExclusively?: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs a merge phase while no other merge of the same repository runs (one queue per
+   * repository); `fence` throws once that exclusivity is lost (a lease ran out), and is called
+   * before each landing.
+   */
+  mergeExclusively?: <T>(work: (fence: () => Promise<void>) => Promise<T>) => Promise<T>;
   /** Prepares a worktree before anything runs in it (dependencies installed, files copied). */
   prepareWorktree?: (
     worktree: Worktree,
@@ -42,7 +46,10 @@ export interface PipelineDeps {
   worktreeRoot: string;
   /** Overrides of the guard thresholds (budgets come from the repository config). */
   limits?: Partial<AgentLimits>;
-  /** Defaults to in-process agents, `maxAgents` at a time. */
-  dispatcher?: AgentDispatcher;
+  /**
+   * Where a run's agent jobs go: by default this process, `maxAgents` at a time, through
+   * `runAgentJob`; with several machines, a queue their workers take jobs from.
+   */
+  dispatcherFor?: (run: RunRecord) => AgentDispatcher;
   signal?: AbortSignal;
 }

@@ -46,6 +46,8 @@ export interface RunReport {
     }>;
     /** Why Fanout handed the pull request to a person (label `fanout: needs human`). */
     needsHuman?: string;
+    /** Where the agent ran last (`host:pid`): with several workers, which machine. */
+    ranOn?: string;
     tokens: { prompt: number; completion: number };
   }>;
   tokens: { prompt: number; completion: number };
@@ -86,6 +88,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
         ? { waiting: { reason: record.merge.reason, message: record.merge.message } }
         : {}),
       ...(record.merge?.state === 'merged' && record.merge.approvedBy ? { approvedBy: record.merge.approvedBy } : {}),
+      ...(record.ranOn ? { ranOn: record.ranOn } : {}),
       ...(record.reverted?.length ? { reverted: record.reverted } : {}),
       ...(record.fixes?.length
         ? {

@@ -18,6 +18,8 @@ export interface BullJobQueueOptions {
    * killed mid-job loses its jobs to another worker after about this long.
    */
   lockMs: number;
+  /** Agent jobs running at once across every worker (BullMQ's global concurrency); none when absent. */
+  globalAgentLimit?: number;
 }
 
 // Finished jobs are kept this long, so that a second add of the same id is still ignored.
@@ -34,6 +36,7 @@ export class BullJobQueue implements JobQueue {
   private readonly events = new Map<QueueName, QueueEvents>();
   private readonly workers = new Set<Worker>();
   private readonly bullPrefix: string;
+  private limits: Promise<void> | undefined;
 
   constructor(
     url: string,
@@ -45,6 +48,7 @@ export class BullJobQueue implements JobQueue {
   }
 
   async add(id: string, job: FanoutJob): Promise<void> {
+    await this.limited();
     await this.queue(queueOf(job)).add(job.kind, job, {
       jobId: jobId(id),
       attempts: 1,
@@ -67,6 +71,7 @@ export class BullJobQueue implements JobQueue {
   }
 
   work(queues: Partial<Record<QueueName, number>>, handler: JobHandler): JobWorker {
+    void this.limited().catch(() => undefined);
     const started: Worker[] = [];
     for (const [name, concurrency] of Object.entries(queues) as Array<[QueueName, number]>) {
       const worker = new Worker(name, async (job: Job<FanoutJob>) => handler(job.data), {
@@ -100,6 +105,17 @@ export class BullJobQueue implements JobQueue {
     await Promise.all([...this.events.values()].map((events) => events.close()));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.connection.quit().catch(() => undefined);
+  }
+
+  /** Sets the global agent limit once (it is stored in Redis, for every worker). */
+  private limited(): Promise<void> {
+    this.limits ??=
+      this.options.globalAgentLimit === undefined
+        ? Promise.resolve()
+        : this.queue('agents')
+            .setGlobalConcurrency(this.options.globalAgentLimit)
+            .then(() => undefined);
+    return this.limits;
   }
 
   private queue(name: QueueName): Queue {

@@ -10,6 +10,7 @@ import type { RunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
+import { runQueued } from './run-queued.js';
 import { UsageError } from '../errors.js';
 import { repositoryPath } from '../repo-path.js';
 
@@ -34,20 +35,16 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
   if (!task) throw new UsageError(`a task is required.\nusage: ${RUN_USAGE}`);
   const repoDir = repositoryPath(values.repo);
   const config = await loadRepoConfig(repoDir, values.base);
+  const start = {
+    task,
+    config,
+    ...(values.base ? { baseBranch: values.base } : {}),
+    ...(values.hints ? { hints: values.hints } : {}),
+  };
+  // Several machines: the workers do the work; this process follows it.
+  if (env.REDIS_URL) return runQueued({ env, repoDir, output, json: values.json, start });
   const llm = createLlm(env, config.model ? { model: config.model } : {});
-  return runPipeline({
-    env,
-    repoDir,
-    llm,
-    output,
-    json: values.json,
-    start: {
-      task,
-      config,
-      ...(values.base ? { baseBranch: values.base } : {}),
-      ...(values.hints ? { hints: values.hints } : {}),
-    },
-  });
+  return runPipeline({ env, repoDir, llm, output, json: values.json, start });
 }
 
 /** `fanout resume <run-id>`: continues an interrupted run without redoing finished subtasks. */
@@ -64,6 +61,8 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
   const run = await lookup.getRun(runId);
   await lookup.close();
   if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
+  const resume = { runId, retryFailed: values['retry-failed'] };
+  if (env.REDIS_URL) return runQueued({ env, repoDir: run.repo, output, json: values.json, resume });
   const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
   return runPipeline({
     env,
@@ -71,7 +70,7 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
     llm,
     output,
     json: values.json,
-    resume: { runId, retryFailed: values['retry-failed'] },
+    resume,
   });
 }
 

@@ -7,12 +7,13 @@ import { moveRun } from '../../domain/run-transitions.js';
 import { fixOnRedCheck, redIsFixable, requestFix } from '../fix-requests.js';
 import { publishScopeCheck, validateAndPublish } from '../publish.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
-import { targetOf, type RunExecutor } from './run-executor.js';
+import type { RunStarter } from '../run-starter.js';
+import { targetOf } from './run-executor.js';
 
 export interface EventContext {
   store: CoordStore;
   pipelines: RepositoryPipelines;
-  executor: RunExecutor;
+  executor: RunStarter;
 }
 
 // Runs in these states have pull requests whose checks and reviews can still move the merge queue.

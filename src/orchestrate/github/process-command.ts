@@ -12,12 +12,12 @@ import { startRun } from '../start-run.js';
 import { upsertStatusComment } from '../status-comment.js';
 import { COMMAND_HELP } from './command-help.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
-import type { RunExecutor } from './run-executor.js';
+import type { RunStarter } from '../run-starter.js';
 
 export interface CommandContext {
   store: CoordStore;
   pipelines: RepositoryPipelines;
-  executor: RunExecutor;
+  executor: RunStarter;
 }
 
 type Reply = { state: CommandRecord['state']; outcome: string; runId?: string };

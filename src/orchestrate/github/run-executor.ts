@@ -5,6 +5,7 @@ import type { CoordStore } from '../../ports/coord-store.js';
 import { renderFailureReport } from '../../report/render-status-comment.js';
 import { executeRun } from '../execute-run.js';
 import { publishStatus } from '../status-comment.js';
+import type { RunStarter } from '../run-starter.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
 
 export interface RunExecutorOptions {
@@ -28,7 +29,7 @@ interface ActiveRun {
  * it go round again, so no check or review is missed. A run that ends partial or failed gets a
  * comment saying what failed and how to retry.
  */
-export class RunExecutor {
+export class RunExecutor implements RunStarter {
   private readonly active = new Map<string, ActiveRun>();
 
   constructor(private readonly options: RunExecutorOptions) {}
@@ -70,33 +71,45 @@ export class RunExecutor {
     while (this.active.size > 0) await Promise.all([...this.active.values()].map((entry) => entry.done));
   }
 
-  private async pass(runId: string, signal: AbortSignal): Promise<void> {
-    const before = await this.options.store.getRun(runId);
-    if (!before || before.origin.kind !== 'github') return;
-    const { deps } = await this.options.pipelines.open(targetOf(before), { signal, config: before.config });
-    const publisher = publishStatus(deps, runId, {
-      debounceMs: this.options.statusDebounceMs,
-      onError: (error) => this.options.log(`status comment of run ${runId} failed`, error),
-    });
-    try {
-      await publisher.flush();
-      await executeRun(deps, runId);
-    } finally {
-      await publisher.stop();
-    }
-    const after = await this.options.store.getRun(runId);
-    if (
-      !after ||
-      FINISHED_RUN_STATES.has(before.state) ||
-      !['partial', 'failed'].includes(after.state) ||
-      after.origin.kind !== 'github'
-    )
-      return;
-    await deps.forge.createComment(
-      after.origin.issue,
-      renderFailureReport(after, await this.options.store.listSubtasks(runId)),
-    );
+  private pass(runId: string, signal: AbortSignal): Promise<void> {
+    return githubRunPass(this.options, runId, signal);
   }
+}
+
+/**
+ * One pass over a GitHub run: `executeRun` with the run's status comment kept current, and a
+ * comment saying what failed (and how to retry) when the pass ended the run partial or failed.
+ */
+export async function githubRunPass(
+  options: Pick<RunExecutorOptions, 'store' | 'pipelines' | 'statusDebounceMs' | 'log'>,
+  runId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const before = await options.store.getRun(runId);
+  if (!before || before.origin.kind !== 'github') return;
+  const { deps } = await options.pipelines.open(targetOf(before), { signal, config: before.config });
+  const publisher = publishStatus(deps, runId, {
+    debounceMs: options.statusDebounceMs,
+    onError: (error) => options.log(`status comment of run ${runId} failed`, error),
+  });
+  try {
+    await publisher.flush();
+    await executeRun(deps, runId);
+  } finally {
+    await publisher.stop();
+  }
+  const after = await options.store.getRun(runId);
+  if (
+    !after ||
+    FINISHED_RUN_STATES.has(before.state) ||
+    !['partial', 'failed'].includes(after.state) ||
+    after.origin.kind !== 'github'
+  )
+    return;
+  await deps.forge.createComment(
+    after.origin.issue,
+    renderFailureReport(after, await options.store.listSubtasks(runId)),
+  );
 }
 
 /** The repository a GitHub run works on, as a command target. */

@@ -1,0 +1,131 @@
+import { hostname } from 'node:os';
+import { RedisLocks } from './adapters/coord/redis-locks.js';
+import { BullJobQueue } from './adapters/queue/bullmq-job-queue.js';
+import type { Env } from './config/env.js';
+import { ConfigError } from './domain/errors.js';
+import type { RunRecord } from './domain/run.js';
+import { createLlm, createLocalPipeline, createRedactor, createStore } from './main.js';
+import { QueueDispatcher } from './orchestrate/dispatcher.js';
+import type { WorkerDeps } from './orchestrate/jobs/worker.js';
+import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
+import type { CoordStore } from './ports/coord-store.js';
+import type { JobQueue } from './ports/job-queue.js';
+import type { Llm } from './ports/llm.js';
+import type { Locks } from './ports/locks.js';
+
+/** What every process of a deployment on Redis shares: the store, the job queues and the locks. */
+export interface Distributed {
+  store: CoordStore;
+  jobs: JobQueue;
+  locks: Locks;
+  close(): Promise<void>;
+}
+
+/** Connects to the deployment's Redis (REDIS_URL, keys and queues under FANOUT_REDIS_PREFIX). */
+export function createDistributed(env: Env): Distributed {
+  if (!env.REDIS_URL)
+    throw new ConfigError('REDIS_URL is not set: workers and queued runs need the Redis every process shares.');
+  const store = createStore(env, createRedactor(env));
+  const jobs = new BullJobQueue(env.REDIS_URL, {
+    prefix: env.FANOUT_REDIS_PREFIX,
+    lockMs: env.FANOUT_JOB_LOCK_MS,
+    ...(env.FANOUT_MAX_AGENTS ? { globalAgentLimit: env.FANOUT_MAX_AGENTS } : {}),
+  });
+  const locks = new RedisLocks(env.REDIS_URL, env.FANOUT_REDIS_PREFIX, { ttlMs: env.FANOUT_LOCK_TTL_MS });
+  return {
+    store,
+    jobs,
+    locks,
+    async close() {
+      await jobs.close();
+      await locks.close();
+      await store.close();
+    },
+  };
+}
+
+/** A repository as every machine names it: where its agent slots and merge queue are counted. */
+export function repositoryKey(run: RunRecord): string {
+  if (run.origin.kind === 'github') {
+    const host = new URL(run.origin.htmlUrl).host;
+    return `github:${host}/${run.origin.owner}/${run.origin.repo}`.toLowerCase();
+  }
+  return `local:${run.repo}`;
+}
+
+/** A run's agents go through the queue, `maxAgents` of its repository at once across machines. */
+export function queuedAgents(distributed: Distributed): Pick<PipelineDeps, 'dispatcherFor'> {
+  return {
+    dispatcherFor: (run) =>
+      new QueueDispatcher(distributed.jobs, {
+        locks: distributed.locks,
+        repository: repositoryKey(run),
+        maxAgents: run.config.maxAgents,
+      }),
+  };
+}
+
+/**
+ * One merge queue per repository at a time, across machines: the repository's merge lock, whose
+ * fencing token is checked before every landing, so a merge phase that lost it stops.
+ */
+export function exclusiveMerges(
+  distributed: Distributed,
+  repository: string,
+  log: (message: string) => void,
+): Pick<PipelineDeps, 'mergeExclusively'> {
+  return {
+    mergeExclusively: async (work) => {
+      const lease = await distributed.locks.acquire(`merge:${repository}`);
+      const holder = `${hostname()}:${process.pid}`;
+      log(`merge queue of ${repository} taken by ${holder} (token ${lease.token})`);
+      try {
+        return await work(() => lease.check());
+      } finally {
+        log(`merge queue of ${repository} released by ${holder} (token ${lease.token})`);
+        await lease.release();
+      }
+    },
+  };
+}
+
+/**
+ * A worker's view of the deployment: one pipeline per repository (and per model), built on first
+ * use with the shared store, queued agents and exclusive merges.
+ */
+export function createWorkerDeps(env: Env, distributed: Distributed, log: WorkerDeps['log']): WorkerDeps {
+  const pipelines = new Map<string, PipelineDeps>();
+  const models = new Map<string, Llm>();
+  const llmFor = (model: string | undefined) => {
+    const key = model ?? '';
+    let llm = models.get(key);
+    if (!llm) {
+      llm = createLlm(env, model ? { model } : {});
+      models.set(key, llm);
+    }
+    return llm;
+  };
+  return {
+    store: distributed.store,
+    jobs: distributed.jobs,
+    locks: distributed.locks,
+    log,
+    async pipelineFor(run, signal) {
+      if (run.origin.kind === 'github')
+        throw new ConfigError(`run ${run.id} is a GitHub run; this worker has no GitHub App credentials`);
+      const key = `${repositoryKey(run)}\0${run.config.model ?? ''}`;
+      let pipeline = pipelines.get(key);
+      if (!pipeline) {
+        pipeline = createLocalPipeline(env, run.repo, llmFor(run.config.model), {
+          store: distributed.store,
+          distributed: {
+            ...queuedAgents(distributed),
+            ...exclusiveMerges(distributed, repositoryKey(run), (message) => log(message)),
+          },
+        });
+        pipelines.set(key, pipeline);
+      }
+      return signal ? { ...pipeline, signal } : pipeline;
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, expect, it, vi } from 'vitest';
+import { RedisCoordStore } from '../../src/adapters/coord/redis-store.js';
+import { BullJobQueue } from '../../src/adapters/queue/bullmq-job-queue.js';
+import { main } from '../../src/cli/main.js';
+import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
+import type { ScriptedReply } from '../../src/scripted-model/types.js';
+import { call, finish } from '../support/agent-replies.js';
+import { captureOutput } from '../support/capture-output.js';
+import { describeWithRedis, TEST_REDIS_URL, testPrefix } from '../support/require-redis.js';
+import { scriptedBrain } from '../support/scripted-brain.js';
+import { scriptedLlm } from '../support/scripted-llm.js';
+import { tempDir } from '../support/temp-dir.js';
+import { spawnWorker, type WorkerProcess } from '../support/worker-processes.js';
+
+const exec = promisify(execFile);
+const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
+const PARTS = ['a', 'b', 'c', 'd'];
+const writes = (path: string): ScriptedReply[] => [
+  call('read_file', { path: 'README.md' }),
+  call('write_file', { path, content: `${path}\n` }),
+  finish(),
+];
+
+const workers: WorkerProcess[] = [];
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  for (const worker of workers.splice(0)) worker.kill('SIGKILL');
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** A repository, a scripted model for four parts, and the environment every process of the deployment gets. */
+async function deployment(
+  options: { hold?: (title: string, turn: number) => Promise<void>; parts?: (task: string) => string[] } = {},
+) {
+  const root = await tempDir('fanout-workers-');
+  const repo = join(root, 'repo');
+  const stateDir = join(root, 'state');
+  await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'maxSubtasks: 4\nmaxAgents: 4\n' });
+  const allParts = options.parts ? [...options.parts('1'), ...options.parts('2')] : PARTS;
+  const brain = scriptedBrain({
+    plan: PARTS.map((part) => ({ id: part, title: `Part ${part}`, writeScope: [`${part}.txt`] })),
+    agents: Object.fromEntries(allParts.map((part) => [`Part ${part}`, writes(`${part}.txt`)])),
+  });
+  const { server } = await scriptedLlm(async (request) => {
+    const first = request.body.messages.find((message) => message.role === 'user')?.content ?? '';
+    // Each run plans parts of its own: the task names its set.
+    if (options.parts && request.body.response_format?.json_schema?.name === 'plan') {
+      const set = /set (\d)/.exec(JSON.stringify(request.body.messages))?.[1] ?? '1';
+      const subtasks = options.parts(set).map((part) => ({
+        id: part,
+        title: `Part ${part}`,
+        instructions: `Do: Part ${part}`,
+        writeScope: [`${part}.txt`],
+        readScope: [],
+        dependsOn: [],
+      }));
+      return { content: JSON.stringify({ subtasks }) };
+    }
+    const title = /Your subtask: (.+)/.exec(first)?.[1]?.trim();
+    const turn = request.body.messages.filter((message) => message.role === 'assistant').length;
+    if (title && options.hold) await options.hold(title, turn);
+    return brain.reply(request);
+  });
+  const prefix = testPrefix();
+  const env = {
+    REDIS_URL: TEST_REDIS_URL,
+    FANOUT_REDIS_PREFIX: prefix,
+    FANOUT_STATE_DIR: stateDir,
+    OPENAI_BASE_URL: server.baseUrl,
+    OPENAI_API_KEY: 'k',
+    FANOUT_MODEL: 'scripted-model',
+    FANOUT_SANDBOX: 'none',
+    FANOUT_JOB_LOCK_MS: '1000',
+    FANOUT_LOCK_TTL_MS: '1000',
+    TMPDIR: root,
+  };
+  const store = new RedisCoordStore(TEST_REDIS_URL, prefix);
+  const jobs = new BullJobQueue(TEST_REDIS_URL, { prefix, lockMs: 1000 });
+  closers.push(
+    () => store.close(),
+    () => jobs.close(),
+  );
+  const worker = (extra: Record<string, string> = {}, args: string[] = ['--concurrency', '2']) => {
+    const started = spawnWorker({ ...env, ...extra }, args);
+    workers.push(started);
+    return started;
+  };
+  /** `fanout run` in this process, as a user with REDIS_URL set runs it. */
+  const run = async (task = 'Write four files') => {
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const output = captureOutput();
+    const code = await main(['run', '--repo', repo, '--json', task], output);
+    return { code, report: JSON.parse(output.stdout()), output };
+  };
+  /** Landed commits per pull request number on main. */
+  const merges = async () => {
+    const subjects = (await git(repo, 'log', '--first-parent', '--format=%s', 'main')).split('\n');
+    const counts: Record<string, number> = {};
+    for (const subject of subjects) {
+      const number = /\(#(\d+)\)$/.exec(subject)?.[1];
+      if (number) counts[number] = (counts[number] ?? 0) + 1;
+    }
+    return counts;
+  };
+  return { root, repo, stateDir, env, store, jobs, worker, run, merges, brain };
+}
+
+describeWithRedis('several machines: workers on Redis', () => {
+  it('completes a run on two worker processes; the CLI that started it runs no agent', async () => {
+    // The first two agents wait for each other: two worker processes run agents at once.
+    const arrived = new Set<string>();
+    let both: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => (both = resolve));
+    const d = await deployment({
+      hold: async (title, turn) => {
+        if (turn !== 0 || arrived.size >= 2) return;
+        arrived.add(title);
+        if (arrived.size === 2) both();
+        await together;
+      },
+    });
+    const first = d.worker({}, ['--concurrency', '1']);
+    const second = d.worker({}, ['--concurrency', '1']);
+    const { code, report } = await d.run();
+    expect(code).toBe(0);
+    expect(report.subtasks.map((subtask: { merged?: string }) => Boolean(subtask.merged))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    const ranOn = new Set(report.subtasks.map((subtask: { ranOn: string }) => Number(subtask.ranOn.split(':')[1])));
+    expect([...ranOn].sort()).toEqual([first.pid, second.pid].sort());
+    expect(ranOn.has(process.pid)).toBe(false);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+  });
+
+  it('waits while no worker runs, and proceeds once one starts', async () => {
+    const d = await deployment();
+    const running = d.run();
+    // Queued and waiting: the run is recorded, its pass not taken, no model called.
+    await vi.waitFor(async () => expect(await d.jobs.waiting('runs')).toBe(1), { timeout: 10_000 });
+    const [queued] = await d.store.listRuns();
+    expect(queued).toMatchObject({ state: 'planning' });
+    expect(d.brain.requestsFor('Part a')).toBe(0);
+    d.worker();
+    const { code, report } = await running;
+    expect(code).toBe(0);
+    expect(report.subtasks).toHaveLength(4);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+  });
+
+  it('runs the jobs of a worker killed mid-job (SIGKILL) again on another: every subtask merged exactly once', async () => {
+    const d = await deployment();
+    // This one kills itself at its first agent's first tool call: it holds the run's pass too.
+    const doomed = d.worker({ FANOUT_FAILPOINT: 'mid-agent' }, ['--concurrency', '1']);
+    const running = d.run();
+    expect((await doomed.exited).signal).toBe('SIGKILL');
+    const survivor = d.worker();
+    const { code, report, output } = await running;
+    expect(code, output.stderr()).toBe(0);
+    expect(report.subtasks.every((subtask: { merged?: string }) => subtask.merged)).toBe(true);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+    const branches = (await git(d.repo, 'branch', '--list', 'fanout/*')).split('\n').filter(Boolean);
+    expect(branches).toHaveLength(4);
+    // The lost attempt counts: the subtask it ran was started again on the survivor.
+    const lost = report.subtasks.find((subtask: { attempts: number }) => subtask.attempts > 1);
+    expect(lost?.ranOn).toBe(`${lost?.ranOn.split(':')[0]}:${survivor.pid}`);
+  });
+
+  it('never merges one repository from two workers at once: the merge queue is one lock, its tokens rising', async () => {
+    const d = await deployment({ parts: (set) => ['a', 'b', 'c'].map((part) => `${part}${set}`) });
+    const first = d.worker();
+    const second = d.worker();
+    const [one, two] = await Promise.all([d.run('Write files, set 1'), d.run('Write files, set 2')]);
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1, 1, 1]);
+    // Every time a worker held the merge queue, from its own log: taken, released, never overlapping.
+    const held = [first, second].flatMap((worker) => {
+      const events = worker.lines.flatMap((line) => {
+        const match = /^(\S+) merge queue of .* (taken|released) by \S+ \(token (\d+)\)$/.exec(line);
+        return match ? [{ at: Date.parse(match[1]!), what: match[2]!, token: Number(match[3]) }] : [];
+      });
+      return events
+        .filter((event) => event.what === 'taken')
+        .map((taken) => ({
+          from: taken.at,
+          to: events.find((event) => event.what === 'released' && event.token === taken.token)!.at,
+          token: taken.token,
+        }));
+    });
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    held.sort((a, b) => a.from - b.from || a.token - b.token);
+    for (let index = 1; index < held.length; index += 1) {
+      expect(held[index]!.from).toBeGreaterThanOrEqual(held[index - 1]!.to);
+      expect(held[index]!.token).toBeGreaterThan(held[index - 1]!.token);
+    }
+  });
+});
