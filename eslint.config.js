@@ -70,6 +70,7 @@ export default tseslint.config(
       'src/app/**',
       'src/main.ts',
       'src/main-app.ts',
+      'src/main-worker.ts',
       'src/cli/commands/serve.ts',
       'src/scripted-model/**',
     ],

@@ -9,7 +9,7 @@ import { jsonFileStorage } from './adapters/json-file.js';
 import { createApp } from './app/create-app.js';
 import type { Env } from './config/env.js';
 import type { RepoConfig } from './config/repo-config.js';
-import type { GitHubTarget } from './domain/command.js';
+import type { GitHubTarget, PullRequestEvent } from './domain/command.js';
 import type { SecretRedactor } from './domain/redactor.js';
 import {
   createCommandRunner,
@@ -21,7 +21,10 @@ import {
   createWorkspace,
   stateDirectory,
 } from './main.js';
+import { createDistributed, exclusiveMerges, queuedAgents, type Distributed } from './main-distributed.js';
 import { AppQueue } from './orchestrate/github/app-queue.js';
+import { QueuedIntake } from './orchestrate/github/queued-intake.js';
+import { withThisClone } from './orchestrate/github/this-clone.js';
 import type { RepositoryPipelines } from './orchestrate/github/repository-pipelines.js';
 import { RunExecutor } from './orchestrate/github/run-executor.js';
 import { BaselineCache } from './orchestrate/baseline.js';
@@ -29,13 +32,27 @@ import { ProbeCache } from './orchestrate/probe-cache.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
 
+/** Where Probot sends API calls: github.com, or a GitHub Enterprise Server from GHE_HOST/GHE_PROTOCOL. */
+export function gitHubApiUrl(env: Pick<Env, 'GHE_HOST' | 'GHE_PROTOCOL'>): string | undefined {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : undefined;
+}
+
+/** The App's intake: where accepted work goes, how a restart takes up what was left, and when it is idle. */
+export interface AppIntake {
+  enqueueCommand(id: string): void | Promise<void>;
+  enqueueEvent(target: GitHubTarget, event: PullRequestEvent): void | Promise<void>;
+  recover(): Promise<void>;
+  idle(): Promise<void>;
+}
+
 /** The App's parts, wired: the Probot app function and the background work behind it. */
 export interface FanoutApp {
   appFn: (app: Probot) => void;
-  queue: AppQueue;
-  executor: RunExecutor;
+  queue: AppIntake;
   store: CoordStore;
   redactor: SecretRedactor;
+  /** Closes what the App opened (the store; with several machines, the queues and locks too). */
+  close(): Promise<void>;
 }
 
 export interface FanoutAppOptions {
@@ -50,13 +67,24 @@ export interface FanoutAppOptions {
 }
 
 /**
- * Composition root of the GitHub App: one store, one command runner and one redactor for the
- * process; per repository, a GitHubForge on the installation's Octokit and Fanout's clone under
- * `<state>/repos/<host>/<owner>/<repo>`. Installation tokens are added to the redactor as they come.
+ * What the App's repositories share in one process: the store, one command runner, one workspace,
+ * one redactor (installation tokens are added as they come), and the caches.
  */
-export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp {
-  const redactor = createRedactor(env);
-  const store = createStore(env, redactor);
+export interface GitHubShared {
+  store: CoordStore;
+  redactor: SecretRedactor;
+  /** Several machines: agents through the queue, merges under each repository's lock. */
+  distributed?: Distributed;
+  log: (message: string, error?: unknown) => void;
+  llm?: (model: string | undefined) => Llm;
+}
+
+/**
+ * Per repository, a GitHubForge on the installation's Octokit and Fanout's clone under
+ * `<state>/repos/<host>/<owner>/<repo>`, with the pipeline's other ports shared.
+ */
+export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubShared): RepositoryPipelines {
+  const { store, redactor } = shared;
   const { runner, sandbox } = createCommandRunner(env);
   const workspace = createWorkspace(runner);
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
@@ -66,11 +94,10 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
   const tokens = new Map<number, TokenSource>();
   const merges = new KeyedQueue();
   const failpoint = createFailpoint(env);
-  const llmFor = options.llm ?? ((model: string | undefined) => createLlm(env, model ? { model } : {}));
-
-  const pipelines: RepositoryPipelines = {
+  const llmFor = shared.llm ?? ((model: string | undefined) => createLlm(env, model ? { model } : {}));
+  return {
     async open(target: GitHubTarget, openOptions: { signal?: AbortSignal; config?: RepoConfig } = {}) {
-      const octokit = (await options.probot.auth(target.installationId)) as GitHubOctokit;
+      const octokit = (await probot.auth(target.installationId)) as GitHubOctokit;
       let source = tokens.get(target.installationId);
       if (!source) {
         source = installationTokenSource(octokit, target.installationId, (token) => redactor.add(token));
@@ -86,7 +113,8 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
         tokens: source,
         ...(openOptions.config ? { mergeMethod: openOptions.config.mergeMethod } : {}),
       });
-      const repository = `${target.owner}/${target.repo}`.toLowerCase();
+      const repository = `github:${new URL(target.htmlUrl).host}/${target.owner}/${target.repo}`.toLowerCase();
+      const distributed = shared.distributed;
       return {
         cloneDir,
         deps: {
@@ -94,13 +122,16 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
           workspace,
           runner,
           sandbox,
-          store,
+          // On several machines the run recorded another worker's clone: here, it is this one.
+          store: shared.distributed ? withThisClone(store, target, cloneDir) : store,
           forge: redactingForge(forge, redactor),
           probes,
           baselines,
           prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
           worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
-          mergeExclusively: (work) => merges.run(repository, () => work(async () => undefined)),
+          ...(distributed
+            ? { ...queuedAgents(distributed), ...exclusiveMerges(distributed, repository, (line) => shared.log(line)) }
+            : { mergeExclusively: (work) => merges.run(repository, () => work(async () => undefined)) }),
           redact: (text) => redactor.text(text),
           ...(failpoint ? { failpoint } : {}),
           ...(openOptions.signal ? { signal: openOptions.signal } : {}),
@@ -108,6 +139,34 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
       };
     },
   };
+}
+
+/**
+ * Composition root of the GitHub App. In one process (no REDIS_URL) the intake queues work in
+ * memory and runs it here; with REDIS_URL it queues jobs on Redis and `fanout worker` processes,
+ * on any machine, run everything else.
+ */
+export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp {
+  const redactor = createRedactor(env);
+  const appDeps = { appId: options.appId, ...(options.appSlug ? { appSlug: options.appSlug } : {}) };
+  if (env.REDIS_URL) {
+    const distributed = createDistributed(env);
+    const queue = new QueuedIntake(distributed.jobs, distributed.store, distributed.locks);
+    return {
+      appFn: createApp({ store: distributed.store, queue, ...appDeps }),
+      queue,
+      store: distributed.store,
+      redactor,
+      close: () => distributed.close(),
+    };
+  }
+  const store = createStore(env, redactor);
+  const pipelines = createGitHubPipelines(env, options.probot, {
+    store,
+    redactor,
+    log: options.log,
+    ...(options.llm ? { llm: options.llm } : {}),
+  });
   const executor = new RunExecutor({
     store,
     pipelines,
@@ -115,11 +174,11 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
     log: options.log,
   });
   const queue = new AppQueue({ store, pipelines, executor, log: options.log });
-  const appFn = createApp({
-    store,
+  return {
+    appFn: createApp({ store, queue, ...appDeps }),
     queue,
-    appId: options.appId,
-    ...(options.appSlug ? { appSlug: options.appSlug } : {}),
-  });
-  return { appFn, queue, executor, store, redactor };
+    store,
+    redactor,
+    close: () => store.close(),
+  };
 }

@@ -4,13 +4,11 @@ import { BullJobQueue } from './adapters/queue/bullmq-job-queue.js';
 import type { Env } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
 import type { RunRecord } from './domain/run.js';
-import { createLlm, createLocalPipeline, createRedactor, createStore } from './main.js';
+import { createRedactor, createStore } from './main.js';
 import { QueueDispatcher } from './orchestrate/dispatcher.js';
-import type { WorkerDeps } from './orchestrate/jobs/worker.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { JobQueue } from './ports/job-queue.js';
-import type { Llm } from './ports/llm.js';
 import type { Locks } from './ports/locks.js';
 
 /** What every process of a deployment on Redis shares: the store, the job queues and the locks. */
@@ -85,47 +83,6 @@ export function exclusiveMerges(
         log(`merge queue of ${repository} released by ${holder} (token ${lease.token})`);
         await lease.release();
       }
-    },
-  };
-}
-
-/**
- * A worker's view of the deployment: one pipeline per repository (and per model), built on first
- * use with the shared store, queued agents and exclusive merges.
- */
-export function createWorkerDeps(env: Env, distributed: Distributed, log: WorkerDeps['log']): WorkerDeps {
-  const pipelines = new Map<string, PipelineDeps>();
-  const models = new Map<string, Llm>();
-  const llmFor = (model: string | undefined) => {
-    const key = model ?? '';
-    let llm = models.get(key);
-    if (!llm) {
-      llm = createLlm(env, model ? { model } : {});
-      models.set(key, llm);
-    }
-    return llm;
-  };
-  return {
-    store: distributed.store,
-    jobs: distributed.jobs,
-    locks: distributed.locks,
-    log,
-    async pipelineFor(run, signal) {
-      if (run.origin.kind === 'github')
-        throw new ConfigError(`run ${run.id} is a GitHub run; this worker has no GitHub App credentials`);
-      const key = `${repositoryKey(run)}\0${run.config.model ?? ''}`;
-      let pipeline = pipelines.get(key);
-      if (!pipeline) {
-        pipeline = createLocalPipeline(env, run.repo, llmFor(run.config.model), {
-          store: distributed.store,
-          distributed: {
-            ...queuedAgents(distributed),
-            ...exclusiveMerges(distributed, repositoryKey(run), (message) => log(message)),
-          },
-        });
-        pipelines.set(key, pipeline);
-      }
-      return signal ? { ...pipeline, signal } : pipeline;
     },
   };
 }

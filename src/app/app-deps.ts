@@ -5,9 +5,12 @@ import type { CoordStore } from '../ports/coord-store.js';
 /** Where accepted work goes; it runs in the background, after the delivery is answered. */
 export interface IntakeQueue {
   /** A stored command (by its delivery id) is ready to be processed. */
-  enqueueCommand(id: string): void;
-  /** GitHub said something about a pull request; the queue checks whether it is one of Fanout's. */
-  enqueueEvent(target: GitHubTarget, event: PullRequestEvent): void;
+  enqueueCommand(id: string): void | Promise<void>;
+  /**
+   * GitHub said something about a pull request; the queue checks whether it is one of Fanout's.
+   * A rejection means it could not be kept: the delivery is answered 503, to be sent again.
+   */
+  enqueueEvent(target: GitHubTarget, event: PullRequestEvent): void | Promise<void>;
 }
 
 /** The log calls the handlers make (Probot's pino logger fits). */

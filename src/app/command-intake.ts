@@ -40,7 +40,12 @@ export async function receiveIssueComment(
     );
     return;
   }
-  deps.queue.enqueueCommand(record.id);
+  try {
+    await deps.queue.enqueueCommand(record.id);
+  } catch (error) {
+    // The command is stored: the next start queues it again (recover), so the delivery stands.
+    log.error({ err: error }, 'command stored but not queued; it is taken up at the next start');
+  }
 }
 
 /** The record to store for this comment, or null (with the reason logged) when it is not a command to take. */

@@ -42,7 +42,11 @@ function forward(
       log.info(`${context.name} ignored: no installation in the payload`);
       return;
     }
-    deps.queue.enqueueEvent(target, event);
+    try {
+      await deps.queue.enqueueEvent(target, event);
+    } catch (error) {
+      throw new IntakeUnavailableError('The event could not be queued; redeliver this webhook.', { cause: error });
+    }
   });
 }
 

@@ -50,6 +50,9 @@ const EnvSchema = z.object({
     .regex(/^[^/:]+(:\d+)?$/, 'must be a host name such as github.example.com')
     .optional(),
   GHE_PROTOCOL: z.enum(['https', 'http'], { message: 'must be https or http' }).default('https'),
+  // Octokit spaces writes to GitHub a second apart (its secondary rate limits); a GitHub
+  // Enterprise Server without them (or a test's fake) can turn that off.
+  FANOUT_GITHUB_THROTTLE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
       message: 'must be trace, debug, info, warn, error or fatal',

@@ -169,6 +169,12 @@ async function judgeOne(
   if (pr.state === 'closed')
     return { kind: 'failed', reason: 'closed', message: `pull request #${pr.number} was closed without merging` };
   const base = await input.forge.fetchBase(input.baseBranch);
+  // Pushed from another machine (a worker with its own clone): fetched before git looks at it.
+  const present = await input.workspace.resolveCommit(input.repoDir, pr.headSha).then(
+    () => true,
+    () => false,
+  );
+  if (!present) await input.forge.fetchBase(pr.branch);
   // Merged by an earlier process whose record was lost: merging again would add a second merge.
   if (await input.workspace.isAncestor(input.repoDir, pr.headSha, base))
     return merged(pr.headSha, false, 'an earlier merge');

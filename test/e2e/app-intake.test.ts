@@ -333,7 +333,7 @@ describe('App intake: pull request events', () => {
     expect((await deliverEvent('pull_request', pushed))[0]?.[1]).toMatchObject({ pusherIsFanout: false });
   });
 
-  it('ignores an event without an installation, and answers 200 when the queue throws', async () => {
+  it('ignores an event without an installation, and answers 503 when the event cannot be queued (GitHub sends it again)', async () => {
     const status = example('status');
     delete status.installation;
     expect(await deliverEvent('status', status)).toEqual([]);
@@ -341,7 +341,7 @@ describe('App intake: pull request events', () => {
     const queue = recordingQueue();
     queue.failing = true;
     const app = await start(new MemoryCoordStore(), queue);
-    expect((await app.deliver('status', example('status'))).status).toBe(200);
+    expect((await app.deliver('status', example('status'))).status).toBe(503);
   });
 });
 

@@ -110,35 +110,6 @@ async function deployment(
 }
 
 describeWithRedis('several machines: workers on Redis', () => {
-  it('completes a run on two worker processes; the CLI that started it runs no agent', async () => {
-    // The first two agents wait for each other: two worker processes run agents at once.
-    const arrived = new Set<string>();
-    let both: () => void = () => undefined;
-    const together = new Promise<void>((resolve) => (both = resolve));
-    const d = await deployment({
-      hold: async (title, turn) => {
-        if (turn !== 0 || arrived.size >= 2) return;
-        arrived.add(title);
-        if (arrived.size === 2) both();
-        await together;
-      },
-    });
-    const first = d.worker({}, ['--concurrency', '1']);
-    const second = d.worker({}, ['--concurrency', '1']);
-    const { code, report } = await d.run();
-    expect(code).toBe(0);
-    expect(report.subtasks.map((subtask: { merged?: string }) => Boolean(subtask.merged))).toEqual([
-      true,
-      true,
-      true,
-      true,
-    ]);
-    const ranOn = new Set(report.subtasks.map((subtask: { ranOn: string }) => Number(subtask.ranOn.split(':')[1])));
-    expect([...ranOn].sort()).toEqual([first.pid, second.pid].sort());
-    expect(ranOn.has(process.pid)).toBe(false);
-    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
-  });
-
   it('waits while no worker runs, and proceeds once one starts', async () => {
     const d = await deployment();
     const running = d.run();
@@ -172,13 +143,31 @@ describeWithRedis('several machines: workers on Redis', () => {
     expect(lost?.ranOn).toBe(`${lost?.ranOn.split(':')[0]}:${survivor.pid}`);
   });
 
-  it('never merges one repository from two workers at once: the merge queue is one lock, its tokens rising', async () => {
-    const d = await deployment({ parts: (set) => ['a', 'b', 'c'].map((part) => `${part}${set}`) });
-    const first = d.worker();
-    const second = d.worker();
+  it('runs two runs on two worker processes: agents on both (never in the CLI), the repository merged by one at a time', async () => {
+    // The first two agents wait for each other: two worker processes run agents at once.
+    const arrived = new Set<string>();
+    let both: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => (both = resolve));
+    const d = await deployment({
+      parts: (set) => ['a', 'b', 'c'].map((part) => `${part}${set}`),
+      hold: async (title, turn) => {
+        if (turn !== 0 || arrived.size >= 2) return;
+        arrived.add(title);
+        if (arrived.size === 2) both();
+        await together;
+      },
+    });
+    const first = d.worker({}, ['--concurrency', '1']);
+    const second = d.worker({}, ['--concurrency', '1']);
     const [one, two] = await Promise.all([d.run('Write files, set 1'), d.run('Write files, set 2')]);
     expect([one.code, two.code]).toEqual([0, 0]);
     expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1, 1, 1]);
+    const ranOn = new Set(
+      [...one.report.subtasks, ...two.report.subtasks].map((subtask: { ranOn: string }) =>
+        Number(subtask.ranOn.split(':')[1]),
+      ),
+    );
+    expect([...ranOn].sort()).toEqual([first.pid, second.pid].sort());
     // Every time a worker held the merge queue, from its own log: taken, released, never overlapping.
     const held = [first, second].flatMap((worker) => {
       const events = worker.lines.flatMap((line) => {

@@ -16,6 +16,9 @@ export const OWNER = 'octo';
 export const REPO = 'hello';
 
 export interface AppHarness {
+  /** Where the App keeps its state (and its model answers): what workers of the same deployment share. */
+  model: { baseUrl: string };
+  root: string;
   fake: FakeGitHub;
   app: FanoutApp;
   webhooks: WebhookServer;
@@ -45,6 +48,8 @@ export async function appHarness(options: {
   script: Script;
   files?: Record<string, string>;
   roles?: Record<string, FakeRole>;
+  /** More environment for the App (REDIS_URL: the intake queues jobs for workers). */
+  env?: Record<string, string>;
 }): Promise<AppHarness> {
   const fake = await FakeGitHub.start();
   await fake.createRepository(OWNER, REPO, { defaultBranch: 'main', files: { ...SAMPLE_FILES, ...options.files } });
@@ -64,6 +69,7 @@ export async function appHarness(options: {
     FANOUT_MODEL: 'scripted-model',
     WEBHOOK_SECRET,
     TMPDIR: root,
+    ...options.env,
   });
   // Retries and throttling off: an unexpected failure must show, not be retried away.
   const Octokit = ProbotOctokit.defaults((defaults: Record<string, unknown>) => ({
@@ -114,6 +120,8 @@ export async function appHarness(options: {
     };
   };
   return {
+    model,
+    root,
     fake,
     app,
     webhooks,
@@ -157,7 +165,7 @@ export async function appHarness(options: {
     async close() {
       await app.queue.idle();
       await webhooks.close();
-      await app.store.close();
+      await app.close();
       const unexpected = [...fake.unexpected];
       await fake.close();
       if (unexpected.length > 0)

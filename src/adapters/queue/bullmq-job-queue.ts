@@ -22,6 +22,9 @@ export interface BullJobQueueOptions {
   globalAgentLimit?: number;
 }
 
+// How often `outcome` looks at a job's state itself, besides the event stream.
+const OUTCOME_CHECK_MS = 1_000;
+
 // Finished jobs are kept this long, so that a second add of the same id is still ignored.
 const KEEP_FINISHED_S = 24 * 3600;
 
@@ -51,6 +54,8 @@ export class BullJobQueue implements JobQueue {
     await this.limited();
     await this.queue(queueOf(job)).add(job.kind, job, {
       jobId: jobId(id),
+      // A failed job is not run again by the queue: an agent job records its own failure, and a
+      // run that a failed pass left is taken up by its next event or the App's next start.
       attempts: 1,
       removeOnComplete: { age: KEEP_FINISHED_S },
       removeOnFail: { age: KEEP_FINISHED_S },
@@ -61,12 +66,30 @@ export class BullJobQueue implements JobQueue {
     const job = await Job.fromId(this.queue(queue), jobId(id));
     // Gone: finished longer ago than anything is kept.
     if (!job) return 'completed';
+    // The event stream brings the end at once; a look at the job's state now and then catches an
+    // end the stream's reader missed (it starts reading at "now", a moment after subscribing).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const looked = new Promise<JobOutcome>((resolve) => {
+      const look = () => {
+        void job.getState().then(
+          (state) => {
+            if (state === 'completed' || state === 'failed') resolve(state);
+            else if (state === 'unknown') resolve('completed');
+            else timer = setTimeout(look, OUTCOME_CHECK_MS);
+          },
+          () => (timer = setTimeout(look, OUTCOME_CHECK_MS)),
+        );
+      };
+      timer = setTimeout(look, OUTCOME_CHECK_MS);
+    });
+    const streamed = job.waitUntilFinished(this.queueEvents(queue)).then(
+      () => 'completed' as const,
+      () => 'failed' as const,
+    );
     try {
-      // Subscribes first, then looks at the job's state: a job that ends meanwhile is not missed.
-      await job.waitUntilFinished(this.queueEvents(queue));
-      return 'completed';
-    } catch {
-      return 'failed';
+      return await Promise.race([streamed, looked]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -32,6 +32,8 @@ export interface GitOptions {
 
 export interface GitResult {
   stdout: string;
+  /** What git said on stderr (why an allowed exit code happened, for messages). */
+  stderr: string;
   exitCode: number;
 }
 
@@ -176,7 +178,7 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
       `git ${args.slice(0, 3).join(' ')} failed (exit ${exitCode}) in ${options.cwd}: ${tail}`,
     );
   }
-  return { stdout: String(result.stdout), exitCode };
+  return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode };
 }
 
 function splitSetting(setting: string): [string, string] {

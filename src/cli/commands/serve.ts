@@ -2,21 +2,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createNodeMiddleware, Probot, run } from 'probot';
-import { FanoutOctokit } from '../../adapters/forge/github/octokit-class.js';
+import { FanoutOctokit, fanoutOctokitClass } from '../../adapters/forge/github/octokit-class.js';
 import type { Env } from '../../config/env.js';
 import { privateKeyFromEnv } from '../../config/secrets.js';
 import { ConfigError } from '../../domain/errors.js';
-import { createFanoutApp } from '../../main-app.js';
+import { createFanoutApp, gitHubApiUrl } from '../../main-app.js';
+
+export { gitHubApiUrl };
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
 export const SERVE_USAGE =
   'fanout serve   (settings from the environment or .env: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT...)';
-
-/** Where Probot sends API calls: github.com, or a GitHub Enterprise Server from GHE_HOST/GHE_PROTOCOL. */
-export function gitHubApiUrl(env: Pick<Env, 'GHE_HOST' | 'GHE_PROTOCOL'>): string | undefined {
-  return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : undefined;
-}
 
 /**
  * `fanout serve`: the GitHub App. Webhooks are acknowledged at once (the command is stored first);
@@ -48,7 +45,7 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
     appId,
     privateKey,
     secret: env.WEBHOOK_SECRET,
-    Octokit: FanoutOctokit,
+    Octokit: env.FANOUT_GITHUB_THROTTLE === 'off' ? fanoutOctokitClass({ enabled: false }) : FanoutOctokit,
     logLevel: env.LOG_LEVEL,
     ...(baseUrl ? { baseUrl } : {}),
   });
@@ -77,7 +74,7 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
   return new Promise<number>((resolve) => {
     const stop = () => {
       server.close();
-      void fanout.store.close().finally(() => resolve(EXIT_OK));
+      void fanout.close().finally(() => resolve(EXIT_OK));
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
-import { createDistributed, createWorkerDeps } from '../../main-distributed.js';
+import { createDistributed } from '../../main-distributed.js';
+import { createWorkerDeps } from '../../main-worker.js';
 import { startWorker } from '../../orchestrate/jobs/worker.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';

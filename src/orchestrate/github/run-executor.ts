@@ -4,6 +4,8 @@ import type { RunRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import { renderFailureReport } from '../../report/render-status-comment.js';
 import { executeRun } from '../execute-run.js';
+import { requireRun } from '../run-records.js';
+import { fetchRunBase } from './this-clone.js';
 import { publishStatus } from '../status-comment.js';
 import type { RunStarter } from '../run-starter.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
@@ -88,6 +90,8 @@ export async function githubRunPass(
   const before = await options.store.getRun(runId);
   if (!before || before.origin.kind !== 'github') return;
   const { deps } = await options.pipelines.open(targetOf(before), { signal, config: before.config });
+  // Another machine may have started the run: its base must be in this process's clone too.
+  await fetchRunBase(deps, await requireRun(deps, runId));
   const publisher = publishStatus(deps, runId, {
     debounceMs: options.statusDebounceMs,
     onError: (error) => options.log(`status comment of run ${runId} failed`, error),

@@ -5,6 +5,7 @@ import type { AgentJob } from '../dispatcher.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
 import { agentJobContext, runAgentJob } from '../run-agent-job.js';
 import { requireRun } from '../run-records.js';
+import { fetchRunBase } from '../github/this-clone.js';
 
 const OVER = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -36,5 +37,7 @@ export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts
     if (!record || OVER.has(record.state)) return;
     if (record.state === 'running') await deps.store.putSubtask(subtaskAfterLostJob(record, new Date().toISOString()));
   }
+  // Another machine may have made the commit this job starts from (a base holding dependencies' work).
+  await fetchRunBase(deps, run, job.baseCommit);
   await runAgentJob(deps, job, await contexts.get(deps, run));
 }

@@ -72,10 +72,13 @@ export function startWorker(deps: WorkerDeps, concurrency: WorkerConcurrency): J
   return deps.jobs.work(
     { agents: concurrency.agents, runs: concurrency.runs, ...(deps.github ? { intake: concurrency.intake } : {}) },
     async (job) => {
+      const started = Date.now();
+      deps.log(`${describeJob(job)}: started`);
       try {
         await handle(job);
+        deps.log(`${describeJob(job)}: done in ${Date.now() - started} ms`);
       } catch (error) {
-        deps.log(`${job.kind} job failed`, error);
+        deps.log(`${describeJob(job)}: failed after ${Date.now() - started} ms`, error);
         throw error;
       }
     },
@@ -89,4 +92,19 @@ async function pass(deps: WorkerDeps, run: RunRecord, signal: AbortSignal): Prom
     return;
   }
   await executeRun(await deps.pipelineFor(run, signal), run.id);
+}
+
+/** A job as the worker's log names it. */
+function describeJob(job: FanoutJob): string {
+  switch (job.kind) {
+    case 'agent':
+    case 'fix':
+      return `${job.kind} job ${job.runId}/${job.subtaskId}`;
+    case 'run-pass':
+      return `pass over run ${job.runId}`;
+    case 'command':
+      return `command ${job.commandId}`;
+    case 'event':
+      return `${job.event.kind} event on ${job.target.owner}/${job.target.repo}`;
+  }
 }

@@ -67,7 +67,7 @@ async function remoteGit(
   call: string,
   args: string[],
   allowExitCodes: number[] = [],
-): Promise<{ stdout: string; exitCode: number }> {
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const token = await remote.tokens.token();
   try {
     return await runGit(args, {
@@ -114,7 +114,12 @@ export async function pushBranch(
   }
   throw new ForgeError(
     'forge-refused',
-    `git push ${branch} to ${remote.remoteUrl} was refused: ${(rejected ?? result.stdout).trim()}`,
+    `git push ${branch} to ${remote.remoteUrl} was refused: ${withoutTokens(
+      rejected ?? `${result.stdout}\n${result.stderr}`,
+      [],
+    )
+      .trim()
+      .slice(-1_000)}`,
   );
 }
 

@@ -1,0 +1,86 @@
+import { Probot } from 'probot';
+import { FanoutOctokit, fanoutOctokitClass } from './adapters/forge/github/octokit-class.js';
+import type { Env } from './config/env.js';
+import { privateKeyFromEnv } from './config/secrets.js';
+import { ConfigError } from './domain/errors.js';
+import { createGitHubPipelines, gitHubApiUrl } from './main-app.js';
+import { exclusiveMerges, queuedAgents, repositoryKey, type Distributed } from './main-distributed.js';
+import { createLlm, createLocalPipeline, createRedactor } from './main.js';
+import { targetOf } from './orchestrate/github/run-executor.js';
+import { fetchRunBase } from './orchestrate/github/this-clone.js';
+import type { WorkerDeps } from './orchestrate/jobs/worker.js';
+import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
+import type { Llm } from './ports/llm.js';
+
+/**
+ * A worker's view of the deployment: one pipeline per local repository (and per model), built on
+ * first use with the shared store, queued agents and exclusive merges; and, when the worker has
+ * the App's credentials (APP_ID, PRIVATE_KEY), GitHub's repositories, commands and events.
+ */
+export function createWorkerDeps(env: Env, distributed: Distributed, log: WorkerDeps['log']): WorkerDeps {
+  const pipelines = new Map<string, PipelineDeps>();
+  const models = new Map<string, Llm>();
+  const llmFor = (model: string | undefined) => {
+    const key = model ?? '';
+    let llm = models.get(key);
+    if (!llm) {
+      llm = createLlm(env, model ? { model } : {});
+      models.set(key, llm);
+    }
+    return llm;
+  };
+  const privateKey = privateKeyFromEnv(env);
+  const github =
+    env.APP_ID && privateKey
+      ? createGitHubPipelines(env, githubProbot(env, Number(env.APP_ID), privateKey), {
+          store: distributed.store,
+          redactor: createRedactor(env),
+          distributed,
+          log,
+          llm: llmFor,
+        })
+      : undefined;
+  return {
+    store: distributed.store,
+    jobs: distributed.jobs,
+    locks: distributed.locks,
+    log,
+    ...(github ? { github: { pipelines: github, statusDebounceMs: 3_000 } } : {}),
+    async pipelineFor(run, signal) {
+      if (run.origin.kind === 'github') {
+        if (!github)
+          throw new ConfigError(
+            `run ${run.id} is a GitHub run; this worker has no GitHub App credentials (APP_ID, PRIVATE_KEY)`,
+          );
+        const { deps } = await github.open(targetOf(run), { config: run.config, ...(signal ? { signal } : {}) });
+        await fetchRunBase(deps, (await deps.store.getRun(run.id)) ?? run);
+        return deps;
+      }
+      const key = `${repositoryKey(run)}\0${run.config.model ?? ''}`;
+      let pipeline = pipelines.get(key);
+      if (!pipeline) {
+        pipeline = createLocalPipeline(env, run.repo, llmFor(run.config.model), {
+          store: distributed.store,
+          distributed: {
+            ...queuedAgents(distributed),
+            ...exclusiveMerges(distributed, repositoryKey(run), (message) => log(message)),
+          },
+        });
+        pipelines.set(key, pipeline);
+      }
+      return signal ? { ...pipeline, signal } : pipeline;
+    },
+  };
+}
+
+/** A Probot instance for API calls only (no webhook server): installation tokens for the worker's jobs. */
+function githubProbot(env: Env, appId: number, privateKey: string): Probot {
+  const baseUrl = gitHubApiUrl(env);
+  return new Probot({
+    appId,
+    privateKey,
+    Octokit: env.FANOUT_GITHUB_THROTTLE === 'off' ? fanoutOctokitClass({ enabled: false }) : FanoutOctokit,
+    logLevel: env.LOG_LEVEL,
+    ...(baseUrl ? { baseUrl } : {}),
+  });
+}
