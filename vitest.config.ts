@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Tests spawn git and child processes; two cores are all CI has.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
   },
 });

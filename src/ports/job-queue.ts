@@ -45,10 +45,11 @@ export type JobHandler = (job: FanoutJob) => Promise<void>;
 /** What `work` returns: a way to stop taking jobs. */
 export interface JobWorker {
   /**
-   * Stops taking jobs. With `drain`, jobs in hand run to their end first; without, they are
-   * handed back (another worker runs them again) and this resolves at once.
+   * Stops taking jobs. With `drain`, jobs in hand run to their end first, except those of the
+   * `handBack` queues; without, all are handed back. A job handed back runs again on another
+   * worker once this one's claim on it runs out (what this process still does of it is lost).
    */
-  stop(options: { drain: boolean }): Promise<void>;
+  stop(options: { drain: boolean; handBack?: readonly QueueName[] }): Promise<void>;
 }
 
 /**

@@ -104,5 +104,31 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
       expect(started).toEqual([pass('a')]);
       expect(await queue.waiting('runs')).toBe(1);
     });
+
+    it('hands back the jobs of the queues named, draining the others', async () => {
+      const queue = await queueFor();
+      const first = gate();
+      const worker = queue.work({ runs: 1, agents: 1 }, first.handler);
+      await queue.add('run-r', pass('r'));
+      await queue.add('agent-a', {
+        kind: 'agent',
+        runId: 'a',
+        subtaskId: 's',
+        baseCommit: 'c'.repeat(40),
+        generation: '0',
+      });
+      await first.startedCount(2);
+      const stopping = worker.stop({ drain: true, handBack: ['runs'] });
+      first.releases.get('a')!.resolve();
+      await stopping;
+      expect(await queue.outcome('agents', 'agent-a')).toBe('completed');
+      // The pass handed back runs again on the next worker (once the first one's claim runs out).
+      const second = gate();
+      workers.push(queue.work({ runs: 1 }, second.handler));
+      await second.startedCount(1);
+      expect(second.started).toEqual([pass('r')]);
+      second.releases.get('r')!.resolve();
+      expect(await queue.outcome('runs', 'run-r')).toBe('completed');
+    });
   });
 }

@@ -34,12 +34,19 @@ afterEach(async () => {
 
 /** A repository, a scripted model for four parts, and the environment every process of the deployment gets. */
 async function deployment(
-  options: { hold?: (title: string, turn: number) => Promise<void>; parts?: (task: string) => string[] } = {},
+  options: {
+    hold?: (title: string, turn: number) => Promise<void>;
+    parts?: (task: string) => string[];
+    config?: string;
+  } = {},
 ) {
   const root = await tempDir('fanout-workers-');
   const repo = join(root, 'repo');
   const stateDir = join(root, 'state');
-  await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'maxSubtasks: 4\nmaxAgents: 4\n' });
+  await createRepository(repo, {
+    ...SAMPLE_FILES,
+    '.github/fanout.yml': options.config ?? 'maxSubtasks: 4\nmaxAgents: 4\n',
+  });
   const allParts = options.parts ? [...options.parts('1'), ...options.parts('2')] : PARTS;
   const brain = scriptedBrain({
     plan: PARTS.map((part) => ({ id: part, title: `Part ${part}`, writeScope: [`${part}.txt`] })),
@@ -188,5 +195,62 @@ describeWithRedis('several machines: workers on Redis', () => {
       expect(held[index]!.from).toBeGreaterThanOrEqual(held[index - 1]!.to);
       expect(held[index]!.token).toBeGreaterThan(held[index - 1]!.token);
     }
+  });
+
+  it("holds a repository's maxAgents across workers: never more of its agents at once than that", async () => {
+    const inFlight = new Set<string>();
+    let most = 0;
+    let wake: () => void = () => undefined;
+    const d = await deployment({
+      config: 'maxSubtasks: 4\nmaxAgents: 2\n',
+      hold: async (title, turn) => {
+        if (turn === 0) {
+          inFlight.add(title);
+          most = Math.max(most, inFlight.size);
+          wake();
+          // Each agent waits until a second one runs (or a moment passes): room for a third to show up if it could.
+          await Promise.race([
+            new Promise<void>((resolve) => (wake = resolve)),
+            new Promise((resolve) => setTimeout(resolve, 1_000)),
+          ]);
+        }
+        if (turn === 2) inFlight.delete(title);
+      },
+    });
+    d.worker({}, ['--concurrency', '2']);
+    d.worker({}, ['--concurrency', '2']);
+    const { code } = await d.run();
+    expect(code).toBe(0);
+    expect(most).toBe(2);
+  });
+
+  it('drains on SIGTERM: the job in hand finishes, no new one is taken, and it exits 0', async () => {
+    let held: () => void = () => undefined;
+    const release = new Promise<void>((resolve) => (held = resolve));
+    let holding: (title: string) => void = () => undefined;
+    const firstAgent = new Promise<string>((resolve) => (holding = resolve));
+    const d = await deployment({
+      hold: async (title, turn) => {
+        if (turn !== 0) return;
+        holding(title);
+        if ((await firstAgent) === title) await release;
+      },
+    });
+    const draining = d.worker({}, ['--concurrency', '1']);
+    const running = d.run();
+    const title = await firstAgent;
+    draining.kill('SIGTERM');
+    await draining.waitFor(/SIGTERM: taking no new job/);
+    held();
+    expect(await draining.exited).toEqual({ code: 0, signal: null });
+    const after = draining.lines.slice(draining.lines.findIndex((line) => line.includes('SIGTERM')));
+    expect(after.filter((line) => line.includes(': started'))).toEqual([]);
+    // The rest waits for a worker.
+    d.worker();
+    const { code, report } = await running;
+    expect(code).toBe(0);
+    const drained = report.subtasks.find((subtask: { title: string }) => subtask.title === title);
+    expect(drained.ranOn.endsWith(`:${draining.pid}`)).toBe(true);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
   });
 });

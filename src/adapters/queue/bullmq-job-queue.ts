@@ -95,7 +95,7 @@ export class BullJobQueue implements JobQueue {
 
   work(queues: Partial<Record<QueueName, number>>, handler: JobHandler): JobWorker {
     void this.limited().catch(() => undefined);
-    const started: Worker[] = [];
+    const started: Array<{ name: QueueName; worker: Worker }> = [];
     for (const [name, concurrency] of Object.entries(queues) as Array<[QueueName, number]>) {
       const worker = new Worker(name, async (job: Job<FanoutJob>) => handler(job.data), {
         connection: this.connection,
@@ -108,13 +108,14 @@ export class BullJobQueue implements JobQueue {
       });
       // Connection trouble is retried by ioredis; a job's own failure is its outcome.
       worker.on('error', () => undefined);
-      started.push(worker);
+      started.push({ name, worker });
       this.workers.add(worker);
     }
     return {
-      stop: async ({ drain }) => {
-        await Promise.all(started.map((worker) => worker.close(!drain)));
-        for (const worker of started) this.workers.delete(worker);
+      stop: async ({ drain, handBack = [] }) => {
+        // Forced: no wait, no more lock renewal; the job is found stalled and runs elsewhere.
+        await Promise.all(started.map(({ name, worker }) => worker.close(!drain || handBack.includes(name))));
+        for (const { worker } of started) this.workers.delete(worker);
       },
     };
   }

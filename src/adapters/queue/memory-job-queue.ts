@@ -49,17 +49,15 @@ export class MemoryJobQueue implements JobQueue {
     this.consumers.add(consumer);
     this.pump();
     return {
-      stop: async ({ drain }) => {
+      stop: async ({ drain, handBack = [] }) => {
         consumer.stopped = true;
         this.consumers.delete(consumer);
         const held = [...consumer.active.values()].flatMap((set) => [...set]);
-        if (drain) {
-          await Promise.all(held.map((entry) => entry.done));
-          return;
-        }
+        const kept = held.filter((entry) => drain && !handBack.includes(entry.queue));
         // Handed back: another worker runs them again (what this one still does is ignored).
-        for (const entry of held) entry.state = 'waiting';
+        for (const entry of held) if (!kept.includes(entry)) entry.state = 'waiting';
         this.pump();
+        await Promise.all(kept.map((entry) => entry.done));
       },
     };
   }

@@ -14,8 +14,9 @@ const DRAIN_MS = 10 * 60_000;
 
 /**
  * `fanout worker`: runs agent jobs and run passes from the deployment's Redis (REDIS_URL) on this
- * machine, `--concurrency` agents at once. SIGTERM or Ctrl-C drains it: it takes no new job,
- * lets the ones in hand finish (handing them back after 10 minutes), and exits.
+ * machine, `--concurrency` agents at once. SIGTERM or Ctrl-C drains it: it takes no new job, lets
+ * the agent jobs in hand finish (handing them back after 10 minutes), hands its run passes back
+ * to other workers, and exits.
  */
 export async function workerCommand(argv: string[], env: Env, output: Output): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { concurrency: { type: 'string' } } });
@@ -38,17 +39,24 @@ export async function workerCommand(argv: string[], env: Env, output: Output): P
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      log(`${signal}: taking no new job; finishing the ones in hand`);
+      log(`${signal}: taking no new job; finishing the agent jobs in hand, handing back run passes`);
       const handBack = setTimeout(() => void worker.stop({ drain: false }), DRAIN_MS);
       handBack.unref();
+      // Agent jobs and the intake finish here; passes over runs (which wait on agent jobs that
+      // only other workers will take now) are handed back and resumed from the store elsewhere.
       void worker
-        .stop({ drain: true })
+        .stop({ drain: true, handBack: ['runs'] })
         .finally(async () => {
           clearTimeout(handBack);
           await distributed.close();
           log('stopped');
         })
-        .then(() => resolve(EXIT_OK));
+        .then(() => {
+          resolve(EXIT_OK);
+          // What was handed back may still be running here (a pass waiting on agent jobs): it
+          // ends with the process, as a crash would, and another worker resumes it.
+          setImmediate(() => process.exit(EXIT_OK));
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -15,14 +15,21 @@ export interface RunPassDeps {
 /**
  * A queued pass over a run, on whichever worker took it. One pass of a run at a time across every
  * machine (the run's lock); a request that finds it held raises a flag, and the holder goes round
- * again, so no request is lost. A pass stops when the store says a person cancelled the run.
+ * again, so no request is lost; a holder that died (its lease ran out) is replaced by the request.
+ * A pass stops when the store says a person cancelled the run.
  */
 export async function handleRunPass(deps: RunPassDeps, runId: string): Promise<void> {
   const again = `run-again:${runId}`;
-  const lease = await deps.locks.tryAcquire(`run:${runId}`);
+  let lease = await deps.locks.tryAcquire(`run:${runId}`);
   if (!lease) {
+    // Held: the holder goes round again when it sees the flag. If it ends (or dies, its lease
+    // running out) without lowering it, this request runs the pass itself.
     await deps.locks.raiseFlag(again);
-    return;
+    lease = await deps.locks.acquire(`run:${runId}`);
+    if (!(await deps.locks.lowerFlag(again))) {
+      await lease.release();
+      return;
+    }
   }
   try {
     // What was asked before this pass starts is covered by it.

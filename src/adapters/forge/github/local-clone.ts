@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { KeyedQueue, withFileLock } from '../../file-lock.js';
 import { runGit } from '../../workspace/git-cli.js';
 
 /**
@@ -10,9 +11,17 @@ import { runGit } from '../../workspace/git-cli.js';
  */
 export async function ensureLocalClone(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const probe = await runGit(['rev-parse', '--git-dir'], { cwd: dir, allowExitCodes: [128] });
-  const gitDir = probe.stdout.trim();
-  // Inside some other repository (a state directory in a checkout) does not count.
-  if (probe.exitCode === 0 && (gitDir === '.git' || resolve(dir, gitDir) === resolve(dir))) return;
-  await runGit(['init', '--quiet', dir], { cwd: dir });
+  // Agent jobs of one repository open it at once (on one worker, or several sharing a disk).
+  await CREATING.run(resolve(dir), () =>
+    withFileLock(`${resolve(dir)}.lock`, async () => {
+      const probe = await runGit(['rev-parse', '--git-dir'], { cwd: dir, allowExitCodes: [128] });
+      const gitDir = probe.stdout.trim();
+      // Inside some other repository (a state directory in a checkout) does not count.
+      if (probe.exitCode === 0 && (gitDir === '.git' || resolve(dir, gitDir) === resolve(dir))) return;
+      await runGit(['init', '--quiet', dir], { cwd: dir });
+    }),
+  );
 }
+
+// Within the process, waiters queue in memory rather than contend on the lock file.
+const CREATING = new KeyedQueue();
