@@ -1,0 +1,209 @@
+// Several machines: one run of 32 scripted agents, worked by 1 `fanout worker` process and then by
+// 4, on a real Redis. Every model answer takes MODEL_MS (agents wait on the model, as real ones
+// do), so what is measured is how the queue spreads the work: the throughput ratio, how fast an
+// idle worker picks up an agent job (p50, p99; target p99 ≤ 50 ms), and the Redis commands per agent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { main } from '../src/cli/main.js';
+import { createRepository, SAMPLE_FILES } from '../src/demo/sample-repo.js';
+import { startScriptedServer } from '../src/scripted-model/server.js';
+import type { RecordedRequest, ScriptedReply } from '../src/scripted-model/types.js';
+import { median, ms } from './stats.js';
+
+const AGENTS = 32;
+const PER_WORKER = 4;
+const MODEL_MS = Number(process.env.BENCH_MODEL_MS ?? 300);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CLI = join(process.cwd(), 'src/cli/main.ts');
+
+/** Whether Redis answers (the benchmark needs a real one). */
+async function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port || 6379), hostname || '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+/** A scripted model: the probe, a plan of AGENTS parts, and agents that write one file each. */
+function model(request: RecordedRequest): ScriptedReply {
+  const body = request.body;
+  if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
+    return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
+  if (body.response_format?.json_schema?.name === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
+  if (body.response_format?.json_schema?.name === 'plan') {
+    const subtasks = Array.from({ length: AGENTS }, (_, n) => ({
+      id: `part-${n}`,
+      title: `Part ${n}`,
+      instructions: `Write out/${n}.txt`,
+      writeScope: [`out/${n}.txt`],
+      readScope: [],
+      dependsOn: [],
+    }));
+    return { content: JSON.stringify({ subtasks }) };
+  }
+  const n = /Your subtask: Part (\d+)/.exec(body.messages.find((m) => m.role === 'user')?.content ?? '')?.[1];
+  const turn = body.messages.filter((m) => m.role === 'assistant').length;
+  return turn === 0
+    ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${n}.txt`, content: `part ${n}\n` } }] }
+    : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
+}
+
+async function commandsProcessed(redis: Redis): Promise<number> {
+  return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0);
+}
+
+/** One run of AGENTS agents on `workers` worker processes: wall time, pickup latencies, Redis commands. */
+async function runOn(workers: number): Promise<{ wall: number; pickups: number[]; commands: number; merged: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'fanout-bench-workers-'));
+  const repo = join(root, 'repo');
+  // maxAgents is the whole capacity: a job is queued only when a worker has room for it, so the
+  // time from queueing to start is the pickup itself.
+  const maxAgents = Math.min(16, workers * PER_WORKER);
+  await createRepository(repo, {
+    ...SAMPLE_FILES,
+    '.github/fanout.yml': `maxSubtasks: ${AGENTS}\nmaxAgents: ${maxAgents}\n`,
+  });
+  const server = await startScriptedServer({
+    script: async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, MODEL_MS));
+      return model(request);
+    },
+  });
+  const prefix = `fanout-bench-${Date.now()}-${workers}`;
+  const env: Record<string, string> = {
+    REDIS_URL,
+    FANOUT_REDIS_PREFIX: prefix,
+    FANOUT_STATE_DIR: join(root, 'state'),
+    OPENAI_BASE_URL: server.baseUrl,
+    OPENAI_API_KEY: 'k',
+    FANOUT_MODEL: 'scripted-model',
+    FANOUT_SANDBOX: process.env.FANOUT_SANDBOX ?? 'none',
+    TMPDIR: root,
+  };
+  const children: ChildProcess[] = [];
+  const ready: Array<Promise<void>> = [];
+  for (let index = 0; index < workers; index += 1) {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--concurrency', String(PER_WORKER)], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    ready.push(
+      new Promise((resolve) => {
+        child.stderr!.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('taking jobs')) resolve();
+        });
+      }),
+    );
+  }
+  await Promise.all(ready);
+  const redis = new Redis(REDIS_URL);
+  const before = await commandsProcessed(redis);
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const output = { out: () => undefined, err: () => undefined };
+  const started = performance.now();
+  const code = await main(['run', '--repo', repo, '--json', `Write ${AGENTS} files`], output);
+  const wall = performance.now() - started;
+  for (const name of Object.keys(env)) delete process.env[name];
+  Object.assign(process.env, saved);
+  const commands = (await commandsProcessed(redis)) - before;
+  const queue = new Queue('agents', { connection: redis, prefix: `${prefix}:q` });
+  const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
+  const pickups = jobs.flatMap((job) => (job.processedOn ? [job.processedOn - job.timestamp] : []));
+  await queue.close();
+  for (const child of children) child.kill('SIGKILL');
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+  return { wall, pickups, commands, merged: code === 0 ? AGENTS : -1 };
+}
+
+/** An idle worker process: how long from queueing a job to its start, one job at a time. */
+async function idlePickups(count: number): Promise<number[]> {
+  const root = await mkdtemp(join(tmpdir(), 'fanout-bench-pickup-'));
+  const prefix = `fanout-bench-pickup-${Date.now()}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--concurrency', '1'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/',
+      REDIS_URL,
+      FANOUT_REDIS_PREFIX: prefix,
+      FANOUT_STATE_DIR: join(root, 'state'),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve) =>
+    child.stderr!.on('data', (chunk: Buffer) => chunk.toString().includes('taking jobs') && resolve()),
+  );
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('agents', { connection: redis, prefix: `${prefix}:q` });
+  const latencies: number[] = [];
+  for (let n = 0; n < count; n += 1) {
+    // A job for a run that does not exist: the worker takes it and fails it at once.
+    const job = await queue.add('agent', {
+      kind: 'agent',
+      runId: `none-${n}`,
+      subtaskId: 's',
+      baseCommit: 'c',
+      generation: '0',
+    });
+    for (;;) {
+      const state = await job.getState();
+      if (state === 'failed' || state === 'completed') break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const done = await Job.fromId(queue, job.id!);
+    if (done?.processedOn) latencies.push(done.processedOn - done.timestamp);
+  }
+  child.kill('SIGKILL');
+  await queue.close();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  await rm(root, { recursive: true, force: true });
+  return latencies;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+if (!(await redisAnswers(REDIS_URL))) {
+  console.log(`(no Redis answers at ${REDIS_URL}: start redis-server, or set REDIS_URL)`);
+} else {
+  console.log(
+    `${AGENTS} scripted agents (model answers take ${MODEL_MS} ms), ${PER_WORKER} agents per worker process, on ${REDIS_URL}`,
+  );
+  const one = await runOn(1);
+  const four = await runOn(4);
+  for (const [label, result] of [
+    ['1 worker ', one],
+    ['4 workers', four],
+  ] as const) {
+    console.log(
+      `  ${label}: ${(result.wall / 1000).toFixed(2)} s (${((AGENTS / result.wall) * 1000).toFixed(2)} agents/s)${result.merged === AGENTS ? '' : ' — the run did not merge everything'}; pickup p50 ${ms(median(result.pickups))}, p99 ${ms(percentile(result.pickups, 99))} over ${result.pickups.length} jobs; Redis commands per agent ${(result.commands / AGENTS).toFixed(0)}`,
+    );
+  }
+  console.log(`  throughput, 4 workers over 1: ${(one.wall / four.wall).toFixed(2)}×`);
+  const idle = await idlePickups(200);
+  console.log(
+    `  pickup by an idle worker, ${idle.length} jobs one at a time: p50 ${ms(median(idle))}, p99 ${ms(percentile(idle, 99))}`,
+  );
+}
