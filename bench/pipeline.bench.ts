@@ -16,37 +16,11 @@ import { createLocalPipeline } from '../src/main.js';
 import { executeRun } from '../src/orchestrate/execute-run.js';
 import { startRun } from '../src/orchestrate/start-run.js';
 import { startScriptedServer } from '../src/scripted-model/server.js';
-import type { RecordedRequest, ScriptedReply } from '../src/scripted-model/types.js';
-import { git, largeRepository } from './fixtures.js';
+import { git, largeRepository, writeFilesModel } from './fixtures.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
 const SEED = join(process.cwd(), '..', 'shared', 'bench', 'seed-baseline.sh');
-
-function model(agents: number, round: number) {
-  return (request: RecordedRequest): ScriptedReply => {
-    const body = request.body;
-    if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
-      return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
-    if (body.response_format?.json_schema?.name === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
-    if (body.response_format?.json_schema?.name === 'plan') {
-      const subtasks = Array.from({ length: agents }, (_, n) => ({
-        id: `part-${n}`,
-        title: `Part ${n}`,
-        instructions: `Write out/${round}-${n}.txt`,
-        writeScope: [`out/${round}-${n}.txt`],
-        readScope: [],
-        dependsOn: [],
-      }));
-      return { content: JSON.stringify({ subtasks }) };
-    }
-    const n = /Your subtask: Part (\d+)/.exec(body.messages.find((m) => m.role === 'user')?.content ?? '')?.[1];
-    const turn = body.messages.filter((m) => m.role === 'assistant').length;
-    return turn === 0
-      ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${round}-${n}.txt`, content: `part ${n}\n` } }] }
-      : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
-  };
-}
 
 /** One Fanout run on `repo`, composed as `fanout run` composes it: wall time and worktree setup per agent. */
 async function fanoutRun(
@@ -55,7 +29,7 @@ async function fanoutRun(
   agents: number,
   round: number,
 ): Promise<{ wall: number; worktree: number[]; merged: number }> {
-  const server = await startScriptedServer({ script: model(agents, round) });
+  const server = await startScriptedServer({ script: writeFilesModel(agents, `${round}-`) });
   const llm = new OpenAiLlm({
     baseUrl: server.baseUrl,
     apiKey: 'k',

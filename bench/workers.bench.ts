@@ -4,7 +4,6 @@
 // idle worker picks up an agent job (p50, p99; target p99 ≤ 50 ms), and the Redis commands per agent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
@@ -12,7 +11,8 @@ import { Redis } from 'ioredis';
 import { main } from '../src/cli/main.js';
 import { createRepository, SAMPLE_FILES } from '../src/demo/sample-repo.js';
 import { startScriptedServer } from '../src/scripted-model/server.js';
-import type { RecordedRequest, ScriptedReply } from '../src/scripted-model/types.js';
+import { redisAnswers } from '../test/support/redis-probe.js';
+import { writeFilesModel } from './fixtures.js';
 import { median, ms } from './stats.js';
 
 const AGENTS = 32;
@@ -20,46 +20,7 @@ const PER_WORKER = 4;
 const MODEL_MS = Number(process.env.BENCH_MODEL_MS ?? 300);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CLI = join(process.cwd(), 'src/cli/main.ts');
-
-/** Whether Redis answers (the benchmark needs a real one). */
-async function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(2_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 6379), hostname || '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-/** A scripted model: the probe, a plan of AGENTS parts, and agents that write one file each. */
-function model(request: RecordedRequest): ScriptedReply {
-  const body = request.body;
-  if (body.tools?.some((tool) => tool.function.name === 'record_sum'))
-    return { toolCalls: [{ name: 'record_sum', arguments: { a: 17, b: 25, sum: 42 } }] };
-  if (body.response_format?.json_schema?.name === 'probe_answer') return { content: '{"word":"fanout","letters":6}' };
-  if (body.response_format?.json_schema?.name === 'plan') {
-    const subtasks = Array.from({ length: AGENTS }, (_, n) => ({
-      id: `part-${n}`,
-      title: `Part ${n}`,
-      instructions: `Write out/${n}.txt`,
-      writeScope: [`out/${n}.txt`],
-      readScope: [],
-      dependsOn: [],
-    }));
-    return { content: JSON.stringify({ subtasks }) };
-  }
-  const n = /Your subtask: Part (\d+)/.exec(body.messages.find((m) => m.role === 'user')?.content ?? '')?.[1];
-  const turn = body.messages.filter((m) => m.role === 'assistant').length;
-  return turn === 0
-    ? { toolCalls: [{ name: 'write_file', arguments: { path: `out/${n}.txt`, content: `part ${n}\n` } }] }
-    : { toolCalls: [{ name: 'finish', arguments: { summary: 'done' } }] };
-}
+const agentsModel = writeFilesModel(AGENTS);
 
 async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0);
@@ -79,7 +40,7 @@ async function runOn(workers: number): Promise<{ wall: number; pickups: number[]
   const server = await startScriptedServer({
     script: async (request) => {
       await new Promise((resolve) => setTimeout(resolve, MODEL_MS));
-      return model(request);
+      return agentsModel(request);
     },
   });
   const prefix = `fanout-bench-${Date.now()}-${workers}`;

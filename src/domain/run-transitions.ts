@@ -68,15 +68,26 @@ export function runFinished(
  */
 export function subtaskAfterLostJob(record: SubtaskRecord, now: string): SubtaskRecord {
   const tokens = record.tokens ?? record.earlier?.tokens ?? { prompt: 0, completion: 0 };
+  return startedOver(record, Math.max(record.attempt, record.earlier?.attempts ?? 0), tokens, record.dispatch, now);
+}
+
+/** The subtask pending again, what it spent before counted as earlier attempts. */
+function startedOver(
+  record: SubtaskRecord,
+  attempts: number,
+  tokens: { prompt: number; completion: number },
+  dispatch: SubtaskRecord['dispatch'],
+  now: string,
+): SubtaskRecord {
   return {
     runId: record.runId,
     subtaskId: record.subtaskId,
     state: 'pending',
     attempt: record.attempt,
     step: 0,
-    earlier: { attempts: Math.max(record.attempt, record.earlier?.attempts ?? 0), tokens },
+    earlier: { attempts, tokens },
     tokens,
-    ...(record.dispatch ? { dispatch: record.dispatch } : {}),
+    ...(dispatch ? { dispatch } : {}),
     updatedAt: now,
   };
 }
@@ -89,19 +100,9 @@ export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, no
       prompt: (record.earlier?.tokens.prompt ?? 0) + (record.tokens?.prompt ?? 0),
       completion: (record.earlier?.tokens.completion ?? 0) + (record.tokens?.completion ?? 0),
     };
-    const earlier = { attempts: record.attempt, tokens };
-    return {
-      runId: record.runId,
-      subtaskId: record.subtaskId,
-      state: 'pending',
-      attempt: record.attempt,
-      step: 0,
-      earlier,
-      tokens,
-      // The next dispatch is numbered after this one's, which is over.
-      ...(record.dispatch ? { dispatch: { generation: record.dispatch.generation, over: true } } : {}),
-      updatedAt: now,
-    };
+    // The next dispatch is numbered after this one's, which is over.
+    const dispatch = record.dispatch ? { generation: record.dispatch.generation, over: true } : undefined;
+    return startedOver(record, record.attempt, tokens, dispatch, now);
   }
   if (retryFailed && record.merge?.state === 'failed') {
     const { merge: _merge, ...rest } = record;
