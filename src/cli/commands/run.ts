@@ -41,8 +41,6 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
     ...(values.base ? { baseBranch: values.base } : {}),
     ...(values.hints ? { hints: values.hints } : {}),
   };
-  // Several machines: the workers do the work; this process follows it.
-  if (env.REDIS_URL) return runQueued({ env, repoDir, output, json: values.json, start });
   const llm = createLlm(env, config.model ? { model: config.model } : {});
   return runPipeline({ env, repoDir, llm, output, json: values.json, start });
 }
@@ -62,7 +60,6 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
   await lookup.close();
   if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
   const resume = { runId, retryFailed: values['retry-failed'] };
-  if (env.REDIS_URL) return runQueued({ env, repoDir: run.repo, output, json: values.json, resume });
   const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
   return runPipeline({
     env,
@@ -100,6 +97,17 @@ export async function runPipeline(input: {
   /** False for a throwaway run (the demo): Ctrl-C does not promise a resume. */
   resumable?: boolean;
 }): Promise<number> {
+  // Several machines: workers do the work and this process follows it (not the demo, whose
+  // scripted model lives here).
+  if (input.env.REDIS_URL && input.trustedCommands !== true)
+    return runQueued({
+      env: input.env,
+      repoDir: input.repoDir,
+      output: input.output,
+      json: input.json,
+      ...(input.start ? { start: input.start } : {}),
+      ...(input.resume ? { resume: input.resume } : {}),
+    });
   const abort = new AbortController();
   const onSignal = () => {
     input.output.err(
