@@ -37,6 +37,11 @@ export interface RunSubtaskInput {
   prepareWorktree?: (worktree: Worktree) => Promise<WorktreePreparation>;
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
+  /**
+   * Whether `afterCommit` still runs commands in the worktree (validation): when not, the worktree
+   * goes back to its pool as soon as the work is committed, while the pull request is published.
+   */
+  worktreeAfterCommit?: boolean;
   /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
   afterCommit?: (
     worktree: Worktree,
@@ -200,6 +205,12 @@ async function runAttempt(
       ...(input.prepareWorktree ? { keepIgnored: true } : {}),
     }),
   );
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await timed('cleanup', () => input.workspace.releaseWorktree(worktree));
+  };
   try {
     await input.onAttempt?.(attempt, worktree);
     const prepared = input.prepareWorktree
@@ -266,6 +277,8 @@ async function runAttempt(
         }),
       );
       if (commit.kind === 'committed') {
+        // Nothing more runs in it: tidied for the next agent while this one's work is published.
+        if (input.worktreeAfterCommit === false) await release();
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
         if (input.afterCommit)
           await timed('validate', () =>
@@ -301,7 +314,7 @@ async function runAttempt(
       await timed('cleanup', () => home.dispose());
     }
   } finally {
-    await timed('cleanup', () => input.workspace.releaseWorktree(worktree));
+    await release();
   }
 }
 
