@@ -57,6 +57,7 @@ export function queuedAgents(distributed: Distributed): Pick<PipelineDeps, 'disp
     dispatcherFor: (run) =>
       new QueueDispatcher(distributed.jobs, {
         locks: distributed.locks,
+        store: distributed.store,
         repository: repositoryKey(run),
         maxAgents: run.config.maxAgents,
       }),

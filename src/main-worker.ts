@@ -44,6 +44,7 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
     store: distributed.store,
     jobs: distributed.jobs,
     locks: distributed.locks,
+    leaseMs: env.FANOUT_LOCK_TTL_MS,
     log,
     ...(github ? { github: { pipelines: github, statusDebounceMs: 3_000 } } : {}),
     async pipelineFor(run, signal) {

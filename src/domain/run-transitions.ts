@@ -110,3 +110,13 @@ export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, no
   }
   return null;
 }
+
+/** The patch for an agent that never started because its run was cancelled first. */
+export function cancelledBeforeStart(now: string): Partial<SubtaskRecord> {
+  return {
+    state: 'cancelled',
+    failureReason: 'cancelled',
+    failureMessage: 'the run was cancelled before this agent started',
+    finishedAt: now,
+  };
+}

@@ -140,6 +140,8 @@ export interface FixAttempt {
   /** Files a reviewer asked about that lie outside the write scope (answered, never written). */
   outOfScope?: string[];
   tokens?: { prompt: number; completion: number };
+  /** The generation of the queued job running it (several machines): an orchestrator waits for that job. */
+  job?: string;
 }
 
 export type MergeFailureReason =

@@ -1,4 +1,6 @@
+import { cancelledBeforeStart } from '../domain/run-transitions.js';
 import PQueue from 'p-queue';
+import type { CoordStore } from '../ports/coord-store.js';
 import type { FanoutJob, JobQueue } from '../ports/job-queue.js';
 import type { Locks } from '../ports/locks.js';
 
@@ -7,6 +9,11 @@ export type AgentJob = Extract<FanoutJob, { kind: 'agent' | 'fix' }>;
 
 /** Hands agent jobs to whatever runs them; completion is observed through the CoordStore. */
 export interface AgentDispatcher {
+  /**
+   * True when a job lost with its process is run again by whoever runs jobs (a queue's stalled
+   * job): the dispatcher's caller must not take its records for abandoned.
+   */
+  readonly recoversLostJobs: boolean;
   /** Starts the job when a slot is free; the promise settles when the job ends (for crash detection). */
   dispatch(job: AgentJob): Promise<void>;
 }
@@ -18,6 +25,7 @@ export function agentJobId(job: AgentJob): string {
 
 /** Runs agent jobs in this process, at most `concurrency` at once. */
 export class LocalDispatcher implements AgentDispatcher {
+  readonly recoversLostJobs = false;
   private readonly queue: PQueue;
 
   constructor(
@@ -38,14 +46,27 @@ export class LocalDispatcher implements AgentDispatcher {
  * queued until it ends); the job's end is its outcome in the queue.
  */
 export class QueueDispatcher implements AgentDispatcher {
+  readonly recoversLostJobs = true;
+
   constructor(
     private readonly jobs: JobQueue,
-    private readonly limit: { locks: Locks; repository: string; maxAgents: number },
+    private readonly limit: { locks: Locks; store: CoordStore; repository: string; maxAgents: number },
   ) {}
 
   async dispatch(job: AgentJob): Promise<void> {
     const slot = await this.limit.locks.acquireSlot(`agents:${this.limit.repository}`, this.limit.maxAgents);
     try {
+      // Cancelled while waiting for a slot: nothing more is queued for the run.
+      if ((await this.limit.store.getRun(job.runId))?.state === 'cancelled') {
+        const record = await this.limit.store.getSubtask(job.runId, job.subtaskId);
+        if (job.kind === 'agent' && (record?.state === 'pending' || record?.state === 'running'))
+          await this.limit.store.updateSubtask(
+            job.runId,
+            job.subtaskId,
+            cancelledBeforeStart(new Date().toISOString()),
+          );
+        return;
+      }
       const id = agentJobId(job);
       await this.jobs.add(id, job);
       const outcome = await this.jobs.outcome('agents', id);

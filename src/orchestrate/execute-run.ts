@@ -366,9 +366,11 @@ async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
-  // Cancelled by someone (the store says so, with who): that is the reason kept.
+  // Cancelled by someone (the store says so, with who): that is the reason kept. Stopped because
+  // this process lost the run (its lease ran out): nothing is recorded, the run goes on elsewhere.
   const current = await requireRun(deps, run.id);
-  if (current.state === 'cancelled') return report(deps, current);
+  const lost = deps.signal?.reason instanceof FanoutError && deps.signal.reason.code === 'lease-lost';
+  if (current.state === 'cancelled' || lost) return report(deps, current);
   return report(deps, await deps.store.updateRun(run.id, moveRun(current, 'cancelled', { error: 'interrupted' })));
 }
 

@@ -52,23 +52,42 @@ export async function executeFixJob(
   run: RunRecord,
   subtask: Subtask,
   context: AgentJobContext,
+  /** The queued job's generation, when a queue runs it: recorded on the attempt. */
+  job?: string,
 ): Promise<void> {
   const { store } = deps;
   const record = await store.getSubtask(run.id, subtask.id);
-  const trigger = record?.fixRequests?.[0];
+  // This very job's attempt, left running by a worker that died: tried again, on the same request.
+  // It stays `running` until the new attempt replaces it, so whoever waits for the job keeps waiting.
+  const lost = job === undefined ? undefined : record?.fixes?.find((fix) => fix.state === 'running' && fix.job === job);
+  const trigger = lost?.trigger ?? record?.fixRequests?.[0];
   if (!record || !trigger) return;
+  const fixes = (record.fixes ?? []).map((fix) =>
+    fix === lost
+      ? {
+          ...fix,
+          state: 'not-fixed' as const,
+          message: 'interrupted (Fanout stopped)',
+          finishedAt: new Date().toISOString(),
+        }
+      : fix,
+  );
+  const settleLost = async () => {
+    if (lost) await store.updateSubtask(run.id, subtask.id, { fixes });
+  };
   try {
     if (!record.pr || !record.branch || record.merge?.state === 'merged' || record.needsHuman) {
+      await settleLost();
       await store.updateSubtask(run.id, subtask.id, { fixRequests: [] });
       return;
     }
     const head = await deps.forge.fetchBase(record.branch);
     // A red check on a head that is no longer the PR's: the newer head gets its own checks.
     if (trigger.kind === 'check' && trigger.headSha !== head) {
+      await settleLost();
       await consumeFixRequest(store, run.id, subtask.id, trigger);
       return;
     }
-    const fixes = record.fixes ?? [];
     const spentTokens = (record.tokens?.prompt ?? 0) + (record.tokens?.completion ?? 0);
     const spentMs = record.timings?.agent ?? 0;
     const refusal =
@@ -80,18 +99,20 @@ export async function executeFixJob(
             ? `the subtask spent its time budget (${Math.round(context.limits.maxWallMs / 60_000)} min)`
             : null;
     if (refusal) {
-      await handToPerson(deps, run, record, refusal);
+      await settleLost();
+      await handToPerson(deps, run, { ...record, fixes }, refusal);
       return;
     }
     const feedback = await gatherFeedback(deps, run, subtask, record.pr.number, trigger, head);
     const attempt: FixAttempt = {
       number: fixes.length + 1,
       trigger,
+      ...(job !== undefined ? { job } : {}),
       state: 'running',
       startedAt: new Date().toISOString(),
       headBefore: head,
     };
-    await consumeFixRequest(store, run.id, subtask.id, trigger);
+    if (!lost) await consumeFixRequest(store, run.id, subtask.id, trigger);
     await store.updateSubtask(run.id, subtask.id, { fixes: [...fixes, attempt] });
     const finished = await attemptFix(deps, run, subtask, record, context, {
       attempt,

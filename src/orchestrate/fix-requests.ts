@@ -108,3 +108,25 @@ function sameRequest(a: FixTrigger, b: FixTrigger): boolean {
   // Two `fix` commands are two requests, even with the same words.
   return false;
 }
+
+/**
+ * A fix attempt left `running` by a process that died: recorded as interrupted, and what asked
+ * for it queued again, first. Nothing to do when no attempt is running.
+ */
+export async function requeueInterruptedFixes(store: CoordStore, record: SubtaskRecord): Promise<void> {
+  const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
+  if (interrupted.length === 0) return;
+  await store.updateSubtask(record.runId, record.subtaskId, {
+    fixes: (record.fixes ?? []).map((fix) =>
+      fix.state === 'running'
+        ? {
+            ...fix,
+            state: 'not-fixed' as const,
+            message: 'interrupted (Fanout stopped)',
+            finishedAt: new Date().toISOString(),
+          }
+        : fix,
+    ),
+    fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
+  });
+}

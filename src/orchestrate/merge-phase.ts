@@ -7,7 +7,7 @@ import { mergeInOrder } from '../merge/merge-queue.js';
 import type { SharedStateGuard } from '../ports/workspace.js';
 import { failedCommands } from '../validate/run-validation.js';
 import type { AgentDispatcher } from './dispatcher.js';
-import { fixOnRedCheck, redIsFixable, requestFix, withPendingFixes } from './fix-requests.js';
+import { fixOnRedCheck, redIsFixable, requestFix, requeueInterruptedFixes, withPendingFixes } from './fix-requests.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { CHECK_NAME, validateAndPublish } from './publish.js';
 import { addNote, requireRun } from './run-records.js';
@@ -26,22 +26,28 @@ export async function runFixes(
   run: RunRecord,
   subtasks: readonly Subtask[],
 ): Promise<void> {
-  for (const record of await deps.store.listSubtasks(run.id)) {
-    const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
-    if (interrupted.length === 0) continue;
-    await deps.store.updateSubtask(run.id, record.subtaskId, {
-      fixes: (record.fixes ?? []).map((fix) =>
-        fix.state === 'running'
-          ? {
-              ...fix,
-              state: 'not-fixed' as const,
-              message: 'interrupted (Fanout stopped)',
-              finishedAt: new Date().toISOString(),
-            }
-          : fix,
+  if (!dispatcher.recoversLostJobs) {
+    // Left running by this process before it died: asked for again.
+    for (const record of await deps.store.listSubtasks(run.id)) await requeueInterruptedFixes(deps.store, record);
+  } else {
+    // Running on another machine (perhaps run again there after its worker died): waited for, by
+    // dispatching the very job that runs it.
+    const running = (await deps.store.listSubtasks(run.id)).flatMap((record) =>
+      (record.fixes ?? [])
+        .filter((fix) => fix.state === 'running' && fix.job !== undefined)
+        .map((fix) => ({ record, job: fix.job! })),
+    );
+    await Promise.allSettled(
+      running.map(({ record, job }) =>
+        dispatcher.dispatch({
+          kind: 'fix',
+          runId: run.id,
+          subtaskId: record.subtaskId,
+          baseCommit: record.pr?.headSha ?? run.baseCommit,
+          generation: job,
+        }),
       ),
-      fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
-    });
+    );
   }
   // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
   for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {

@@ -52,6 +52,6 @@ export function subtaskOf(run: RunRecord, subtaskId: string): Subtask {
 export async function runAgentJob(deps: PipelineDeps, job: AgentJob, context: AgentJobContext): Promise<void> {
   const run = await requireRun(deps, job.runId);
   const subtask = subtaskOf(run, job.subtaskId);
-  if (job.kind === 'fix') return executeFixJob(deps, run, subtask, context);
+  if (job.kind === 'fix') return executeFixJob(deps, run, subtask, context, job.generation);
   return executeAgentJob(deps, run, subtask, context, job.baseCommit);
 }

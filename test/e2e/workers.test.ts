@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, expect, it, vi } from 'vitest';
 import { RedisCoordStore } from '../../src/adapters/coord/redis-store.js';
 import { BullJobQueue } from '../../src/adapters/queue/bullmq-job-queue.js';
 import { main } from '../../src/cli/main.js';
+import { moveRun } from '../../src/domain/run-transitions.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
@@ -16,6 +18,7 @@ import { tempDir } from '../support/temp-dir.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-processes.js';
 
 const exec = promisify(execFile);
+const CLI = join(process.cwd(), 'src/cli/main.ts');
 const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
 const PARTS = ['a', 'b', 'c', 'd'];
 const writes = (path: string): ScriptedReply[] => [
@@ -35,9 +38,12 @@ afterEach(async () => {
 /** A repository, a scripted model for four parts, and the environment every process of the deployment gets. */
 async function deployment(
   options: {
-    hold?: (title: string, turn: number) => Promise<void>;
+    /** Called before each agent's model call (and the planner's, with title `plan`); the reply waits for it. */
+    hold?: (title: string, turn: number, fix: boolean) => Promise<void>;
     parts?: (task: string) => string[];
     config?: string;
+    /** Turns per part title for fix attempts. */
+    fixes?: Record<string, ScriptedReply[]>;
   } = {},
 ) {
   const root = await tempDir('fanout-workers-');
@@ -51,6 +57,7 @@ async function deployment(
   const brain = scriptedBrain({
     plan: PARTS.map((part) => ({ id: part, title: `Part ${part}`, writeScope: [`${part}.txt`] })),
     agents: Object.fromEntries(allParts.map((part) => [`Part ${part}`, writes(`${part}.txt`)])),
+    ...(options.fixes ? { fixes: options.fixes } : {}),
   });
   const { server } = await scriptedLlm(async (request) => {
     const first = request.body.messages.find((message) => message.role === 'user')?.content ?? '';
@@ -67,9 +74,11 @@ async function deployment(
       }));
       return { content: JSON.stringify({ subtasks }) };
     }
-    const title = /Your subtask: (.+)/.exec(first)?.[1]?.trim();
+    const planning = request.body.response_format?.json_schema?.name === 'plan';
+    const title = planning ? 'plan' : /Your subtask: (.+)/.exec(first)?.[1]?.trim();
     const turn = request.body.messages.filter((message) => message.role === 'assistant').length;
-    if (title && options.hold) await options.hold(title, turn);
+    const fix = first.includes('Your earlier work on this subtask is already committed');
+    if (title && options.hold) await options.hold(title, turn, fix);
     return brain.reply(request);
   });
   const prefix = testPrefix();
@@ -158,7 +167,7 @@ describeWithRedis('several machines: workers on Redis', () => {
     const d = await deployment({
       parts: (set) => ['a', 'b', 'c'].map((part) => `${part}${set}`),
       hold: async (title, turn) => {
-        if (turn !== 0 || arrived.size >= 2) return;
+        if (title === 'plan' || turn !== 0 || arrived.size >= 2) return;
         arrived.add(title);
         if (arrived.size === 2) both();
         await together;
@@ -204,6 +213,7 @@ describeWithRedis('several machines: workers on Redis', () => {
     const d = await deployment({
       config: 'maxSubtasks: 4\nmaxAgents: 2\n',
       hold: async (title, turn) => {
+        if (title === 'plan') return;
         if (turn === 0) {
           inFlight.add(title);
           most = Math.max(most, inFlight.size);
@@ -231,7 +241,7 @@ describeWithRedis('several machines: workers on Redis', () => {
     const firstAgent = new Promise<string>((resolve) => (holding = resolve));
     const d = await deployment({
       hold: async (title, turn) => {
-        if (turn !== 0) return;
+        if (title === 'plan' || turn !== 0) return;
         holding(title);
         if ((await firstAgent) === title) await release;
       },
@@ -252,5 +262,122 @@ describeWithRedis('several machines: workers on Redis', () => {
     const drained = report.subtasks.find((subtask: { title: string }) => subtask.title === title);
     expect(drained.ranOn.endsWith(`:${draining.pid}`)).toBe(true);
     expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+  });
+
+  it('stops a cancelled run on the workers: the agent under way stops, queued ones never start, nothing is opened', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived: (title: string) => void = () => undefined;
+    const first = new Promise<string>((resolve) => (arrived = resolve));
+    const d = await deployment({
+      config: 'maxSubtasks: 4\nmaxAgents: 1\n',
+      hold: async (title, turn) => {
+        if (title === 'plan' || turn !== 0) return;
+        arrived(title);
+        await released;
+      },
+    });
+    d.worker();
+    const running = d.run();
+    const held = await first;
+    const [run] = await d.store.listRuns();
+    // What `/orchestrate cancel` does when the run's pass is on another machine.
+    await d.store.updateRun(run!.id, moveRun(run!, 'cancelled', { error: 'cancelled by @maintainer' }));
+    release();
+    const { code, report } = await running;
+    expect(code).toBe(1);
+    expect(report.state).toBe('cancelled');
+    expect(report.subtasks.every((subtask: { pr?: unknown }) => subtask.pr === undefined)).toBe(true);
+    for (const part of PARTS) if (`Part ${part}` !== held) expect(d.brain.requestsFor(`Part ${part}`)).toBe(0);
+    expect(await d.merges()).toEqual({});
+  });
+
+  it('runs again a fix attempt whose worker was killed under it, and the fixed pull request merges', async () => {
+    let arrived: () => void = () => undefined;
+    const fixing = new Promise<void>((resolve) => (arrived = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const d = await deployment({
+      parts: () => ['a'],
+      // Green on the base; red once a.txt says "a.txt", until the fix rewrites it; the red check sends the agent back.
+      config: "maxSubtasks: 1\nvalidate:\n  - '! grep -qx a.txt a.txt 2>/dev/null'\nfixOnRedCheck: true\n",
+      fixes: { 'Part a': [call('write_file', { path: 'a.txt', content: 'fixed\n' }), finish('Fixed.')] },
+      hold: async (title, turn, fix) => {
+        if (!fix || turn !== 0) return;
+        arrived();
+        await released;
+      },
+    });
+    const doomed = d.worker();
+    const running = d.run('Write files, set 1');
+    await fixing;
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    d.worker();
+    release();
+    const { code, report, output } = await running;
+    expect(code, output.stderr()).toBe(0);
+    expect(report.subtasks[0].merged).toBeTruthy();
+    // The killed attempt is on record as interrupted, and the one run again in its place fixed it.
+    expect(report.subtasks[0].fixes.map((fix: { state: string }) => fix.state)).toEqual(['not-fixed', 'pushed']);
+    expect(await git(d.repo, 'show', 'main:a.txt')).toBe('fixed');
+  });
+
+  it('goes on with a run whose orchestrating worker was killed three times', async () => {
+    let release: () => void = () => undefined;
+    const planned = new Promise<void>((resolve) => (release = resolve));
+    const d = await deployment({
+      hold: async (title) => {
+        if (title === 'plan') await planned;
+      },
+    });
+    const running = d.run();
+    for (let kill = 0; kill < 3; kill += 1) {
+      const doomed = d.worker({}, ['--concurrency', '1']);
+      await doomed.waitFor(/pass over run .*: started/);
+      doomed.kill('SIGKILL');
+      await doomed.exited;
+    }
+    d.worker();
+    release();
+    const { code } = await running;
+    expect(code).toBe(0);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+  });
+
+  it('records why a pass failed (the repository out of reach), and resume goes on once it is back', async () => {
+    const d = await deployment();
+    const running = d.run();
+    await vi.waitFor(async () => expect(await d.jobs.waiting('runs')).toBe(1), { timeout: 10_000 });
+    await rename(d.repo, `${d.repo}.away`);
+    d.worker();
+    const { code, report } = await running;
+    expect(code).toBe(1);
+    expect(report.state).toBe('cancelled');
+    expect(report.error).toContain(`fanout resume ${report.runId}`);
+    await rename(`${d.repo}.away`, d.repo);
+    const output = captureOutput();
+    expect(await main(['resume', report.runId, '--json'], output)).toBe(0);
+    expect(Object.values(await d.merges())).toEqual([1, 1, 1, 1]);
+  });
+
+  it('lets Ctrl-C stop watching a queued run: `fanout run` exits, the run stays queued', async () => {
+    const d = await deployment();
+    const cli = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--repo', d.repo, 'Write four files'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...d.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let printed = '';
+    const queued = new Promise<void>((resolve) =>
+      cli.stdout!.on('data', (chunk: Buffer) => {
+        printed += chunk.toString();
+        if (printed.includes('Queued')) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    await queued;
+    cli.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(await d.jobs.waiting('runs')).toBe(1);
   });
 });

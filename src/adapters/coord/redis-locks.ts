@@ -78,6 +78,8 @@ export class RedisLocks implements Locks {
     private readonly options: RedisLocksOptions,
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 3 });
+    // ioredis reconnects by itself; a failed command rejects where it was made.
+    this.redis.on('error', () => undefined);
   }
 
   async tryAcquire(name: string): Promise<Lease | null> {
@@ -229,6 +231,7 @@ export class RedisLocks implements Locks {
   private subscribed(): Promise<void> {
     if (!this.subscribing) {
       const subscriber = new Redis(this.redis.options);
+      subscriber.on('error', () => undefined);
       this.subscriber = subscriber;
       subscriber.on('message', (_channel: string, wakeName: string) => {
         for (const wake of this.waiters.get(wakeName) ?? []) wake();

@@ -50,6 +50,8 @@ export class RedisCoordStore implements CoordStore {
     private readonly prefix = 'fanout',
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+    // ioredis reconnects by itself; a failed command rejects where it was made.
+    this.redis.on('error', () => undefined);
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -247,6 +249,7 @@ export class RedisCoordStore implements CoordStore {
   private subscriberConnection(): Redis {
     if (!this.subscriber) {
       this.subscriber = this.redis.duplicate();
+      this.subscriber.on('error', () => undefined);
       this.subscriber.on('message', (channel: string, message: string) => {
         const { origin, change } = JSON.parse(message) as { origin: string; change: StoreChange };
         if (origin === this.origin) return;

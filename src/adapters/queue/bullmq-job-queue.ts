@@ -40,6 +40,8 @@ export class BullJobQueue implements JobQueue {
   private readonly workers = new Set<Worker>();
   private readonly bullPrefix: string;
   private limits: Promise<void> | undefined;
+  /** Pending `outcome` calls, ended when the queue closes. */
+  private readonly pendingOutcomes = new Set<() => void>();
 
   constructor(
     url: string,
@@ -69,6 +71,11 @@ export class BullJobQueue implements JobQueue {
     // The event stream brings the end at once; a look at the job's state now and then catches an
     // end the stream's reader missed (it starts reading at "now", a moment after subscribing).
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let abandon: () => void = () => undefined;
+    const closed = new Promise<never>((_resolve, reject) => {
+      abandon = () => reject(new Error('the job queue was closed while waiting for a job to end'));
+    });
+    this.pendingOutcomes.add(abandon);
     const looked = new Promise<JobOutcome>((resolve) => {
       const look = () => {
         void job.getState().then(
@@ -87,9 +94,10 @@ export class BullJobQueue implements JobQueue {
       () => 'failed' as const,
     );
     try {
-      return await Promise.race([streamed, looked]);
+      return await Promise.race([streamed, looked, closed]);
     } finally {
       clearTimeout(timer);
+      this.pendingOutcomes.delete(abandon);
     }
   }
 
@@ -103,8 +111,9 @@ export class BullJobQueue implements JobQueue {
         concurrency,
         lockDuration: this.options.lockMs,
         stalledInterval: Math.max(250, Math.floor(this.options.lockMs / 2)),
-        // A job lost twice (its workers killed) fails rather than run a third time.
-        maxStalledCount: 2,
+        // An agent or intake job lost twice (its workers killed) fails rather than run a third
+        // time; a run's pass is lost with every worker restarted under it, and must go on.
+        maxStalledCount: name === 'runs' ? 20 : 2,
       });
       // Connection trouble is retried by ioredis; a job's own failure is its outcome.
       worker.on('error', () => undefined);
@@ -125,6 +134,8 @@ export class BullJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    // Whoever waits on a job's end hears that nobody will tell them any more.
+    for (const abandon of [...this.pendingOutcomes]) abandon();
     await Promise.all([...this.workers].map((worker) => worker.close()));
     await Promise.all([...this.events.values()].map((events) => events.close()));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));

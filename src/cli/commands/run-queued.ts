@@ -33,6 +33,16 @@ export async function runQueued(input: {
     const run = input.resume
       ? await prepareResume({ store }, input.resume.runId, { retryFailed: input.resume.retryFailed })
       : await startRun({ store, workspace: createWorkspace() }, { repoDir: input.repoDir, ...input.start! });
+    // Ctrl-C from here on only stops watching: the run goes on.
+    let detached = false;
+    let detach: () => void = () => undefined;
+    const interrupted = new Promise<void>((resolve) => (detach = resolve));
+    const onSignal = () => {
+      detached = true;
+      input.output.err(`\nStopped watching; the run goes on. \`fanout status ${run.id}\` shows it.`);
+      detach();
+    };
+    process.once('SIGINT', onSignal);
     const passId = runPassJobId(run.id);
     await jobs.add(passId, { kind: 'run-pass', runId: run.id });
     if (!input.json) {
@@ -51,15 +61,6 @@ export async function runQueued(input: {
     const stop = input.json
       ? async () => undefined
       : showProgress(store, run.id, input.output, process.stdout.isTTY === true);
-    let detached = false;
-    let detach: () => void = () => undefined;
-    const interrupted = new Promise<void>((resolve) => (detach = resolve));
-    const onSignal = () => {
-      detached = true;
-      input.output.err(`\nStopped watching; the run goes on. \`fanout status ${run.id}\` shows it.`);
-      detach();
-    };
-    process.once('SIGINT', onSignal);
     try {
       await Promise.race([jobs.outcome('runs', passId), interrupted]);
     } finally {

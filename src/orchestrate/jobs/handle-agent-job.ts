@@ -1,13 +1,15 @@
-import { subtaskAfterLostJob } from '../../domain/run-transitions.js';
+import { cancelledBeforeStart, subtaskAfterLostJob } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { AgentJobContext } from '../agent-job.js';
 import type { AgentJob } from '../dispatcher.js';
+import { fetchRunBase } from '../github/this-clone.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
 import { agentJobContext, runAgentJob } from '../run-agent-job.js';
 import { requireRun } from '../run-records.js';
-import { fetchRunBase } from '../github/this-clone.js';
 
 const OVER = new Set(['succeeded', 'failed', 'cancelled']);
+// Runs kept in memory by a worker: more than this and the oldest contexts are read again when needed.
+const MAX_CONTEXTS = 64;
 
 /** What a worker keeps per run between its jobs: the context, read once from the repository. */
 export class RunContexts {
@@ -16,6 +18,7 @@ export class RunContexts {
   get(deps: PipelineDeps, run: RunRecord): Promise<AgentJobContext> {
     let context = this.contexts.get(run.id);
     if (!context) {
+      if (this.contexts.size >= MAX_CONTEXTS) this.contexts.delete(this.contexts.keys().next().value!);
       context = agentJobContext(deps, run);
       context.catch(() => this.contexts.delete(run.id));
       this.contexts.set(run.id, context);
@@ -28,16 +31,35 @@ export class RunContexts {
  * Runs an agent or fix job taken from the queue: the run and its context rebuilt from the store.
  * An agent job whose subtask already ended does nothing (the same job added again); one whose
  * subtask is `running` was lost with its worker (killed mid-way) and starts over, the lost
- * attempt counted as an earlier one.
+ * attempt counted as an earlier one; a fix job's own attempt left running is tried again (see
+ * executeFixJob). A job of a cancelled run does not start, and stops when the run is cancelled
+ * under it.
  */
 export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts: RunContexts): Promise<void> {
   const run = await requireRun(deps, job.runId);
+  const record = await deps.store.getSubtask(run.id, job.subtaskId);
+  if (!record) return;
+  if (run.state === 'cancelled') {
+    if (job.kind === 'agent' && !OVER.has(record.state))
+      await deps.store.updateSubtask(run.id, job.subtaskId, cancelledBeforeStart(new Date().toISOString()));
+    return;
+  }
   if (job.kind === 'agent') {
-    const record = await deps.store.getSubtask(run.id, job.subtaskId);
-    if (!record || OVER.has(record.state)) return;
+    if (OVER.has(record.state)) return;
     if (record.state === 'running') await deps.store.putSubtask(subtaskAfterLostJob(record, new Date().toISOString()));
   }
   // Another machine may have made the commit this job starts from (a base holding dependencies' work).
   await fetchRunBase(deps, run, job.baseCommit);
-  await runAgentJob(deps, job, await contexts.get(deps, run));
+  const stop = new AbortController();
+  const unsubscribe = deps.store.watch(run.id, (change) => {
+    if (change.kind !== 'run') return;
+    void deps.store.getRun(run.id).then((current) => {
+      if (current?.state === 'cancelled') stop.abort();
+    });
+  });
+  try {
+    await runAgentJob({ ...deps, signal: stop.signal }, job, await contexts.get(deps, run));
+  } finally {
+    unsubscribe();
+  }
 }

@@ -1,13 +1,18 @@
+import { hostname } from 'node:os';
+import { FanoutError } from '../../domain/errors.js';
+import { FINISHED_RUN_STATES, moveRun } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import type { JobQueue } from '../../ports/job-queue.js';
-import type { Locks } from '../../ports/locks.js';
+import type { Lease, Locks } from '../../ports/locks.js';
 import { runPassJobId } from '../run-starter.js';
 
 export interface RunPassDeps {
   store: CoordStore;
   locks: Locks;
   jobs: JobQueue;
+  /** How long a lock's lease lasts unrenewed (a dead holder's is free after this). */
+  leaseMs: number;
   /** One pass over the run (executeRun; for a GitHub run, with its status comment); stops when `signal` aborts. */
   pass(run: RunRecord, signal: AbortSignal): Promise<void>;
 }
@@ -15,17 +20,21 @@ export interface RunPassDeps {
 /**
  * A queued pass over a run, on whichever worker took it. One pass of a run at a time across every
  * machine (the run's lock); a request that finds it held raises a flag, and the holder goes round
- * again, so no request is lost; a holder that died (its lease ran out) is replaced by the request.
- * A pass stops when the store says a person cancelled the run.
+ * again, so no request is lost. A holder that died is replaced: the request waits for its lease to
+ * run out (and no longer, so that requests for a busy run do not hold every worker's run slots).
+ * A pass stops when a person cancels the run, or when its lease is lost (another may hold it);
+ * one that fails leaves the run interrupted with why, which `resume` continues.
  */
 export async function handleRunPass(deps: RunPassDeps, runId: string): Promise<void> {
   const again = `run-again:${runId}`;
   let lease = await deps.locks.tryAcquire(`run:${runId}`);
   if (!lease) {
-    // Held: the holder goes round again when it sees the flag. If it ends (or dies, its lease
-    // running out) without lowering it, this request runs the pass itself.
     await deps.locks.raiseFlag(again);
-    lease = await deps.locks.acquire(`run:${runId}`);
+    lease = await deps.locks
+      .acquire(`run:${runId}`, AbortSignal.timeout(Math.ceil(deps.leaseMs * 1.5)))
+      .catch(() => null);
+    // Still held (its holder lives and will see the flag), or the holder went round for us.
+    if (!lease) return;
     if (!(await deps.locks.lowerFlag(again))) {
       await lease.release();
       return;
@@ -37,8 +46,8 @@ export async function handleRunPass(deps: RunPassDeps, runId: string): Promise<v
     do {
       const run = await deps.store.getRun(runId);
       if (!run) return;
-      await passUntilCancelled(deps, run);
-    } while (await deps.locks.lowerFlag(again));
+      await passUntilStopped(deps, run, lease);
+    } while (!lease.lost.aborted && (await deps.locks.lowerFlag(again)));
   } finally {
     await lease.release();
   }
@@ -46,8 +55,10 @@ export async function handleRunPass(deps: RunPassDeps, runId: string): Promise<v
   if (await deps.locks.lowerFlag(again)) await deps.jobs.add(runPassJobId(runId), { kind: 'run-pass', runId });
 }
 
-async function passUntilCancelled(deps: RunPassDeps, run: RunRecord): Promise<void> {
+async function passUntilStopped(deps: RunPassDeps, run: RunRecord, lease: Lease): Promise<void> {
   const stop = new AbortController();
+  const lost = () => stop.abort(lease.lost.reason);
+  lease.lost.addEventListener('abort', lost, { once: true });
   const unsubscribe = deps.store.watch(run.id, (change) => {
     if (change.kind !== 'run') return;
     void deps.store.getRun(run.id).then((current) => {
@@ -56,7 +67,28 @@ async function passUntilCancelled(deps: RunPassDeps, run: RunRecord): Promise<vo
   });
   try {
     await deps.pass(run, stop.signal);
+  } catch (error) {
+    // Lost the lease: whoever holds the run now goes on with it.
+    if (lease.lost.aborted || (error instanceof FanoutError && error.code === 'lease-lost')) return;
+    await recordFailedPass(deps.store, run.id, error);
   } finally {
+    lease.lost.removeEventListener('abort', lost);
     unsubscribe();
   }
+}
+
+/**
+ * A pass that failed leaves the run interrupted with the reason (as Ctrl-C would), so `resume`
+ * continues it, rather than stuck with nothing said.
+ */
+async function recordFailedPass(store: CoordStore, runId: string, error: unknown): Promise<void> {
+  const run = await store.getRun(runId);
+  if (!run || FINISHED_RUN_STATES.has(run.state)) return;
+  const reason = error instanceof Error ? error.message : String(error);
+  await store.updateRun(
+    runId,
+    moveRun(run, 'cancelled', {
+      error: `interrupted: a pass over the run failed on ${hostname()}: ${reason}. \`fanout resume ${runId}\` continues it.`,
+    }),
+  );
 }

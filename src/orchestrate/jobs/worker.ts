@@ -17,6 +17,8 @@ export interface WorkerDeps {
   store: CoordStore;
   jobs: JobQueue;
   locks: Locks;
+  /** How long the locks' leases last unrenewed (FANOUT_LOCK_TTL_MS). */
+  leaseMs: number;
   /** The pipeline for a run's repository (the composition root keeps one per repository), stopping on `signal`. */
   pipelineFor(run: RunRecord, signal?: AbortSignal): Promise<PipelineDeps>;
   /** The App's side, when this worker has its credentials: GitHub runs, commands, pull request events. */
@@ -48,7 +50,10 @@ export function startWorker(deps: WorkerDeps, concurrency: WorkerConcurrency): J
         return;
       }
       case 'run-pass':
-        await handleRunPass({ ...deps, pass: (run, signal) => pass(deps, run, signal) }, job.runId);
+        await handleRunPass(
+          { ...deps, leaseMs: deps.leaseMs, pass: (run, signal) => pass(deps, run, signal) },
+          job.runId,
+        );
         return;
       case 'command':
       case 'event': {
