@@ -27,7 +27,9 @@ async function commandsProcessed(redis: Redis): Promise<number> {
 }
 
 /** One run of AGENTS agents on `workers` worker processes: wall time, pickup latencies, Redis commands. */
-async function runOn(workers: number): Promise<{ wall: number; pickups: number[]; commands: number; merged: number }> {
+async function runOn(
+  workers: number,
+): Promise<{ wall: number; pickups: number[]; later: number[]; commands: number; merged: number }> {
   const root = await mkdtemp(join(tmpdir(), 'fanout-bench-workers-'));
   const repo = join(root, 'repo');
   // maxAgents is the whole capacity: a job is queued only when a worker has room for it, so the
@@ -85,6 +87,12 @@ async function runOn(workers: number): Promise<{ wall: number; pickups: number[]
   const queue = new Queue('agents', { connection: redis, prefix: `${prefix}:q` });
   const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
   const pickups = jobs.flatMap((job) => (job.processedOn ? [job.processedOn - job.timestamp] : []));
+  // The first wave is queued at once (maxAgents jobs) onto workers that all wake together; the rest
+  // is queued one by one, as an agent ends and frees its slot.
+  const firstEnd = Math.min(...jobs.map((job) => job.finishedOn ?? Infinity));
+  const later = jobs.flatMap((job) =>
+    job.processedOn && job.timestamp >= firstEnd ? [job.processedOn - job.timestamp] : [],
+  );
   await queue.close();
   for (const child of children) child.kill('SIGKILL');
   const keys = await redis.keys(`${prefix}:*`);
@@ -92,7 +100,7 @@ async function runOn(workers: number): Promise<{ wall: number; pickups: number[]
   await redis.quit();
   await server.close();
   await rm(root, { recursive: true, force: true });
-  return { wall, pickups, commands, merged: code === 0 ? AGENTS : -1 };
+  return { wall, pickups, later, commands, merged: code === 0 ? AGENTS : -1 };
 }
 
 /** An idle worker process: how long from queueing a job to its start, one job at a time. */
@@ -159,7 +167,7 @@ if (!(await redisAnswers(REDIS_URL))) {
     ['4 workers', four],
   ] as const) {
     console.log(
-      `  ${label}: ${(result.wall / 1000).toFixed(2)} s (${((AGENTS / result.wall) * 1000).toFixed(2)} agents/s)${result.merged === AGENTS ? '' : ' — the run did not merge everything'}; pickup p50 ${ms(median(result.pickups))}, p99 ${ms(percentile(result.pickups, 99))} over ${result.pickups.length} jobs; Redis commands per agent ${(result.commands / AGENTS).toFixed(0)}`,
+      `  ${label}: ${(result.wall / 1000).toFixed(2)} s (${((AGENTS / result.wall) * 1000).toFixed(2)} agents/s)${result.merged === AGENTS ? '' : ' — the run did not merge everything'}; pickup p50 ${ms(median(result.pickups))}, p99 ${ms(percentile(result.pickups, 99))} over ${result.pickups.length} jobs (after the first wave: p50 ${ms(median(result.later))}, p99 ${ms(percentile(result.later, 99))} over ${result.later.length}); Redis commands per agent ${(result.commands / AGENTS).toFixed(0)}`,
     );
   }
   console.log(`  throughput, 4 workers over 1: ${(one.wall / four.wall).toFixed(2)}×`);

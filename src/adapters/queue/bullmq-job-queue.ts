@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -109,6 +110,8 @@ export class BullJobQueue implements JobQueue {
         connection: this.connection,
         prefix: this.bullPrefix,
         concurrency,
+        // Stored on every job it takes (`processedBy`): which machine and process ran a job.
+        name: `${hostname()}:${process.pid}`,
         lockDuration: this.options.lockMs,
         stalledInterval: Math.max(250, Math.floor(this.options.lockMs / 2)),
         // An agent or intake job lost twice (its workers killed) fails rather than run a third
