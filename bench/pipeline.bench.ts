@@ -86,6 +86,14 @@ async function coldWorktreeAdd(repo: string, where: string): Promise<number> {
   return median(times);
 }
 
+/**
+ * Writes back what the disk still holds dirty (a repository just made): otherwise the next timed
+ * run pays for the writes of whatever ran before it, and the order of the runs decides the race.
+ */
+async function settleDisk(): Promise<void> {
+  await run('sync', []).catch(() => undefined);
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const locations: Array<[string, string]> = [
   ['disk', tmpdir()],
@@ -120,19 +128,23 @@ for (const [label, where] of locations) {
     for (let sample = 0; sample < samples; sample += 1) {
       const fresh = join(root, `fresh-${sample}`);
       await largeRepository(fresh, 10_000);
+      await settleDisk();
       colds.push(await fanoutRun(fresh, join(root, `state-${sample}`), agents, 1));
       await rm(fresh, { recursive: true, force: true });
       await rm(join(root, `state-${sample}`), { recursive: true, force: true });
+      await settleDisk();
       const seed = await seedRun(seedRepo, agents, where);
       if (seed !== null) seeds.push(seed);
       // The repository's first run warms its pool; the later runs are the ones measured.
       if (sample === 0) await fanoutRun(repo, join(root, 'state'), agents, 1);
+      await settleDisk();
       warms.push(await fanoutRun(repo, join(root, 'state'), agents, sample + 2));
     }
     const seed = seeds.length > 0 ? median(seeds) : null;
     const cold = median(colds.map((result) => result.wall));
     const warm = median(warms.map((result) => result.wall));
     const merged = Math.min(...colds.map((result) => result.merged), ...warms.map((result) => result.merged));
+    await settleDisk();
     const add = await coldWorktreeAdd(repo, root);
     const ratio = (ms: number) => (seed ? ` => Fanout/seed ${(ms / seed).toFixed(2)}` : '');
     console.log(

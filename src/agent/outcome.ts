@@ -11,6 +11,11 @@ export type AgentOutcome =
       kind: 'succeeded';
       summary: string;
       filesChanged: string[];
+      /**
+       * True when nothing but the file tools wrote (no command ran, no write failed half-way):
+       * `filesChanged` is then every path that can differ from the start.
+       */
+      changesKnown: boolean;
       steps: number;
       tokens: TokenTotals;
       durationMs: number;

@@ -55,6 +55,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   let guard = initialGuardState();
   const recent: string[] = [];
   const changed = new Set<string>();
+  let changesKnown = true;
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
   const messages: ChatMessage[] = [
     { role: 'system', content: agentSystemPrompt() },
@@ -159,11 +160,14 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
             kind: 'succeeded',
             summary: outcome.finished.summary,
             filesChanged: [...changed].sort(),
+            changesKnown,
             steps: step,
             tokens,
             durationMs: elapsed(),
           };
         }
+        // A command can write anywhere in the worktree, and a failed write may have written part.
+        if (tool && (tool.runsCommands || (tool.writesFiles && !outcome.ok))) changesKnown = false;
         for (const file of outcome.ok ? (outcome.changedFiles ?? []) : []) {
           changed.add(file);
           madeProgress = true;

@@ -92,7 +92,13 @@ export type SubtaskOutcome = (
 ) & { timings: PhaseTimings };
 
 /** What preparing a worktree gave: ready, or an environment failure with its output's tail. */
-export type WorktreePreparation = { ok: true } | { ok: false; message: string };
+export type WorktreePreparation =
+  | {
+      ok: true;
+      /** `built` and `built-uncached`: setup commands ran in the worktree. */
+      environment?: 'none' | 'built' | 'built-uncached' | 'reused';
+    }
+  | { ok: false; message: string };
 
 /** Milliseconds per phase, summed over attempts. */
 export interface PhaseTimings {
@@ -206,16 +212,16 @@ async function runAttempt(
     }),
   );
   let released = false;
-  const release = async () => {
+  const release = async (options: { committedAll?: boolean } = {}) => {
     if (released) return;
     released = true;
-    await timed('cleanup', () => input.workspace.releaseWorktree(worktree));
+    await timed('cleanup', () => input.workspace.releaseWorktree(worktree, options));
   };
   try {
     await input.onAttempt?.(attempt, worktree);
-    const prepared = input.prepareWorktree
+    const prepared: WorktreePreparation = input.prepareWorktree
       ? await timed('setup', () => input.prepareWorktree!(worktree))
-      : ({ ok: true } as const);
+      : { ok: true };
     if (!prepared.ok)
       return {
         kind: 'failed',
@@ -269,16 +275,20 @@ async function runAttempt(
           hint: retryHint(outcome),
         };
       }
+      // No setup command and no agent command ran: the file tools' own list is all that changed.
+      const setupRan = prepared.environment === 'built' || prepared.environment === 'built-uncached';
+      const knownPaths = outcome.changesKnown && !setupRan ? outcome.filesChanged : undefined;
       const commit = await timed('commit', () =>
         input.workspace.commitChanges(worktree, {
           message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
           author: FANOUT_AUTHOR,
           isAllowed: canWrite,
+          ...(knownPaths ? { knownPaths } : {}),
         }),
       );
       if (commit.kind === 'committed') {
         // Nothing more runs in it: tidied for the next agent while this one's work is published.
-        if (input.worktreeAfterCommit === false) await release();
+        if (input.worktreeAfterCommit === false) await release({ committedAll: knownPaths !== undefined });
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
         if (input.afterCommit)
           await timed('validate', () =>

@@ -9,6 +9,8 @@ export interface Worktree {
   commonDir: string;
   branch: string;
   baseCommit: string;
+  /** Set by the pool when it knows the worktree holds no ignored file (fresh, or tidied without them). */
+  withoutIgnoredFiles?: boolean;
 }
 
 export type MergeOutcome =
@@ -30,6 +32,11 @@ export interface CommitRequest {
   author: { name: string; email: string };
   /** Only changes to paths this accepts may be committed. */
   isAllowed: (path: string) => boolean;
+  /**
+   * Every path that can have changed since the worktree was handed out, when only Fanout's own
+   * tools wrote in it (no command ran): the commit looks at these instead of walking the tree.
+   */
+  knownPaths?: readonly string[];
 }
 
 /** A snapshot of the shared git directory's config, hooks and attributes, taken when a run starts. */
@@ -66,9 +73,10 @@ export interface Workspace {
   /**
    * Hands a worktree from `acquireWorktree` back to its pool (nothing is deleted). It is tidied in
    * the background (back to the commit it started from, cleaned), so the next user at that commit
-   * starts at once; the slot is free again once tidy.
+   * starts at once; the slot is free again once tidy. `committedAll`: its user's every change is
+   * in the branch's last commit and nothing else wrote in it, so there is nothing to clean.
    */
-  releaseWorktree(worktree: Worktree): Promise<void>;
+  releaseWorktree(worktree: Worktree, options?: { committedAll?: boolean }): Promise<void>;
   /**
    * Readies up to `count` pool worktrees at `commit` in the background (made, or reset and
    * cleaned), so that claims at that commit only switch branch: a run asks while its planner

@@ -303,6 +303,7 @@ describe('a tool that never answers', () => {
       name: 'wait_forever',
       spec: { name: 'wait_forever', description: 'never answers', parameters: { type: 'object', properties: {} } },
       runsCommands: false,
+      writesFiles: false,
       run: () => new Promise(() => undefined),
     };
     const context = await toolSandbox({ 'a.txt': 'a\n' }, ['**']);

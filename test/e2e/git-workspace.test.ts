@@ -94,6 +94,93 @@ describe('GitWorkspace worktrees', () => {
     expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(first.path);
   });
 
+  it('commits exactly the paths the file tools name, without walking the tree; a slot whose changes were all committed comes back clean', async () => {
+    const root = await tempDir('fanout-workspace-');
+    const repo = join(root, 'repo');
+    await createRepository(repo, { 'README.md': '# r\n', 'old.txt': 'old\n' });
+    const base = await git(repo, 'rev-parse', 'HEAD');
+    const workspace = new GitWorkspace();
+    const poolRoot = join(root, 'pool');
+    const author = { name: 'F', email: 'f@f' };
+    const first = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/a', commit: base });
+    await writeFile(join(first.path, 'README.md'), '# changed\n');
+    await mkdir(join(first.path, 'src'));
+    await writeFile(join(first.path, 'src', 'new.txt'), 'new\n');
+    await rm(join(first.path, 'old.txt'));
+    // Written and removed again: named by the tools, gone from the worktree.
+    await writeFile(join(first.path, 'gone.txt'), 'x\n');
+    await rm(join(first.path, 'gone.txt'));
+    // Not named: only a walk of the tree would find it, and the commit does not walk.
+    await writeFile(join(first.path, 'unnamed.txt'), 'x\n');
+    const known = await workspace.commitChanges(first, {
+      message: 'a',
+      author,
+      isAllowed: () => true,
+      knownPaths: ['README.md', 'src/new.txt', 'old.txt', 'gone.txt'],
+    });
+    expect(known.kind === 'committed' && known.files.sort()).toEqual(['README.md', 'old.txt', 'src/new.txt']);
+    const commit = known.kind === 'committed' ? known.commit : '';
+    expect(await git(repo, 'show', '--name-status', '--format=', commit)).toBe(
+      'M\tREADME.md\nD\told.txt\nA\tsrc/new.txt',
+    );
+    await workspace.releaseWorktree(first);
+    await workspace.settled();
+
+    const second = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/b', commit: base });
+    expect(second.path).toBe(first.path);
+    await writeFile(join(second.path, 'src.txt'), 'b\n');
+    const committed = await workspace.commitChanges(second, {
+      message: 'b',
+      author,
+      isAllowed: () => true,
+      knownPaths: ['src.txt'],
+    });
+    expect(committed.kind).toBe('committed');
+    await workspace.releaseWorktree(second, { committedAll: true });
+    await workspace.settled();
+    const third = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/c', commit: base });
+    expect(third.path).toBe(first.path);
+    expect(await git(third.path, 'status', '--porcelain', '--untracked-files=all', '--ignored')).toBe('');
+    expect(existsSync(join(third.path, 'src.txt'))).toBe(false);
+    expect(await readFile(join(third.path, 'old.txt'), 'utf8')).toBe('old\n');
+    await workspace.releaseWorktree(third);
+    // Clean and untouched, moved to another commit: that commit's files, nothing else.
+    await workspace.settled();
+    const fourth = await workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: 'fanout/r/d', commit });
+    expect(await readFile(join(fourth.path, 'README.md'), 'utf8')).toBe('# changed\n');
+    expect(existsSync(join(fourth.path, 'old.txt'))).toBe(false);
+    expect(await git(fourth.path, 'status', '--porcelain', '--untracked-files=all', '--ignored')).toBe('');
+    await workspace.releaseWorktree(fourth);
+    await workspace.settled();
+  });
+
+  it('says when a pool worktree holds no ignored file, so preparation need not look: never when a tidy kept them', async () => {
+    const root = await tempDir('fanout-workspace-');
+    const repo = join(root, 'repo');
+    await createRepository(repo, { 'README.md': '# r\n', '.gitignore': 'build/\n' });
+    const base = await git(repo, 'rev-parse', 'HEAD');
+    const workspace = new GitWorkspace({ trustTidySlots: true });
+    const poolRoot = join(root, 'pool');
+    const acquire = (keepIgnored: boolean) =>
+      workspace.acquireWorktree({ repoDir: repo, poolRoot, branch: null, commit: base, keepIgnored });
+    const fresh = await acquire(true);
+    expect(fresh.withoutIgnoredFiles).toBe(true);
+    await mkdir(join(fresh.path, 'build'));
+    await writeFile(join(fresh.path, 'build', 'out.js'), 'built\n');
+    await workspace.releaseWorktree(fresh);
+    await workspace.settled();
+    const kept = await acquire(true);
+    expect(kept.withoutIgnoredFiles).toBeFalsy();
+    expect(existsSync(join(kept.path, 'build', 'out.js'))).toBe(true);
+    await workspace.releaseWorktree(kept);
+    await workspace.settled();
+    const cleaned = await acquire(false);
+    expect(existsSync(join(cleaned.path, 'build', 'out.js'))).toBe(false);
+    expect(cleaned.withoutIgnoredFiles).toBe(true);
+    await workspace.releaseWorktree(cleaned);
+    await workspace.settled();
+  });
+
   it('readies pool worktrees in the background; claims meanwhile wait for them, and get them with no checkout', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();

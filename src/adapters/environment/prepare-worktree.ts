@@ -191,7 +191,8 @@ export class WorktreePreparer {
    */
   private async keepPlacement(worktree: Worktree, key: string | null): Promise<CacheEntry | null> {
     const candidate = key ? await readEntry(this.options.cacheDir, key) : null;
-    await this.options.git.removeIgnored(worktree, candidate?.manifest.roots ?? []);
+    // A fresh or fully tidied pool worktree has none: walking its tree to learn that is skipped.
+    if (!worktree.withoutIgnoredFiles) await this.options.git.removeIgnored(worktree, candidate?.manifest.roots ?? []);
     if (!candidate) return null;
     if (await placementIntact(candidate, worktree.path)) return candidate;
     await removePaths(worktree.path, candidate.manifest.roots);

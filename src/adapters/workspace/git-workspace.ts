@@ -30,7 +30,8 @@ import {
 import { snapshotSharedState } from './shared-state.js';
 import {
   commitWorktree,
-  gitlinksOf,
+  baseTreeOf,
+  type BaseTree,
   statusPaths,
   identityEnv,
   stagedChanges,
@@ -56,7 +57,7 @@ export class GitWorkspace implements Workspace {
   constructor(private readonly options: { trustTidySlots?: boolean } = {}) {}
 
   private readonly commonDirs = new Map<string, Promise<string>>();
-  private readonly gitlinks = new Map<string, Promise<string[]>>();
+  private readonly baseTrees = new Map<string, Promise<BaseTree>>();
   private readonly recordQueue = new KeyedQueue();
   /**
    * Slots held by background work (a released worktree being tidied, a slot being readied), by
@@ -142,12 +143,12 @@ export class GitWorkspace implements Workspace {
           baseCommit: request.commit,
         };
         const reset = await this.resetWarm(worktree, request.branch, request.commit, keepIgnored, tidy).then(
-          () => true,
-          () => false,
+          (ignoredLeft) => ({ ignoredLeft }),
+          () => null,
         );
         if (reset) {
           this.handedOut.set(worktree.path, { slot, keptIgnored: keepIgnored });
-          return worktree;
+          return reset.ignoredLeft ? worktree : { ...worktree, withoutIgnoredFiles: true };
         }
         // Whatever the last user left that git cannot clean (an unreadable tree): start the slot afresh.
         await this.removeWorktree(worktree).catch(() => undefined);
@@ -157,7 +158,7 @@ export class GitWorkspace implements Workspace {
       const mode = request.branch ? ['-B', request.branch] : ['--detach'];
       const worktree = await this.addWorktree(request.repoDir, slot.path, mode, request.commit, request.branch ?? '');
       this.handedOut.set(worktree.path, { slot, keptIgnored: keepIgnored });
-      return worktree;
+      return { ...worktree, withoutIgnoredFiles: true };
     } catch (error) {
       await releaseSlot(slot);
       throw error;
@@ -169,12 +170,12 @@ export class GitWorkspace implements Workspace {
    * cleaned, then marked tidy, so the next user at that commit (the run's next agent) only switches
    * branch. The slot stays held until then; `settled()` waits for every tidy under way.
    */
-  async releaseWorktree(worktree: Worktree): Promise<void> {
+  async releaseWorktree(worktree: Worktree, options: { committedAll?: boolean } = {}): Promise<void> {
     const handed = this.handedOut.get(worktree.path);
     if (!handed) return;
     this.handedOut.delete(worktree.path);
     const { slot, keptIgnored } = handed;
-    const done = this.tidy(worktree, slot, keptIgnored)
+    const done = this.tidy(worktree, slot, keptIgnored, options.committedAll === true)
       .catch(() => undefined)
       .finally(async () => {
         await releaseSlot(slot);
@@ -234,7 +235,7 @@ export class GitWorkspace implements Workspace {
     commit: string,
     keepIgnored: boolean,
   ): Promise<void> {
-    await takeTidy(slot.path);
+    const tidy = await takeTidy(slot.path);
     const record = await recordOf(commonDir, slot.path);
     let worktree: Worktree;
     if (record) {
@@ -246,7 +247,7 @@ export class GitWorkspace implements Workspace {
         branch: '',
         baseCommit: commit,
       };
-      await this.resetWarm(worktree, null, commit, keepIgnored, null);
+      await this.resetWarm(worktree, null, commit, keepIgnored, tidy);
     } else {
       if (existsSync(slot.path)) await removeTree(slot.path);
       worktree = await this.addWorktree(repoDir, slot.path, ['--detach'], commit, '');
@@ -264,12 +265,14 @@ export class GitWorkspace implements Workspace {
     void work.finally(() => this.background.delete(work));
   }
 
-  private async tidy(worktree: Worktree, slot: PoolSlot, keptIgnored: boolean): Promise<void> {
+  private async tidy(worktree: Worktree, slot: PoolSlot, keptIgnored: boolean, committedAll: boolean): Promise<void> {
     // A slot whose lock was taken over (its holder looked dead) is someone else's now: hands off.
     if (!(await holdsSlot(slot))) return;
     const location = { ...worktreeGit(worktree), background: true };
+    // Going back to the base removes what the last commit added; with everything committed, no
+    // untracked file is left for a clean to find (it would walk the whole tree to learn that).
     await runGit(['checkout', '--quiet', '--force', '--detach', worktree.baseCommit], location);
-    await runGit(['clean', keptIgnored ? '-ffdq' : '-ffdxq'], location);
+    if (!committedAll) await runGit(['clean', keptIgnored ? '-ffdq' : '-ffdxq'], location);
     await markTidy(slot, { commit: worktree.baseCommit, keptIgnored, ...(await slotState(worktree)) });
   }
 
@@ -287,7 +290,8 @@ export class GitWorkspace implements Workspace {
   /**
    * Moves a warm worktree to `commit` (on `branch`), discarding everything the last user left;
    * ignored files too unless `keepIgnored` (the caller's preparation deals with them). A slot its
-   * last tidy left at this very commit, untouched since, only needs the branch.
+   * last tidy left at this very commit, untouched since, only needs the branch. Resolves to
+   * whether ignored files may be left in it.
    */
   private async resetWarm(
     worktree: Worktree,
@@ -295,25 +299,25 @@ export class GitWorkspace implements Workspace {
     commit: string,
     keepIgnored: boolean,
     tidy: TidySlot | null,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const location = worktreeGit(worktree);
     const current = tidy ? await slotState(worktree) : null;
-    if (
-      tidy &&
-      current &&
-      tidy.commit === commit &&
+    // Left clean by its last tidy, and untouched since.
+    const clean =
+      tidy !== null &&
+      current !== null &&
       (keepIgnored || !tidy.keptIgnored) &&
       tidy.head === current.head &&
       tidy.index === current.index &&
-      (this.options.trustTidySlots === true || (await statusPaths(worktree)).length === 0)
-    ) {
+      (this.options.trustTidySlots === true || (await statusPaths(worktree)).length === 0);
+    if (clean && tidy.commit === commit) {
       if (branch) {
         await runGit(['update-ref', `refs/heads/${branch}`, commit], location);
         // The worktree's own HEAD, in its private git dir, which nothing else reads or writes while
         // the slot is held: written directly, it saves a git process.
         await replaceFile(join(worktree.gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`);
       }
-      return;
+      return tidy.keptIgnored || this.options.trustTidySlots !== true;
     }
     // A branch a released slot still has checked out is no one's any more.
     await runGit(
@@ -327,7 +331,10 @@ export class GitWorkspace implements Workspace {
       ],
       location,
     );
-    await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
+    // A clean worktree moved to another commit is still clean: checkout leaves nothing untracked.
+    if (!clean) await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
+    // Untrusted, a slot may have gained ignored files since its tidy: status does not show them.
+    return clean ? tidy.keptIgnored || this.options.trustTidySlots !== true : keepIgnored;
   }
 
   /**
@@ -516,17 +523,17 @@ export class GitWorkspace implements Workspace {
   }
 
   async commitChanges(worktree: Worktree, request: CommitRequest): Promise<CommitOutcome> {
-    return commitWorktree(worktree, request, () => this.gitlinksAt(worktree));
+    return commitWorktree(worktree, request, () => this.baseTreeAt(worktree));
   }
 
-  /** The gitlinks (submodules) of the worktree's base commit, listed once per base. */
-  private gitlinksAt(worktree: Worktree): Promise<string[]> {
+  /** The paths and gitlinks (submodules) of the worktree's base commit, listed once per base. */
+  private baseTreeAt(worktree: Worktree): Promise<BaseTree> {
     const key = `${worktree.commonDir}\0${worktree.baseCommit}`;
-    let listed = this.gitlinks.get(key);
+    let listed = this.baseTrees.get(key);
     if (!listed) {
-      listed = gitlinksOf(worktree);
-      listed.catch(() => this.gitlinks.delete(key));
-      this.gitlinks.set(key, listed);
+      listed = baseTreeOf(worktree);
+      listed.catch(() => this.baseTrees.delete(key));
+      this.baseTrees.set(key, listed);
     }
     return listed;
   }

@@ -36,13 +36,22 @@ export async function worktreeChanges(worktree: Worktree): Promise<Map<string, s
   return signatures;
 }
 
-/** The gitlinks (submodules) of the worktree's base commit. */
-export async function gitlinksOf(worktree: Worktree): Promise<string[]> {
+/** What a commit needs to know of the worktree's base commit: its paths, and which are gitlinks (submodules). */
+export interface BaseTree {
+  paths: ReadonlySet<string>;
+  gitlinks: string[];
+}
+
+/** The paths and gitlinks of the worktree's base commit. */
+export async function baseTreeOf(worktree: Worktree): Promise<BaseTree> {
   const { stdout } = await runGit(['ls-tree', '-r', '-z', '--full-tree', worktree.baseCommit], worktreeGit(worktree));
-  return stdout
-    .split('\0')
-    .filter((entry) => entry.startsWith('160000 commit '))
-    .map((entry) => entry.slice(entry.indexOf('\t') + 1));
+  const entries = stdout.split('\0').filter(Boolean);
+  return {
+    paths: new Set(entries.map((entry) => entry.slice(entry.indexOf('\t') + 1))),
+    gitlinks: entries
+      .filter((entry) => entry.startsWith('160000 commit '))
+      .map((entry) => entry.slice(entry.indexOf('\t') + 1)),
+  };
 }
 
 /**
@@ -89,13 +98,19 @@ export async function stagedChanges(
 export async function commitWorktree(
   worktree: Worktree,
   request: CommitRequest,
-  gitlinks: () => Promise<string[]>,
+  baseTree: () => Promise<BaseTree>,
 ): Promise<CommitOutcome> {
+  const gitlinks = async () => (await baseTree()).gitlinks;
   // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
-  const changed = await statusPaths(worktree);
-  const large = await oversized(worktree, changed);
+  const changed = request.knownPaths ? await presentPaths(worktree, request.knownPaths, baseTree) : null;
+  const candidates = changed ?? (await statusPaths(worktree));
+  const large = await oversized(worktree, candidates);
   if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
-  const changes = await stagedChanges(worktree, { paths: changed, gitlinks });
+  const changes = await stagedChanges(worktree, { paths: candidates, gitlinks }).catch(async (error: unknown) => {
+    // A known path git will not stage as named (behind a link, say): the whole worktree is looked at instead.
+    if (!changed) throw error;
+    return stagedChanges(worktree, { paths: await statusPaths(worktree), gitlinks });
+  });
   const files = changes.map((change) => change.path);
   if (files.length === 0) return { kind: 'no-changes' };
   // Protected paths are refused here too, whatever the caller allows.
@@ -123,6 +138,23 @@ export async function commitWorktree(
     await runGit(['symbolic-ref', 'HEAD', `refs/heads/${worktree.branch}`], location);
   }
   return { kind: 'committed', commit: commit.trim(), files };
+}
+
+/**
+ * The known paths git can stage: those in the worktree, and those of the base that are gone (a
+ * deletion). A file made and removed again is neither, and `git add` would refuse its name.
+ */
+async function presentPaths(
+  worktree: Worktree,
+  known: readonly string[],
+  baseTree: () => Promise<BaseTree>,
+): Promise<string[]> {
+  const present: string[] = [];
+  for (const path of new Set(known)) {
+    if ((await lstat(join(worktree.path, path)).catch(() => null)) || (await baseTree()).paths.has(path))
+      present.push(path);
+  }
+  return present;
 }
 
 /** Author and committer variables for one identity. */

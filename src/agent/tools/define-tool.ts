@@ -8,6 +8,8 @@ export interface AgentTool {
   spec: ToolSpec;
   /** Runs commands, bounded by the command timeout; other tools must answer within the stall time. */
   runsCommands: boolean;
+  /** Writes files in the worktree, and says which when it succeeds (`changedFiles`). */
+  writesFiles: boolean;
   run(rawArguments: string, context: ToolContext): Promise<ToolOutcome>;
 }
 
@@ -21,6 +23,7 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
   description: string;
   schema: Schema;
   runsCommands?: boolean;
+  writesFiles?: boolean;
   execute: (args: z.infer<Schema>, context: ToolContext) => Promise<ToolOutcome>;
 }): AgentTool {
   const parameters = z.toJSONSchema(definition.schema, { io: 'input' }) as Record<string, unknown>;
@@ -29,6 +32,7 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
     name: definition.name,
     spec: { name: definition.name, description: definition.description, parameters },
     runsCommands: definition.runsCommands === true,
+    writesFiles: definition.writesFiles === true,
     async run(rawArguments, context) {
       const outcome = await runTool(rawArguments, context);
       // What a tool read or a command printed goes to the model endpoint: no configured secret may.

@@ -11,6 +11,7 @@ const MAX_EDIT_BYTES = 4 * 1024 * 1024;
 /** Replaces one exact, unique snippet of a file inside the write scope. */
 export const editFileTool = defineTool({
   name: 'edit_file',
+  writesFiles: true,
   description:
     'Replace an exact snippet of a file with new text. oldText must appear exactly once; include enough surrounding lines to make it unique.',
   schema: z.object({ path: z.string(), oldText: z.string().min(1), newText: z.string() }).strict(),

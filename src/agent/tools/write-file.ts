@@ -8,6 +8,7 @@ import { assertWritable } from './write-guard.js';
 /** Creates or replaces a file inside the write scope. */
 export const writeFileTool = defineTool({
   name: 'write_file',
+  writesFiles: true,
   description: 'Create a file or replace its whole content. Only files inside your write scope may be written.',
   schema: z.object({ path: z.string(), content: z.string() }).strict(),
   async execute({ path, content }, context) {
