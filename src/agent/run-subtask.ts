@@ -288,7 +288,9 @@ async function runAttempt(
       );
       if (commit.kind === 'committed') {
         // Nothing more runs in it: tidied for the next agent while this one's work is published.
-        if (input.worktreeAfterCommit === false) await release({ committedAll: knownPaths !== undefined });
+        // Every path the tools wrote is in the commit (an ignored one is not: it stays to be cleaned).
+        const committedAll = knownPaths !== undefined && knownPaths.every((path) => commit.files.includes(path));
+        if (input.worktreeAfterCommit === false) await release({ committedAll });
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
         if (input.afterCommit)
           await timed('validate', () =>

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
 import { DEFAULT_LIMITS } from '../../src/agent/limits.js';
 import { storeReporter } from '../../src/agent/reporter.js';
 import { runAgent } from '../../src/agent/run-agent.js';
+import { worktreePool } from '../../src/agent/run-subtask.js';
 import type { AgentTool } from '../../src/agent/tools/define-tool.js';
 import { BUILTIN_TOOLS } from '../../src/agent/tools/index.js';
 import { agentHarness, SHOUT_SUBTASK } from '../support/agent-harness.js';
@@ -157,6 +159,33 @@ describe('the built-in agent, end to end', () => {
     );
     expect(await h.run()).toMatchObject({ kind: 'failed', reason: 'looping', steps: 4 });
     expect(h.server.requests).toHaveLength(4);
+  });
+
+  it('hands its worktree back clean when the file tools wrote a file git ignores, though no command ran', async () => {
+    const h = await agentHarness(
+      [
+        call('write_file', { path: 'src/greet.js', content: NEW_GREET }),
+        call('write_file', { path: 'src/greet.log', content: 'ignored\n' }),
+        finish(),
+      ],
+      {
+        maxAttempts: 1,
+        files: { '.gitignore': '*.log\n' },
+        subtask: { ...SHOUT_SUBTASK, writeScope: ['src/**'] },
+        worktreeAfterCommit: false,
+      },
+    );
+    expect(await h.run()).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'] });
+    const next = await h.workspace.acquireWorktree({
+      repoDir: h.repo,
+      poolRoot: worktreePool(join(h.root, 'worktrees')),
+      branch: null,
+      commit: h.baseCommit,
+    });
+    expect(existsSync(join(next.path, 'src', 'greet.log'))).toBe(false);
+    expect(await readFile(join(next.path, 'src', 'greet.js'), 'utf8')).not.toBe(NEW_GREET);
+    await h.workspace.releaseWorktree(next);
+    await h.workspace.settled();
   });
 
   it('counts files a command changed (sed -i, git mv): the tool says so, finish is accepted, and the change is committed', async () => {

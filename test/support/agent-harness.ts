@@ -30,11 +30,15 @@ export async function agentHarness(
     subtask?: Subtask;
     maxAttempts?: number;
     workspace?: (git: GitWorkspace) => Workspace;
+    /** Extra files in the sample repository. */
+    files?: Record<string, string>;
+    /** As a run without validation passes it: the worktree goes back right after the commit. */
+    worktreeAfterCommit?: boolean;
   } = {},
 ) {
   const root = await tempDir('fanout-agent-');
   const repo = join(root, 'repo');
-  await createRepository(repo, SAMPLE_FILES);
+  await createRepository(repo, { ...SAMPLE_FILES, ...options.files });
   const git = new GitWorkspace();
   const workspace = options.workspace?.(git) ?? git;
   const baseCommit = await workspace.resolveCommit(repo, 'HEAD');
@@ -67,6 +71,7 @@ export async function agentHarness(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       reporterFor: (attempt) => storeReporter(store, runId, subtask.id, `${subtask.id}-${attempt}`),
       maxAttempts: options.maxAttempts ?? 2,
+      ...(options.worktreeAfterCommit !== undefined ? { worktreeAfterCommit: options.worktreeAfterCommit } : {}),
     });
-  return { root, repo, baseCommit, server, store, run, runId, subtask };
+  return { root, repo, baseCommit, server, store, run, runId, subtask, workspace };
 }
