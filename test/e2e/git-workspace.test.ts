@@ -181,6 +181,50 @@ describe('GitWorkspace worktrees', () => {
     await workspace.settled();
   });
 
+  it('cleans a slot moved to a commit that ignores less: a kept ignored file never reaches the next agent untracked', async () => {
+    const root = await tempDir('fanout-workspace-');
+    const repo = join(root, 'repo');
+    await createRepository(repo, { 'README.md': '# r\n', '.gitignore': 'build/\n', 'src/a.txt': 'a\n' });
+    const before = await git(repo, 'rev-parse', 'HEAD');
+    await git(repo, 'rm', '-q', '.gitignore');
+    await git(repo, 'commit', '-qm', 'stop ignoring build/', '--author', 'a <a@a>');
+    const after = await git(repo, 'rev-parse', 'HEAD');
+    for (const trustTidySlots of [true, false]) {
+      const workspace = new GitWorkspace({ trustTidySlots });
+      const poolRoot = join(root, `pool-${trustTidySlots}`);
+      // A run with environment preparation keeps ignored files in its slots.
+      const first = await workspace.acquireWorktree({
+        repoDir: repo,
+        poolRoot,
+        branch: null,
+        commit: before,
+        keepIgnored: true,
+      });
+      await mkdir(join(first.path, 'build'));
+      await writeFile(join(first.path, 'build', 'leak.txt'), 'the first agent was here\n');
+      await workspace.releaseWorktree(first);
+      await workspace.settled();
+      const next = await workspace.acquireWorktree({
+        repoDir: repo,
+        poolRoot,
+        branch: 'fanout/r/next',
+        commit: after,
+        keepIgnored: true,
+      });
+      expect(next.path).toBe(first.path);
+      expect(existsSync(join(next.path, 'build', 'leak.txt'))).toBe(false);
+      await writeFile(join(next.path, 'src', 'a.txt'), 'next\n');
+      const committed = await workspace.commitChanges(next, {
+        message: 'n',
+        author: { name: 'F', email: 'f@f' },
+        isAllowed: () => true,
+      });
+      expect(committed.kind === 'committed' && committed.files).toEqual(['src/a.txt']);
+      await workspace.releaseWorktree(next);
+      await workspace.settled();
+    }
+  });
+
   it('readies pool worktrees in the background; claims meanwhile wait for them, and get them with no checkout', async () => {
     const { root, repo, base } = await sampleRepo();
     const workspace = new GitWorkspace();
@@ -345,6 +389,18 @@ describe('GitWorkspace worktrees', () => {
       isAllowed: () => true,
     });
     expect(outcome).toMatchObject({ kind: 'too-large', paths: ['data.bin'] });
+    // Known paths that git will not stage as named (an ignored file) send the commit to git status:
+    // what it finds is size-checked too.
+    await writeFile(join(worktree.path, '.gitignore'), 'dist/\n');
+    await mkdir(join(worktree.path, 'dist'));
+    await writeFile(join(worktree.path, 'dist', 'x.js'), 'x\n');
+    const known = await workspace.commitChanges(worktree, {
+      message: 'm',
+      author: { name: 'F', email: 'f@example.com' },
+      isAllowed: () => true,
+      knownPaths: ['.gitignore', 'dist/x.js'],
+    });
+    expect(known).toMatchObject({ kind: 'too-large', paths: ['data.bin'] });
     await workspace.removeWorktree(worktree);
   });
 

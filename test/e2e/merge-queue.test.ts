@@ -47,6 +47,7 @@ async function setup(changes: Record<string, Record<string, string>>) {
     await check(forge, commit.commit, 'success');
     items.push({ subtaskId: id, prNumber: pr.number, title: id, dependsOn: [] });
   }
+  // Ends as a run does: once the worktrees it released are tidied (the test's directory goes next).
   const queue = (overrides: Partial<MergeQueueInput> = {}) =>
     mergeInOrder({
       forge,
@@ -66,7 +67,7 @@ async function setup(changes: Record<string, Record<string, string>>) {
         return true;
       },
       ...overrides,
-    });
+    }).finally(() => workspace.settled());
   return { root, repo, forge, items, queue };
 }
 

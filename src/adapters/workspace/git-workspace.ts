@@ -14,7 +14,7 @@ import type {
 import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { execa } from 'execa';
 import { systemProgram } from '../system-programs.js';
-import { runGit, runSystemProgram } from './git-cli.js';
+import { runGit, runSystemProgram, type GitOptions } from './git-cli.js';
 import {
   claimSlot,
   freeAbandonedSlots,
@@ -331,10 +331,12 @@ export class GitWorkspace implements Workspace {
       ],
       location,
     );
-    // A clean worktree moved to another commit is still clean: checkout leaves nothing untracked.
-    if (!clean) await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
+    // A clean worktree moved to another commit is still clean, unless the move changed what git
+    // ignores (a kept ignored file would turn untracked) or removed a submodule (its checkout stays).
+    const stillClean = clean && (await sameIgnoresAndSubmodules(location, tidy.commit, commit));
+    if (!stillClean) await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
     // Untrusted, a slot may have gained ignored files since its tidy: status does not show them.
-    return clean ? tidy.keptIgnored || this.options.trustTidySlots !== true : keepIgnored;
+    return stillClean ? tidy.keptIgnored || this.options.trustTidySlots !== true : keepIgnored;
   }
 
   /**
@@ -557,6 +559,20 @@ async function settleTimestamps(worktree: Worktree): Promise<void> {
     input: stdout,
   });
   await runGit(['update-index', '-q', '--refresh'], { ...location, allowExitCodes: [1] });
+}
+
+/** True when no `.gitignore`, `.gitmodules` or gitlink differs between two commits (trees only: no walk). */
+async function sameIgnoresAndSubmodules(location: GitOptions, from: string, to: string): Promise<boolean> {
+  const { stdout } = await runGit(['diff-tree', '-r', '-z', '--raw', '--no-renames', from, to], location);
+  // `:<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0`
+  const fields = stdout.split('\0');
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const [oldMode, newMode] = fields[index]!.slice(1).split(' ');
+    const path = fields[index + 1]!;
+    if (oldMode === '160000' || newMode === '160000' || path === '.gitmodules') return false;
+    if (path === '.gitignore' || path.endsWith('/.gitignore')) return false;
+  }
+  return true;
 }
 
 const ANY_POOL = '*';

@@ -106,11 +106,18 @@ export async function commitWorktree(
   const candidates = changed ?? (await statusPaths(worktree));
   const large = await oversized(worktree, candidates);
   if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
-  const changes = await stagedChanges(worktree, { paths: candidates, gitlinks }).catch(async (error: unknown) => {
-    // A known path git will not stage as named (behind a link, say): the whole worktree is looked at instead.
+  let changes: Awaited<ReturnType<typeof stagedChanges>>;
+  try {
+    changes = await stagedChanges(worktree, { paths: candidates, gitlinks });
+  } catch (error) {
+    // A known path git will not stage as named (an ignored one, say): the whole worktree is looked
+    // at instead, with the same size check first.
     if (!changed) throw error;
-    return stagedChanges(worktree, { paths: await statusPaths(worktree), gitlinks });
-  });
+    const listed = await statusPaths(worktree);
+    const larger = await oversized(worktree, listed);
+    if (larger.length > 0) return { kind: 'too-large', paths: larger, limitBytes: MAX_COMMITTED_FILE_BYTES };
+    changes = await stagedChanges(worktree, { paths: listed, gitlinks });
+  }
   const files = changes.map((change) => change.path);
   if (files.length === 0) return { kind: 'no-changes' };
   // Protected paths are refused here too, whatever the caller allows.
