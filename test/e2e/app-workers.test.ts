@@ -9,6 +9,7 @@ import { appHarness, OWNER, REPO, type AppHarness } from '../support/app-harness
 import { describeWithRedis, TEST_REDIS_URL, testPrefix } from '../support/require-redis.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-processes.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 const exec = promisify(execFile);
 const PLAN = [
@@ -57,7 +58,7 @@ describeWithRedis('the GitHub App on several machines', () => {
           FANOUT_LOCK_TTL_MS: '1000',
           LOG_LEVEL: 'fatal',
           FANOUT_GITHUB_THROTTLE: 'off',
-          TMPDIR: h.root,
+          TMPDIR: withTsxCache(h.root),
         }),
       );
     const store = new RedisCoordStore(TEST_REDIS_URL, prefix);

@@ -10,6 +10,7 @@ import { describeWithSandbox } from '../support/require-sandbox.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 import { scriptedLlm } from '../support/scripted-llm.js';
 import { tempDir } from '../support/temp-dir.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 const exec = promisify(execFile);
 const CLI = join(process.cwd(), 'src/cli/main.ts');
@@ -108,7 +109,7 @@ async function runWithCanaries(sandbox: 'bwrap' | 'none') {
         FANOUT_MODEL: 'scripted-model',
         FANOUT_STATE_DIR: stateDir,
         FANOUT_SANDBOX: sandbox,
-        TMPDIR: root,
+        TMPDIR: withTsxCache(root),
       },
       stdio: ['ignore', 'pipe', 'pipe', key.fd],
     },

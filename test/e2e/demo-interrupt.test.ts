@@ -3,13 +3,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 describe('Ctrl-C during fanout demo', () => {
   it('stops, says so without promising a resume, and deletes its temporary directory', async () => {
     const tmp = await tempDir('fanout-demo-interrupt-');
     const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'src/cli/main.ts'), 'demo'], {
       cwd: process.cwd(),
-      env: { PATH: process.env.PATH, HOME: tmp, TMPDIR: tmp, FANOUT_SANDBOX: 'none' },
+      env: { PATH: process.env.PATH, HOME: tmp, TMPDIR: withTsxCache(tmp), FANOUT_SANDBOX: 'none' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -14,6 +14,7 @@ import { scriptedBrain } from '../support/scripted-brain.js';
 import { scriptedLlm, stubModelEnv } from '../support/scripted-llm.js';
 import { tempDir } from '../support/temp-dir.js';
 import { heldWorktrees } from '../support/worktree-slots.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 const exec = promisify(execFile);
 const git = async (cwd: string, ...args: string[]) => (await exec('git', args, { cwd })).stdout.trim();
@@ -98,7 +99,7 @@ async function killedRun(
         FANOUT_STATE_DIR: s.stateDir,
         FANOUT_SANDBOX: 'none',
         FANOUT_FAILPOINT: failpoint,
-        TMPDIR: s.root,
+        TMPDIR: withTsxCache(s.root),
       },
       stdio: 'ignore',
     },

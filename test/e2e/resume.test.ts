@@ -19,6 +19,7 @@ import { captureOutput } from '../support/capture-output.js';
 import { scriptedLlm, stubModelEnv } from '../support/scripted-llm.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 import { tempDir } from '../support/temp-dir.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 const exec = promisify(execFile);
 const PLAN = [
@@ -51,7 +52,7 @@ describe('crash and resume', () => {
           FANOUT_MODEL: 'scripted-model',
           FANOUT_STATE_DIR: stateDir,
           FANOUT_SANDBOX: 'none',
-          TMPDIR: root,
+          TMPDIR: withTsxCache(root),
         },
         stdio: 'ignore',
       },

@@ -16,6 +16,7 @@ import { scriptedBrain } from '../support/scripted-brain.js';
 import { scriptedLlm } from '../support/scripted-llm.js';
 import { tempDir } from '../support/temp-dir.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-processes.js';
+import { withTsxCache } from '../support/tsx-cache.js';
 
 const exec = promisify(execFile);
 const CLI = join(process.cwd(), 'src/cli/main.ts');
@@ -92,7 +93,7 @@ async function deployment(
     FANOUT_SANDBOX: 'none',
     FANOUT_JOB_LOCK_MS: '1000',
     FANOUT_LOCK_TTL_MS: '1000',
-    TMPDIR: root,
+    TMPDIR: withTsxCache(root),
   };
   const store = new RedisCoordStore(TEST_REDIS_URL, prefix);
   const jobs = new BullJobQueue(TEST_REDIS_URL, { prefix, lockMs: 1000 });
