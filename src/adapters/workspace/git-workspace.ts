@@ -58,6 +58,7 @@ export class GitWorkspace implements Workspace {
 
   private readonly commonDirs = new Map<string, Promise<string>>();
   private readonly baseTrees = new Map<string, Promise<BaseTree>>();
+  private readonly moves = new Map<string, Promise<boolean>>();
   private readonly recordQueue = new KeyedQueue();
   /**
    * Slots held by background work (a released worktree being tidied, a slot being readied), by
@@ -319,6 +320,9 @@ export class GitWorkspace implements Workspace {
       }
       return tidy.keptIgnored || this.options.trustTidySlots !== true;
     }
+    // Asked while the checkout runs (and once per pair of commits: a run's slots all make the same move).
+    const moveKeepsClean = clean ? this.sameIgnoresAndSubmodules(location, tidy.commit, commit) : null;
+    moveKeepsClean?.catch(() => undefined);
     // A branch a released slot still has checked out is no one's any more.
     await runGit(
       [
@@ -333,7 +337,7 @@ export class GitWorkspace implements Workspace {
     );
     // A clean worktree moved to another commit is still clean, unless the move changed what git
     // ignores (a kept ignored file would turn untracked) or removed a submodule (its checkout stays).
-    const stillClean = clean && (await sameIgnoresAndSubmodules(location, tidy.commit, commit));
+    const stillClean = clean && (await moveKeepsClean!);
     if (!stillClean) await runGit(['clean', keepIgnored ? '-ffdq' : '-ffdxq'], location);
     // Untrusted, a slot may have gained ignored files since its tidy: status does not show them.
     return stillClean ? tidy.keptIgnored || this.options.trustTidySlots !== true : keepIgnored;
@@ -528,6 +532,18 @@ export class GitWorkspace implements Workspace {
     return commitWorktree(worktree, request, () => this.baseTreeAt(worktree));
   }
 
+  /** Whether moving between two commits leaves a clean worktree clean (see sameIgnoresAndSubmodules), asked once per pair. */
+  private sameIgnoresAndSubmodules(location: GitOptions, from: string, to: string): Promise<boolean> {
+    const key = `${location.commonDir ?? location.cwd}\0${from}\0${to}`;
+    let answer = this.moves.get(key);
+    if (!answer) {
+      answer = sameIgnoresAndSubmodules(location, from, to);
+      answer.catch(() => this.moves.delete(key));
+      remember(this.moves, key, answer);
+    }
+    return answer;
+  }
+
   /** The paths and gitlinks (submodules) of the worktree's base commit, listed once per base. */
   private baseTreeAt(worktree: Worktree): Promise<BaseTree> {
     const key = `${worktree.commonDir}\0${worktree.baseCommit}`;
@@ -535,7 +551,7 @@ export class GitWorkspace implements Workspace {
     if (!listed) {
       listed = baseTreeOf(worktree);
       listed.catch(() => this.baseTrees.delete(key));
-      this.baseTrees.set(key, listed);
+      remember(this.baseTrees, key, listed);
     }
     return listed;
   }
@@ -559,6 +575,15 @@ async function settleTimestamps(worktree: Worktree): Promise<void> {
     input: stdout,
   });
   await runGit(['update-index', '-q', '--refresh'], { ...location, allowExitCodes: [1] });
+}
+
+// Per-commit answers kept by a long-lived process: the latest few runs' bases are all that is asked again.
+const REMEMBERED = 16;
+
+/** Sets `key`, forgetting the oldest entry when the map is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= REMEMBERED) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 /** True when no `.gitignore`, `.gitmodules` or gitlink differs between two commits (trees only: no walk). */
