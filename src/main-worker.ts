@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { sandboxSupport } from './adapters/command/sandbox-support.js';
+import { runSystemProgram } from './adapters/workspace/git-cli.js';
 import { Probot } from 'probot';
 import { FanoutOctokit, fanoutOctokitClass } from './adapters/forge/github/octokit-class.js';
 import type { Env } from './config/env.js';
@@ -84,4 +87,21 @@ function githubProbot(env: Env, appId: number, privateKey: string): Probot {
     logLevel: env.LOG_LEVEL,
     ...(baseUrl ? { baseUrl } : {}),
   });
+}
+
+/**
+ * What a worker checks before it takes a job: git can be started (through the helper process
+ * every git command goes through, which this starts), and which sandbox this machine offers
+ * (probed once, by blocking child processes). Done here, neither holds up the first jobs' pickup.
+ * Resolves to git's version; throws a message a maintainer can act on.
+ */
+export async function workerPreflight(): Promise<string> {
+  sandboxSupport();
+  try {
+    return (await runSystemProgram('git', ['--version'], { cwd: tmpdir() })).trim();
+  } catch (error) {
+    throw new Error(
+      `git cannot be started on this machine, and agents need it: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

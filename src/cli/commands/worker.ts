@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
 import { createDistributed } from '../../main-distributed.js';
-import { createWorkerDeps } from '../../main-worker.js';
+import { createWorkerDeps, workerPreflight } from '../../main-worker.js';
 import { startWorker } from '../../orchestrate/jobs/worker.js';
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -23,6 +23,7 @@ export async function workerCommand(argv: string[], env: Env, output: Output): P
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UsageError(`--concurrency must be a whole number above 0, such as 4.\nusage: ${WORKER_USAGE}`);
+  const git = await workerPreflight();
   const distributed = createDistributed(env);
   const log = (message: string, error?: unknown) =>
     output.err(
@@ -33,7 +34,9 @@ export async function workerCommand(argv: string[], env: Env, output: Output): P
     runs: Math.max(2, concurrency),
     intake: 2,
   });
-  log(`worker ${process.pid} taking jobs (${concurrency} agents at once) from ${env.FANOUT_REDIS_PREFIX} on Redis`);
+  log(
+    `worker ${process.pid} taking jobs (${concurrency} agents at once) from ${env.FANOUT_REDIS_PREFIX} on Redis, with ${git}`,
+  );
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
