@@ -184,7 +184,8 @@ export async function prepareResume(
     if (reset) await deps.store.putSubtask(reset);
   }
   if (FINISHED_RUN.has(run.state) && !options.retryFailed) return run;
-  return deps.store.updateRun(runId, moveRun(run, run.plan ? 'running' : 'planning'));
+  // What stopped the last pass (a failure it recorded) no longer stands once the run goes on.
+  return deps.store.updateRun(runId, moveRun(run, run.plan ? 'running' : 'planning', { error: undefined }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { FINISHED_RUN_STATES, moveRun } from '../domain/run-transitions.js';
-import type { FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
 import { SCOPE_CHECK_NAME } from './publish.js';
@@ -110,15 +110,20 @@ function sameRequest(a: FixTrigger, b: FixTrigger): boolean {
 }
 
 /**
- * A fix attempt left `running` by a process that died: recorded as interrupted, and what asked
- * for it queued again, first. Nothing to do when no attempt is running.
+ * A fix attempt left `running` by a process that died (of those `which` picks): recorded as
+ * interrupted, and what asked for it queued again, first. Nothing to do when none is running.
  */
-export async function requeueInterruptedFixes(store: CoordStore, record: SubtaskRecord): Promise<void> {
-  const interrupted = (record.fixes ?? []).filter((fix) => fix.state === 'running');
+export async function requeueInterruptedFixes(
+  store: CoordStore,
+  record: SubtaskRecord,
+  which: (fix: FixAttempt) => boolean = () => true,
+): Promise<void> {
+  const lost = (fix: FixAttempt) => fix.state === 'running' && which(fix);
+  const interrupted = (record.fixes ?? []).filter(lost);
   if (interrupted.length === 0) return;
   await store.updateSubtask(record.runId, record.subtaskId, {
     fixes: (record.fixes ?? []).map((fix) =>
-      fix.state === 'running'
+      lost(fix)
         ? {
             ...fix,
             state: 'not-fixed' as const,

@@ -48,6 +48,11 @@ export async function runFixes(
         }),
       ),
     );
+    // Its job ended and the attempt is still running: the job failed (its workers killed twice),
+    // or did not run again (a cancel in between). Recorded as interrupted and asked for again.
+    const jobs = new Set(running.map(({ job }) => job));
+    for (const record of await deps.store.listSubtasks(run.id))
+      await requeueInterruptedFixes(deps.store, record, (fix) => fix.job !== undefined && jobs.has(fix.job));
   }
   // Each pass takes at least one request off every subtask it touches; the bound is only a backstop.
   for (let pass = 0; pass < 50 && !deps.signal?.aborted; pass += 1) {

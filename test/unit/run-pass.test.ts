@@ -46,7 +46,7 @@ describe('a pass over a run, on a worker', () => {
     expect(calls).toBe(2);
   });
 
-  it('stops a pass whose lease was lost, recording nothing on the run (whoever holds it now goes on)', async () => {
+  it('stops a pass whose lease was lost, recording nothing on the run, and queues a new pass to go on with it', async () => {
     let stopped: unknown;
     const { store, locks, deps } = await setup(
       (_run, signal) =>
@@ -64,15 +64,35 @@ describe('a pass over a run, on a worker', () => {
     await passing;
     expect(stopped).toMatchObject({ code: 'lease-lost' });
     expect(await store.getRun('r1')).toMatchObject({ state: 'running' });
+    expect(await deps.jobs.waiting('runs')).toBe(1);
   });
 
-  it('records a pass that failed on the run as interrupted, with how to go on', async () => {
+  it('never passes over a cancelled run again, though a request for it was waiting', async () => {
+    const states: string[] = [];
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const { store, deps } = await setup(async (run) => {
+      states.push(run.state);
+      if (states.length === 1) await blocked;
+    });
+    const holder = handleRunPass(deps, 'r1');
+    await expect.poll(() => states.length).toBe(1);
+    // An event asks for another pass (the flag is raised), then a person cancels the run.
+    await handleRunPass(deps, 'r1');
+    await store.updateRun('r1', { state: 'cancelled', error: 'cancelled by @maintainer' });
+    release();
+    await holder;
+    expect(states).toEqual(['running']);
+    expect(await store.getRun('r1')).toMatchObject({ state: 'cancelled' });
+  });
+
+  it('records why a pass failed on the run, which keeps its state (its agents elsewhere go on), with how to go on', async () => {
     const { store, deps } = await setup(async () => {
       throw new Error('git rev-parse failed: not a git repository');
     });
     await handleRunPass(deps, 'r1');
     const run = await store.getRun('r1');
-    expect(run).toMatchObject({ state: 'cancelled' });
+    expect(run).toMatchObject({ state: 'running' });
     expect(run?.error).toContain('not a git repository');
     expect(run?.error).toContain('fanout resume r1');
   });

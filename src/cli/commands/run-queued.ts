@@ -2,6 +2,7 @@ import type { Env } from '../../config/env.js';
 import { createDistributed } from '../../main-distributed.js';
 import { createWorkspace } from '../../main.js';
 import { prepareResume } from '../../orchestrate/execute-run.js';
+import { runLock } from '../../orchestrate/jobs/run-pass.js';
 import { requireRun } from '../../orchestrate/run-records.js';
 import { runPassJobId } from '../../orchestrate/run-starter.js';
 import { startRun, type StartRunOptions } from '../../orchestrate/start-run.js';
@@ -10,6 +11,7 @@ import { buildRunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
+import type { Locks } from '../../ports/locks.js';
 
 // How long a queued pass may wait before the user is told that no worker is taking it.
 const NO_WORKER_HINT_MS = 3_000;
@@ -63,6 +65,9 @@ export async function runQueued(input: {
       : showProgress(store, run.id, input.output, process.stdout.isTTY === true);
     try {
       await Promise.race([jobs.outcome('runs', passId), interrupted]);
+      // The request may have found the run held by a pass elsewhere (a resume while it runs), which
+      // then went on with it: followed to its end too, once no pass holds the run.
+      if (!detached) await passesOver(distributed.locks, run.id, interrupted);
     } finally {
       clearTimeout(hint);
       process.off('SIGINT', onSignal);
@@ -78,4 +83,12 @@ export async function runQueued(input: {
   } finally {
     await distributed.close();
   }
+}
+
+/** Resolves once no pass holds the run (or on `interrupted`); the lock is let go at once. */
+async function passesOver(locks: Locks, runId: string, interrupted: Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  void interrupted.then(() => stop.abort());
+  const lease = await locks.acquire(runLock(runId), stop.signal).catch(() => null);
+  await lease?.release();
 }

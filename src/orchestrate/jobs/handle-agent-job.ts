@@ -48,17 +48,30 @@ export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts
     if (OVER.has(record.state)) return;
     if (record.state === 'running') await deps.store.putSubtask(subtaskAfterLostJob(record, new Date().toISOString()));
   }
-  // Another machine may have made the commit this job starts from (a base holding dependencies' work).
-  await fetchRunBase(deps, run, job.baseCommit);
   const stop = new AbortController();
+  const cancelled = () =>
+    deps.store
+      .getRun(run.id)
+      .then((current) => {
+        if (current?.state === 'cancelled') stop.abort();
+      })
+      // Redis out of reach: the job's own reads fail and say so; this look is only a shortcut.
+      .catch(() => undefined);
+  // Watched from here on, then looked at once more: a cancel while the job starts is not missed.
   const unsubscribe = deps.store.watch(run.id, (change) => {
-    if (change.kind !== 'run') return;
-    void deps.store.getRun(run.id).then((current) => {
-      if (current?.state === 'cancelled') stop.abort();
-    });
+    if (change.kind === 'run') void cancelled();
   });
   try {
-    await runAgentJob({ ...deps, signal: stop.signal }, job, await contexts.get(deps, run));
+    // Another machine may have made the commit this job starts from (a base holding dependencies' work).
+    await fetchRunBase(deps, run, job.baseCommit);
+    const context = await contexts.get(deps, run);
+    await cancelled();
+    if (stop.signal.aborted) {
+      if (job.kind === 'agent')
+        await deps.store.updateSubtask(run.id, job.subtaskId, cancelledBeforeStart(new Date().toISOString()));
+      return;
+    }
+    await runAgentJob({ ...deps, signal: stop.signal }, job, context);
   } finally {
     unsubscribe();
   }
