@@ -46,25 +46,55 @@ describe('a pass over a run, on a worker', () => {
     expect(calls).toBe(2);
   });
 
-  it('stops a pass whose lease was lost, recording nothing on the run, and queues a new pass to go on with it', async () => {
-    let stopped: unknown;
-    const { store, locks, deps } = await setup(
-      (_run, signal) =>
-        new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => {
-            stopped = signal.reason;
-            resolve();
-          }),
-        ),
-    );
+  it('stops a pass whose lease was lost, recording nothing on the run, and goes on in the same job once it holds the run again', async () => {
+    const stops: unknown[] = [];
+    let calls = 0;
+    const { store, locks, deps } = await setup(async (_run, signal) => {
+      calls += 1;
+      if (calls > 1) return;
+      await new Promise<void>((resolve) =>
+        signal.addEventListener('abort', () => {
+          stops.push(signal.reason);
+          resolve();
+        }),
+      );
+    });
     const passing = handleRunPass(deps, 'r1');
-    await expect.poll(async () => (await locks.peer().tryAcquire('run:r1')) === null).toBe(true);
+    await expect.poll(() => calls).toBe(1);
     // This process stops renewing (as when Redis was out of reach past the lease).
     await locks.close();
     await passing;
-    expect(stopped).toMatchObject({ code: 'lease-lost' });
+    expect(stops).toMatchObject([{ code: 'lease-lost' }]);
+    expect(calls).toBe(2);
     expect(await store.getRun('r1')).toMatchObject({ state: 'running' });
-    expect(await deps.jobs.waiting('runs')).toBe(1);
+    // Whoever follows this job (`fanout run`) saw the run to the end of the second pass.
+    expect(await deps.jobs.waiting('runs')).toBe(0);
+  });
+
+  it('gives up on a run whose lease it lost three times in a row, saying why on the run', async () => {
+    let calls = 0;
+    const { store, locks, deps } = await setup(async (_run, signal) => {
+      calls += 1;
+      await locks.close();
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    });
+    await handleRunPass(deps, 'r1');
+    expect(calls).toBe(3);
+    const run = await store.getRun('r1');
+    expect(run?.state).toBe('running');
+    expect(run?.error).toContain('lost its hold on the run 3 times in a row');
+  });
+
+  it('clears the reason a failed pass left once the next pass gets going', async () => {
+    let calls = 0;
+    const { store, deps } = await setup(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('Redis blip');
+    });
+    await handleRunPass(deps, 'r1');
+    expect((await store.getRun('r1'))?.error).toContain('Redis blip');
+    await handleRunPass(deps, 'r1');
+    expect((await store.getRun('r1'))?.error).toBeUndefined();
   });
 
   it('never passes over a cancelled run again, though a request for it was waiting', async () => {
