@@ -1,6 +1,6 @@
 import { FanoutError } from './errors.js';
 import type { Plan } from './plan.js';
-import type { RunOwner, RunRecord, RunState, SandboxMode, SubtaskRecord } from './run.js';
+import type { FixAttempt, RunOwner, RunRecord, RunState, SandboxMode, SubtaskRecord } from './run.js';
 
 // Which run states may follow which. A finished run moves again only when asked to retry.
 const NEXT: Readonly<Record<RunState, readonly RunState[]>> = {
@@ -120,3 +120,11 @@ export function cancelledBeforeStart(now: string): Partial<SubtaskRecord> {
     finishedAt: now,
   };
 }
+
+/** A fix attempt that ended without a fix from the agent: stopped (`interrupted`), or Fanout's own failure. */
+export function fixNotDone(fix: FixAttempt, message: string): FixAttempt {
+  return { ...fix, state: 'not-fixed', message, finishedAt: new Date().toISOString() };
+}
+
+/** What a fix attempt left running by a process that stopped says. */
+export const FIX_INTERRUPTED = 'interrupted (Fanout stopped)';

@@ -4,6 +4,7 @@ import { ForgeError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
+import { FIX_INTERRUPTED, fixNotDone } from '../domain/run-transitions.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { ReviewComment } from '../ports/forge.js';
@@ -62,16 +63,7 @@ export async function executeFixJob(
   const lost = job === undefined ? undefined : record?.fixes?.find((fix) => fix.state === 'running' && fix.job === job);
   const trigger = lost?.trigger ?? record?.fixRequests?.[0];
   if (!record || !trigger) return;
-  const fixes = (record.fixes ?? []).map((fix) =>
-    fix === lost
-      ? {
-          ...fix,
-          state: 'not-fixed' as const,
-          message: 'interrupted (Fanout stopped)',
-          finishedAt: new Date().toISOString(),
-        }
-      : fix,
-  );
+  const fixes = (record.fixes ?? []).map((fix) => (fix === lost ? fixNotDone(fix, FIX_INTERRUPTED) : fix));
   const settleLost = async () => {
     if (lost) await store.updateSubtask(run.id, subtask.id, { fixes });
   };
@@ -127,14 +119,7 @@ export async function executeFixJob(
     const current = await store.getSubtask(run.id, subtask.id).catch(() => null);
     if (!current) return;
     const fixes = (current.fixes ?? []).map((fix) =>
-      fix.state === 'running'
-        ? {
-            ...fix,
-            state: 'not-fixed' as const,
-            message: `Fanout failed: ${message}`,
-            finishedAt: new Date().toISOString(),
-          }
-        : fix,
+      fix.state === 'running' ? fixNotDone(fix, `Fanout failed: ${message}`) : fix,
     );
     await store.updateSubtask(run.id, subtask.id, { fixes }).catch(() => undefined);
     await consumeFixRequest(store, run.id, subtask.id, trigger).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { FINISHED_RUN_STATES, moveRun } from '../domain/run-transitions.js';
+import { FINISHED_RUN_STATES, FIX_INTERRUPTED, fixNotDone, moveRun } from '../domain/run-transitions.js';
 import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
@@ -122,16 +122,7 @@ export async function requeueInterruptedFixes(
   const interrupted = (record.fixes ?? []).filter(lost);
   if (interrupted.length === 0) return;
   await store.updateSubtask(record.runId, record.subtaskId, {
-    fixes: (record.fixes ?? []).map((fix) =>
-      lost(fix)
-        ? {
-            ...fix,
-            state: 'not-fixed' as const,
-            message: 'interrupted (Fanout stopped)',
-            finishedAt: new Date().toISOString(),
-          }
-        : fix,
-    ),
+    fixes: (record.fixes ?? []).map((fix) => (lost(fix) ? fixNotDone(fix, FIX_INTERRUPTED) : fix)),
     fixRequests: [...interrupted.map((fix) => fix.trigger), ...(record.fixRequests ?? [])],
   });
 }
