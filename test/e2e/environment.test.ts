@@ -1,170 +1,25 @@
 import { execFile } from 'node:child_process';
-import { cp, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { cp, lstat, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
-import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
-import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
-import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
+import { describe, expect, it } from 'vitest';
 import { withFileLock } from '../../src/adapters/file-lock.js';
-import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { PreparationGitCli } from '../../src/adapters/workspace/preparation-git.js';
-import { DEFAULT_LIMITS } from '../../src/agent/limits.js';
-import { storeReporter } from '../../src/agent/reporter.js';
-import { runSubtask } from '../../src/agent/run-subtask.js';
-import { parseRepoConfig, type RepoConfig } from '../../src/config/repo-config.js';
-import type { Subtask } from '../../src/domain/plan.js';
 import { readEntry, recordChecked } from '../../src/adapters/environment/environment-cache.js';
 import { EnvironmentPreparers } from '../../src/adapters/environment/environment-preparers.js';
-import { WorktreePreparer } from '../../src/adapters/environment/prepare-worktree.js';
-import { validateIn } from '../../src/orchestrate/publish.js';
-import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../src/ports/command-runner.js';
-import type { Worktree } from '../../src/ports/workspace.js';
-import type { Script, ScriptedReply } from '../../src/scripted-model/types.js';
-import { git, npmFixtureRepository } from '../fixtures/npm-fixture.js';
-import { call, finish } from '../support/agent-replies.js';
+import { git } from '../fixtures/npm-fixture.js';
+import {
+  CountingRunner,
+  environmentHarness,
+  npmTemplate,
+  runOneSubtask,
+  workspace,
+  WRITE_NOTES,
+} from '../support/environment-harness.js';
 import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
-import { describeWithSandbox } from '../support/require-sandbox.js';
-import { scriptedLlm } from '../support/scripted-llm.js';
-import { tempDir } from '../support/temp-dir.js';
 
 const execFileAsync = promisify(execFile);
-const workspace = new GitWorkspace();
-const TOKEN = 'npm_fakeRegistryToken0123456789';
-
-/** Passes commands through, counting them and the private HOMEs handed out. */
-class CountingRunner implements CommandRunner {
-  readonly requests: CommandRequest[] = [];
-  readonly homes: string[] = [];
-  constructor(private readonly inner: CommandRunner) {}
-
-  get confinesProcesses(): boolean {
-    return this.inner.confinesProcesses;
-  }
-  run(request: CommandRequest): Promise<CommandResult> {
-    this.requests.push(request);
-    return this.inner.run(request);
-  }
-  async privateHome(): Promise<PrivateHome> {
-    const home = await this.inner.privateHome();
-    this.homes.push(home.path);
-    return home;
-  }
-  /** How many installs (or configured setup lines containing `marker`) ran. */
-  count(marker: string): number {
-    return this.requests.filter((request) => request.argv.join(' ').includes(marker)).length;
-  }
-}
-
-/** An npm repository (fixture-dep from a local tarball), a user home with a registry token, and a preparer factory. */
-async function environmentHarness(
-  options: { config?: string; runner?: CommandRunner; extraFiles?: Record<string, string> } = {},
-) {
-  const root = await tempDir('fanout-environment-');
-  // One packed fixture per file (npm pack and a lockfile take seconds); each test gets a copy.
-  template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
-  const repo = join(root, 'repo');
-  await cp((await template).repo, repo, { recursive: true, verbatimSymlinks: true });
-  if (options.extraFiles) {
-    for (const [path, content] of Object.entries(options.extraFiles)) {
-      await mkdir(dirname(join(repo, path)), { recursive: true });
-      await writeFile(join(repo, path), content);
-    }
-    await git(repo, 'add', '--all');
-    await git(repo, 'commit', '--quiet', '-m', 'extra files');
-  }
-  const userHome = join(root, 'home');
-  await mkdir(userHome);
-  await writeFile(join(userHome, '.npmrc'), `//127.0.0.1:9/:_authToken=${TOKEN}\n`);
-  const base = await workspace.resolveCommit(repo, 'HEAD');
-  const runner = new CountingRunner(options.runner ?? new ProcessCommandRunner());
-  const config = parseRepoConfig(options.config ?? null);
-  const cacheDir = join(root, 'state', 'environments');
-  const preparer = (overrides: Partial<{ config: RepoConfig; trustedCommit: string }> = {}) =>
-    new WorktreePreparer({
-      runner,
-      workspace,
-      git: new PreparationGitCli(),
-      repoDir: repo,
-      config: overrides.config ?? config,
-      trustedCommit: overrides.trustedCommit ?? base,
-      cacheDir,
-      userHome,
-      env: {},
-      withLock: withFileLock,
-    });
-  let made = 0;
-  const worktree = async (commit = base): Promise<Worktree> => {
-    made += 1;
-    return workspace.createWorktree({
-      repoDir: repo,
-      path: join(root, 'worktrees', `w-${made}`),
-      branch: `fanout/r/w-${made}`,
-      baseCommit: commit,
-    });
-  };
-  return { root, repo, base, runner, config, cacheDir, userHome, preparer, worktree };
-}
-
-let template: ReturnType<typeof npmFixtureRepository> | undefined;
-afterAll(async () => {
-  if (template) await rm(dirname((await template).repo), { recursive: true, force: true });
-});
-
-const SUBTASK: Subtask = {
-  id: 'doc',
-  title: 'Document the app',
-  instructions: 'Write NOTES.md.',
-  writeScope: ['NOTES.md'],
-  readScope: [],
-  dependsOn: [],
-};
-
-/** One subtask through runSubtask, validated in its worktree the way the pipeline does (validateIn). */
-async function runOneSubtask(
-  h: Awaited<ReturnType<typeof environmentHarness>>,
-  script: Script,
-  prepare?: (worktree: Worktree) => Promise<{ ok: true } | { ok: false; message: string }>,
-) {
-  const { llm, server } = await scriptedLlm(script);
-  const store = new MemoryCoordStore();
-  await store.putSubtask({
-    runId: 'r',
-    subtaskId: SUBTASK.id,
-    state: 'running',
-    attempt: 1,
-    step: 0,
-    updatedAt: new Date().toISOString(),
-  });
-  const validations: Array<Awaited<ReturnType<typeof validateIn>>> = [];
-  const outcome = await runSubtask({
-    llm,
-    workspace,
-    runner: h.runner,
-    repoDir: h.repo,
-    runId: 'r',
-    baseCommit: h.base,
-    subtask: SUBTASK,
-    worktreeRoot: join(h.root, 'agent-worktrees'),
-    limits: { ...DEFAULT_LIMITS, stallMs: 10_000 },
-    reporterFor: (attempt) => storeReporter(store, 'r', SUBTASK.id, `${SUBTASK.id}-${attempt}`),
-    ...(prepare ? { prepareWorktree: prepare } : {}),
-    afterCommit: async (worktree) => {
-      validations.push(await validateIn({ runner: h.runner }, worktree, h.config));
-    },
-  });
-  // As a run ends: the worktree it released is tidy and back in the pool.
-  await workspace.settled();
-  return { outcome, validations, server };
-}
-
-const WRITE_NOTES: ScriptedReply[] = [
-  call('write_file', { path: 'NOTES.md', content: 'notes\n' }),
-  finish('Wrote NOTES.md.'),
-];
 
 describe('prepared environments: install', () => {
   it('a repository whose tests need an installed dependency passes validation with no setup: and no install in validate:', async () => {
@@ -362,7 +217,7 @@ describe('prepared environments: the real pipeline', () => {
       files: { 'README.md': '# app\n' },
       config: 'validate:\n  - npm test\n',
     });
-    template ??= npmFixtureRepository(await mkdtemp(join(tmpdir(), 'fanout-npm-fixture-')));
+    const template = npmTemplate();
     for (const path of ['package.json', 'package-lock.json', '.npmrc', '.gitignore', 'vendor'])
       await cp(join((await template).repo, path), join(h.repo, path), { recursive: true });
     await git(h.repo, 'add', '--all');
@@ -387,181 +242,5 @@ describe('prepared environments: the real pipeline', () => {
     ]);
     // One install for the run, however many worktrees it prepared.
     expect(runner.count('npm ci')).toBe(1);
-  });
-});
-
-describe('prepared environments: what a worktree also needs', () => {
-  it('copy: copies ignored files of the checkout (globs), never through a link, and the worktree stays clean', async () => {
-    const h = await environmentHarness({
-      config: 'setup: []\ncopy: [.env.test, "config/*.local"]\n',
-      extraFiles: { 'config/app.json': '{}\n' },
-    });
-    await writeFile(join(h.repo, '.env.test'), 'DATABASE_URL=postgres://localhost/test\n');
-    await writeFile(join(h.repo, 'config/db.local'), 'local settings\n');
-    await writeFile(join(h.root, 'outside-secret'), 'ssh-canary\n');
-    await symlink(join(h.root, 'outside-secret'), join(h.repo, 'config/key.local'));
-    const worktree = await h.worktree();
-    expect(await h.preparer().prepare(worktree)).toMatchObject({ ok: true, environment: 'none' });
-    expect(await readFile(join(worktree.path, '.env.test'), 'utf8')).toBe('DATABASE_URL=postgres://localhost/test\n');
-    expect(await readFile(join(worktree.path, 'config/db.local'), 'utf8')).toBe('local settings\n');
-    expect(await lstat(join(worktree.path, 'config/key.local')).catch(() => null)).toBeNull();
-    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
-  });
-
-  it("copy: refuses a file git does not ignore, which the agent's commit would carry", async () => {
-    const h = await environmentHarness({ config: 'setup: []\ncopy: [private/notes.txt]\n' });
-    // Ignored in the checkout by an untracked .gitignore, which the worktree does not have.
-    await mkdir(join(h.repo, 'private'));
-    await writeFile(join(h.repo, 'private/.gitignore'), '*\n');
-    await writeFile(join(h.repo, 'private/notes.txt'), 'mine\n');
-    const result = await h.preparer().prepare(await h.worktree());
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.message).toContain(
-      "copied files git does not ignore, so they would be committed with the agent's work: private/notes.txt",
-    );
-  });
-
-  it('copied files reach setup, are copied fresh into reused worktrees, and a changed one sets up again', async () => {
-    const h = await environmentHarness({ config: 'setup:\n  - cp .env.test .env.seen-by-setup\ncopy: [.env.test]\n' });
-    await writeFile(join(h.repo, '.env.test'), 'one\n');
-    const first = await h.worktree();
-    expect(await h.preparer().prepare(first)).toMatchObject({ environment: 'built' });
-    const second = await h.worktree();
-    expect(await h.preparer().prepare(second)).toMatchObject({ environment: 'reused' });
-    expect(await readFile(join(second.path, '.env.seen-by-setup'), 'utf8')).toBe('one\n');
-    expect(await readFile(join(second.path, '.env.test'), 'utf8')).toBe('one\n');
-    await writeFile(join(h.repo, '.env.test'), 'two\n');
-    const third = await h.worktree();
-    expect(await h.preparer().prepare(third)).toMatchObject({ environment: 'built' });
-    expect(await readFile(join(third.path, '.env.seen-by-setup'), 'utf8')).toBe('two\n');
-    expect(h.runner.count('cp .env.test')).toBe(2);
-  });
-
-  it("a commit holding agents' work reuses the base's environment when its inputs match, and otherwise sets up without credentials, network or caching", async () => {
-    const h = await environmentHarness({
-      config: 'setup:\n  - if test -f ~/.npmrc; then echo yes; else echo no; fi > .env.registry-seen\n',
-    });
-    const base = await h.worktree();
-    expect(await h.preparer().prepare(base)).toMatchObject({ environment: 'built' });
-    expect(await readFile(join(base.path, '.env.registry-seen'), 'utf8')).toBe('yes\n');
-    await writeFile(join(h.repo, 'README.md'), '# app, changed by an agent\n');
-    await git(h.repo, 'commit', '--quiet', '-am', 'agent: readme');
-    const sameInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(sameInputs)).toMatchObject({ environment: 'reused' });
-    await writeFile(join(h.repo, 'requirements.txt'), 'requests==2.0\n');
-    await git(h.repo, 'add', 'requirements.txt');
-    await git(h.repo, 'commit', '--quiet', '-m', 'agent: a dependency');
-    const changedInputs = await h.worktree(await git(h.repo, 'rev-parse', 'HEAD'));
-    expect(await h.preparer().prepare(changedInputs)).toMatchObject({ environment: 'built-uncached' });
-    expect(await readFile(join(changedInputs.path, '.env.registry-seen'), 'utf8')).toBe('no\n');
-    const setups = h.runner.requests.filter((request) => request.argv.join(' ').includes('registry-seen'));
-    expect(setups.map((request) => request.network)).toEqual([true, false]);
-    expect((await readdir(h.cacheDir)).filter((name) => /^[0-9a-f]{40}$/.test(name))).toHaveLength(1);
-  });
-
-  it("initializes submodules from the checkout's module store, offline, without touching the shared config", async () => {
-    const h = await environmentHarness({ config: 'setup: []\n' });
-    const library = join(h.root, 'library');
-    await mkdir(library);
-    await writeFile(join(library, 'lib.txt'), 'from the submodule\n');
-    await git(library, 'init', '--quiet', '--initial-branch=main');
-    await git(library, 'add', '--all');
-    await git(library, 'commit', '--quiet', '-m', 'library');
-    await git(h.repo, 'submodule', '--quiet', 'add', library, 'vendor/library');
-    await git(h.repo, 'commit', '--quiet', '-m', 'add a submodule');
-    // The submodule's origin is gone: only the checkout's module store has it.
-    await rm(library, { recursive: true, force: true });
-    const sharedConfig = await readFile(join(h.repo, '.git/config'), 'utf8');
-    const head = await git(h.repo, 'rev-parse', 'HEAD');
-    const worktree = await h.worktree(head);
-    expect(await h.preparer({ trustedCommit: head }).prepare(worktree)).toMatchObject({ ok: true, notes: [] });
-    expect(await readFile(join(worktree.path, 'vendor/library/lib.txt'), 'utf8')).toBe('from the submodule\n');
-    expect(await git(join(worktree.path, 'vendor/library'), 'rev-parse', 'HEAD')).toBe(
-      await git(h.repo, 'rev-parse', 'HEAD:vendor/library'),
-    );
-    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
-    expect(await readFile(join(h.repo, '.git/config'), 'utf8')).toBe(sharedConfig);
-    await workspace.removeWorktree(worktree);
-    expect(await git(h.repo, 'worktree', 'list', '--porcelain')).not.toContain('worktrees/w-');
-  });
-
-  it('leaves a submodule the checkout never fetched empty, and says so', async () => {
-    const h = await environmentHarness({ config: 'setup: []\n' });
-    const library = join(h.root, 'library');
-    await mkdir(library);
-    await writeFile(join(library, 'lib.txt'), 'x\n');
-    await git(library, 'init', '--quiet', '--initial-branch=main');
-    await git(library, 'add', '--all');
-    await git(library, 'commit', '--quiet', '-m', 'library');
-    await git(h.repo, 'submodule', '--quiet', 'add', library, 'vendor/library');
-    await git(h.repo, 'commit', '--quiet', '-m', 'add a submodule');
-    await rm(join(h.repo, '.git/modules'), { recursive: true, force: true });
-    const head = await git(h.repo, 'rev-parse', 'HEAD');
-    const result = await h.preparer({ trustedCommit: head }).prepare(await h.worktree(head));
-    expect(result.ok && result.notes[0]).toMatch(
-      /^submodule vendor\/library left empty: the checkout has no copy of commit [0-9a-f]{12}/,
-    );
-  });
-});
-
-describe('prepared environments: registry credentials', () => {
-  it("setup gets the user's registry configuration in a HOME of its own, deleted after it; a failure message shows no token", async () => {
-    const h = await environmentHarness({
-      config: 'setup:\n  - grep -q _authToken ~/.npmrc && echo "registry config present"; cat ~/.npmrc; exit 1\n',
-    });
-    const worktree = await h.worktree();
-    const result = await h.preparer().prepare(worktree);
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.message).toContain('registry config present');
-    expect(!result.ok && result.message).not.toContain(TOKEN);
-    expect(!result.ok && result.message).toContain('[redacted]');
-    expect(h.runner.homes).toHaveLength(1);
-    expect(await stat(h.runner.homes[0]!).catch(() => null)).toBeNull();
-  });
-});
-
-describe('prepared environments: registry credentials left behind', () => {
-  it('a setup that leaves the token in what it writes fails, and neither the worktree nor the cache keeps it', async () => {
-    const h = await environmentHarness({
-      config: 'setup:\n  - mkdir -p node_modules/.cache && cp ~/.npmrc node_modules/.cache/npmrc-copy\n',
-    });
-    const worktree = await h.worktree();
-    const result = await h.preparer().prepare(worktree);
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.message).toContain(
-      'Setup left your registry credentials in node_modules/.cache/npmrc-copy',
-    );
-    expect(await lstat(join(worktree.path, 'node_modules')).catch(() => null)).toBeNull();
-    expect((await readdir(h.cacheDir)).filter((name) => !name.endsWith('.lock'))).toEqual([]);
-  });
-});
-
-describeWithSandbox('prepared environments: registry credentials in the sandbox', 'bwrap', () => {
-  it("an agent command finds the user's registry token nowhere: not in its HOME, /tmp, the worktree, or the user's home", async () => {
-    const sandbox = new BwrapCommandRunner(new ProcessCommandRunner(), {
-      hiddenPaths: [],
-      toolPaths: [],
-      canDisableUserns: sandboxSupport().bwrapDisablesUserns,
-    });
-    const h = await environmentHarness({
-      runner: sandbox,
-      config: 'setup:\n  - grep -q npm_fakeRegistryToken ~/.npmrc && echo yes > .env.setup-saw-token\n',
-    });
-    const probe = `cat ~/.npmrc; grep -rl npm_fakeRegistryToken "$HOME" /tmp . 2>/dev/null; ls -a ${h.userHome}; echo probe-done`;
-    const { outcome, server } = await runOneSubtask(
-      h,
-      [call('run_command', { command: probe }), ...WRITE_NOTES],
-      (worktree) => h.preparer().prepare(worktree),
-    );
-    expect(outcome.kind).toBe('succeeded');
-    const toolOutputs = server.requests.flatMap((request) =>
-      request.body.messages.filter((message) => message.role === 'tool').map((message) => message.content ?? ''),
-    );
-    expect(toolOutputs.join('\n')).toContain('probe-done');
-    expect(toolOutputs.join('\n')).not.toContain(TOKEN);
-    expect(toolOutputs.join('\n')).not.toContain('npm_fakeRegistryToken');
-    // Setup did read it, in its own HOME, which is gone.
-    expect(h.runner.homes.length).toBeGreaterThanOrEqual(2);
-    expect(await stat(h.runner.homes[0]!).catch(() => null)).toBeNull();
   });
 });
