@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ForgeError } from '../../domain/errors.js';
 import type { Failpoint } from '../../domain/failpoint.js';
@@ -19,18 +19,19 @@ import { KeyedQueue, withFileLock } from '../file-lock.js';
 import { makePrivateDirectory } from '../json-file.js';
 import { branchCommit } from '../workspace/branch-refs.js';
 import { runGit } from '../workspace/git-cli.js';
-import { failureSummary, logTail } from './github/check-failures.js';
 import { LocalComments, type LocalComment } from './local-comments.js';
-import { LocalPullRequestFiles } from './local-pull-requests.js';
 import {
-  type LocalCheck,
-  type LocalPullRequest,
-  type LocalReview,
-  type MergeContext,
-  type SeriesRequest,
-  completeMerge,
-  mergeOpenSeries,
-} from './local-forge-merge.js';
+  checkPullRequest,
+  failedChecks,
+  newCheckId,
+  withCheckCompleted,
+  withCheckStarted,
+} from './local-forge-checks.js';
+import { type LocalPullRequest, type MergeContext, completeMerge } from './local-forge-merge.js';
+import { newPullRequestRecord, pullRequestInfo } from './local-forge-records.js';
+import { type ReviewRequest, feedbackOf, hasReviewComment, readinessOf, withReview } from './local-forge-reviews.js';
+import { mergeRequestedSeries } from './local-forge-series.js';
+import { LocalPullRequestFiles } from './local-pull-requests.js';
 
 export interface LocalForgeOptions {
   /** Called at the merge's failpoints (the fault suite kills the process there). */
@@ -76,23 +77,7 @@ export class LocalForge implements Forge {
       );
       if (existing) return this.info(existing);
       const number = records.reduce((max, pr) => Math.max(max, pr.number), 0) + 1;
-      const record: LocalPullRequest = {
-        number,
-        url: `local:${this.repoDir}#${number}`,
-        branch: request.branch,
-        base: request.base,
-        headSha: request.headSha,
-        state: 'open',
-        runId: request.runId,
-        subtaskId: request.subtaskId,
-        title: request.title,
-        body: request.body,
-        checks: [],
-        reviews: [],
-        requestedReviewers: [],
-        labels: [],
-        createdAt: new Date().toISOString(),
-      };
+      const record = newPullRequestRecord(number, this.repoDir, request);
       await this.records.save(record);
       this.byHead.set(record.headSha, record.number);
       return this.info(record);
@@ -131,120 +116,42 @@ export class LocalForge implements Forge {
 
   async startCheck(request: { name: string; headSha: string; title: string }): Promise<string> {
     const number = await this.pullRequestWithHead(request.headSha);
-    const id = `${number}-${randomBytes(4).toString('hex')}`;
-    await this.records.update(number, (record) => ({
-      ...record,
-      checks: [
-        ...record.checks,
-        {
-          id,
-          name: request.name,
-          headSha: request.headSha,
-          status: 'in_progress',
-          output: { title: request.title, summary: '' },
-        },
-      ],
-    }));
+    const id = newCheckId(number);
+    await this.records.update(number, (record) => withCheckStarted(record, id, request));
     return id;
   }
 
   async completeCheck(checkId: string, result: { conclusion: CheckConclusion } & CheckOutput): Promise<void> {
-    const number = Number(checkId.split('-')[0]);
-    const { conclusion, ...output } = result;
-    await this.records.update(number, (record) => {
-      if (!record.checks.some((check) => check.id === checkId))
-        throw new ForgeError('forge-refused', `No check run ${checkId}.`);
-      return {
-        ...record,
-        checks: record.checks.map((check) =>
-          check.id === checkId ? { ...check, status: 'completed', conclusion, output } : check,
-        ),
-      };
-    });
+    await this.records.update(checkPullRequest(checkId), (record) => withCheckCompleted(record, checkId, result));
   }
 
   async readiness(number: number): Promise<PullRequestReadiness> {
     const record = await this.records.load(number);
-    const head = (await this.info(record)).headSha;
-    // The latest run of each check on the current head, as GitHub shows it.
-    const latest = new Map<string, LocalCheck>();
-    for (const check of record.checks.filter((candidate) => candidate.headSha === head)) latest.set(check.name, check);
-    const reviews = new Map<string, LocalReview>();
-    // A comment-only review leaves an earlier approval or request for changes standing, as on GitHub.
-    for (const review of record.reviews) if (review.state !== 'commented') reviews.set(review.by, review);
-    return {
-      checks: [...latest.values()].map((check) => ({
-        name: check.name,
-        state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success',
-      })),
-      approvedBy: [...reviews.values()].filter((review) => review.state === 'approved').map((review) => review.by),
-      changesRequestedBy: [...reviews.values()]
-        .filter((review) => review.state === 'changes_requested')
-        .map((review) => review.by),
-    };
+    return readinessOf(record, (await this.info(record)).headSha);
   }
 
   /**
    * A review from the terminal (`fanout approve`): local mode's stand-in for a GitHub review, with
    * optional text and inline comments (`line` null: the whole file). Returns the review's id.
    */
-  async recordReview(
-    number: number,
-    review: {
-      by: string;
-      state: LocalReview['state'];
-      body?: string;
-      comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
-    },
-  ): Promise<number> {
+  async recordReview(number: number, review: ReviewRequest): Promise<number> {
     const head = (await this.getPullRequest(number)).headSha;
     let id = 0;
     await this.records.update(number, (record) => {
-      id = Math.max(0, ...record.reviews.map((earlier) => earlier.id)) + 1;
-      let commentId = Math.max(
-        0,
-        ...record.reviews.flatMap((earlier) => earlier.comments.map((comment) => comment.id)),
-      );
-      const comments = (review.comments ?? []).map((comment) => ({
-        id: (commentId += 1),
-        path: comment.path,
-        line: comment.line,
-        body: comment.body,
-      }));
-      const recorded: LocalReview = {
-        id,
-        by: review.by,
-        state: review.state,
-        headSha: head,
-        at: new Date().toISOString(),
-        body: review.body ?? '',
-        comments,
-      };
-      // Reviewing answers a request for review, as on GitHub.
-      return {
-        ...record,
-        reviews: [...record.reviews, recorded],
-        requestedReviewers: record.requestedReviewers.filter((login) => login !== review.by),
-      };
+      const reviewed = withReview(record, review, head);
+      id = reviewed.id;
+      return reviewed.record;
     });
     return id;
   }
 
   async reviewFeedback(pullRequest: number, reviewId: number): Promise<ReviewFeedback> {
-    const review = (await this.records.load(pullRequest)).reviews.find((candidate) => candidate.id === reviewId);
-    if (!review) throw new ForgeError('forge-refused', `No review ${reviewId} on local pull request #${pullRequest}.`);
-    return {
-      reviewer: review.by,
-      state: review.state,
-      body: review.body,
-      comments: review.comments.map(({ id, path, line, body }) => ({ id, path, line, body })),
-    };
+    return feedbackOf(await this.records.load(pullRequest), reviewId);
   }
 
   /** Stored as a comment on the pull request that names the review comment it answers. */
   async replyToReviewComment(pullRequest: number, commentId: number, body: string): Promise<void> {
-    const record = await this.records.load(pullRequest);
-    if (!record.reviews.some((review) => review.comments.some((comment) => comment.id === commentId))) {
+    if (!hasReviewComment(await this.records.load(pullRequest), commentId)) {
       throw new ForgeError('forge-refused', `No review comment ${commentId} on local pull request #${pullRequest}.`);
     }
     await this.notes.append(pullRequest, body, commentId);
@@ -277,17 +184,7 @@ export class LocalForge implements Forge {
 
   /** The latest run of each check on the head, where it failed, from every record with checks on it. */
   async checkFailures(headSha: string): Promise<CheckFailure[]> {
-    const latest = new Map<string, LocalCheck>();
-    for (const record of await this.records.all())
-      for (const check of record.checks) if (check.headSha === headSha) latest.set(check.name, check);
-    return [...latest.values()]
-      .filter((check) => check.status === 'completed' && check.conclusion === 'failure')
-      .map((check) => ({
-        name: check.name,
-        summary: failureSummary(check.output.title, check.output.summary),
-        annotations: [],
-        logTail: logTail(check.output.text ?? ''),
-      }));
+    return failedChecks(await this.records.all(), headSha);
   }
 
   /** Local mode has one user, who owns the repository. */
@@ -325,63 +222,9 @@ export class LocalForge implements Forge {
    * take are refused. A pull request asked twice is merged once; both answers are the same.
    */
   async mergeSeries(requests: readonly SeriesMergeRequest[]): Promise<MergeResult[]> {
-    return this.exclusively(async () => {
-      const results: MergeResult[] = [];
-      const first = new Map<number, number>();
-      // Open ones grouped by base (first seen first), each group one series; the rest answered alone.
-      const series = new Map<string, Array<{ index: number; request: SeriesRequest }>>();
-      for (const [index, request] of requests.entries()) {
-        if (first.has(request.number)) continue;
-        first.set(request.number, index);
-        const record = await this.settled(request.number);
-        if (record.state === 'open') {
-          const group = series.get(record.base) ?? [];
-          group.push({ index, request: { record, ...request } });
-          series.set(record.base, group);
-          continue;
-        }
-        results[index] = await this.mergedBefore(record, request.expectedHeadSha);
-      }
-      for (const group of series.values()) {
-        const landed = await mergeOpenSeries(
-          this.mergeContext(),
-          group.map((entry) => entry.request),
-        );
-        const blocked = (result: MergeResult) => result.kind === 'refused' && result.reason === 'checkout-blocked';
-        if (group.length > 1 && landed.some(blocked) && !landed.some((result) => result.kind === 'merged')) {
-          // Nothing moved: one at a time, the ones the checkout can take still land.
-          for (const [position, entry] of group.entries()) {
-            if (!blocked(landed[position]!)) continue;
-            const record = await this.settled(entry.request.record.number);
-            landed[position] =
-              record.state === 'open'
-                ? (await mergeOpenSeries(this.mergeContext(), [{ ...entry.request, record }]))[0]!
-                : await this.mergedBefore(record, entry.request.expectedHeadSha);
-          }
-        }
-        group.forEach((entry, position) => (results[entry.index] = landed[position]!));
-      }
-      requests.forEach((request, index) => (results[index] ??= results[first.get(request.number)!]!));
-      return results;
-    });
-  }
-
-  /** A pull request asked to merge that is not open: merged (if still on the base) or refused. */
-  private async mergedBefore(record: LocalPullRequest, expectedHeadSha: string): Promise<MergeResult> {
-    if (record.state === 'merged' && record.mergedSha && record.headSha === expectedHeadSha) {
-      // Asked again (or finished by recovery): merged only if the merge is still on the base.
-      const onBase = await runGit(['merge-base', '--is-ancestor', record.mergedSha, `refs/heads/${record.base}`], {
-        cwd: this.repoDir,
-        allowExitCodes: [1],
-      });
-      if (onBase.exitCode === 0) return { kind: 'merged', sha: record.mergedSha };
-      return {
-        kind: 'refused',
-        reason: 'no-longer-on-base',
-        message: `pull request #${record.number} was merged as ${record.mergedSha.slice(0, 8)}, which is no longer on ${record.base}`,
-      };
-    }
-    return { kind: 'refused', reason: 'not-open', message: `pull request #${record.number} is ${record.state}` };
+    return this.exclusively(async () =>
+      mergeRequestedSeries({ settled: (number) => this.settled(number), context: this.mergeContext() }, requests),
+    );
   }
 
   /** The open pull request whose branch is at `headSha` (checks are published on heads). */
@@ -427,16 +270,7 @@ export class LocalForge implements Forge {
       record.state === 'open' || record.state === 'merging'
         ? await this.resolve(`refs/heads/${record.branch}`).catch(() => record.headSha)
         : record.headSha;
-    return {
-      number: record.number,
-      url: record.url,
-      branch: record.branch,
-      base: record.base,
-      headSha: head,
-      // A merge in progress is not a merge yet.
-      state: record.state === 'merging' ? 'open' : record.state,
-      ...(record.state === 'merged' && record.mergedSha ? { mergedSha: record.mergedSha } : {}),
-    };
+    return pullRequestInfo(record, head);
   }
 
   private async resolve(ref: string): Promise<string> {

@@ -3,22 +3,14 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appKeys, credentialOf, issueToken, verifyAppJwt } from './app-auth.js';
+import { appKeys } from './app-auth.js';
 import { commitFiles, git, setBranch } from './git.js';
-import { serveGitHttp } from './git-http.js';
-import { type Answer, type RepoRoute, json, matchRoute } from './router.js';
-import { checkRoutes } from './routes-checks.js';
-import { issueRoutes } from './routes-issues.js';
-import { headOf, pullRoutes } from './routes-pulls.js';
-import { reviewRoutes } from './routes-reviews.js';
+import { type ServerState, handleRequest } from './handle-request.js';
+import { headOf } from './routes-pulls.js';
+import { type CheckRunSeed, type ReviewSeed, seedCheckRun, seedReview } from './seed.js';
 import {
-  ACTIONS_APP_ID,
-  APP_BOT,
   FAKE_APP_ID,
-  type FakeAnnotation,
-  type FakeCheckRun,
   type FakeRepo,
-  type FakeReview,
   type FakeReviewComment,
   type FakeRole,
   type FakeStatus,
@@ -29,10 +21,6 @@ import {
   newRepo,
   nextIssueNumber,
 } from './state.js';
-
-const ROUTES: RepoRoute[] = [...pullRoutes, ...reviewRoutes, ...checkRoutes, ...issueRoutes];
-const JOB_LOG_DOWNLOAD = /^\/_downloads\/([^/]+)\/([^/]+)\/job-logs\/(\d+)$/;
-const HOUR = 3_600_000;
 
 /**
  * A small stateful GitHub on 127.0.0.1: the REST endpoints Fanout uses, installation tokens for a
@@ -51,13 +39,29 @@ export class FakeGitHub {
   private readonly faults: FaultSpec[] = [];
   private readonly tokenLifetimes: number[] = [];
   private lastId = 1000;
+  // What request handling reads and records into: the same arrays and map as the fields above.
+  private readonly state: ServerState;
 
   private constructor(
     private readonly server: Server,
     readonly url: string,
     /** Bare repositories live at `<root>/<owner>/<repo>.git`. */
     readonly root: string,
-  ) {}
+  ) {
+    this.state = {
+      url,
+      root,
+      appId: this.appId,
+      calls: this.calls,
+      gitRequests: this.gitRequests,
+      unexpected: this.unexpected,
+      tokens: this.tokens,
+      repos: this.repos,
+      faults: this.faults,
+      tokenLifetimes: this.tokenLifetimes,
+      nextId: () => this.nextId(),
+    };
+  }
 
   /** Starts a fake on a free loopback port. */
   static async start(): Promise<FakeGitHub> {
@@ -67,7 +71,7 @@ export class FakeGitHub {
     const { port } = server.address() as AddressInfo;
     const fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, root);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      fake.handle(req, res).catch((error: unknown) => {
+      handleRequest(fake.state, req, res).catch((error: unknown) => {
         fake.unexpected.push(`fake crashed on ${req.method} ${req.url}: ${String(error)}`);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ message: 'fake GitHub crashed' }));
@@ -137,43 +141,9 @@ export class FakeGitHub {
     owner: string,
     name: string,
     pull: number,
-    review: {
-      user: string;
-      state: FakeReview['state'];
-      commitId?: string;
-      body?: string;
-      comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
-    },
+    review: ReviewSeed,
   ): Promise<{ id: number; commentIds: number[] }> {
-    const repo = this.repo(owner, name);
-    const record = repo.pulls.get(pull);
-    if (!record) throw new Error(`no pull request #${pull}`);
-    const now = new Date().toISOString();
-    const added: FakeReview = {
-      id: this.nextId(),
-      pull,
-      user: review.user,
-      state: review.state,
-      body: review.body ?? '',
-      commitId: review.commitId ?? (await headOf(repo, record)),
-      submittedAt: now,
-    };
-    repo.reviews.push(added);
-    const comments = (review.comments ?? []).map((comment): FakeReviewComment => ({
-      id: this.nextId(),
-      pull,
-      reviewId: added.id,
-      path: comment.path,
-      line: comment.line,
-      body: comment.body,
-      user: review.user,
-      commitId: added.commitId,
-      createdAt: now,
-      updatedAt: now,
-    }));
-    repo.reviewComments.push(...comments);
-    record.requestedReviewers = record.requestedReviewers.filter((login) => login !== review.user);
-    return { id: added.id, commentIds: comments.map((comment) => comment.id) };
+    return seedReview(this.repo(owner, name), pull, review, () => this.nextId());
   }
 
   /** The inline review comments on a PR, replies included, oldest first. */
@@ -220,42 +190,8 @@ export class FakeGitHub {
    * makes it a GitHub Actions job (App id 15368 unless `appId` is given) whose `log` is served by
    * `GET /actions/jobs/{id}/logs`.
    */
-  addCheckRun(
-    owner: string,
-    name: string,
-    run: {
-      name: string;
-      headSha: string;
-      status: 'queued' | 'in_progress' | 'completed';
-      conclusion?: string;
-      appId?: number;
-      appSlug?: string;
-      output?: { title: string; summary: string; text?: string };
-      annotations?: FakeAnnotation[];
-      log?: string;
-    },
-  ): number {
-    const now = new Date().toISOString();
-    const added: FakeCheckRun = {
-      id: this.nextId(),
-      name: run.name,
-      headSha: run.headSha,
-      status: run.status,
-      conclusion: run.conclusion ?? null,
-      output: {
-        title: run.output?.title ?? null,
-        summary: run.output?.summary ?? null,
-        text: run.output?.text ?? null,
-      },
-      appId: run.appId ?? (run.appSlug === 'github-actions' ? ACTIONS_APP_ID : 777),
-      ...(run.appSlug !== undefined ? { appSlug: run.appSlug } : {}),
-      ...(run.annotations ? { annotations: run.annotations.map((annotation) => ({ ...annotation })) } : {}),
-      ...(run.log !== undefined ? { log: run.log } : {}),
-      startedAt: now,
-      completedAt: run.status === 'completed' ? now : null,
-    };
-    this.repo(owner, name).checkRuns.push(added);
-    return added.id;
+  addCheckRun(owner: string, name: string, run: CheckRunSeed): number {
+    return seedCheckRun(this.repo(owner, name), run, () => this.nextId());
   }
 
   /** A person closes a PR without merging it. */
@@ -287,131 +223,5 @@ export class FakeGitHub {
   private nextId(): number {
     this.lastId += 1;
     return this.lastId;
-  }
-
-  private validToken(value: string): IssuedToken | null {
-    return this.tokens.find((token) => token.token === value && token.expiresAt > Date.now()) ?? null;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
-    // A GitHub Enterprise Server serves its REST API under /api/v3 (GHE_HOST points processes here).
-    if (url.pathname.startsWith('/api/v3/')) url.pathname = url.pathname.slice('/api/v3'.length);
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const method = req.method ?? 'GET';
-    if (/^\/[^/]+\/[^/]+\.git\//.test(url.pathname)) return this.handleGit(req, res, url, raw);
-    const download = JOB_LOG_DOWNLOAD.exec(url.pathname);
-    if (download && method === 'GET')
-      return this.serveJobLog(
-        res,
-        decodeURIComponent(download[1] ?? ''),
-        decodeURIComponent(download[2] ?? ''),
-        Number(download[3]),
-      );
-
-    const body: unknown = raw.length > 0 ? JSON.parse(raw.toString()) : undefined;
-    const call: RecordedCall = {
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body,
-      status: 0,
-    };
-    this.calls.push(call);
-    const fault = this.takeFault(method, url.pathname);
-    let answer =
-      fault && !fault.afterApplying ? undefined : await this.route(method, url, body, req.headers.authorization);
-    if (fault)
-      answer = {
-        status: fault.status,
-        body: fault.body ?? { message: `fault injected: ${fault.status}` },
-        ...(fault.headers ? { headers: fault.headers } : {}),
-      };
-    const final = answer ?? json(500, { message: 'no answer' });
-    call.status = final.status;
-    res.writeHead(final.status, { 'content-type': 'application/json; charset=utf-8', ...final.headers });
-    res.end(final.body === undefined ? '' : JSON.stringify(final.body));
-  }
-
-  private takeFault(method: string, path: string): FaultSpec | undefined {
-    const index = this.faults.findIndex(
-      (fault) =>
-        fault.method === method && (typeof fault.path === 'string' ? fault.path === path : fault.path.test(path)),
-    );
-    return index < 0 ? undefined : this.faults.splice(index, 1)[0];
-  }
-
-  private async route(method: string, url: URL, body: unknown, authorization: string | undefined): Promise<Answer> {
-    const credential = credentialOf(authorization);
-    const tokenRoute = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
-    if (tokenRoute && method === 'POST') {
-      if (credential?.scheme !== 'bearer' || !verifyAppJwt(credential.value, this.appId, appKeys().publicKey))
-        return json(401, { message: 'A JSON web token could not be decoded' });
-      const issued = issueToken(this.tokens, Number(tokenRoute[1]), this.tokenLifetimes.shift() ?? HOUR);
-      return json(201, {
-        token: issued.token,
-        expires_at: new Date(issued.expiresAt).toISOString(),
-        permissions: { contents: 'write', pull_requests: 'write', checks: 'write', issues: 'write' },
-        repository_selection: 'all',
-      });
-    }
-    const repoRoute = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
-    const matched = repoRoute ? matchRoute(ROUTES, method, repoRoute[3] ?? '') : null;
-    if (!repoRoute || !matched) {
-      this.unexpected.push(`${method} ${url.pathname}${url.search}`);
-      return json(404, { message: `Not implemented by the fake GitHub: ${method} ${url.pathname}` });
-    }
-    if (credential?.scheme !== 'token' || !this.validToken(credential.value))
-      return json(401, { message: 'Bad credentials' });
-    const repo = this.repos.get(`${decodeURIComponent(repoRoute[1] ?? '')}/${decodeURIComponent(repoRoute[2] ?? '')}`);
-    if (!repo) return json(404, { message: 'Not Found' });
-    return matched.route.handler({
-      repo,
-      params: matched.params,
-      query: url.searchParams,
-      body: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {},
-      baseUrl: this.url,
-      path: url.pathname,
-      actor: APP_BOT,
-      appId: this.appId,
-      nextId: () => this.nextId(),
-    });
-  }
-
-  /** The download a job-logs redirect points at: plain text, no token needed (as GitHub's signed URLs). */
-  private serveJobLog(res: ServerResponse, owner: string, name: string, jobId: number): void {
-    const log = this.repos.get(`${owner}/${name}`)?.checkRuns.find((run) => run.id === jobId)?.log;
-    res.writeHead(log === undefined ? 404 : 200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(log ?? 'Not Found');
-  }
-
-  private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
-    const credential = credentialOf(req.headers.authorization);
-    const token = credential?.scheme === 'basic' ? this.validToken(credential.value) : null;
-    const record: RecordedGitRequest = {
-      method: req.method ?? 'GET',
-      url: req.url ?? '',
-      authorizedAs: token?.label ?? null,
-      status: 401,
-    };
-    this.gitRequests.push(record);
-    if (!token) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' });
-      res.end('authentication required\n');
-      return;
-    }
-    const answer = await serveGitHttp(this.root, {
-      method: record.method,
-      pathInfo: decodeURIComponent(url.pathname),
-      query: url.search.slice(1),
-      headers: req.headers,
-      body,
-      remoteUser: 'x-access-token',
-    });
-    record.status = answer.status;
-    res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
   }
 }
