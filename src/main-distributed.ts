@@ -3,6 +3,7 @@ import { RedisLocks } from './adapters/coord/redis-locks.js';
 import { BullJobQueue } from './adapters/queue/bullmq-job-queue.js';
 import type { Env } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
+import type { SecretRedactor } from './domain/redactor.js';
 import type { RunRecord } from './domain/run.js';
 import { createRedactor, createStore } from './main.js';
 import { QueueDispatcher } from './orchestrate/dispatcher.js';
@@ -14,6 +15,8 @@ import type { Locks } from './ports/locks.js';
 /** What every process of a deployment on Redis shares: the store, the job queues and the locks. */
 export interface Distributed {
   store: CoordStore;
+  /** The store's redactor: secrets this process learns (installation tokens) are added to it. */
+  redactor: SecretRedactor;
   jobs: JobQueue;
   locks: Locks;
   close(): Promise<void>;
@@ -23,7 +26,8 @@ export interface Distributed {
 export function createDistributed(env: Env): Distributed {
   if (!env.REDIS_URL)
     throw new ConfigError('REDIS_URL is not set: workers and queued runs need the Redis every process shares.');
-  const store = createStore(env, createRedactor(env));
+  const redactor = createRedactor(env);
+  const store = createStore(env, redactor);
   const jobs = new BullJobQueue(env.REDIS_URL, {
     prefix: env.FANOUT_REDIS_PREFIX,
     lockMs: env.FANOUT_JOB_LOCK_MS,
@@ -32,6 +36,7 @@ export function createDistributed(env: Env): Distributed {
   const locks = new RedisLocks(env.REDIS_URL, env.FANOUT_REDIS_PREFIX, { ttlMs: env.FANOUT_LOCK_TTL_MS });
   return {
     store,
+    redactor,
     jobs,
     locks,
     async close() {

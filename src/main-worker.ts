@@ -8,7 +8,7 @@ import { privateKeyFromEnv } from './config/secrets.js';
 import { ConfigError } from './domain/errors.js';
 import { createGitHubPipelines, gitHubApiUrl } from './main-app.js';
 import { exclusiveMerges, queuedAgents, repositoryKey, type Distributed } from './main-distributed.js';
-import { createLlm, createLocalPipeline, createRedactor } from './main.js';
+import { createLlm, createLocalPipeline } from './main.js';
 import { targetOf } from './orchestrate/github/run-executor.js';
 import { fetchRunBase } from './orchestrate/github/this-clone.js';
 import type { WorkerDeps } from './orchestrate/jobs/worker.js';
@@ -37,7 +37,7 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
     env.APP_ID && privateKey
       ? createGitHubPipelines(env, githubProbot(env, Number(env.APP_ID), privateKey), {
           store: distributed.store,
-          redactor: createRedactor(env),
+          redactor: distributed.redactor,
           distributed,
           log,
           llm: llmFor,
