@@ -1,7 +1,8 @@
 import type { SubtaskRecord } from '../domain/run.js';
 import type { CoordStore } from '../ports/coord-store.js';
 
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** Subtask states nothing more comes after (unless someone retries). */
+export const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Resolves when every listed subtask is in a final state, woken by the store's change

@@ -15,7 +15,7 @@ import { createStore } from '../../src/main.js';
 import { captureOutput } from '../support/capture-output.js';
 import { SecretRedactor } from '../../src/domain/redactor.js';
 import { tempDir } from '../support/temp-dir.js';
-import { coordStoreContract, sampleCommand } from './coord-store.contract.js';
+import { coordStoreContract, sampleCommand, sampleRun } from './coord-store.contract.js';
 
 const run = promisify(execFile);
 
@@ -74,19 +74,7 @@ describeWithRedis('Redis (real server)', () => {
     const prefix = testPrefix();
     const [a, b] = [new RedisCoordStore(TEST_REDIS_URL, prefix), new RedisCoordStore(TEST_REDIS_URL, prefix)];
     opened.push(a, b);
-    await a.createRun({
-      id: 'shared',
-      repo: '/r',
-      origin: { kind: 'local', path: '/r' },
-      task: 't',
-      baseBranch: 'main',
-      baseCommit: 'c'.repeat(40),
-      state: 'running',
-      config: parseRepoConfig(null),
-      notes: [],
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
-    });
+    await a.createRun({ ...sampleRun('shared'), state: 'running' });
     await a.putSubtask({
       runId: 'shared',
       subtaskId: 's',

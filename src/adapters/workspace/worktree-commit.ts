@@ -102,8 +102,8 @@ export async function commitWorktree(
 ): Promise<CommitOutcome> {
   const gitlinks = async () => (await baseTree()).gitlinks;
   // Before `git add` reads them: a sparse 1 TB file costs nothing to make and hours to hash.
-  const changed = request.knownPaths ? await presentPaths(worktree, request.knownPaths, baseTree) : null;
-  const candidates = changed ?? (await statusPaths(worktree));
+  const known = request.knownPaths;
+  const candidates = known ? await presentPaths(worktree, known, baseTree) : await statusPaths(worktree);
   const large = await oversized(worktree, candidates);
   if (large.length > 0) return { kind: 'too-large', paths: large, limitBytes: MAX_COMMITTED_FILE_BYTES };
   let changes: Awaited<ReturnType<typeof stagedChanges>>;
@@ -111,12 +111,10 @@ export async function commitWorktree(
     changes = await stagedChanges(worktree, { paths: candidates, gitlinks });
   } catch (error) {
     // A known path git will not stage as named (an ignored one, say): the whole worktree is looked
-    // at instead, with the same size check first.
-    if (!changed) throw error;
-    const listed = await statusPaths(worktree);
-    const larger = await oversized(worktree, listed);
-    if (larger.length > 0) return { kind: 'too-large', paths: larger, limitBytes: MAX_COMMITTED_FILE_BYTES };
-    changes = await stagedChanges(worktree, { paths: listed, gitlinks });
+    // at instead, checked the same way.
+    if (!known) throw error;
+    const { knownPaths: _known, ...walked } = request;
+    return commitWorktree(worktree, walked, baseTree);
   }
   const files = changes.map((change) => change.path);
   if (files.length === 0) return { kind: 'no-changes' };

@@ -3,6 +3,7 @@ import type { GitHubTarget, PullRequestEvent } from '../../domain/command.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import type { JobQueue } from '../../ports/job-queue.js';
 import type { Locks } from '../../ports/locks.js';
+import { runLock } from '../jobs/run-pass.js';
 import { QueuedRunStarter } from '../run-starter.js';
 
 /**
@@ -38,7 +39,7 @@ export class QueuedIntake {
       if (command.state === 'received') await this.enqueueCommand(command.id);
     for (const run of await this.store.listRuns()) {
       if (run.origin.kind !== 'github' || !['planning', 'running', 'merging'].includes(run.state)) continue;
-      const free = await this.locks.tryAcquire(`run:${run.id}`);
+      const free = await this.locks.tryAcquire(runLock(run.id));
       if (!free) continue;
       await free.release();
       await this.runs.start(run.id);

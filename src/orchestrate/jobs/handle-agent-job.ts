@@ -6,8 +6,8 @@ import { fetchRunBase } from '../github/this-clone.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
 import { agentJobContext, runAgentJob } from '../run-agent-job.js';
 import { requireRun } from '../run-records.js';
+import { TERMINAL } from '../wait-for-subtasks.js';
 
-const OVER = new Set(['succeeded', 'failed', 'cancelled']);
 // Runs kept in memory by a worker: more than this and the oldest contexts are read again when needed.
 const MAX_CONTEXTS = 64;
 
@@ -40,12 +40,12 @@ export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts
   const record = await deps.store.getSubtask(run.id, job.subtaskId);
   if (!record) return;
   if (run.state === 'cancelled') {
-    if (job.kind === 'agent' && !OVER.has(record.state))
+    if (job.kind === 'agent' && !TERMINAL.has(record.state))
       await deps.store.updateSubtask(run.id, job.subtaskId, cancelledBeforeStart(new Date().toISOString()));
     return;
   }
   if (job.kind === 'agent') {
-    if (OVER.has(record.state)) return;
+    if (TERMINAL.has(record.state)) return;
     if (record.state === 'running') await deps.store.putSubtask(subtaskAfterLostJob(record, new Date().toISOString()));
   }
   const stop = new AbortController();

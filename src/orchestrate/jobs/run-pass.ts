@@ -3,13 +3,11 @@ import { FanoutError } from '../../domain/errors.js';
 import { FINISHED_RUN_STATES } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
-import type { JobQueue } from '../../ports/job-queue.js';
 import type { Lease, Locks } from '../../ports/locks.js';
 
 export interface RunPassDeps {
   store: CoordStore;
   locks: Locks;
-  jobs: JobQueue;
   /** How long a lock's lease lasts unrenewed (a dead holder's is free after this). */
   leaseMs: number;
   /** One pass over the run (executeRun; for a GitHub run, with its status comment); stops when `signal` aborts. */
