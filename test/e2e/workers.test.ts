@@ -106,9 +106,10 @@ async function deployment(
     workers.push(started);
     return started;
   };
-  /** `fanout run` in this process, as a user with REDIS_URL set runs it. */
+  /** `fanout run` in this process, as a user with REDIS_URL set runs it: the model is the workers' business. */
   const run = async (task = 'Write four files') => {
     for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'FANOUT_MODEL']) vi.stubEnv(name, undefined);
     const output = captureOutput();
     const code = await main(['run', '--repo', repo, '--json', task], output);
     return { code, report: JSON.parse(output.stdout()), output };

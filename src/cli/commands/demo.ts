@@ -47,7 +47,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     const outcome = await runPipeline({
       env: demoEnv,
       repoDir: repo,
-      llm,
+      llm: () => llm,
       output,
       json: values.json,
       resumable: values.keep,

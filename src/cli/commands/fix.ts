@@ -39,6 +39,6 @@ export async function fixCommand(argv: string[], env: Env, output: Output): Prom
   } finally {
     await store.close();
   }
-  const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
+  const llm = () => createLlm(env, run.config.model ? { model: run.config.model } : {});
   return runPipeline({ env, repoDir: run.repo, llm, output, json: values.json, resume: { runId, retryFailed: false } });
 }

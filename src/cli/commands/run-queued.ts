@@ -16,19 +16,22 @@ import type { Locks } from '../../ports/locks.js';
 // How long a queued pass may wait before the user is told that no worker is taking it.
 const NO_WORKER_HINT_MS = 3_000;
 
-/**
- * `fanout run` and `resume` with REDIS_URL: the run is recorded and queued; workers on any machine
- * plan it, run its agents and merge; this process shows the same live progress from the store and
- * prints the report. Ctrl-C stops watching only: the run goes on.
- */
-export async function runQueued(input: {
+/** A run to start (`start`) or to go on with (`resume`), and where its progress and report go. */
+export interface RunRequest {
   env: Env;
   repoDir: string;
   output: Output;
   json: boolean;
   start?: Omit<StartRunOptions, 'repoDir'>;
   resume?: { runId: string; retryFailed: boolean };
-}): Promise<number> {
+}
+
+/**
+ * `fanout run` and `resume` with REDIS_URL: the run is recorded and queued; workers on any machine
+ * plan it, run its agents and merge; this process shows the same live progress from the store and
+ * prints the report. Ctrl-C stops watching only: the run goes on.
+ */
+export async function runQueued(input: RunRequest): Promise<number> {
   const distributed = createDistributed(input.env);
   const { store, jobs } = distributed;
   try {

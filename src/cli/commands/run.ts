@@ -3,14 +3,14 @@ import type { Env } from '../../config/env.js';
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../config/repo-config.js';
 import { createLlm, createLocalPipeline, createStore, createWorkspace } from '../../main.js';
 import { executeRun, prepareResume } from '../../orchestrate/execute-run.js';
-import { startRun, type StartRunOptions } from '../../orchestrate/start-run.js';
+import { startRun } from '../../orchestrate/start-run.js';
 import type { Llm } from '../../ports/llm.js';
 import { renderRunReport } from '../../report/render-report.js';
 import type { RunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
-import { runQueued } from './run-queued.js';
+import { runQueued, type RunRequest } from './run-queued.js';
 import { UsageError } from '../errors.js';
 import { repositoryPath } from '../repo-path.js';
 
@@ -41,7 +41,7 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
     ...(values.base ? { baseBranch: values.base } : {}),
     ...(values.hints ? { hints: values.hints } : {}),
   };
-  const llm = createLlm(env, config.model ? { model: config.model } : {});
+  const llm = () => createLlm(env, config.model ? { model: config.model } : {});
   return runPipeline({ env, repoDir, llm, output, json: values.json, start });
 }
 
@@ -60,7 +60,7 @@ export async function resumeCommand(argv: string[], env: Env, output: Output): P
   await lookup.close();
   if (!run) throw new UsageError(`no run "${runId}"; \`fanout status\` lists the runs.`);
   const resume = { runId, retryFailed: values['retry-failed'] };
-  const llm = createLlm(env, run.config.model ? { model: run.config.model } : {});
+  const llm = () => createLlm(env, run.config.model ? { model: run.config.model } : {});
   return runPipeline({
     env,
     repoDir: run.repo,
@@ -84,30 +84,19 @@ export async function loadRepoConfig(repoDir: string, baseBranch?: string): Prom
 }
 
 /** Starts or resumes a run with live progress, prints the report, and maps the outcome to an exit code. */
-export async function runPipeline(input: {
-  env: Env;
-  repoDir: string;
-  llm: Llm;
-  output: Output;
-  json: boolean;
-  start?: Omit<StartRunOptions, 'repoDir'>;
-  resume?: { runId: string; retryFailed: boolean };
-  /** The model is Fanout's own scripted one (the demo): without bubblewrap, run its commands unconfined rather than refuse. */
-  trustedCommands?: boolean;
-  /** False for a throwaway run (the demo): Ctrl-C does not promise a resume. */
-  resumable?: boolean;
-}): Promise<number> {
+export async function runPipeline(
+  input: RunRequest & {
+    /** The model client, made only when the agents run in this process (on Redis, the workers have theirs). */
+    llm: () => Llm;
+    /** The model is Fanout's own scripted one (the demo): without bubblewrap, run its commands unconfined rather than refuse. */
+    trustedCommands?: boolean;
+    /** False for a throwaway run (the demo): Ctrl-C does not promise a resume. */
+    resumable?: boolean;
+  },
+): Promise<number> {
   // Several machines: workers do the work and this process follows it (not the demo, whose
   // scripted model lives here).
-  if (input.env.REDIS_URL && input.trustedCommands !== true)
-    return runQueued({
-      env: input.env,
-      repoDir: input.repoDir,
-      output: input.output,
-      json: input.json,
-      ...(input.start ? { start: input.start } : {}),
-      ...(input.resume ? { resume: input.resume } : {}),
-    });
+  if (input.env.REDIS_URL && input.trustedCommands !== true) return runQueued(input);
   const abort = new AbortController();
   const onSignal = () => {
     input.output.err(
@@ -118,7 +107,7 @@ export async function runPipeline(input: {
     abort.abort();
   };
   process.once('SIGINT', onSignal);
-  const deps = createLocalPipeline(input.env, input.repoDir, input.llm, {
+  const deps = createLocalPipeline(input.env, input.repoDir, input.llm(), {
     signal: abort.signal,
     ...(input.trustedCommands ? { trustedCommands: true } : {}),
   });
