@@ -1,8 +1,8 @@
-import { cancelledBeforeStart } from '../domain/run-transitions.js';
 import PQueue from 'p-queue';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { FanoutJob, JobQueue } from '../ports/job-queue.js';
 import type { Locks } from '../ports/locks.js';
+import { cancelUnstarted } from './run-cancel.js';
 
 /** An agent or fix job, as data: whoever runs it rebuilds the rest from the store. */
 export type AgentJob = Extract<FanoutJob, { kind: 'agent' | 'fix' }>;
@@ -57,16 +57,8 @@ export class QueueDispatcher implements AgentDispatcher {
     const slot = await this.limit.locks.acquireSlot(`agents:${this.limit.repository}`, this.limit.maxAgents);
     try {
       // Cancelled while waiting for a slot: nothing more is queued for the run.
-      if ((await this.limit.store.getRun(job.runId))?.state === 'cancelled') {
-        const record = await this.limit.store.getSubtask(job.runId, job.subtaskId);
-        if (job.kind === 'agent' && (record?.state === 'pending' || record?.state === 'running'))
-          await this.limit.store.updateSubtask(
-            job.runId,
-            job.subtaskId,
-            cancelledBeforeStart(new Date().toISOString()),
-          );
-        return;
-      }
+      if ((await this.limit.store.getRun(job.runId))?.state === 'cancelled')
+        return await cancelUnstarted(this.limit.store, job);
       const id = agentJobId(job);
       await this.jobs.add(id, job);
       const outcome = await this.jobs.outcome('agents', id);

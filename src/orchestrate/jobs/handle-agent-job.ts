@@ -1,10 +1,11 @@
-import { cancelledBeforeStart, subtaskAfterLostJob } from '../../domain/run-transitions.js';
+import { subtaskAfterLostJob } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { AgentJobContext } from '../agent-job.js';
 import type { AgentJob } from '../dispatcher.js';
 import { fetchRunBase } from '../github/this-clone.js';
 import type { PipelineDeps } from '../pipeline-deps.js';
 import { agentJobContext, runAgentJob } from '../run-agent-job.js';
+import { abortWhenCancelled, cancelUnstarted } from '../run-cancel.js';
 import { requireRun } from '../run-records.js';
 import { TERMINAL } from '../wait-for-subtasks.js';
 
@@ -39,40 +40,22 @@ export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts
   const run = await requireRun(deps, job.runId);
   const record = await deps.store.getSubtask(run.id, job.subtaskId);
   if (!record) return;
-  if (run.state === 'cancelled') {
-    if (job.kind === 'agent' && !TERMINAL.has(record.state))
-      await deps.store.updateSubtask(run.id, job.subtaskId, cancelledBeforeStart(new Date().toISOString()));
-    return;
-  }
+  if (run.state === 'cancelled') return cancelUnstarted(deps.store, job);
   if (job.kind === 'agent') {
     if (TERMINAL.has(record.state)) return;
     if (record.state === 'running') await deps.store.putSubtask(subtaskAfterLostJob(record, new Date().toISOString()));
   }
   const stop = new AbortController();
-  const cancelled = () =>
-    deps.store
-      .getRun(run.id)
-      .then((current) => {
-        if (current?.state === 'cancelled') stop.abort();
-      })
-      // Redis out of reach: the job's own reads fail and say so; this look is only a shortcut.
-      .catch(() => undefined);
   // Watched from here on, then looked at once more: a cancel while the job starts is not missed.
-  const unsubscribe = deps.store.watch(run.id, (change) => {
-    if (change.kind === 'run') void cancelled();
-  });
+  const cancel = abortWhenCancelled(deps.store, run.id, stop);
   try {
     // Another machine may have made the commit this job starts from (a base holding dependencies' work).
     await fetchRunBase(deps, run, job.baseCommit);
     const context = await contexts.get(deps, run);
-    await cancelled();
-    if (stop.signal.aborted) {
-      if (job.kind === 'agent')
-        await deps.store.updateSubtask(run.id, job.subtaskId, cancelledBeforeStart(new Date().toISOString()));
-      return;
-    }
+    await cancel.look();
+    if (stop.signal.aborted) return await cancelUnstarted(deps.store, job);
     await runAgentJob({ ...deps, signal: stop.signal }, job, context);
   } finally {
-    unsubscribe();
+    cancel.unwatch();
   }
 }

@@ -4,6 +4,7 @@ import { FINISHED_RUN_STATES } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import type { Lease, Locks } from '../../ports/locks.js';
+import { abortWhenCancelled } from '../run-cancel.js';
 
 export interface RunPassDeps {
   store: CoordStore;
@@ -93,16 +94,7 @@ async function passUntilStopped(deps: RunPassDeps, run: RunRecord, lease: Lease)
   const stop = new AbortController();
   const lost = () => stop.abort(lease.lost.reason);
   lease.lost.addEventListener('abort', lost, { once: true });
-  const unsubscribe = deps.store.watch(run.id, (change) => {
-    if (change.kind !== 'run') return;
-    void deps.store
-      .getRun(run.id)
-      .then((current) => {
-        if (current?.state === 'cancelled') stop.abort();
-      })
-      // Redis out of reach: the pass's own reads fail and say so; this look is only a shortcut.
-      .catch(() => undefined);
-  });
+  const cancel = abortWhenCancelled(deps.store, run.id, stop);
   try {
     // What stopped an earlier pass no longer stands once this one gets going.
     if (run.error?.startsWith(PASS_FAILED)) await deps.store.updateRun(run.id, { error: undefined });
@@ -113,7 +105,7 @@ async function passUntilStopped(deps: RunPassDeps, run: RunRecord, lease: Lease)
     await recordFailedPass(deps.store, run.id, error);
   } finally {
     lease.lost.removeEventListener('abort', lost);
-    unsubscribe();
+    cancel.unwatch();
   }
 }
 
