@@ -2,7 +2,6 @@
 // 4, on a real Redis. Every model answer takes MODEL_MS (agents wait on the model, as real ones
 // do), so what is measured is how the queue spreads the work: the throughput ratio, how fast an
 // idle worker picks up an agent job (p50, p99; target p99 ≤ 50 ms), and the Redis commands per agent.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { main } from '../src/cli/main.js';
 import { createRepository, SAMPLE_FILES } from '../src/demo/sample-repo.js';
 import { startScriptedServer } from '../src/scripted-model/server.js';
 import { redisAnswers } from '../test/support/redis-probe.js';
+import { spawnWorker } from '../test/support/worker-processes.js';
 import { writeFilesModel } from './fixtures.js';
 import { median, ms } from './stats.js';
 
@@ -19,7 +19,6 @@ const AGENTS = 32;
 const PER_WORKER = 4;
 const MODEL_MS = Number(process.env.BENCH_MODEL_MS ?? 300);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const CLI = join(process.cwd(), 'src/cli/main.ts');
 const agentsModel = writeFilesModel(AGENTS);
 
 async function commandsProcessed(redis: Redis): Promise<number> {
@@ -56,23 +55,8 @@ async function runOn(
     FANOUT_SANDBOX: process.env.FANOUT_SANDBOX ?? 'none',
     TMPDIR: root,
   };
-  const children: ChildProcess[] = [];
-  const ready: Array<Promise<void>> = [];
-  for (let index = 0; index < workers; index += 1) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--concurrency', String(PER_WORKER)], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(child);
-    ready.push(
-      new Promise((resolve) => {
-        child.stderr!.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('taking jobs')) resolve();
-        });
-      }),
-    );
-  }
-  await Promise.all(ready);
+  const children = Array.from({ length: workers }, () => spawnWorker(env, ['--concurrency', String(PER_WORKER)]));
+  await Promise.all(children.map((child) => child.waitFor(/taking jobs/)));
   const redis = new Redis(REDIS_URL);
   const before = await commandsProcessed(redis);
   const saved = { ...process.env };
@@ -107,19 +91,11 @@ async function runOn(
 async function idlePickups(count: number): Promise<number[]> {
   const root = await mkdtemp(join(tmpdir(), 'fanout-bench-pickup-'));
   const prefix = `fanout-bench-pickup-${Date.now()}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--concurrency', '1'], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/',
-      REDIS_URL,
-      FANOUT_REDIS_PREFIX: prefix,
-      FANOUT_STATE_DIR: join(root, 'state'),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve) =>
-    child.stderr!.on('data', (chunk: Buffer) => chunk.toString().includes('taking jobs') && resolve()),
-  );
+  const child = spawnWorker({ REDIS_URL, FANOUT_REDIS_PREFIX: prefix, FANOUT_STATE_DIR: join(root, 'state') }, [
+    '--concurrency',
+    '1',
+  ]);
+  await child.waitFor(/taking jobs/);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('agents', { connection: redis, prefix: `${prefix}:q` });
   const latencies: number[] = [];
