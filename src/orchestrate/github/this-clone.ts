@@ -43,18 +43,17 @@ export function withThisClone(store: CoordStore, target: GitHubTarget, cloneDir:
 }
 
 /**
- * Makes sure this process's clone has `commit` (by default the run's base), fetching the branch
- * that holds it when another machine made or fetched it first.
+ * Makes sure this process's clone has `commit` (by default the run's base), fetching the base
+ * branch, which holds it, when another machine made or fetched it first.
  */
 export async function fetchRunBase(
   deps: Pick<PipelineDeps, 'workspace' | 'forge'>,
   run: RunRecord,
   commit = run.baseCommit,
-  branch = run.baseBranch,
 ): Promise<void> {
   const present = await deps.workspace.resolveCommit(run.repo, commit).then(
     () => true,
     () => false,
   );
-  if (!present) await deps.forge.fetchBase(branch);
+  if (!present) await deps.forge.fetchBase(run.baseBranch);
 }

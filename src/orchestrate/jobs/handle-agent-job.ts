@@ -49,8 +49,9 @@ export async function handleAgentJob(deps: PipelineDeps, job: AgentJob, contexts
   // Watched from here on, then looked at once more: a cancel while the job starts is not missed.
   const cancel = abortWhenCancelled(deps.store, run.id, stop);
   try {
-    // Another machine may have made the commit this job starts from (a base holding dependencies' work).
-    await fetchRunBase(deps, run, job.baseCommit);
+    // Another machine may have made the commit an agent starts from (a base holding dependencies'
+    // work). A fix starts from its pull request's head, which the fix job fetches itself.
+    if (job.kind === 'agent') await fetchRunBase(deps, run, job.baseCommit);
     const context = await contexts.get(deps, run);
     await cancel.look();
     if (stop.signal.aborted) return await cancelUnstarted(deps.store, job);
