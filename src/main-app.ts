@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Probot } from 'probot';
+import { Probot } from 'probot';
+import { FanoutOctokit, fanoutOctokitClass } from './adapters/forge/github/octokit-class.js';
 import { GitHubForge } from './adapters/forge/github/github-forge.js';
 import { ensureLocalClone } from './adapters/forge/github/local-clone.js';
 import { installationTokenSource, type GitHubOctokit, type TokenSource } from './adapters/forge/github/token-source.js';
@@ -35,6 +36,23 @@ import type { Llm } from './ports/llm.js';
 /** Where Probot sends API calls: github.com, or a GitHub Enterprise Server from GHE_HOST/GHE_PROTOCOL. */
 export function gitHubApiUrl(env: Pick<Env, 'GHE_HOST' | 'GHE_PROTOCOL'>): string | undefined {
   return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : undefined;
+}
+
+/**
+ * The App's Probot: installation tokens and REST calls through Fanout's Octokit (throttled unless
+ * FANOUT_GITHUB_THROTTLE=off), on GitHub Enterprise when GHE_HOST is set; with `secret`, it also
+ * checks webhooks.
+ */
+export function githubProbot(env: Env, appId: number, privateKey: string, secret?: string): Probot {
+  const baseUrl = gitHubApiUrl(env);
+  return new Probot({
+    appId,
+    privateKey,
+    ...(secret ? { secret } : {}),
+    Octokit: env.FANOUT_GITHUB_THROTTLE === 'off' ? fanoutOctokitClass({ enabled: false }) : FanoutOctokit,
+    logLevel: env.LOG_LEVEL,
+    ...(baseUrl ? { baseUrl } : {}),
+  });
 }
 
 /** The App's intake: where accepted work goes, how a restart takes up what was left, and when it is idle. */

@@ -1,12 +1,10 @@
 import { tmpdir } from 'node:os';
 import { sandboxSupport } from './adapters/command/sandbox-support.js';
 import { runSystemProgram } from './adapters/workspace/git-cli.js';
-import { Probot } from 'probot';
-import { FanoutOctokit, fanoutOctokitClass } from './adapters/forge/github/octokit-class.js';
 import type { Env } from './config/env.js';
 import { privateKeyFromEnv } from './config/secrets.js';
 import { ConfigError } from './domain/errors.js';
-import { createGitHubPipelines, gitHubApiUrl } from './main-app.js';
+import { createGitHubPipelines, githubProbot } from './main-app.js';
 import { exclusiveMerges, queuedAgents, repositoryKey, type Distributed } from './main-distributed.js';
 import { createLlm, createLocalPipeline } from './main.js';
 import { targetOf } from './orchestrate/github/run-executor.js';
@@ -75,18 +73,6 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
       return signal ? { ...pipeline, signal } : pipeline;
     },
   };
-}
-
-/** A Probot instance for API calls only (no webhook server): installation tokens for the worker's jobs. */
-function githubProbot(env: Env, appId: number, privateKey: string): Probot {
-  const baseUrl = gitHubApiUrl(env);
-  return new Probot({
-    appId,
-    privateKey,
-    Octokit: env.FANOUT_GITHUB_THROTTLE === 'off' ? fanoutOctokitClass({ enabled: false }) : FanoutOctokit,
-    logLevel: env.LOG_LEVEL,
-    ...(baseUrl ? { baseUrl } : {}),
-  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { gitHubApiUrl } from '../../src/cli/commands/serve.js';
+import { gitHubApiUrl } from '../../src/main-app.js';
 import { tempDir } from '../support/temp-dir.js';
 import { testPrivateKey, WEBHOOK_SECRET } from '../support/webhook-client.js';
 import { example } from '../support/webhook-examples.js';

@@ -2,13 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createNodeMiddleware, Probot, run } from 'probot';
-import { FanoutOctokit, fanoutOctokitClass } from '../../adapters/forge/github/octokit-class.js';
 import type { Env } from '../../config/env.js';
 import { privateKeyFromEnv } from '../../config/secrets.js';
 import { ConfigError } from '../../domain/errors.js';
-import { createFanoutApp, gitHubApiUrl } from '../../main-app.js';
+import { createFanoutApp, gitHubApiUrl, githubProbot } from '../../main-app.js';
 
-export { gitHubApiUrl };
 import { EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -40,15 +38,8 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
       'WEBHOOK_SECRET is not set: the App must check that webhooks come from GitHub. Use the secret you gave when registering the App.',
     );
   const appId = Number(env.APP_ID);
+  const probot = githubProbot(env, appId, privateKey, env.WEBHOOK_SECRET);
   const baseUrl = gitHubApiUrl(env);
-  const probot = new Probot({
-    appId,
-    privateKey,
-    secret: env.WEBHOOK_SECRET,
-    Octokit: env.FANOUT_GITHUB_THROTTLE === 'off' ? fanoutOctokitClass({ enabled: false }) : FanoutOctokit,
-    logLevel: env.LOG_LEVEL,
-    ...(baseUrl ? { baseUrl } : {}),
-  });
   const appSlug = env.APP_SLUG ?? (await appSlugFromGitHub(probot));
   const fanout = createFanoutApp(env, {
     probot,
