@@ -87,11 +87,8 @@ describe('fix attempts in the GitHub App: races and edge cases', () => {
       comments: [{ path: 'one.txt', line: 2, body: 'Capitalize beta.' }],
     });
     // Review B's webhook is delivered while the fix job for review A reads A's comments (gatherFeedback).
-    const fake = h.fake as unknown as { route: (...args: unknown[]) => Promise<unknown> };
-    const route = fake.route.bind(h.fake);
     let fired = false;
-    fake.route = async (...args: unknown[]) => {
-      const url = args[1] as URL;
+    h.fake.beforeRoute = async (_method, url) => {
       if (!fired && url.pathname.endsWith(`/reviews/${a.id}/comments`)) {
         fired = true;
         await deliverReview(h, first!, 'maintainer', 'CHANGES_REQUESTED', b.id);
@@ -101,7 +98,6 @@ describe('fix attempts in the GitHub App: races and edge cases', () => {
           ),
         );
       }
-      return route(...args);
     };
     await deliverReview(h, first!, 'maintainer', 'CHANGES_REQUESTED', a.id);
     await h.settle();

@@ -39,6 +39,8 @@ export class FakeGitHub {
   private readonly faults: FaultSpec[] = [];
   private readonly tokenLifetimes: number[] = [];
   private lastId = 1000;
+  /** Awaited before each REST call is answered: a test acts at that very moment (a webhook mid-request). */
+  beforeRoute: ((method: string, url: URL) => Promise<void>) | undefined;
   // What request handling reads and records into: the same arrays and map as the fields above.
   private readonly state: ServerState;
 
@@ -60,6 +62,7 @@ export class FakeGitHub {
       faults: this.faults,
       tokenLifetimes: this.tokenLifetimes,
       nextId: () => this.nextId(),
+      beforeRoute: () => this.beforeRoute,
     };
   }
 

@@ -32,6 +32,8 @@ export interface ServerState {
   faults: FaultSpec[];
   tokenLifetimes: number[];
   nextId: () => number;
+  /** Awaited before each REST call is answered (a test's way to act at that moment). */
+  beforeRoute: () => ((method: string, url: URL) => Promise<void>) | undefined;
 }
 
 /** Answers one HTTP request: git smart HTTP, a job log download, or a REST call (with any fault due). */
@@ -64,8 +66,9 @@ export async function handleRequest(state: ServerState, req: IncomingMessage, re
   };
   state.calls.push(call);
   const fault = takeFault(state, method, url.pathname);
-  let answer =
-    fault && !fault.afterApplying ? undefined : await route(state, method, url, body, req.headers.authorization);
+  const answering = !fault || fault.afterApplying;
+  if (answering) await state.beforeRoute()?.(method, url);
+  let answer = answering ? await route(state, method, url, body, req.headers.authorization) : undefined;
   if (fault)
     answer = {
       status: fault.status,
