@@ -48,6 +48,7 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
     apiKey: apiKey ?? 'no-key',
     model: overrides.model ?? env.FANOUT_MODEL,
     timeoutMs: env.FANOUT_LLM_TIMEOUT_MS,
+    maxAnswerBytes: env.FANOUT_LLM_MAX_ANSWER_BYTES,
     idleTimeoutMs: env.FANOUT_LLM_IDLE_TIMEOUT_MS,
     maxRetries: env.FANOUT_LLM_MAX_RETRIES,
     stream: env.FANOUT_LLM_STREAM,

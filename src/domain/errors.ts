@@ -51,6 +51,7 @@ export class SandboxError extends FanoutError {
 export type LlmErrorCode =
   | 'llm-unreachable'
   | 'llm-timeout'
+  | 'llm-answer-too-large'
   | 'llm-auth'
   | 'llm-model-not-found'
   | 'llm-rate-limited'
