@@ -10,8 +10,9 @@ export function fullDiskMessage(runId: string, error: DiskFullError): string {
   return `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}: free space, then \`fanout resume ${runId}\`.`;
 }
 
-/** Subtasks the stop left without an outcome of their own: running, or stopped by the halt. */
+/** Subtasks the stop left without an outcome of their own: running, dispatched, or stopped by the halt. */
 function interrupted(record: SubtaskRecord): boolean {
+  if (record.state === 'pending') return record.dispatch !== undefined && record.dispatch.over !== true;
   return record.state === 'running' || (record.state === 'cancelled' && record.failureReason === 'cancelled');
 }
 
