@@ -35,6 +35,7 @@ async function fanoutRun(
     apiKey: 'k',
     model: 'scripted-model',
     timeoutMs: 60_000,
+    maxAnswerBytes: 1_000_000,
     idleTimeoutMs: 60_000,
     maxRetries: 0,
     stream: true,

@@ -5,6 +5,8 @@ import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
 import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
+import { reportingFullDisk } from './adapters/disk-full.js';
+import { DiskReserve } from './adapters/disk-reserve.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
 import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
@@ -48,6 +50,7 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
     apiKey: apiKey ?? 'no-key',
     model: overrides.model ?? env.FANOUT_MODEL,
     timeoutMs: env.FANOUT_LLM_TIMEOUT_MS,
+    maxAnswerBytes: env.FANOUT_LLM_MAX_ANSWER_BYTES,
     idleTimeoutMs: env.FANOUT_LLM_IDLE_TIMEOUT_MS,
     maxRetries: env.FANOUT_LLM_MAX_RETRIES,
     stream: env.FANOUT_LLM_STREAM,
@@ -60,7 +63,7 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
  * tidy mark when no process a command started can outlive it.
  */
 export function createWorkspace(runner?: CommandRunner): Workspace {
-  return new GitWorkspace({ trustTidySlots: runner?.confinesProcesses === true });
+  return reportingFullDisk(new GitWorkspace({ trustTidySlots: runner?.confinesProcesses === true }), 'a worktree');
 }
 
 /** Where runs, event logs and worktrees live. */
@@ -82,7 +85,7 @@ export function createStore(env: Env, redactor: SecretRedactor = createRedactor(
   // REDIS_URL: shared by every process and machine of the deployment; else files under the state directory.
   const backend = env.REDIS_URL
     ? new RedisCoordStore(env.REDIS_URL, env.FANOUT_REDIS_PREFIX)
-    : new FileCoordStore(stateDirectory(env));
+    : reportingFullDisk(new FileCoordStore(stateDirectory(env)), `the state directory ${stateDirectory(env)}`);
   return redactingStore(backend, redactor);
 }
 
@@ -162,23 +165,26 @@ export function createEnvironmentPreparers(
   redact?: (text: string) => string,
 ): EnvironmentPreparers {
   const queue = new KeyedQueue();
-  return new EnvironmentPreparers({
+  const cacheDir = join(stateDirectory(env), 'environments');
+  const preparers = new EnvironmentPreparers({
     runner,
     workspace,
     git: new PreparationGitCli(),
-    cacheDir: join(stateDirectory(env), 'environments'),
+    cacheDir,
     userHome: homedir(),
     env: process.env,
     // Waiters in this process queue in memory instead of polling the lock file.
     withLock: (path, work) => queue.run(path, () => withFileLock(path, work)),
     ...(redact ? { redact } : {}),
   });
+  return reportingFullDisk(preparers, `the environment cache ${cacheDir}`);
 }
 
 /** The local forge for a repository (pull requests as branches plus records in the state directory); what it posts is redacted. */
 export function createLocalForge(env: Env, repoDir: string, redactor: SecretRedactor = createRedactor(env)): Forge {
   const failpoint = createFailpoint(env);
-  return redactingForge(new LocalForge(repoDir, stateDirectory(env), failpoint ? { failpoint } : {}), redactor);
+  const forge = new LocalForge(repoDir, stateDirectory(env), failpoint ? { failpoint } : {});
+  return redactingForge(reportingFullDisk(forge, `the local forge's records in ${stateDirectory(env)}`), redactor);
 }
 
 /** FANOUT_FAILPOINT=<name>: the process kills itself (SIGKILL) at that point, for the fault suite. */
@@ -229,5 +235,6 @@ export function createLocalPipeline(
     // Worktrees are disposable (the work lives on branches), so they may sit on a faster disk.
     worktreeRoot: env.FANOUT_WORKTREE_DIR ?? join(stateDir, 'worktrees'),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.store ? {} : { diskReserve: new DiskReserve(join(stateDir, 'disk-reserve')) }),
   };
 }

@@ -69,8 +69,9 @@ export async function releaseLock(lockPath: string, holder: string): Promise<voi
 /** Creates the lock with its holder already written (a hard link either appears whole or fails). */
 async function tryCreate(lockPath: string, holder: string): Promise<boolean> {
   const draft = `${lockPath}.${holder.split(' ')[2]}`;
-  await writeFile(draft, holder, { mode: 0o600 });
   try {
+    // Inside the try: a draft whose write failed (a full disk) is removed too.
+    await writeFile(draft, holder, { mode: 0o600 });
     await link(draft, lockPath);
     return true;
   } catch (error) {

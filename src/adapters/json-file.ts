@@ -1,5 +1,6 @@
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { translateNoSpace } from './disk-full.js';
 
 /** Fanout's state (run records, event logs, PR records) is readable by its user alone. */
 export const PRIVATE_DIR_MODE = 0o700;
@@ -55,5 +56,11 @@ export async function writeJsonFile(path: string, value: unknown): Promise<void>
 
 /** A single JSON document on disk, for small caches. */
 export function jsonFileStorage(path: string): { load(): Promise<unknown>; save(value: unknown): Promise<void> } {
-  return { load: () => readJsonFile(path), save: (value) => writeJsonFile(path, value) };
+  return {
+    load: () => readJsonFile(path),
+    save: (value) =>
+      writeJsonFile(path, value).catch((error: unknown) => {
+        throw translateNoSpace(error, path);
+      }),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Subtask } from '../domain/plan.js';
-import { LlmError } from '../domain/errors.js';
+import { DiskFullError, LlmError } from '../domain/errors.js';
 import type { ChatMessage, ChatResult, Llm } from '../ports/llm.js';
 import { runToolBounded } from './bounded-tool-call.js';
 import { trimConversation } from './context.js';
@@ -210,6 +210,8 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   } catch (error) {
     if (error instanceof Cancel) return await fail(error.reason, error.message);
     if (error instanceof LlmError) return await fail('model-error', error.message);
+    // Fanout's own write (the event log) found no room: the run stops, not just this agent.
+    if (error instanceof DiskFullError) throw error;
     return await fail('crashed', `the agent crashed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

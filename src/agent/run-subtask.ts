@@ -1,3 +1,4 @@
+import { DiskFullError } from '../domain/errors.js';
 import type { SubtaskFailureReason } from '../domain/failure.js';
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
@@ -146,7 +147,8 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     try {
       result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterCommands?.(attempt));
     } catch (error) {
-      if (input.signal?.aborted) throw error;
+      // A full disk stops the run: another attempt would only fill it again.
+      if (input.signal?.aborted || error instanceof DiskFullError) throw error;
       // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
       // the retry gets no hint, since the model did nothing wrong.
       result = {

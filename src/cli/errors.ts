@@ -1,4 +1,4 @@
-import { ConfigError, FanoutError } from '../domain/errors.js';
+import { ConfigError, DiskFullError, FanoutError } from '../domain/errors.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED } from './exit-codes.js';
 import type { Output } from './output.js';
 
@@ -14,6 +14,10 @@ export function reportFailure(error: unknown, output: Output): number {
   if (error instanceof UsageError || error instanceof ConfigError) {
     output.err(`fanout: ${error.message}`);
     return EXIT_BAD_INPUT;
+  }
+  if (error instanceof DiskFullError) {
+    output.err(`fanout: ${error.message}: free space, then run the command again.`);
+    return EXIT_FAILED;
   }
   if (error instanceof FanoutError) {
     output.err(`fanout: ${error.message}`);

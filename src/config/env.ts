@@ -21,8 +21,12 @@ const EnvSchema = z.object({
     })
     .default('https://api.openai.com/v1'),
   FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
+  // One answer, start to end: the wait for it and its whole stream.
   FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000, 'milliseconds'),
   FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000, 'milliseconds'),
+  // One answer's body as it comes off the wire; past it the request is cut off (4 MiB by default,
+  // far above any plan or tool call, far below what would exhaust memory).
+  FANOUT_LLM_MAX_ANSWER_BYTES: positiveInt(4 * 1024 * 1024, 'bytes'),
   FANOUT_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   FANOUT_LLM_STREAM: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })

@@ -18,7 +18,8 @@ export type FanoutErrorCode =
   | 'usage'
   | 'probe-failed'
   | 'intake-unavailable'
-  | 'lease-lost';
+  | 'lease-lost'
+  | 'disk-full';
 
 export type WorkspaceErrorCode = 'git-failed' | 'git-timeout' | 'ref-not-found' | 'worktree-not-removed';
 
@@ -51,6 +52,7 @@ export class SandboxError extends FanoutError {
 export type LlmErrorCode =
   | 'llm-unreachable'
   | 'llm-timeout'
+  | 'llm-answer-too-large'
   | 'llm-auth'
   | 'llm-model-not-found'
   | 'llm-rate-limited'
@@ -113,5 +115,21 @@ export class ForgeError extends FanoutError {
 export class LeaseLostError extends FanoutError {
   constructor(name: string) {
     super('lease-lost', `the lock "${name}" was lost (its lease ran out); another process may hold it now`);
+  }
+}
+
+/**
+ * One of Fanout's own writes found no room (ENOSPC, or EDQUOT for a quota): the store, git, the
+ * environment cache, the local forge's records. Not a subtask's failure: the run stops, and goes
+ * on with `resume` once space is freed.
+ */
+export class DiskFullError extends FanoutError {
+  constructor(
+    /** What found no room: "writing <path>", "running git commit-tree in <dir>". */
+    readonly doing: string,
+    readonly errno: 'ENOSPC' | 'EDQUOT' = 'ENOSPC',
+    options?: { cause?: unknown },
+  ) {
+    super('disk-full', `the disk is full (${errno} while ${doing})`, options);
   }
 }

@@ -19,7 +19,9 @@ export type SubtaskFailureReason =
   | 'no-changes'
   /** The environment could not be prepared: not the agent's fault, not retried. */
   | 'setup-failed'
-  | 'dependency-failed';
+  | 'dependency-failed'
+  /** Fanout's own write found the disk full: not the agent's fault; any `resume` runs it again. */
+  | 'disk-full';
 
 /** What an agent's log records, one event at a time. */
 export type AgentEventType =

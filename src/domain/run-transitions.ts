@@ -27,7 +27,7 @@ export function moveRun(
     throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
   // A run that moves on again (a resume, a retry) is no longer stopped by what stopped it before.
   const resumed = FINISHED_RUN_STATES.has(run.state) && !FINISHED_RUN_STATES.has(to);
-  return { ...(resumed ? { error: undefined } : {}), ...extra, state: to };
+  return { ...(resumed ? { error: undefined, stoppedBy: undefined } : {}), ...extra, state: to };
 }
 
 /** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */
@@ -92,9 +92,13 @@ function startedOver(
   };
 }
 
-/** A subtask record as a resume should see it: interrupted agents run again; failures too when asked. */
+/**
+ * A subtask record as a resume should see it: interrupted agents run again, and those a full disk
+ * stopped (nothing they did was wrong); other failures too when asked.
+ */
 export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, now: string): SubtaskRecord | null {
-  if (retryFailed && (record.state === 'failed' || record.state === 'cancelled')) {
+  const stoppedByDisk = record.state === 'failed' && record.failureReason === 'disk-full';
+  if (stoppedByDisk || (retryFailed && (record.state === 'failed' || record.state === 'cancelled'))) {
     // Started over, but what it spent stays counted: attempts go on numbering after these.
     const tokens = {
       prompt: (record.earlier?.tokens.prompt ?? 0) + (record.tokens?.prompt ?? 0),
@@ -109,6 +113,11 @@ export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, no
     return { ...rest, updatedAt: now };
   }
   return null;
+}
+
+/** The patch for a subtask a full disk stopped (its own write, or the run's): resumable, cause named. */
+export function stoppedByFullDisk(message: string, now: string): Partial<SubtaskRecord> {
+  return { state: 'failed', failureReason: 'disk-full', failureMessage: message, finishedAt: now };
 }
 
 /** The patch for an agent that never started because its run was cancelled first. */

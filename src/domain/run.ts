@@ -60,6 +60,8 @@ export interface RunRecord {
   plan?: Plan;
   /** Why the run stopped, when it failed as a whole. */
   error?: string;
+  /** Set when what stopped it goes away by itself (space freed): a plain `resume` goes on. */
+  stoppedBy?: 'disk-full';
 }
 
 /** One subtask of a run and its agent's progress. */

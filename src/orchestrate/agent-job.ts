@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { AgentLimits } from '../agent/limits.js';
 import { storeReporter, type AgentReporter } from '../agent/reporter.js';
+import { DiskFullError } from '../domain/errors.js';
 import type { Failpoint } from '../domain/failpoint.js';
+import { stoppedByFullDisk } from '../domain/run-transitions.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { WorkspacePackage } from '../domain/workspace-packages.js';
 import { runSubtask } from '../agent/run-subtask.js';
@@ -31,8 +33,8 @@ export interface AgentJobContext {
 /**
  * One subtask, start to finish: the agent (with its one retry), then its branch pushed, its pull
  * request opened, validated with the check in progress and then its result, and the scope check,
- * all recorded in the store. It never throws: an unexpected error is recorded as a `crashed`
- * failure at once.
+ * all recorded in the store. An unexpected error is recorded as a `crashed` failure at once; it
+ * throws only a DiskFullError (recorded first where the disk allows), which stops the whole run.
  */
 export async function executeAgentJob(
   deps: PipelineDeps,
@@ -165,6 +167,12 @@ export async function executeAgentJob(
     if (!validation.passed && fixOnRedCheck(run))
       await queueFixRequests(store, run.id, subtask.id, [{ kind: 'check', headSha: outcome.commit }]);
   } catch (error) {
+    if (error instanceof DiskFullError) {
+      await store
+        .updateSubtask(run.id, subtask.id, stoppedByFullDisk(error.message, new Date().toISOString()))
+        .catch(() => undefined);
+      throw error;
+    }
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     await store
       .updateSubtask(run.id, subtask.id, {

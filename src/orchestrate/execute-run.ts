@@ -1,5 +1,5 @@
 import { worktreePool } from '../agent/run-subtask.js';
-import { FanoutError } from '../domain/errors.js';
+import { DiskFullError, FanoutError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
@@ -14,6 +14,7 @@ import { describeRedBaseline, measureBaseline } from './baseline.js';
 import { LocalDispatcher, type AgentDispatcher } from './dispatcher.js';
 import type { SharedStateGuard } from '../ports/workspace.js';
 import type { PipelineDeps } from './pipeline-deps.js';
+import { haltOnFullDisk, stopForFullDisk } from './full-disk.js';
 import { currentOwner, runIsLive } from './run-owner.js';
 import { waitForSubtasks } from './wait-for-subtasks.js';
 
@@ -26,15 +27,24 @@ const RERUNNABLE = new Set<SubtaskRecord['state']>(['pending', 'running', 'cance
  * report. Calling it again on an interrupted run resumes it without redoing finished subtasks.
  */
 export async function executeRun(deps: PipelineDeps, runId: string): Promise<RunReport> {
+  // A full disk anywhere stops the whole run, the agents still at work included.
+  const halt = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, halt.signal]) : halt.signal;
+  await deps.diskReserve?.keep().catch(() => undefined);
   try {
-    return await drive(deps, runId);
+    return await drive({ ...deps, signal }, runId, (error) => halt.abort(error));
+  } catch (error) {
+    if (!(error instanceof DiskFullError)) throw error;
+    // Released worktrees are tidied first: what that frees is room for the last records too.
+    await deps.workspace.settled().catch(() => undefined);
+    return await stopForFullDisk(deps, runId, error);
   } finally {
     // Released worktrees are tidied in the background; a run ends with its pool slots free.
     await deps.workspace.settled();
   }
 }
 
-async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
+async function drive(deps: PipelineDeps, runId: string, halt: (error: DiskFullError) => void): Promise<RunReport> {
   let run = await requireRun(deps, runId);
   // A fix asked for just as the last pass ended the run: the run goes on to it.
   if (FINISHED_RUN.has(run.state) && withPendingFixes(await deps.store.listSubtasks(run.id)).length > 0)
@@ -88,6 +98,7 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
       });
     } catch (error) {
       if (deps.signal?.aborted) return cancel(deps, run);
+      if (error instanceof DiskFullError) throw error;
       if (error instanceof FanoutError) return fail(deps, run, `Planning failed: ${error.message}`);
       throw error;
     }
@@ -109,9 +120,10 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   }
   const plan = run.plan!;
   const dispatcher =
-    deps.dispatcherFor?.(run) ?? new LocalDispatcher(config.maxAgents, (job) => runAgentJob(deps, job, jobContext));
+    deps.dispatcherFor?.(run) ??
+    new LocalDispatcher(config.maxAgents, (job) => haltOnFullDisk(runAgentJob(deps, job, jobContext), halt));
 
-  run = await runInWaves(deps, dispatcher, run, sharedState);
+  run = await runInWaves(deps, dispatcher, run, sharedState, halt);
   if (deps.signal?.aborted) return cancel(deps, run);
 
   let effective = plan.subtasks;
@@ -171,7 +183,10 @@ async function drive(deps: PipelineDeps, runId: string): Promise<RunReport> {
   return report(deps, run);
 }
 
-/** Resets what a resume should redo: interrupted agents always, failed ones and failed merges when asked. */
+/**
+ * Resets what a resume should redo: interrupted agents (and those a full disk stopped) always,
+ * failed ones and failed merges when asked.
+ */
 export async function prepareResume(
   deps: Pick<PipelineDeps, 'store'>,
   runId: string,
@@ -183,7 +198,8 @@ export async function prepareResume(
     const reset = subtaskForResume(record, options.retryFailed, new Date().toISOString());
     if (reset) await deps.store.putSubtask(reset);
   }
-  if (FINISHED_RUN.has(run.state) && !options.retryFailed) return run;
+  // Stopped by a full disk: nothing failed on its own, so a plain resume goes on.
+  if (FINISHED_RUN.has(run.state) && !options.retryFailed && run.stoppedBy !== 'disk-full') return run;
   // What stopped the last pass (a failure it recorded) no longer stands once the run goes on.
   return deps.store.updateRun(runId, moveRun(run, run.plan ? 'running' : 'planning', { error: undefined }));
 }
@@ -199,8 +215,10 @@ async function runInWaves(
   dispatcher: AgentDispatcher,
   run: RunRecord,
   sharedState: SharedStateGuard,
+  halt: (error: DiskFullError) => void,
 ): Promise<RunRecord> {
   const plan = run.plan!;
+  const ahead = mergeAhead(deps, run, plan.subtasks, sharedState);
   for (;;) {
     const records = await deps.store.listSubtasks(run.id);
     const record = (id: string) => records.find((candidate) => candidate.subtaskId === id);
@@ -225,14 +243,7 @@ async function runInWaves(
     const dependent = ready.filter((subtask) => subtask.dependsOn.length > 0);
     // While they run, the finished front of the plan already merges (plan order is kept).
     if (independent.length > 0) {
-      await runAgents(
-        deps,
-        dispatcher,
-        run,
-        independent,
-        run.baseCommit,
-        mergeAhead(deps, run, plan.subtasks, sharedState),
-      );
+      await runAgents(deps, dispatcher, run, independent, run.baseCommit, () => haltOnFullDisk(ahead(), halt));
     }
     // Dependents start from the base as it is now, which holds their dependencies' work.
     if (dependent.length > 0)
@@ -332,6 +343,9 @@ async function runAgents(
     await passes;
   }
   if (deps.signal?.aborted) return;
+  // A job elsewhere (a worker) that found its disk full: the run stops as when it happens here.
+  const full = records.find((record) => record.failureReason === 'disk-full');
+  if (full) throw new DiskFullError(`running the agent of "${full.subtaskId}" on ${full.ranOn ?? 'a worker'}`);
   // A job that ended without recording an outcome died; say so rather than leave it "running".
   for (const record of records.filter((candidate) => candidate.state === 'pending' || candidate.state === 'running')) {
     const current = await deps.store.getSubtask(run.id, record.subtaskId);
@@ -367,6 +381,8 @@ async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<
 }
 
 async function cancel(deps: PipelineDeps, run: RunRecord): Promise<RunReport> {
+  // Halted by a full disk: executeRun ends the run as failed, with the cause.
+  if (deps.signal?.reason instanceof DiskFullError) throw deps.signal.reason;
   // Cancelled by someone (the store says so, with who): that is the reason kept. Stopped because
   // this process lost the run (its lease ran out): nothing is recorded, the run goes on elsewhere.
   const current = await requireRun(deps, run.id);

@@ -1,6 +1,6 @@
 import { runSubtask } from '../agent/run-subtask.js';
 import type { AgentReporter } from '../agent/reporter.js';
-import { ForgeError } from '../domain/errors.js';
+import { DiskFullError, ForgeError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
@@ -46,7 +46,8 @@ interface Feedback {
  * again on the PR's head with the review's comments (and the code around each line) or the failed
  * checks' output, inside the same write scope. A fix is pushed to the same branch
  * (compare-and-swap on the head), checked and validated again, and the PR goes back into the
- * merge queue; the review threads are answered and review is requested again. It never throws.
+ * merge queue; the review threads are answered and review is requested again. It throws only a
+ * DiskFullError, which stops the whole run.
  */
 export async function executeFixJob(
   deps: PipelineDeps,
@@ -117,12 +118,15 @@ export async function executeFixJob(
     // Fanout's own failure (the forge, git): the request is answered as not done, never lost silently.
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     const current = await store.getSubtask(run.id, subtask.id).catch(() => null);
-    if (!current) return;
-    const fixes = (current.fixes ?? []).map((fix) =>
-      fix.state === 'running' ? fixNotDone(fix, `Fanout failed: ${message}`) : fix,
-    );
-    await store.updateSubtask(run.id, subtask.id, { fixes }).catch(() => undefined);
-    await consumeFixRequest(store, run.id, subtask.id, trigger).catch(() => undefined);
+    if (current) {
+      const fixes = (current.fixes ?? []).map((fix) =>
+        fix.state === 'running' ? fixNotDone(fix, `Fanout failed: ${message}`) : fix,
+      );
+      await store.updateSubtask(run.id, subtask.id, { fixes }).catch(() => undefined);
+    }
+    // A full disk stops the run; the request stays, for the resume once space is freed.
+    if (error instanceof DiskFullError) throw error;
+    if (current) await consumeFixRequest(store, run.id, subtask.id, trigger).catch(() => undefined);
   }
 }
 

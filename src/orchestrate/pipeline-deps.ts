@@ -52,4 +52,6 @@ export interface PipelineDeps {
    */
   dispatcherFor?: (run: RunRecord) => AgentDispatcher;
   signal?: AbortSignal;
+  /** Room kept on the state's disk: made as a run starts, given back for its last records when the disk fills. */
+  diskReserve?: { keep(): Promise<void>; release(): Promise<void> };
 }

@@ -17,7 +17,8 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
       `The environment could not be prepared: fix \`setup:\` in .github/fanout.yml (or the install it runs), then: fanout resume ${runId} --retry-failed`,
     );
   }
-  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason)))
+  if (reasons.includes('disk-full')) advice.push(`The disk filled up: free space, then: fanout resume ${runId}`);
+  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full'))
     advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
 }

@@ -17,6 +17,8 @@ export interface ScriptedServer {
   requests: RecordedRequest[];
   /** Scripted answers not yet used (array scripts only). */
   remaining(): number;
+  /** Resolves once every `endless` answer has ended (its client hung up). */
+  endlessEnded(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   const requests: RecordedRequest[] = [];
   const queue = Array.isArray(options.script) ? [...options.script] : null;
   const models = options.models === undefined ? ['scripted-model'] : options.models;
+  const endless = new Set<Promise<void>>();
 
   const nextReply = async (request: RecordedRequest): Promise<ScriptedReply> => {
     if (queue) {
@@ -67,6 +70,11 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (reply.hang) return;
     if (reply.error) return sendError(res, reply.error);
+    if (reply.endless) {
+      const ended = sendEndless(res, body, reply.endless, recorded);
+      endless.add(ended);
+      return ended;
+    }
     if (reply.rawBody !== undefined) {
       res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
       res.end(body.stream ? `data: ${reply.rawBody}\n\ndata: [DONE]\n\n` : reply.rawBody);
@@ -84,6 +92,9 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     remaining: () => queue?.length ?? 0,
+    endlessEnded: async () => {
+      await Promise.all(endless);
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -225,6 +236,48 @@ function streamReply(
   for (const chunk of chunks.slice(0, limit)) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   if (limit < chunks.length) return;
   res.end('data: [DONE]\n\n');
+}
+
+/**
+ * Writes an answer that never ends, as fast as `everyMs` and the client's reading allow, counting
+ * what it wrote; resolves when the connection closes.
+ */
+async function sendEndless(
+  res: ServerResponse,
+  body: ChatCompletionBody,
+  endless: NonNullable<ScriptedReply['endless']>,
+  recorded: RecordedRequest,
+): Promise<void> {
+  const sent = { bytes: 0, closedByClient: false };
+  recorded.sent = sent;
+  let closed = false;
+  const whenClosed = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      closed = true;
+      sent.closedByClient = !res.writableEnded;
+      resolve();
+    }),
+  );
+  const piece = 'x'.repeat(endless.pieceChars);
+  const chunk = { id: `chatcmpl-${Date.now()}`, object: 'chat.completion.chunk', created: 0, model: body.model };
+  const frame = body.stream
+    ? `data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`
+    : piece;
+  res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
+  const opening = body.stream
+    ? ''
+    : `{"id":"chatcmpl-endless","object":"chat.completion","created":0,"model":${JSON.stringify(body.model)},"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"`;
+  const write = (text: string) => {
+    sent.bytes += Buffer.byteLength(text);
+    return res.write(text);
+  };
+  if (opening) write(opening);
+  while (!closed) {
+    if (!write(frame)) await Promise.race([once(res, 'drain'), whenClosed]);
+    else if (endless.everyMs > 0) await new Promise((resolve) => setTimeout(resolve, endless.everyMs));
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  await whenClosed;
 }
 
 function splitText(text: string, size: number): string[] {

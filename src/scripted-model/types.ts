@@ -15,6 +15,11 @@ export interface ScriptedReply {
   stallAfterChunks?: number;
   /** Answer 200 with this JSON body as it is, not the wire format (one stream event when streaming). */
   rawBody?: string;
+  /**
+   * An answer without end: content pieces of `pieceChars` characters every `everyMs` (0: as fast
+   * as the client reads), streamed or inside one JSON body, until the client hangs up.
+   */
+  endless?: { pieceChars: number; everyMs: number };
 }
 
 /** A chat-completions request as the fake endpoint received it. */
@@ -22,6 +27,8 @@ export interface RecordedRequest {
   index: number;
   body: ChatCompletionBody;
   headers: Record<string, string | string[] | undefined>;
+  /** For an `endless` reply: bytes written so far, and whether the client closed the connection. */
+  sent?: { bytes: number; closedByClient: boolean };
 }
 
 /** The subset of the request body the scripts look at. */

@@ -19,6 +19,9 @@ import { scriptedLlm } from '../support/scripted-llm.js';
 import { toolSandbox } from '../support/tool-context.js';
 import { call, finish } from '../support/agent-replies.js';
 
+/** Megabytes of one answer, as fast as the client reads, never ending. */
+const ENDLESS: ScriptedReply = { endless: { pieceChars: 64 * 1024, everyMs: 0 } };
+
 const exec = promisify(execFile);
 const NEW_GREET =
   'export function greet(name, options = {}) {\n  const text = `Hello, ${name}!`;\n  return options.shout ? text.toUpperCase() : text;\n}\n';
@@ -215,6 +218,18 @@ describe('the built-in agent, end to end', () => {
       expect(outcome.kind === 'failed' && outcome.message).toContain(says);
       expect(h.server.requests).toHaveLength(1);
     }
+  });
+
+  it('an answer without end is the agent failing as model-error, cut off at the byte cap each time it is asked', async () => {
+    const h = await agentHarness([call('read_file', { path: 'README.md' }), ...Array(3).fill(ENDLESS)], {
+      maxAttempts: 1,
+    });
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'model-error', steps: 2 });
+    expect(outcome.kind === 'failed' && outcome.message).toContain('sent an answer larger than 1000000 bytes');
+    // The first call, then the endless one asked again per the retries (2 in the harness), each cut off.
+    await h.server.endlessEnded();
+    expect(h.server.requests.slice(1).map((request) => request.sent?.closedByClient)).toEqual([true, true, true]);
   });
 
   it('cancels three failing tool calls in a row as error-streak', async () => {

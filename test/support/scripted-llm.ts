@@ -20,6 +20,7 @@ export async function scriptedLlm(
     apiKey: 'test-key',
     model: 'scripted-model',
     timeoutMs: 5_000,
+    maxAnswerBytes: 1_000_000,
     idleTimeoutMs: 2_000,
     maxRetries: 2,
     stream: true,

@@ -14,6 +14,7 @@ describe('loadEnv', () => {
       FANOUT_MODEL: 'm',
       FANOUT_LLM_MAX_RETRIES: 3,
       FANOUT_LLM_STREAM: true,
+      FANOUT_LLM_MAX_ANSWER_BYTES: 4 * 1024 * 1024,
     });
     expect(env.OPENAI_API_KEY).toBeUndefined();
   });
@@ -21,7 +22,12 @@ describe('loadEnv', () => {
   it('names every bad variable', () => {
     const error = (() => {
       try {
-        loadEnv({ OPENAI_BASE_URL: 'not a url', FANOUT_LLM_TIMEOUT_MS: '-5', FANOUT_LLM_STREAM: 'maybe' });
+        loadEnv({
+          OPENAI_BASE_URL: 'not a url',
+          FANOUT_LLM_TIMEOUT_MS: '-5',
+          FANOUT_LLM_STREAM: 'maybe',
+          FANOUT_LLM_MAX_ANSWER_BYTES: '4MB',
+        });
       } catch (caught) {
         return caught;
       }
@@ -31,6 +37,7 @@ describe('loadEnv', () => {
     expect(message).toContain('- OPENAI_BASE_URL: must be an http:// or https:// URL');
     expect(message).toContain('- FANOUT_LLM_TIMEOUT_MS:');
     expect(message).toContain('- FANOUT_LLM_STREAM: must be true or false');
+    expect(message).toContain('- FANOUT_LLM_MAX_ANSWER_BYTES: must be a whole number of bytes');
   });
 });
 

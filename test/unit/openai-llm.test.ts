@@ -110,6 +110,7 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
       apiKey: 'k',
       model: 'm1',
       timeoutMs: 2_000,
+      maxAnswerBytes: 1_000_000,
       idleTimeoutMs: 2_000,
       maxRetries: 0,
       stream: true,
@@ -162,5 +163,54 @@ describe('OpenAiLlm against an OpenAI-compatible endpoint', () => {
     expect(error.message).not.toContain(apiKey);
     // The SDK error stays attached as the cause; printed whole, it must not carry the key either.
     expect(inspect(error, { depth: 6 })).not.toContain(apiKey);
+  });
+});
+
+describe('OpenAiLlm bounds every answer', () => {
+  it('ends a stream that trickles forever at FANOUT_LLM_TIMEOUT_MS, closing the connection', async () => {
+    // One character every 20 ms: never silent long enough for the idle limit.
+    const { llm, server } = await scriptedLlm([{ endless: { pieceChars: 1, everyMs: 20 } }], {
+      timeoutMs: 600,
+      idleTimeoutMs: 5_000,
+      maxRetries: 0,
+    });
+    const started = Date.now();
+    const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LlmError);
+    expect(error).toMatchObject({ code: 'llm-timeout' });
+    expect((error as Error).message).toContain('did not finish its answer within 600 ms');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await server.endlessEnded();
+    expect(server.requests[0]!.sent).toMatchObject({ closedByClient: true });
+  });
+
+  it.each([true, false])(
+    'cuts off an answer past FANOUT_LLM_MAX_ANSWER_BYTES (streamed: %s), closing the connection',
+    async (stream) => {
+      const { llm, server } = await scriptedLlm([{ endless: { pieceChars: 64 * 1024, everyMs: 0 } }], {
+        maxAnswerBytes: 256 * 1024,
+        maxRetries: 0,
+        stream,
+      });
+      const error = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(LlmError);
+      expect(error).toMatchObject({ code: 'llm-answer-too-large' });
+      expect((error as Error).message).toContain('larger than 262144 bytes');
+      await server.endlessEnded();
+      const sent = server.requests[0]!.sent!;
+      expect(sent.closedByClient).toBe(true);
+      // What the kernel's socket buffers held besides; not the gigabytes an endless answer sends.
+      expect(sent.bytes).toBeLessThan(16 * 1024 * 1024);
+    },
+  );
+
+  it('asks again after an answer cut off by its bounds', async () => {
+    const { llm, server } = await scriptedLlm(
+      [{ endless: { pieceChars: 64 * 1024, everyMs: 0 } }, { content: 'a short answer' }],
+      { maxAnswerBytes: 128 * 1024, maxRetries: 1 },
+    );
+    const result = await llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    expect(result.content).toBe('a short answer');
+    expect(server.requests).toHaveLength(2);
   });
 });

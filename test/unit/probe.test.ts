@@ -60,6 +60,7 @@ describe('probeModel', () => {
       apiKey: 'k',
       model: 'm',
       timeoutMs: 1_000,
+      maxAnswerBytes: 1_000_000,
       idleTimeoutMs: 1_000,
       maxRetries: 0,
       stream: true,

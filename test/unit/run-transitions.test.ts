@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 import type { RunRecord, SubtaskRecord } from '../../src/domain/run.js';
-import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../../src/domain/run-transitions.js';
+import {
+  moveRun,
+  runFinished,
+  runPlanned,
+  runTakenOver,
+  stoppedByFullDisk,
+  subtaskForResume,
+} from '../../src/domain/run-transitions.js';
 
 const run = (state: RunRecord['state'], extra: Partial<RunRecord> = {}): RunRecord => ({
   id: 'r',
@@ -81,5 +88,11 @@ describe('run state transitions', () => {
       state: 'cancelled',
     });
     expect(subtaskForResume(refused, true, 'now')).not.toHaveProperty('merge');
+  });
+
+  it('starts a subtask a full disk stopped over on a plain resume, and clears the stop from the run', () => {
+    const stopped = subtask('a', { state: 'failed', attempt: 1, ...stoppedByFullDisk('the disk is full', 'then') });
+    expect(subtaskForResume(stopped, false, 'now')).toMatchObject({ state: 'pending', earlier: { attempts: 1 } });
+    expect(moveRun({ id: 'r', state: 'failed' }, 'running')).toMatchObject({ stoppedBy: undefined, state: 'running' });
   });
 });

@@ -7,6 +7,7 @@ import type {
 import { LlmError } from '../../domain/errors.js';
 import { SecretRedactor } from '../../domain/redactor.js';
 import type { ChatMessage, ChatRequest, ChatResult, Llm, ToolSpec } from '../../ports/llm.js';
+import { AnswerOverrunError, boundedFetch } from './bounded-fetch.js';
 import { StreamAssembler, type StreamChunk } from './stream-assembler.js';
 import { displayEndpoint, endpointPassword, wrapLlmError } from './wrap-error.js';
 
@@ -14,9 +15,14 @@ export interface OpenAiLlmOptions {
   baseUrl: string;
   apiKey: string;
   model: string;
-  /** Per request, until the answer starts (the SDK's own timeout). */
+  /** Per answer: from the request to the answer's last byte, its whole stream included. */
   timeoutMs: number;
-  /** Retries on connection errors, 408, 409, 429 and 5xx, with the SDK's exponential backoff. */
+  /** Per answer: bytes of its body; past them the request is cut off. */
+  maxAnswerBytes: number;
+  /**
+   * Retries on connection errors, 408, 409, 429 and 5xx, with the SDK's exponential backoff; and
+   * on an answer cut off by its bounds (a runaway answer is seldom repeated).
+   */
   maxRetries: number;
   /** Abort a streamed answer when no piece arrives for this long. */
   idleTimeoutMs: number;
@@ -40,10 +46,26 @@ export class OpenAiLlm implements Llm {
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
       maxRetries: options.maxRetries,
+      fetch: boundedFetch(
+        { timeoutMs: options.timeoutMs, maxBytes: options.maxAnswerBytes },
+        `model "${options.model}" at ${this.endpoint}`,
+      ),
     });
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
+    // The SDK retries what fails before the body; an answer cut off in its body is retried here.
+    for (let retriesLeft = this.options.maxRetries; ; retriesLeft -= 1) {
+      try {
+        return await this.answer(request);
+      } catch (error) {
+        if (!(error instanceof AnswerOverrunError) || retriesLeft <= 0 || request.signal?.aborted) throw error;
+      }
+    }
+  }
+
+  /** One answer, with the SDK's own retries for what fails before it starts. */
+  private async answer(request: ChatRequest): Promise<ChatResult> {
     const body = {
       model: this.model,
       messages: request.messages.map(toWireMessage),

@@ -5,7 +5,8 @@ import { DriverNameCache } from './driver-cache.js';
 // one small helper to start it, and one memory of each repository's driver names.
 const HELPER = new SpawnHelper();
 const DRIVER_NAMES = new DriverNameCache();
-import { WorkspaceError } from '../../domain/errors.js';
+import { DiskFullError, WorkspaceError } from '../../domain/errors.js';
+import { fullFilesystem } from '../disk-full.js';
 import { systemProgram } from '../system-programs.js';
 
 export interface GitOptions {
@@ -173,10 +174,19 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(options.allowExitCodes ?? []).includes(exitCode)) {
     const tail = `${String(result.stderr)}${String(result.stdout)}`.trim().slice(-2000);
-    throw new WorkspaceError(
+    const failed = new WorkspaceError(
       'git-failed',
       `git ${args.slice(0, 3).join(' ')} failed (exit ${exitCode}) in ${options.cwd}: ${tail}`,
     );
+    // Git says "No space left on device" only in words: the filesystems it writes to say it as a fact.
+    const full = await fullFilesystem(
+      [options.cwd, options.gitDir, options.commonDir, options.workTree].filter((path) => path !== undefined),
+    );
+    if (full)
+      throw new DiskFullError(`running git ${args.slice(0, 3).join(' ')} in ${options.cwd}`, 'ENOSPC', {
+        cause: failed,
+      });
+    throw failed;
   }
   return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode };
 }
