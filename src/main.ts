@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from './adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
+import { noneSandbox, runsAsRoot } from './adapters/command/none-as-root.js';
 import { ownPaths } from './adapters/command/own-paths.js';
 import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
@@ -100,7 +101,7 @@ export interface CommandRunnerChoice {
 /**
  * Builds the runner for agent and validation commands. `bwrap` is the sandbox; `none` must be
  * asked for by name (`auto` without bubblewrap refuses), and still isolates processes so no
- * command reads Fanout's secrets.
+ * command reads Fanout's secrets; as root it is refused unless FANOUT_ALLOW_ROOT_NONE=1.
  * `trustedCommands` (the demo's scripted model, whose commands are Fanout's own) lets `auto` fall
  * back to `none` instead of refusing. Neither runner shows Fanout's own files (`ownPaths`).
  */
@@ -112,6 +113,7 @@ export function createCommandRunner(
     checkout?: string;
     /** The directory Fanout started from (default: the current one). */
     startDirectory?: string;
+    asRoot?: boolean;
   } = {},
 ): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
@@ -140,7 +142,11 @@ export function createCommandRunner(
     extra: [dirname(process.execPath)],
   }).filter((tool) => !own.some((path) => tool === path || tool.startsWith(`${path}/`)));
   if (wantsNone) {
-    const sandbox = 'none';
+    const sandbox = noneSandbox({
+      asRoot: options.asRoot ?? runsAsRoot(),
+      allowRoot: env.FANOUT_ALLOW_ROOT_NONE,
+      trustedCommands: options.trustedCommands === true,
+    });
     // No bubblewrap, but the user's home (and with it ~/.ssh, ~/.gitconfig), the checkout and
     // Fanout's state are still covered in each command's own mount namespace.
     if (support.namespaces)
