@@ -5,7 +5,7 @@ import type { RunReport } from './run-report.js';
 const SANDBOX_LINES: Readonly<Partial<Record<NonNullable<RunReport['sandbox']>, string>>> = {
   none: 'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.',
   'none-as-root':
-    'Sandbox: none, as root (FANOUT_SANDBOX=none, FANOUT_ALLOW_ROOT_NONE=1): agent commands could rewrite system files (/usr/local/bin) and other checkouts.',
+    'Sandbox: none, as root: agent commands could read and write outside their worktrees, system files (/usr/local/bin) and other checkouts included.',
 };
 
 const OUTPUT_LINES = 8;

@@ -27,10 +27,7 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   const lines = [statusMarker(run.id), `### Fanout: ${STATE_WORDS[run.state]}`, '', `> ${run.task.split('\n')[0]}`, ''];
   if (run.sandbox === 'none') lines.push('**Sandbox: none.** Agent commands ran without the bubblewrap sandbox.', '');
   if (run.sandbox === 'none-as-root')
-    lines.push(
-      '**Sandbox: none, as root.** Agent commands ran without the bubblewrap sandbox, as root (FANOUT_ALLOW_ROOT_NONE=1).',
-      '',
-    );
+    lines.push('**Sandbox: none, as root.** Agent commands ran without the bubblewrap sandbox, as root.', '');
   if (!run.plan) {
     lines.push(
       run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…',

@@ -124,7 +124,7 @@ describe('run report', () => {
   it('says in the report and the status comment that commands ran without the sandbox, and as root when they did', () => {
     const asRoot = { ...run, sandbox: 'none-as-root' as const };
     expect(renderRunReport(buildRunReport(asRoot, records))).toContain(
-      'Sandbox: none, as root (FANOUT_SANDBOX=none, FANOUT_ALLOW_ROOT_NONE=1)',
+      'Sandbox: none, as root: agent commands could read and write outside their worktrees, system files',
     );
     expect(renderStatusComment(asRoot, records)).toContain('**Sandbox: none, as root.**');
     expect(buildRunReport(asRoot, records).sandbox).toBe('none-as-root');

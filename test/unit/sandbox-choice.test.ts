@@ -6,6 +6,7 @@ import type { SandboxSupport } from '../../src/adapters/command/sandbox-support.
 import { loadEnv } from '../../src/config/env.js';
 import { SandboxError } from '../../src/domain/errors.js';
 import { createCommandRunner } from '../../src/main.js';
+import { workerPreflight } from '../../src/main-worker.js';
 
 const everything: SandboxSupport = { bwrap: true, bwrapDisablesUserns: true, namespaces: true, mapCurrentUser: true };
 const noBwrap: SandboxSupport = { ...everything, bwrap: false, bwrapDisablesUserns: false };
@@ -68,6 +69,15 @@ describe('choosing where agent commands run', () => {
     expect(createCommandRunner(env('auto'), asRoot).sandbox).toBe('bwrap');
     expect(() => loadEnv({ FANOUT_ALLOW_ROOT_NONE: 'yes' })).toThrow(/FANOUT_ALLOW_ROOT_NONE/);
   });
+
+  // The refusal needs this process to be root (CI runs as root).
+  (process.geteuid?.() === 0 ? it : it.skip)(
+    'a worker refuses none as root before it takes any job, unless FANOUT_ALLOW_ROOT_NONE=1',
+    async () => {
+      await expect(workerPreflight(env('none'))).rejects.toThrow(/FANOUT_SANDBOX=none refused: Fanout runs as root/);
+      await expect(workerPreflight(env('none', { FANOUT_ALLOW_ROOT_NONE: '1' }))).resolves.toMatch(/git version/);
+    },
+  );
 
   it("runs the demo's own commands as root without bubblewrap, and says it was root", () => {
     const demo = createCommandRunner(env('auto'), { support: noBwrap, trustedCommands: true, asRoot: true });

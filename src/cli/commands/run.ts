@@ -17,7 +17,7 @@ import { repositoryPath } from '../repo-path.js';
 const SANDBOX_NONE_NOTE =
   "Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout's secrets or outlive their command). Install bubblewrap to confine them.";
 const SANDBOX_NONE_AS_ROOT_NOTE =
-  'Sandbox: none, as root (FANOUT_ALLOW_ROOT_NONE=1). Agent commands can rewrite system files (/usr/local/bin) and other checkouts on this machine. Run Fanout as an unprivileged user, or install bubblewrap, to confine them.';
+  'Sandbox: none, as root. Agent commands can rewrite system files (/usr/local/bin) and other checkouts on this machine. Run Fanout as an unprivileged user, or install bubblewrap, to confine them.';
 
 export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
 
