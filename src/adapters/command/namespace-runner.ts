@@ -83,9 +83,10 @@ exec "$@"`;
  * `network: true`) network namespace, with a fresh /proc and no capabilities. It cannot see
  * Fanout's process (or any other) to read secrets from `/proc/<pid>/environ` or `ps e`;
  * everything it starts, `setsid` and `nohup` included, dies with it; and the user's home, the
- * checkout and Fanout's state are covered (its worktree, HOME, git directories and tools shown
- * again). Unlike bubblewrap, the rest of the file system stays visible and as writable as it is
- * for the user running Fanout.
+ * checkout, Fanout's state and own files and /opt are covered, /etc replaced by a private copy
+ * of what tools need (its worktree, HOME, git directories and tools shown again). Unlike
+ * bubblewrap, the rest of the file system stays visible and as writable as it is for the user
+ * running Fanout.
  */
 export class NamespaceCommandRunner implements CommandRunner {
   /** Each command is the first process of its own PID namespace (`--kill-child`): everything it started ends with it. */
@@ -119,7 +120,7 @@ export class NamespaceCommandRunner implements CommandRunner {
         ? await this.configCopies.copyFor(request.git.commonDir)
         : undefined;
     const packedRefs = configCopy && request.git ? await this.configCopies.packedRefsFor(request.git.commonDir) : null;
-    const hiding = hideArguments(request, this.options, this.etc, configCopy, packedRefs);
+    const hiding = hideArguments(request, this.options, () => this.etc, configCopy, packedRefs);
     const split = prefix.indexOf(systemProgram('setpriv'));
     const argv =
       hiding.length === 0
@@ -161,7 +162,7 @@ function etcView(entries: readonly string[], hidden: readonly string[]): EtcView
 function hideArguments(
   request: CommandRequest,
   options: NamespaceRunnerOptions,
-  etc: EtcView,
+  etcShown: () => EtcView,
   configCopy: string | undefined,
   packedRefs: string | null,
 ): string[] {
@@ -207,6 +208,7 @@ function hideArguments(
   const late = candidates.filter(
     (path) => !hidden.includes(path) && binds.some(([, , target]) => inside(path, target)),
   );
+  const etc = hidden.includes('/etc') ? etcShown() : { copies: [], links: [] };
   // NixOS-style entries (/etc/ssl -> /etc/static/ssl) show their content, read-only.
   binds.push(...etc.links.map((path): [string, string, string] => ['ro', path, path]));
   if (request.git && configCopy) {
@@ -216,7 +218,7 @@ function hideArguments(
     // Other repositories' git dirs (submodules), reflogs and stashes (which keep untracked files such as .env).
     late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
   }
-  const copies = hidden.includes('/etc') ? etc.copies : [];
+  const copies = etc.copies;
   return [
     systemProgram('mount'),
     systemProgram('mkdir'),
