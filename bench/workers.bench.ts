@@ -53,6 +53,7 @@ async function runOn(
     OPENAI_API_KEY: 'k',
     FANOUT_MODEL: 'scripted-model',
     FANOUT_SANDBOX: process.env.FANOUT_SANDBOX ?? 'none',
+    FANOUT_ALLOW_ROOT_NONE: '1',
     TMPDIR: root,
   };
   const children = Array.from({ length: workers }, () => spawnWorker(env, ['--concurrency', String(PER_WORKER)]));

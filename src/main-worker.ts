@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { noneSandbox, runsAsRoot } from './adapters/command/none-as-root.js';
 import { sandboxSupport } from './adapters/command/sandbox-support.js';
 import { runSystemProgram } from './adapters/workspace/git-cli.js';
 import type { Env } from './config/env.js';
@@ -78,10 +79,13 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
 /**
  * What a worker checks before it takes a job: git can be started (through the helper process
  * every git command goes through, which this starts), and which sandbox this machine offers
- * (probed once, by blocking child processes). Done here, neither holds up the first jobs' pickup.
+ * (probed once, by blocking child processes), and that `none` is not asked for as root (unless
+ * accepted). Done here, neither holds up the first jobs' pickup, nor does a refusal wait for a job.
  * Resolves to git's version; throws a message a maintainer can act on.
  */
-export async function workerPreflight(): Promise<string> {
+export async function workerPreflight(env?: Env): Promise<string> {
+  if (env?.FANOUT_SANDBOX === 'none')
+    noneSandbox({ asRoot: runsAsRoot(), allowRoot: env.FANOUT_ALLOW_ROOT_NONE, trustedCommands: false });
   sandboxSupport();
   try {
     return (await runSystemProgram('git', ['--version'], { cwd: tmpdir() })).trim();

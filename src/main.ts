@@ -1,7 +1,10 @@
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from './adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
+import { noneSandbox, runsAsRoot } from './adapters/command/none-as-root.js';
+import { ownPaths } from './adapters/command/own-paths.js';
 import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
@@ -18,6 +21,7 @@ import { redactingForge } from './adapters/forge/redacting-forge.js';
 import { jsonFileStorage } from './adapters/json-file.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
+import { dotEnvFile } from './config/dotenv.js';
 import type { Env } from './config/env.js';
 import { secretsFromEnv } from './config/secrets.js';
 import { ConfigError, SandboxError } from './domain/errors.js';
@@ -34,6 +38,8 @@ import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
+// Fanout's package root (this file is in src/ or dist/): hidden from every command.
+const INSTALL_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
 
 /** Builds the model adapter from validated settings (composition root: the only place adapters are chosen). */
 export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: string; model?: string } = {}): Llm {
@@ -98,30 +104,52 @@ export interface CommandRunnerChoice {
 /**
  * Builds the runner for agent and validation commands. `bwrap` is the sandbox; `none` must be
  * asked for by name (`auto` without bubblewrap refuses), and still isolates processes so no
- * command reads Fanout's secrets. `trustedCommands` (the demo's scripted model, whose commands are
- * Fanout's own) lets `auto` fall back to `none` instead of refusing.
+ * command reads Fanout's secrets; as root it is refused unless FANOUT_ALLOW_ROOT_NONE=1.
+ * `trustedCommands` (the demo's scripted model, whose commands are Fanout's own) lets `auto` fall
+ * back to `none` instead of refusing. Neither runner shows Fanout's own files (`ownPaths`).
  */
 export function createCommandRunner(
   env: Env,
-  options: { trustedCommands?: boolean; support?: SandboxSupport; checkout?: string } = {},
+  options: {
+    trustedCommands?: boolean;
+    support?: SandboxSupport;
+    checkout?: string;
+    /** The directory Fanout started from (default: the current one). */
+    startDirectory?: string;
+    asRoot?: boolean;
+  } = {},
 ): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
   const plain = new ProcessCommandRunner();
   const wantsNone =
     env.FANOUT_SANDBOX === 'none' ||
     (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
+  const startDirectory = options.startDirectory ?? process.cwd();
+  const own = ownPaths({
+    startDirectory,
+    installDirectory: INSTALL_DIRECTORY,
+    dotEnvFile: dotEnvFile(startDirectory),
+    ...(env.PRIVATE_KEY_PATH ? { privateKeyPath: env.PRIVATE_KEY_PATH } : {}),
+    keep: [dirname(process.execPath)],
+  });
   const hidden = [
     ...defaultHiddenPaths(),
     stateDirectory(env),
     ...(env.FANOUT_WORKTREE_DIR ? [env.FANOUT_WORKTREE_DIR] : []),
-    ...(env.PRIVATE_KEY_PATH ? [dirname(resolve(env.PRIVATE_KEY_PATH))] : []),
+    ...own,
   ];
+  // Fanout's own node_modules/.bin (on PATH under `npm run`) is not a tool the commands need.
   const toolPaths = toolchainPaths(process.env.PATH, {
     home: homedir(),
     systemPaths: SYSTEM_PATHS,
     extra: [dirname(process.execPath)],
-  });
+  }).filter((tool) => !own.some((path) => tool === path || tool.startsWith(`${path}/`)));
   if (wantsNone) {
+    const sandbox = noneSandbox({
+      asRoot: options.asRoot ?? runsAsRoot(),
+      allowRoot: env.FANOUT_ALLOW_ROOT_NONE,
+      trustedCommands: options.trustedCommands === true,
+    });
     // No bubblewrap, but the user's home (and with it ~/.ssh, ~/.gitconfig), the checkout and
     // Fanout's state are still covered in each command's own mount namespace.
     if (support.namespaces)
@@ -133,9 +161,9 @@ export function createCommandRunner(
           hiddenPaths: [homedir(), tmpdir(), ...(options.checkout ? [options.checkout] : []), ...hidden],
           toolPaths,
         }),
-        sandbox: 'none',
+        sandbox,
       };
-    if (options.trustedCommands) return { runner: plain, sandbox: 'none' };
+    if (options.trustedCommands) return { runner: plain, sandbox };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
     );

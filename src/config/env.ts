@@ -35,6 +35,11 @@ const EnvSchema = z.object({
   FANOUT_STATE_DIR: z.string().trim().min(1).optional(),
   FANOUT_WORKTREE_DIR: z.string().trim().min(1).optional(),
   FANOUT_SANDBOX: z.enum(['auto', 'bwrap', 'none'], { message: 'must be auto, bwrap or none' }).default('auto'),
+  // `none` as root lets agent commands rewrite system files: refused unless accepted here (a throwaway VM).
+  FANOUT_ALLOW_ROOT_NONE: z
+    .enum(['1', '0', 'true', 'false'], { message: 'must be 1 or 0' })
+    .default('0')
+    .transform((value) => value === '1' || value === 'true'),
   // GitHub App settings, under Probot's names. The private key and webhook secret are kept as
   // given, not trimmed: whitespace in a secret is part of it.
   APP_ID: z.string().trim().regex(/^\d+$/, 'must be the numeric App ID').optional(),

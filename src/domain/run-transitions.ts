@@ -30,9 +30,15 @@ export function moveRun(
   return { ...(resumed ? { error: undefined, stoppedBy: undefined } : {}), ...extra, state: to };
 }
 
+// Weakest first: a run keeps the weakest confinement any of its processes had.
+const SANDBOX_STRENGTH: readonly SandboxMode[] = ['none-as-root', 'none', 'bwrap'];
+
 /** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */
 export function runTakenOver(run: RunRecord, owner: RunOwner, sandbox: SandboxMode | undefined): Partial<RunRecord> {
-  return { owner, ...(sandbox && run.sandbox !== 'none' ? { sandbox } : {}) };
+  const weaker =
+    sandbox !== undefined &&
+    (run.sandbox === undefined || SANDBOX_STRENGTH.indexOf(sandbox) < SANDBOX_STRENGTH.indexOf(run.sandbox));
+  return { owner, ...(weaker ? { sandbox } : {}) };
 }
 
 /** The plan arrived: agents start, or wait for `/orchestrate approve` under `plan: review`. */

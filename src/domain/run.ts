@@ -4,8 +4,12 @@ import type { Plan } from './plan.js';
 
 export type RunState =
   'planning' | 'awaiting-approval' | 'running' | 'merging' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
-/** How agent commands were confined: `bwrap` (the sandbox) or `none` (asked for explicitly). */
-export type SandboxMode = 'bwrap' | 'none';
+/**
+ * How agent commands were confined: `bwrap` (the sandbox), `none` (asked for explicitly), or
+ * `none-as-root` (`none` with Fanout running as root: accepted with FANOUT_ALLOW_ROOT_NONE=1, or
+ * the demo's own commands).
+ */
+export type SandboxMode = 'bwrap' | 'none' | 'none-as-root';
 export type SubtaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Where a run came from: a repository on this machine, or an `/orchestrate` comment on GitHub. */

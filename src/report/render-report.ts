@@ -2,8 +2,11 @@ import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
 
-const SANDBOX_NONE_LINE =
-  'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.';
+const SANDBOX_LINES: Readonly<Partial<Record<NonNullable<RunReport['sandbox']>, string>>> = {
+  none: 'Sandbox: none (FANOUT_SANDBOX=none): agent commands could read and write outside their worktrees.',
+  'none-as-root':
+    'Sandbox: none, as root: agent commands could read and write outside their worktrees, system files (/usr/local/bin) and other checkouts included.',
+};
 
 const OUTPUT_LINES = 8;
 // Failures of the environment (an install, a setup command): the agents did nothing wrong.
@@ -48,7 +51,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
-    ...(report.sandbox === 'none' ? [SANDBOX_NONE_LINE] : []),
+    ...[report.sandbox && SANDBOX_LINES[report.sandbox]].filter((line): line is string => Boolean(line)),
     ...(report.error ? [`Error: ${report.error}`] : []),
     ...(unchecked
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']

@@ -26,6 +26,8 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   const report = buildRunReport(run, records);
   const lines = [statusMarker(run.id), `### Fanout: ${STATE_WORDS[run.state]}`, '', `> ${run.task.split('\n')[0]}`, ''];
   if (run.sandbox === 'none') lines.push('**Sandbox: none.** Agent commands ran without the bubblewrap sandbox.', '');
+  if (run.sandbox === 'none-as-root')
+    lines.push('**Sandbox: none, as root.** Agent commands ran without the bubblewrap sandbox, as root.', '');
   if (!run.plan) {
     lines.push(
       run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…',

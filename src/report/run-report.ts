@@ -11,7 +11,7 @@ export interface RunReport {
   repo: string;
   baseBranch: string;
   state: RunRecord['state'];
-  /** `none` when agent commands ran without the sandbox (FANOUT_SANDBOX=none). */
+  /** `none` (or `none-as-root`) when agent commands ran without the sandbox (FANOUT_SANDBOX=none). */
   sandbox?: RunRecord['sandbox'];
   /** How many validation commands the repository configures; 0: pull requests merged without checks. */
   validateCommands: number;

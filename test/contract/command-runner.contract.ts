@@ -2,8 +2,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { etcEntries } from '../../src/adapters/command/etc-allow-list.js';
 import { ProcessCommandRunner as ProcessCommandRunnerForControl } from '../../src/adapters/command/process-runner.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -225,6 +227,39 @@ export function isolationContract(
       expect(plant.stdout).toBe('refused\n');
       expect(await readFile(`${root}/repo/.git/config`, 'utf8')).not.toContain('evil-hooks');
       expect(await readFile(`${root}/home/state/wt/note.txt`, 'utf8')).toBe('written\n');
+    });
+
+    it('shows of /etc only what tools need and of /opt nothing but tools, and the tools still work', async () => {
+      // Planted where only root may write (CI runs as root); elsewhere the listing alone is checked.
+      const canary = `etccanary-${Math.random().toString(36).slice(2)}`;
+      const planted = process.geteuid?.() === 0 ? await mkdtemp('/opt/fanout-contract-') : null;
+      const etcFile = planted ? `/etc/${basename(planted)}` : null;
+      try {
+        if (planted && etcFile) {
+          await writeFile(etcFile, canary);
+          await writeFile(`${planted}/secret`, canary);
+        }
+        const probe = shell(
+          `cat ${etcFile ?? '/dev/null'} ${planted ? `${planted}/secret` : '/dev/null'} 2>&1; echo '<etc>'; ls -A /etc; echo '</etc>'; echo user:$(id -un); git --version; test -s /etc/ssl/certs/ca-certificates.crt -o ! -e /usr/share/ca-certificates && echo certs-ok`,
+        );
+        const result = await options.hiding([await tempDir('fanout-hidden-')]).run({
+          argv: probe,
+          cwd: await tempDir(),
+          timeoutMs: 20_000,
+          outputLimit: 100_000,
+        });
+        expect(result.stdout + result.stderr).not.toContain(canary);
+        const allowed = new Set(etcEntries().map((path) => basename(path)));
+        const listed = /<etc>\n([^]*)<\/etc>/.exec(result.stdout)?.[1]?.split('\n').filter(Boolean) ?? [];
+        expect(listed).toContain('passwd');
+        expect(listed.filter((name) => !allowed.has(name))).toEqual([]);
+        expect(result.stdout).toMatch(/user:\S+/);
+        expect(result.stdout).toContain('git version');
+        expect(result.stdout).toContain('certs-ok');
+      } finally {
+        if (planted) await rm(planted, { recursive: true, force: true });
+        if (etcFile) await rm(etcFile, { force: true });
+      }
     });
 
     it('kills setsid and nohup children when the command ends', async () => {

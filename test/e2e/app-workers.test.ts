@@ -54,6 +54,7 @@ describeWithRedis('the GitHub App on several machines', () => {
           FANOUT_MODEL: 'scripted-model',
           FANOUT_STATE_DIR: join(h.root, name),
           FANOUT_SANDBOX: 'none',
+          FANOUT_ALLOW_ROOT_NONE: '1',
           FANOUT_JOB_LOCK_MS: '1000',
           FANOUT_LOCK_TTL_MS: '1000',
           LOG_LEVEL: 'fatal',

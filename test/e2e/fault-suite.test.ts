@@ -98,6 +98,7 @@ async function killedRun(
         FANOUT_MODEL: 'scripted-model',
         FANOUT_STATE_DIR: s.stateDir,
         FANOUT_SANDBOX: 'none',
+        FANOUT_ALLOW_ROOT_NONE: '1',
         FANOUT_FAILPOINT: failpoint,
         TMPDIR: withTsxCache(s.root),
       },

@@ -4,18 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { compiledCopy } from '../support/compiled-copy.js';
 
 const exec = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
 
 // Run by an unprivileged user: a layout of its own in /tmp, another command's private HOME
 // beside it, and one command through the namespace runner as main.ts makes it for `none`.
-const SCRIPT = (src: string) => `
+const SCRIPT = (runner: string, processRunner: string) => `
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-const { NamespaceCommandRunner } = await import(${JSON.stringify(join(src, 'adapters/command/namespace-runner.ts'))});
-const { ProcessCommandRunner } = await import(${JSON.stringify(join(src, 'adapters/command/process-runner.ts'))});
+const { NamespaceCommandRunner } = await import(${JSON.stringify(runner)});
+const { ProcessCommandRunner } = await import(${JSON.stringify(processRunner)});
 const root = mkdtempSync(tmpdir() + '/fanout-none-');
 const other = mkdtempSync(tmpdir() + '/fanout-home-');
 writeFileSync(other + '/.npmrc', 'otherhomecanary');
@@ -41,8 +42,15 @@ describe('FANOUT_SANDBOX=none for an unprivileged user', () => {
       const dir = await mkdtemp(join(tmpdir(), 'fanout-none-test-'));
       try {
         await chmod(dir, 0o755);
-        const script = join(dir, 'probe.mts');
-        await writeFile(script, SCRIPT(join(process.cwd(), 'src')));
+        // The checkout (and its tsx) may sit where uid 65534 cannot go (a clone under `mktemp -d`):
+        // it runs a compiled copy of the runners, with plain node.
+        const [runner, processRunner] = await compiledCopy(
+          ['src/adapters/command/namespace-runner.ts', 'src/adapters/command/process-runner.ts'],
+          process.cwd(),
+          join(dir, 'fanout'),
+        );
+        const script = join(dir, 'probe.mjs');
+        await writeFile(script, SCRIPT(runner!, processRunner!));
         await chmod(script, 0o644);
         const { stdout } = await exec(
           'setpriv',
@@ -54,11 +62,9 @@ describe('FANOUT_SANDBOX=none for an unprivileged user', () => {
             `HOME=${dir}`,
             `PATH=${process.env.PATH}`,
             process.execPath,
-            '--import',
-            'tsx',
             script,
           ],
-          { cwd: process.cwd(), maxBuffer: 10_000_000 },
+          { cwd: dir, maxBuffer: 10_000_000 },
         );
         const result = JSON.parse(stdout) as { exitCode: number; stdout: string; stderr: string };
         expect(result.exitCode, result.stderr).toBe(0);

@@ -52,6 +52,7 @@ describe('crash and resume', () => {
           FANOUT_MODEL: 'scripted-model',
           FANOUT_STATE_DIR: stateDir,
           FANOUT_SANDBOX: 'none',
+          FANOUT_ALLOW_ROOT_NONE: '1',
           TMPDIR: withTsxCache(root),
         },
         stdio: 'ignore',

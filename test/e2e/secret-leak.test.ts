@@ -35,6 +35,7 @@ it('an endpoint that echoes configured secrets in an error body: none is printed
   vi.stubEnv('FANOUT_STATE_DIR', state);
   vi.stubEnv('FANOUT_LLM_MAX_RETRIES', '0');
   vi.stubEnv('FANOUT_SANDBOX', 'none');
+  vi.stubEnv('FANOUT_ALLOW_ROOT_NONE', '1');
   const output = captureOutput();
   const code = await main(['run', '--repo', repo, 'Do', 'it'], output);
   await server.close();

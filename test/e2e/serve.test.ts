@@ -42,6 +42,7 @@ describe('fanout serve (npm start)', () => {
       HOST: '127.0.0.1',
       FANOUT_STATE_DIR: join(root, 'state'),
       FANOUT_SANDBOX: 'none',
+      FANOUT_ALLOW_ROOT_NONE: '1',
       OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
       LOG_LEVEL: 'fatal',
     });

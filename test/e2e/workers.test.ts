@@ -91,6 +91,7 @@ async function deployment(
     OPENAI_API_KEY: 'k',
     FANOUT_MODEL: 'scripted-model',
     FANOUT_SANDBOX: 'none',
+    FANOUT_ALLOW_ROOT_NONE: '1',
     FANOUT_JOB_LOCK_MS: '1000',
     FANOUT_LOCK_TTL_MS: '1000',
     TMPDIR: withTsxCache(root),

@@ -64,6 +64,7 @@ export async function appHarness(options: {
   const env = loadEnv({
     FANOUT_STATE_DIR: join(root, 'state'),
     FANOUT_SANDBOX: 'none',
+    FANOUT_ALLOW_ROOT_NONE: '1',
     OPENAI_BASE_URL: model.baseUrl,
     OPENAI_API_KEY: 'test-key',
     FANOUT_MODEL: 'scripted-model',

@@ -121,6 +121,18 @@ describe('run report', () => {
     );
   });
 
+  it('says in the report and the status comment that commands ran without the sandbox, and as root when they did', () => {
+    const asRoot = { ...run, sandbox: 'none-as-root' as const };
+    expect(renderRunReport(buildRunReport(asRoot, records))).toContain(
+      'Sandbox: none, as root: agent commands could read and write outside their worktrees, system files',
+    );
+    expect(renderStatusComment(asRoot, records)).toContain('**Sandbox: none, as root.**');
+    expect(buildRunReport(asRoot, records).sandbox).toBe('none-as-root');
+    expect(renderRunReport(buildRunReport({ ...run, sandbox: 'none' }, records))).toContain(
+      'Sandbox: none (FANOUT_SANDBOX=none)',
+    );
+  });
+
   it('prints an agent-chosen file name or message without its terminal escapes', () => {
     const hostile = [
       {

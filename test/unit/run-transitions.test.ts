@@ -64,6 +64,12 @@ describe('run state transitions', () => {
     const owner = { pid: 1, host: 'h', since: '' };
     expect(runTakenOver(run('running', { sandbox: 'none' }), owner, 'bwrap')).toEqual({ owner });
     expect(runTakenOver(run('running', { sandbox: 'bwrap' }), owner, 'none')).toEqual({ owner, sandbox: 'none' });
+    // Nor that it ran without one as root.
+    expect(runTakenOver(run('running', { sandbox: 'none-as-root' }), owner, 'none')).toEqual({ owner });
+    expect(runTakenOver(run('running', { sandbox: 'none' }), owner, 'none-as-root')).toEqual({
+      owner,
+      sandbox: 'none-as-root',
+    });
   });
 
   it('resets for a resume only what was asked', () => {

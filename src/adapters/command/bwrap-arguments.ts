@@ -1,9 +1,12 @@
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /** What one sandboxed command may see, decided by the runner; turned into bwrap arguments by `bwrapArguments`. */
 export interface SandboxLayout {
   /** System directories mounted read-only (a symlink such as `/bin -> usr/bin` stays a symlink). */
   systemPaths: readonly string[];
+  /** What of /etc is shown, read-only (`etcEntries`): /etc itself is never mounted whole. */
+  etcPaths: readonly string[];
   /** Tool installations outside the system directories (nvm, pyenv...), read-only. */
   toolPaths: readonly string[];
   /** Host paths hidden even where a mounted directory contains them (credential files, Fanout's state). */
@@ -43,6 +46,7 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
     '--new-session',
   ];
   for (const path of layout.systemPaths) args.push(...systemMount(path));
+  for (const path of layout.etcPaths) args.push(...etcMount(path, layout.systemPaths));
   // A size on the private /tmp: it is RAM, and agents run side by side.
   args.push(
     '--proc',
@@ -61,7 +65,12 @@ export function bwrapArguments(layout: SandboxLayout): string[] {
   for (const path of layout.toolPaths) args.push('--ro-bind', path, path);
   if (layout.git) args.push('--ro-bind', layout.git.commonDir, layout.git.commonDir);
   // Only what a mount exposes needs hiding; anything else is simply not there.
-  const exposed = [...layout.systemPaths, ...layout.toolPaths, ...(layout.git ? [layout.git.commonDir] : [])];
+  const exposed = [
+    ...layout.systemPaths,
+    ...layout.etcPaths,
+    ...layout.toolPaths,
+    ...(layout.git ? [layout.git.commonDir] : []),
+  ];
   for (const path of layout.hiddenPaths)
     if (exposed.some((root) => isInside(path, root))) args.push(...hideArguments(path));
   if (layout.git) {
@@ -91,6 +100,22 @@ function systemMount(path: string): string[] {
   const info = lstatSync(path, { throwIfNoEntry: false });
   if (!info) return [];
   if (info.isSymbolicLink()) return ['--symlink', readlinkSync(path), path];
+  return ['--ro-bind', path, path];
+}
+
+/**
+ * An /etc entry: a link into the mounted system directories or /proc stays a link (/etc/localtime
+ * names its zone); any other (resolv.conf into /run, NixOS's links into /etc/static) shows its content.
+ */
+function etcMount(path: string, systemPaths: readonly string[]): string[] {
+  const info = lstatSync(path, { throwIfNoEntry: false });
+  if (!info) return [];
+  if (info.isSymbolicLink()) {
+    if (!statSync(path, { throwIfNoEntry: false })) return [];
+    const target = readlinkSync(path);
+    const resolved = resolve(dirname(path), target);
+    if ([...systemPaths, '/proc'].some((root) => isInside(resolved, root))) return ['--symlink', target, path];
+  }
   return ['--ro-bind', path, path];
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 import { systemProgram } from '../system-programs.js';
 import { bwrapArguments } from './bwrap-arguments.js';
+import { etcEntries } from './etc-allow-list.js';
 import { GitConfigCopies } from './git-config-copy.js';
 
 import { SYSTEM_PATHS } from './system-paths.js';
@@ -16,11 +17,13 @@ export interface BwrapOptions {
   hiddenPaths: readonly string[];
   /** Whether this bwrap can forbid user namespaces inside the sandbox (0.8+). */
   canDisableUserns?: boolean;
+  /** What of /etc commands see (default: the allow-listed entries of this machine's /etc). */
+  etcPaths?: readonly string[];
 }
 
 /**
- * Runs each command inside bubblewrap. The command sees the system directories and its tools
- * read-only, its worktree and private HOME writable, its worktree's git directory and the
+ * Runs each command inside bubblewrap. The command sees the system directories, what tools need
+ * of /etc, and its tools read-only (of /opt only those), its worktree and private HOME writable, its worktree's git directory and the
  * repository's shared one read-only (with a sanitized config); not the user's home or checkout,
  * not Fanout's state, no host process, no network unless the request allows it, and no
  * capabilities. Its own PID namespace means nothing it starts outlives it. Wraps another runner,
@@ -30,11 +33,14 @@ export class BwrapCommandRunner implements CommandRunner {
   /** Each command is the first process of its own PID namespace: everything it started ends with it. */
   readonly confinesProcesses = true;
   private readonly configCopies = new GitConfigCopies();
+  private readonly etcPaths: readonly string[];
 
   constructor(
     private readonly inner: CommandRunner,
     private readonly options: BwrapOptions,
-  ) {}
+  ) {
+    this.etcPaths = options.etcPaths ?? etcEntries();
+  }
 
   privateHome(): Promise<PrivateHome> {
     return this.inner.privateHome();
@@ -51,6 +57,7 @@ export class BwrapCommandRunner implements CommandRunner {
       : undefined;
     const layout = bwrapArguments({
       systemPaths: SYSTEM_PATHS,
+      etcPaths: this.etcPaths,
       toolPaths: this.options.toolPaths ?? [],
       hiddenPaths: this.options.hiddenPaths,
       cwd: request.cwd,

@@ -1,8 +1,9 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
+import { etcCopies, etcEntries, linkLeavesEtc } from './etc-allow-list.js';
 import { GitConfigCopies } from './git-config-copy.js';
-import { SYSTEM_PATHS } from './system-paths.js';
+import { PARTLY_SHOWN_PATHS, SYSTEM_PATHS } from './system-paths.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 export interface NamespaceRunnerOptions {
@@ -17,6 +18,11 @@ export interface NamespaceRunnerOptions {
   hiddenPaths?: readonly string[];
   /** Tool installations (nvm's node...) shown again read-only when a hidden path holds them. */
   toolPaths?: readonly string[];
+  /**
+   * What of /etc commands see when anything is hidden (default: the allow-listed entries of this
+   * machine's /etc); the rest of /etc, and of /opt all but the tools, is covered.
+   */
+  etcPaths?: readonly string[];
 }
 
 // Never covered: the command would lose its programs and libraries.
@@ -24,29 +30,40 @@ const NEVER_HIDDEN = new Set(['/', ...SYSTEM_PATHS, '/proc', '/dev', '/sys']);
 
 // A private /tmp is a working directory: room to work in, as bubblewrap's is.
 const TMP_COVER_SIZE = '2g';
+// The private /etc holds copies of what tools need (the linker cache, CA bundles).
+const ETC_COVER_SIZE = '64m';
 
 /**
  * Runs in the new namespaces, as their root, before every capability is dropped: opens what must
- * stay visible, covers the hidden paths, binds the kept ones back from the open descriptors (their
- * old paths are covered by then), then covers what is hidden inside those. Arguments: the mount,
- * mkdir and touch programs; a count and the hidden paths; a count and (mode, source, target)
- * triples to bind; a count and the paths hidden last; then the command.
+ * stay visible, covers the hidden paths, copies what tools need of /etc into its private /etc
+ * (one process, where a bind each would cost a mount each), binds the kept ones back from the open
+ * descriptors (their old paths are covered by then), then covers what is hidden inside those.
+ * Arguments: the mount, mkdir, touch and cp programs; a count and the hidden paths; a count and
+ * (mode, source, target) triples to bind; a count and the paths to copy, relative to /etc; a
+ * count and the paths hidden last; then the command.
  */
 const HIDE_SCRIPT = `set -eu
-mount=$1 mkdir=$2 touch=$3; shift 3
+mount=$1 mkdir=$2 touch=$3 cp=$4; shift 4
 n=$1; shift; hidden=(); while [ "$n" -gt 0 ]; do hidden+=("$1"); shift; n=$((n-1)); done
 n=$1; shift; binds=(); fd=3
 while [ "$n" -gt 0 ]; do
   if [ -e "$2" ]; then eval "exec $fd<\"\\$2\""; binds+=("$fd" "$1" "$3"); fd=$((fd+1)); fi
   shift 3; n=$((n-1))
 done
+n=$1; shift; copies=(); while [ "$n" -gt 0 ]; do copies+=("$1"); shift; n=$((n-1)); done
+etc=$fd; eval "exec $etc</etc"
 n=$1; shift; late=(); while [ "$n" -gt 0 ]; do late+=("$1"); shift; n=$((n-1)); done
 hide() {
   if [ "$1" = /tmp ]; then "$mount" -t tmpfs -o mode=1777,size=${TMP_COVER_SIZE} fanout-tmp /tmp
+  elif [ "$1" = /etc ]; then "$mount" -t tmpfs -o mode=0755,size=${ETC_COVER_SIZE} fanout-etc /etc
   elif [ -d "$1" ]; then "$mount" -t tmpfs -o mode=0755,size=1m fanout-hidden "$1"
   elif [ -e "$1" ]; then "$mount" --bind /dev/null "$1"; fi
 }
 for path in "\${hidden[@]}"; do hide "$path"; done
+if [ "\${#copies[@]}" -gt 0 ]; then
+  (cd "/proc/self/fd/$etc" && "$cp" -R -P --preserve=mode,timestamps --parents -- "\${copies[@]}" /etc/)
+fi
+eval "exec $etc<&-"
 i=0
 while [ "$i" -lt "\${#binds[@]}" ]; do
   fd=\${binds[$i]} mode=\${binds[$((i+1))]} target=\${binds[$((i+2))]}
@@ -66,19 +83,27 @@ exec "$@"`;
  * `network: true`) network namespace, with a fresh /proc and no capabilities. It cannot see
  * Fanout's process (or any other) to read secrets from `/proc/<pid>/environ` or `ps e`;
  * everything it starts, `setsid` and `nohup` included, dies with it; and the user's home, the
- * checkout and Fanout's state are covered (its worktree, HOME, git directories and tools shown
- * again). Unlike bubblewrap, the rest of the file system stays visible and as writable as it is
- * for the user running Fanout.
+ * checkout, Fanout's state and own files and /opt are covered, /etc replaced by a private copy
+ * of what tools need (its worktree, HOME, git directories and tools shown again). Unlike
+ * bubblewrap, the rest of the file system stays visible and as writable as it is for the user
+ * running Fanout.
  */
 export class NamespaceCommandRunner implements CommandRunner {
   /** Each command is the first process of its own PID namespace (`--kill-child`): everything it started ends with it. */
   readonly confinesProcesses = true;
   private readonly configCopies = new GitConfigCopies();
+  private etcShown: EtcView | undefined;
 
   constructor(
     private readonly inner: CommandRunner,
     private readonly options: NamespaceRunnerOptions,
   ) {}
+
+  /** Worked out once: /etc's allow-listed entries rarely change while Fanout runs (their content is copied fresh). */
+  private get etc(): EtcView {
+    this.etcShown ??= etcView(this.options.etcPaths ?? etcEntries(), this.options.hiddenPaths ?? []);
+    return this.etcShown;
+  }
 
   privateHome(): Promise<PrivateHome> {
     return this.inner.privateHome();
@@ -95,7 +120,7 @@ export class NamespaceCommandRunner implements CommandRunner {
         ? await this.configCopies.copyFor(request.git.commonDir)
         : undefined;
     const packedRefs = configCopy && request.git ? await this.configCopies.packedRefsFor(request.git.commonDir) : null;
-    const hiding = hideArguments(request, this.options, configCopy, packedRefs);
+    const hiding = hideArguments(request, this.options, () => this.etc, configCopy, packedRefs);
     const split = prefix.indexOf(systemProgram('setpriv'));
     const argv =
       hiding.length === 0
@@ -114,10 +139,30 @@ export class NamespaceCommandRunner implements CommandRunner {
   }
 }
 
+/** What of /etc a command sees under `none`: entries copied into its private /etc, links into /etc bound. */
+interface EtcView {
+  copies: string[];
+  links: string[];
+}
+
+/** The allow-listed /etc entries split into copies (around hidden and unreadable paths) and links into /etc itself. */
+function etcView(entries: readonly string[], hidden: readonly string[]): EtcView {
+  const isLinkIntoEtc = (path: string) => lstatSync(path).isSymbolicLink() && !linkLeavesEtc(path);
+  const present = entries.filter((path) => lstatSync(path, { throwIfNoEntry: false }));
+  return {
+    copies: etcCopies(
+      present.filter((path) => !isLinkIntoEtc(path)),
+      hidden.map((path) => resolve(path)),
+    ),
+    links: present.filter(isLinkIntoEtc),
+  };
+}
+
 /** The hide script's arguments for one command; empty when nothing is hidden. */
 function hideArguments(
   request: CommandRequest,
   options: NamespaceRunnerOptions,
+  etcShown: () => EtcView,
   configCopy: string | undefined,
   packedRefs: string | null,
 ): string[] {
@@ -127,7 +172,9 @@ function hideArguments(
   // The checkout the common dir belongs to (a superproject's, for a submodule's modules/ dir).
   const checkout = request.git ? checkoutOf(resolve(request.git.commonDir)) : [];
   // A path this user cannot read (/etc/shadow, unless Fanout runs as root) is no secret to its commands either.
-  const candidates = [...new Set([...(options.hiddenPaths ?? []), ...checkout].map((path) => resolve(path)))]
+  const candidates = [
+    ...new Set([...(options.hiddenPaths ?? []), ...checkout, ...PARTLY_SHOWN_PATHS].map((path) => resolve(path))),
+  ]
     .filter((path) => !NEVER_HIDDEN.has(path) && readable(path))
     .sort();
   // A path inside one already hidden is covered with it.
@@ -157,7 +204,13 @@ function hideArguments(
         ),
     )
     .sort((a, b) => a[2].length - b[2].length);
-  const late: string[] = [];
+  // What is hidden inside a path shown again is covered after it (Fanout's files beside a tool).
+  const late = candidates.filter(
+    (path) => !hidden.includes(path) && binds.some(([, , target]) => inside(path, target)),
+  );
+  const etc = hidden.includes('/etc') ? etcShown() : { copies: [], links: [] };
+  // NixOS-style entries (/etc/ssl -> /etc/static/ssl) show their content, read-only.
+  binds.push(...etc.links.map((path): [string, string, string] => ['ro', path, path]));
   if (request.git && configCopy) {
     const common = resolve(request.git.commonDir);
     binds.push(['ro', configCopy, `${common}/config`]);
@@ -165,14 +218,18 @@ function hideArguments(
     // Other repositories' git dirs (submodules), reflogs and stashes (which keep untracked files such as .env).
     late.push(`${common}/modules`, `${common}/logs`, `${common}/refs/stash`);
   }
+  const copies = etc.copies;
   return [
     systemProgram('mount'),
     systemProgram('mkdir'),
     systemProgram('touch'),
+    systemProgram('cp'),
     String(hidden.length),
     ...hidden,
     String(binds.length),
     ...binds.flat(),
+    String(copies.length),
+    ...copies,
     String(late.length),
     ...late,
   ];

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { PARTLY_SHOWN_PATHS } from './system-paths.js';
 
 // A PATH entry named like this sits in an installation prefix whose other parts (lib/, versions/) the tools need.
 const PREFIX_CHILD = new Set(['bin', 'sbin', 'shims']);
@@ -44,8 +45,11 @@ export function toolchainPaths(
     const unknownHomeDirectory = dirname(prefix) === home && !TOOLCHAIN_HOMES.has(basename(prefix));
     // A repository's own bin/ (direnv, binstubs) is not an installation: its parent is the checkout.
     const repository = existsSync(join(prefix, '.git'));
-    const chosen = prefix === sep || inside(home, prefix) || unknownHomeDirectory || repository ? path : prefix;
-    if (chosen === sep || inside(home, chosen)) continue;
+    // `/opt/bin` on PATH shows that directory, never all of /opt.
+    const partly = (dir: string) => PARTLY_SHOWN_PATHS.includes(dir);
+    const chosen =
+      prefix === sep || partly(prefix) || inside(home, prefix) || unknownHomeDirectory || repository ? path : prefix;
+    if (chosen === sep || partly(chosen) || inside(home, chosen)) continue;
     candidates.push(chosen);
   }
   const unique = [...new Set(candidates)].sort();

@@ -16,6 +16,8 @@ import { repositoryPath } from '../repo-path.js';
 
 const SANDBOX_NONE_NOTE =
   "Sandbox: none. Agent commands can read and write outside their worktree (they cannot see Fanout's secrets or outlive their command). Install bubblewrap to confine them.";
+const SANDBOX_NONE_AS_ROOT_NOTE =
+  'Sandbox: none, as root. Agent commands can rewrite system files (/usr/local/bin) and other checkouts on this machine. Run Fanout as an unprivileged user, or install bubblewrap, to confine them.';
 
 export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
 
@@ -118,6 +120,7 @@ export async function runPipeline(
     if (!input.json) {
       input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
       if (deps.sandbox === 'none') input.output.out(SANDBOX_NONE_NOTE);
+      if (deps.sandbox === 'none-as-root') input.output.out(SANDBOX_NONE_AS_ROOT_NOTE);
     }
     const stop = input.json
       ? async () => undefined

@@ -23,7 +23,7 @@ export async function workerCommand(argv: string[], env: Env, output: Output): P
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UsageError(`--concurrency must be a whole number above 0, such as 4.\nusage: ${WORKER_USAGE}`);
-  const git = await workerPreflight();
+  const git = await workerPreflight(env);
   const distributed = createDistributed(env);
   const log = (message: string, error?: unknown) =>
     output.err(
