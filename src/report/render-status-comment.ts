@@ -27,8 +27,11 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   const lines = [statusMarker(run.id), `### Fanout: ${STATE_WORDS[run.state]}`, '', `> ${run.task.split('\n')[0]}`, ''];
   if (run.sandbox === 'none') lines.push('**Sandbox: none.** Agent commands ran without the bubblewrap sandbox.', '');
   if (!run.plan) {
+    // The error says what stopped the run (planning, a red baseline, the model probe) in its own words.
     lines.push(
-      run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…',
+      run.state === 'failed'
+        ? (run.error ?? 'The run failed before a plan was made.')
+        : 'Planning the task into subtasks…',
     );
     return plainText(lines.join('\n'));
   }
