@@ -11,6 +11,7 @@ import { createApp } from './app/create-app.js';
 import type { Env } from './config/env.js';
 import type { RepoConfig } from './config/repo-config.js';
 import type { GitHubTarget, PullRequestEvent } from './domain/command.js';
+import { endpointHider } from './domain/endpoint-hider.js';
 import type { SecretRedactor } from './domain/redactor.js';
 import {
   createCommandRunner,
@@ -113,6 +114,9 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
   const merges = new KeyedQueue();
   const failpoint = createFailpoint(env);
   const llmFor = shared.llm ?? ((model: string | undefined) => createLlm(env, model ? { model } : {}));
+  // What GitHub shows carries no secret and not the model endpoint's address (the log keeps it).
+  const hideEndpoint = endpointHider(env.OPENAI_BASE_URL);
+  const published = { text: (text: string) => hideEndpoint(redactor.text(text)) };
   return {
     async open(target: GitHubTarget, openOptions: { signal?: AbortSignal; config?: RepoConfig } = {}) {
       const octokit = (await probot.auth(target.installationId)) as GitHubOctokit;
@@ -142,7 +146,7 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
           sandbox,
           // On several machines the run recorded another worker's clone: here, it is this one.
           store: shared.distributed ? withThisClone(store, target, cloneDir) : store,
-          forge: redactingForge(forge, redactor),
+          forge: redactingForge(forge, published),
           probes,
           baselines,
           prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),

@@ -3,6 +3,7 @@ import type { SubtaskFailureReason } from '../domain/failure.js';
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
+import type { ProtectedPaths } from '../domain/protected-paths.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -23,6 +24,8 @@ export interface RunSubtaskInput {
   runId: string;
   baseCommit: string;
   subtask: Subtask;
+  /** The repository's protected paths: refused by the file tools and again at commit, whatever the scope. */
+  protectedPaths: ProtectedPaths;
   overallTask?: string;
   /** A compact outline of the repository at the base commit (one per run, shared by its agents). */
   outline?: string;
@@ -202,7 +205,7 @@ async function runAttempt(
   hint: string | undefined,
   timed: Timed,
 ): Promise<AttemptResult> {
-  const canWrite = createWriteMatcher(input.subtask.writeScope);
+  const canWrite = createWriteMatcher(input.subtask.writeScope, input.protectedPaths);
   const worktree = await timed('worktree', () =>
     input.workspace.acquireWorktree({
       repoDir: input.repoDir,
@@ -246,6 +249,7 @@ async function runAttempt(
             root: worktree.path,
             writeScope: input.subtask.writeScope,
             canWrite,
+            protectedPaths: input.protectedPaths,
             runner: input.runner,
             commandEnv: { HOME: home.path },
             git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
@@ -285,6 +289,7 @@ async function runAttempt(
           message: `${input.subtask.title}\n\n${outcome.summary}\n\nFanout run ${input.runId}, subtask ${input.subtask.id}.`,
           author: FANOUT_AUTHOR,
           isAllowed: canWrite,
+          protectedPaths: input.protectedPaths,
           ...(knownPaths ? { knownPaths } : {}),
         }),
       );

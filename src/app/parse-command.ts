@@ -10,6 +10,12 @@ const MAX_UNKNOWN_LENGTH = 100;
 
 const COMMAND = /^ {0,3}\/orchestrate(?=\s|$)(.*)$/i;
 const QUOTED = /^ {0,3}>/;
+// What is left of a quoted line after its `>` markers (nested quotes too).
+const QUOTE_MARKERS = /^(?: {0,3}> ?)+/;
+// A line that starts a block of its own ends a quote's paragraph: no lazy continuation past it.
+const INTERRUPTS = /^ {0,3}(?:$|[#<]|[-*+] |\d{1,9}[.)] |(?:[-*_] *){3,}$)/;
+// HTML whose content is shown, not read (CommonMark's first kind of HTML block; inline too).
+const VERBATIM_OPEN = /<(pre|textarea|script|style)(?=[\s>]|$)/gi;
 // A fence opens with 3+ backticks or tildes after at most 3 spaces (CommonMark).
 const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
@@ -22,9 +28,10 @@ const WORDS = ['status', 'cancel', 'approve', 'help'] as const;
 
 /**
  * The `/orchestrate` command in a comment, or null when there is none. Only a line that starts with
- * the command counts (up to 3 spaces of indentation, as Markdown allows); quoted lines, fenced code
- * blocks and HTML comments are skipped, since they show or hide a command without giving it. The
- * first command line wins. See `parseCommandLine` for what follows the command.
+ * the command counts (up to 3 spaces of indentation, as Markdown allows); quoted lines (and the
+ * lines Markdown adds to a quote lazily), fenced code blocks, HTML comments and `<pre>`,
+ * `<textarea>`, `<script>` and `<style>` are skipped, since they show or hide a command without
+ * giving it. The first command line wins. See `parseCommandLine` for what follows the command.
  */
 export function parseCommand(body: string): IssueCommand | null {
   const found = firstCommandLine(body, COMMAND);
@@ -53,6 +60,9 @@ function firstCommandLine(body: string, command: RegExp): { rest: string; follow
   const lines = body.split(/\r?\n/);
   let fence: { char: string; length: number } | null = null;
   let inHtmlComment = false;
+  let verbatim: string | null = null;
+  // A quote's paragraph is open: a line that starts no block of its own continues it (lazily).
+  let quoteOpen = false;
   for (const [index, line] of lines.entries()) {
     if (fence) {
       if (closesFence(line, fence)) fence = null;
@@ -62,6 +72,14 @@ function firstCommandLine(body: string, command: RegExp): { rest: string; follow
       inHtmlComment = !line.includes('-->');
       continue;
     }
+    if (verbatim) {
+      if (line.toLowerCase().includes(`</${verbatim}>`)) verbatim = null;
+      continue;
+    }
+    if (quoteOpen && !QUOTED.test(line) && !INTERRUPTS.test(line) && !FENCE.test(line)) continue;
+    quoteOpen = false;
+    verbatim = opensVerbatim(line);
+    if (verbatim) continue;
     const opening = FENCE.exec(line);
     if (opening && !(opening[1]?.startsWith('`') && opening[2]?.includes('`'))) {
       fence = { char: opening[1]?.charAt(0) ?? '`', length: opening[1]?.length ?? 3 };
@@ -71,7 +89,10 @@ function firstCommandLine(body: string, command: RegExp): { rest: string; follow
       inHtmlComment = true;
       continue;
     }
-    if (QUOTED.test(line)) continue;
+    if (QUOTED.test(line)) {
+      quoteOpen = line.replace(QUOTE_MARKERS, '').trim() !== '';
+      continue;
+    }
     const match = command.exec(line);
     if (match) return { rest: match[1] ?? '', following: lines.slice(index + 1) };
   }
@@ -118,6 +139,17 @@ function unknown(text: string): IssueCommand {
 function closesFence(line: string, fence: { char: string; length: number }): boolean {
   const match = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(line);
   return match?.[1] !== undefined && match[1].charAt(0) === fence.char && match[1].length >= fence.length;
+}
+
+/** The element (`pre`, `textarea`, ...) opened on this line and not closed on it, or null. */
+function opensVerbatim(line: string): string | null {
+  let open: string | null = null;
+  for (const match of line.matchAll(VERBATIM_OPEN)) {
+    const name = match[1]!.toLowerCase();
+    const after = line.slice(match.index + match[0].length).toLowerCase();
+    open = after.includes(`</${name}>`) ? open : name;
+  }
+  return open;
 }
 
 /** An HTML comment that starts on this line and does not end on it (GitHub hides what it holds). */

@@ -45,6 +45,15 @@ const CopyEntrySchema = z
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 
+const ProtectedEntrySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((entry, context) => {
+    const problem = protectedEntryProblem(entry);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
 const RepoConfigSchema = z
   .object({
     validate: z.array(ValidateCommandSchema).default([]),
@@ -73,6 +82,9 @@ const RepoConfigSchema = z
     reviewBots: z.array(z.string().trim().min(1)).max(20).default([]),
     // Agent and validation commands reach no network unless the repository says they need it.
     network: z.boolean().default(false),
+    // More paths no agent may write (globs, `dir/`, paths), added to DEFAULT_PROTECTED_PATHS: a
+    // repository can protect more, never less.
+    protectedPaths: z.array(ProtectedEntrySchema).max(100).default([]),
     model: z.string().trim().min(1).optional(),
     guards: z
       .object({
@@ -126,6 +138,19 @@ export function parseRepoConfig(text: string | null): RepoConfig {
     throw new ConfigError(`${REPO_CONFIG_PATH} is invalid:\n${formatIssues(result.error.issues)}`);
   }
   return result.data;
+}
+
+/**
+ * Why a `protectedPaths:` entry is refused, or null: paths or globs inside the repository. A
+ * leading `!` is refused: the list only adds, and a negation would read as an exception.
+ */
+export function protectedEntryProblem(entry: string): string | null {
+  if (entry.startsWith('!')) return `"${entry}" starts with "!": protectedPaths only adds paths, it cannot exempt any`;
+  if (entry.includes('\\')) return `"${entry}" has a backslash; use / between directories`;
+  if (entry.startsWith('/') || entry.startsWith('~') || /^[A-Za-z]:/.test(entry))
+    return `"${entry}" is absolute; name paths inside the repository`;
+  if (entry.split('/').some((part) => part === '..')) return `"${entry}" leaves the repository through ..`;
+  return null;
 }
 
 /**

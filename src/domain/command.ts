@@ -36,6 +36,8 @@ export interface CommandRecord {
   state: 'received' | 'done' | 'refused' | 'failed';
   /** What Fanout answered or why it failed, for people. */
   outcome?: string;
+  /** False when the outcome was recorded but not posted (the rest of a burst, already answered once). */
+  posted?: boolean;
   /** The run this command started or acted on. */
   runId?: string;
   receivedAt: string;

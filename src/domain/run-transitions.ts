@@ -27,7 +27,13 @@ export function moveRun(
     throw new FanoutError('bad-transition', `Run ${run.id} cannot go from ${run.state} to ${to}.`);
   // A run that moves on again (a resume, a retry) is no longer stopped by what stopped it before.
   const resumed = FINISHED_RUN_STATES.has(run.state) && !FINISHED_RUN_STATES.has(to);
-  return { ...(resumed ? { error: undefined, stoppedBy: undefined } : {}), ...extra, state: to };
+  const finishing = !FINISHED_RUN_STATES.has(run.state) && FINISHED_RUN_STATES.has(to);
+  return {
+    ...(resumed ? { error: undefined, stoppedBy: undefined, finishedAt: undefined } : {}),
+    ...(finishing ? { finishedAt: new Date().toISOString() } : {}),
+    ...extra,
+    state: to,
+  };
 }
 
 // Weakest first: a run keeps the weakest confinement any of its processes had.

@@ -61,6 +61,8 @@ export interface RunRecord {
   statusCommentId?: number;
   createdAt: string;
   updatedAt: string;
+  /** When the run last reached a finished state (unset while it works): a command that arrived before is part of its burst. */
+  finishedAt?: string;
   plan?: Plan;
   /** Why the run stopped, when it failed as a whole. */
   error?: string;

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { isProtectedPath } from './protected-paths.js';
+import type { ProtectedPaths } from './protected-paths.js';
 
 /**
  * A write- or read-scope entry after normalization. The planner's validator turns every raw entry
@@ -60,12 +60,16 @@ export function createScopeMatcher(entries: readonly string[]): (path: string) =
 }
 
 /**
- * What an agent may write: the scope matcher minus protected paths (CI workflows and Fanout's own
- * configuration), which no scope can grant. The planner keeps `createScopeMatcher` for overlaps.
+ * What an agent may write: the scope matcher minus the repository's protected paths (CI, code
+ * ownership, Fanout's own configuration), which no scope can grant. The planner keeps
+ * `createScopeMatcher` for overlaps.
  */
-export function createWriteMatcher(entries: readonly string[]): (path: string) => boolean {
+export function createWriteMatcher(
+  entries: readonly string[],
+  protectedPaths: ProtectedPaths,
+): (path: string) => boolean {
   const inScope = createScopeMatcher(entries);
-  return (path) => inScope(path) && !isProtectedPath(path);
+  return (path) => inScope(path) && !protectedPaths.covers(path);
 }
 
 /** A predicate for one parsed entry. */

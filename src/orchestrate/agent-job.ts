@@ -4,6 +4,7 @@ import { storeReporter, type AgentReporter } from '../agent/reporter.js';
 import { DiskFullError } from '../domain/errors.js';
 import type { Failpoint } from '../domain/failpoint.js';
 import { stoppedByFullDisk } from '../domain/run-transitions.js';
+import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { WorkspacePackage } from '../domain/workspace-packages.js';
 import { runSubtask } from '../agent/run-subtask.js';
@@ -68,6 +69,7 @@ export async function executeAgentJob(
       runId: run.id,
       baseCommit,
       subtask,
+      protectedPaths: protectedPaths(config.protectedPaths),
       overallTask: run.task,
       outline,
       worktreeRoot: deps.worktreeRoot,
@@ -113,7 +115,7 @@ export async function executeAgentJob(
         const pr = await openSubtaskPullRequest(deps, run, subtask, { worktree, commit, ...work });
         deps.failpoint?.('after-pr');
         await store.updateSubtask(run.id, subtask.id, { pr: { number: pr.number, url: pr.url, headSha: commit } });
-        await publishScopeCheck(deps, commit, work.files, subtask.writeScope);
+        await publishScopeCheck(deps, commit, work.files, subtask.writeScope, config);
         const judging = {
           changedFiles: work.files,
           ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),

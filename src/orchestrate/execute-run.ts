@@ -1,6 +1,7 @@
 import { worktreePool } from '../agent/run-subtask.js';
 import { DiskFullError, FanoutError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
+import { protectedPaths } from '../domain/protected-paths.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
 import { formatProbeReport } from '../model/probe.js';
@@ -93,6 +94,7 @@ async function drive(deps: PipelineDeps, runId: string, halt: (error: DiskFullEr
         files,
         packages,
         maxSubtasks: config.maxSubtasks,
+        protectedPaths: protectedPaths(config.protectedPaths),
         ...(run.hints ? { hints: run.hints } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });

@@ -2,6 +2,7 @@ import { runSubtask } from '../agent/run-subtask.js';
 import type { AgentReporter } from '../agent/reporter.js';
 import { DiskFullError, ForgeError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
+import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 import { FIX_INTERRUPTED, fixNotDone } from '../domain/run-transitions.js';
@@ -157,6 +158,7 @@ async function attemptFix(
     baseCommit: fix.head,
     branch: fixBranch(prBranch),
     subtask,
+    protectedPaths: protectedPaths(run.config.protectedPaths),
     overallTask: run.task,
     outline: outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS),
     worktreeRoot: deps.worktreeRoot,
@@ -198,7 +200,7 @@ async function attemptFix(
       // Against the base as it is now: a PR updated with the base, or started after a dependency
       // merged, holds other subtasks' files that are not its own change.
       const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), commit);
-      const inScope = await publishScopeCheck(deps, commit, files, subtask.writeScope);
+      const inScope = await publishScopeCheck(deps, commit, files, subtask.writeScope, run.config);
       const judging = { changedFiles: files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
       pushed = {
         commit,
@@ -336,7 +338,7 @@ async function gatherFeedback(
   if (trigger.kind === 'check')
     return { text: checkFailuresText(await deps.forge.checkFailures(head)), inScope: [], outOfScope: [] };
   const review = await deps.forge.reviewFeedback(pr, trigger.reviewId);
-  const canWrite = createWriteMatcher(subtask.writeScope);
+  const canWrite = createWriteMatcher(subtask.writeScope, protectedPaths(run.config.protectedPaths));
   const inScope = review.comments.filter((comment) => canWrite(comment.path));
   const outOfScope = review.comments.filter((comment) => !canWrite(comment.path));
   const withCode: CommentInContext[] = [];

@@ -1,6 +1,7 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord } from '../domain/run.js';
+import { protectedPaths } from '../domain/protected-paths.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import type { PullRequestInfo } from '../ports/forge.js';
 import type { Worktree } from '../ports/workspace.js';
@@ -76,17 +77,23 @@ export async function validateAndPublish(
   return result;
 }
 
-/** Publishes `fanout/scope` for a head: its changed files against the subtask's write scope. */
+/**
+ * Publishes `fanout/scope` for a head: its changed files against the subtask's write scope and the
+ * repository's protected paths (as the run's configuration names them), which no scope grants.
+ */
 export async function publishScopeCheck(
   deps: PipelineDeps,
   headSha: string,
   files: readonly string[],
   writeScope: readonly string[],
+  config: Pick<RepoConfig, 'protectedPaths'>,
 ): Promise<boolean> {
-  const allowed = createWriteMatcher(writeScope);
+  const guarded = protectedPaths(config.protectedPaths);
+  const allowed = createWriteMatcher(writeScope, guarded);
   const outside = files.filter((file) => !allowed(file));
   const checkId = await deps.forge.startCheck({ name: SCOPE_CHECK_NAME, headSha, title: 'Checking the write scope' });
-  await deps.forge.completeCheck(checkId, scopeCheckOutput(files, outside, writeScope));
+  const protectedFiles = outside.filter((file) => guarded.covers(file));
+  await deps.forge.completeCheck(checkId, scopeCheckOutput(files, outside, writeScope, protectedFiles));
   return outside.length === 0;
 }
 

@@ -1,4 +1,5 @@
 import type { Plan, Subtask } from '../domain/plan.js';
+import { protectedPaths, type ProtectedPaths } from '../domain/protected-paths.js';
 import { PlanError } from '../domain/errors.js';
 import type { ChatMessage, Llm, TokenUsage } from '../ports/llm.js';
 import { generateObject } from '../model/generate-object.js';
@@ -22,6 +23,8 @@ export interface PlanTaskInput {
   /** How many times an overlapping or invalid plan is sent back before repairing it ourselves. */
   maxReplans?: number;
   outlineBudgetChars?: number;
+  /** The repository's protected paths (`protectedPaths(config.protectedPaths)`); the defaults when absent. */
+  protectedPaths?: ProtectedPaths;
   signal?: AbortSignal;
 }
 
@@ -41,8 +44,9 @@ export async function planTask(input: PlanTaskInput): Promise<PlanResult> {
   const maxSubtasks = input.maxSubtasks ?? 4;
   const maxReplans = input.maxReplans ?? 2;
   const index = indexFiles(input.files);
+  const guarded = input.protectedPaths ?? protectedPaths();
   const messages: ChatMessage[] = [
-    { role: 'system', content: plannerSystemPrompt(maxSubtasks) },
+    { role: 'system', content: plannerSystemPrompt(maxSubtasks, guarded.entries) },
     {
       role: 'user',
       content: plannerTaskPrompt(
@@ -63,19 +67,20 @@ export async function planTask(input: PlanTaskInput): Promise<PlanResult> {
     });
     usage.promptTokens += answer.usage.promptTokens;
     usage.completionTokens += answer.usage.completionTokens;
-    const { subtasks, problems } = validatePlan(answer.value.subtasks, index, maxSubtasks);
+    const { subtasks, problems, notes } = validatePlan(answer.value.subtasks, index, maxSubtasks, guarded);
     const overlaps = scopesAreValid(problems) ? findScopeOverlaps(subtasks, index) : [];
     if (problems.length === 0 && overlaps.length === 0) {
       return {
         plan: { task: input.task, subtasks: orderByDependencies(subtasks) },
         attempts: attempt,
         merged: [],
-        notes: [],
+        notes,
         usage,
       };
     }
     if (attempt > maxReplans) {
-      return { ...repair(input.task, subtasks, problems, overlaps, index, maxSubtasks), attempts: attempt, usage };
+      const repaired = repair(input.task, subtasks, problems, overlaps, index, maxSubtasks);
+      return { ...repaired, notes: [...notes, ...repaired.notes], attempts: attempt, usage };
     }
     messages.push({ role: 'assistant', content: JSON.stringify(answer.value) });
     messages.push({ role: 'user', content: plannerFeedback(problems, overlaps) });
@@ -92,6 +97,7 @@ const FATAL_PROBLEMS: ReadonlySet<PlanProblem['kind']> = new Set([
   'duplicate-id',
   'empty-scope',
   'bad-scope',
+  'protected-scope',
 ]);
 
 /** Last resort after replanning: fix what can be fixed mechanically, refuse what cannot. */

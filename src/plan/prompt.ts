@@ -2,7 +2,7 @@ import type { PlanProblem } from './validate-plan.js';
 import type { ScopeOverlap } from './scope-overlap.js';
 
 /** The rules the planner is held to, stated to the model. */
-export function plannerSystemPrompt(maxSubtasks: number): string {
+export function plannerSystemPrompt(maxSubtasks: number, protectedEntries: readonly string[]): string {
   return `You split a software task into subtasks for coding agents that work in parallel, each on its own branch, each becoming its own pull request.
 
 Rules you are held to:
@@ -13,6 +13,7 @@ Rules you are held to:
 5. readScope lists what the agent should read for context (may overlap freely).
 6. dependsOn lists ids of subtasks whose pull requests must merge first; list subtasks in the order their pull requests should merge.
 7. ids are short, lowercase, dash-separated (e.g. "cli-validation"); instructions are complete and self-contained: the agent sees nothing but its subtask.
+8. These paths are protected: no agent may write them, whatever its writeScope says (CI, code ownership, Fanout's own configuration): ${protectedEntries.join(', ')}. Leave them out of every writeScope; a subtask whose whole writeScope is protected is refused. If the task needs one changed, leave that part to a person.
 
 Answer with JSON only.`;
 }

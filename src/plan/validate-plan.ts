@@ -1,21 +1,36 @@
 import type { Subtask } from '../domain/plan.js';
+import { protectedPaths, type ProtectedPaths } from '../domain/protected-paths.js';
 import { normalizeScopeEntry, scopeEntryProblem } from '../domain/scope.js';
 import type { FileIndex } from './scope-overlap.js';
 
 /** Something wrong with a plan, named so the planner (and a maintainer) can fix it. */
 export interface PlanProblem {
-  kind: 'no-subtasks' | 'too-many' | 'duplicate-id' | 'empty-scope' | 'bad-scope' | 'unknown-dependency' | 'cycle';
+  kind:
+    | 'no-subtasks'
+    | 'too-many'
+    | 'duplicate-id'
+    | 'empty-scope'
+    | 'bad-scope'
+    | 'protected-scope'
+    | 'unknown-dependency'
+    | 'cycle';
   subtaskId: string;
   message: string;
 }
 
-/** Checks ids, dependencies and scopes; returns the subtasks with normalized scopes and the problems. */
+/**
+ * Checks ids, dependencies and scopes; returns the subtasks with normalized scopes, the problems,
+ * and notes on what was repaired: write-scope entries naming only protected paths are dropped
+ * before any agent starts (a subtask left with none of its own is a problem).
+ */
 export function validatePlan(
   subtasks: readonly Subtask[],
   index: FileIndex,
   maxSubtasks: number,
-): { subtasks: Subtask[]; problems: PlanProblem[] } {
+  guarded: ProtectedPaths = protectedPaths(),
+): { subtasks: Subtask[]; problems: PlanProblem[]; notes: string[] } {
   const problems: PlanProblem[] = [];
+  const notes: string[] = [];
   const isDirectory = directoryLookup(index);
   if (subtasks.length === 0)
     problems.push({ kind: 'no-subtasks', subtaskId: '-', message: 'The plan has no subtasks.' });
@@ -53,16 +68,30 @@ export function validatePlan(
         });
       }
     }
+    const writeScope = normalizeScope(subtask, 'write', subtask.writeScope, isDirectory, problems);
+    const dropped = writeScope.filter((entry) => guarded.coversAll(entry));
+    const kept = writeScope.filter((entry) => !dropped.includes(entry));
+    if (dropped.length > 0 && kept.length === 0) {
+      problems.push({
+        kind: 'protected-scope',
+        subtaskId: subtask.id,
+        message: `Subtask "${subtask.id}" may write only protected paths (${dropped.join(', ')}): agents never change CI, code ownership or Fanout's configuration (${guarded.entries.join(', ')}). Give it other files, or leave that change to a person.`,
+      });
+    } else if (dropped.length > 0) {
+      notes.push(
+        `Removed protected paths from \`${subtask.id}\`'s write scope: ${dropped.map((entry) => `\`${entry}\``).join(', ')} (agents never change CI, code ownership or Fanout's configuration).`,
+      );
+    }
     return {
       ...subtask,
-      writeScope: normalizeScope(subtask, 'write', subtask.writeScope, isDirectory, problems),
+      writeScope: dropped.length > 0 && kept.length > 0 ? kept : writeScope,
       readScope: normalizeScope(subtask, 'read', subtask.readScope, isDirectory, problems),
     };
   });
   const cycle = findCycle(normalized);
   if (cycle)
     problems.push({ kind: 'cycle', subtaskId: cycle[0]!, message: `dependsOn forms a cycle: ${cycle.join(' -> ')}.` });
-  return { subtasks: normalized, problems };
+  return { subtasks: normalized, problems, notes };
 }
 
 function normalizeScope(

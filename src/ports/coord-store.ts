@@ -42,5 +42,7 @@ export interface CoordStore {
   updateCommand(id: string, patch: Partial<Omit<CommandRecord, 'id'>>): Promise<CommandRecord>;
   /** Every stored command, oldest first (a restart processes those still `received`). */
   listCommands(): Promise<CommandRecord[]>;
+  /** Resolves when the store answers (a cheap round trip, for health checks); rejects when it is down. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import type { ProtectedPaths } from '../domain/protected-paths.js';
+
 /** A git worktree Fanout created for one subtask. */
 export interface Worktree {
   repoDir: string;
@@ -32,6 +34,8 @@ export interface CommitRequest {
   author: { name: string; email: string };
   /** Only changes to paths this accepts may be committed. */
   isAllowed: (path: string) => boolean;
+  /** The repository's protected paths, refused whatever `isAllowed` says (the defaults even when absent). */
+  protectedPaths?: ProtectedPaths;
   /**
    * Every path that can have changed since the worktree was handed out, when only Fanout's own
    * tools wrote in it (no command ran): the commit looks at these instead of walking the tree.

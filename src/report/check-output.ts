@@ -43,18 +43,37 @@ export function validationCheckOutput(
   };
 }
 
-/** What the `fanout/scope` check shows: the PR's files against the subtask's write scope (pure). */
+/**
+ * What the `fanout/scope` check shows: the PR's files against the subtask's write scope (pure).
+ * `protectedFiles` (part of `outside`) are CI, ownership or Fanout configuration no scope grants.
+ */
 export function scopeCheckOutput(
   files: readonly string[],
   outside: readonly string[],
   writeScope: readonly string[],
+  protectedFiles: readonly string[] = [],
 ): { conclusion: CheckConclusion } & CheckOutput {
   const scope = writeScope.map((entry) => `\`${entry}\``).join(', ');
+  const list = (paths: readonly string[]) => paths.map((file) => `- \`${file}\``).join('\n');
   if (outside.length > 0) {
+    const elsewhere = outside.filter((file) => !protectedFiles.includes(file));
+    const parts = [
+      ...(protectedFiles.length > 0
+        ? [
+            `These files are protected (CI, code ownership or Fanout's configuration); no agent's pull request may change them:\n${list(protectedFiles)}`,
+          ]
+        : []),
+      ...(elsewhere.length > 0
+        ? [`This pull request may change only ${scope}. These changes are outside it:\n${list(elsewhere)}`]
+        : []),
+    ];
     return {
       conclusion: 'failure',
-      title: `${outside.length} file(s) outside the write scope`,
-      summary: `This pull request may change only ${scope}. These changes are outside it:\n${outside.map((file) => `- \`${file}\``).join('\n')}`,
+      title:
+        protectedFiles.length > 0
+          ? `${protectedFiles.length} protected file(s) changed`
+          : `${outside.length} file(s) outside the write scope`,
+      summary: parts.join('\n\n'),
     };
   }
   return {

@@ -29,8 +29,11 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   if (run.sandbox === 'none-as-root')
     lines.push('**Sandbox: none, as root.** Agent commands ran without the bubblewrap sandbox, as root.', '');
   if (!run.plan) {
+    // The error says what stopped the run (planning, a red baseline, the model probe) in its own words.
     lines.push(
-      run.state === 'failed' ? `Planning failed: ${run.error ?? 'unknown error'}` : 'Planning the task into subtasks…',
+      run.state === 'failed'
+        ? (run.error ?? 'The run failed before a plan was made.')
+        : 'Planning the task into subtasks…',
     );
     return plainText(lines.join('\n'));
   }

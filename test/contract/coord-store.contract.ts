@@ -195,6 +195,14 @@ export function coordStoreContract(name: string, makeStore: () => Promise<CoordS
       await store.close();
     });
 
+    it('answers a ping (the health check) while it works, before anything is stored too', async () => {
+      const store = await makeStore();
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.createRun(sampleRun('pinged'));
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+    });
+
     it('tells watchers about changes as they happen', async () => {
       const store = await makeStore();
       await store.createRun(sampleRun('watched'));

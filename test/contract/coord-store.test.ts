@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -171,6 +171,27 @@ describe('FileCoordStore commands on disk', () => {
     dotted.target = { ...dotted.target, repo: '..' };
     await expect(store.recordCommand(dotted)).rejects.toMatchObject({ code: 'bad-id' });
     await expect(store.getCommand('../escape')).rejects.toMatchObject({ code: 'bad-id' });
+  });
+});
+
+describe('a store that is down fails its ping (the health check)', () => {
+  it('files: the state directory is not a directory any more', async () => {
+    const root = join(await tempDir('fanout-store-'), 'state');
+    const store = new FileCoordStore(root);
+    await store.createRun(sampleRun('r'));
+    await rm(root, { recursive: true });
+    await writeFile(root, 'not a directory\n');
+
+    await expect(store.ping()).rejects.toMatchObject({ code: expect.stringMatching(/^E/) });
+  });
+
+  it('Redis: nothing answers at the address', async () => {
+    const store = new RedisCoordStore('redis://127.0.0.1:1', testPrefix());
+    try {
+      await expect(store.ping()).rejects.toThrow();
+    } finally {
+      await store.close().catch(() => undefined);
+    }
   });
 });
 

@@ -194,6 +194,7 @@ function fillingStore(store: CoordStore, disk: { full: boolean }): CoordStore {
     listCommands: () => store.listCommands(),
     watch: (runId, listener) => store.watch(runId, listener),
     close: () => store.close(),
+    ping: () => store.ping(),
     createRun: refuse((run) => store.createRun(run)),
     updateRun: refuse((runId, patch) => store.updateRun(runId, patch)),
     putSubtask: refuse((record) => store.putSubtask(record)),

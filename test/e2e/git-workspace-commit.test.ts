@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { createRepository } from '../../src/demo/sample-repo.js';
+import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { git, sampleRepo } from '../support/sample-repo.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -90,10 +91,24 @@ describe('GitWorkspace worktrees', () => {
     await rm(join(worktree.path, 'docs/config'));
     await mkdir(join(worktree.path, '.github/workflows'), { recursive: true });
     await writeFile(join(worktree.path, '.github/workflows/ci.yml'), 'on: push\n');
-    expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({
+    await mkdir(join(worktree.path, '.github/actions/setup'), { recursive: true });
+    await writeFile(join(worktree.path, '.github/actions/setup/action.yml'), 'runs: { using: composite }\n');
+    await writeFile(join(worktree.path, '.github/CODEOWNERS'), '* @agent\n');
+    await mkdir(join(worktree.path, 'deploy'));
+    await writeFile(join(worktree.path, 'deploy/prod.sh'), 'exit 0\n');
+    // The repository's own protectedPaths reach the commit too, whatever the caller allows.
+    expect(
+      await workspace.commitChanges(worktree, {
+        message: 'm',
+        author,
+        isAllowed: () => true,
+        protectedPaths: protectedPaths(['deploy/']),
+      }),
+    ).toMatchObject({
       kind: 'out-of-scope',
-      paths: ['.github/workflows/ci.yml'],
+      paths: ['.github/CODEOWNERS', '.github/actions/setup/action.yml', '.github/workflows/ci.yml', 'deploy/prod.sh'],
     });
+    await rm(join(worktree.path, 'deploy'), { recursive: true });
     await rm(join(worktree.path, '.github'), { recursive: true });
     expect(await workspace.commitChanges(worktree, { message: 'm', author, isAllowed: () => true })).toMatchObject({
       kind: 'committed',

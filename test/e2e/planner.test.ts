@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PlanError, StructuredOutputError } from '../../src/domain/errors.js';
+import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { generateObject } from '../../src/model/generate-object.js';
 import { planTask } from '../../src/plan/planner.js';
 import { scriptedLlm } from '../support/scripted-llm.js';
@@ -77,6 +78,40 @@ describe('planTask through the scripted endpoint', () => {
     expect(error).toBeInstanceOf(PlanError);
     expect((error as Error).message).toContain('Subtask "escape" write scope "../secrets.txt" escapes the repository');
     expect(server.requests[1]!.body.messages.at(-1)!.content).toContain('"../secrets.txt"');
+  });
+
+  it('tells the planner the protected paths, and drops protected entries from a write scope before any agent', async () => {
+    const files = [...FILES, '.github/workflows/ci.yml', '.github/actions/setup/action.yml', 'deploy/prod.sh'];
+    const { llm, server } = await scriptedLlm([
+      answer(sub('ci', ['src/cli.ts', '.github/actions/setup/', '.github/CODEOWNERS', 'deploy/prod.sh'])),
+    ]);
+    const result = await planTask({
+      llm,
+      task: 'Speed up CI',
+      files,
+      protectedPaths: protectedPaths(['deploy/']),
+    });
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.body.messages[0]!.content).toContain(
+      '.github/workflows/**, .github/actions/**, .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .github/dependabot.yml, .github/dependabot.yaml, .github/fanout.yml, deploy/',
+    );
+    expect(result.plan.subtasks[0]!.writeScope).toEqual(['src/cli.ts']);
+    expect(result.notes).toEqual([
+      expect.stringContaining(
+        "Removed protected paths from `ci`'s write scope: `.github/actions/setup/`, `.github/CODEOWNERS`, `deploy/prod.sh`",
+      ),
+    ]);
+  });
+
+  it('sends back, then refuses, a subtask whose whole write scope is protected', async () => {
+    const onlyCi = answer(sub('cli', ['src/cli.ts']), sub('ci', ['.github/workflows/', '.github/dependabot.yml']));
+    const { llm, server } = await scriptedLlm([onlyCi, onlyCi, onlyCi]);
+    const error = await planTask({ llm, task: 'x', files: FILES }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PlanError);
+    expect((error as Error).message).toContain(
+      'Subtask "ci" may write only protected paths (.github/workflows/, .github/dependabot.yml): agents never change CI',
+    );
+    expect(server.requests[1]!.body.messages.at(-1)!.content).toContain('Subtask "ci" may write only protected paths');
   });
 
   it('folds subtasks beyond maxSubtasks when the planner insists', async () => {

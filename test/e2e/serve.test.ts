@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseEnv } from 'node:util';
 import { sign } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gitHubApiUrl } from '../../src/main-app.js';
@@ -8,19 +12,34 @@ import { testPrivateKey, WEBHOOK_SECRET } from '../support/webhook-client.js';
 import { example } from '../support/webhook-examples.js';
 
 const CLI = join(process.cwd(), 'src/cli/main.ts');
+const TSX = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-function serve(env: Record<string, string>): {
+/** A loopback port nothing listens on right now (Probot's setup server takes no port 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function serve(
+  env: Record<string, string>,
+  cwd?: string,
+): {
   child: ChildProcess;
   output: () => string;
   exit: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+  // tsx by its path: the child may run in a directory of its own, where `tsx` does not resolve.
+  const child = spawn(process.execPath, ['--import', TSX, CLI, 'serve'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   children.push(child);
   let text = '';
@@ -77,8 +96,39 @@ describe('fanout serve (npm start)', () => {
     });
     expect(signed.status).toBe(200);
 
+    // The store goes: the health check says so (503 and why), as a load balancer needs to know.
+    await rm(join(root, 'state'), { recursive: true, force: true });
+    await writeFile(join(root, 'state'), 'not a directory\n');
+    const down = await fetch(`${url}/healthz`);
+    expect(down.status).toBe(503);
+    expect(await down.text()).toMatch(/^store unavailable: E[A-Z]+\n$/);
+
     app.child.kill('SIGTERM');
     expect(await app.exit).toBe(0);
+  }, 40_000);
+
+  it("writes the credentials Probot's setup receives into a .env only its owner can read", async () => {
+    const cwd = await tempDir('fanout-setup-');
+    // A .env lying there already, readable by all, as Probot's own setup left it.
+    await writeFile(join(cwd, '.env'), 'OPENAI_API_KEY=sk-from-before\n', { mode: 0o644 });
+    await chmod(join(cwd, '.env'), 0o644);
+    const port = await freePort();
+    const app = serve({ NO_SMEE_SETUP: 'true', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'fatal' }, cwd);
+    const setup = `http://127.0.0.1:${port}/probot/import`;
+    const answer = await vi.waitFor(
+      () =>
+        fetch(setup, {
+          method: 'POST',
+          body: JSON.stringify({ appId: '77', pem: testPrivateKey(), webhook_secret: 'hook-secret' }),
+        }),
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(answer.status, app.output()).toBe(200);
+
+    expect((await stat(join(cwd, '.env'))).mode & 0o777).toBe(0o600);
+    const written = parseEnv(await readFile(join(cwd, '.env'), 'utf8'));
+    expect(written).toMatchObject({ APP_ID: '77', WEBHOOK_SECRET: 'hook-secret', OPENAI_API_KEY: 'sk-from-before' });
+    expect(written.PRIVATE_KEY).toContain('-----BEGIN');
   }, 40_000);
 
   it('refuses to start in production without credentials, naming what is missing (exit 2)', async () => {

@@ -7,6 +7,7 @@ import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
+import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { outlineRepository } from '../../src/domain/repo-outline.js';
 import type { Workspace } from '../../src/ports/workspace.js';
 import type { Script } from '../../src/scripted-model/types.js';
@@ -67,6 +68,7 @@ export async function agentHarness(
       runId,
       baseCommit,
       subtask,
+      protectedPaths: protectedPaths(),
       worktreeRoot: join(root, 'worktrees'),
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       reporterFor: (attempt) => storeReporter(store, runId, subtask.id, `${subtask.id}-${attempt}`),

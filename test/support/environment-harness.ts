@@ -12,6 +12,7 @@ import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask } from '../../src/agent/run-subtask.js';
 import { parseRepoConfig, type RepoConfig } from '../../src/config/repo-config.js';
 import type { Subtask } from '../../src/domain/plan.js';
+import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { WorktreePreparer } from '../../src/adapters/environment/prepare-worktree.js';
 import { validateIn } from '../../src/orchestrate/publish.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../src/ports/command-runner.js';
@@ -147,6 +148,7 @@ export async function runOneSubtask(
     runId: 'r',
     baseCommit: h.base,
     subtask: SUBTASK,
+    protectedPaths: protectedPaths(h.config.protectedPaths),
     worktreeRoot: join(h.root, 'agent-worktrees'),
     limits: { ...DEFAULT_LIMITS, stallMs: 10_000 },
     reporterFor: (attempt) => storeReporter(store, 'r', SUBTASK.id, `${SUBTASK.id}-${attempt}`),

@@ -72,6 +72,24 @@ const cases: Array<[string, string, IssueCommand | null]> = [
   ['a tilde line does not close a backtick fence', '```\n~~~\n/orchestrate Fix it\n```', null],
   ['in an HTML comment (issue templates)', '<!--\n/orchestrate Fix it\n-->', null],
   ['a one-line HTML comment', '<!-- /orchestrate Fix it -->', null],
+  // Markdown continues a quote's paragraph on the next lines (lazily): they render inside the quote.
+  ['a lazy continuation of a quote', '> As the issue says:\n/orchestrate Delete everything', null],
+  ['a lazy continuation after more quoted text', '> a\n> b\nmore of b\n/orchestrate Delete everything', null],
+  ['a lazy continuation of a nested quote', '>> deep\n/orchestrate Delete everything', null],
+  ['inside <pre>', '<pre>\n/orchestrate Delete everything\n</pre>', null],
+  ['inside <textarea>', 'Copy this:\n<textarea rows="3">\n/orchestrate Delete everything\n</textarea>', null],
+  ['inside <PRE> opened mid-line', 'Output: <PRE>\n/orchestrate Delete everything', null],
+  ['inside <script>', '<script>\n/orchestrate Delete everything\n</script>', null],
+  // What ends a quote, and a closed element, let a command through again.
+  ['after a quote and a blank line', '> quoted\n\n/orchestrate Fix it', { kind: 'orchestrate', task: 'Fix it' }],
+  ['after an empty quote line', '> \n/orchestrate Fix it', { kind: 'orchestrate', task: 'Fix it' }],
+  [
+    'after a quote ended by a heading',
+    '> quoted\n# Plan\n/orchestrate Fix it',
+    { kind: 'orchestrate', task: 'Fix it' },
+  ],
+  ['after a closed <pre>', '<pre>x</pre>\n/orchestrate Fix it', { kind: 'orchestrate', task: 'Fix it' }],
+  ['after a <pre> block', '<pre>\nx\n</pre>\n/orchestrate Fix it', { kind: 'orchestrate', task: 'Fix it' }],
 ];
 
 describe('parseCommand', () => {

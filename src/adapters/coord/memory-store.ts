@@ -128,6 +128,8 @@ export class MemoryCoordStore implements CoordStore {
     return [...this.commands.values()].map((command) => structuredClone(command)).sort(byReceipt);
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }

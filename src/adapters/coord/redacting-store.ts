@@ -28,6 +28,7 @@ export function redactingStore(store: CoordStore, redactor: SecretRedactor): Coo
       store.updateCommand(id, { ...redactor.deep(patch), ...(patch.target ? { target: patch.target } : {}) }),
     listCommands: () => store.listCommands(),
     watch: (runId, listener) => store.watch(runId, listener),
+    ping: () => store.ping(),
     close: () => store.close(),
   };
 }

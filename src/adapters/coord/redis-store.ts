@@ -218,6 +218,10 @@ export class RedisCoordStore implements CoordStore {
       .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id));
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
     await Promise.all([this.redis.quit(), this.subscriber?.quit()]);

@@ -7,7 +7,7 @@ import type { Forge, MergeResult } from '../../ports/forge.js';
  * everyone who can read the repository, and a PR body or check output quotes what agents and
  * commands printed. Numbers, branches and SHAs are addresses and pass unchanged, as do reads.
  */
-export function redactingForge(forge: Forge, redactor: SecretRedactor): Forge {
+export function redactingForge(forge: Forge, redactor: Pick<SecretRedactor, 'text'>): Forge {
   const text = (value: string) => redactor.text(value);
   // A refusal's message is shown and stored; it may quote an error that carried a token.
   const redactRefusal = (result: MergeResult): MergeResult =>

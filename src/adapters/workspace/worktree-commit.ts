@@ -1,6 +1,6 @@
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { isProtectedPath } from '../../domain/protected-paths.js';
+import { protectedPaths } from '../../domain/protected-paths.js';
 import type { CommitOutcome, CommitRequest, Worktree } from '../../ports/workspace.js';
 import { runGit, type GitOptions } from './git-cli.js';
 
@@ -118,8 +118,9 @@ export async function commitWorktree(
   }
   const files = changes.map((change) => change.path);
   if (files.length === 0) return { kind: 'no-changes' };
-  // Protected paths are refused here too, whatever the caller allows.
-  const outside = files.filter((file) => !request.isAllowed(file) || isProtectedPath(file));
+  // Protected paths are refused here too, whatever the caller allows (the defaults at least).
+  const guarded = request.protectedPaths ?? protectedPaths();
+  const outside = files.filter((file) => !request.isAllowed(file) || guarded.covers(file));
   if (outside.length > 0) return { kind: 'out-of-scope', paths: outside, files };
   // A nested repository (gitlink, mode 160000) brings config and drivers of its own into every later checkout.
   const nested = changes.filter((change) => change.mode === '160000').map((change) => change.path);

@@ -1,3 +1,4 @@
+import type { ProtectedPaths } from '../../domain/protected-paths.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 
 /** What every tool of one agent may use: its worktree, its write scope, and a command runner. */
@@ -8,6 +9,8 @@ export interface ToolContext {
   writeScope: readonly string[];
   /** Whether a repository-relative path may be written: `createWriteMatcher` of the scope (protected paths never). */
   canWrite: (relativePath: string) => boolean;
+  /** The repository's protected paths (the defaults plus `protectedPaths:`), which no write scope grants. */
+  protectedPaths: ProtectedPaths;
   runner: CommandRunner;
   /** Extra environment for commands (e.g. a private HOME); secrets are stripped by the runner anyway. */
   commandEnv: Record<string, string>;

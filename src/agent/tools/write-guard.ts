@@ -1,10 +1,9 @@
-import { isProtectedPath, PROTECTED_PATH_ENTRIES } from '../../domain/protected-paths.js';
 import type { ResolvedPath } from './path-guard.js';
 import type { ToolContext } from './tool-context.js';
 import { ToolError } from './tool-context.js';
 
 /**
- * Refuses a write to a protected path (CI workflows, Fanout's configuration) or outside the
+ * Refuses a write to a protected path (CI, code ownership, Fanout's configuration) or outside the
  * subtask's write scope. Both checks apply to where the write really lands (`target.relative`), so
  * an in-scope symbolic link cannot carry a write out of scope.
  */
@@ -13,10 +12,10 @@ export function assertWritable(target: Pick<ResolvedPath, 'relative' | 'requeste
     target.requested === target.relative
       ? `"${target.relative}"`
       : `"${target.requested}" leads (through a symbolic link) to "${target.relative}", which`;
-  if (isProtectedPath(target.relative)) {
+  if (context.protectedPaths.covers(target.relative)) {
     throw new ToolError(
-      `write refused: ${landsOn} is protected: agents never change CI workflows or Fanout's own configuration ` +
-        `(${PROTECTED_PATH_ENTRIES.join(', ')}), whatever the write scope. If it must change, say so in your finish summary.`,
+      `write refused: ${landsOn} is protected: agents never change CI, code ownership or Fanout's own configuration ` +
+        `(${context.protectedPaths.entries.join(', ')}), whatever the write scope. If it must change, say so in your finish summary.`,
     );
   }
   if (context.canWrite(target.relative)) return;

@@ -1,3 +1,4 @@
+import { protectedPaths } from '../../domain/protected-paths.js';
 import { readWorkspacePackages } from '../../domain/workspace-packages.js';
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
@@ -41,6 +42,7 @@ export async function planCommand(argv: string[], env: Env, output: Output): Pro
     files,
     packages: await readWorkspacePackages(files, (path) => workspace.readFileAt(repoDir, head, path)),
     maxSubtasks,
+    protectedPaths: protectedPaths(config.protectedPaths),
     ...(values.hints ? { hints: values.hints } : {}),
   });
   output.out(

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createNodeMiddleware, Probot, run } from 'probot';
 import type { Env } from '../../config/env.js';
+import { updatePrivateDotEnv } from '../../config/private-dotenv.js';
 import { privateKeyFromEnv } from '../../config/secrets.js';
+import { storeHealth } from '../../app/health-check.js';
 import { ConfigError } from '../../domain/errors.js';
 import { createFanoutApp, gitHubApiUrl, githubProbot } from '../../main-app.js';
 
@@ -30,7 +32,8 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
     output.out(
       "No APP_ID or private key: starting Probot's setup page to register the App from app.yml (needs internet access). Restart after registering.",
     );
-    await run(() => undefined);
+    // Probot's own writer leaves `.env`, private key and all, readable by every local user (0644).
+    await run(() => undefined, { updateEnv: (updates) => updatePrivateDotEnv(updates) });
     return new Promise<number>(() => undefined);
   }
   if (!env.WEBHOOK_SECRET)
@@ -50,7 +53,11 @@ export async function serveCommand(argv: string[], env: Env, output: Output): Pr
   const middleware = await createNodeMiddleware(fanout.appFn, { probot, webhooksPath: env.WEBHOOK_PATH });
   const server = createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      void storeHealth(fanout.store).then((health) => {
+        if (health.ok) return response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        probot.log.warn({ err: health.error }, `health check failed: ${health.reason}`);
+        response.writeHead(503, { 'content-type': 'text/plain' }).end(`${health.reason}\n`);
+      });
       return;
     }
     void middleware(request, response, () => response.writeHead(404).end());

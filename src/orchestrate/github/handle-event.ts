@@ -162,7 +162,7 @@ async function revalidatePush(
   try {
     // Against the base as it is now: a PR updated with the base holds other subtasks' merged files.
     const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), headSha);
-    const inScope = await publishScopeCheck(deps, headSha, files, subtask.writeScope);
+    const inScope = await publishScopeCheck(deps, headSha, files, subtask.writeScope, run.config);
     const result = await validateAndPublish(deps, worktree, headSha, run.config, 'after-update');
     const { merge, ...rest } = record;
     await context.store.putSubtask({

@@ -10,6 +10,7 @@ import type { PipelineDeps } from '../pipeline-deps.js';
 import { requestFix } from '../fix-requests.js';
 import { startRun } from '../start-run.js';
 import { upsertStatusComment } from '../status-comment.js';
+import { alreadyAnswered, arrivedDuringRun } from './command-burst.js';
 import { COMMAND_HELP } from './command-help.js';
 import type { RepositoryPipelines } from './repository-pipelines.js';
 import type { RunStarter } from '../run-starter.js';
@@ -20,7 +21,8 @@ export interface CommandContext {
   executor: RunStarter;
 }
 
-type Reply = { state: CommandRecord['state']; outcome: string; runId?: string };
+/** What a command comes to; `posted: false` records the outcome without a comment. */
+type Reply = { state: CommandRecord['state']; outcome: string; runId?: string; posted?: false };
 
 /**
  * Acts on a stored `/orchestrate` command: acknowledges it, checks that the commenter may write to
@@ -48,11 +50,12 @@ export async function processCommand(context: CommandContext, id: string): Promi
     if (!(error instanceof FanoutError)) throw error;
     reply = { state: 'failed', outcome: `Fanout could not do that: ${redactSecrets(error.message)}` };
   }
-  if (reply.outcome) await forge.createComment(command.issue, reply.outcome);
+  if (reply.outcome && reply.posted !== false) await forge.createComment(command.issue, reply.outcome);
   await context.store.updateCommand(id, {
     state: reply.state,
     outcome: reply.outcome,
     ...(reply.runId ? { runId: reply.runId } : {}),
+    ...(reply.posted === false ? { posted: false } : {}),
   });
 }
 
@@ -67,12 +70,7 @@ async function act(
   const current = await runOfIssue(context.store, command.target, command.issue);
   switch (command.command.kind) {
     case 'orchestrate':
-      if (current && !FINISHED_RUN_STATES.has(current.state)) {
-        return {
-          state: 'refused',
-          outcome: `Run \`${current.id}\` is still working on this issue (${current.state}). \`/orchestrate status\` shows it; \`/orchestrate cancel\` stops it.`,
-        };
-      }
+      if (current && arrivedDuringRun(command, current)) return underWay(context, command, current);
       return orchestrate(context, command, deps, command.command.task, cloneDir);
     case 'status': {
       if (!current)
@@ -117,6 +115,19 @@ async function act(
         outcome: `${command.command.unknown ? `I do not know \`/orchestrate ${command.command.unknown}\`.\n\n` : ''}${COMMAND_HELP}`,
       };
   }
+}
+
+/**
+ * The answer to an `/orchestrate` that came while a run was under way: it starts nothing. The
+ * first such command per run gets a reply; the rest of a burst is only recorded.
+ */
+async function underWay(context: CommandContext, command: CommandRecord, run: RunRecord): Promise<Reply> {
+  const working = !FINISHED_RUN_STATES.has(run.state);
+  const outcome = working
+    ? `Run \`${run.id}\` is already working on this issue (${run.state}), so this command starts nothing. \`/orchestrate status\` shows it; \`/orchestrate cancel\` stops it. Further \`/orchestrate\` comments while it works get no answer of their own.`
+    : `Run \`${run.id}\` was already working on this issue when this command arrived, so it started nothing (the run has since ended: ${run.state}). To start a new run, comment \`/orchestrate <task>\` again.`;
+  const answered = alreadyAnswered(await context.store.listCommands(), command, run.id);
+  return { state: 'refused', outcome, runId: run.id, ...(answered ? { posted: false as const } : {}) };
 }
 
 async function orchestrate(

@@ -38,6 +38,7 @@ export function withThisClone(store: CoordStore, target: GitHubTarget, cloneDir:
     updateCommand: (id, patch) => store.updateCommand(id, patch),
     listCommands: () => store.listCommands(),
     watch: (runId, listener) => store.watch(runId, listener),
+    ping: () => store.ping(),
     close: () => store.close(),
   };
 }
