@@ -8,6 +8,8 @@ export interface ReviewRequest {
   state: LocalReview['state'];
   body?: string;
   comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
+  /** The head the reviewer saw (default: the branch's head now); the review counts for it only. */
+  headSha?: string;
 }
 
 /** The record with `review` added on `head`, and the new review's id. */
