@@ -172,13 +172,7 @@ export type MergeFailureReason =
  * a rule Fanout could not see (branch protection), retried on the next event.
  */
 export type MergeWaitReason =
-  | 'checks-pending'
-  | 'review-required'
-  | 'approval-stale'
-  | 'changes-requested'
-  | 'queued'
-  | 'fixing'
-  | 'merge-blocked';
+  'checks-pending' | 'review-required' | 'approval-stale' | 'changes-requested' | 'queued' | 'fixing' | 'merge-blocked';
 
 /** A head Fanout made by updating a pull request's branch with its base, and the head it was made from. */
 export interface BaseUpdate {

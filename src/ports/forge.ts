@@ -102,13 +102,7 @@ export interface CheckFailure {
  * rule of the repository (branch protection) holds it for now; the same merge may pass later.
  */
 export type MergeRefusal =
-  | 'head-moved'
-  | 'not-up-to-date'
-  | 'not-mergeable'
-  | 'blocked'
-  | 'checkout-blocked'
-  | 'not-open'
-  | 'no-longer-on-base';
+  'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'blocked' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
 
 export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: MergeRefusal; message: string };
 
