@@ -65,8 +65,10 @@ const RED: ReadonlySet<MergeFailureReason> = new Set(['checks-failed', 'validati
  * nothing to validate again), consecutive ready pull requests land as one series (`mergeSeries`:
  * locally one compare-and-swap of the base and one update of the checkout). A PR is ready when
  * every check on its head is green (Fanout's and the repository's own), no review requests
- * changes, and, under `approval: manual`, someone approved it. The queue stops at the first PR
- * still waiting (checks running, a review to come), so merges keep plan order; a failure
+ * changes, the CI the repository requires has reported, and, under `approval: manual`, someone
+ * approved that head (or one Fanout only updated with the base: see `judgeReadiness`). The queue
+ * stops at the first PR still waiting (checks running, a review to come, a merge the forge held
+ * back for a rule it did not show), so merges keep plan order; a failure
  * (conflict, red check, moved head) takes only that PR out, with a comment saying why. A PR counts
  * as merged only while its merge commit is on the base, and is never merged twice.
  */
