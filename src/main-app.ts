@@ -201,6 +201,9 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
     queue,
     store,
     redactor,
-    close: () => store.close(),
+    close: async () => {
+      executor.close();
+      await store.close();
+    },
   };
 }

@@ -69,6 +69,9 @@ const RepoConfigSchema = z
     // How pull requests land: squash (one commit per subtask carrying its PR number), merge or
     // rebase; on GitHub, one the repository allows if it does not allow this one.
     mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
+    // Where the forge has CI (GitHub) and the base branch requires no check by name, how long a
+    // head waits for the repository's CI to appear before it may merge without (0: not at all).
+    waitForChecksSeconds: z.number().int().min(0).max(3600).default(60),
     // review: the plan is posted and agents wait for `/orchestrate approve`.
     plan: z.enum(['auto', 'review']).default('auto'),
     // Reviews and red checks go back to the agent on the same pull request, at most this many

@@ -99,7 +99,18 @@ export interface SubtaskRecord {
   merge?:
     | { state: 'merged'; sha: string; approvedBy?: string }
     | { state: 'failed'; reason: MergeFailureReason; message: string }
-    | { state: 'waiting'; reason: MergeWaitReason; message: string };
+    | {
+        state: 'waiting';
+        reason: MergeWaitReason;
+        message: string;
+        /** When the wait ends by itself (a grace period for CI to appear): the queue looks again then. */
+        retryAt?: string;
+      };
+  /**
+   * Heads Fanout made by merging the base into the PR's branch, each with the head it was made
+   * from: an approval of `from` stands for `to` (the approver saw its changes; the rest is the base).
+   */
+  baseUpdates?: BaseUpdate[];
   /**
    * What this subtask spent before `resume --retry-failed` started it over: its attempts and
    * logs keep their numbers after these, and reports count the tokens too.
@@ -163,8 +174,19 @@ export type MergeFailureReason =
   | 'merge-refused'
   | 'not-on-base';
 
-/** Why a pull request is not merged yet, though nothing is wrong with it. */
-export type MergeWaitReason = 'checks-pending' | 'review-required' | 'changes-requested' | 'queued' | 'fixing';
+/**
+ * Why a pull request is not merged yet, though nothing is wrong with it: `approval-stale` when the
+ * only approvals were given on an older head; `merge-blocked` when the forge refused the merge for
+ * a rule Fanout could not see (branch protection), retried on the next event.
+ */
+export type MergeWaitReason =
+  'checks-pending' | 'review-required' | 'approval-stale' | 'changes-requested' | 'queued' | 'fixing' | 'merge-blocked';
+
+/** A head Fanout made by updating a pull request's branch with its base, and the head it was made from. */
+export interface BaseUpdate {
+  from: string;
+  to: string;
+}
 
 /** A validation command that failed, as people need to see it: what ran, how it ended, its last lines. */
 export interface FailedCommand {

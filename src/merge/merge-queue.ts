@@ -1,5 +1,5 @@
 import { ForgeError } from '../domain/errors.js';
-import type { MergeFailureReason, MergeWaitReason } from '../domain/run.js';
+import type { BaseUpdate, MergeFailureReason, MergeWaitReason } from '../domain/run.js';
 import type { Forge, MergeMethod, PullRequestInfo } from '../ports/forge.js';
 import type { Workspace, Worktree } from '../ports/workspace.js';
 import { judgeReadiness } from './readiness.js';
@@ -9,12 +9,14 @@ export interface MergeItem {
   prNumber: number;
   title: string;
   dependsOn: readonly string[];
+  /** Heads Fanout made earlier by updating the branch with its base (an approval of `from` stands for `to`). */
+  baseUpdates?: readonly BaseUpdate[];
 }
 
 export type MergeItemResult =
   | { kind: 'merged'; sha: string; revalidated: boolean; durationMs: number; approvedBy: string }
   | { kind: 'failed'; reason: MergeFailureReason; message: string }
-  | { kind: 'waiting'; reason: MergeWaitReason; message: string };
+  | { kind: 'waiting'; reason: MergeWaitReason; message: string; retryAt?: string };
 
 export interface MergeQueueInput {
   forge: Forge;
@@ -32,6 +34,12 @@ export interface MergeQueueInput {
   updateBeforeMerge: boolean;
   /** Name of Fanout's own validation check, which must be green on the head. */
   validationCheck: string;
+  /** Fanout's own check names (default: the validation check); every other check is the repository's CI. */
+  ownChecks?: readonly string[];
+  /** How long the repository's CI may take to appear on a head (where the forge has CI; 0: not waited for). */
+  waitForChecksMs?: number;
+  /** Fanout updated a branch with its base: recorded before anything else (approvals carry over it). */
+  onBranchUpdated?: (subtaskId: string, update: BaseUpdate) => Promise<void>;
   /** Items still to merge, in plan order. */
   items: readonly MergeItem[];
   /** Subtasks merged earlier (their dependents may merge). */
@@ -57,8 +65,10 @@ const RED: ReadonlySet<MergeFailureReason> = new Set(['checks-failed', 'validati
  * nothing to validate again), consecutive ready pull requests land as one series (`mergeSeries`:
  * locally one compare-and-swap of the base and one update of the checkout). A PR is ready when
  * every check on its head is green (Fanout's and the repository's own), no review requests
- * changes, and, under `approval: manual`, someone approved it. The queue stops at the first PR
- * still waiting (checks running, a review to come), so merges keep plan order; a failure
+ * changes, the CI the repository requires has reported, and, under `approval: manual`, someone
+ * approved that head (or one Fanout only updated with the base: see `judgeReadiness`). The queue
+ * stops at the first PR still waiting (checks running, a review to come, a merge the forge held
+ * back for a rule it did not show), so merges keep plan order; a failure
  * (conflict, red check, moved head) takes only that PR out, with a comment saying why. A PR counts
  * as merged only while its merge commit is on the base, and is never merged twice.
  */
@@ -79,19 +89,40 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
     if (result.kind === 'failed' && result.reason !== 'closed')
       await input.forge.createComment(item.prNumber, takenOutComment(result.message, input.baseBranch));
   };
-  const land = async () => {
+  // Lands the series; returns the first of it the forge held back for now (branch protection).
+  const land = async (): Promise<MergeItem | undefined> => {
     const landing = series;
     series = [];
-    if (landing.length === 0) return;
+    if (landing.length === 0) return undefined;
     const outcomes = await landSeries(input, landing);
     for (const [index, ready] of landing.entries()) await conclude(ready.item, outcomes[index]!, ready.started);
+    return landing.find((_, index) => outcomes[index]!.kind === 'waiting')?.item;
+  };
+  // Plan order: nothing behind a waiting PR merges before it.
+  const holdBehind = async (waiting: MergeItem) => {
+    const why = results.get(waiting.subtaskId);
+    const message = why?.kind === 'waiting' ? why.message : 'waiting';
+    for (const later of input.items.slice(input.items.indexOf(waiting) + 1)) {
+      if (results.has(later.subtaskId)) continue;
+      await record(later.subtaskId, {
+        kind: 'waiting',
+        reason: 'queued',
+        message: `queued behind "${waiting.subtaskId}" (${message})`,
+      });
+    }
   };
   try {
     for (const item of input.items) {
       const started = Date.now();
       // Each merge that may update a branch must see the base the one before made; so must a
       // subtask whose dependency is still waiting to land.
-      if (mayUpdate || item.dependsOn.some((id) => series.some((ready) => ready.item.subtaskId === id))) await land();
+      if (mayUpdate || item.dependsOn.some((id) => series.some((ready) => ready.item.subtaskId === id))) {
+        const held = await land();
+        if (held) {
+          await holdBehind(held);
+          break;
+        }
+      }
       const blocker = item.dependsOn.find((id) => !merged.has(id));
       const blockerFailed =
         blocker !== undefined &&
@@ -114,7 +145,11 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
           : await judgeOne(input, item, started, async () => (worktree ??= await mergeWorktree(input)));
       if (result.kind === 'ready') {
         series.push(result);
-        if (mayUpdate) await land();
+        const held = mayUpdate ? await land() : undefined;
+        if (held) {
+          await holdBehind(held);
+          break;
+        }
         continue;
       }
       if (result.kind === 'failed' && RED.has(result.reason) && (await input.fixRed?.(item.subtaskId))) {
@@ -122,20 +157,15 @@ export async function mergeInOrder(input: MergeQueueInput): Promise<Map<string, 
       }
       if (result.kind === 'waiting') {
         // Plan order: what is ready before a waiting PR lands; nothing behind it merges before it.
-        await land();
-        await conclude(item, result, started);
-        for (const later of input.items.slice(input.items.indexOf(item) + 1)) {
-          await record(later.subtaskId, {
-            kind: 'waiting',
-            reason: 'queued',
-            message: `queued behind "${item.subtaskId}" (${result.message})`,
-          });
-        }
+        const held = await land();
+        if (!held) await conclude(item, result, started);
+        await holdBehind(held ?? item);
         break;
       }
       await conclude(item, result, started);
     }
-    await land();
+    const held = await land();
+    if (held) await holdBehind(held);
   } finally {
     if (worktree) await input.workspace.releaseWorktree(worktree);
   }
@@ -181,12 +211,16 @@ async function judgeOne(
 
   let head = pr.headSha;
   let revalidated = false;
+  let baseUpdates = item.baseUpdates ?? [];
   const mayUpdate = input.updateBeforeMerge || input.method === 'merge';
   if (mayUpdate && !(await input.workspace.isAncestor(input.repoDir, base, head))) {
     const updated = await updateBranch(input, pr, base, await worktree());
     if (updated.kind !== 'updated') return updated;
     head = updated.head;
     revalidated = true;
+    const update = { from: pr.headSha, to: head };
+    await input.onBranchUpdated?.(item.subtaskId, update);
+    baseUpdates = [...baseUpdates, update];
     if (!(await input.revalidate(updated.worktree, head, pr.number))) {
       return {
         kind: 'failed',
@@ -199,6 +233,11 @@ async function judgeOne(
   const verdict = judgeReadiness(await input.forge.readiness(pr.number), {
     approval: input.approval,
     validationCheck: input.validationCheck,
+    head,
+    baseUpdates,
+    ...(input.ownChecks ? { ownChecks: input.ownChecks } : {}),
+    waitForChecksMs: input.waitForChecksMs ?? 0,
+    now: Date.now(),
   });
   if (verdict.kind !== 'ready') return verdict;
   const approvedBy = verdict.approvedBy ?? 'Fanout (approval: auto, every check green)';
@@ -225,6 +264,12 @@ async function landSeries(input: MergeQueueInput, landing: readonly ReadyItem[])
     (await input.workspace.isAncestor(input.repoDir, last.sha, await input.forge.fetchBase(input.baseBranch)));
   return outcomes.map((outcome, index): MergeItemResult => {
     const ready = landing[index]!;
+    if (outcome.kind === 'refused' && outcome.reason === 'blocked')
+      return {
+        kind: 'waiting',
+        reason: 'merge-blocked',
+        message: `${outcome.message.replace(/\.+$/, '')}; Fanout tries the merge again on the next event`,
+      };
     if (outcome.kind === 'refused') {
       return {
         kind: 'failed',

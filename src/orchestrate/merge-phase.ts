@@ -9,7 +9,7 @@ import { failedCommands } from '../validate/run-validation.js';
 import type { AgentDispatcher } from './dispatcher.js';
 import { fixOnRedCheck, redIsFixable, requestFix, requeueInterruptedFixes, withPendingFixes } from './fix-requests.js';
 import type { PipelineDeps } from './pipeline-deps.js';
-import { CHECK_NAME, validateAndPublish } from './publish.js';
+import { CHECK_NAME, SCOPE_CHECK_NAME, validateAndPublish } from './publish.js';
 import { addNote, requireRun } from './run-records.js';
 
 // The merge phase of a run: fix attempts first, then the sequential merge queue over the plan.
@@ -134,7 +134,15 @@ export async function mergeRun(
       return [];
     // A fix is on its way (the run was cancelled before it ran): this head is not the one to merge.
     if ((record.fixRequests?.length ?? 0) > 0) return [];
-    return [{ subtaskId: subtask.id, prNumber: record.pr.number, title: subtask.title, dependsOn: subtask.dependsOn }];
+    return [
+      {
+        subtaskId: subtask.id,
+        prNumber: record.pr.number,
+        title: subtask.title,
+        dependsOn: subtask.dependsOn,
+        baseUpdates: record.baseUpdates ?? [],
+      },
+    ];
   });
   if (items.length === 0) return;
   await mergeInOrder({
@@ -148,6 +156,8 @@ export async function mergeRun(
     // GitHub runs the repository's CI on the updated head; locally only Fanout's validation would.
     updateBeforeMerge: config.validate.length > 0 || run.origin.kind === 'github',
     validationCheck: CHECK_NAME,
+    ownChecks: [CHECK_NAME, SCOPE_CHECK_NAME],
+    waitForChecksMs: config.waitForChecksSeconds * 1000,
     items,
     alreadyMerged,
     ...(fence ? { beforeLanding: fence } : {}),
@@ -198,6 +208,11 @@ export async function mergeRun(
       // Already tried on this head: the PR leaves the queue as it would without fixes.
       return (after?.fixRequests?.length ?? 0) > 0;
     },
+    onBranchUpdated: async (subtaskId, update) => {
+      // Recorded before the judgement that needs it: an approval of `from` stands for `to`.
+      const current = await deps.store.getSubtask(run.id, subtaskId);
+      await deps.store.updateSubtask(run.id, subtaskId, { baseUpdates: [...(current?.baseUpdates ?? []), update] });
+    },
     onResult: async (subtaskId, result) => {
       const current = await deps.store.getSubtask(run.id, subtaskId);
       const timings = { ...current?.timings, ...(result.kind === 'merged' ? { merge: result.durationMs } : {}) };
@@ -207,9 +222,24 @@ export async function mergeRun(
             ? { state: 'merged', sha: result.sha, approvedBy: result.approvedBy }
             : result.kind === 'failed'
               ? { state: 'failed', reason: result.reason, message: result.message }
-              : { state: 'waiting', reason: result.reason, message: result.message },
+              : {
+                  state: 'waiting',
+                  reason: result.reason,
+                  message: result.message,
+                  ...(result.retryAt ? { retryAt: result.retryAt } : {}),
+                },
         timings,
       });
+      // The approver must hear that what they approved is not what would merge (said once per head).
+      if (result.kind !== 'waiting' || result.reason !== 'approval-stale') return;
+      if (current?.merge?.state === 'waiting' && current.merge.message === result.message) return;
+      const prNumber = items.find((item) => item.subtaskId === subtaskId)?.prNumber;
+      if (prNumber !== undefined) await deps.forge.createComment(prNumber, staleApprovalComment(result.message));
     },
   });
+}
+
+/** What the pull request says when its approval no longer covers its head. */
+function staleApprovalComment(message: string): string {
+  return `Fanout holds this pull request: the ${message}. A commit came after the approval (a push, or a fix Fanout made) that no approver has seen; approve the pull request again to merge it.`;
 }

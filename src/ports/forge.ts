@@ -36,13 +36,35 @@ export interface HeadCheck {
   state: 'success' | 'failure' | 'pending';
 }
 
-/** What the forge says about a pull request's head right now: its checks and its reviews. */
+/** A standing approval: who gave it, and the head it was given on (it counts for that head only). */
+export interface ReviewApproval {
+  by: string;
+  headSha: string;
+}
+
+/**
+ * What the repository's CI and branch protection ask of a head (GitHub). Absent where the forge
+ * has no CI (local mode): nothing to wait for there.
+ */
+export interface RepositoryCi {
+  /** Check and status contexts the base branch requires (branch protection and rulesets Fanout can read). */
+  requiredChecks: string[];
+  /** Approving reviews the base branch requires (0: none, or none Fanout can read). */
+  requiredApprovals: number;
+  /** Apps (by name) with a check suite on the head that has no check run yet: CI about to start. */
+  startingSuites: string[];
+  /** When the head's first check run started (ISO): a grace period for CI to appear counts from it. */
+  firstCheckAt?: string;
+}
+
+/** What the forge says about a pull request's head right now: its checks, its reviews, its CI. */
 export interface PullRequestReadiness {
   checks: HeadCheck[];
-  /** Users with write access whose latest review approves the head. */
-  approvedBy: string[];
+  /** Users with write access whose latest review approves, each with the head they approved. */
+  approvals: ReviewApproval[];
   /** Users whose latest review requests changes. */
   changesRequestedBy: string[];
+  ci?: RepositoryCi;
 }
 
 /** One inline comment of a review: the file and line it points at, and what it says. */
@@ -75,9 +97,12 @@ export interface CheckFailure {
   logTail: string;
 }
 
-/** Why a forge refused a merge, for the queue to act on (the message is for people). */
+/**
+ * Why a forge refused a merge, for the queue to act on (the message is for people). `blocked`: a
+ * rule of the repository (branch protection) holds it for now; the same merge may pass later.
+ */
 export type MergeRefusal =
-  'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
+  'head-moved' | 'not-up-to-date' | 'not-mergeable' | 'blocked' | 'checkout-blocked' | 'not-open' | 'no-longer-on-base';
 
 export type MergeResult = { kind: 'merged'; sha: string } | { kind: 'refused'; reason: MergeRefusal; message: string };
 

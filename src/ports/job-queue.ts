@@ -58,8 +58,11 @@ export interface JobWorker {
  * that is waiting, running or recently finished is ignored.
  */
 export interface JobQueue {
-  /** Adds the job under `id` (unless that id is known); resolves once it is stored. */
-  add(id: string, job: FanoutJob): Promise<void>;
+  /**
+   * Adds the job under `id` (unless that id is known); resolves once it is stored. With `delayMs`,
+   * no worker takes it before that long has passed (a look again scheduled for later).
+   */
+  add(id: string, job: FanoutJob, options?: { delayMs?: number }): Promise<void>;
   /** Resolves with how the job with this id ended; waits while it is waiting or running. */
   outcome(queue: QueueName, id: string): Promise<JobOutcome>;
   /** Runs jobs of the given queues in this process, `concurrency` at a time per queue. */

@@ -70,7 +70,9 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
   if (waiting.length > 0) {
     lines.push('', 'Waiting to merge:');
     for (const subtask of waiting) lines.push(`- ${subtask.id}: ${subtask.waiting!.message}`);
-    const reviews = waiting.filter((subtask) => subtask.waiting!.reason === 'review-required');
+    const reviews = waiting.filter((subtask) =>
+      ['review-required', 'approval-stale'].includes(subtask.waiting!.reason),
+    );
     for (const subtask of reviews) lines.push(`Approve with: fanout approve ${report.runId} ${subtask.id}`);
     lines.push(`Then merge with: fanout resume ${report.runId}`);
   }

@@ -145,18 +145,32 @@ export function forgeContract(name: string, makeHarness: () => Promise<ForgeHarn
     it('counts an approval from a writer, not from a read-only user, and lists requests for changes', async () => {
       const harness = await setup();
       const { forge, openOne } = harness;
-      const { pr } = await openOne('fanout/run-1/a');
-      expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: [], changesRequestedBy: [] });
+      const { head, pr } = await openOne('fanout/run-1/a');
+      expect(await forge.readiness(pr.number)).toMatchObject({ approvals: [], changesRequestedBy: [] });
       const writer = await harness.reviewAsWriter(pr.number, 'approved');
-      expect((await forge.readiness(pr.number)).approvedBy).toEqual([writer]);
+      expect((await forge.readiness(pr.number)).approvals).toEqual([{ by: writer, headSha: head }]);
       if (harness.approveAsReader) {
         const reader = await harness.approveAsReader(pr.number);
-        expect((await forge.readiness(pr.number)).approvedBy).toEqual([writer]);
+        expect((await forge.readiness(pr.number)).approvals).toEqual([{ by: writer, headSha: head }]);
         expect(reader).not.toBe(writer);
       }
       // The latest review of a user is the one that counts.
       await harness.reviewAsWriter(pr.number, 'changes_requested');
-      expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: [], changesRequestedBy: [writer] });
+      expect(await forge.readiness(pr.number)).toMatchObject({ approvals: [], changesRequestedBy: [writer] });
+    });
+
+    it('reports an approval with the head it was given on: a later push leaves it on the old head', async () => {
+      const harness = await setup();
+      const { forge, commit, openOne } = harness;
+      const { head, pr } = await openOne('fanout/run-1/a');
+      const writer = await harness.reviewAsWriter(pr.number, 'approved');
+      const pushed = await commit(head, { 'a.txt': 'changed after the approval\n' });
+      await forge.pushBranch('fanout/run-1/a', pushed, head);
+      expect((await forge.getPullRequest(pr.number)).headSha).toBe(pushed);
+      expect((await forge.readiness(pr.number)).approvals).toEqual([{ by: writer, headSha: head }]);
+      // Approved again, on the new head.
+      await harness.reviewAsWriter(pr.number, 'approved');
+      expect((await forge.readiness(pr.number)).approvals).toEqual([{ by: writer, headSha: pushed }]);
     });
 
     it('merges only the expected head: a moved head is refused and nothing merges', async () => {

@@ -131,7 +131,7 @@ describe('LocalForge records', () => {
       }),
     );
 
-    expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
+    expect(await forge.readiness(pr.number)).toMatchObject({ approvals: [{ by: 'me', headSha: head }] });
     expect(await forge.labels(pr.number)).toEqual([]);
     expect(await forge.requestedReviewers(pr.number)).toEqual([]);
     expect(await forge.reviewFeedback(pr.number, 1)).toEqual({
@@ -141,6 +141,6 @@ describe('LocalForge records', () => {
       comments: [],
     });
     expect(await forge.recordReview(pr.number, { by: 'you', state: 'commented', body: 'hm' })).toBe(2);
-    expect(await forge.readiness(pr.number)).toMatchObject({ approvedBy: ['me'] });
+    expect(await forge.readiness(pr.number)).toMatchObject({ approvals: [{ by: 'me', headSha: head }] });
   });
 });

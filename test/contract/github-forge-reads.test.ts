@@ -38,7 +38,7 @@ describe('GitHubForge on the fake GitHub: reading CI, reviews and permissions', 
 
   it('counts approvals by maintainers and admins, not by triagers; a comment-only review changes nothing', async () => {
     const setup = await start();
-    const { pr } = await openedPullRequest(setup);
+    const { head, pr } = await openedPullRequest(setup);
     for (const [user, role] of [
       ['maria', 'maintain'],
       ['ada', 'admin'],
@@ -50,9 +50,33 @@ describe('GitHubForge on the fake GitHub: reading CI, reviews and permissions', 
     await setup.fake.addReview(OWNER, REPO, pr.number, { user: 'ada', state: 'COMMENTED' });
     expect(await setup.forge.readiness(pr.number)).toEqual({
       checks: [],
-      approvedBy: ['maria', 'ada'],
+      approvals: [
+        { by: 'maria', headSha: head },
+        { by: 'ada', headSha: head },
+      ],
       changesRequestedBy: [],
+      ci: { requiredChecks: [], requiredApprovals: 0, startingSuites: [] },
     });
+  });
+
+  it('reads what the base branch requires (classic protection and rulesets) and the check suites not started yet', async () => {
+    const setup = await start();
+    const { head, pr } = await openedPullRequest(setup);
+    const ci = async () => (await setup.forge.readiness(pr.number)).ci;
+    setup.fake.protectBranch(OWNER, REPO, 'main', { requiredChecks: ['ci/test'], requiredApprovals: 2 });
+    setup.fake.addRuleset(OWNER, REPO, 'main', { requiredChecks: ['ci/lint', 'ci/test'], requiredApprovals: 1 });
+    setup.fake.addCheckSuite(OWNER, REPO, { headSha: head, appSlug: 'circleci' });
+    setup.fake.addCheckRun(OWNER, REPO, { name: 'build', headSha: head, status: 'in_progress', appId: 901 });
+    // Classic protection's required reviews need Administration read: only the ruleset's count shows.
+    expect(await setup.forge.readiness(pr.number).then((readiness) => readiness.ci)).toEqual({
+      requiredChecks: ['ci/test', 'ci/lint'],
+      requiredApprovals: 1,
+      startingSuites: ['circleci'],
+      firstCheckAt: expect.stringMatching(/^\d{4}-/),
+    });
+    // Its first check run started: the suite is no longer one that has not started.
+    setup.fake.addCheckRun(OWNER, REPO, { name: 'circle/test', headSha: head, status: 'queued', appId: 778 });
+    expect((await ci())?.startingSuites).toEqual([]);
   });
 
   it("keeps a check's long output within GitHub's limits, the text's tail included", async () => {

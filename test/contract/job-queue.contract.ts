@@ -70,6 +70,21 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
       expect(await queue.outcome('runs', `run-${second}`)).toBe('completed');
     });
 
+    it('holds a delayed job until its delay has passed, then runs it once; its id is taken meanwhile', async () => {
+      const queue = await queueFor();
+      const { started, handler, startedCount, releases } = gate();
+      workers.push(queue.work({ runs: 1 }, handler));
+      const added = Date.now();
+      await queue.add('later', pass('later'), { delayMs: 400 });
+      await queue.add('later', pass('later'));
+      expect(await queue.waiting('runs')).toBe(0);
+      await startedCount(1);
+      expect(Date.now() - added).toBeGreaterThanOrEqual(390);
+      releases.get('later')!.resolve();
+      expect(await queue.outcome('runs', 'later')).toBe('completed');
+      expect(started).toEqual([pass('later')]);
+    });
+
     it('gives a job only to workers of its queue', async () => {
       const queue = await queueFor();
       const runs = gate();

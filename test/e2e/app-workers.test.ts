@@ -38,6 +38,8 @@ describeWithRedis('the GitHub App on several machines', () => {
         agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
       }).reply,
       env: redis,
+      // No CI appears on the fake: each merge waits out this grace, ended by a delayed job (no webhook comes).
+      files: { '.github/fanout.yml': 'validate: []\nwaitForChecksSeconds: 2\n' },
     }));
     const github = new URL(h.fake.url);
     // Each worker has a state directory of its own: on GitHub, every worker fetches from GitHub.
@@ -77,6 +79,11 @@ describeWithRedis('the GitHub App on several machines', () => {
     );
     const pulls = [...h.fake.repo(OWNER, REPO).pulls.values()];
     expect(pulls.map((pull) => pull.merged)).toEqual([true, true]);
+    for (const pull of pulls) {
+      const checks = h.fake.repo(OWNER, REPO).checkRuns.filter((check) => check.headSha === pull.lastHeadSha);
+      const first = Math.min(...checks.map((check) => Date.parse(check.startedAt)));
+      expect(Date.parse(pull.mergedAt!) - first).toBeGreaterThanOrEqual(2_000);
+    }
     const main = (path: string) =>
       exec('git', ['--git-dir', h.fake.repo(OWNER, REPO).dir, 'show', `main:${path}`]).then(({ stdout }) => stdout);
     expect(await main('one.txt')).toBe('one.txt\n');

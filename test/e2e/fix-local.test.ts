@@ -78,6 +78,45 @@ describe('fix attempts in local mode', () => {
     expect(await git(h.repo, 'show', 'main:src/greet.js')).toContain('// Greets someone by name.');
   });
 
+  it("an approval given before Fanout's own fix commit does not merge the fix: it waits for a new `fanout approve`", async () => {
+    const brain = scriptedBrain({
+      plan: PLAN,
+      agents: { 'Greet politely': greetWith(POLITE, 'Greets.') },
+      fixes: { 'Greet politely': greetWith(DOCUMENTED, 'Documented greet.') },
+    });
+    const h = await pipelineHarness(brain.reply, { config: 'validate:\n  - node --test\napproval: manual\n' });
+    const first = await h.run();
+    const branch = first.subtasks[0]!.branch!;
+    const approved = await git(h.repo, 'rev-parse', branch);
+    for (const [name, value] of Object.entries({
+      FANOUT_STATE_DIR: h.stateDir,
+      OPENAI_BASE_URL: h.server.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+      FANOUT_MODEL: 'scripted-model',
+      FANOUT_SANDBOX: 'none',
+    }))
+      vi.stubEnv(name, value);
+    const approving = captureOutput();
+    expect(await main(['approve', first.runId, 'greet'], approving)).toBe(0);
+    expect(approving.stdout()).toContain(`Approved greet at ${approved.slice(0, 8)}`);
+
+    const output = captureOutput();
+    const code = await main(['fix', first.runId, 'greet', 'Add a doc comment to greet'], output);
+    expect(code, output.stdout()).toBe(1);
+    const fixed = await git(h.repo, 'rev-parse', branch);
+    expect(fixed).not.toBe(approved);
+    expect(output.stdout()).toContain(
+      `greet: approval is for an older head ${approved.slice(0, 7)}; a new approval is needed for ${fixed.slice(0, 7)}`,
+    );
+    expect(output.stdout()).toContain(`Approve with: fanout approve ${first.runId} greet`);
+    expect(await git(h.repo, 'show', 'main:src/greet.js')).not.toContain('// Greets someone by name.');
+
+    expect(await main(['approve', first.runId, 'greet'], captureOutput())).toBe(0);
+    const done = await executeRun(h.deps, first.runId);
+    expect(done.state, whyNot(done)).toBe('succeeded');
+    expect(await git(h.repo, 'show', 'main:src/greet.js')).toContain('// Greets someone by name.');
+  });
+
   it('with fixOnRedCheck, a red validation goes back to the agent with the failing output, and the fix merges', async () => {
     const brain = scriptedBrain({
       plan: PLAN,

@@ -194,6 +194,45 @@ describe('merge queue', () => {
     expect(merged.get('a')).toMatchObject({ kind: 'merged', approvedBy: 'maintainer' });
   });
 
+  it("keeps an approval over Fanout's own update with the base, and records that update", async () => {
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' }, b: { 'b.txt': 'b\n' } });
+    const approvedB = await workspace.resolveCommit(repo, 'fanout/r/b');
+    for (const item of items) await forge.recordReview(item.prNumber, { by: 'maintainer', state: 'approved' });
+    const updates: Array<{ subtaskId: string; from: string; to: string }> = [];
+    const results = await queue({
+      approval: 'manual',
+      onBranchUpdated: async (subtaskId, update) => {
+        updates.push({ subtaskId, ...update });
+      },
+    });
+    expect(results.get('a')).toMatchObject({ kind: 'merged', approvedBy: 'maintainer' });
+    // b took a's merge in (a commit the approver did not see, but only the base's changes): still approved.
+    const updatedB = await workspace.resolveCommit(repo, 'fanout/r/b');
+    expect(updates).toEqual([{ subtaskId: 'b', from: approvedB, to: updatedB }]);
+    expect(results.get('b')).toMatchObject({ kind: 'merged', revalidated: true, approvedBy: 'maintainer' });
+    expect(await git(repo, 'show', 'main:b.txt')).toBe('b');
+  });
+
+  it('holds a head Fanout itself pushed after the approval (a fix): a new approval is needed', async () => {
+    const { repo, forge, items, queue } = await setup({ a: { 'a.txt': 'a\n' } });
+    const approved = await workspace.resolveCommit(repo, 'fanout/r/a');
+    await forge.recordReview(items[0]!.prNumber, { by: 'maintainer', state: 'approved' });
+    // A fix commit on the approved head, pushed as a fix job pushes it (compare-and-swap), and validated.
+    const fix = await git(repo, 'commit-tree', `${approved}^{tree}`, '-p', approved, '-m', 'Fix: something else');
+    await forge.pushBranch('fanout/r/a', fix, approved);
+    await check(forge, fix, 'success');
+    const before = await git(repo, 'rev-parse', 'main');
+    const results = await queue({ approval: 'manual' });
+    expect(results.get('a')).toEqual({
+      kind: 'waiting',
+      reason: 'approval-stale',
+      message: `approval is for an older head ${approved.slice(0, 7)}; a new approval is needed for ${fix.slice(0, 7)}`,
+    });
+    expect(await git(repo, 'rev-parse', 'main')).toBe(before);
+    await forge.recordReview(items[0]!.prNumber, { by: 'maintainer', state: 'approved' });
+    expect((await queue({ approval: 'manual' })).get('a')).toMatchObject({ kind: 'merged', approvedBy: 'maintainer' });
+  });
+
   it('never touches a user checkout with uncommitted changes', async () => {
     const { repo, queue } = await setup({ a: { 'a.txt': 'a\n' } });
     await writeFile(join(repo, 'README.md'), '# my unsaved work\n');

@@ -52,7 +52,10 @@ export async function appHarness(options: {
   env?: Record<string, string>;
 }): Promise<AppHarness> {
   const fake = await FakeGitHub.start();
-  await fake.createRepository(OWNER, REPO, { defaultBranch: 'main', files: { ...SAMPLE_FILES, ...options.files } });
+  await fake.createRepository(OWNER, REPO, {
+    defaultBranch: 'main',
+    files: withoutCiGrace({ ...SAMPLE_FILES, ...options.files }),
+  });
   for (const [login, role] of Object.entries({ maintainer: 'admin', reader: 'read', ...options.roles } as Record<
     string,
     FakeRole
@@ -173,4 +176,15 @@ export async function appHarness(options: {
         throw new Error(`the fake GitHub got calls it does not implement: ${unexpected.join(', ')}`);
     },
   };
+}
+
+/**
+ * The fake's repositories have no CI: unless a test sets `waitForChecksSeconds` itself, Fanout is
+ * told not to wait for CI to appear (the default grace would hold every merge for a minute).
+ */
+function withoutCiGrace(files: Record<string, string>): Record<string, string> {
+  const config = files['.github/fanout.yml'] ?? '';
+  if (/^waitForChecksSeconds:/m.test(config)) return files;
+  const separator = config === '' || config.endsWith('\n') ? '' : '\n';
+  return { ...files, '.github/fanout.yml': `${config}${separator}waitForChecksSeconds: 0\n` };
 }

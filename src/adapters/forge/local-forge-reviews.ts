@@ -8,6 +8,8 @@ export interface ReviewRequest {
   state: LocalReview['state'];
   body?: string;
   comments?: ReadonlyArray<{ path: string; line: number | null; body: string }>;
+  /** The head the reviewer saw (default: the branch's head now); the review counts for it only. */
+  headSha?: string;
 }
 
 /** The record with `review` added on `head`, and the new review's id. */
@@ -61,7 +63,7 @@ export function hasReviewComment(record: LocalPullRequest, commentId: number): b
   return record.reviews.some((review) => review.comments.some((comment) => comment.id === commentId));
 }
 
-/** The checks on `head` and the standing reviews, as GitHub shows a pull request's readiness. */
+/** The checks on `head` and the standing reviews, as GitHub shows a pull request's readiness (no CI locally). */
 export function readinessOf(record: LocalPullRequest, head: string): PullRequestReadiness {
   // The latest run of each check on the current head, as GitHub shows it.
   const latest = new Map<string, LocalCheck>();
@@ -74,7 +76,10 @@ export function readinessOf(record: LocalPullRequest, head: string): PullRequest
       name: check.name,
       state: check.status !== 'completed' ? 'pending' : check.conclusion === 'failure' ? 'failure' : 'success',
     })),
-    approvedBy: [...reviews.values()].filter((review) => review.state === 'approved').map((review) => review.by),
+    // Each approval with the head it was given on (`fanout approve` records the head it approved).
+    approvals: [...reviews.values()]
+      .filter((review) => review.state === 'approved')
+      .map((review) => ({ by: review.by, headSha: review.headSha })),
     changesRequestedBy: [...reviews.values()]
       .filter((review) => review.state === 'changes_requested')
       .map((review) => review.by),

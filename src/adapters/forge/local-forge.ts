@@ -135,7 +135,7 @@ export class LocalForge implements Forge {
    * optional text and inline comments (`line` null: the whole file). Returns the review's id.
    */
   async recordReview(number: number, review: ReviewRequest): Promise<number> {
-    const head = (await this.getPullRequest(number)).headSha;
+    const head = review.headSha ?? (await this.getPullRequest(number)).headSha;
     let id = 0;
     await this.records.update(number, (record) => {
       const reviewed = withReview(record, review, head);

@@ -53,10 +53,12 @@ export class BullJobQueue implements JobQueue {
     this.bullPrefix = `${options.prefix}:q`;
   }
 
-  async add(id: string, job: FanoutJob): Promise<void> {
+  async add(id: string, job: FanoutJob, options: { delayMs?: number } = {}): Promise<void> {
     await this.limited();
     await this.queue(queueOf(job)).add(job.kind, job, {
       jobId: jobId(id),
+      // Kept in Redis until due: a scheduled look again survives the process that asked for it.
+      ...(options.delayMs && options.delayMs > 0 ? { delay: Math.ceil(options.delayMs) } : {}),
       // A failed job is not run again by the queue: an agent job records its own failure, and a
       // run that a failed pass left is taken up by its next event or the App's next start.
       attempts: 1,

@@ -12,7 +12,8 @@ interface Entry {
   id: string;
   queue: QueueName;
   job: FanoutJob;
-  state: 'waiting' | 'active' | JobOutcome;
+  /** `delayed` until its delay has passed, then `waiting` for a worker. */
+  state: 'delayed' | 'waiting' | 'active' | JobOutcome;
   /** Which start the entry is on: a run of a job handed back no longer decides its outcome. */
   run: number;
   done: Promise<JobOutcome>;
@@ -30,12 +31,24 @@ interface Consumer {
 export class MemoryJobQueue implements JobQueue {
   private readonly entries = new Map<string, Entry>();
   private readonly consumers = new Set<Consumer>();
+  private readonly delays = new Set<ReturnType<typeof setTimeout>>();
 
-  async add(id: string, job: FanoutJob): Promise<void> {
+  async add(id: string, job: FanoutJob, options: { delayMs?: number } = {}): Promise<void> {
     if (this.entries.has(id)) return;
     let finish!: (outcome: JobOutcome) => void;
     const done = new Promise<JobOutcome>((resolve) => (finish = resolve));
-    this.entries.set(id, { id, queue: queueOf(job), job, state: 'waiting', run: 0, done, finish });
+    const delayed = (options.delayMs ?? 0) > 0;
+    const entry: Entry = { id, queue: queueOf(job), job, state: delayed ? 'delayed' : 'waiting', run: 0, done, finish };
+    this.entries.set(id, entry);
+    if (delayed) {
+      const timer = setTimeout(() => {
+        this.delays.delete(timer);
+        entry.state = 'waiting';
+        this.pump();
+      }, options.delayMs);
+      timer.unref();
+      this.delays.add(timer);
+    }
     this.pump();
   }
 
@@ -67,6 +80,8 @@ export class MemoryJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.delays) clearTimeout(timer);
+    this.delays.clear();
     for (const consumer of this.consumers) consumer.stopped = true;
     this.consumers.clear();
   }

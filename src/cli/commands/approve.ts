@@ -18,10 +18,13 @@ export async function approveCommand(argv: string[], env: Env, output: Output): 
     const run = await store.getRun(runId);
     if (!run) throw new UsageError(`no run "${runId}".`);
     const forge = new LocalForge(run.repo, stateDirectory(env));
+    let head = '';
     await approveSubtask({ store }, runId, subtaskId, async (prNumber) => {
-      await forge.recordReview(prNumber, { by: userInfo().username, state: 'approved' });
+      // The review records the head it approves: a later commit on the branch needs approving again.
+      head = (await forge.getPullRequest(prNumber)).headSha;
+      await forge.recordReview(prNumber, { by: userInfo().username, state: 'approved', headSha: head });
     });
-    output.out(`Approved ${subtaskId}. Merge it with: fanout resume ${runId}`);
+    output.out(`Approved ${subtaskId} at ${head.slice(0, 8)}. Merge it with: fanout resume ${runId}`);
     return EXIT_OK;
   } finally {
     await store.close();

@@ -4,6 +4,7 @@ import type { RunRecord } from '../../domain/run.js';
 import type { CoordStore } from '../../ports/coord-store.js';
 import { renderFailureReport } from '../../report/render-status-comment.js';
 import { executeRun } from '../execute-run.js';
+import { delayUntil, lookAgainAt } from '../look-again.js';
 import { requireRun } from '../run-records.js';
 import { fetchRunBase } from './this-clone.js';
 import { publishStatus } from '../status-comment.js';
@@ -28,16 +29,21 @@ interface ActiveRun {
 /**
  * Runs GitHub runs in the background of the App process, one pass at a time per run. A pass is
  * `executeRun` with the run's status comment kept current; events that arrive during a pass make
- * it go round again, so no check or review is missed. A run that ends partial or failed gets a
- * comment saying what failed and how to retry.
+ * it go round again, so no check or review is missed. A wait that ends with no event (the grace
+ * period for CI to appear) gets a pass of its own when it ends. A run that ends partial or failed
+ * gets a comment saying what failed and how to retry.
  */
 export class RunExecutor implements RunStarter {
   private readonly active = new Map<string, ActiveRun>();
+  private readonly lookAgain = new Map<string, ReturnType<typeof setTimeout>>();
+  private closed = false;
 
   constructor(private readonly options: RunExecutorOptions) {}
 
   /** Starts (or re-triggers) a pass over the run; resolves when the run is idle again. Never rejects. */
   start(runId: string): Promise<void> {
+    clearTimeout(this.lookAgain.get(runId));
+    this.lookAgain.delete(runId);
     const current = this.active.get(runId);
     if (current) {
       current.again = true;
@@ -55,6 +61,7 @@ export class RunExecutor implements RunStarter {
       } finally {
         this.active.delete(runId);
       }
+      await this.scheduleLookAgain(runId);
     })();
     this.active.set(runId, entry);
     return entry.done;
@@ -68,9 +75,33 @@ export class RunExecutor implements RunStarter {
     return true;
   }
 
+  /** Stops scheduling passes (shutdown): a look again not yet due is dropped; `recover()` takes it up. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.lookAgain.values()) clearTimeout(timer);
+    this.lookAgain.clear();
+  }
+
   /** Resolves when no run is executing (shutdown, tests). */
   async idle(): Promise<void> {
     while (this.active.size > 0) await Promise.all([...this.active.values()].map((entry) => entry.done));
+  }
+
+  /** A pass of its own when the run's earliest wait with no event to end it runs out. */
+  private async scheduleLookAgain(runId: string): Promise<void> {
+    const at = await lookAgainAt(this.options.store, runId).catch((error: unknown) => {
+      this.options.log(`run ${runId}: could not read when to look again`, error);
+      return undefined;
+    });
+    if (at === undefined || this.closed || this.active.has(runId)) return;
+    clearTimeout(this.lookAgain.get(runId));
+    const timer = setTimeout(() => {
+      this.lookAgain.delete(runId);
+      void this.start(runId);
+    }, delayUntil(at));
+    // A pending look does not keep the process alive; the App's next start recovers the run.
+    timer.unref();
+    this.lookAgain.set(runId, timer);
   }
 
   private pass(runId: string, signal: AbortSignal): Promise<void> {

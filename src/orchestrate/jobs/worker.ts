@@ -3,6 +3,7 @@ import type { CoordStore } from '../../ports/coord-store.js';
 import type { FanoutJob, JobQueue, JobWorker } from '../../ports/job-queue.js';
 import type { Locks } from '../../ports/locks.js';
 import { executeRun } from '../execute-run.js';
+import { delayUntil, lookAgainAt } from '../look-again.js';
 import { handlePullRequestEvent } from '../github/handle-event.js';
 import { processCommand } from '../github/process-command.js';
 import type { RepositoryPipelines } from '../github/repository-pipelines.js';
@@ -94,9 +95,14 @@ async function pass(deps: WorkerDeps, run: RunRecord, signal: AbortSignal): Prom
   if (run.origin.kind === 'github') {
     if (!deps.github) throw new Error(`run ${run.id} is a GitHub run and this worker has no GitHub App credentials`);
     await githubRunPass({ store: deps.store, log: deps.log, ...deps.github }, run.id, signal);
-    return;
+  } else {
+    await executeRun(await deps.pipelineFor(run, signal), run.id);
   }
-  await executeRun(await deps.pipelineFor(run, signal), run.id);
+  // A wait that no event will end (the grace period for CI to appear): a pass queued for its end,
+  // kept in Redis (one job per run and moment, however many passes ask for it).
+  const at = await lookAgainAt(deps.store, run.id);
+  if (at !== undefined)
+    await deps.jobs.add(`run-${run.id}-at-${at}`, { kind: 'run-pass', runId: run.id }, { delayMs: delayUntil(at) });
 }
 
 /** A job as the worker's log names it. */

@@ -11,6 +11,7 @@ import { type CheckRunSeed, type ReviewSeed, seedCheckRun, seedReview } from './
 import {
   FAKE_APP_ID,
   type FakeRepo,
+  type FakeRequirements,
   type FakeReviewComment,
   type FakeRole,
   type FakeStatus,
@@ -195,6 +196,31 @@ export class FakeGitHub {
    */
   addCheckRun(owner: string, name: string, run: CheckRunSeed): number {
     return seedCheckRun(this.repo(owner, name), run, () => this.nextId());
+  }
+
+  /**
+   * Classic branch protection on `branch`: the merge is refused (405) until these checks passed
+   * and this many writers approved. "Get a branch" shows the required checks, not the reviews.
+   */
+  protectBranch(owner: string, name: string, branch: string, requires: Partial<FakeRequirements>): void {
+    this.repo(owner, name).protection.set(branch, { requiredChecks: [], requiredApprovals: 0, ...requires });
+  }
+
+  /** A ruleset on `branch` requiring these checks and approving reviews ("Get rules for a branch" shows both). */
+  addRuleset(owner: string, name: string, branch: string, requires: Partial<FakeRequirements>): void {
+    this.repo(owner, name).rulesets.set(branch, { requiredChecks: [], requiredApprovals: 0, ...requires });
+  }
+
+  /** Another App's check suite on a head, queued before any check run (CI about to start). */
+  addCheckSuite(owner: string, name: string, suite: { headSha: string; appSlug: string; appId?: number }): void {
+    this.repo(owner, name).checkSuites.push({
+      id: this.nextId(),
+      headSha: suite.headSha,
+      appId: suite.appId ?? 778,
+      appSlug: suite.appSlug,
+      appName: suite.appSlug,
+      createdAt: new Date().toISOString(),
+    });
   }
 
   /** A person closes a PR without merging it. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { appKeys, credentialOf, issueToken, verifyAppJwt } from './app-auth.js';
 import { serveGitHttp } from './git-http.js';
 import { type Answer, type RepoRoute, json, matchRoute } from './router.js';
+import { branchRoutes } from './routes-branches.js';
 import { checkRoutes } from './routes-checks.js';
 import { issueRoutes } from './routes-issues.js';
 import { pullRoutes } from './routes-pulls.js';
@@ -15,7 +16,7 @@ import {
   type RecordedGitRequest,
 } from './state.js';
 
-const ROUTES: RepoRoute[] = [...pullRoutes, ...reviewRoutes, ...checkRoutes, ...issueRoutes];
+const ROUTES: RepoRoute[] = [...pullRoutes, ...reviewRoutes, ...checkRoutes, ...branchRoutes, ...issueRoutes];
 const JOB_LOG_DOWNLOAD = /^\/_downloads\/([^/]+)\/([^/]+)\/job-logs\/(\d+)$/;
 const HOUR = 3_600_000;
 

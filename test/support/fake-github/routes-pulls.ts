@@ -1,4 +1,5 @@
 import { git, isAncestor, resolveRef } from './git.js';
+import { unmetRequirement } from './protection.js';
 import {
   type Answer,
   type RepoRoute,
@@ -19,8 +20,26 @@ export async function headOf(repo: FakeRepo, pull: FakePull): Promise<string> {
   return pull.lastHeadSha;
 }
 
+/** GitHub's `mergeable` and `mergeable_state`: a conflict is `dirty`, an unmet protection rule `blocked`. */
+async function mergeability(
+  repo: FakeRepo,
+  pull: FakePull,
+  head: string,
+): Promise<{ mergeable: boolean | null; mergeable_state: string }> {
+  if (pull.state !== 'open') return { mergeable: null, mergeable_state: 'unknown' };
+  const base = await resolveRef(repo.dir, `refs/heads/${pull.base}`);
+  if (!base) return { mergeable: null, mergeable_state: 'unknown' };
+  const merged = await git(repo.dir, ['merge-tree', '--write-tree', base, head], { allowExitCodes: [1] });
+  if (merged.exitCode !== 0) return { mergeable: false, mergeable_state: 'dirty' };
+  return {
+    mergeable: true,
+    mergeable_state: unmetRequirement(repo, pull.number, pull.base, head) ? 'blocked' : 'clean',
+  };
+}
+
 export async function pullJson(context: RouteContext, pull: FakePull): Promise<Record<string, unknown>> {
   const { repo, baseUrl } = context;
+  const head = await headOf(repo, pull);
   const repoRef = { name: repo.name, full_name: `${repo.owner}/${repo.name}`, owner: { login: repo.owner } };
   return {
     id: 100_000 + pull.number,
@@ -31,7 +50,7 @@ export async function pullJson(context: RouteContext, pull: FakePull): Promise<R
     title: pull.title,
     body: pull.body,
     user: { login: pull.user, type: 'Bot' },
-    head: { ref: pull.head, label: `${repo.owner}:${pull.head}`, sha: await headOf(repo, pull), repo: repoRef },
+    head: { ref: pull.head, label: `${repo.owner}:${pull.head}`, sha: head, repo: repoRef },
     base: {
       ref: pull.base,
       label: `${repo.owner}:${pull.base}`,
@@ -40,8 +59,8 @@ export async function pullJson(context: RouteContext, pull: FakePull): Promise<R
     },
     merged: pull.merged,
     merge_commit_sha: pull.mergeCommitSha,
-    mergeable: null,
-    mergeable_state: 'unknown',
+    merged_at: pull.mergedAt,
+    ...(await mergeability(repo, pull, head)),
     draft: false,
     requested_reviewers: pull.requestedReviewers.map((login) => ({ login, type: 'User' })),
     labels: (repo.issues.get(pull.number)?.labels ?? []).map((name) => ({ name })),
@@ -88,6 +107,7 @@ async function createPull(context: RouteContext): Promise<Answer> {
     state: 'open',
     merged: false,
     mergeCommitSha: null,
+    mergedAt: null,
     lastHeadSha: headSha,
     user: context.actor,
     createdAt: new Date().toISOString(),
@@ -138,6 +158,8 @@ async function mergePull(context: RouteContext): Promise<Answer> {
   if (!base) return json(405, { message: 'Pull Request is not mergeable' });
   const merged = await git(repo.dir, ['merge-tree', '--write-tree', base, head], { allowExitCodes: [1] });
   if (merged.exitCode !== 0) return json(405, { message: 'Pull Request is not mergeable' });
+  const unmet = unmetRequirement(repo, pull.number, pull.base, head);
+  if (unmet) return json(405, { message: unmet, documentation_url: 'https://docs.github.com/rest' });
   const tree = merged.stdout.split('\n')[0]?.trim() ?? '';
   const title =
     stringField(body, 'commit_title') ??
@@ -152,7 +174,13 @@ async function mergePull(context: RouteContext): Promise<Answer> {
   ).stdout.trim();
   const moved = await git(repo.dir, ['update-ref', `refs/heads/${pull.base}`, commit, base], { allowExitCodes: [128] });
   if (moved.exitCode !== 0) return json(405, { message: 'Base branch was modified. Review and try the merge again.' });
-  Object.assign(pull, { state: 'closed', merged: true, mergeCommitSha: commit, lastHeadSha: head });
+  Object.assign(pull, {
+    state: 'closed',
+    merged: true,
+    mergeCommitSha: commit,
+    mergedAt: new Date().toISOString(),
+    lastHeadSha: head,
+  });
   return json(200, { sha: commit, merged: true, message: 'Pull Request successfully merged' });
 }
 

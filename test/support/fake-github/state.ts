@@ -10,6 +10,8 @@ export interface FakePull {
   state: 'open' | 'closed';
   merged: boolean;
   mergeCommitSha: string | null;
+  /** When it was merged (ISO), or null. */
+  mergedAt: string | null;
   /** The head's sha when last seen (a closed or merged PR keeps it; an open one reads the branch). */
   lastHeadSha: string;
   user: string;
@@ -112,6 +114,26 @@ export interface FakeReaction {
   user: string;
 }
 
+/**
+ * What a base branch requires before a merge: by classic branch protection (of which "Get a branch"
+ * shows the required status checks, not the required reviews) or by a ruleset (all of it shown
+ * by "Get rules for a branch").
+ */
+export interface FakeRequirements {
+  requiredChecks: string[];
+  requiredApprovals: number;
+}
+
+/** A check suite another App has on a head before (or without) any check run in it. */
+export interface FakeCheckSuite {
+  id: number;
+  headSha: string;
+  appId: number;
+  appSlug: string;
+  appName: string;
+  createdAt: string;
+}
+
 export interface FakeRepoSettings {
   allowMergeCommit: boolean;
   allowSquashMerge: boolean;
@@ -137,6 +159,12 @@ export interface FakeRepo {
   reviews: FakeReview[];
   reactions: FakeReaction[];
   roles: Map<string, FakeRole>;
+  /** Classic branch protection, by branch. */
+  protection: Map<string, FakeRequirements>;
+  /** Ruleset rules, by branch. */
+  rulesets: Map<string, FakeRequirements>;
+  /** Suites seeded before their App ran anything (suites with runs follow from `checkRuns`). */
+  checkSuites: FakeCheckSuite[];
 }
 
 /** An installation token the fake issued. */
@@ -204,6 +232,9 @@ export function newRepo(owner: string, name: string, dir: string, defaultBranch:
     reviews: [],
     reactions: [],
     roles: new Map(),
+    protection: new Map(),
+    rulesets: new Map(),
+    checkSuites: [],
   };
 }
 

@@ -18,7 +18,8 @@ import { createComment } from './comments.js';
 import { FETCHED_PREFIX, type RemoteRepository, fetchBranch, gitConfigPassThrough, pushBranch } from './git-remote.js';
 import { type MergeMethod, chooseMergeMethod, mergePullRequest } from './merge.js';
 import { type RepositoryName, openPullRequest, pullRequestInfo } from './pull-requests.js';
-import { headCheckRuns, headStatuses, latestReviewStates } from './readiness.js';
+import { type CheckRunData, firstCheckStart, headCheckRuns, headStatuses, latestReviewStates } from './readiness.js';
+import { type BaseRequirements, readBaseRequirements, readStartingSuites } from './repository-ci.js';
 import { replyToReviewComment, reviewFeedback } from './review-feedback.js';
 import type { GitHubOctokit, TokenSource } from './token-source.js';
 import { forgeError, httpFailure } from './wrap-error.js';
@@ -62,6 +63,7 @@ export class GitHubForge implements Forge {
   private readonly preferredMethod: MergeMethod;
   private readonly retryDelayMs: number;
   private mergeMethod: Promise<MergeSettings> | undefined;
+  private readonly requirements = new Map<string, Promise<BaseRequirements>>();
 
   constructor(options: GitHubForgeOptions) {
     this.octokit = options.octokit;
@@ -126,20 +128,33 @@ export class GitHubForge implements Forge {
     }
   }
 
+  /**
+   * The head's check runs and statuses, the reviews standing on the PR (each approval with the
+   * commit it was given on), and the repository's CI: what the base branch requires, and the check
+   * suites that have not started yet.
+   */
   async readiness(number: number): Promise<PullRequestReadiness> {
-    const { headSha } = await this.readPullRequest(number);
-    const [checks, statuses, reviews] = await Promise.all([
+    const { headSha, base } = await this.readPullRequest(number);
+    const [runs, statuses, reviews, requirements, startingSuites] = await Promise.all([
       this.checkRuns(headSha),
       this.statuses(headSha),
       this.reviews(number),
+      this.baseRequirements(base),
+      readStartingSuites(this.octokit, this.name, headSha),
     ]);
     const latest = latestReviewStates(reviews);
-    const approvers = [...latest].filter(([, state]) => state === 'APPROVED').map(([login]) => login);
-    const permissions = await Promise.all(approvers.map((login) => this.userPermission(login)));
+    const approvals = [...latest].filter(([, review]) => review.state === 'APPROVED');
+    const permissions = await Promise.all(approvals.map(([login]) => this.userPermission(login)));
+    const firstCheckAt = firstCheckStart(runs);
     return {
-      checks: [...checks, ...statuses],
-      approvedBy: approvers.filter((_, index) => WRITE_PERMISSIONS.has(permissions[index] ?? 'none')),
-      changesRequestedBy: [...latest].filter(([, state]) => state === 'CHANGES_REQUESTED').map(([login]) => login),
+      checks: [...headCheckRuns(runs), ...statuses],
+      approvals: approvals
+        .filter((_, index) => WRITE_PERMISSIONS.has(permissions[index] ?? 'none'))
+        .map(([login, review]) => ({ by: login, headSha: review.commitId })),
+      changesRequestedBy: [...latest]
+        .filter(([, review]) => review.state === 'CHANGES_REQUESTED')
+        .map(([login]) => login),
+      ci: { ...requirements, startingSuites, ...(firstCheckAt ? { firstCheckAt } : {}) },
     };
   }
 
@@ -240,16 +255,14 @@ export class GitHubForge implements Forge {
     }
   }
 
-  private async checkRuns(sha: string): Promise<HeadCheck[]> {
+  private async checkRuns(sha: string): Promise<CheckRunData[]> {
     try {
-      return headCheckRuns(
-        await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
-          ...this.name,
-          ref: sha,
-          filter: 'latest',
-          per_page: 100,
-        }),
-      );
+      return await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
+        ...this.name,
+        ref: sha,
+        filter: 'latest',
+        per_page: 100,
+      });
     } catch (error) {
       throw forgeError(`list check runs on ${sha.slice(0, 8)}`, error);
     }
@@ -275,6 +288,17 @@ export class GitHubForge implements Forge {
     } catch (error) {
       throw forgeError(`list reviews of #${number}`, error, { notFound: 'pr-not-found' });
     }
+  }
+
+  /** Read once per forge and base (a forge serves one pass): protection rarely changes during one. */
+  private baseRequirements(base: string): Promise<BaseRequirements> {
+    let read = this.requirements.get(base);
+    if (!read) {
+      read = readBaseRequirements(this.octokit, this.name, base);
+      read.catch(() => this.requirements.delete(base));
+      this.requirements.set(base, read);
+    }
+    return read;
   }
 
   /** Read once per forge: the repository's allowed methods rarely change during a run. */

@@ -44,7 +44,8 @@ function settled(data: PullRequestData, expectedHeadSha: string): MergeResult | 
 
 /**
  * Merges a PR with its head pinned (`sha`): 409 (the head moved) and 405 (GitHub will not merge
- * it) are refusals. The merge is never retried blindly; after a 405 or a 5xx the PR is read again,
+ * it: `not-mergeable` for a conflict, `blocked` for a rule such as branch protection) are
+ * refusals. The merge is never retried blindly; after a 405 or a 5xx the PR is read again,
  * since the merge may have happened (by this call or a person).
  */
 export async function mergePullRequest(
@@ -73,10 +74,17 @@ export async function mergePullRequest(
       return { kind: 'refused', reason: 'head-moved', message: `GitHub: ${failure.message}` };
     if (failure?.status !== 405 && !mayHaveHappened(error))
       throw forgeError(`merge pull request #${number}`, error, { notFound: 'pr-not-found' });
-    const after = settled(await readPull(octokit, name, number), request.expectedHeadSha);
+    const pull = await readPull(octokit, name, number);
+    const after = settled(pull, request.expectedHeadSha);
     if (after) return after;
+    // A conflict is final; anything else GitHub refuses (a protection rule Fanout could not read,
+    // the base moving, a state GitHub has not computed yet) may pass on the next try.
     if (failure?.status === 405)
-      return { kind: 'refused', reason: 'not-mergeable', message: `GitHub: ${failure.message}` };
+      return {
+        kind: 'refused',
+        reason: pull.mergeable === false || pull.mergeable_state === 'dirty' ? 'not-mergeable' : 'blocked',
+        message: `GitHub: ${failure.message}`,
+      };
     throw forgeError(`merge pull request #${number}`, error);
   }
 }

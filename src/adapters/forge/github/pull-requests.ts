@@ -18,6 +18,9 @@ export interface PullRequestData {
   merged?: boolean | null;
   merged_at?: string | null;
   merge_commit_sha?: string | null;
+  /** Only `pulls.get` has them: false and `dirty` when the PR conflicts with its base. */
+  mergeable?: boolean | null;
+  mergeable_state?: string;
   head: { ref: string; sha: string };
   base: { ref: string };
 }

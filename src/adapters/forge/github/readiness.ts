@@ -6,6 +6,7 @@ export interface CheckRunData {
   name: string;
   status: string;
   conclusion: string | null;
+  started_at?: string | null;
 }
 
 /** A commit status as the combined status gives it (the latest per context). */
@@ -19,6 +20,8 @@ export interface ReviewData {
   id: number;
   state: string;
   user: { login: string } | null;
+  /** The head the review was given on. */
+  commit_id?: string | null;
 }
 
 const GREEN = new Set(['success', 'neutral', 'skipped']);
@@ -48,18 +51,29 @@ export function headStatuses(statuses: readonly StatusData[]): HeadCheck[] {
   }));
 }
 
+/** A user's latest review that decides something, and the head it was given on ('' when GitHub does not say). */
+export interface DecidingReview {
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED';
+  commitId: string;
+}
+
 /**
  * Each user's latest review that decides something: a comment-only review leaves an earlier
  * approval or request for changes standing, as on GitHub; a dismissed one withdraws it.
  */
-export function latestReviewStates(
-  reviews: readonly ReviewData[],
-): Map<string, 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED'> {
-  const latest = new Map<string, 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED'>();
+export function latestReviewStates(reviews: readonly ReviewData[]): Map<string, DecidingReview> {
+  const latest = new Map<string, DecidingReview>();
   for (const review of [...reviews].sort((a, b) => a.id - b.id)) {
     if (!review.user) continue;
     if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED' || review.state === 'DISMISSED')
-      latest.set(review.user.login, review.state);
+      latest.set(review.user.login, { state: review.state, commitId: review.commit_id ?? '' });
   }
   return latest;
+}
+
+/** When the earliest of a head's check runs started (ISO), if any says. */
+export function firstCheckStart(runs: readonly CheckRunData[]): string | undefined {
+  const starts = runs.flatMap((run) => (run.started_at ? [Date.parse(run.started_at)] : []));
+  const first = Math.min(...starts.filter((start) => !Number.isNaN(start)));
+  return Number.isFinite(first) ? new Date(first).toISOString() : undefined;
 }
