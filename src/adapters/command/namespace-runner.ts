@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { systemProgram } from '../system-programs.js';
 import { GitConfigCopies } from './git-config-copy.js';
 import { SYSTEM_PATHS } from './system-paths.js';
+import { runWithUserNetwork, type UserNetworkOptions } from './user-network.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 export interface NamespaceRunnerOptions {
@@ -17,6 +18,8 @@ export interface NamespaceRunnerOptions {
   hiddenPaths?: readonly string[];
   /** Tool installations (nvm's node...) shown again read-only when a hidden path holds them. */
   toolPaths?: readonly string[];
+  /** How networked commands get their own network (defaults from this machine). */
+  network?: UserNetworkOptions;
 }
 
 // Never covered: the command would lose its programs and libraries.
@@ -62,8 +65,8 @@ cd "$PWD"
 exec "$@"`;
 
 /**
- * `FANOUT_SANDBOX=none`: each command runs in its own user, PID, mount and (unless
- * `network: true`) network namespace, with a fresh /proc and no capabilities. It cannot see
+ * `FANOUT_SANDBOX=none`: each command runs in its own user, PID, mount and network namespace
+ * (`network: true`: outbound only, `runWithUserNetwork`), a fresh /proc, no capabilities. It cannot see
  * Fanout's process (or any other) to read secrets from `/proc/<pid>/environ` or `ps e`;
  * everything it starts, `setsid` and `nohup` included, dies with it; and the user's home, the
  * checkout and Fanout's state are covered (its worktree, HOME, git directories and tools shown
@@ -110,7 +113,7 @@ export class NamespaceCommandRunner implements CommandRunner {
             ...prefix.slice(split),
             ...request.argv,
           ];
-    return this.inner.run({ ...request, argv });
+    return runWithUserNetwork(this.inner, { ...request, argv }, this.options.network);
   }
 }
 
