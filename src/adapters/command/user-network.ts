@@ -187,15 +187,17 @@ if [ "$word" != ready ]; then echo "fanout: could not make a network namespace f
 "$pasta" "\${options[@]}" --pid "$dir/pasta" "$pid" </dev/null >/dev/null 2>>"$dir/pasta.err" 3>&- 5<&- &
 net=$!
 wait -n
-if kill -0 "$net" 2>/dev/null; then
-  read -r word status <&3
-  kill -KILL "$net" 2>/dev/null
-  exit "$status"
+# Pasta gone while the namespace still lives: it failed (a later pasta may quit on its own once
+# the command is over, which is no failure: the command's status follows).
+if ! kill -0 "$net" 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
+  echo "fanout: pasta could not connect this command's network namespace:" >&2
+  "$cat" <&5 >&2
+  kill -KILL "$pid" 2>/dev/null
+  exit 125
 fi
-echo "fanout: pasta could not connect this command's network namespace:" >&2
-"$cat" <&5 >&2
-kill -KILL "$pid" 2>/dev/null
-exit 125`;
+read -r word status <&3
+kill -KILL "$net" 2>/dev/null
+exit "$status"`;
 
 /**
  * In the new user, network and mount namespaces, as their root: waits for pasta, installs the
