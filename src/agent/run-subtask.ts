@@ -56,6 +56,8 @@ export interface RunSubtaskInput {
   redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
   network?: boolean;
+  /** What networked commands may reach beyond the internet (`networkAllow:`). */
+  networkAllow?: readonly string[];
   /**
    * Called after the agent and again after validation, whatever the outcome: the shared git state
    * is put back here, before Fanout's own git commands run in the repository again.
@@ -254,6 +256,7 @@ async function runAttempt(
             commandEnv: { HOME: home.path },
             git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
             network: input.network === true,
+            ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
             ...(input.redact ? { redact: input.redact } : {}),
             // What commands change counts as the agent's work (never fatal: without it, only file tools count).
             worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),

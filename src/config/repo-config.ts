@@ -2,6 +2,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../domain/agent-defaults.js';
 import { ConfigError } from '../domain/errors.js';
+import { parseNetworkAllowEntry } from '../domain/network-allow.js';
 import { formatIssues } from './format-issues.js';
 
 const ValidateCommandSchema = z.union([
@@ -54,6 +55,15 @@ const ProtectedEntrySchema = z
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 
+const NetworkAllowEntrySchema = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((entry, context) => {
+    const parsed = parseNetworkAllowEntry(entry);
+    if ('problem' in parsed) context.addIssue({ code: 'custom', message: parsed.problem });
+  });
+
 const RepoConfigSchema = z
   .object({
     validate: z.array(ValidateCommandSchema).default([]),
@@ -88,6 +98,9 @@ const RepoConfigSchema = z
     // More paths no agent may write (globs, `dir/`, paths), added to DEFAULT_PROTECTED_PATHS: a
     // repository can protect more, never less.
     protectedPaths: z.array(ProtectedEntrySchema).max(100).default([]),
+    // What networked commands (setup, and all under `network: true`) may reach beyond the
+    // internet: private ranges and this machine's services are closed to them otherwise.
+    networkAllow: z.array(NetworkAllowEntrySchema).max(100).default([]),
     model: z.string().trim().min(1).optional(),
     guards: z
       .object({

@@ -169,6 +169,7 @@ async function attemptFix(
       maxWallMs: Math.floor(context.limits.maxWallMs - fix.limits.spentMs),
     },
     network: run.config.network,
+    networkAllow: run.config.networkAllow,
     feedback: fix.feedback.text,
     maxAttempts: 1,
     ...(deps.redact ? { redact: deps.redact } : {}),

@@ -114,6 +114,7 @@ export async function validateIn(
       env: { HOME: home.path },
       git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
       network: config.network,
+      networkAllow: config.networkAllow,
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...options,
     });

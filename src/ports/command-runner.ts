@@ -16,6 +16,12 @@ export interface CommandRequest {
   git?: { gitDir: string; commonDir: string };
   /** Whether the command may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /**
+   * With `network`, what the command may reach beyond the internet (`networkAllow:` in
+   * .github/fanout.yml, validated): sandboxing runners close private ranges and the host's own
+   * services otherwise.
+   */
+  networkAllow?: readonly string[];
 }
 
 export interface CommandResult {

@@ -46,6 +46,7 @@ export async function runValidation(input: {
   /** The worktree's git directories, so git works inside a sandbox. */
   git?: { gitDir: string; commonDir: string };
   network?: boolean;
+  networkAllow?: readonly string[];
   signal?: AbortSignal;
   /** The files the change touches; with it, commands with `paths` run only when they match. */
   changedFiles?: readonly string[];
@@ -76,6 +77,7 @@ export async function runValidation(input: {
       ...(input.env ? { env: input.env } : {}),
       ...(input.git ? { git: input.git } : {}),
       network: input.network === true,
+      ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     });
     const passed = result.exitCode === 0 && !result.timedOut;

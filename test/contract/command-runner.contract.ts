@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { etcEntries } from '../../src/adapters/command/etc-allow-list.js';
 import { ProcessCommandRunner as ProcessCommandRunnerForControl } from '../../src/adapters/command/process-runner.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
+import { hostInterfaceAddress, hostService, loopbackProxy } from '../support/host-services.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const shell = (line: string) => ['bash', '-c', line];
@@ -306,7 +307,7 @@ export function isolationContract(
       }
     });
 
-    it('reaches no network, not even the host loopback, unless the request allows it', async () => {
+    it('reaches no network without `network: true`, not even the host loopback', async () => {
       const server = createServer((_request, response) => response.end('host-answered'));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
@@ -319,16 +320,142 @@ export function isolationContract(
           outputLimit: 10_000,
         });
         expect(denied.stdout).not.toContain('host-answered');
-        const allowed = await makeRunner().run({
-          argv: probe,
-          cwd: await tempDir(),
-          timeoutMs: 10_000,
-          outputLimit: 10_000,
-          network: true,
-        });
-        expect(allowed.stdout).toContain('host-answered');
       } finally {
         server.close();
+      }
+    });
+  });
+}
+
+/** Bash lines that connect to each `[host, port]` and print what answered, or why nothing did. */
+function probes(targets: ReadonlyArray<readonly [string, number]>): string {
+  const attempt = (host: string, port: number) =>
+    `if out=$( { exec 3<>/dev/tcp/${host}/${port} && head -1 <&3; } 2>&1 ); then echo "${host}:${port} answered: $out"; else echo "${host}:${port} failed: \${out##*: }"; fi`;
+  return targets.map(([host, port]) => attempt(host, port)).join('\n');
+}
+
+/** The routing rules refused the connection: at once, never by a timeout. */
+function expectUnreachable(stdout: string, target: string): void {
+  expect(stdout.split('\n')).toContainEqual(
+    expect.stringMatching(
+      new RegExp(`^${target.replace(/[.]/g, '\\.')} failed: (Network is unreachable|No route to host)$`),
+    ),
+  );
+}
+
+/**
+ * What a networked command (`network: true`, setup) gets from a sandboxing runner: a network of
+ * its own with outbound access, and nothing of the host's: no loopback service, no address of its
+ * own, no private range, no metadata service, unless `networkAllow` names it; a proxy from the
+ * environment stays usable. There is no internet in the tests: that outbound connections work is
+ * shown by reaching addresses `networkAllow` opens (they leave through the same path). `makeRunner`
+ * makes the runner with `env` as the environment proxies come from.
+ */
+export function userNetworkContract(name: string, makeRunner: (env?: NodeJS.ProcessEnv) => CommandRunner): void {
+  describe(`CommandRunner user network: ${name}`, () => {
+    const run = async (argv: string[], networkAllow?: string[], env?: NodeJS.ProcessEnv) =>
+      makeRunner(env).run({
+        argv,
+        cwd: await tempDir(),
+        timeoutMs: 30_000,
+        outputLimit: 20_000,
+        network: true,
+        ...(networkAllow ? { networkAllow } : {}),
+      });
+
+    it("reaches none of the host's services (its loopback, its own address), no private range and no metadata address, each refused at once", async () => {
+      const address = hostInterfaceAddress();
+      const loopback = await hostService('127.0.0.1', 'redis-on-loopback-answered');
+      const own = await hostService(address, 'host-address-answered');
+      try {
+        const result = await run(
+          shell(
+            probes([
+              ['127.0.0.1', loopback.port],
+              [address, own.port],
+              ['169.254.169.254', 80],
+              ['10.0.0.1', 80],
+              ['192.168.0.1', 80],
+              ['fd00:ec2::254', 80],
+            ]),
+          ),
+        );
+        expect(result.timedOut).toBe(false);
+        expect(result.stdout).not.toContain('answered:');
+        // Its loopback is its own: nothing listens there.
+        expect(result.stdout).toContain(`127.0.0.1:${loopback.port} failed: Connection refused`);
+        // The rest fail on the routing rules, at once, never by waiting for a timeout.
+        for (const target of [
+          `${address}:${own.port}`,
+          '169.254.169.254:80',
+          '10.0.0.1:80',
+          '192.168.0.1:80',
+          'fd00:ec2::254:80',
+        ])
+          expectUnreachable(result.stdout, target);
+      } finally {
+        loopback.close();
+        own.close();
+      }
+    });
+
+    it('reaches what networkAllow names, on the port it names only, and cannot change the rules', async () => {
+      const address = hostInterfaceAddress();
+      const [allowed, other, local, localOther] = await Promise.all([
+        hostService(address, 'allowed-answered'),
+        hostService(address, 'other-port-answered'),
+        hostService('127.0.0.1', 'allowed-loopback-answered'),
+        hostService('127.0.0.1', 'other-loopback-answered'),
+      ]);
+      try {
+        const result = await run(
+          shell(
+            [
+              // The command is not the namespace's root: it cannot take the rules away.
+              'PATH=$PATH:/usr/sbin:/sbin ip rule flush 2>&1',
+              probes([
+                [address, allowed.port],
+                [address, other.port],
+                ['127.0.0.1', local.port],
+                ['127.0.0.1', localOther.port],
+              ]),
+            ].join('\n'),
+          ),
+          [`${address}:${allowed.port}`, `127.0.0.1:${local.port}`],
+        );
+        expect(result.stdout).toContain(`${address}:${allowed.port} answered: allowed-answered`);
+        expect(result.stdout).toContain(`127.0.0.1:${local.port} answered: allowed-loopback-answered`);
+        expectUnreachable(result.stdout, `${address}:${other.port}`);
+        expect(result.stdout).toContain(`127.0.0.1:${localOther.port} failed: Connection refused`);
+        expect(result.stdout).toContain('Operation not permitted');
+      } finally {
+        for (const service of [allowed, other, local, localOther]) service.close();
+      }
+    });
+
+    it("can use an HTTP proxy on the host's loopback given in HTTPS_PROXY and HTTP_PROXY, and nothing else there", async () => {
+      const proxy = await loopbackProxy();
+      const origin = await hostService('127.0.0.1', 'origin-answered');
+      try {
+        const tunnel = [
+          'for url in "$HTTPS_PROXY" "$HTTP_PROXY"; do',
+          '  hostport=${url#http://}',
+          '  exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || continue',
+          `  printf 'CONNECT 127.0.0.1:${origin.port} HTTP/1.1\\r\\nHost: 127.0.0.1:${origin.port}\\r\\n\\r\\n' >&3`,
+          '  while IFS= read -r line <&3 && [ "${line%$\'\\r\'}" != "" ]; do echo "proxy said: $line"; done',
+          '  head -1 <&3; exec 3<&-',
+          'done',
+        ].join('\n');
+        const result = await run(shell(`${tunnel}\n${probes([['127.0.0.1', origin.port]])}`), undefined, {
+          HTTPS_PROXY: proxy.url,
+          HTTP_PROXY: proxy.url,
+        });
+        expect(result.stdout).toContain('proxy said: HTTP/1.1 200 Connection established');
+        expect(result.stdout.match(/^origin-answered$/gm)).toHaveLength(2);
+        expect(result.stdout).toContain(`127.0.0.1:${origin.port} failed: Connection refused`);
+      } finally {
+        proxy.close();
+        origin.close();
       }
     });
   });

@@ -3,7 +3,7 @@ import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from '../../src/adapters/command/namespace-runner.js';
 import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { describeWithSandbox } from '../support/require-sandbox.js';
-import { commandRunnerContract, isolationContract } from './command-runner.contract.js';
+import { commandRunnerContract, isolationContract, userNetworkContract } from './command-runner.contract.js';
 
 commandRunnerContract('plain processes', () => new ProcessCommandRunner());
 
@@ -18,6 +18,16 @@ describeWithSandbox('namespaces (FANOUT_SANDBOX=none)', 'namespaces', () => {
         hiddenPaths,
       }),
   });
+  describeWithSandbox('with the network', 'userNetwork', () =>
+    userNetworkContract(
+      'namespaces',
+      (env) =>
+        new NamespaceCommandRunner(new ProcessCommandRunner(), {
+          mapCurrentUser: sandboxSupport().mapCurrentUser,
+          ...(env ? { network: { env } } : {}),
+        }),
+    ),
+  );
 });
 
 describeWithSandbox('bubblewrap sandbox', 'bwrap', () => {
@@ -34,4 +44,15 @@ describeWithSandbox('bubblewrap sandbox', 'bwrap', () => {
         canDisableUserns: sandboxSupport().bwrapDisablesUserns,
       }),
   });
+  describeWithSandbox('with the network', 'userNetwork', () =>
+    userNetworkContract(
+      'bubblewrap',
+      (env) =>
+        new BwrapCommandRunner(new ProcessCommandRunner(), {
+          hiddenPaths: [],
+          canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+          ...(env ? { network: { env } } : {}),
+        }),
+    ),
+  );
 });

@@ -3,6 +3,9 @@ import { cp, lstat, readFile, readdir, rm, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
+import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
+import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { withFileLock } from '../../src/adapters/file-lock.js';
 import { PreparationGitCli } from '../../src/adapters/workspace/preparation-git.js';
 import { readEntry, recordChecked } from '../../src/adapters/environment/environment-cache.js';
@@ -16,7 +19,9 @@ import {
   workspace,
   WRITE_NOTES,
 } from '../support/environment-harness.js';
+import { hostService } from '../support/host-services.js';
 import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
+import { describeWithSandbox } from '../support/require-sandbox.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
 
 const execFileAsync = promisify(execFile);
@@ -242,5 +247,41 @@ describe('prepared environments: the real pipeline', () => {
     ]);
     // One install for the run, however many worktrees it prepared.
     expect(runner.count('npm ci')).toBe(1);
+  });
+});
+
+describeWithSandbox('prepared environments: the network setup gets', 'bwrap', () => {
+  describeWithSandbox('with a network of its own', 'userNetwork', () => {
+    it("setup (always networked) cannot reach a service on the host's loopback, such as the App's Redis; one networkAllow names it can", async () => {
+      const [redis, allowed] = await Promise.all([
+        hostService('127.0.0.1', 'redis-answered'),
+        hostService('127.0.0.1', 'allowed-answered'),
+      ]);
+      try {
+        const probe = [redis.port, allowed.port]
+          .map(
+            (port) =>
+              `if out=$( { exec 3<>/dev/tcp/127.0.0.1/${port} && head -1 <&3; } 2>&1 ); then echo "${port} answered: $out"; else echo "${port} failed: \${out##*: }"; fi`,
+          )
+          .join('; ');
+        const h = await environmentHarness({
+          runner: new BwrapCommandRunner(new ProcessCommandRunner(), {
+            hiddenPaths: [],
+            canDisableUserns: sandboxSupport().bwrapDisablesUserns,
+          }),
+          // Failing on purpose: a failed setup's message carries its output.
+          config: `setup: ${JSON.stringify([`${probe}; exit 1`])}\nnetworkAllow: ["127.0.0.1:${allowed.port}"]\n`,
+        });
+        const result = await h.preparer().prepare(await h.worktree());
+        expect(result.ok).toBe(false);
+        const message = result.ok ? '' : result.message;
+        expect(message).toContain(`${redis.port} failed: Connection refused`);
+        expect(message).not.toContain('redis-answered');
+        expect(message).toContain(`${allowed.port} answered: allowed-answered`);
+      } finally {
+        redis.close();
+        allowed.close();
+      }
+    });
   });
 });

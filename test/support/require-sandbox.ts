@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { sandboxSupport, type SandboxSupport } from '../../src/adapters/command/sandbox-support.js';
+import { sandboxSupport, userNetworkSupport, type SandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 
 /**
  * Runs a sandbox suite when the machine supports it. In CI a missing sandbox fails (CI installs
@@ -7,17 +7,20 @@ import { sandboxSupport, type SandboxSupport } from '../../src/adapters/command/
  */
 export function describeWithSandbox(
   name: string,
-  needs: keyof Pick<SandboxSupport, 'bwrap' | 'namespaces'>,
+  needs: keyof Pick<SandboxSupport, 'bwrap' | 'namespaces'> | 'userNetwork',
   suite: () => void,
 ): void {
-  if (sandboxSupport()[needs]) {
+  const network = needs === 'userNetwork' ? userNetworkSupport() : null;
+  if (network ? network.ok : sandboxSupport()[needs as 'bwrap' | 'namespaces']) {
     describe(name, suite);
     return;
   }
   const why =
-    needs === 'bwrap'
-      ? 'bubblewrap is not installed or cannot create namespaces (apt-get install bubblewrap)'
-      : `unshare cannot create user and PID namespaces here (${sandboxSupport().namespaceProblem ?? 'unknown'})`;
+    network && !network.ok
+      ? `networked commands need their own network: ${network.problem}`
+      : needs === 'bwrap'
+        ? 'bubblewrap is not installed or cannot create namespaces (apt-get install bubblewrap)'
+        : `unshare cannot create user and PID namespaces here (${sandboxSupport().namespaceProblem ?? 'unknown'})`;
   if (process.env.CI) {
     describe(name, () => {
       it(`needs the sandbox: ${why}`, () => {

@@ -127,4 +127,27 @@ describe('parseRepoConfig', () => {
       limitsFromConfig(parseRepoConfig('guards: { errorStreak: 5, stallSeconds: 30 }\nbudgets: { maxMinutes: 2 }\n')),
     ).toMatchObject({ errorStreak: 5, stallMs: 30_000, maxWallMs: 120_000 });
   });
+
+  it('takes networkAllow as ranges or host:port, and names a bad entry and why', () => {
+    const allow = ['10.1.0.0/16', '10.1.2.3', 'fd12::/48', '[fd12::5]:443', 'db.internal:5432', '127.0.0.1:8080'];
+    expect(parseRepoConfig(`networkAllow: ${JSON.stringify(allow)}\n`).networkAllow).toEqual(allow);
+    expect(parseRepoConfig(null).networkAllow).toEqual([]);
+    const message = (text: string) => {
+      try {
+        parseRepoConfig(text);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(message('networkAllow: ["10.0.0.0/8", "10.1.2.3/16"]\n')).toMatch(
+      /- networkAllow\.1: "10\.1\.2\.3\/16" has bits set past \/16: did you mean 10\.1\.0\.0\/16\?/,
+    );
+    expect(message('networkAllow: ["10.0.0.0/33"]\n')).toContain('"10.0.0.0/33": /33 is not a prefix length 0-32');
+    expect(message('networkAllow: ["db.internal:99999"]\n')).toContain(
+      '"db.internal:99999": port 99999 is not 1-65535',
+    );
+    expect(message('networkAllow: ["127.0.0.1"]\n')).toContain('"127.0.0.1" is this machine\'s loopback');
+    expect(message('networkAllow: ["http://proxy:3128"]\n')).toContain('"http://proxy:3128" is neither a range');
+  });
 });

@@ -5,6 +5,7 @@ import { systemProgram } from '../system-programs.js';
 import { bwrapArguments } from './bwrap-arguments.js';
 import { etcEntries } from './etc-allow-list.js';
 import { GitConfigCopies } from './git-config-copy.js';
+import { runWithUserNetwork, type UserNetworkOptions } from './user-network.js';
 
 import { SYSTEM_PATHS } from './system-paths.js';
 
@@ -19,15 +20,17 @@ export interface BwrapOptions {
   canDisableUserns?: boolean;
   /** What of /etc commands see (default: the allow-listed entries of this machine's /etc). */
   etcPaths?: readonly string[];
+  /** How networked commands get their own network (defaults from this machine). */
+  network?: UserNetworkOptions;
 }
 
 /**
  * Runs each command inside bubblewrap. The command sees the system directories, what tools need
  * of /etc, and its tools read-only (of /opt only those), its worktree and private HOME writable, its worktree's git directory and the
  * repository's shared one read-only (with a sanitized config); not the user's home or checkout,
- * not Fanout's state, no host process, no network unless the request allows it, and no
- * capabilities. Its own PID namespace means nothing it starts outlives it. Wraps another runner,
- * which keeps timeouts and output caps.
+ * not Fanout's state, no host process, no network unless the request allows it (then outbound
+ * only: `runWithUserNetwork`), and no capabilities. Its own PID namespace means nothing it
+ * starts outlives it. Wraps another runner, which keeps timeouts and output caps.
  */
 export class BwrapCommandRunner implements CommandRunner {
   /** Each command is the first process of its own PID namespace: everything it started ends with it. */
@@ -66,7 +69,8 @@ export class BwrapCommandRunner implements CommandRunner {
       network: request.network === true,
       canDisableUserns: this.options.canDisableUserns ?? false,
     });
-    return this.inner.run({ ...request, argv: [systemProgram('bwrap'), ...layout, '--', ...request.argv] });
+    const argv = [systemProgram('bwrap'), ...layout, '--', ...request.argv];
+    return runWithUserNetwork(this.inner, { ...request, argv }, this.options.network);
   }
 }
 

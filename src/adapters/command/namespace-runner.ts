@@ -4,6 +4,7 @@ import { systemProgram } from '../system-programs.js';
 import { etcCopies, etcEntries, linkLeavesEtc } from './etc-allow-list.js';
 import { GitConfigCopies } from './git-config-copy.js';
 import { PARTLY_SHOWN_PATHS, SYSTEM_PATHS } from './system-paths.js';
+import { runWithUserNetwork, type UserNetworkOptions } from './user-network.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
 
 export interface NamespaceRunnerOptions {
@@ -23,6 +24,8 @@ export interface NamespaceRunnerOptions {
    * machine's /etc); the rest of /etc, and of /opt all but the tools, is covered.
    */
   etcPaths?: readonly string[];
+  /** How networked commands get their own network (defaults from this machine). */
+  network?: UserNetworkOptions;
 }
 
 // Never covered: the command would lose its programs and libraries.
@@ -79,8 +82,8 @@ cd "$PWD"
 exec "$@"`;
 
 /**
- * `FANOUT_SANDBOX=none`: each command runs in its own user, PID, mount and (unless
- * `network: true`) network namespace, with a fresh /proc and no capabilities. It cannot see
+ * `FANOUT_SANDBOX=none`: each command runs in its own user, PID, mount and network namespace
+ * (`network: true`: outbound only, `runWithUserNetwork`), a fresh /proc, no capabilities. It cannot see
  * Fanout's process (or any other) to read secrets from `/proc/<pid>/environ` or `ps e`;
  * everything it starts, `setsid` and `nohup` included, dies with it; and the user's home, the
  * checkout, Fanout's state and own files and /opt are covered, /etc replaced by a private copy
@@ -135,7 +138,7 @@ export class NamespaceCommandRunner implements CommandRunner {
             ...prefix.slice(split),
             ...request.argv,
           ];
-    return this.inner.run({ ...request, argv });
+    return runWithUserNetwork(this.inner, { ...request, argv }, this.options.network);
   }
 }
 

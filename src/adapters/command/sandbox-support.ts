@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { systemProgram } from '../system-programs.js';
 import { namespacePrefix } from './namespace-runner.js';
 
 /** What this machine allows for isolating commands. */
@@ -48,6 +50,20 @@ function probe(): SandboxSupport {
     mapCurrentUser: current === null,
     ...(current !== null && mapped !== null ? { namespaceProblem: mapped } : {}),
   };
+}
+
+/** Whether networked commands can get a network of their own: pasta (with its path) and ip are installed. */
+export type UserNetworkSupport = { ok: true; pasta: string } | { ok: false; problem: string };
+
+/**
+ * Looks for pasta (Debian's passt package) and ip (iproute2), which networked commands need: they
+ * run in a network namespace of their own, never on the host's network.
+ */
+export function userNetworkSupport(): UserNetworkSupport {
+  const pasta = systemProgram('pasta');
+  if (!isAbsolute(pasta)) return { ok: false, problem: 'pasta is not installed (apt-get install passt)' };
+  if (!isAbsolute(systemProgram('ip'))) return { ok: false, problem: 'ip is not installed (apt-get install iproute2)' };
+  return { ok: true, pasta };
 }
 
 function succeeds(program: string, args: string[]): boolean {

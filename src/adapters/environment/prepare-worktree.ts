@@ -40,7 +40,7 @@ export interface WorktreePreparerOptions {
   git: PreparationGit;
   /** The user's checkout: where `copy:` files and submodules come from. */
   repoDir: string;
-  config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>;
+  config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow'>>;
   /**
    * The run's base commit, which holds no agent's work: only a worktree at this commit runs setup
    * with the network and the user's registry configuration, and only its result is cached. A
@@ -243,6 +243,7 @@ export class WorktreePreparer {
       worktree,
       commands: work.commands,
       network: work.trusted || config.network,
+      ...(config.networkAllow ? { networkAllow: config.networkAllow } : {}),
       ...(work.trusted ? { registry: { userHome: this.options.userHome, env: this.options.env ?? process.env } } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });

@@ -37,6 +37,8 @@ export async function runSetup(input: {
   worktree: Worktree;
   commands: readonly SetupCommand[];
   network: boolean;
+  /** What networked setup may reach beyond the internet (`networkAllow:`). */
+  networkAllow?: readonly string[];
   /** Where the user's registry configuration is copied from; none when absent. */
   registry?: { userHome: string; env: NodeJS.ProcessEnv };
   signal?: AbortSignal;
@@ -61,6 +63,7 @@ export async function runSetup(input: {
         },
         git: { gitDir: input.worktree.gitDir, commonDir: input.worktree.commonDir },
         network: input.network,
+        ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
       if (result.exitCode !== 0 || result.timedOut) {

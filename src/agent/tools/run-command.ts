@@ -30,6 +30,7 @@ export const runCommandTool = defineTool({
       ...(context.signal ? { signal: context.signal } : {}),
       ...(context.git ? { git: context.git } : {}),
       ...(context.network !== undefined ? { network: context.network } : {}),
+      ...(context.networkAllow ? { networkAllow: context.networkAllow } : {}),
     });
     const after = before ? await context.worktreeChanges!() : null;
     const changedFiles = before && after ? changedBetween(before, after) : [];

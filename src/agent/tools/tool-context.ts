@@ -22,6 +22,8 @@ export interface ToolContext {
   git?: { gitDir: string; commonDir: string };
   /** Whether commands may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /** With `network`, the `networkAllow:` entries of the repository's config. */
+  networkAllow?: readonly string[];
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
   /**
