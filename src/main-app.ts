@@ -13,6 +13,7 @@ import type { RepoConfig } from './config/repo-config.js';
 import type { GitHubTarget, PullRequestEvent } from './domain/command.js';
 import type { SecretRedactor } from './domain/redactor.js';
 import {
+  createAgentBackends,
   createCommandRunner,
   createEnvironmentPreparers,
   createFailpoint,
@@ -133,10 +134,12 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
       });
       const repository = `github:${new URL(target.htmlUrl).host}/${target.owner}/${target.repo}`.toLowerCase();
       const distributed = shared.distributed;
+      const llm = llmFor(openOptions.config?.model);
       return {
         cloneDir,
         deps: {
-          llm: llmFor(openOptions.config?.model),
+          llm,
+          agents: createAgentBackends(llm, runner),
           workspace,
           runner,
           sandbox,

@@ -4,18 +4,16 @@ import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
+import type { AgentBackend, AgentReporter } from '../ports/agent-backend.js';
 import type { CommandRunner } from '../ports/command-runner.js';
-import type { Llm } from '../ports/llm.js';
-import type { CommitOutcome, Workspace, Worktree } from '../ports/workspace.js';
+import type { CommitOutcome, SharedStateGuard, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
-import type { AgentOutcome, TokenTotals } from './outcome.js';
-import type { AgentReporter } from './reporter.js';
+import type { AgentOutcome, TokenTotals } from '../domain/agent-outcome.js';
 import { retryHint } from './retry-hint.js';
-import { runAgent } from './run-agent.js';
-import { BUILTIN_TOOLS } from './tools/index.js';
 
 export interface RunSubtaskInput {
-  llm: Llm;
+  /** Which agent does the work: the built-in loop or an external CLI, all behind one port. */
+  backend: AgentBackend;
   workspace: Workspace;
   runner: CommandRunner;
   repoDir: string;
@@ -38,25 +36,20 @@ export interface RunSubtaskInput {
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /**
-   * Whether `afterCommit` still runs commands in the worktree (validation): when not, the worktree
-   * goes back to its pool as soon as the work is committed, while the pull request is published.
+   * Keep the worktree after a successful commit, to run more in it (validation): the outcome then
+   * holds it and the caller releases it. Otherwise it goes back to its pool as soon as the work is
+   * committed, while the pull request is published.
    */
-  worktreeAfterCommit?: boolean;
-  /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
-  afterCommit?: (
-    worktree: Worktree,
-    commit: string,
-    work: { files: string[]; summary: string; tokens: TokenTotals },
-  ) => Promise<void>;
+  keepWorktree?: boolean;
   /** Removes configured secrets from tool output before the model sees it. */
   redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
   network?: boolean;
   /**
-   * Called after the agent and again after validation, whatever the outcome: the shared git state
-   * is put back here, before Fanout's own git commands run in the repository again.
+   * The shared git state as the run found it: put back after each agent, before Fanout's own git
+   * commands run in the repository again (what was put back is in the outcome and the agent's log).
    */
-  afterCommands?: (attempt: number) => Promise<void>;
+  sharedState?: SharedStateGuard;
   maxAttempts?: number;
   /**
    * A fix attempt: what a review or a failed check asked for. The worktree starts at
@@ -66,6 +59,13 @@ export interface RunSubtaskInput {
   /** The branch the worktree's commit lands on; default `fanout/<run>/<subtask>`. */
   branch?: string;
   signal?: AbortSignal;
+}
+
+/** A worktree the caller still holds after the attempt; `release` hands it back to its pool. */
+export interface HeldWorktree {
+  worktree: Worktree;
+  /** Hands the worktree back (its time is added to the outcome's `timings.cleanup`). */
+  release(): Promise<void>;
 }
 
 /** How a subtask ended, after at most one retry. */
@@ -79,6 +79,8 @@ export type SubtaskOutcome = (
       attempts: number;
       steps: number;
       tokens: TokenTotals;
+      /** With `keepWorktree`: the worktree of the commit, still held. */
+      held?: HeldWorktree;
     }
   | {
       kind: 'failed';
@@ -89,7 +91,11 @@ export type SubtaskOutcome = (
       tokens: TokenTotals;
       lastEvents: string[];
     }
-) & { timings: PhaseTimings };
+) & {
+  timings: PhaseTimings;
+  /** Paths of the shared git state the agents changed and Fanout put back (relative to the git dir). */
+  reverted: string[];
+};
 
 /** What preparing a worktree gave: ready, or an environment failure with its output's tail. */
 export type WorktreePreparation =
@@ -121,9 +127,11 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
 }
 
 /**
- * Runs one subtask: a fresh worktree on `fanout/<run>/<subtask>` from the base commit, the agent,
- * a commit of only in-scope changes, and the worktree removed whatever happens. A failed attempt
- * is retried once in a fresh worktree with a hint built from the failure.
+ * Runs one subtask, the same for agent jobs and fix jobs: a fresh worktree on
+ * `fanout/<run>/<subtask>` from the base commit, its environment, the agent (whichever backend),
+ * a commit of only in-scope changes, and the worktree handed back (or held for the caller, with
+ * `keepWorktree`). A failed attempt is retried once in a fresh worktree with a hint built from the
+ * failure. Each phase's result comes back as a value; nothing here calls up into the pipeline.
  */
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
@@ -133,6 +141,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let hint: string | undefined;
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
   const timings: PhaseTimings = { worktree: 0, setup: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
+  const reverted = new Set<string>();
   const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -144,7 +153,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterCommands?.(attempt));
+      result = await runAttempt(input, attempt, hint, timed, reverted);
     } catch (error) {
       if (input.signal?.aborted) throw error;
       // Fanout's own machinery failed (git, the disk), not the model: the attempt is lost, and
@@ -161,7 +170,8 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     steps += result.steps;
     tokens.prompt += result.tokens.prompt;
     tokens.completion += result.tokens.completion;
-    if (result.kind === 'succeeded') return { ...result, branch, attempts: attempt, steps, tokens, timings };
+    if (result.kind === 'succeeded')
+      return { ...result, branch, attempts: attempt, steps, tokens, timings, reverted: [...reverted].sort() };
     last = {
       kind: 'failed',
       reason: result.reason,
@@ -171,6 +181,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       tokens,
       lastEvents: result.lastEvents,
       timings,
+      reverted: [...reverted].sort(),
     };
     // Cancelled, or the environment could not be prepared: another attempt would not help.
     if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
@@ -180,7 +191,15 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
 }
 
 type AttemptResult =
-  | { kind: 'succeeded'; commit: string; files: string[]; summary: string; steps: number; tokens: TokenTotals }
+  | {
+      kind: 'succeeded';
+      commit: string;
+      files: string[];
+      summary: string;
+      steps: number;
+      tokens: TokenTotals;
+      held?: HeldWorktree;
+    }
   | {
       kind: 'failed';
       reason: SubtaskFailureReason;
@@ -193,12 +212,13 @@ type AttemptResult =
 
 type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T>;
 
-/** One attempt in a fresh worktree, removed whatever happens. */
+/** One attempt in a fresh worktree, handed back whatever happens (unless its commit's caller keeps it). */
 async function runAttempt(
   input: RunSubtaskInput,
   attempt: number,
   hint: string | undefined,
   timed: Timed,
+  reverted: Set<string>,
 ): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope);
   const worktree = await timed('worktree', () =>
@@ -212,10 +232,18 @@ async function runAttempt(
     }),
   );
   let released = false;
+  let kept = false;
   const release = async (options: { committedAll?: boolean } = {}) => {
     if (released) return;
     released = true;
     await timed('cleanup', () => input.workspace.releaseWorktree(worktree, options));
+  };
+  const reporter = input.reporterFor(attempt);
+  const restoreSharedState = async () => {
+    const changed = (await input.sharedState?.restore()) ?? [];
+    if (changed.length === 0) return;
+    for (const path of changed) reverted.add(path);
+    await reporter.event('shared-state-reverted', { paths: changed });
   };
   try {
     await input.onAttempt?.(attempt, worktree);
@@ -233,37 +261,29 @@ async function runAttempt(
       };
     const home = await input.runner.privateHome();
     try {
-      const reporter = input.reporterFor(attempt);
       const outcome: AgentOutcome = await timed('agent', () =>
-        runAgent({
-          llm: input.llm,
-          subtask: input.subtask,
-          ...(input.overallTask ? { overallTask: input.overallTask } : {}),
-          tools: BUILTIN_TOOLS,
-          context: {
-            root: worktree.path,
-            writeScope: input.subtask.writeScope,
-            canWrite,
-            runner: input.runner,
-            commandEnv: { HOME: home.path },
-            git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
-            network: input.network === true,
-            ...(input.redact ? { redact: input.redact } : {}),
-            // What commands change counts as the agent's work (never fatal: without it, only file tools count).
-            worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
-            commandTimeoutMs: input.limits.commandTimeoutMs,
-            outputLimit: input.limits.toolOutputLimit,
-            ...(input.signal ? { signal: input.signal } : {}),
-          },
-          limits: input.limits,
-          reporter,
-          ...(hint ? { retryHint: hint } : {}),
-          ...(input.outline ? { outline: input.outline } : {}),
-          ...(input.feedback ? { feedback: input.feedback } : {}),
-          ...(input.signal ? { signal: input.signal } : {}),
-        }),
+        input.backend
+          .run(
+            {
+              subtask: input.subtask,
+              ...(input.overallTask ? { overallTask: input.overallTask } : {}),
+              ...(hint ? { retryHint: hint } : {}),
+              ...(input.outline ? { outline: input.outline } : {}),
+              ...(input.feedback ? { feedback: input.feedback } : {}),
+              worktree,
+              canWrite,
+              home: home.path,
+              network: input.network === true,
+              limits: input.limits,
+              // What commands change counts as the agent's work (never fatal: without it, only file tools count).
+              worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
+              ...(input.redact ? { redact: input.redact } : {}),
+            },
+            reporter,
+            input.signal,
+          )
+          .finally(restoreSharedState),
       );
-      await input.afterCommands?.(attempt);
       const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
         return {
@@ -290,17 +310,17 @@ async function runAttempt(
         // Nothing more runs in it: tidied for the next agent while this one's work is published.
         // Every path the tools wrote is in the commit (an ignored one is not: it stays to be cleaned).
         const committedAll = knownPaths !== undefined && knownPaths.every((path) => commit.files.includes(path));
-        if (input.worktreeAfterCommit === false) await release({ committedAll });
+        if (!input.keepWorktree) await release({ committedAll });
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
-        if (input.afterCommit)
-          await timed('validate', () =>
-            input.afterCommit!(worktree, commit.commit, {
-              files: commit.files,
-              summary: outcome.summary,
-              tokens: outcome.tokens,
-            }),
-          );
-        return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
+        kept = input.keepWorktree === true;
+        return {
+          kind: 'succeeded',
+          commit: commit.commit,
+          files: commit.files,
+          summary: outcome.summary,
+          ...spent,
+          ...(kept ? { held: { worktree, release: () => release() } } : {}),
+        };
       }
       if (commit.kind !== 'no-changes') {
         // Work the commit refused (outside the scope, too large, nested repositories, links out).
@@ -326,7 +346,9 @@ async function runAttempt(
       await timed('cleanup', () => home.dispose());
     }
   } finally {
-    await release();
+    // Setup commands too ran in the worktree: whatever they changed in the shared state goes back.
+    await restoreSharedState();
+    if (!kept) await release();
   }
 }
 

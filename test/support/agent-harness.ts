@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
+import { BuiltinAgentBackend } from '../../src/agent/builtin/builtin-backend.js';
 import { DEFAULT_LIMITS, type AgentLimits } from '../../src/agent/limits.js';
 import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
@@ -32,8 +33,8 @@ export async function agentHarness(
     workspace?: (git: GitWorkspace) => Workspace;
     /** Extra files in the sample repository. */
     files?: Record<string, string>;
-    /** As a run without validation passes it: the worktree goes back right after the commit. */
-    worktreeAfterCommit?: boolean;
+    /** As a run with validation passes it: the worktree is held after the commit (and released by `run`). */
+    keepWorktree?: boolean;
   } = {},
 ) {
   const root = await tempDir('fanout-agent-');
@@ -54,15 +55,24 @@ export async function agentHarness(
     step: 0,
     updatedAt: new Date().toISOString(),
   });
+  const runner = new ProcessCommandRunner();
   const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
   // As a run does (executeRun's last step), once the worktree it released has been tidied.
-  const run = (): Promise<SubtaskOutcome> => runSubtaskOnce().finally(() => workspace.settled());
+  const run = async (): Promise<SubtaskOutcome> => {
+    try {
+      const outcome = await runSubtaskOnce();
+      if (outcome.kind === 'succeeded') await outcome.held?.release();
+      return outcome;
+    } finally {
+      await workspace.settled();
+    }
+  };
   const runSubtaskOnce = (): Promise<SubtaskOutcome> =>
     runSubtask({
       outline,
-      llm,
+      backend: new BuiltinAgentBackend(llm, runner),
       workspace,
-      runner: new ProcessCommandRunner(),
+      runner,
       repoDir: repo,
       runId,
       baseCommit,
@@ -71,7 +81,7 @@ export async function agentHarness(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       reporterFor: (attempt) => storeReporter(store, runId, subtask.id, `${subtask.id}-${attempt}`),
       maxAttempts: options.maxAttempts ?? 2,
-      ...(options.worktreeAfterCommit !== undefined ? { worktreeAfterCommit: options.worktreeAfterCommit } : {}),
+      ...(options.keepWorktree !== undefined ? { keepWorktree: options.keepWorktree } : {}),
     });
   return { root, repo, baseCommit, server, store, run, runId, subtask, workspace };
 }
