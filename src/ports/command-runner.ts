@@ -16,6 +16,11 @@ export interface CommandRequest {
   git?: { gitDir: string; commonDir: string };
   /** Whether the command may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /**
+   * Called with stdout as it arrives, for a command whose output is a live event stream (an agent
+   * CLI); the result still holds the capped output.
+   */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface CommandResult {
