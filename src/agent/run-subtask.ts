@@ -5,6 +5,7 @@ import type { Subtask } from '../domain/plan.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { AgentBackend, AgentReporter } from '../ports/agent-backend.js';
+import type { ModelGrant } from '../ports/model-gateway.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CommitOutcome, SharedStateGuard, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
@@ -14,6 +15,8 @@ import { retryHint } from './retry-hint.js';
 export interface RunSubtaskInput {
   /** Which agent does the work: the built-in loop or an external CLI, all behind one port. */
   backend: AgentBackend;
+  /** Grants each attempt's agent its own access to the model (revoked when the attempt ends). */
+  modelAccess?: (agentId: string) => Promise<ModelGrant>;
   workspace: Workspace;
   runner: CommandRunner;
   repoDir: string;
@@ -26,8 +29,10 @@ export interface RunSubtaskInput {
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
   worktreeRoot: string;
   limits: AgentLimits;
-  /** A reporter for each attempt (1 or 2). */
+  /** A reporter for each attempt (1 or 2), and the agent id its log goes under. */
   reporterFor: (attempt: number) => AgentReporter;
+  /** The agent id of an attempt (its log's name), for the model grant; default `<subtask>-<attempt>`. */
+  agentIdFor?: (attempt: number) => string;
   /**
    * Prepares a fresh worktree before the agent starts (dependencies installed, files copied). A
    * failure is the environment's, not the agent's: the subtask fails at once, without a retry.
@@ -260,6 +265,7 @@ async function runAttempt(
         lastEvents: [],
       };
     const home = await input.runner.privateHome();
+    const grant = await input.modelAccess?.(input.agentIdFor?.(attempt) ?? `${input.subtask.id}-${attempt}`);
     try {
       const outcome: AgentOutcome = await timed('agent', () =>
         input.backend
@@ -278,6 +284,7 @@ async function runAttempt(
               // What commands change counts as the agent's work (never fatal: without it, only file tools count).
               worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
               ...(input.redact ? { redact: input.redact } : {}),
+              ...(grant ? { model: grant.access } : {}),
             },
             reporter,
             input.signal,
@@ -343,6 +350,7 @@ async function runAttempt(
         hint: retryHint({ reason: 'no-changes' }),
       };
     } finally {
+      await grant?.revoke();
       await timed('cleanup', () => home.dispose());
     }
   } finally {

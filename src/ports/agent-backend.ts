@@ -38,6 +38,8 @@ export interface AgentRequest {
   worktreeChanges: () => Promise<ReadonlyMap<string, string> | null>;
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
+  /** The agent's way to its model through Fanout's gateway (agents that bring no model client of their own ignore it). */
+  model?: AgentModelAccess;
 }
 
 /**
@@ -53,3 +55,21 @@ export interface AgentBackend {
 
 /** The backends a deployment can run, by name; one it cannot run throws a ConfigError saying why. */
 export type AgentBackends = (name: AgentBackendName) => AgentBackend;
+
+/**
+ * How an agent reaches its model: Fanout's gateway with a credential of its own, never the real
+ * key. The base URLs are on the host's loopback; an agent in a sandbox without network reaches
+ * the gateway's unix socket instead, through a relay inside the sandbox.
+ */
+export interface AgentModelAccess {
+  /** The model the agent asks for. */
+  model: string;
+  /** This agent's credential for the gateway (useless anywhere else, revoked when the attempt ends). */
+  credential: string;
+  /** OpenAI-compatible base URL (`…/v1`). */
+  openaiBaseUrl: string;
+  /** Anthropic-compatible base URL (without `/v1`). */
+  anthropicBaseUrl: string;
+  /** The gateway's unix socket. */
+  socketPath?: string;
+}

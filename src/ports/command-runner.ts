@@ -16,6 +16,8 @@ export interface CommandRequest {
   git?: { gitDir: string; commonDir: string };
   /** Whether the command may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /** Installations the command runs from (an agent CLI's own directory), shown read-only in a sandbox. */
+  toolPaths?: readonly string[];
   /**
    * Called with stdout as it arrives, for a command whose output is a live event stream (an agent
    * CLI); the result still holds the capped output.

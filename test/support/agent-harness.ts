@@ -9,6 +9,9 @@ import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js'
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
 import { outlineRepository } from '../../src/domain/repo-outline.js';
+import type { AgentBackend } from '../../src/ports/agent-backend.js';
+import type { CommandRunner } from '../../src/ports/command-runner.js';
+import type { ModelGrant } from '../../src/ports/model-gateway.js';
 import type { Workspace } from '../../src/ports/workspace.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
@@ -35,6 +38,14 @@ export async function agentHarness(
     files?: Record<string, string>;
     /** As a run with validation passes it: the worktree is held after the commit (and released by `run`). */
     keepWorktree?: boolean;
+    /** Another backend than the built-in agent on the scripted model (given the runner). */
+    backend?: (runner: CommandRunner) => AgentBackend;
+    /** Each attempt's model access (what the gateway grants in a run). */
+    modelAccess?: (agentId: string) => Promise<ModelGrant>;
+    /** The run's cancel. */
+    signal?: AbortSignal;
+    /** Where commands run (default: plain processes). */
+    runner?: CommandRunner;
   } = {},
 ) {
   const root = await tempDir('fanout-agent-');
@@ -55,7 +66,7 @@ export async function agentHarness(
     step: 0,
     updatedAt: new Date().toISOString(),
   });
-  const runner = new ProcessCommandRunner();
+  const runner = options.runner ?? new ProcessCommandRunner();
   const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
   // As a run does (executeRun's last step), once the worktree it released has been tidied.
   const run = async (): Promise<SubtaskOutcome> => {
@@ -70,7 +81,9 @@ export async function agentHarness(
   const runSubtaskOnce = (): Promise<SubtaskOutcome> =>
     runSubtask({
       outline,
-      backend: new BuiltinAgentBackend(llm, runner),
+      backend: options.backend?.(runner) ?? new BuiltinAgentBackend(llm, runner),
+      ...(options.modelAccess ? { modelAccess: options.modelAccess } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       workspace,
       runner,
       repoDir: repo,
@@ -83,5 +96,17 @@ export async function agentHarness(
       maxAttempts: options.maxAttempts ?? 2,
       ...(options.keepWorktree !== undefined ? { keepWorktree: options.keepWorktree } : {}),
     });
-  return { root, repo, baseCommit, server, store, run, runId, subtask, workspace };
+  /** Resolves once an agent of the run logged an event of this type. */
+  const waitForEvent = (type: string) =>
+    new Promise<void>((resolve) => {
+      const stop = store.watch(runId, (change) => {
+        if (change.kind !== 'event') return;
+        void store.readEvents(runId, change.agentId, change.seq - 1).then((events) => {
+          if (!events.some((event) => event.type === type)) return;
+          stop();
+          resolve();
+        });
+      });
+    });
+  return { root, repo, baseCommit, server, store, run, runId, subtask, workspace, waitForEvent };
 }

@@ -51,7 +51,7 @@ export class BwrapCommandRunner implements CommandRunner {
       : undefined;
     const layout = bwrapArguments({
       systemPaths: SYSTEM_PATHS,
-      toolPaths: this.options.toolPaths ?? [],
+      toolPaths: [...(this.options.toolPaths ?? []), ...(request.toolPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths,
       cwd: request.cwd,
       ...(home ? { home } : {}),
