@@ -14,6 +14,7 @@ import type { GitHubTarget, PullRequestEvent } from './domain/command.js';
 import { endpointHider } from './domain/endpoint-hider.js';
 import type { SecretRedactor } from './domain/redactor.js';
 import {
+  createAgentBackends,
   createCommandRunner,
   createEnvironmentPreparers,
   createFailpoint,
@@ -137,10 +138,12 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
       });
       const repository = `github:${new URL(target.htmlUrl).host}/${target.owner}/${target.repo}`.toLowerCase();
       const distributed = shared.distributed;
+      const llm = llmFor(openOptions.config?.model);
       return {
         cloneDir,
         deps: {
-          llm: llmFor(openOptions.config?.model),
+          llm,
+          agents: createAgentBackends(llm, runner),
           workspace,
           runner,
           sandbox,

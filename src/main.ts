@@ -32,6 +32,8 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
 import type { Llm } from './ports/llm.js';
+import type { AgentBackends } from './ports/agent-backend.js';
+import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import { BaselineCache } from './orchestrate/baseline.js';
@@ -63,7 +65,22 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
   });
 }
 
-/** Builds the git workspace adapter. */
+/**
+ * The agent backends, by name: adding a backend is its folder plus one line here. The built-in
+ * loop talks to the model through the Llm port; its commands go through the sandboxing runner.
+ */
+export function createAgentBackends(llm: Llm, runner: CommandRunner): AgentBackends {
+  const builtin = new BuiltinAgentBackend(llm, runner);
+  return (name) => {
+    switch (name) {
+      case 'builtin':
+        return builtin;
+      default:
+        throw new ConfigError(`the agent backend "${name}" is not available in this version of Fanout`);
+    }
+  };
+}
+
 /**
  * Builds the git workspace; given the runner agents' commands run through, it trusts a pool slot's
  * tidy mark when no process a command started can outlive it.
@@ -249,6 +266,7 @@ export function createLocalPipeline(
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   return {
     llm,
+    agents: createAgentBackends(llm, runner),
     workspace,
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,

@@ -40,3 +40,23 @@ export function agentTaskMessage(
     .filter(Boolean)
     .join('\n\n');
 }
+
+/**
+ * The whole prompt of an agent CLI (Claude Code, Codex), which brings its own tools and system
+ * prompt: Fanout's rules, then the same task message the built-in agent gets.
+ */
+export function cliAgentPrompt(
+  subtask: Subtask,
+  overallTask: string | undefined,
+  retryHint: string | undefined,
+  outline?: string,
+  feedback?: string,
+): string {
+  const rules = `You are a careful software engineer working alone on one subtask, in a git checkout of a repository that Fanout prepared for you.
+
+- Create or change ONLY files inside your write scope (below). Fanout refuses writes outside it, and never commits them.
+- Fanout commits your changes for you: do not run git add, commit, stash or push (git status, diff and log are fine). Commands may have no network access.
+- Run the project's tests or checks when they exist, and fix what fails inside your scope.
+- When done, end with a short summary of what you changed and why: it becomes the pull request description.`;
+  return `${rules}\n\n${agentTaskMessage(subtask, overallTask, retryHint, outline, feedback)}`;
+}

@@ -1,4 +1,4 @@
-import type { AgentOutcome } from './outcome.js';
+import type { AgentOutcome } from '../domain/agent-outcome.js';
 
 type Failure = Extract<AgentOutcome, { kind: 'failed' }>;
 

@@ -14,7 +14,7 @@ import {
   type GuardVerdict,
 } from './guards.js';
 import type { AgentLimits } from './limits.js';
-import type { AgentOutcome, TokenTotals } from './outcome.js';
+import type { AgentOutcome, TokenTotals } from '../domain/agent-outcome.js';
 import { agentSystemPrompt, agentTaskMessage } from './prompt.js';
 import type { AgentReporter } from './reporter.js';
 import type { AgentTool } from './tools/define-tool.js';

@@ -6,18 +6,19 @@ import type { Subtask } from '../domain/plan.js';
 import type { ProtectedPaths } from '../domain/protected-paths.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
+import type { AgentBackend, AgentReporter } from '../ports/agent-backend.js';
+import type { ModelGrant } from '../ports/model-gateway.js';
 import type { CommandRunner } from '../ports/command-runner.js';
-import type { Llm } from '../ports/llm.js';
-import type { CommitOutcome, Workspace, Worktree } from '../ports/workspace.js';
+import type { CommitOutcome, SharedStateGuard, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
-import type { AgentOutcome, TokenTotals } from './outcome.js';
-import type { AgentReporter } from './reporter.js';
+import type { AgentOutcome, TokenTotals } from '../domain/agent-outcome.js';
 import { retryHint } from './retry-hint.js';
-import { runAgent } from './run-agent.js';
-import { BUILTIN_TOOLS } from './tools/index.js';
 
 export interface RunSubtaskInput {
-  llm: Llm;
+  /** Which agent does the work: the built-in loop or an external CLI, all behind one port. */
+  backend: AgentBackend;
+  /** Grants each attempt's agent its own access to the model (revoked when the attempt ends). */
+  modelAccess?: (agentId: string) => Promise<ModelGrant>;
   workspace: Workspace;
   runner: CommandRunner;
   repoDir: string;
@@ -32,8 +33,10 @@ export interface RunSubtaskInput {
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
   worktreeRoot: string;
   limits: AgentLimits;
-  /** A reporter for each attempt (1 or 2). */
+  /** A reporter for each attempt (1 or 2), and the agent id its log goes under. */
   reporterFor: (attempt: number) => AgentReporter;
+  /** The agent id of an attempt (its log's name), for the model grant; default `<subtask>-<attempt>`. */
+  agentIdFor?: (attempt: number) => string;
   /**
    * Prepares a fresh worktree before the agent starts (dependencies installed, files copied). A
    * failure is the environment's, not the agent's: the subtask fails at once, without a retry.
@@ -42,16 +45,11 @@ export interface RunSubtaskInput {
   /** Called when an attempt starts, with its worktree (for records and resumption). */
   onAttempt?: (attempt: number, worktree: Worktree) => Promise<void>;
   /**
-   * Whether `afterCommit` still runs commands in the worktree (validation): when not, the worktree
-   * goes back to its pool as soon as the work is committed, while the pull request is published.
+   * Keep the worktree after a successful commit, to run more in it (validation): the outcome then
+   * holds it and the caller releases it. Otherwise it goes back to its pool as soon as the work is
+   * committed, while the pull request is published.
    */
-  worktreeAfterCommit?: boolean;
-  /** Called with the worktree after a successful commit, before the worktree is removed (validation). */
-  afterCommit?: (
-    worktree: Worktree,
-    commit: string,
-    work: { files: string[]; summary: string; tokens: TokenTotals },
-  ) => Promise<void>;
+  keepWorktree?: boolean;
   /** Removes configured secrets from tool output before the model sees it. */
   redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
@@ -59,10 +57,10 @@ export interface RunSubtaskInput {
   /** What networked commands may reach beyond the internet (`networkAllow:`). */
   networkAllow?: readonly string[];
   /**
-   * Called after the agent and again after validation, whatever the outcome: the shared git state
-   * is put back here, before Fanout's own git commands run in the repository again.
+   * The shared git state as the run found it: put back after each agent, before Fanout's own git
+   * commands run in the repository again (what was put back is in the outcome and the agent's log).
    */
-  afterCommands?: (attempt: number) => Promise<void>;
+  sharedState?: SharedStateGuard;
   maxAttempts?: number;
   /**
    * A fix attempt: what a review or a failed check asked for. The worktree starts at
@@ -72,6 +70,13 @@ export interface RunSubtaskInput {
   /** The branch the worktree's commit lands on; default `fanout/<run>/<subtask>`. */
   branch?: string;
   signal?: AbortSignal;
+}
+
+/** A worktree the caller still holds after the attempt; `release` hands it back to its pool. */
+export interface HeldWorktree {
+  worktree: Worktree;
+  /** Hands the worktree back (its time is added to the outcome's `timings.cleanup`). */
+  release(): Promise<void>;
 }
 
 /** How a subtask ended, after at most one retry. */
@@ -85,6 +90,8 @@ export type SubtaskOutcome = (
       attempts: number;
       steps: number;
       tokens: TokenTotals;
+      /** With `keepWorktree`: the worktree of the commit, still held. */
+      held?: HeldWorktree;
     }
   | {
       kind: 'failed';
@@ -95,7 +102,11 @@ export type SubtaskOutcome = (
       tokens: TokenTotals;
       lastEvents: string[];
     }
-) & { timings: PhaseTimings };
+) & {
+  timings: PhaseTimings;
+  /** Paths of the shared git state the agents changed and Fanout put back (relative to the git dir). */
+  reverted: string[];
+};
 
 /** What preparing a worktree gave: ready, or an environment failure with its output's tail. */
 export type WorktreePreparation =
@@ -127,9 +138,11 @@ export function subtaskBranch(runId: string, subtaskId: string): string {
 }
 
 /**
- * Runs one subtask: a fresh worktree on `fanout/<run>/<subtask>` from the base commit, the agent,
- * a commit of only in-scope changes, and the worktree removed whatever happens. A failed attempt
- * is retried once in a fresh worktree with a hint built from the failure.
+ * Runs one subtask, the same for agent jobs and fix jobs: a fresh worktree on
+ * `fanout/<run>/<subtask>` from the base commit, its environment, the agent (whichever backend),
+ * a commit of only in-scope changes, and the worktree handed back (or held for the caller, with
+ * `keepWorktree`). A failed attempt is retried once in a fresh worktree with a hint built from the
+ * failure. Each phase's result comes back as a value; nothing here calls up into the pipeline.
  */
 export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome> {
   const maxAttempts = input.maxAttempts ?? 2;
@@ -139,6 +152,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let hint: string | undefined;
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
   const timings: PhaseTimings = { worktree: 0, setup: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
+  const reverted = new Set<string>();
   const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -150,7 +164,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed).finally(() => input.afterCommands?.(attempt));
+      result = await runAttempt(input, attempt, hint, timed, reverted);
     } catch (error) {
       // A full disk stops the run: another attempt would only fill it again.
       if (input.signal?.aborted || error instanceof DiskFullError) throw error;
@@ -168,7 +182,8 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     steps += result.steps;
     tokens.prompt += result.tokens.prompt;
     tokens.completion += result.tokens.completion;
-    if (result.kind === 'succeeded') return { ...result, branch, attempts: attempt, steps, tokens, timings };
+    if (result.kind === 'succeeded')
+      return { ...result, branch, attempts: attempt, steps, tokens, timings, reverted: [...reverted].sort() };
     last = {
       kind: 'failed',
       reason: result.reason,
@@ -178,6 +193,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       tokens,
       lastEvents: result.lastEvents,
       timings,
+      reverted: [...reverted].sort(),
     };
     // Cancelled, or the environment could not be prepared: another attempt would not help.
     if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
@@ -187,7 +203,15 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
 }
 
 type AttemptResult =
-  | { kind: 'succeeded'; commit: string; files: string[]; summary: string; steps: number; tokens: TokenTotals }
+  | {
+      kind: 'succeeded';
+      commit: string;
+      files: string[];
+      summary: string;
+      steps: number;
+      tokens: TokenTotals;
+      held?: HeldWorktree;
+    }
   | {
       kind: 'failed';
       reason: SubtaskFailureReason;
@@ -200,12 +224,13 @@ type AttemptResult =
 
 type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T>;
 
-/** One attempt in a fresh worktree, removed whatever happens. */
+/** One attempt in a fresh worktree, handed back whatever happens (unless its commit's caller keeps it). */
 async function runAttempt(
   input: RunSubtaskInput,
   attempt: number,
   hint: string | undefined,
   timed: Timed,
+  reverted: Set<string>,
 ): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope, input.protectedPaths);
   const worktree = await timed('worktree', () =>
@@ -219,10 +244,18 @@ async function runAttempt(
     }),
   );
   let released = false;
+  let kept = false;
   const release = async (options: { committedAll?: boolean } = {}) => {
     if (released) return;
     released = true;
     await timed('cleanup', () => input.workspace.releaseWorktree(worktree, options));
+  };
+  const reporter = input.reporterFor(attempt);
+  const restoreSharedState = async () => {
+    const changed = (await input.sharedState?.restore()) ?? [];
+    if (changed.length === 0) return;
+    for (const path of changed) reverted.add(path);
+    await reporter.event('shared-state-reverted', { paths: changed });
   };
   try {
     await input.onAttempt?.(attempt, worktree);
@@ -239,40 +272,34 @@ async function runAttempt(
         lastEvents: [],
       };
     const home = await input.runner.privateHome();
+    const grant = await input.modelAccess?.(input.agentIdFor?.(attempt) ?? `${input.subtask.id}-${attempt}`);
     try {
-      const reporter = input.reporterFor(attempt);
       const outcome: AgentOutcome = await timed('agent', () =>
-        runAgent({
-          llm: input.llm,
-          subtask: input.subtask,
-          ...(input.overallTask ? { overallTask: input.overallTask } : {}),
-          tools: BUILTIN_TOOLS,
-          context: {
-            root: worktree.path,
-            writeScope: input.subtask.writeScope,
-            canWrite,
-            protectedPaths: input.protectedPaths,
-            runner: input.runner,
-            commandEnv: { HOME: home.path },
-            git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
-            network: input.network === true,
-            ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
-            ...(input.redact ? { redact: input.redact } : {}),
-            // What commands change counts as the agent's work (never fatal: without it, only file tools count).
-            worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
-            commandTimeoutMs: input.limits.commandTimeoutMs,
-            outputLimit: input.limits.toolOutputLimit,
-            ...(input.signal ? { signal: input.signal } : {}),
-          },
-          limits: input.limits,
-          reporter,
-          ...(hint ? { retryHint: hint } : {}),
-          ...(input.outline ? { outline: input.outline } : {}),
-          ...(input.feedback ? { feedback: input.feedback } : {}),
-          ...(input.signal ? { signal: input.signal } : {}),
-        }),
+        input.backend
+          .run(
+            {
+              subtask: input.subtask,
+              ...(input.overallTask ? { overallTask: input.overallTask } : {}),
+              ...(hint ? { retryHint: hint } : {}),
+              ...(input.outline ? { outline: input.outline } : {}),
+              ...(input.feedback ? { feedback: input.feedback } : {}),
+              worktree,
+              canWrite,
+              protectedPaths: input.protectedPaths,
+              home: home.path,
+              network: input.network === true,
+              ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
+              limits: input.limits,
+              // What commands change counts as the agent's work (never fatal: without it, only file tools count).
+              worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
+              ...(input.redact ? { redact: input.redact } : {}),
+              ...(grant ? { model: grant.access } : {}),
+            },
+            reporter,
+            input.signal,
+          )
+          .finally(restoreSharedState),
       );
-      await input.afterCommands?.(attempt);
       const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
         return {
@@ -300,17 +327,17 @@ async function runAttempt(
         // Nothing more runs in it: tidied for the next agent while this one's work is published.
         // Every path the tools wrote is in the commit (an ignored one is not: it stays to be cleaned).
         const committedAll = knownPaths !== undefined && knownPaths.every((path) => commit.files.includes(path));
-        if (input.worktreeAfterCommit === false) await release({ committedAll });
+        if (!input.keepWorktree) await release({ committedAll });
         await reporter.event('committed', { commit: commit.commit, files: commit.files });
-        if (input.afterCommit)
-          await timed('validate', () =>
-            input.afterCommit!(worktree, commit.commit, {
-              files: commit.files,
-              summary: outcome.summary,
-              tokens: outcome.tokens,
-            }),
-          );
-        return { kind: 'succeeded', commit: commit.commit, files: commit.files, summary: outcome.summary, ...spent };
+        kept = input.keepWorktree === true;
+        return {
+          kind: 'succeeded',
+          commit: commit.commit,
+          files: commit.files,
+          summary: outcome.summary,
+          ...spent,
+          ...(kept ? { held: { worktree, release: () => release() } } : {}),
+        };
       }
       if (commit.kind !== 'no-changes') {
         // Work the commit refused (outside the scope, too large, nested repositories, links out).
@@ -333,10 +360,13 @@ async function runAttempt(
         hint: retryHint({ reason: 'no-changes' }),
       };
     } finally {
+      await grant?.revoke();
       await timed('cleanup', () => home.dispose());
     }
   } finally {
-    await release();
+    // Setup commands too ran in the worktree: whatever they changed in the shared state goes back.
+    await restoreSharedState();
+    if (!kept) await release();
   }
 }
 

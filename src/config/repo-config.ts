@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { AGENT_BACKEND_NAMES } from '../domain/agent-backend.js';
 import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../domain/agent-defaults.js';
 import { ConfigError } from '../domain/errors.js';
 import { parseNetworkAllowEntry } from '../domain/network-allow.js';
@@ -63,6 +64,15 @@ const NetworkAllowEntrySchema = z
     const parsed = parseNetworkAllowEntry(entry);
     if ('problem' in parsed) context.addIssue({ code: 'custom', message: parsed.problem });
   });
+const AgentBackendSchema = z.enum(AGENT_BACKEND_NAMES, {
+  error: () => `must be one of: ${AGENT_BACKEND_NAMES.join(', ')}`,
+});
+
+// `agent: claude-code`, or `agent: { backend: claude-code, model: claude-sonnet-4-5 }`.
+const AgentSchema = z.union([
+  AgentBackendSchema.transform((backend) => ({ backend })),
+  z.object({ backend: AgentBackendSchema, model: z.string().trim().min(1).optional() }).strict(),
+]);
 
 const RepoConfigSchema = z
   .object({
@@ -102,6 +112,8 @@ const RepoConfigSchema = z
     // internet: private ranges and this machine's services are closed to them otherwise.
     networkAllow: z.array(NetworkAllowEntrySchema).max(100).default([]),
     model: z.string().trim().min(1).optional(),
+    // Which agent does each subtask's work: Fanout's own loop, or an agent CLI under its guards.
+    agent: AgentSchema.default({ backend: 'builtin' }),
     guards: z
       .object({
         repeatHintAt: z.number().int().min(2).default(GUARD_DEFAULTS.repeatHintAt),

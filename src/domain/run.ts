@@ -1,3 +1,4 @@
+import type { AgentBackendName } from './agent-backend.js';
 import type { AgentEventType, SubtaskFailureReason } from './failure.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Plan } from './plan.js';
@@ -124,6 +125,8 @@ export interface SubtaskRecord {
   dispatch?: { generation: number; over?: boolean };
   /** Where the agent ran last, `host:pid` (with several workers: which machine and process). */
   ranOn?: string;
+  /** Which agent backend ran the last attempt (reports name it). */
+  agent?: AgentBackendName;
   /** Fix requests not yet acted on, oldest first (reviews, `fix` commands, red checks). */
   fixRequests?: FixTrigger[];
   /** Fix attempts on the pull request, oldest first (capped by `maxFixAttempts`). */
@@ -203,4 +206,9 @@ export interface AgentEvent {
   at: string;
   type: AgentEventType;
   data: Record<string, unknown>;
+}
+
+/** The agent backend a run's subtasks use (runs recorded before backends existed used the built-in one). */
+export function agentBackendOf(run: Pick<RunRecord, 'config'>): AgentBackendName {
+  return (run.config as Partial<RunRecord['config']>).agent?.backend ?? 'builtin';
 }

@@ -7,17 +7,17 @@ import { stoppedByFullDisk } from '../domain/run-transitions.js';
 import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { WorkspacePackage } from '../domain/workspace-packages.js';
-import { runSubtask } from '../agent/run-subtask.js';
+import { runSubtask, type HeldWorktree, type PhaseTimings } from '../agent/run-subtask.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
-import type { RunRecord } from '../domain/run.js';
+import { agentBackendOf, type RunRecord } from '../domain/run.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { PullRequestInfo } from '../ports/forge.js';
 import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { fixOnRedCheck, queueFixRequests } from './fix-requests.js';
-import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish } from './publish.js';
+import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish, type CommittedWork } from './publish.js';
 
 /** What every agent job of a run shares. */
 export interface AgentJobContext {
@@ -59,10 +59,9 @@ export async function executeAgentJob(
       startedAt: new Date().toISOString(),
       ranOn: `${hostname()}:${process.pid}`,
     });
-    let published: { pr: PullRequestInfo; validation: ValidationResult } | undefined;
     let currentAttempt = 1 + offset;
     const outcome = await runSubtask({
-      llm: deps.llm,
+      backend: deps.agents(agentBackendOf(run)),
       workspace: deps.workspace,
       runner: deps.runner,
       repoDir: run.repo,
@@ -77,7 +76,8 @@ export async function executeAgentJob(
       network: config.network,
       networkAllow: config.networkAllow,
       // Validation is the only thing run in the worktree after the commit.
-      worktreeAfterCommit: config.validate.length > 0,
+      keepWorktree: config.validate.length > 0,
+      sharedState: context.sharedState,
       ...(deps.redact ? { redact: deps.redact } : {}),
       ...(deps.prepareWorktree
         ? {
@@ -97,39 +97,31 @@ export async function executeAgentJob(
           step: 0,
           branch: worktree.branch,
           worktreePath: worktree.path,
-        });
-      },
-      afterCommands: async (attempt) => {
-        const changed = await context.sharedState.restore();
-        if (changed.length === 0) return;
-        await store.appendEvent(run.id, `${subtask.id}-${attempt + offset}`, {
-          type: 'shared-state-reverted',
-          data: { paths: changed },
-        });
-        const current = await store.getSubtask(run.id, subtask.id);
-        await store.updateSubtask(run.id, subtask.id, {
-          reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort(),
-        });
-      },
-      afterCommit: async (worktree, commit, work) => {
-        deps.failpoint?.('after-commit');
-        const pr = await openSubtaskPullRequest(deps, run, subtask, { worktree, commit, ...work });
-        deps.failpoint?.('after-pr');
-        await store.updateSubtask(run.id, subtask.id, { pr: { number: pr.number, url: pr.url, headSha: commit } });
-        await publishScopeCheck(deps, commit, work.files, subtask.writeScope, config);
-        const judging = {
-          changedFiles: work.files,
-          ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),
-        };
-        published = { pr, validation: await validateAndPublish(deps, worktree, commit, config, 'first', judging) };
-        // The agent's log says how its work fared: `fanout logs` shows each command's end and last lines.
-        await store.appendEvent(run.id, `${subtask.id}-${currentAttempt}`, {
-          type: 'validated',
-          data: validationEvent(published.validation),
+          agent: agentBackendOf(run),
         });
       },
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
+    let published: { pr: PullRequestInfo; validation: ValidationResult } | undefined;
+    if (outcome.kind === 'succeeded') {
+      const agentId = `${subtask.id}-${currentAttempt}`;
+      published = await publishTimed(outcome.timings, () =>
+        publish(deps, run, subtask, agentId, context, {
+          branch: outcome.branch,
+          commit: outcome.commit,
+          files: outcome.files,
+          summary: outcome.summary,
+          tokens: outcome.tokens,
+          ...(outcome.held ? { held: outcome.held } : {}),
+        }),
+      );
+    }
+    if (outcome.reverted.length > 0) {
+      const current = await store.getSubtask(run.id, subtask.id);
+      await store.updateSubtask(run.id, subtask.id, {
+        reverted: [...new Set([...(current?.reverted ?? []), ...outcome.reverted])].sort(),
+      });
+    }
     const common = {
       tokens: {
         prompt: spentBefore.prompt + outcome.tokens.prompt,
@@ -185,6 +177,64 @@ export async function executeAgentJob(
         finishedAt: new Date().toISOString(),
       })
       .catch(() => undefined);
+  }
+}
+
+/**
+ * The committed work made public: the pull request opened, the scope check, validation in the
+ * held worktree with its check (the worktree handed back after, whatever happens), and the
+ * validation in the agent's log.
+ */
+async function publish(
+  deps: PipelineDeps,
+  run: RunRecord,
+  subtask: Subtask,
+  agentId: string,
+  context: AgentJobContext,
+  work: CommittedWork & { held?: HeldWorktree },
+): Promise<{ pr: PullRequestInfo; validation: ValidationResult }> {
+  const { store } = deps;
+  try {
+    deps.failpoint?.('after-commit');
+    const pr = await openSubtaskPullRequest(deps, run, subtask, work);
+    deps.failpoint?.('after-pr');
+    await store.updateSubtask(run.id, subtask.id, { pr: { number: pr.number, url: pr.url, headSha: work.commit } });
+    await publishScopeCheck(deps, work.commit, work.files, subtask.writeScope, context.config);
+    const judging = {
+      changedFiles: work.files,
+      ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}),
+    };
+    const validation = await validateAndPublish(
+      deps,
+      work.held?.worktree,
+      work.commit,
+      context.config,
+      'first',
+      judging,
+    );
+    // The agent's log says how its work fared: `fanout logs` shows each command's end and last lines.
+    await store.appendEvent(run.id, agentId, { type: 'validated', data: validationEvent(validation) });
+    return { pr, validation };
+  } finally {
+    const changed = work.held ? await context.sharedState.restore() : [];
+    if (changed.length > 0) {
+      await store.appendEvent(run.id, agentId, { type: 'shared-state-reverted', data: { paths: changed } });
+      const current = await store.getSubtask(run.id, subtask.id);
+      await store.updateSubtask(run.id, subtask.id, {
+        reverted: [...new Set([...(current?.reverted ?? []), ...changed])].sort(),
+      });
+    }
+    await work.held?.release();
+  }
+}
+
+/** Adds the time of publishing (opening the PR, validating) to the subtask's `validate` phase. */
+async function publishTimed<T>(timings: PhaseTimings, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings.validate += performance.now() - started;
   }
 }
 

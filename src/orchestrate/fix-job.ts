@@ -4,7 +4,7 @@ import { DiskFullError, ForgeError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
 import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
-import type { FixAttempt, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
+import { agentBackendOf, type FixAttempt, type FixTrigger, type RunRecord, type SubtaskRecord } from '../domain/run.js';
 import { FIX_INTERRUPTED, fixNotDone } from '../domain/run-transitions.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
@@ -146,11 +146,9 @@ async function attemptFix(
 ): Promise<FinishedFix> {
   const { store } = deps;
   const prBranch = record.branch!;
-  let pushed: { commit: string; files: string[]; validation: ValidationResult; inScope: boolean } | undefined;
-  // Set as soon as the branch moved: whatever fails after that, the PR's head is this commit.
-  let moved: string | undefined;
+  const agentId = `${subtask.id}-fix${fix.attempt.number}`;
   const outcome = await runSubtask({
-    llm: deps.llm,
+    backend: deps.agents(agentBackendOf(run)),
     workspace: deps.workspace,
     runner: deps.runner,
     repoDir: run.repo,
@@ -172,6 +170,8 @@ async function attemptFix(
     networkAllow: run.config.networkAllow,
     feedback: fix.feedback.text,
     maxAttempts: 1,
+    keepWorktree: true,
+    sharedState: context.sharedState,
     ...(deps.redact ? { redact: deps.redact } : {}),
     ...(deps.prepareWorktree
       ? {
@@ -179,39 +179,52 @@ async function attemptFix(
             deps.prepareWorktree!(worktree, run.config, { trustedCommit: run.baseCommit }),
         }
       : {}),
-    reporterFor: () => fixReporter(deps, run.id, subtask.id, `${subtask.id}-fix${fix.attempt.number}`, record.tokens),
-    afterCommands: async () => {
-      const changed = await context.sharedState.restore();
-      if (changed.length > 0)
-        await store.appendEvent(run.id, `${subtask.id}-fix${fix.attempt.number}`, {
-          type: 'shared-state-reverted',
-          data: { paths: changed },
-        });
-    },
-    afterCommit: async (worktree, commit) => {
-      try {
-        await deps.forge.pushBranch(prBranch, commit, fix.head);
-      } catch (error) {
-        if (error instanceof ForgeError && error.code === 'branch-moved')
-          throw new Error(`someone pushed to ${prBranch} while the agent worked; the fix was not pushed`);
-        throw error;
-      }
-      moved = commit;
-      await store.updateSubtask(run.id, subtask.id, { pr: { ...record.pr!, headSha: commit }, commit });
-      // Against the base as it is now: a PR updated with the base, or started after a dependency
-      // merged, holds other subtasks' files that are not its own change.
-      const files = await deps.workspace.changedBetween(run.repo, await deps.forge.fetchBase(run.baseBranch), commit);
-      const inScope = await publishScopeCheck(deps, commit, files, subtask.writeScope, run.config);
-      const judging = { changedFiles: files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
-      pushed = {
-        commit,
-        files,
-        inScope,
-        validation: await validateAndPublish(deps, worktree, commit, run.config, 'after-fix', judging),
-      };
-    },
+    reporterFor: () => fixReporter(deps, run.id, subtask.id, agentId, record.tokens),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
+  let pushed: { commit: string; files: string[]; validation: ValidationResult; inScope: boolean } | undefined;
+  // Set as soon as the branch moved: whatever fails after that, the PR's head is this commit.
+  let moved: string | undefined;
+  let failure = outcome.kind === 'failed' ? outcome.message : 'the fix was committed but not validated';
+  if (outcome.kind === 'succeeded') {
+    try {
+      await deps.forge.pushBranch(prBranch, outcome.commit, fix.head);
+      moved = outcome.commit;
+      await store.updateSubtask(run.id, subtask.id, {
+        pr: { ...record.pr!, headSha: outcome.commit },
+        commit: outcome.commit,
+      });
+      // Against the base as it is now: a PR updated with the base, or started after a dependency
+      // merged, holds other subtasks' files that are not its own change.
+      const files = await deps.workspace.changedBetween(
+        run.repo,
+        await deps.forge.fetchBase(run.baseBranch),
+        outcome.commit,
+      );
+      const inScope = await publishScopeCheck(deps, outcome.commit, files, subtask.writeScope, run.config);
+      const judging = { changedFiles: files, ...(run.baseline ? { baselineFailures: run.baseline.failing } : {}) };
+      const validation = await validateAndPublish(
+        deps,
+        outcome.held?.worktree,
+        outcome.commit,
+        run.config,
+        'after-fix',
+        judging,
+      );
+      pushed = { commit: outcome.commit, files, inScope, validation };
+    } catch (error) {
+      if (deps.signal?.aborted || error instanceof DiskFullError) throw error;
+      failure =
+        error instanceof ForgeError && error.code === 'branch-moved'
+          ? `someone pushed to ${prBranch} while the agent worked; the fix was not pushed`
+          : redactSecrets(`Fanout failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      const changed = await context.sharedState.restore();
+      if (changed.length > 0)
+        await store.appendEvent(run.id, agentId, { type: 'shared-state-reverted', data: { paths: changed } });
+      await outcome.held?.release();
+    }
+  }
   const current = (await store.getSubtask(run.id, subtask.id)) ?? record;
   const tokens = {
     prompt: (record.tokens?.prompt ?? 0) + outcome.tokens.prompt,
@@ -223,7 +236,6 @@ async function attemptFix(
     tokens: outcome.tokens,
     outOfScope: [...new Set(fix.feedback.outOfScope.map((comment) => comment.path))],
   };
-  const failure = outcome.kind === 'failed' ? outcome.message : 'the fix was committed but not validated';
   const attempt: FixAttempt =
     outcome.kind === 'succeeded' && pushed
       ? { ...fix.attempt, ...done, state: 'pushed', commit: pushed.commit, message: outcome.summary }

@@ -6,6 +6,7 @@ import type { PreparationContext } from '../ports/environment.js';
 import type { RunRecord, SandboxMode } from '../domain/run.js';
 import type { Worktree } from '../ports/workspace.js';
 import type { BaselineCache } from './baseline.js';
+import type { AgentBackends } from '../ports/agent-backend.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
@@ -16,7 +17,10 @@ import type { ProbeCache } from './probe-cache.js';
 
 /** Everything a run needs, built by the composition root and passed in. */
 export interface PipelineDeps {
+  /** The planner's model (agents reach theirs through their backend). */
   llm: Llm;
+  /** The agent backends this deployment runs, by name (`agent:` in .github/fanout.yml picks one per run). */
+  agents: AgentBackends;
   workspace: Workspace;
   runner: CommandRunner;
   store: CoordStore;

@@ -17,7 +17,7 @@ export const SCOPE_CHECK_NAME = 'fanout/scope';
 
 /** A subtask's committed work, ready to become a pull request. */
 export interface CommittedWork {
-  worktree: Worktree;
+  branch: string;
   commit: string;
   files: string[];
   summary: string;
@@ -31,7 +31,7 @@ export async function openSubtaskPullRequest(
   subtask: Subtask,
   work: CommittedWork,
 ): Promise<PullRequestInfo> {
-  await deps.forge.pushBranch(work.worktree.branch, work.commit, null);
+  await deps.forge.pushBranch(work.branch, work.commit, null);
   return deps.forge.openPullRequest({
     runId: run.id,
     subtaskId: subtask.id,
@@ -44,7 +44,7 @@ export async function openSubtaskPullRequest(
       tokens: work.tokens,
       ...issueLinks(run),
     }),
-    branch: work.worktree.branch,
+    branch: work.branch,
     base: run.baseBranch,
     headSha: work.commit,
   });
@@ -56,7 +56,8 @@ export async function openSubtaskPullRequest(
  */
 export async function validateAndPublish(
   deps: PipelineDeps,
-  worktree: Worktree,
+  /** Where the head is checked out; only needed when validation commands are configured. */
+  worktree: Worktree | undefined,
   headSha: string,
   config: RepoConfig,
   when: 'first' | 'after-update' | 'after-fix',
@@ -100,11 +101,12 @@ export async function publishScopeCheck(
 /** Runs the configured validation commands in a worktree, with a private HOME. */
 export async function validateIn(
   deps: Pick<PipelineDeps, 'runner' | 'signal'>,
-  worktree: Pick<Worktree, 'path' | 'gitDir' | 'commonDir'>,
+  worktree: Pick<Worktree, 'path' | 'gitDir' | 'commonDir'> | undefined,
   config: RepoConfig,
   options: { changedFiles?: readonly string[]; baselineFailures?: readonly string[]; runAll?: boolean } = {},
 ): Promise<ValidationResult> {
   if (config.validate.length === 0) return { passed: true, commands: [], durationMs: 0 };
+  if (!worktree) throw new Error('validation commands are configured, but no worktree holds the head');
   const home = await deps.runner.privateHome();
   try {
     return await runValidation({

@@ -22,6 +22,13 @@ export interface CommandRequest {
    * services otherwise.
    */
   networkAllow?: readonly string[];
+  /** Installations the command runs from (an agent CLI's own directory), shown read-only in a sandbox. */
+  toolPaths?: readonly string[];
+  /**
+   * Called with stdout as it arrives, for a command whose output is a live event stream (an agent
+   * CLI); the result still holds the capped output.
+   */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface CommandResult {

@@ -46,6 +46,24 @@ export function commandRunnerContract(name: string, makeRunner: () => CommandRun
       expect(await readFile(`${dir}/file.txt`, 'utf8')).toBe('made\n');
     });
 
+    it('hands stdout over as it arrives, while the command still runs (an agent CLI event stream)', async () => {
+      const dir = await tempDir();
+      const seen: string[] = [];
+      // The command waits for a file the test writes only once the first line has arrived.
+      const result = await makeRunner().run({
+        argv: shell('echo first; while [ ! -e go ]; do sleep 0.05; done; echo second'),
+        cwd: dir,
+        timeoutMs: 20_000,
+        outputLimit: 1_000,
+        onStdout: (chunk) => {
+          seen.push(chunk);
+          if (chunk.includes('first')) void writeFile(`${dir}/go`, '');
+        },
+      });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'first\nsecond\n', timedOut: false });
+      expect(seen.join('')).toBe('first\nsecond\n');
+    });
+
     it('returns all a command printed, even with many commands at once', async () => {
       const dir = await tempDir();
       const results = await Promise.all(

@@ -175,7 +175,6 @@ describe('the built-in agent, end to end', () => {
         maxAttempts: 1,
         files: { '.gitignore': '*.log\n' },
         subtask: { ...SHOUT_SUBTASK, writeScope: ['src/**'] },
-        worktreeAfterCommit: false,
       },
     );
     expect(await h.run()).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'] });

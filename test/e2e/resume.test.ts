@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createAgentBackends } from '../../src/main.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
@@ -82,10 +83,12 @@ describe('crash and resume', () => {
       agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
     });
     const { llm } = await scriptedLlm(after.reply);
+    const runner = new ProcessCommandRunner();
     const deps = {
       llm,
+      agents: createAgentBackends(llm, runner),
       workspace: new GitWorkspace(),
-      runner: new ProcessCommandRunner(),
+      runner,
       store,
       forge: new LocalForge(repo, stateDir),
       probes: new ProbeCache(),

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { MemoryCoordStore } from '../../src/adapters/coord/memory-store.js';
 import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
+import { BuiltinAgentBackend } from '../../src/agent/builtin/builtin-backend.js';
 import { DEFAULT_LIMITS, type AgentLimits } from '../../src/agent/limits.js';
 import { storeReporter } from '../../src/agent/reporter.js';
 import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
@@ -9,6 +10,9 @@ import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
 import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { outlineRepository } from '../../src/domain/repo-outline.js';
+import type { AgentBackend } from '../../src/ports/agent-backend.js';
+import type { CommandRunner } from '../../src/ports/command-runner.js';
+import type { ModelGrant } from '../../src/ports/model-gateway.js';
 import type { Workspace } from '../../src/ports/workspace.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
@@ -33,8 +37,16 @@ export async function agentHarness(
     workspace?: (git: GitWorkspace) => Workspace;
     /** Extra files in the sample repository. */
     files?: Record<string, string>;
-    /** As a run without validation passes it: the worktree goes back right after the commit. */
-    worktreeAfterCommit?: boolean;
+    /** As a run with validation passes it: the worktree is held after the commit (and released by `run`). */
+    keepWorktree?: boolean;
+    /** Another backend than the built-in agent on the scripted model (given the runner). */
+    backend?: (runner: CommandRunner) => AgentBackend;
+    /** Each attempt's model access (what the gateway grants in a run). */
+    modelAccess?: (agentId: string) => Promise<ModelGrant>;
+    /** The run's cancel. */
+    signal?: AbortSignal;
+    /** Where commands run (default: plain processes). */
+    runner?: CommandRunner;
   } = {},
 ) {
   const root = await tempDir('fanout-agent-');
@@ -55,15 +67,26 @@ export async function agentHarness(
     step: 0,
     updatedAt: new Date().toISOString(),
   });
+  const runner = options.runner ?? new ProcessCommandRunner();
   const outline = outlineRepository(await workspace.listFiles(repo, baseCommit));
   // As a run does (executeRun's last step), once the worktree it released has been tidied.
-  const run = (): Promise<SubtaskOutcome> => runSubtaskOnce().finally(() => workspace.settled());
+  const run = async (): Promise<SubtaskOutcome> => {
+    try {
+      const outcome = await runSubtaskOnce();
+      if (outcome.kind === 'succeeded') await outcome.held?.release();
+      return outcome;
+    } finally {
+      await workspace.settled();
+    }
+  };
   const runSubtaskOnce = (): Promise<SubtaskOutcome> =>
     runSubtask({
       outline,
-      llm,
+      backend: options.backend?.(runner) ?? new BuiltinAgentBackend(llm, runner),
+      ...(options.modelAccess ? { modelAccess: options.modelAccess } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       workspace,
-      runner: new ProcessCommandRunner(),
+      runner,
       repoDir: repo,
       runId,
       baseCommit,
@@ -73,7 +96,19 @@ export async function agentHarness(
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       reporterFor: (attempt) => storeReporter(store, runId, subtask.id, `${subtask.id}-${attempt}`),
       maxAttempts: options.maxAttempts ?? 2,
-      ...(options.worktreeAfterCommit !== undefined ? { worktreeAfterCommit: options.worktreeAfterCommit } : {}),
+      ...(options.keepWorktree !== undefined ? { keepWorktree: options.keepWorktree } : {}),
     });
-  return { root, repo, baseCommit, server, store, run, runId, subtask, workspace };
+  /** Resolves once an agent of the run logged an event of this type. */
+  const waitForEvent = (type: string) =>
+    new Promise<void>((resolve) => {
+      const stop = store.watch(runId, (change) => {
+        if (change.kind !== 'event') return;
+        void store.readEvents(runId, change.agentId, change.seq - 1).then((events) => {
+          if (!events.some((event) => event.type === type)) return;
+          stop();
+          resolve();
+        });
+      });
+    });
+  return { root, repo, baseCommit, server, store, run, runId, subtask, workspace, waitForEvent };
 }

@@ -9,6 +9,7 @@ import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { PreparationGitCli } from '../../src/adapters/workspace/preparation-git.js';
 import { DEFAULT_LIMITS } from '../../src/agent/limits.js';
 import { storeReporter } from '../../src/agent/reporter.js';
+import { BuiltinAgentBackend } from '../../src/agent/builtin/builtin-backend.js';
 import { runSubtask } from '../../src/agent/run-subtask.js';
 import { parseRepoConfig, type RepoConfig } from '../../src/config/repo-config.js';
 import type { Subtask } from '../../src/domain/plan.js';
@@ -141,7 +142,7 @@ export async function runOneSubtask(
   });
   const validations: Array<Awaited<ReturnType<typeof validateIn>>> = [];
   const outcome = await runSubtask({
-    llm,
+    backend: new BuiltinAgentBackend(llm, h.runner),
     workspace,
     runner: h.runner,
     repoDir: h.repo,
@@ -153,10 +154,15 @@ export async function runOneSubtask(
     limits: { ...DEFAULT_LIMITS, stallMs: 10_000 },
     reporterFor: (attempt) => storeReporter(store, 'r', SUBTASK.id, `${SUBTASK.id}-${attempt}`),
     ...(prepare ? { prepareWorktree: prepare } : {}),
-    afterCommit: async (worktree) => {
-      validations.push(await validateIn({ runner: h.runner }, worktree, h.config));
-    },
+    keepWorktree: true,
   });
+  if (outcome.kind === 'succeeded' && outcome.held) {
+    try {
+      validations.push(await validateIn({ runner: h.runner }, outcome.held.worktree, h.config));
+    } finally {
+      await outcome.held.release();
+    }
+  }
   // As a run ends: the worktree it released is tidy and back in the pool.
   await workspace.settled();
   return { outcome, validations, server };

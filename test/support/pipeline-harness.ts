@@ -13,6 +13,7 @@ import { startRun } from '../../src/orchestrate/start-run.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
 import { tempDir } from './temp-dir.js';
+import { createAgentBackends } from '../../src/main.js';
 
 /** A sample repository, file store, local forge and scripted model, wired like `fanout run`. */
 export async function pipelineHarness(
@@ -28,10 +29,12 @@ export async function pipelineHarness(
   };
   await createRepository(repo, files);
   const { llm, server } = await scriptedLlm(script, { timeoutMs: 10_000 });
+  const runner = new ProcessCommandRunner();
   const deps: PipelineDeps = {
     llm,
+    agents: createAgentBackends(llm, runner),
     workspace: new GitWorkspace(),
-    runner: new ProcessCommandRunner(),
+    runner,
     store: new FileCoordStore(stateDir),
     forge: new LocalForge(repo, stateDir),
     probes: new ProbeCache(),

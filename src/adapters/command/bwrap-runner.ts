@@ -61,7 +61,7 @@ export class BwrapCommandRunner implements CommandRunner {
     const layout = bwrapArguments({
       systemPaths: SYSTEM_PATHS,
       etcPaths: this.etcPaths,
-      toolPaths: this.options.toolPaths ?? [],
+      toolPaths: [...(this.options.toolPaths ?? []), ...(request.toolPaths ?? [])],
       hiddenPaths: this.options.hiddenPaths,
       cwd: request.cwd,
       ...(home ? { home } : {}),

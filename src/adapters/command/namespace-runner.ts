@@ -193,7 +193,11 @@ function hideArguments(
     ...[request.git?.commonDir, request.git?.gitDir]
       .filter((path): path is string => path !== undefined)
       .map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
-    ...(options.toolPaths ?? []).map((path): [string, string, string] => ['ro', resolve(path), resolve(path)]),
+    ...[...(options.toolPaths ?? []), ...(request.toolPaths ?? [])].map((path): [string, string, string] => [
+      'ro',
+      resolve(path),
+      resolve(path),
+    ]),
     // The git directories are always read-only, hidden or not (a `--separate-git-dir` elsewhere).
   ].filter(([mode, , target]) => covered(target) || mode === 'ro');
   // Parents before children; a read-only path inside another shown one comes with it (the

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ export class ProcessCommandRunner implements CommandRunner {
         cwd: request.cwd,
         env: safeEnvironment(request.env),
         detached: true,
+        // Not even an empty pipe: node's pipes are sockets, and bash reads ~/.bashrc when stdin is one.
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const killGroup = (signal: NodeJS.Signals) => {
@@ -61,7 +63,11 @@ export class ProcessCommandRunner implements CommandRunner {
       }, request.timeoutMs);
       const onAbort = () => stop();
       request.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      const decoder = request.onStdout ? new StringDecoder('utf8') : undefined;
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        if (decoder) request.onStdout!(decoder.write(chunk));
+      });
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       const finish = (exitCode: number | null, signal: string | null) => {
         if (settled) return;

@@ -1,4 +1,4 @@
-import type { AgentFailureReason } from './guards.js';
+import type { AgentFailureReason } from './failure.js';
 
 export interface TokenTotals {
   prompt: number;

@@ -1,0 +1,80 @@
+import type { AgentLimits } from '../domain/agent-limits.js';
+import type { AgentOutcome } from '../domain/agent-outcome.js';
+import type { AgentBackendName } from '../domain/agent-backend.js';
+import type { AgentEventType } from '../domain/failure.js';
+import type { Subtask } from '../domain/plan.js';
+import type { ProtectedPaths } from '../domain/protected-paths.js';
+import type { Worktree } from './workspace.js';
+
+/** Where an agent reports what it does; events are for logs, progress for live displays. */
+export interface AgentReporter {
+  event(type: AgentEventType, data?: Record<string, unknown>): Promise<void>;
+  progress(update: { step: number; lastTool?: string; tokens: { prompt: number; completion: number } }): Promise<void>;
+}
+
+/** One agent's work order: the subtask, where to do it, and the rules it works under. */
+export interface AgentRequest {
+  subtask: Subtask;
+  /** The whole task the subtask is part of, for context. */
+  overallTask?: string;
+  /** A compact picture of the repository, so the agent need not explore it blind. */
+  outline?: string;
+  /** Why the previous attempt failed and what to do differently (a retry). */
+  retryHint?: string;
+  /** What a review or a failed check asked to fix (a fix attempt on an open pull request). */
+  feedback?: string;
+  /** The worktree the agent works in; nothing outside it is the agent's. */
+  worktree: Worktree;
+  /** Whether a repository-relative path may be written (the write scope; protected paths never). */
+  canWrite: (relativePath: string) => boolean;
+  /** Paths no agent may write whatever its scope (CI and ownership config, Fanout's own). */
+  protectedPaths: ProtectedPaths;
+  /** The agent's private, empty HOME for the commands it runs. */
+  home: string;
+  /** Whether the agent's commands may reach the network. */
+  network: boolean;
+  /** With `network`, what its commands may reach beyond the internet (`networkAllow:`). */
+  networkAllow?: readonly string[];
+  limits: AgentLimits;
+  /**
+   * The worktree's changed files, each with a signature that changes when the file does: compared
+   * around a command, it tells which files the command changed. Null when git could not say.
+   */
+  worktreeChanges: () => Promise<ReadonlyMap<string, string> | null>;
+  /** Removes configured secrets from what the model is shown. */
+  redact?: (text: string) => string;
+  /** The agent's way to its model through Fanout's gateway (agents that bring no model client of their own ignore it). */
+  model?: AgentModelAccess;
+}
+
+/**
+ * Runs one agent on one worktree until it finishes or is stopped. Every backend reports the same
+ * events (model calls with usage, tool calls with normalized arguments, files changed, errors) and
+ * is watched by the same guards, so logs, reports and budgets do not depend on which one ran.
+ * Expected failures are outcomes, never exceptions; aborting `signal` cancels the agent.
+ */
+export interface AgentBackend {
+  readonly name: AgentBackendName;
+  run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome>;
+}
+
+/** The backends a deployment can run, by name; one it cannot run throws a ConfigError saying why. */
+export type AgentBackends = (name: AgentBackendName) => AgentBackend;
+
+/**
+ * How an agent reaches its model: Fanout's gateway with a credential of its own, never the real
+ * key. The base URLs are on the host's loopback; an agent in a sandbox without network reaches
+ * the gateway's unix socket instead, through a relay inside the sandbox.
+ */
+export interface AgentModelAccess {
+  /** The model the agent asks for. */
+  model: string;
+  /** This agent's credential for the gateway (useless anywhere else, revoked when the attempt ends). */
+  credential: string;
+  /** OpenAI-compatible base URL (`…/v1`). */
+  openaiBaseUrl: string;
+  /** Anthropic-compatible base URL (without `/v1`). */
+  anthropicBaseUrl: string;
+  /** The gateway's unix socket. */
+  socketPath?: string;
+}
