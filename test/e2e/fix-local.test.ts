@@ -94,6 +94,7 @@ describe('fix attempts in local mode', () => {
       OPENAI_API_KEY: 'test-key',
       FANOUT_MODEL: 'scripted-model',
       FANOUT_SANDBOX: 'none',
+      FANOUT_ALLOW_ROOT_NONE: '1',
     }))
       vi.stubEnv(name, value);
     const approving = captureOutput();
