@@ -5,6 +5,7 @@ import { NamespaceCommandRunner } from './adapters/command/namespace-runner.js';
 import { sandboxSupport, type SandboxSupport } from './adapters/command/sandbox-support.js';
 import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
+import { LimitedCommandRunner, limitsSupport } from './adapters/command/resource-limits.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
 import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
@@ -90,6 +91,8 @@ export function createStore(env: Env, redactor: SecretRedactor = createRedactor(
 export interface CommandRunnerChoice {
   runner: CommandRunner;
   sandbox: SandboxMode;
+  /** What bounds each command's processes, memory, file size and disk (`limits:`), in words. */
+  limits: string;
 }
 
 /**
@@ -103,7 +106,9 @@ export function createCommandRunner(
   options: { trustedCommands?: boolean; support?: SandboxSupport; checkout?: string } = {},
 ): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
-  const plain = new ProcessCommandRunner();
+  // Limits wrap the spawning runner, so they hold from the sandbox's first process on.
+  const plain = new LimitedCommandRunner(new ProcessCommandRunner(), support.limits ?? limitsSupport());
+  const limits = plain.describe();
   const wantsNone =
     env.FANOUT_SANDBOX === 'none' ||
     (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
@@ -131,8 +136,9 @@ export function createCommandRunner(
           toolPaths,
         }),
         sandbox: 'none',
+        limits,
       };
-    if (options.trustedCommands) return { runner: plain, sandbox: 'none' };
+    if (options.trustedCommands) return { runner: plain, sandbox: 'none', limits };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
     );
@@ -151,6 +157,7 @@ export function createCommandRunner(
       canDisableUserns: support.bwrapDisablesUserns,
     }),
     sandbox: 'bwrap',
+    limits,
   };
 }
 

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { namespacePrefix } from './namespace-runner.js';
+import { limitsSupport, type LimitsSupport } from './resource-limits.js';
 
 /** What this machine allows for isolating commands. */
 export interface SandboxSupport {
@@ -13,6 +14,8 @@ export interface SandboxSupport {
   mapCurrentUser: boolean;
   /** Why namespaces are unavailable, for the error message. */
   namespaceProblem?: string;
+  /** How commands' processes and memory can be bounded here (cgroups, else rlimits). */
+  limits?: LimitsSupport;
 }
 
 let cached: SandboxSupport | undefined;
@@ -47,6 +50,7 @@ function probe(): SandboxSupport {
     namespaces: current === null || mapped === null,
     mapCurrentUser: current === null,
     ...(current !== null && mapped !== null ? { namespaceProblem: mapped } : {}),
+    limits: limitsSupport(),
   };
 }
 

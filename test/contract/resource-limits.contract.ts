@@ -1,0 +1,99 @@
+import { readdir, stat } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { limitsSupport } from '../../src/adapters/command/resource-limits.js';
+import type { ResourceLimits } from '../../src/domain/resource-limits.js';
+import type { CommandRequest, CommandRunner } from '../../src/ports/command-runner.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const MiB = 1024 * 1024;
+// Small, so each case is over in a moment.
+const LIMITS: ResourceLimits = { processes: 64, memory: 200 * MiB, fileSize: 8 * MiB, disk: 32 * MiB };
+
+async function request(line: string, extra: Partial<CommandRequest> = {}): Promise<CommandRequest> {
+  return {
+    argv: ['bash', '-c', line],
+    cwd: await tempDir(),
+    timeoutMs: 30_000,
+    outputLimit: 2_000,
+    limits: LIMITS,
+    ...extra,
+  };
+}
+
+/**
+ * Process and memory limits need a cgroup (RLIMIT_NPROC does not bind root, and RLIMIT_DATA is
+ * per process and leaves no trace to tell the cause by). CI has cgroups: there, none is a failure.
+ */
+function itWithCgroups(name: string, test: () => Promise<void>): void {
+  const cgroups = limitsSupport().cgroups;
+  if (cgroups) {
+    it(name, test);
+    return;
+  }
+  if (process.env.CI) {
+    it(name, () => {
+      throw new Error('CI must run the cgroup limit tests, but no writable cgroup (v2 delegated, or v1) was found');
+    });
+    return;
+  }
+  it.skip(`${name} (skipped: no writable cgroup here)`, test);
+}
+
+/** What every runner Fanout composes must bound: processes, memory, file size and disk, each named when hit. */
+export function limitsContract(name: string, makeRunner: () => CommandRunner): void {
+  describe(`CommandRunner limits: ${name}`, () => {
+    itWithCgroups(
+      'stops a fork bomb at the process limit, and says so (a command within its limits runs untouched)',
+      async () => {
+        const runner = makeRunner();
+        const within = await runner.run(
+          await request('for i in $(seq 20); do sleep 0.05 & done; wait; head -c 50M /dev/zero | tail -c 1 | wc -c'),
+        );
+        expect(within).toMatchObject({ exitCode: 0, stdout: '1\n' });
+        expect(within.limitExceeded).toBeUndefined();
+        const result = await runner.run(await request('bomb() { bomb | bomb; }; bomb'));
+        expect(result.limitExceeded).toBe('processes');
+        expect(result.timedOut).toBe(false);
+        expect(result.durationMs).toBeLessThan(20_000);
+      },
+    );
+
+    itWithCgroups('stops a memory hog at the memory limit, and says so', async () => {
+      // `tail` keeps the one endless line of /dev/zero in memory.
+      const result = await makeRunner().run(await request('tail /dev/zero'));
+      expect(result.limitExceeded).toBe('memory');
+      expect(result.exitCode).not.toBe(0);
+      expect(result.durationMs).toBeLessThan(20_000);
+    });
+
+    it('stops a write at the file size limit, and says so', async () => {
+      const req = await request('head -c 20M /dev/zero > big.bin');
+      const result = await makeRunner().run(req);
+      expect(result.limitExceeded).toBe('file-size');
+      expect((await stat(`${req.cwd}/big.bin`)).size).toBe(LIMITS.fileSize);
+    });
+
+    it('stops a command that fills its worktree past the disk quota, long before it is done', async () => {
+      const req = await request('for i in $(seq 1 100); do head -c 4M /dev/zero > fill-$i.bin; done; echo done');
+      const result = await makeRunner().run(req);
+      expect(result.limitExceeded).toBe('disk');
+      expect(result.stdout).not.toContain('done');
+      expect((await readdir(req.cwd)).length).toBeLessThan(100);
+    });
+
+    it('counts the disk quota over every command of a worktree and HOME, not each one alone', async () => {
+      const runner = makeRunner();
+      const home = await tempDir('fanout-home-');
+      // 30 MiB each, under the 32 MiB quota alone; 60 MiB together.
+      const first = await request('for i in 1 2 3 4 5; do head -c 6M /dev/zero > part-$i.bin; done', {
+        env: { HOME: home },
+      });
+      expect((await runner.run(first)).limitExceeded).toBeUndefined();
+      const second = await runner.run({
+        ...first,
+        argv: ['bash', '-c', 'for i in 1 2 3 4 5; do head -c 6M /dev/zero > "$HOME/part-$i.bin"; done'],
+      });
+      expect(second.limitExceeded).toBe('disk');
+    });
+  });
+}
