@@ -92,7 +92,7 @@ export interface CommandRunnerChoice {
   runner: CommandRunner;
   sandbox: SandboxMode;
   /** What bounds each command's processes, memory, file size and disk (`limits:`), in words. */
-  limits: string;
+  commandLimits: string;
 }
 
 /**
@@ -108,7 +108,7 @@ export function createCommandRunner(
   const support = options.support ?? sandboxSupport();
   // Limits wrap the spawning runner, so they hold from the sandbox's first process on.
   const plain = new LimitedCommandRunner(new ProcessCommandRunner(), support.limits ?? limitsSupport());
-  const limits = plain.describe();
+  const commandLimits = plain.describe();
   const wantsNone =
     env.FANOUT_SANDBOX === 'none' ||
     (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
@@ -136,9 +136,9 @@ export function createCommandRunner(
           toolPaths,
         }),
         sandbox: 'none',
-        limits,
+        commandLimits,
       };
-    if (options.trustedCommands) return { runner: plain, sandbox: 'none', limits };
+    if (options.trustedCommands) return { runner: plain, sandbox: 'none', commandLimits };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
     );
@@ -157,7 +157,7 @@ export function createCommandRunner(
       canDisableUserns: support.bwrapDisablesUserns,
     }),
     sandbox: 'bwrap',
-    limits,
+    commandLimits,
   };
 }
 
@@ -214,7 +214,7 @@ export function createLocalPipeline(
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
   const failpoint = createFailpoint(env);
-  const { runner, sandbox } = createCommandRunner(env, {
+  const { runner, sandbox, commandLimits } = createCommandRunner(env, {
     checkout: repoDir,
     ...(options.trustedCommands ? { trustedCommands: true } : {}),
   });
@@ -226,6 +226,7 @@ export function createLocalPipeline(
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,
     sandbox,
+    commandLimits,
     store: options.store ?? createStore(env, redactor),
     forge: createLocalForge(env, repoDir, redactor),
     ...options.distributed,

@@ -1,4 +1,5 @@
-import type { SubtaskFailureReason } from '../domain/failure.js';
+import { isResourceLimitReason, resourceLimitReason, type SubtaskFailureReason } from '../domain/failure.js';
+import type { ResourceLimitKind, ResourceLimits } from '../domain/resource-limits.js';
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
@@ -52,6 +53,8 @@ export interface RunSubtaskInput {
   redact?: (text: string) => string;
   /** Whether the agent's commands may reach the network (`network:` in .github/fanout.yml). */
   network?: boolean;
+  /** What each of the agent's commands may take (`limits:` in .github/fanout.yml). */
+  resourceLimits?: ResourceLimits;
   /**
    * Called after the agent and again after validation, whatever the outcome: the shared git state
    * is put back here, before Fanout's own git commands run in the repository again.
@@ -98,7 +101,7 @@ export type WorktreePreparation =
       /** `built` and `built-uncached`: setup commands ran in the worktree. */
       environment?: 'none' | 'built' | 'built-uncached' | 'reused';
     }
-  | { ok: false; message: string };
+  | { ok: false; message: string; limit?: ResourceLimitKind };
 
 /** Milliseconds per phase, summed over attempts. */
 export interface PhaseTimings {
@@ -172,8 +175,10 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       lastEvents: result.lastEvents,
       timings,
     };
-    // Cancelled, or the environment could not be prepared: another attempt would not help.
-    if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
+    // Cancelled, the environment could not be prepared, or a command hit a resource limit again
+    // after the agent was told: another attempt would not help.
+    if (result.reason === 'cancelled' || result.reason === 'setup-failed' || isResourceLimitReason(result.reason))
+      return last;
     if (result.hint !== undefined) hint = result.hint;
   }
   return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
@@ -225,7 +230,7 @@ async function runAttempt(
     if (!prepared.ok)
       return {
         kind: 'failed',
-        reason: 'setup-failed',
+        reason: prepared.limit ? resourceLimitReason(prepared.limit) : 'setup-failed',
         message: prepared.message,
         steps: 0,
         tokens: { prompt: 0, completion: 0 },
@@ -248,6 +253,7 @@ async function runAttempt(
             commandEnv: { HOME: home.path },
             git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
             network: input.network === true,
+            ...(input.resourceLimits ? { limits: input.resourceLimits } : {}),
             ...(input.redact ? { redact: input.redact } : {}),
             // What commands change counts as the agent's work (never fatal: without it, only file tools count).
             worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),

@@ -8,6 +8,11 @@ export function resourceLimitReason(kind: ResourceLimitKind): ResourceLimitReaso
   return `resource-limit: ${kind}`;
 }
 
+/** Whether a failure reason is a resource limit's. */
+export function isResourceLimitReason(reason: string): reason is ResourceLimitReason {
+  return reason.startsWith('resource-limit: ');
+}
+
 /** Why an agent's attempt stopped without finishing: its guards, its budgets, the model, a resource limit, or a stop. */
 export type AgentFailureReason =
   | 'looping'

@@ -31,8 +31,17 @@ export function moveRun(
 }
 
 /** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */
-export function runTakenOver(run: RunRecord, owner: RunOwner, sandbox: SandboxMode | undefined): Partial<RunRecord> {
-  return { owner, ...(sandbox && run.sandbox !== 'none' ? { sandbox } : {}) };
+export function runTakenOver(
+  run: RunRecord,
+  owner: RunOwner,
+  sandbox: SandboxMode | undefined,
+  commandLimits?: string,
+): Partial<RunRecord> {
+  return {
+    owner,
+    ...(sandbox && run.sandbox !== 'none' ? { sandbox } : {}),
+    ...(commandLimits ? { commandLimits } : {}),
+  };
 }
 
 /** The plan arrived: agents start, or wait for `/orchestrate approve` under `plan: review`. */

@@ -71,6 +71,7 @@ export async function executeAgentJob(
       worktreeRoot: deps.worktreeRoot,
       limits,
       network: config.network,
+      resourceLimits: config.limits,
       // Validation is the only thing run in the worktree after the commit.
       worktreeAfterCommit: config.validate.length > 0,
       ...(deps.redact ? { redact: deps.redact } : {}),

@@ -163,6 +163,7 @@ async function attemptFix(
       maxWallMs: Math.floor(context.limits.maxWallMs - fix.limits.spentMs),
     },
     network: run.config.network,
+    resourceLimits: run.config.limits,
     feedback: fix.feedback.text,
     maxAttempts: 1,
     ...(deps.redact ? { redact: deps.redact } : {}),

@@ -107,6 +107,7 @@ export async function validateIn(
       env: { HOME: home.path },
       git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
       network: config.network,
+      ...(config.limits ? { limits: config.limits } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...options,
     });

@@ -1,3 +1,4 @@
+import { isResourceLimitReason } from '../domain/failure.js';
 import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
@@ -17,6 +18,10 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
       `The environment could not be prepared: fix \`setup:\` in .github/fanout.yml (or the install it runs), then: fanout resume ${runId} --retry-failed`,
     );
   }
+  if (reasons.some(isResourceLimitReason))
+    advice.push(
+      'A command hit a resource limit and was stopped: if the work really needs more, raise `limits:` in .github/fanout.yml before retrying.',
+    );
   if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason)))
     advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
@@ -48,6 +53,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
     ...(report.sandbox === 'none' ? [SANDBOX_NONE_LINE] : []),
+    ...(report.commandLimits ? [`Limits: ${report.commandLimits}`] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
     ...(unchecked
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']

@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { limitsSupport } from '../../src/adapters/command/resource-limits.js';
 import type { ResourceLimits } from '../../src/domain/resource-limits.js';
 import type { CommandRequest, CommandRunner } from '../../src/ports/command-runner.js';
+import { itWithCgroups } from '../support/require-cgroups.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MiB = 1024 * 1024;
@@ -18,25 +18,6 @@ async function request(line: string, extra: Partial<CommandRequest> = {}): Promi
     limits: LIMITS,
     ...extra,
   };
-}
-
-/**
- * Process and memory limits need a cgroup (RLIMIT_NPROC does not bind root, and RLIMIT_DATA is
- * per process and leaves no trace to tell the cause by). CI has cgroups: there, none is a failure.
- */
-function itWithCgroups(name: string, test: () => Promise<void>): void {
-  const cgroups = limitsSupport().cgroups;
-  if (cgroups) {
-    it(name, test);
-    return;
-  }
-  if (process.env.CI) {
-    it(name, () => {
-      throw new Error('CI must run the cgroup limit tests, but no writable cgroup (v2 delegated, or v1) was found');
-    });
-    return;
-  }
-  it.skip(`${name} (skipped: no writable cgroup here)`, test);
 }
 
 /** What every runner Fanout composes must bound: processes, memory, file size and disk, each named when hit. */

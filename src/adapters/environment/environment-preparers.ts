@@ -22,7 +22,7 @@ export class EnvironmentPreparers {
   /** Prepares a worktree of `worktree.repoDir` for `config` (see WorktreePreparer.prepare). */
   prepare(
     worktree: Worktree,
-    config: Pick<RepoConfig, 'setup' | 'copy' | 'network'>,
+    config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'limits'>>,
     context: PreparationContext,
   ): Promise<PreparationResult> {
     const key = JSON.stringify([
@@ -31,6 +31,7 @@ export class EnvironmentPreparers {
       config.setup ?? null,
       config.copy,
       config.network,
+      config.limits ?? null,
     ]);
     let preparer = this.preparers.get(key);
     if (!preparer) {

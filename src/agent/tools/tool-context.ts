@@ -1,3 +1,4 @@
+import type { ResourceLimitKind, ResourceLimits } from '../../domain/resource-limits.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 
 /** What every tool of one agent may use: its worktree, its write scope, and a command runner. */
@@ -19,6 +20,8 @@ export interface ToolContext {
   git?: { gitDir: string; commonDir: string };
   /** Whether commands may reach the network; sandboxing runners deny it unless true. */
   network?: boolean;
+  /** What each command may take (`limits:`); the runner's defaults when absent. */
+  limits?: ResourceLimits;
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
   /**
@@ -31,7 +34,9 @@ export interface ToolContext {
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
 export type ToolOutcome =
-  { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } } | { ok: false; error: string };
+  | { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } }
+  /** `limitExceeded`: a command was stopped at a resource limit (a second time fails the agent with it). */
+  | { ok: false; error: string; limitExceeded?: ResourceLimitKind };
 
 /** An expected tool failure whose message is meant for the model. */
 export class ToolError extends Error {}
