@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { RESOURCE_LIMIT_DEFAULTS, type ResourceLimitKind, type ResourceLimits } from '../../domain/resource-limits.js';
 import type { CommandRequest, CommandResult, CommandRunner, PrivateHome } from '../../ports/command-runner.js';
-import { systemProgram } from '../system-programs.js';
 import { CommandCgroup, findCgroupPlacement, type CgroupPlacement } from './cgroup.js';
+import type { ProcessCommandRunner } from './process-runner.js';
 import { DISK_POLL_MS, DiskQuotas } from './disk-quota.js';
 
 /** How this machine bounds a command's processes and memory (file size and disk are bounded the same way everywhere). */
@@ -43,25 +43,23 @@ export function describeLimits(support: LimitsSupport): string {
 }
 
 /**
- * Sets up each command's limits, then execs it: joins the command's cgroups (the pid is written
+ * The spawning shell's prelude (see `Prelude`): joins the command's cgroups (its pid is written
  * before anything can fork, so no process escapes them), then sets the rlimits, soft and hard.
- * Arguments: a count and the `cgroup.procs` files; a count and (flag, value) pairs for `ulimit`;
- * then the command.
+ * Arguments: a count and the `cgroup.procs` files; a count and (flag, value) pairs for `ulimit`.
  */
 const LIMIT_SCRIPT = `set +o posix
 n=$1; shift
 while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "fanout: cannot enter the command's cgroup" >&2; exit 125; }; shift; n=$((n-1)); done
 n=$1; shift
-while [ "$n" -gt 0 ]; do ulimit "$1" "$2" || { echo "fanout: cannot set limit $1" >&2; exit 125; }; shift 2; n=$((n-1)); done
-exec "$@"`;
+while [ "$n" -gt 0 ]; do ulimit "$1" "$2" || { echo "fanout: cannot set limit $1" >&2; exit 125; }; shift 2; n=$((n-1)); done`;
 
 const OPEN_FILES = 65_536;
 // Killed by SIGXFSZ: the signal itself, or a shell's (bwrap's, unshare's) report of it as 128 + signal.
 const SIGXFSZ = constants.signals.SIGXFSZ;
 
 /**
- * Runs every command under resource limits, wrapping the runner that spawns it (bubblewrap and the
- * namespace runner wrap this one, so the limits hold from their first process on). Processes and
+ * Runs every command under resource limits, set by the spawning shell before it execs the command
+ * (bubblewrap and the namespace runner wrap this one, so the limits hold from their first process on). Processes and
  * memory: a cgroup per command where the machine allows (v2, else v1), else rlimits; file size:
  * RLIMIT_FSIZE; disk: the worktree and private HOME watched (`DiskQuotas`). A command that hits a
  * limit is stopped at once, everything it started with it, and its result names the limit from the
@@ -74,7 +72,7 @@ export class LimitedCommandRunner implements CommandRunner {
   private readonly defaults: ResourceLimits;
 
   constructor(
-    private readonly inner: CommandRunner,
+    private readonly inner: ProcessCommandRunner,
     private readonly support: LimitsSupport = limitsSupport(),
     defaults?: ResourceLimits,
   ) {
@@ -124,18 +122,10 @@ export class LimitedCommandRunner implements CommandRunner {
       watcher.unref();
       let result: CommandResult;
       try {
-        result = await this.inner.run({
-          ...request,
-          argv: [
-            systemProgram('bash'),
-            '-c',
-            LIMIT_SCRIPT,
-            'fanout-limits',
-            ...this.wrapperArguments(cgroup, limits),
-            ...request.argv,
-          ],
-          signal: request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal,
-        });
+        result = await this.inner.runWith(
+          { ...request, signal: request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal },
+          { script: LIMIT_SCRIPT, args: this.preludeArguments(cgroup, limits) },
+        );
       } finally {
         clearInterval(watcher);
       }
@@ -156,8 +146,8 @@ export class LimitedCommandRunner implements CommandRunner {
     }
   }
 
-  /** The wrapper's arguments: the cgroup files to join, then the rlimits (clamped to Fanout's own hard limits). */
-  private wrapperArguments(cgroup: CommandCgroup | null, limits: ResourceLimits): string[] {
+  /** The prelude's arguments: the cgroup files to join, then the rlimits (clamped to Fanout's own hard limits). */
+  private preludeArguments(cgroup: CommandCgroup | null, limits: ResourceLimits): string[] {
     const inCgroup = (controller: 'pids' | 'memory') => {
       const placement = this.support.cgroups;
       return placement !== null && (placement.version === 2 || placement[controller] !== undefined);
