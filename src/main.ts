@@ -33,6 +33,7 @@ import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
+const CGROUP_MOUNT = '/sys/fs/cgroup';
 
 /** Builds the model adapter from validated settings (composition root: the only place adapters are chosen). */
 export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: string; model?: string } = {}): Llm {
@@ -131,8 +132,10 @@ export function createCommandRunner(
         runner: new NamespaceCommandRunner(plain, {
           mapCurrentUser: support.mapCurrentUser,
           // And /tmp: other commands' private HOMEs (with setup's registry tokens) and Fanout's
-          // sanitized git config copies live there; each command gets a /tmp of its own.
-          hiddenPaths: [homedir(), tmpdir(), ...(options.checkout ? [options.checkout] : []), ...hidden],
+          // sanitized git config copies live there; each command gets a /tmp of its own. And the
+          // cgroup file system, where a command could move itself out of its limits (bubblewrap
+          // shows no /sys at all).
+          hiddenPaths: [homedir(), tmpdir(), CGROUP_MOUNT, ...(options.checkout ? [options.checkout] : []), ...hidden],
           toolPaths,
         }),
         sandbox: 'none',

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../../src/domain/resource-limits.js';
 import type { CommandRequest, CommandRunner } from '../../src/ports/command-runner.js';
+import { FORK_BOMB } from '../support/fork-bomb.js';
 import { itWithCgroups } from '../support/require-cgroups.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -32,7 +33,7 @@ export function limitsContract(name: string, makeRunner: () => CommandRunner): v
         );
         expect(within).toMatchObject({ exitCode: 0, stdout: '1\n' });
         expect(within.limitExceeded).toBeUndefined();
-        const result = await runner.run(await request('bomb() { bomb | bomb; }; bomb'));
+        const result = await runner.run(await request(FORK_BOMB));
         expect(result.limitExceeded).toBe('processes');
         expect(result.timedOut).toBe(false);
         expect(result.durationMs).toBeLessThan(20_000);
@@ -40,8 +41,8 @@ export function limitsContract(name: string, makeRunner: () => CommandRunner): v
     );
 
     itWithCgroups('stops a memory hog at the memory limit, and says so', async () => {
-      // `tail` keeps the one endless line of /dev/zero in memory.
-      const result = await makeRunner().run(await request('tail /dev/zero'));
+      // `tail` keeps the one line (400 MiB of zeros, no newline) in memory: bounded, should the limit fail.
+      const result = await makeRunner().run(await request('head -c 400M /dev/zero | tail'));
       expect(result.limitExceeded).toBe('memory');
       expect(result.exitCode).not.toBe(0);
       expect(result.durationMs).toBeLessThan(20_000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { LimitedCommandRunner } from '../../src/adapters/command/resource-limits.js';
+import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { loadEnv } from '../../src/config/env.js';
 import { createCommandRunner } from '../../src/main.js';
 import { renderRunReport } from '../../src/report/render-report.js';
@@ -9,9 +10,11 @@ import type { ScriptedReply } from '../../src/scripted-model/types.js';
 import { call, finish } from '../support/agent-replies.js';
 import { environmentHarness, runOneSubtask, WRITE_NOTES } from '../support/environment-harness.js';
 import { pipelineHarness, whyNot } from '../support/pipeline-harness.js';
+import { FORK_BOMB } from '../support/fork-bomb.js';
 import { itWithCgroups } from '../support/require-cgroups.js';
 import { describeWithSandbox } from '../support/require-sandbox.js';
 import { scriptedBrain } from '../support/scripted-brain.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // Small limits, so each hostile command is stopped in a moment.
 const LIMITS = 'limits: { processes: 64, memory: 200M, fileSize: 8M, disk: 32M }\n';
@@ -35,9 +38,9 @@ describeWithSandbox('resource limits: hostile agent commands in a real run', 'bw
           { id: 'good', title: 'Say goodbye', writeScope: ['src/farewell.js'] },
         ],
         agents: {
-          'Fork bomb': twice('bomb() { bomb | bomb; }; bomb'),
-          // `tail` keeps the one endless line of /dev/zero in memory.
-          'Memory hog': twice('tail /dev/zero'),
+          'Fork bomb': twice(FORK_BOMB),
+          // `tail` keeps the one line (400 MiB of zeros, no newline) in memory: bounded, should the limit fail.
+          'Memory hog': twice('head -c 400M /dev/zero | tail'),
           // At most 400 MiB if nothing stopped it; the quota is 32 MiB.
           'Disk filler': twice('for i in $(seq 1 100); do head -c 4M /dev/zero > fill-$i.bin; done'),
           'Say goodbye': [
@@ -79,6 +82,31 @@ describeWithSandbox('resource limits: hostile agent commands in a real run', 'bw
       expect(comment).toContain('`filler` resource-limit: disk');
     },
     90_000,
+  );
+});
+
+describeWithSandbox('resource limits: no way out of the cgroup', 'namespaces', () => {
+  itWithCgroups(
+    'a command that first moves itself to every other cgroup it can name is held to its process limit all the same, in both modes',
+    async () => {
+      const state = await tempDir('fanout-state-');
+      const escape =
+        'for f in /sys/fs/cgroup/*/cgroup.procs /sys/fs/cgroup/cgroup.procs; do echo $$ > "$f"; done 2>/dev/null';
+      // 100 processes against a limit of 64: bounded even if the escape worked (no fork bomb here).
+      const crowd = 'for i in $(seq 100); do sleep 2 & done; wait';
+      const modes = sandboxSupport().bwrap ? (['none', 'bwrap'] as const) : (['none'] as const);
+      for (const mode of modes) {
+        const { runner } = createCommandRunner(loadEnv({ FANOUT_SANDBOX: mode, FANOUT_STATE_DIR: state }));
+        const result = await runner.run({
+          argv: ['bash', '-c', `${escape}; ${crowd}`],
+          cwd: await tempDir(),
+          timeoutMs: 30_000,
+          outputLimit: 2_000,
+          limits: { processes: 64, memory: 200 * 1024 * 1024, fileSize: 8 * 1024 * 1024, disk: 32 * 1024 * 1024 },
+        });
+        expect(result.limitExceeded, mode).toBe('processes');
+      }
+    },
   );
 });
 
