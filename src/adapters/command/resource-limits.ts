@@ -43,13 +43,13 @@ export function describeLimits(support: LimitsSupport): string {
 }
 
 /**
- * The spawning shell's prelude (see `Prelude`): joins the command's cgroups (its pid is written
- * before anything can fork, so no process escapes them), then sets the rlimits, soft and hard.
- * Arguments: a count and the `cgroup.procs` files; a count and (flag, value) pairs for `ulimit`.
+ * The spawning shell's prelude (see `Prelude`): joins the command's cgroups (the shell moves
+ * itself, before anything can fork, so no process escapes them), then sets the rlimits, soft and
+ * hard. Arguments: a count and the cgroups' join files; a count and (flag, value) pairs for `ulimit`.
  */
 const LIMIT_SCRIPT = `set +o posix
 n=$1; shift
-while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "fanout: cannot enter the command's cgroup" >&2; exit 125; }; shift; n=$((n-1)); done
+while [ "$n" -gt 0 ]; do echo 0 > "$1" || { echo "fanout: cannot enter the command's cgroup" >&2; exit 125; }; shift; n=$((n-1)); done
 n=$1; shift
 while [ "$n" -gt 0 ]; do ulimit "$1" "$2" || { echo "fanout: cannot set limit $1" >&2; exit 125; }; shift 2; n=$((n-1)); done`;
 
@@ -163,7 +163,7 @@ export class LimitedCommandRunner implements CommandRunner {
         ? []
         : [['-u', limits.processes, 1, 'Max processes'] as [string, number, number, string]]),
     ];
-    const files = cgroup?.procsFiles ?? [];
+    const files = cgroup?.joinFiles ?? [];
     return [
       String(files.length),
       ...files,
