@@ -224,17 +224,22 @@ export class CommandCgroup {
     }
   }
 
-  /** Kills what is left and removes the cgroups (a process stuck in the kernel may delay that; retried in the background). */
-  async dispose(): Promise<void> {
-    await this.killAll();
-    if (!this.removeDirectories()) {
+  /**
+   * Kills what is left at once (the signals are sent before this returns: nothing of the command
+   * runs on) and, in the background, waits for it to be gone and removes the cgroups: a sandbox's
+   * processes take milliseconds to exit, which no command should wait for.
+   */
+  dispose(): void {
+    void this.killAll().then(() => {
+      if (this.removeDirectories()) return;
+      // A process stuck in the kernel, or one not yet reaped.
       let tries = 0;
       const retry = setInterval(() => {
         tries += 1;
         if (this.removeDirectories() || tries >= 50) clearInterval(retry);
       }, 200);
       retry.unref();
-    }
+    });
   }
 
   private limitMemory(dir: string, bytes: number): void {

@@ -142,7 +142,7 @@ export class LimitedCommandRunner implements CommandRunner {
               : undefined;
       return hit ? { ...result, limitExceeded: hit } : result;
     } finally {
-      await cgroup?.dispose();
+      cgroup?.dispose();
     }
   }
 
