@@ -1,5 +1,7 @@
 // What confinement costs per command: the same commands run plain, in namespaces (FANOUT_SANDBOX=none)
-// and in the bubblewrap sandbox, inside a real worktree, interleaved so machine noise hits all alike.
+// and in the bubblewrap sandbox, and in the sandbox with resource limits (a cgroup per command,
+// rlimits, the disk watcher) as `fanout run` composes it, inside a real worktree, interleaved so
+// machine noise hits all alike. The last line is what the limits add: bwrap+limits over bwrap.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { homedir, networkInterfaces, tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { bwrapArguments } from '../src/adapters/command/bwrap-arguments.js';
 import { BwrapCommandRunner, defaultHiddenPaths, SYSTEM_PATHS } from '../src/adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner, namespacePrefix } from '../src/adapters/command/namespace-runner.js';
 import { ProcessCommandRunner } from '../src/adapters/command/process-runner.js';
+import { LimitedCommandRunner } from '../src/adapters/command/resource-limits.js';
 import { sandboxSupport, userNetworkSupport } from '../src/adapters/command/sandbox-support.js';
 import { systemProgram } from '../src/adapters/system-programs.js';
 import { toolchainPaths } from '../src/adapters/command/toolchain-paths.js';
@@ -17,7 +20,8 @@ import { createRepository, SAMPLE_FILES } from '../src/demo/sample-repo.js';
 import type { CommandRequest, CommandRunner } from '../src/ports/command-runner.js';
 import { median, ms } from './stats.js';
 
-const RUNS = 25;
+// Odd, so the median is one measured run; enough that a busy machine's noise evens out between runners.
+const RUNS = 41;
 const COMMANDS: Record<string, string> = {
   true: 'true',
   'git status': 'git status --porcelain',
@@ -52,18 +56,25 @@ if (support.namespaces)
       toolPaths,
     }),
   ]);
+const limited = new LimitedCommandRunner(plain);
 if (support.bwrap) {
-  runners.push([
-    'bwrap',
-    new BwrapCommandRunner(plain, {
-      hiddenPaths: defaultHiddenPaths(),
-      toolPaths,
-      canDisableUserns: support.bwrapDisablesUserns,
-    }),
-  ]);
+  for (const [name, inner] of [
+    ['bwrap', plain],
+    ['bwrap+limits', limited],
+  ] as const)
+    runners.push([
+      name,
+      new BwrapCommandRunner(inner, {
+        hiddenPaths: defaultHiddenPaths(),
+        toolPaths,
+        canDisableUserns: support.bwrapDisablesUserns,
+      }),
+    ]);
 }
 
 console.log(`per-command wall time, median of ${RUNS} (runners: ${runners.map(([name]) => name).join(', ')})`);
+console.log(`limits: ${limited.describe()}`);
+const limitsCost: string[] = [];
 for (const [label, line] of Object.entries(COMMANDS)) {
   const times = new Map<string, number[]>(runners.map(([name]) => [name, []]));
   for (let run = 0; run < RUNS; run += 1) {
@@ -86,7 +97,11 @@ for (const [label, line] of Object.entries(COMMANDS)) {
       `${name} ${ms(median(times.get(name)!))}${name === 'plain' ? '' : ` (x${(median(times.get(name)!) / base).toFixed(2)})`}`,
   );
   console.log(`  ${label.padEnd(11)} ${cells.join(', ')}`);
+  if (times.has('bwrap+limits'))
+    limitsCost.push(`${label} x${(median(times.get('bwrap+limits')!) / median(times.get('bwrap')!)).toFixed(2)}`);
 }
+if (limitsCost.length > 0)
+  console.log(`cost of the limits per command (bwrap+limits / bwrap): ${limitsCost.join(', ')}`);
 await networkedCosts();
 await workspace.removeWorktree(worktree);
 await rm(root, { recursive: true, force: true });

@@ -105,7 +105,7 @@ export interface GitHubShared {
  */
 export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubShared): RepositoryPipelines {
   const { store, redactor } = shared;
-  const { runner, sandbox } = createCommandRunner(env);
+  const { runner, sandbox, commandLimits } = createCommandRunner(env);
   const workspace = createWorkspace(runner);
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   const stateDir = stateDirectory(env);
@@ -147,6 +147,7 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
           workspace,
           runner,
           sandbox,
+          commandLimits,
           // On several machines the run recorded another worker's clone: here, it is this one.
           store: shared.distributed ? withThisClone(store, target, cloneDir) : store,
           forge: redactingForge(forge, published),

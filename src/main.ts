@@ -10,6 +10,7 @@ import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { reportingFullDisk } from './adapters/disk-full.js';
 import { DiskReserve } from './adapters/disk-reserve.js';
+import { LimitedCommandRunner, limitsSupport } from './adapters/command/resource-limits.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
 import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
@@ -42,6 +43,7 @@ import { ProbeCache } from './orchestrate/probe-cache.js';
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
 // Fanout's package root (this file is in src/ or dist/): hidden from every command.
 const INSTALL_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
+const CGROUP_MOUNT = '/sys/fs/cgroup';
 
 /** Builds the model adapter from validated settings (composition root: the only place adapters are chosen). */
 export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: string; model?: string } = {}): Llm {
@@ -116,6 +118,8 @@ export function createStore(env: Env, redactor: SecretRedactor = createRedactor(
 export interface CommandRunnerChoice {
   runner: CommandRunner;
   sandbox: SandboxMode;
+  /** What bounds each command's processes, memory, file size and disk (`limits:`), in words. */
+  commandLimits: string;
 }
 
 /**
@@ -137,7 +141,9 @@ export function createCommandRunner(
   } = {},
 ): CommandRunnerChoice {
   const support = options.support ?? sandboxSupport();
-  const plain = new ProcessCommandRunner();
+  // Limits wrap the spawning runner, so they hold from the sandbox's first process on.
+  const plain = new LimitedCommandRunner(new ProcessCommandRunner(), support.limits ?? limitsSupport());
+  const commandLimits = plain.describe();
   const wantsNone =
     env.FANOUT_SANDBOX === 'none' ||
     (env.FANOUT_SANDBOX === 'auto' && !support.bwrap && options.trustedCommands === true);
@@ -174,13 +180,16 @@ export function createCommandRunner(
         runner: new NamespaceCommandRunner(plain, {
           mapCurrentUser: support.mapCurrentUser,
           // And /tmp: other commands' private HOMEs (with setup's registry tokens) and Fanout's
-          // sanitized git config copies live there; each command gets a /tmp of its own.
-          hiddenPaths: [homedir(), tmpdir(), ...(options.checkout ? [options.checkout] : []), ...hidden],
+          // sanitized git config copies live there; each command gets a /tmp of its own. And the
+          // cgroup file system, where a command could move itself out of its limits (bubblewrap
+          // shows no /sys at all).
+          hiddenPaths: [homedir(), tmpdir(), CGROUP_MOUNT, ...(options.checkout ? [options.checkout] : []), ...hidden],
           toolPaths,
         }),
         sandbox,
+        commandLimits,
       };
-    if (options.trustedCommands) return { runner: plain, sandbox };
+    if (options.trustedCommands) return { runner: plain, sandbox, commandLimits };
     throw new SandboxError(
       `FANOUT_SANDBOX=none still runs each agent command in its own user and PID namespace, so that it cannot read Fanout's secrets from other processes, and this machine does not allow that (unshare: ${support.namespaceProblem ?? 'failed'}). Install bubblewrap and allow unprivileged user namespaces, or run Fanout in a container or VM of its own with them allowed.`,
     );
@@ -199,6 +208,7 @@ export function createCommandRunner(
       canDisableUserns: support.bwrapDisablesUserns,
     }),
     sandbox: 'bwrap',
+    commandLimits,
   };
 }
 
@@ -258,7 +268,7 @@ export function createLocalPipeline(
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
   const failpoint = createFailpoint(env);
-  const { runner, sandbox } = createCommandRunner(env, {
+  const { runner, sandbox, commandLimits } = createCommandRunner(env, {
     checkout: repoDir,
     ...(options.trustedCommands ? { trustedCommands: true } : {}),
   });
@@ -271,6 +281,7 @@ export function createLocalPipeline(
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,
     sandbox,
+    commandLimits,
     store: options.store ?? createStore(env, redactor),
     forge: createLocalForge(env, repoDir, redactor),
     ...options.distributed,

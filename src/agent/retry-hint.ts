@@ -33,6 +33,11 @@ export function retryHint(
     case 'time-budget':
     case 'token-budget':
       return `The previous attempt ran out of budget (${failure.message}). Be direct: fewer reads, write the change sooner.`;
+    case 'resource-limit: processes':
+    case 'resource-limit: memory':
+    case 'resource-limit: disk':
+    case 'resource-limit: file-size':
+      return `The previous attempt's commands hit a resource limit (${failure.message}). Run smaller commands: fewer parallel jobs, less data.`;
     case 'crashed':
     case 'cancelled':
       return `The previous attempt failed: ${failure.message}.`;

@@ -1,5 +1,6 @@
 import type { Subtask } from '../domain/plan.js';
 import { DiskFullError, LlmError } from '../domain/errors.js';
+import { resourceLimitReason } from '../domain/failure.js';
 import type { ChatMessage, ChatResult, Llm } from '../ports/llm.js';
 import { runToolBounded } from './bounded-tool-call.js';
 import { trimConversation } from './context.js';
@@ -18,7 +19,7 @@ import type { AgentOutcome, TokenTotals } from '../domain/agent-outcome.js';
 import { agentSystemPrompt, agentTaskMessage } from './prompt.js';
 import type { AgentReporter } from './reporter.js';
 import type { AgentTool } from './tools/define-tool.js';
-import type { ToolContext } from './tools/tool-context.js';
+import type { ToolContext, ToolOutcome } from './tools/tool-context.js';
 
 export interface RunAgentInput {
   llm: Llm;
@@ -35,6 +36,9 @@ export interface RunAgentInput {
   feedback?: string;
   signal?: AbortSignal;
 }
+
+/** Commands stopped at a resource limit in one attempt that fail it (the first is a tool error the model sees). */
+export const RESOURCE_LIMIT_HITS = 2;
 
 class Cancel {
   constructor(
@@ -66,6 +70,8 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
   ];
   let step = 0;
   let finishRefused = false;
+  // The first command stopped at a resource limit is the model's to correct; the second ends the attempt.
+  let limitHits = 0;
   const elapsed = () => Date.now() - started;
   const fail = async (reason: AgentFailureReason, message: string): Promise<AgentOutcome> => {
     await reporter.event('agent-failed', { reason, message, steps: step });
@@ -136,7 +142,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
             );
           throw new Cancel('stalled', `${call.name} did not return within ${(bounded.boundMs / 1000).toFixed(1)} s`);
         }
-        const outcome = bounded
+        const outcome: ToolOutcome = bounded
           ? bounded.outcome
           : ({
               ok: false,
@@ -186,6 +192,11 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
           ok: outcome.ok,
           ...(outcome.ok ? {} : { error: outcome.error.slice(0, 500) }),
         });
+        if (!outcome.ok && outcome.limitExceeded) {
+          limitHits += 1;
+          if (limitHits >= RESOURCE_LIMIT_HITS)
+            return await fail(resourceLimitReason(outcome.limitExceeded), outcome.error.split('\n')[0]!);
+        }
         const judged = judgeToolCall(guard, limits, {
           name: call.name,
           key: callKey(call.name, call.arguments),

@@ -1,5 +1,6 @@
 import { DiskFullError } from '../domain/errors.js';
-import type { SubtaskFailureReason } from '../domain/failure.js';
+import { isResourceLimitReason, resourceLimitReason, type SubtaskFailureReason } from '../domain/failure.js';
+import type { ResourceLimitKind, ResourceLimits } from '../domain/resource-limits.js';
 import { join } from 'node:path';
 import { FANOUT_AUTHOR } from '../domain/identity.js';
 import type { Subtask } from '../domain/plan.js';
@@ -56,6 +57,8 @@ export interface RunSubtaskInput {
   network?: boolean;
   /** What networked commands may reach beyond the internet (`networkAllow:`). */
   networkAllow?: readonly string[];
+  /** What each of the agent's commands may take (`limits:` in .github/fanout.yml). */
+  resourceLimits?: ResourceLimits;
   /**
    * The shared git state as the run found it: put back after each agent, before Fanout's own git
    * commands run in the repository again (what was put back is in the outcome and the agent's log).
@@ -115,7 +118,7 @@ export type WorktreePreparation =
       /** `built` and `built-uncached`: setup commands ran in the worktree. */
       environment?: 'none' | 'built' | 'built-uncached' | 'reused';
     }
-  | { ok: false; message: string };
+  | { ok: false; message: string; limit?: ResourceLimitKind };
 
 /** Milliseconds per phase, summed over attempts. */
 export interface PhaseTimings {
@@ -195,8 +198,10 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       timings,
       reverted: [...reverted].sort(),
     };
-    // Cancelled, or the environment could not be prepared: another attempt would not help.
-    if (result.reason === 'cancelled' || result.reason === 'setup-failed') return last;
+    // Cancelled, the environment could not be prepared, or a command hit a resource limit again
+    // after the agent was told: another attempt would not help.
+    if (result.reason === 'cancelled' || result.reason === 'setup-failed' || isResourceLimitReason(result.reason))
+      return last;
     if (result.hint !== undefined) hint = result.hint;
   }
   return last as Extract<SubtaskOutcome, { kind: 'failed' }>;
@@ -265,7 +270,7 @@ async function runAttempt(
     if (!prepared.ok)
       return {
         kind: 'failed',
-        reason: 'setup-failed',
+        reason: prepared.limit ? resourceLimitReason(prepared.limit) : 'setup-failed',
         message: prepared.message,
         steps: 0,
         tokens: { prompt: 0, completion: 0 },
@@ -289,6 +294,7 @@ async function runAttempt(
               home: home.path,
               network: input.network === true,
               ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
+              ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
               limits: input.limits,
               // What commands change counts as the agent's work (never fatal: without it, only file tools count).
               worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),

@@ -4,6 +4,8 @@ import { AGENT_BACKEND_NAMES } from '../domain/agent-backend.js';
 import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../domain/agent-defaults.js';
 import { ConfigError } from '../domain/errors.js';
 import { parseNetworkAllowEntry } from '../domain/network-allow.js';
+import { RESOURCE_LIMIT_DEFAULTS } from '../domain/resource-limits.js';
+import { byteSize } from './byte-size.js';
 import { formatIssues } from './format-issues.js';
 
 const ValidateCommandSchema = z.union([
@@ -141,6 +143,16 @@ const RepoConfigSchema = z
       })
       .strict()
       .default({ ...BUDGET_DEFAULTS }),
+    // What each agent, setup and validation command may take (see README, Security).
+    limits: z
+      .object({
+        processes: z.number().int().min(16).max(1_000_000).default(RESOURCE_LIMIT_DEFAULTS.processes),
+        memory: byteSize({ min: 64 * 1024 ** 2, max: 1024 ** 4 }).default(RESOURCE_LIMIT_DEFAULTS.memory),
+        fileSize: byteSize({ min: 1024 ** 2, max: 1024 ** 4 }).default(RESOURCE_LIMIT_DEFAULTS.fileSize),
+        disk: byteSize({ min: 16 * 1024 ** 2, max: 16 * 1024 ** 4 }).default(RESOURCE_LIMIT_DEFAULTS.disk),
+      })
+      .strict()
+      .default({ ...RESOURCE_LIMIT_DEFAULTS }),
   })
   .strict();
 

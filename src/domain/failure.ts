@@ -1,4 +1,19 @@
-/** Why an agent's attempt stopped without finishing: its guards, its budgets, the model, or a stop. */
+import type { ResourceLimitKind } from './resource-limits.js';
+
+/** A command hit one of its resource limits (`limits:`), again after the agent was told, or in setup. */
+export type ResourceLimitReason = `resource-limit: ${ResourceLimitKind}`;
+
+/** The failure reason for a limit a command hit. */
+export function resourceLimitReason(kind: ResourceLimitKind): ResourceLimitReason {
+  return `resource-limit: ${kind}`;
+}
+
+/** Whether a failure reason is a resource limit's. */
+export function isResourceLimitReason(reason: string): reason is ResourceLimitReason {
+  return reason.startsWith('resource-limit: ');
+}
+
+/** Why an agent's attempt stopped without finishing: its guards, its budgets, the model, a resource limit, or a stop. */
 export type AgentFailureReason =
   | 'looping'
   | 'no-progress'
@@ -9,7 +24,8 @@ export type AgentFailureReason =
   | 'token-budget'
   | 'model-error'
   | 'crashed'
-  | 'cancelled';
+  | 'cancelled'
+  | ResourceLimitReason;
 
 /** Why a subtask failed: its agent's reason, or what happened to the work after it finished. */
 export type SubtaskFailureReason =

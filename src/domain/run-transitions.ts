@@ -40,11 +40,16 @@ export function moveRun(
 const SANDBOX_STRENGTH: readonly SandboxMode[] = ['none-as-root', 'none', 'bwrap'];
 
 /** Recorded when a process takes a run over: its owner, and the weakest sandbox it has had. */
-export function runTakenOver(run: RunRecord, owner: RunOwner, sandbox: SandboxMode | undefined): Partial<RunRecord> {
+export function runTakenOver(
+  run: RunRecord,
+  owner: RunOwner,
+  sandbox: SandboxMode | undefined,
+  commandLimits?: string,
+): Partial<RunRecord> {
   const weaker =
     sandbox !== undefined &&
     (run.sandbox === undefined || SANDBOX_STRENGTH.indexOf(sandbox) < SANDBOX_STRENGTH.indexOf(run.sandbox));
-  return { owner, ...(weaker ? { sandbox } : {}) };
+  return { owner, ...(weaker ? { sandbox } : {}), ...(commandLimits ? { commandLimits } : {}) };
 }
 
 /** The plan arrived: agents start, or wait for `/orchestrate approve` under `plan: review`. */

@@ -56,6 +56,8 @@ export interface RunRecord {
   owner?: RunOwner;
   /** The weakest confinement any of the run's agents had; reports say so when it is `none`. */
   sandbox?: SandboxMode;
+  /** How each command's resources were bounded (`cgroup v1 (pids, memory); ...`), by the process that ran it last. */
+  commandLimits?: string;
   /** The base commit's validation: the commands that fail there (held against no pull request under `baseline: allow-red`). */
   baseline?: { failing: string[] };
   /** The issue comment Fanout keeps editing with the run's progress (GitHub runs). */

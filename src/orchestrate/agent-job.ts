@@ -75,6 +75,7 @@ export async function executeAgentJob(
       limits,
       network: config.network,
       networkAllow: config.networkAllow,
+      resourceLimits: config.limits,
       // Validation is the only thing run in the worktree after the commit.
       keepWorktree: config.validate.length > 0,
       sharedState: context.sharedState,

@@ -53,7 +53,7 @@ async function drive(deps: PipelineDeps, runId: string, halt: (error: DiskFullEr
   if (FINISHED_RUN.has(run.state) || run.state === 'awaiting-approval') return report(deps, run);
   const config = run.config;
   await pruneAbandonedWorktrees(deps, run);
-  run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox));
+  run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox, deps.commandLimits));
   // Worktrees get ready at the base while the baseline runs and the planner thinks.
   if (!run.plan)
     deps.workspace.warmPool({

@@ -168,6 +168,7 @@ async function attemptFix(
     },
     network: run.config.network,
     networkAllow: run.config.networkAllow,
+    resourceLimits: run.config.limits,
     feedback: fix.feedback.text,
     maxAttempts: 1,
     keepWorktree: true,

@@ -46,6 +46,8 @@ export interface PipelineDeps {
   failpoint?: Failpoint;
   /** How the runner confines commands, recorded on the run so reports can say so. */
   sandbox?: SandboxMode;
+  /** How each command's processes, memory, file size and disk are bounded, in words; recorded on the run. */
+  commandLimits?: string;
   /** Worktrees go under `<worktreeRoot>/<runId>/`. */
   worktreeRoot: string;
   /** Overrides of the guard thresholds (budgets come from the repository config). */

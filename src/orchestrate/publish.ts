@@ -117,6 +117,7 @@ export async function validateIn(
       git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
       network: config.network,
       networkAllow: config.networkAllow,
+      ...(config.limits ? { limits: config.limits } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...options,
     });

@@ -4,6 +4,7 @@ import type { AgentBackendName } from '../domain/agent-backend.js';
 import type { AgentEventType } from '../domain/failure.js';
 import type { Subtask } from '../domain/plan.js';
 import type { ProtectedPaths } from '../domain/protected-paths.js';
+import type { ResourceLimits } from '../domain/resource-limits.js';
 import type { Worktree } from './workspace.js';
 
 /** Where an agent reports what it does; events are for logs, progress for live displays. */
@@ -35,6 +36,8 @@ export interface AgentRequest {
   network: boolean;
   /** With `network`, what its commands may reach beyond the internet (`networkAllow:`). */
   networkAllow?: readonly string[];
+  /** What each of its commands may take (`limits:`); the runner's defaults when absent. */
+  resourceLimits?: ResourceLimits;
   limits: AgentLimits;
   /**
    * The worktree's changed files, each with a signature that changes when the file does: compared

@@ -1,3 +1,5 @@
+import type { ResourceLimitKind, ResourceLimits } from '../domain/resource-limits.js';
+
 /** A command to run: an argument vector (a shell line is `['bash', '-c', line]`), never a joined string. */
 export interface CommandRequest {
   argv: readonly string[];
@@ -29,6 +31,8 @@ export interface CommandRequest {
    * CLI); the result still holds the capped output.
    */
   onStdout?: (chunk: string) => void;
+  /** Its processes, memory, file size and disk growth (`limits:`); the runner's defaults when absent. */
+  limits?: ResourceLimits;
 }
 
 export interface CommandResult {
@@ -41,6 +45,11 @@ export interface CommandResult {
   /** True when stdout or stderr was cut to the output limit. */
   truncated: boolean;
   durationMs: number;
+  /**
+   * The resource limit the command hit, from the kernel's own counts (a cgroup's events, the
+   * SIGXFSZ death) or the disk watcher, never from its output; the command was stopped there.
+   */
+  limitExceeded?: ResourceLimitKind;
 }
 
 /** A private, empty HOME directory for a series of commands (one agent, one validation). */

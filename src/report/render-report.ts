@@ -1,3 +1,4 @@
+import { isResourceLimitReason } from '../domain/failure.js';
 import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
@@ -21,6 +22,10 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
     );
   }
   if (reasons.includes('disk-full')) advice.push(`The disk filled up: free space, then: fanout resume ${runId}`);
+  if (reasons.some(isResourceLimitReason))
+    advice.push(
+      'A command hit a resource limit and was stopped: if the work really needs more, raise `limits:` in .github/fanout.yml before retrying.',
+    );
   if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full'))
     advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
@@ -52,6 +57,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
     ...[report.sandbox && SANDBOX_LINES[report.sandbox]].filter((line): line is string => Boolean(line)),
+    ...(report.commandLimits ? [`Limits: ${report.commandLimits}`] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
     ...(unchecked
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']

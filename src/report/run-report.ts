@@ -13,6 +13,8 @@ export interface RunReport {
   state: RunRecord['state'];
   /** `none` (or `none-as-root`) when agent commands ran without the sandbox (FANOUT_SANDBOX=none). */
   sandbox?: RunRecord['sandbox'];
+  /** How each command's processes, memory, file size and disk were bounded, in words. */
+  commandLimits?: string;
   /** How many validation commands the repository configures; 0: pull requests merged without checks. */
   validateCommands: number;
   error?: string;
@@ -118,6 +120,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     baseBranch: run.baseBranch,
     state: run.state,
     ...(run.sandbox ? { sandbox: run.sandbox } : {}),
+    ...(run.commandLimits ? { commandLimits: run.commandLimits } : {}),
     validateCommands: run.config.validate.length,
     ...(run.error ? { error: run.error } : {}),
     notes: run.notes,

@@ -1,4 +1,5 @@
 import { touchesAny } from '../domain/scope.js';
+import type { ResourceLimitKind, ResourceLimits } from '../domain/resource-limits.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 
 export interface ValidationCommand {
@@ -17,6 +18,8 @@ export interface CommandCheck {
   failedOnBase?: boolean;
   exitCode: number | null;
   timedOut: boolean;
+  /** Stopped at this resource limit (`limits:`). */
+  limitExceeded?: ResourceLimitKind;
   durationMs: number;
   /** Last lines of stdout and stderr, for the check's details. */
   outputTail: string;
@@ -47,6 +50,8 @@ export async function runValidation(input: {
   git?: { gitDir: string; commonDir: string };
   network?: boolean;
   networkAllow?: readonly string[];
+  /** What each command may take (`limits:`); the runner's defaults when absent. */
+  limits?: ResourceLimits;
   signal?: AbortSignal;
   /** The files the change touches; with it, commands with `paths` run only when they match. */
   changedFiles?: readonly string[];
@@ -78,9 +83,10 @@ export async function runValidation(input: {
       ...(input.git ? { git: input.git } : {}),
       network: input.network === true,
       ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
+      ...(input.limits ? { limits: input.limits } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     });
-    const passed = result.exitCode === 0 && !result.timedOut;
+    const passed = result.exitCode === 0 && !result.timedOut && !result.limitExceeded;
     const failedOnBase = !passed && (input.baselineFailures ?? []).includes(command.run);
     commands.push({
       run: command.run,
@@ -88,8 +94,12 @@ export async function runValidation(input: {
       ...(failedOnBase ? { failedOnBase } : {}),
       exitCode: result.exitCode,
       timedOut: result.timedOut,
+      ...(result.limitExceeded ? { limitExceeded: result.limitExceeded } : {}),
       durationMs: result.durationMs,
-      outputTail: tail(`${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`),
+      // The cause last: the tail is what a check shows.
+      outputTail: tail(
+        `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}${result.limitExceeded ? `\n[fanout] stopped at a resource limit (resource-limit: ${result.limitExceeded})` : ''}`,
+      ),
     });
     if (!passed && !failedOnBase && !input.runAll) break;
   }
@@ -106,11 +116,13 @@ export function summarizeValidation(result: ValidationResult, configured: number
   const lines = result.commands.map((command) => {
     const status = command.skipped
       ? 'skipped (no change under its paths)'
-      : command.timedOut
-        ? 'timed out'
-        : command.passed
-          ? 'passed'
-          : `failed (exit ${command.exitCode})${command.failedOnBase ? ', as on the base' : ''}`;
+      : command.limitExceeded
+        ? `stopped at a resource limit (resource-limit: ${command.limitExceeded})`
+        : command.timedOut
+          ? 'timed out'
+          : command.passed
+            ? 'passed'
+            : `failed (exit ${command.exitCode})${command.failedOnBase ? ', as on the base' : ''}`;
     return `${command.run}: ${status}${command.skipped ? '' : ` in ${(command.durationMs / 1000).toFixed(1)} s`}`;
   });
   const skipped = configured - result.commands.length;

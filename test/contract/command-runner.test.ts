@@ -1,16 +1,23 @@
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from '../../src/adapters/command/namespace-runner.js';
+import { LimitedCommandRunner } from '../../src/adapters/command/resource-limits.js';
 import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { describeWithSandbox } from '../support/require-sandbox.js';
 import { commandRunnerContract, isolationContract, userNetworkContract } from './command-runner.contract.js';
+import { limitsContract } from './resource-limits.contract.js';
+
+// As main.ts composes them: the limits wrap the spawning runner, the sandboxes wrap the limits.
+const limited = () => new LimitedCommandRunner(new ProcessCommandRunner());
 
 commandRunnerContract('plain processes', () => new ProcessCommandRunner());
+commandRunnerContract('plain processes with limits', limited);
+limitsContract('plain processes', limited);
 
 describeWithSandbox('namespaces (FANOUT_SANDBOX=none)', 'namespaces', () => {
-  const make = () =>
-    new NamespaceCommandRunner(new ProcessCommandRunner(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
+  const make = () => new NamespaceCommandRunner(limited(), { mapCurrentUser: sandboxSupport().mapCurrentUser });
   commandRunnerContract('namespaces', make);
+  limitsContract('namespaces', make);
   isolationContract('namespaces', make, {
     hiding: (hiddenPaths) =>
       new NamespaceCommandRunner(new ProcessCommandRunner(), {
@@ -32,11 +39,12 @@ describeWithSandbox('namespaces (FANOUT_SANDBOX=none)', 'namespaces', () => {
 
 describeWithSandbox('bubblewrap sandbox', 'bwrap', () => {
   const make = () =>
-    new BwrapCommandRunner(new ProcessCommandRunner(), {
+    new BwrapCommandRunner(limited(), {
       hiddenPaths: [],
       canDisableUserns: sandboxSupport().bwrapDisablesUserns,
     });
   commandRunnerContract('bubblewrap', make);
+  limitsContract('bubblewrap', make);
   isolationContract('bubblewrap', make, {
     hiding: (hiddenPaths) =>
       new BwrapCommandRunner(new ProcessCommandRunner(), {

@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, limitsFromConfig } from '../../src/agent/limits.js';
 import { BUDGET_DEFAULTS, GUARD_DEFAULTS } from '../../src/domain/agent-defaults.js';
+import { RESOURCE_LIMIT_DEFAULTS } from '../../src/domain/resource-limits.js';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
@@ -112,6 +113,27 @@ describe('parseRepoConfig', () => {
     expect(() => parseRepoConfig('guards:\n  noProgressHintAfter: 8\n  noProgressCancelAfter: 5\n')).toThrow(
       /- guards\.noProgressCancelAfter: noProgressCancelAfter must be greater/,
     );
+  });
+
+  it('takes resource limits with units (powers of 1024), defaults the rest, and names a bad limit', () => {
+    expect(parseRepoConfig(null).limits).toEqual(RESOURCE_LIMIT_DEFAULTS);
+    expect(parseRepoConfig('limits: { processes: 64, memory: 200M, fileSize: 1.5GiB }\n').limits).toEqual({
+      ...RESOURCE_LIMIT_DEFAULTS,
+      processes: 64,
+      memory: 200 * 1024 ** 2,
+      fileSize: 1.5 * 1024 ** 3,
+    });
+    const problems = (() => {
+      try {
+        parseRepoConfig('limits: { processes: 5, memory: lots, disk: 1K, cpus: 2 }\n');
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(problems).toContain('- limits.processes: Too small');
+    expect(problems).toContain('- limits.memory: "lots" is not a size (write e.g. 512M or 4GiB)');
+    expect(problems).toContain('- limits.disk: must be between 16M and 16T');
+    expect(problems).toContain('Unrecognized key: "cpus"');
   });
 
   it('names unknown and invalid keys, and YAML errors', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
 import { NamespaceCommandRunner } from '../../src/adapters/command/namespace-runner.js';
-import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
+import { LimitedCommandRunner } from '../../src/adapters/command/resource-limits.js';
 import type { SandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { loadEnv } from '../../src/config/env.js';
 import { SandboxError } from '../../src/domain/errors.js';
@@ -52,7 +52,8 @@ describe('choosing where agent commands run', () => {
     expect(createCommandRunner(env('auto'), { support: noBwrap, trustedCommands: true, ...user }).sandbox).toBe('none');
     const bare = createCommandRunner(env('auto'), { support: nothing, trustedCommands: true, ...user });
     expect(bare).toMatchObject({ sandbox: 'none' });
-    expect(bare.runner).toBeInstanceOf(ProcessCommandRunner);
+    // Plain processes, under the same resource limits as every runner.
+    expect(bare.runner).toBeInstanceOf(LimitedCommandRunner);
   });
 
   it('refuses none as root (commands could rewrite system files), says why and what to do, and allows it with FANOUT_ALLOW_ROOT_NONE=1', () => {

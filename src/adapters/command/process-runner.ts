@@ -14,7 +14,16 @@ const DRAIN_GRACE_MS = 250;
 // would reach every command: close all but stdin, stdout and stderr, then run the command itself.
 // (Silencing the whole loop would make bash park stderr on a spare descriptor the loop then closes.)
 const CLOSE_INHERITED_FDS =
-  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done; exec "$@"';
+  'for fd in /proc/self/fd/*; do fd=${fd##*/}; case $fd in 0|1|2) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac; done';
+
+/**
+ * Shell lines the same shell runs before it execs the command, with arguments they `shift` off
+ * (the resource limits: joining the command's cgroup, setting rlimits), at no extra process's cost.
+ */
+export interface Prelude {
+  script: string;
+  args: readonly string[];
+}
 
 /**
  * Runs commands as plain child processes, each the leader of its own process group, so a
@@ -30,6 +39,11 @@ export class ProcessCommandRunner implements CommandRunner {
   }
 
   run(request: CommandRequest): Promise<CommandResult> {
+    return this.runWith(request);
+  }
+
+  /** Runs a command with a prelude before it (see `Prelude`). */
+  runWith(request: CommandRequest, prelude?: Prelude): Promise<CommandResult> {
     const started = performance.now();
     const [program, ...args] = request.argv;
     if (!program) return Promise.reject(new Error('empty argv'));
@@ -38,7 +52,9 @@ export class ProcessCommandRunner implements CommandRunner {
       const stderr = new OutputCollector(request.outputLimit);
       let timedOut = false;
       let settled = false;
-      const child = spawn(systemProgram('bash'), ['-c', CLOSE_INHERITED_FDS, 'fanout-command', program, ...args], {
+      const script = `${CLOSE_INHERITED_FDS}\n${prelude ? `${prelude.script}\n` : ''}exec "$@"`;
+      const preludeArgs = prelude?.args ?? [];
+      const child = spawn(systemProgram('bash'), ['-c', script, 'fanout-command', ...preludeArgs, program, ...args], {
         cwd: request.cwd,
         env: safeEnvironment(request.env),
         detached: true,

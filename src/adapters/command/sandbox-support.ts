@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { systemProgram } from '../system-programs.js';
 import { namespacePrefix } from './namespace-runner.js';
+import { limitsSupport, type LimitsSupport } from './resource-limits.js';
 
 /** What this machine allows for isolating commands. */
 export interface SandboxSupport {
@@ -15,6 +16,8 @@ export interface SandboxSupport {
   mapCurrentUser: boolean;
   /** Why namespaces are unavailable, for the error message. */
   namespaceProblem?: string;
+  /** How commands' processes and memory can be bounded here (cgroups, else rlimits). */
+  limits?: LimitsSupport;
 }
 
 let cached: SandboxSupport | undefined;
@@ -49,6 +52,7 @@ function probe(): SandboxSupport {
     namespaces: current === null || mapped === null,
     mapCurrentUser: current === null,
     ...(current !== null && mapped !== null ? { namespaceProblem: mapped } : {}),
+    limits: limitsSupport(),
   };
 }
 

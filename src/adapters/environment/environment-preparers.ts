@@ -22,7 +22,7 @@ export class EnvironmentPreparers {
   /** Prepares a worktree of `worktree.repoDir` for `config` (see WorktreePreparer.prepare). */
   prepare(
     worktree: Worktree,
-    config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow'>>,
+    config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow' | 'limits'>>,
     context: PreparationContext,
   ): Promise<PreparationResult> {
     const key = JSON.stringify([
@@ -32,6 +32,7 @@ export class EnvironmentPreparers {
       config.copy,
       config.network,
       config.networkAllow ?? [],
+      config.limits ?? null,
     ]);
     let preparer = this.preparers.get(key);
     if (!preparer) {

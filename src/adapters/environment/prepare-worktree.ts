@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepoConfig } from '../../config/repo-config.js';
+import type { ResourceLimitKind } from '../../domain/resource-limits.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 import type { Workspace, Worktree } from '../../ports/workspace.js';
 import { cacheKey, installInputs } from './cache-key.js';
@@ -32,7 +33,12 @@ export type PreparationResult =
       /** What was left out and why (a submodule the checkout lacks). */
       notes: string[];
     }
-  | { ok: false; message: string };
+  | {
+      ok: false;
+      message: string;
+      /** Setup was stopped at this resource limit (`limits:`): the subtask fails with it as its reason. */
+      limit?: ResourceLimitKind;
+    };
 
 export interface WorktreePreparerOptions {
   runner: CommandRunner;
@@ -40,7 +46,7 @@ export interface WorktreePreparerOptions {
   git: PreparationGit;
   /** The user's checkout: where `copy:` files and submodules come from. */
   repoDir: string;
-  config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow'>>;
+  config: Pick<RepoConfig, 'setup' | 'copy' | 'network'> & Partial<Pick<RepoConfig, 'networkAllow' | 'limits'>>;
   /**
    * The run's base commit, which holds no agent's work: only a worktree at this commit runs setup
    * with the network and the user's registry configuration, and only its result is cached. A
@@ -244,12 +250,18 @@ export class WorktreePreparer {
       commands: work.commands,
       network: work.trusted || config.network,
       ...(config.networkAllow ? { networkAllow: config.networkAllow } : {}),
+      ...(config.limits ? { limits: config.limits } : {}),
       ...(work.trusted ? { registry: { userHome: this.options.userHome, env: this.options.env ?? process.env } } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
     // Stopped because the run was cancelled: that is not a setup failure.
     this.options.signal?.throwIfAborted();
-    if (!run.ok) return { ok: false, message: setupFailureMessage(run, this.options.redact) };
+    if (!run.ok)
+      return {
+        ok: false,
+        message: setupFailureMessage(run, this.options.redact),
+        ...(run.limitExceeded ? { limit: run.limitExceeded } : {}),
+      };
     const created = (await git.uncommittedPaths(worktree)).filter((path) => !work.before.has(path));
     if (created.length > 0) {
       return {

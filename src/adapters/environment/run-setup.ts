@@ -1,3 +1,9 @@
+import {
+  describeLimitHit,
+  RESOURCE_LIMIT_DEFAULTS,
+  type ResourceLimitKind,
+  type ResourceLimits,
+} from '../../domain/resource-limits.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 import type { Worktree } from '../../ports/workspace.js';
 import { REGISTRY_CONFIG_FILES, copyRegistryConfig } from './registry-config.js';
@@ -21,6 +27,9 @@ export type SetupRun =
       durationMs: number;
       tail: string;
       secrets: string[];
+      /** The resource limit the command was stopped at. */
+      limitExceeded?: ResourceLimitKind;
+      limits?: ResourceLimits;
     };
 
 /** Characters of output kept for a failure message (stdout and stderr each). */
@@ -41,6 +50,8 @@ export async function runSetup(input: {
   networkAllow?: readonly string[];
   /** Where the user's registry configuration is copied from; none when absent. */
   registry?: { userHome: string; env: NodeJS.ProcessEnv };
+  /** `limits:` of .github/fanout.yml; the runner's defaults when absent. */
+  limits?: ResourceLimits;
   signal?: AbortSignal;
 }): Promise<SetupRun> {
   const started = performance.now();
@@ -64,6 +75,7 @@ export async function runSetup(input: {
         git: { gitDir: input.worktree.gitDir, commonDir: input.worktree.commonDir },
         network: input.network,
         ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
+        ...(input.limits ? { limits: input.limits } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
       if (result.exitCode !== 0 || result.timedOut) {
@@ -76,6 +88,8 @@ export async function runSetup(input: {
           durationMs: Math.round(performance.now() - started),
           tail: output.slice(-SETUP_OUTPUT_TAIL),
           secrets: registry.secrets,
+          ...(result.limitExceeded ? { limitExceeded: result.limitExceeded } : {}),
+          ...(input.limits ? { limits: input.limits } : {}),
         };
       }
     }
@@ -90,7 +104,13 @@ export function setupFailureMessage(
   run: Extract<SetupRun, { ok: false }>,
   redact: (text: string) => string = (text) => text,
 ): string {
-  const ending = run.timedOut ? 'timed out' : run.exitCode === null ? 'was killed' : `exited with ${run.exitCode}`;
+  const ending = run.limitExceeded
+    ? `was stopped at ${describeLimitHit(run.limitExceeded, run.limits ?? RESOURCE_LIMIT_DEFAULTS)}`
+    : run.timedOut
+      ? 'timed out'
+      : run.exitCode === null
+        ? 'was killed'
+        : `exited with ${run.exitCode}`;
   let tail = run.tail;
   for (const secret of run.secrets) tail = tail.split(secret).join('[redacted]');
   return redact(

@@ -31,6 +31,7 @@ export class BuiltinAgentBackend implements AgentBackend {
         git: { gitDir: worktree.gitDir, commonDir: worktree.commonDir },
         network: request.network,
         ...(request.networkAllow ? { networkAllow: request.networkAllow } : {}),
+        ...(request.resourceLimits ? { limits: request.resourceLimits } : {}),
         ...(request.redact ? { redact: request.redact } : {}),
         worktreeChanges: request.worktreeChanges,
         commandTimeoutMs: request.limits.commandTimeoutMs,

@@ -1,5 +1,5 @@
 import type { AgentOutcome } from '../../domain/agent-outcome.js';
-import type { AgentFailureReason } from '../../domain/failure.js';
+import { resourceLimitReason, type AgentFailureReason } from '../../domain/failure.js';
 import type { AgentBackend, AgentReporter, AgentRequest } from '../../ports/agent-backend.js';
 import type { CommandResult, CommandRunner } from '../../ports/command-runner.js';
 import { cliAgentPrompt } from '../prompt.js';
@@ -76,6 +76,9 @@ export class CliAgentBackend implements AgentBackend {
     );
     let session = await this.session(request, events, watch, { prompt }, signal, started);
     if (session.stopped) return fail(session.stopped.reason, session.stopped.message);
+    // The CLI and everything it started share the command's limits: past one, the whole session ends.
+    if (session.result.limitExceeded)
+      return fail(resourceLimitReason(session.result.limitExceeded), `${this.name} was stopped at a resource limit`);
     let outside = await changedOutsideScope(request, before);
     if (outside.length > 0 && this.spec.canResume && watch.sessionId) {
       await events.event('guard-hint', { step: watch.steps, hint: `outside the write scope: ${outside.join(', ')}` });
@@ -88,6 +91,8 @@ export class CliAgentBackend implements AgentBackend {
         started,
       );
       if (session.stopped) return fail(session.stopped.reason, session.stopped.message);
+      if (session.result.limitExceeded)
+        return fail(resourceLimitReason(session.result.limitExceeded), `${this.name} was stopped at a resource limit`);
       outside = await changedOutsideScope(request, before);
     }
     const finished = watch.finished;
@@ -189,6 +194,8 @@ export class CliAgentBackend implements AgentBackend {
         env: { ...invocation.env, HOME: request.home },
         git: { gitDir: request.worktree.gitDir, commonDir: request.worktree.commonDir },
         network: request.network,
+        ...(request.networkAllow ? { networkAllow: request.networkAllow } : {}),
+        ...(request.resourceLimits ? { limits: request.resourceLimits } : {}),
         timeoutMs: Math.max(1, request.limits.maxWallMs - elapsed()),
         outputLimit: OUTPUT_LIMIT,
         toolPaths: this.binary.installation,

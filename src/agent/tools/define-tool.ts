@@ -37,7 +37,7 @@ export function defineTool<Schema extends z.ZodType<Record<string, unknown>>>(de
       const outcome = await runTool(rawArguments, context);
       // What a tool read or a command printed goes to the model endpoint: no configured secret may.
       const redact = context.redact ?? ((text: string) => text);
-      return outcome.ok ? { ...outcome, output: redact(outcome.output) } : { ok: false, error: redact(outcome.error) };
+      return outcome.ok ? { ...outcome, output: redact(outcome.output) } : { ...outcome, error: redact(outcome.error) };
     },
   };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeLimitHit, RESOURCE_LIMIT_DEFAULTS } from '../../domain/resource-limits.js';
 import { defineTool } from './define-tool.js';
 
 const MAX_LISTED = 20;
@@ -31,6 +32,7 @@ export const runCommandTool = defineTool({
       ...(context.git ? { git: context.git } : {}),
       ...(context.network !== undefined ? { network: context.network } : {}),
       ...(context.networkAllow ? { networkAllow: context.networkAllow } : {}),
+      ...(context.limits ? { limits: context.limits } : {}),
     });
     const after = before ? await context.worktreeChanges!() : null;
     const changedFiles = before && after ? changedBetween(before, after) : [];
@@ -39,6 +41,14 @@ export const runCommandTool = defineTool({
       changedFiles.length > 0
         ? `\n--- files this command changed ---\n${changedFiles.slice(0, MAX_LISTED).join('\n')}${changedFiles.length > MAX_LISTED ? `\n… and ${changedFiles.length - MAX_LISTED} more` : ''}`
         : '';
+    if (result.limitExceeded) {
+      const limit = describeLimitHit(result.limitExceeded, context.limits ?? RESOURCE_LIMIT_DEFAULTS);
+      return {
+        ok: false,
+        error: `command stopped at ${limit}, with everything it started. Run something smaller (fewer parallel jobs, less data, remove what you wrote); a second command stopped at a limit fails the subtask\n${streams}${changes}`,
+        limitExceeded: result.limitExceeded,
+      };
+    }
     if (result.timedOut) {
       return {
         ok: false,

@@ -1,4 +1,5 @@
 import type { ProtectedPaths } from '../../domain/protected-paths.js';
+import type { ResourceLimitKind, ResourceLimits } from '../../domain/resource-limits.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 
 /** What every tool of one agent may use: its worktree, its write scope, and a command runner. */
@@ -24,6 +25,8 @@ export interface ToolContext {
   network?: boolean;
   /** With `network`, the `networkAllow:` entries of the repository's config. */
   networkAllow?: readonly string[];
+  /** What each command may take (`limits:`); the runner's defaults when absent. */
+  limits?: ResourceLimits;
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
   /**
@@ -36,7 +39,9 @@ export interface ToolContext {
 
 /** A tool's answer: output for the model, or an error the model is told about (and that counts as one). */
 export type ToolOutcome =
-  { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } } | { ok: false; error: string };
+  | { ok: true; output: string; changedFiles?: string[]; finished?: { summary: string } }
+  /** `limitExceeded`: a command was stopped at a resource limit (a second time fails the agent with it). */
+  | { ok: false; error: string; limitExceeded?: ResourceLimitKind };
 
 /** An expected tool failure whose message is meant for the model. */
 export class ToolError extends Error {}
