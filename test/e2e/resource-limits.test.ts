@@ -96,7 +96,9 @@ describeWithSandbox('resource limits: no way out of the cgroup', 'namespaces', (
       const crowd = 'for i in $(seq 100); do sleep 2 & done; wait';
       const modes = sandboxSupport().bwrap ? (['none', 'bwrap'] as const) : (['none'] as const);
       for (const mode of modes) {
-        const { runner } = createCommandRunner(loadEnv({ FANOUT_SANDBOX: mode, FANOUT_STATE_DIR: state }));
+        const { runner } = createCommandRunner(
+          loadEnv({ FANOUT_SANDBOX: mode, FANOUT_STATE_DIR: state, FANOUT_ALLOW_ROOT_NONE: '1' }),
+        );
         const result = await runner.run({
           argv: ['bash', '-c', `${escape}; ${crowd}`],
           cwd: await tempDir(),

@@ -32,7 +32,8 @@ export async function pipelineHarness(
   const runner = new ProcessCommandRunner();
   const deps: PipelineDeps = {
     llm,
-    agents: createAgentBackends(llm, runner),
+    // Built from the deps at each use: a test that swaps the runner (a sandbox) swaps it for the agents too.
+    agents: (name) => createAgentBackends(deps.llm, deps.runner)(name),
     workspace: new GitWorkspace(),
     runner,
     store: new FileCoordStore(stateDir),
