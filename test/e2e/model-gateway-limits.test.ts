@@ -169,4 +169,27 @@ describe('the model gateway and a client that goes away', () => {
     const event = await nextEvent();
     expect(event).toMatchObject({ outcome: 'aborted', status: 499, usage: { inputTokens: 300, outputTokens: 1 } });
   });
+
+  it('gives up on an upstream that does not answer within the time limit, with 504', async () => {
+    const upstream = closeAfterTest(await startCannedUpstream(() => ({ silent: true })));
+    const { gateway, nextEvent } = await startTestGateway(
+      { openai: `${upstream.origin}/v1`, anthropic: upstream.origin },
+      { bounds: { timeoutMs: 300 } },
+    );
+    const credential = gateway.issue(AGENT);
+
+    const answer = await post(
+      `${credential.baseUrls.anthropic}/v1/messages`,
+      { 'x-api-key': credential.token },
+      { model: MODEL, max_tokens: 10, messages: [] },
+    );
+
+    expect(answer.status).toBe(504);
+    expect(answer.json.error).toEqual({
+      type: 'timeout_error',
+      message: 'Fanout gateway: the model endpoint did not finish within 300 ms',
+    });
+    await upstream.hungUpOn;
+    expect(await nextEvent()).toMatchObject({ outcome: 'failed', status: 504 });
+  });
 });

@@ -18,13 +18,15 @@ export interface CannedRequest {
 export type CannedAnswer =
   | { status?: number; headers?: Record<string, string>; json: unknown }
   /** Server-sent events; with `hang`, the stream stays open after them. */
-  | { events: Array<{ event?: string; data: unknown }>; hang?: boolean };
+  | { events: Array<{ event?: string; data: unknown }>; hang?: boolean }
+  /** No answer at all: the request waits until the caller gives up. */
+  | { silent: true };
 
 export interface CannedUpstream {
   /** http://127.0.0.1:<port>, no path. */
   origin: string;
   requests: CannedRequest[];
-  /** Resolves when the connection of a request left open (`hang`) closes. */
+  /** Resolves when the connection of a request left open (`hang`, `silent`) closes. */
   hungUpOn: Promise<void>;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startCannedUpstream(answer: (request: CannedRequest) => Ca
 }
 
 function reply(res: ServerResponse, answer: CannedAnswer, hungUp: () => void): void {
+  if ('silent' in answer) return void res.on('close', hungUp);
   if ('json' in answer) {
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.json));

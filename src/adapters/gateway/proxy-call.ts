@@ -57,6 +57,8 @@ export const CLIENT_CLOSED = 499;
  * closed is retried once, on a fresh one.
  */
 export function proxyCall(call: ProxyRequest): Promise<ProxyResult> {
+  // Gone while its body was read or its budget checked: nothing to forward.
+  if (call.clientGone.aborted) return Promise.resolve({ status: CLIENT_CLOSED, outcome: 'aborted', reading: null });
   return new Promise((resolve) => new ProxiedCall(call, resolve).start(false));
 }
 
@@ -79,8 +81,7 @@ class ProxiedCall {
       () => this.fail('upstream-timeout', `the model endpoint did not finish within ${call.bounds.timeoutMs} ms`),
       call.bounds.timeoutMs,
     );
-    if (call.clientGone.aborted) queueMicrotask(this.onClientGone);
-    else call.clientGone.addEventListener('abort', this.onClientGone, { once: true });
+    call.clientGone.addEventListener('abort', this.onClientGone, { once: true });
   }
 
   start(isRetry: boolean): void {
@@ -134,6 +135,9 @@ class ProxiedCall {
       this.settle({ status, outcome: 'answered', reading: this.meter?.end() ?? null });
     });
     answer.on('error', (error) => this.fail('upstream-unreachable', `the answer broke off: ${error.message}`));
+    answer.on('close', () => {
+      if (!answer.complete) this.fail('upstream-unreachable', 'the answer broke off');
+    });
   }
 
   private relayError(answer: IncomingMessage, status: number): void {
