@@ -177,6 +177,37 @@ describe('the model gateway forwards each API with the real key and meters it', 
     expect(sent['api-key']).toBeUndefined();
   });
 
+  it('counts an unpriced model’s tokens with its cost unknown, and prices it once the repository’s prices: name it', async () => {
+    const scripted = closeAfterTest(
+      await startScriptedServer({
+        script: () => ({ content: 'ok', usage: { promptTokens: 1000, completionTokens: 100 } }),
+      }),
+    );
+    const ledger = new MemoryLedger();
+    const { gateway, nextEvent } = await startTestGateway(
+      { openai: scripted.baseUrl, anthropic: 'http://127.0.0.1:9' },
+      { ledger },
+    );
+    const body = { model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }] };
+    const unpriced = gateway.issue(AGENT);
+    const priced = gateway.issue({ ...AGENT, attempt: 2, prices: { 'llama3.1:8b': { input: 0.5, output: 1 } } });
+
+    expect((await post(`${unpriced.baseUrls.openai}/chat/completions`, unpriced.token, body)).status).toBe(200);
+    const first = await nextEvent();
+    expect((await post(`${priced.baseUrls.openai}/chat/completions`, priced.token, body)).status).toBe(200);
+    const second = await nextEvent();
+
+    expect(first).toMatchObject({
+      model: 'llama3.1:8b',
+      costUsd: null,
+      price: 'unknown',
+      usage: { inputTokens: 1000 },
+    });
+    expect(second).toMatchObject({ price: 'config' });
+    expect(second.costUsd).toBeCloseTo((1000 * 0.5 + 100 * 1) / 1e6, 12);
+    expect((await ledger.spent(AGENT)).run).toEqual({ tokens: 2200, usd: second.costUsd, unpricedCalls: 1 });
+  });
+
   it('answers over its unix socket too', async () => {
     const scripted = closeAfterTest(await startScriptedServer({ script: [{ content: 'over the socket' }] }));
     const socketPath = join(await tempDir('fanout-gw-'), 'gateway.sock');

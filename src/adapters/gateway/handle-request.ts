@@ -66,12 +66,12 @@ export async function handleGatewayRequest(
     request.resume();
     const message = `Fanout gateway: ${route.what} is not forwarded (only model calls are)`;
     const status = send(response, apiError(route.provider, 'not-forwarded', message));
-    return report(refused(route.what, status, message));
+    return report(refused(route.what.slice(route.what.indexOf(' ') + 1), status, message));
   }
   try {
     await forward(request, response, context, credential, route, report);
   } catch (error) {
-    // The ledger (a store, later) failed: the call is not made, and says why.
+    // The body could not be read or the ledger failed (a store, later): no call is made, and the answer says why.
     const message = context.redactor.text(`Fanout gateway: ${error instanceof Error ? error.message : String(error)}`);
     if (!response.headersSent) send(response, apiError(route.provider, 'internal', message));
     else response.destroy();
