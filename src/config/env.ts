@@ -20,6 +20,14 @@ const EnvSchema = z.object({
       message: 'must be an http:// or https:// URL such as https://api.openai.com/v1 or http://localhost:11434/v1',
     })
     .default('https://api.openai.com/v1'),
+  // Anthropic's messages API, for agents that speak it (Claude Code); reached through the gateway.
+  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
+  ANTHROPIC_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be an http:// or https:// URL such as https://api.anthropic.com',
+    })
+    .default('https://api.anthropic.com'),
   FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
   // One answer, start to end: the wait for it and its whole stream.
   FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000, 'milliseconds'),

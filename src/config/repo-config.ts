@@ -135,6 +135,21 @@ const RepoConfigSchema = z
         path: ['noProgressCancelAfter'],
       })
       .optional(),
+    // USD per million tokens, over the model gateway's built-in table (a model missing from both
+    // has its tokens counted and its cost reported unknown).
+    prices: z
+      .record(
+        z.string().trim().min(1),
+        z
+          .object({
+            input: z.number().nonnegative(),
+            output: z.number().nonnegative(),
+            cachedInput: z.number().nonnegative().optional(),
+            cacheWrite: z.number().nonnegative().optional(),
+          })
+          .strict(),
+      )
+      .default({}),
     budgets: z
       .object({
         maxSteps: z.number().int().min(1).max(500).default(BUDGET_DEFAULTS.maxSteps),

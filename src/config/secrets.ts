@@ -8,6 +8,8 @@ export type SecretSettings = Partial<
     Env,
     | 'OPENAI_API_KEY'
     | 'OPENAI_BASE_URL'
+    | 'ANTHROPIC_API_KEY'
+    | 'ANTHROPIC_BASE_URL'
     | 'PRIVATE_KEY'
     | 'PRIVATE_KEY_PATH'
     | 'WEBHOOK_SECRET'
@@ -20,7 +22,7 @@ export type SecretSettings = Partial<
 export type ReadTextFile = (path: string) => string;
 
 /**
- * Every secret value the configuration holds, for the redactor: the model API key, the App private
+ * Every secret value the configuration holds, for the redactor: the model API keys, the App private
  * key (inline, or the file at PRIVATE_KEY_PATH), the webhook secret, GITHUB_TOKEN, and passwords
  * written into OPENAI_BASE_URL or REDIS_URL. A PRIVATE_KEY_PATH that cannot be read is a ConfigError.
  */
@@ -30,9 +32,11 @@ export function secretsFromEnv(
 ): string[] {
   const secrets = [
     env.OPENAI_API_KEY,
+    env.ANTHROPIC_API_KEY,
     env.WEBHOOK_SECRET,
     env.GITHUB_TOKEN,
     urlPassword(env.OPENAI_BASE_URL),
+    urlPassword(env.ANTHROPIC_BASE_URL),
     urlPassword(env.REDIS_URL),
   ];
   if (env.PRIVATE_KEY) secrets.push(...privateKeyForms(env.PRIVATE_KEY));
