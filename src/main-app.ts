@@ -19,6 +19,7 @@ import {
   createEnvironmentPreparers,
   createFailpoint,
   createLlm,
+  createModelGrants,
   createRedactor,
   createStore,
   createWorkspace,
@@ -34,6 +35,7 @@ import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Llm } from './ports/llm.js';
+import type { ModelGrants } from './ports/model-grants.js';
 
 /** Where Probot sends API calls: github.com, or a GitHub Enterprise Server from GHE_HOST/GHE_PROTOCOL. */
 export function gitHubApiUrl(env: Pick<Env, 'GHE_HOST' | 'GHE_PROTOCOL'>): string | undefined {
@@ -97,6 +99,8 @@ export interface GitHubShared {
   distributed?: Distributed;
   log: (message: string, error?: unknown) => void;
   llm?: (model: string | undefined) => Llm;
+  /** The process's model gateway (one for every repository). */
+  modelGrants: ModelGrants;
 }
 
 /**
@@ -143,7 +147,8 @@ export function createGitHubPipelines(env: Env, probot: Probot, shared: GitHubSh
         cloneDir,
         deps: {
           llm,
-          agents: createAgentBackends(llm, runner),
+          agents: createAgentBackends(llm, runner, env),
+          modelGrants: shared.modelGrants,
           workspace,
           runner,
           sandbox,
@@ -187,9 +192,11 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
     };
   }
   const store = createStore(env, redactor);
+  const modelGrants = createModelGrants(env, redactor);
   const pipelines = createGitHubPipelines(env, options.probot, {
     store,
     redactor,
+    modelGrants,
     log: options.log,
     ...(options.llm ? { llm: options.llm } : {}),
   });
@@ -207,6 +214,7 @@ export function createFanoutApp(env: Env, options: FanoutAppOptions): FanoutApp 
     redactor,
     close: async () => {
       executor.close();
+      await modelGrants.close();
       await store.close();
     },
   };

@@ -7,7 +7,7 @@ import { privateKeyFromEnv } from './config/secrets.js';
 import { ConfigError } from './domain/errors.js';
 import { createGitHubPipelines, githubProbot } from './main-app.js';
 import { exclusiveMerges, queuedAgents, repositoryKey, type Distributed } from './main-distributed.js';
-import { createLlm, createLocalPipeline } from './main.js';
+import { createLlm, createLocalPipeline, createModelGrants } from './main.js';
 import { targetOf } from './orchestrate/github/run-executor.js';
 import { fetchRunBase } from './orchestrate/github/this-clone.js';
 import type { WorkerDeps } from './orchestrate/jobs/worker.js';
@@ -31,6 +31,8 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
     }
     return llm;
   };
+  // One model gateway for every run this worker takes; it ends with the process.
+  const modelGrants = createModelGrants(env, distributed.redactor);
   const privateKey = privateKeyFromEnv(env);
   const github =
     env.APP_ID && privateKey
@@ -40,6 +42,7 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
           distributed,
           log,
           llm: llmFor,
+          modelGrants,
         })
       : undefined;
   return {
@@ -64,6 +67,7 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
       if (!pipeline) {
         pipeline = createLocalPipeline(env, run.repo, llmFor(run.config.model), {
           store: distributed.store,
+          modelGrants,
           distributed: {
             ...queuedAgents(distributed),
             ...exclusiveMerges(distributed, repositoryKey(run), (message) => log(message)),

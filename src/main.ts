@@ -10,6 +10,7 @@ import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { reportingFullDisk } from './adapters/disk-full.js';
 import { DiskReserve } from './adapters/disk-reserve.js';
+import { LazyGatewayGrants } from './adapters/gateway/lazy-gateway-grants.js';
 import { LimitedCommandRunner, limitsSupport } from './adapters/command/resource-limits.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
@@ -33,7 +34,7 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
 import type { Llm } from './ports/llm.js';
-import type { AgentBackends } from './ports/agent-backend.js';
+import type { AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
@@ -71,8 +72,17 @@ export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: stri
  * The agent backends, by name: adding a backend is its folder plus one line here. The built-in
  * loop talks to the model through the Llm port; its commands go through the sandboxing runner.
  */
-export function createAgentBackends(llm: Llm, runner: CommandRunner): AgentBackends {
-  const builtin = new BuiltinAgentBackend(llm, runner);
+export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env): AgentBackends {
+  // Through the gateway, the built-in agent's client holds only its attempt's credential.
+  const throughGateway = env
+    ? (access: AgentModelAccess) =>
+        createLlm(env, {
+          baseUrl: access.origin + access.paths.openai,
+          apiKey: access.credential,
+          model: access.model,
+        })
+    : undefined;
+  const builtin = new BuiltinAgentBackend(llm, runner, throughGateway);
   return (name) => {
     switch (name) {
       case 'builtin':
@@ -251,6 +261,24 @@ export function createFailpoint(env: Env): Failpoint | undefined {
   };
 }
 
+/**
+ * The process's model gateway (started at the first agent): agents hold a credential of their own,
+ * the real keys stay here; bounded like every other model call.
+ */
+export function createModelGrants(env: Env, redactor: SecretRedactor): LazyGatewayGrants {
+  return new LazyGatewayGrants({
+    upstreams: {
+      openai: { baseUrl: env.OPENAI_BASE_URL, ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}) },
+      anthropic: {
+        baseUrl: env.ANTHROPIC_BASE_URL,
+        ...(env.ANTHROPIC_API_KEY ? { apiKey: env.ANTHROPIC_API_KEY } : {}),
+      },
+    },
+    redactor,
+    bounds: { timeoutMs: env.FANOUT_LLM_TIMEOUT_MS, answerLimitBytes: env.FANOUT_LLM_MAX_ANSWER_BYTES },
+  });
+}
+
 /** Everything a local-mode run needs (forge: branches and records in the state directory). */
 export function createLocalPipeline(
   env: Env,
@@ -263,10 +291,14 @@ export function createLocalPipeline(
     store?: CoordStore;
     /** Several machines: agents through the job queue, merges under the repository's lock. */
     distributed?: Pick<PipelineDeps, 'dispatcherFor' | 'mergeExclusively'>;
+    /** The process's model gateway, when it serves several pipelines (a worker's). */
+    modelGrants?: LazyGatewayGrants;
   } = {},
-): PipelineDeps & { sandbox: SandboxMode } {
+): PipelineDeps & { sandbox: SandboxMode; close(): Promise<void> } {
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
+  const ownGrants = options.modelGrants === undefined;
+  const modelGrants = options.modelGrants ?? createModelGrants(env, redactor);
   const failpoint = createFailpoint(env);
   const { runner, sandbox, commandLimits } = createCommandRunner(env, {
     checkout: repoDir,
@@ -276,7 +308,10 @@ export function createLocalPipeline(
   const environments = createEnvironmentPreparers(env, runner, workspace, (text) => redactor.text(text));
   return {
     llm,
-    agents: createAgentBackends(llm, runner),
+    agents: createAgentBackends(llm, runner, env),
+    modelGrants,
+    // A gateway shared with other pipelines is its owner's to close.
+    close: async () => (ownGrants ? modelGrants.close() : undefined),
     workspace,
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,

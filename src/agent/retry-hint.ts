@@ -29,6 +29,8 @@ export function retryHint(
     case 'stalled':
     case 'model-error':
       return `The previous attempt stopped because the model did not answer (${failure.message}). Work in small steps.`;
+    case 'budget':
+      return `The previous attempt was stopped by Fanout's spending budget (${failure.message}). Be direct: fewer reads, write the change sooner.`;
     case 'step-budget':
     case 'time-budget':
     case 'token-budget':

@@ -7,8 +7,8 @@ import type { Subtask } from '../domain/plan.js';
 import type { ProtectedPaths } from '../domain/protected-paths.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
-import type { AgentBackend, AgentReporter } from '../ports/agent-backend.js';
-import type { ModelGrant } from '../ports/model-gateway.js';
+import type { AgentBackend, AgentReporter, AgentRequest } from '../ports/agent-backend.js';
+import type { ModelGrant, ModelGrantRequest } from '../ports/model-grants.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CommitOutcome, SharedStateGuard, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
@@ -18,8 +18,11 @@ import { retryHint } from './retry-hint.js';
 export interface RunSubtaskInput {
   /** Which agent does the work: the built-in loop or an external CLI, all behind one port. */
   backend: AgentBackend;
-  /** Grants each attempt's agent its own access to the model (revoked when the attempt ends). */
-  modelAccess?: (agentId: string) => Promise<ModelGrant>;
+  /**
+   * Grants each attempt's agent its own access to the model (revoked when the attempt ends); the
+   * grant reports each call to `onCall` and asks `onToolUse` about an agent CLI's tool calls.
+   */
+  modelAccess?: (attempt: number, hooks: Pick<ModelGrantRequest, 'onCall' | 'onToolUse'>) => Promise<ModelGrant>;
   workspace: Workspace;
   runner: CommandRunner;
   repoDir: string;
@@ -36,8 +39,6 @@ export interface RunSubtaskInput {
   limits: AgentLimits;
   /** A reporter for each attempt (1 or 2), and the agent id its log goes under. */
   reporterFor: (attempt: number) => AgentReporter;
-  /** The agent id of an attempt (its log's name), for the model grant; default `<subtask>-<attempt>`. */
-  agentIdFor?: (attempt: number) => string;
   /**
    * Prepares a fresh worktree before the agent starts (dependencies installed, files copied). A
    * failure is the environment's, not the agent's: the subtask fails at once, without a retry.
@@ -106,6 +107,8 @@ export type SubtaskOutcome = (
       lastEvents: string[];
     }
 ) & {
+  /** What the model calls cost, as the gateway priced them (0 without a gateway or a known price). */
+  costUsd: number;
   timings: PhaseTimings;
   /** Paths of the shared git state the agents changed and Fanout put back (relative to the git dir). */
   reverted: string[];
@@ -156,6 +159,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
   const timings: PhaseTimings = { worktree: 0, setup: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
   const reverted = new Set<string>();
+  const cost = { usd: 0 };
   const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -167,7 +171,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed, reverted);
+      result = await runAttempt(input, attempt, hint, timed, reverted, cost);
     } catch (error) {
       // A full disk stops the run: another attempt would only fill it again.
       if (input.signal?.aborted || error instanceof DiskFullError) throw error;
@@ -186,7 +190,16 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     tokens.prompt += result.tokens.prompt;
     tokens.completion += result.tokens.completion;
     if (result.kind === 'succeeded')
-      return { ...result, branch, attempts: attempt, steps, tokens, timings, reverted: [...reverted].sort() };
+      return {
+        ...result,
+        branch,
+        attempts: attempt,
+        steps,
+        tokens,
+        costUsd: cost.usd,
+        timings,
+        reverted: [...reverted].sort(),
+      };
     last = {
       kind: 'failed',
       reason: result.reason,
@@ -195,12 +208,19 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       steps,
       tokens,
       lastEvents: result.lastEvents,
+      costUsd: cost.usd,
       timings,
       reverted: [...reverted].sort(),
     };
     // Cancelled, the environment could not be prepared, or a command hit a resource limit again
     // after the agent was told: another attempt would not help.
-    if (result.reason === 'cancelled' || result.reason === 'setup-failed' || isResourceLimitReason(result.reason))
+    // A spent budget stays spent: the retry's calls would be refused too.
+    if (
+      result.reason === 'cancelled' ||
+      result.reason === 'setup-failed' ||
+      result.reason === 'budget' ||
+      isResourceLimitReason(result.reason)
+    )
       return last;
     if (result.hint !== undefined) hint = result.hint;
   }
@@ -236,6 +256,7 @@ async function runAttempt(
   hint: string | undefined,
   timed: Timed,
   reverted: Set<string>,
+  cost: { usd: number },
 ): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope, input.protectedPaths);
   const worktree = await timed('worktree', () =>
@@ -277,35 +298,43 @@ async function runAttempt(
         lastEvents: [],
       };
     const home = await input.runner.privateHome();
-    const grant = await input.modelAccess?.(input.agentIdFor?.(attempt) ?? `${input.subtask.id}-${attempt}`);
+    const request: AgentRequest = {
+      subtask: input.subtask,
+      ...(input.overallTask ? { overallTask: input.overallTask } : {}),
+      ...(hint ? { retryHint: hint } : {}),
+      ...(input.outline ? { outline: input.outline } : {}),
+      ...(input.feedback ? { feedback: input.feedback } : {}),
+      worktree,
+      canWrite,
+      protectedPaths: input.protectedPaths,
+      home: home.path,
+      network: input.network === true,
+      ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
+      ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
+      limits: input.limits,
+      // What commands change counts as the agent's work (never fatal: without it, only file tools count).
+      worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
+      ...(input.redact ? { redact: input.redact } : {}),
+    };
+    // The gateway's word on spending wins over however the agent saw its end: a call it refused
+    // for a budget ends the attempt as `budget`, with the figure.
+    let refusal: string | undefined;
+    const grant = await input.modelAccess?.(attempt, {
+      onCall: (call) => {
+        if (call.refusal) refusal ??= call.refusal;
+        cost.usd += call.costUsd ?? 0;
+      },
+      onToolUse: async (use) => (await input.backend.reviewToolUse?.(use, request)) ?? null,
+    });
+    if (grant) request.model = grant.access;
     try {
-      const outcome: AgentOutcome = await timed('agent', () =>
-        input.backend
-          .run(
-            {
-              subtask: input.subtask,
-              ...(input.overallTask ? { overallTask: input.overallTask } : {}),
-              ...(hint ? { retryHint: hint } : {}),
-              ...(input.outline ? { outline: input.outline } : {}),
-              ...(input.feedback ? { feedback: input.feedback } : {}),
-              worktree,
-              canWrite,
-              protectedPaths: input.protectedPaths,
-              home: home.path,
-              network: input.network === true,
-              ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
-              ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
-              limits: input.limits,
-              // What commands change counts as the agent's work (never fatal: without it, only file tools count).
-              worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
-              ...(input.redact ? { redact: input.redact } : {}),
-              ...(grant ? { model: grant.access } : {}),
-            },
-            reporter,
-            input.signal,
-          )
-          .finally(restoreSharedState),
+      const ran: AgentOutcome = await timed('agent', () =>
+        input.backend.run(request, reporter, input.signal).finally(restoreSharedState),
       );
+      const outcome: AgentOutcome =
+        ran.kind === 'failed' && refusal && ran.reason !== 'cancelled'
+          ? { ...ran, reason: 'budget', message: refusal }
+          : ran;
       const spent = { steps: outcome.steps, tokens: outcome.tokens };
       if (outcome.kind === 'failed') {
         return {

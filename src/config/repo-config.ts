@@ -72,7 +72,7 @@ const AgentBackendSchema = z.enum(AGENT_BACKEND_NAMES, {
 
 // `agent: claude-code`, or `agent: { backend: claude-code, model: claude-sonnet-4-5 }`.
 const AgentSchema = z.union([
-  AgentBackendSchema.transform((backend) => ({ backend })),
+  AgentBackendSchema.transform((backend): { backend: typeof backend; model?: string } => ({ backend })),
   z.object({ backend: AgentBackendSchema, model: z.string().trim().min(1).optional() }).strict(),
 ]);
 

@@ -22,6 +22,8 @@ export type AgentFailureReason =
   | 'step-budget'
   | 'time-budget'
   | 'token-budget'
+  /** The model gateway refused a call past the agent's or the run's token or cost budget. */
+  | 'budget'
   | 'model-error'
   | 'crashed'
   | 'cancelled'

@@ -15,6 +15,7 @@ import { redactSecrets } from '../domain/secrets.js';
 import type { PullRequestInfo } from '../ports/forge.js';
 import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
+import { modelAccessFor } from './model-access.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { fixOnRedCheck, queueFixRequests } from './fix-requests.js';
 import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish, type CommittedWork } from './publish.js';
@@ -60,8 +61,10 @@ export async function executeAgentJob(
       ranOn: `${hostname()}:${process.pid}`,
     });
     let currentAttempt = 1 + offset;
+    const backend = deps.agents(agentBackendOf(run));
     const outcome = await runSubtask({
-      backend: deps.agents(agentBackendOf(run)),
+      backend,
+      ...modelAccessFor(deps, run, subtask.id, backend, (attempt) => attempt + offset),
       workspace: deps.workspace,
       runner: deps.runner,
       repoDir: run.repo,

@@ -26,6 +26,7 @@ import {
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { AgentJobContext } from './agent-job.js';
 import { consumeFixRequest, fixOnRedCheck, queueFixRequests } from './fix-requests.js';
+import { modelAccessFor } from './model-access.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { publishScopeCheck, validateAndPublish } from './publish.js';
 
@@ -147,8 +148,11 @@ async function attemptFix(
   const { store } = deps;
   const prBranch = record.branch!;
   const agentId = `${subtask.id}-fix${fix.attempt.number}`;
+  const backend = deps.agents(agentBackendOf(run));
   const outcome = await runSubtask({
-    backend: deps.agents(agentBackendOf(run)),
+    backend,
+    // Charged to the subtask's latest attempt: a fix is that agent at work again.
+    ...modelAccessFor(deps, run, subtask.id, backend, () => record.attempt),
     workspace: deps.workspace,
     runner: deps.runner,
     repoDir: run.repo,

@@ -7,6 +7,7 @@ import type { RunRecord, SandboxMode } from '../domain/run.js';
 import type { Worktree } from '../ports/workspace.js';
 import type { BaselineCache } from './baseline.js';
 import type { AgentBackends } from '../ports/agent-backend.js';
+import type { ModelGrants } from '../ports/model-grants.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CoordStore } from '../ports/coord-store.js';
 import type { Forge } from '../ports/forge.js';
@@ -21,6 +22,8 @@ export interface PipelineDeps {
   llm: Llm;
   /** The agent backends this deployment runs, by name (`agent:` in .github/fanout.yml picks one per run). */
   agents: AgentBackends;
+  /** The model gateway: each agent attempt gets a credential of its own (without it, agents use `llm`). */
+  modelGrants?: ModelGrants;
   workspace: Workspace;
   runner: CommandRunner;
   store: CoordStore;

@@ -5,6 +5,7 @@ import type { AgentEventType } from '../domain/failure.js';
 import type { Subtask } from '../domain/plan.js';
 import type { ProtectedPaths } from '../domain/protected-paths.js';
 import type { ResourceLimits } from '../domain/resource-limits.js';
+import type { ToolUse } from './model-grants.js';
 import type { Worktree } from './workspace.js';
 
 /** Where an agent reports what it does; events are for logs, progress for live displays. */
@@ -46,7 +47,7 @@ export interface AgentRequest {
   worktreeChanges: () => Promise<ReadonlyMap<string, string> | null>;
   /** Removes configured secrets from what the model is shown. */
   redact?: (text: string) => string;
-  /** The agent's way to its model through Fanout's gateway (agents that bring no model client of their own ignore it). */
+  /** The agent's way to its model through Fanout's gateway. */
   model?: AgentModelAccess;
 }
 
@@ -58,7 +59,14 @@ export interface AgentRequest {
  */
 export interface AgentBackend {
   readonly name: AgentBackendName;
+  /** The model it asks for when the repository names none (`agent: { model }`). */
+  readonly defaultModel?: string;
   run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome>;
+  /**
+   * A tool call the agent is about to make, as its CLI's hook tells it: a reason refuses it (the
+   * agent reads the reason), null lets it run. Backends whose tools are Fanout's own need none.
+   */
+  reviewToolUse?(use: ToolUse, request: AgentRequest): Promise<string | null>;
 }
 
 /** The backends a deployment can run, by name; one it cannot run throws a ConfigError saying why. */
@@ -66,18 +74,18 @@ export type AgentBackends = (name: AgentBackendName) => AgentBackend;
 
 /**
  * How an agent reaches its model: Fanout's gateway with a credential of its own, never the real
- * key. The base URLs are on the host's loopback; an agent in a sandbox without network reaches
- * the gateway's unix socket instead, through a relay inside the sandbox.
+ * key. `origin` is on the host's loopback; an agent in a sandbox without network reaches the
+ * gateway's unix socket instead, through a relay inside the sandbox (another origin, same paths).
  */
 export interface AgentModelAccess {
   /** The model the agent asks for. */
   model: string;
   /** This agent's credential for the gateway (useless anywhere else, revoked when the attempt ends). */
   credential: string;
-  /** OpenAI-compatible base URL (`…/v1`). */
-  openaiBaseUrl: string;
-  /** Anthropic-compatible base URL (without `/v1`). */
-  anthropicBaseUrl: string;
-  /** The gateway's unix socket. */
+  /** `http://127.0.0.1:<port>`. */
+  origin: string;
+  /** The gateway's unix socket, when it has one. */
   socketPath?: string;
+  /** Paths under an origin: the OpenAI base URL's (ending in /v1), the Anthropic one's, the tool-use hook. */
+  paths: { openai: string; anthropic: string; toolUseHook: string };
 }

@@ -6,7 +6,7 @@ import { BwrapCommandRunner } from '../../src/adapters/command/bwrap-runner.js';
 import { ProcessCommandRunner } from '../../src/adapters/command/process-runner.js';
 import { sandboxSupport } from '../../src/adapters/command/sandbox-support.js';
 import { CliAgentBackend } from '../../src/agent/cli/cli-backend.js';
-import type { ModelGrant } from '../../src/ports/model-gateway.js';
+import type { ModelGrant } from '../../src/ports/model-grants.js';
 import { agentHarness, SHOUT_SUBTASK } from '../support/agent-harness.js';
 import { fakeCliSpec, type FakeCliProgram } from '../support/fake-cli/fake-cli-spec.js';
 
@@ -18,8 +18,8 @@ async function grant(): Promise<ModelGrant> {
     access: {
       model: 'fake-model',
       credential: 'fanout-agent-test',
-      openaiBaseUrl: 'http://127.0.0.1:9/v1',
-      anthropicBaseUrl: 'http://127.0.0.1:9',
+      origin: 'http://127.0.0.1:9',
+      paths: { openai: '/openai/v1', anthropic: '/anthropic', toolUseHook: '/fanout/v1/tool-use' },
     },
     revoke: async () => undefined,
   };

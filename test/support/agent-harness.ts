@@ -5,14 +5,13 @@ import { GitWorkspace } from '../../src/adapters/workspace/git-workspace.js';
 import { BuiltinAgentBackend } from '../../src/agent/builtin/builtin-backend.js';
 import { DEFAULT_LIMITS, type AgentLimits } from '../../src/agent/limits.js';
 import { storeReporter } from '../../src/agent/reporter.js';
-import { runSubtask, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
+import { runSubtask, type RunSubtaskInput, type SubtaskOutcome } from '../../src/agent/run-subtask.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
 import type { Subtask } from '../../src/domain/plan.js';
 import { protectedPaths } from '../../src/domain/protected-paths.js';
 import { outlineRepository } from '../../src/domain/repo-outline.js';
 import type { AgentBackend } from '../../src/ports/agent-backend.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
-import type { ModelGrant } from '../../src/ports/model-gateway.js';
 import type { Workspace } from '../../src/ports/workspace.js';
 import type { Script } from '../../src/scripted-model/types.js';
 import { scriptedLlm } from './scripted-llm.js';
@@ -42,7 +41,7 @@ export async function agentHarness(
     /** Another backend than the built-in agent on the scripted model (given the runner). */
     backend?: (runner: CommandRunner) => AgentBackend;
     /** Each attempt's model access (what the gateway grants in a run). */
-    modelAccess?: (agentId: string) => Promise<ModelGrant>;
+    modelAccess?: RunSubtaskInput['modelAccess'];
     /** The run's cancel. */
     signal?: AbortSignal;
     /** Where commands run (default: plain processes). */

@@ -11,7 +11,12 @@ export interface CredentialGrant extends AgentRef {
   prices?: PriceOverrides;
   /** This agent's calls only (the gateway's `onCall` hears them too). */
   onCall?: GatewayCallListener;
+  /** Answers this agent's tool-use hook: a reason refuses the call, null lets it run. */
+  onToolUse?: ToolUseListener;
 }
+
+/** Decides on a tool call an agent CLI is about to make. */
+export type ToolUseListener = (use: { tool: string; input: Record<string, unknown> }) => Promise<string | null>;
 
 /** A live credential as the gateway keeps it. */
 export interface IssuedCredential {
@@ -20,6 +25,7 @@ export interface IssuedCredential {
   budget: AgentBudget;
   prices: PriceOverrides;
   onCall?: GatewayCallListener;
+  onToolUse?: ToolUseListener;
 }
 
 /** The gateway's live per-agent credentials: random, unguessable, valid until revoked. */
@@ -37,6 +43,7 @@ export class CredentialRegistry {
       budget: grant.budget ?? {},
       prices: grant.prices ?? {},
       ...(grant.onCall ? { onCall: grant.onCall } : {}),
+      ...(grant.onToolUse ? { onToolUse: grant.onToolUse } : {}),
     };
     this.live.set(token, credential);
     return credential;

@@ -57,11 +57,16 @@ export async function handleGatewayRequest(
     request.resume();
     return void send(
       response,
-      apiError(route.provider, 'unauthorized', 'Fanout gateway: unknown or revoked credential'),
+      apiError(
+        route.kind === 'tool-use' ? 'anthropic' : route.provider,
+        'unauthorized',
+        'Fanout gateway: unknown or revoked credential',
+      ),
     );
   }
   const report = (event: Omit<GatewayCallEvent, 'agent' | 'durationMs'>) =>
     emit(context, credential, { ...event, agent: credential.agent, durationMs: performance.now() - started });
+  if (route.kind === 'tool-use') return answerToolUse(request, response, credential);
   if (route.kind === 'refused') {
     request.resume();
     const message = `Fanout gateway: ${route.what} is not forwarded (only model calls are)`;
@@ -175,6 +180,43 @@ function answerLocally(request: IncomingMessage, response: ServerResponse, answe
   request.resume();
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(request.method === 'HEAD' ? undefined : answer === 'hello' ? '{"status":"ok"}' : '{}');
+}
+
+// A hook's question is small: the tool's name and input (a whole file's content at most).
+const TOOL_USE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * An agent CLI's PreToolUse hook (Claude Code posts it, Codex's hook command relays it): the
+ * credential's owner decides, and the answer is the hook output both CLIs read (`{}` lets the call
+ * run; a deny carries Fanout's reason to the model). Hooks fail open, so this answers whatever
+ * happens: a question it cannot read is let through, the commit's scope check stays the guarantee.
+ */
+async function answerToolUse(
+  request: IncomingMessage,
+  response: ServerResponse,
+  credential: IssuedCredential,
+): Promise<void> {
+  let reason: string | null = null;
+  try {
+    const body = await readBody(request, TOOL_USE_LIMIT_BYTES);
+    const question = body ? (JSON.parse(body.toString('utf8')) as { tool_name?: unknown; tool_input?: unknown }) : {};
+    const input = question.tool_input;
+    if (typeof question.tool_name === 'string' && input && typeof input === 'object' && credential.onToolUse)
+      reason = await credential.onToolUse({ tool: question.tool_name, input: input as Record<string, unknown> });
+  } catch {
+    reason = null;
+  }
+  const answer = reason
+    ? {
+        hookSpecificOutput: {
+          hookEventName: 'PreToolUse',
+          permissionDecision: 'deny',
+          permissionDecisionReason: reason,
+        },
+      }
+    : {};
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(answer));
 }
 
 /** The request body, or null past the limit (the rest is not read). */

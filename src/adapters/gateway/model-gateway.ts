@@ -143,6 +143,11 @@ export class ModelGateway {
     return this.credentials.revoke(token);
   }
 
+  /** Lets the process end while the gateway listens (its owner may never get to close it). */
+  unref(): void {
+    for (const server of this.servers) server.unref();
+  }
+
   /** Stops listening, cuts calls in flight, ends every credential and removes the socket. */
   async close(): Promise<void> {
     this.credentials.revokeAll();

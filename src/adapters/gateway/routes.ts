@@ -13,6 +13,9 @@ export const GATEWAY_PATHS: Readonly<Record<GatewayProvider, string>> = {
   anthropic: '/anthropic',
 };
 
+/** Where an agent CLI's PreToolUse hook asks Fanout whether a tool call may run. */
+export const TOOL_USE_HOOK_PATH = '/fanout/v1/tool-use';
+
 /** What the gateway does with a request. */
 export type Route =
   /** Forward to the provider's upstream at `path` (under its base URL, query kept). */
@@ -21,6 +24,8 @@ export type Route =
   | { kind: 'local'; provider: GatewayProvider; answer: 'hello' | 'telemetry' }
   /** A path under a provider the gateway does not forward (files, batches, fine-tuning...). */
   | { kind: 'refused'; provider: GatewayProvider; what: string }
+  /** An agent CLI's hook asking about a tool call (answered by the credential's owner). */
+  | { kind: 'tool-use' }
   | { kind: 'unknown' };
 
 interface Allowed {
@@ -51,6 +56,7 @@ const ALLOWED: Record<GatewayProvider, Allowed[]> = {
 /** Where a request goes, from its method and URL (dot segments resolved first). */
 export function routeOf(method: string, url: string): Route {
   const parsed = new URL(url, 'http://gateway');
+  if (parsed.pathname === TOOL_USE_HOOK_PATH && method === 'POST') return { kind: 'tool-use' };
   for (const provider of ['openai', 'anthropic'] as const) {
     const prefix = GATEWAY_PATHS[provider];
     if (parsed.pathname !== prefix && !parsed.pathname.startsWith(`${prefix}/`)) continue;

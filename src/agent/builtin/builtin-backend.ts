@@ -1,23 +1,28 @@
 import type { AgentOutcome } from '../../domain/agent-outcome.js';
-import type { AgentBackend, AgentReporter, AgentRequest } from '../../ports/agent-backend.js';
+import type { AgentBackend, AgentModelAccess, AgentReporter, AgentRequest } from '../../ports/agent-backend.js';
 import type { CommandRunner } from '../../ports/command-runner.js';
 import type { Llm } from '../../ports/llm.js';
 import { runAgent } from '../run-agent.js';
 import { BUILTIN_TOOLS } from '../tools/index.js';
 
-/** Fanout's own agent: a tool-calling loop over the Llm port, its commands through the runner. */
+/**
+ * Fanout's own agent: a tool-calling loop over the Llm port, its commands through the runner. Its
+ * model is reached through the gateway when the attempt was granted access (`llmFor` makes the
+ * client), else through the Llm it was built with.
+ */
 export class BuiltinAgentBackend implements AgentBackend {
   readonly name = 'builtin';
 
   constructor(
     private readonly llm: Llm,
     private readonly runner: CommandRunner,
+    private readonly llmFor?: (access: AgentModelAccess) => Llm,
   ) {}
 
   run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome> {
     const { worktree } = request;
     return runAgent({
-      llm: this.llm,
+      llm: request.model && this.llmFor ? this.llmFor(request.model) : this.llm,
       subtask: request.subtask,
       ...(request.overallTask ? { overallTask: request.overallTask } : {}),
       tools: BUILTIN_TOOLS,

@@ -5,6 +5,7 @@ import type { CommandResult, CommandRunner } from '../../ports/command-runner.js
 import { cliAgentPrompt } from '../prompt.js';
 import type { CliEvent } from './cli-event.js';
 import type { CliAgentSpec } from './cli-spec.js';
+import { gatewayRoute } from './gateway-relay.js';
 import { LineSplitter } from './line-splitter.js';
 import { SessionWatch } from './session-watch.js';
 
@@ -37,6 +38,8 @@ export class CliAgentBackend implements AgentBackend {
     private readonly spec: CliAgentSpec,
     private readonly binary: CliBinary,
     private readonly runner: CommandRunner,
+    /** The node that runs the relay to the gateway inside the sandbox (this process's own). */
+    private readonly node = process.execPath,
   ) {
     this.name = spec.name;
   }
@@ -181,15 +184,26 @@ export class CliAgentBackend implements AgentBackend {
     snapshot = await request.worktreeChanges();
     const lines = new LineSplitter();
     armSilence();
+    const access = request.model!;
+    const route = await gatewayRoute(access, request.home, this.node);
     const invocation = this.spec.invocation({
       prompt: turn.prompt,
       request,
-      access: request.model!,
+      model: {
+        name: access.model,
+        credential: access.credential,
+        urls: {
+          openai: route.origin + access.paths.openai,
+          anthropic: route.origin + access.paths.anthropic,
+          toolUseHook: route.origin + access.paths.toolUseHook,
+        },
+        hookCommand: route.hookCommand,
+      },
       ...(turn.resume ? { resume: turn.resume } : {}),
     });
     try {
       const result = await this.runner.run({
-        argv: [this.binary.path, ...invocation.args],
+        argv: route.wrap([this.binary.path, ...invocation.args]),
         cwd: request.worktree.path,
         env: { ...invocation.env, HOME: request.home },
         git: { gitDir: request.worktree.gitDir, commonDir: request.worktree.commonDir },
@@ -198,7 +212,7 @@ export class CliAgentBackend implements AgentBackend {
         ...(request.resourceLimits ? { limits: request.resourceLimits } : {}),
         timeoutMs: Math.max(1, request.limits.maxWallMs - elapsed()),
         outputLimit: OUTPUT_LIMIT,
-        toolPaths: this.binary.installation,
+        toolPaths: [...this.binary.installation, ...route.toolPaths],
         signal: stop.signal,
         onStdout: (chunk) => {
           armSilence();

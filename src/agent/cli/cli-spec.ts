@@ -1,5 +1,5 @@
 import type { AgentBackendName } from '../../domain/agent-backend.js';
-import type { AgentModelAccess, AgentRequest } from '../../ports/agent-backend.js';
+import type { AgentRequest } from '../../ports/agent-backend.js';
 import type { CliEvent } from './cli-event.js';
 
 /** A CLI's command line and the variables it needs (the runner adds no others but a scrubbed base). */
@@ -9,11 +9,23 @@ export interface CliInvocation {
   env: Record<string, string>;
 }
 
+/** How the CLI reaches its model: Fanout's gateway, with the agent's own credential. */
+export interface CliModel {
+  /** The model to ask for. */
+  name: string;
+  /** The agent's credential (an API key as far as the CLI knows). */
+  credential: string;
+  /** OpenAI-compatible base URL (ending in /v1), Anthropic base URL, and the tool-use hook's URL. */
+  urls: { openai: string; anthropic: string; toolUseHook: string };
+  /** The tool-use hook as a command line, for CLIs whose hooks are commands. */
+  hookCommand: readonly string[];
+}
+
 /** What the driver gives a backend to build its command line from. */
 export interface CliInvocationInput {
   prompt: string;
   request: AgentRequest;
-  access: AgentModelAccess;
+  model: CliModel;
   /** One more turn in this session (the CLI's own id), instead of a new session. */
   resume?: string;
 }

@@ -30,20 +30,27 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       if (!values.json) output.out(text);
     };
     say(`Sample repository: ${repo}`);
-    let llm: Llm;
-    if (env.OPENAI_API_KEY) {
-      llm = createLlm(env);
-      say(`Model: ${llm.model} at ${llm.endpoint}`);
-    } else {
+    let modelEnv: Env = env;
+    if (!env.OPENAI_API_KEY) {
       server = await startScriptedServer({ script: demoModel });
-      llm = createLlm(env, { baseUrl: server.baseUrl, apiKey: 'scripted', model: 'scripted-model' });
+      // The planner and the gateway the agents go through both reach the scripted model.
+      modelEnv = {
+        ...env,
+        OPENAI_BASE_URL: server.baseUrl,
+        OPENAI_API_KEY: 'scripted',
+        FANOUT_MODEL: 'scripted-model',
+      };
+    }
+    const llm: Llm = createLlm(modelEnv);
+    if (!server) say(`Model: ${llm.model} at ${llm.endpoint}`);
+    else {
       say(
         'No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.',
       );
     }
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
-    const demoEnv: Env = { ...env, FANOUT_STATE_DIR: join(dir, 'state') };
+    const demoEnv: Env = { ...modelEnv, FANOUT_STATE_DIR: join(dir, 'state') };
     const outcome = await runPipeline({
       env: demoEnv,
       repoDir: repo,

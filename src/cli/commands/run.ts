@@ -139,6 +139,7 @@ export async function runPipeline(
     return report.state === 'succeeded' ? EXIT_OK : EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
+    await deps.close();
     await deps.store.close();
   }
 }

@@ -29,11 +29,11 @@ export function fakeCliSpec(program: FakeCliProgram): CliAgentSpec & { prompts: 
     name: 'codex',
     canResume: true,
     prompts,
-    invocation({ prompt, resume, access }) {
+    invocation({ prompt, resume, model }) {
       prompts.push(prompt);
       return {
         args: [...(resume ? ['--resume', resume] : []), JSON.stringify(program)],
-        env: { FAKE_MODEL: access.model },
+        env: { FAKE_MODEL: model.name },
       };
     },
     parseLine(line): CliEvent[] {
