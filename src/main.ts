@@ -83,7 +83,7 @@ export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env):
         })
     : undefined;
   const builtin = new BuiltinAgentBackend(llm, runner, throughGateway);
-  return (name) => {
+  return async (name) => {
     switch (name) {
       case 'builtin':
         return builtin;

@@ -40,6 +40,9 @@ const EnvSchema = z.object({
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .default('true')
     .transform((value) => value === 'true' || value === '1'),
+  // Where the agent CLIs are (default: found on PATH, then Fanout's own dev install).
+  FANOUT_CLAUDE_CODE_PATH: z.string().trim().min(1).optional(),
+  FANOUT_CODEX_PATH: z.string().trim().min(1).optional(),
   FANOUT_STATE_DIR: z.string().trim().min(1).optional(),
   FANOUT_WORKTREE_DIR: z.string().trim().min(1).optional(),
   FANOUT_SANDBOX: z.enum(['auto', 'bwrap', 'none'], { message: 'must be auto, bwrap or none' }).default('auto'),

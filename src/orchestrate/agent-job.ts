@@ -61,7 +61,7 @@ export async function executeAgentJob(
       ranOn: `${hostname()}:${process.pid}`,
     });
     let currentAttempt = 1 + offset;
-    const backend = deps.agents(agentBackendOf(run));
+    const backend = await deps.agents(agentBackendOf(run));
     const outcome = await runSubtask({
       backend,
       ...modelAccessFor(deps, run, subtask.id, backend, (attempt) => attempt + offset),

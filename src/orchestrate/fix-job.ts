@@ -148,7 +148,7 @@ async function attemptFix(
   const { store } = deps;
   const prBranch = record.branch!;
   const agentId = `${subtask.id}-fix${fix.attempt.number}`;
-  const backend = deps.agents(agentBackendOf(run));
+  const backend = await deps.agents(agentBackendOf(run));
   const outcome = await runSubtask({
     backend,
     // Charged to the subtask's latest attempt: a fix is that agent at work again.

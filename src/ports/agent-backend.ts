@@ -69,8 +69,11 @@ export interface AgentBackend {
   reviewToolUse?(use: ToolUse, request: AgentRequest): Promise<string | null>;
 }
 
-/** The backends a deployment can run, by name; one it cannot run throws a ConfigError saying why. */
-export type AgentBackends = (name: AgentBackendName) => AgentBackend;
+/**
+ * The backends a deployment can run, by name (an agent CLI is found and its version checked the
+ * first time); one it cannot run rejects with a ConfigError saying why.
+ */
+export type AgentBackends = (name: AgentBackendName) => Promise<AgentBackend>;
 
 /**
  * How an agent reaches its model: Fanout's gateway with a credential of its own, never the real
@@ -88,4 +91,12 @@ export interface AgentModelAccess {
   socketPath?: string;
   /** Paths under an origin: the OpenAI base URL's (ending in /v1), the Anthropic one's, the tool-use hook. */
   paths: { openai: string; anthropic: string; toolUseHook: string };
+}
+
+/** Where an agent CLI's binary is, as found and version-checked by the composition root. */
+export interface CliBinary {
+  path: string;
+  version: string;
+  /** Directories the binary runs from, shown read-only in the sandbox. */
+  installation: readonly string[];
 }

@@ -1,6 +1,6 @@
 import type { AgentOutcome } from '../../domain/agent-outcome.js';
 import { resourceLimitReason, type AgentFailureReason } from '../../domain/failure.js';
-import type { AgentBackend, AgentReporter, AgentRequest } from '../../ports/agent-backend.js';
+import type { AgentBackend, AgentReporter, AgentRequest, CliBinary } from '../../ports/agent-backend.js';
 import type { CommandResult, CommandRunner } from '../../ports/command-runner.js';
 import { cliAgentPrompt } from '../prompt.js';
 import type { CliEvent } from './cli-event.js';
@@ -8,14 +8,6 @@ import type { CliAgentSpec } from './cli-spec.js';
 import { gatewayRoute } from './gateway-relay.js';
 import { LineSplitter } from './line-splitter.js';
 import { SessionWatch } from './session-watch.js';
-
-/** Where an agent CLI's binary is, as found and version-checked by the composition root. */
-export interface CliBinary {
-  path: string;
-  version: string;
-  /** Directories the binary runs from, shown read-only in the sandbox. */
-  installation: readonly string[];
-}
 
 // Characters of a CLI's stdout and stderr kept for the report (the stream itself is read live).
 const OUTPUT_LIMIT = 64_000;
