@@ -58,5 +58,7 @@ export function cliAgentPrompt(
 - Fanout commits your changes for you: do not run git add, commit, stash or push (git status, diff and log are fine). Commands may have no network access.
 - Run the project's tests or checks when they exist, and fix what fails inside your scope.
 - When done, end with a short summary of what you changed and why: it becomes the pull request description.`;
-  return `${rules}\n\n${agentTaskMessage(subtask, overallTask, retryHint, outline, feedback)}`;
+  // A retry is a new session: what went wrong comes first, before the task it is about.
+  const note = retryHint ? `\n\nNote from your previous attempt at this subtask, which failed:\n${retryHint}` : '';
+  return `${rules}${note}\n\n${agentTaskMessage(subtask, overallTask, undefined, outline, feedback)}`;
 }

@@ -76,6 +76,18 @@ describe('an agent CLI as a backend (the driver, with a stand-in CLI)', () => {
     expect(await h.log()).toContain('guard-hint');
   });
 
+  it('starts a retry as a new session with the hint in front of the task', async () => {
+    const h = await cliHarness(
+      { steps: Array.from({ length: 6 }, () => ({ read: 'src/index.js' })) },
+      { maxAttempts: 2 },
+    );
+    expect(await h.run()).toMatchObject({ kind: 'failed', reason: 'looping', attempts: 2 });
+    const retry = h.spec.prompts[1]!;
+    expect(retry.indexOf('Note from your previous attempt')).toBeGreaterThan(-1);
+    expect(retry.indexOf('Note from your previous attempt')).toBeLessThan(retry.indexOf('Your subtask:'));
+    expect(retry).toContain('repeating the same call');
+  });
+
   it('cancels a silent stream as stalled and leaves no process behind (in the sandbox)', async () => {
     const marker = `${process.pid}${Date.now() % 100000}.5`;
     const runner = new BwrapCommandRunner(new ProcessCommandRunner(), {
