@@ -1,4 +1,5 @@
 import { isResourceLimitReason } from '../domain/failure.js';
+import { formatCost } from './format-cost.js';
 import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
@@ -52,6 +53,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
     String(subtask.steps),
     String(subtask.tokens.prompt + subtask.tokens.completion),
+    ...(report.cost ? [subtask.cost ? formatCost(subtask.cost) : '-'] : []),
   ]);
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
@@ -63,7 +65,10 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']
       : []),
     '',
-    formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
+    formatTable(
+      ['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens', ...(report.cost ? ['cost'] : [])],
+      rows,
+    ),
   ];
   const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
   if (report.state === 'cancelled') {
@@ -145,6 +150,8 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       '',
       `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
     );
-  lines.push(`Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion`);
+  lines.push(
+    `Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion${report.cost ? `; cost: ${formatCost(report.cost)}` : ''}`,
+  );
   return plainText(lines.join('\n'));
 }
