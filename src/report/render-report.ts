@@ -14,6 +14,10 @@ const OUTPUT_LINES = 8;
 // Failures of the environment (an install, a setup command): the agents did nothing wrong.
 const ENVIRONMENT_FAILURES = new Set(['setup-failed']);
 
+/** Why retrying a subtask that spent its budget does not help (the budgets hold across retries). */
+export const BUDGET_ADVICE =
+  'A budget was reached: a retry is held to the same budgets, which count every attempt and fix. To spend more, raise `budgets:` or `runBudgets:` in .github/fanout.yml and start a new run.';
+
 /** What to do next, by kind of failure: fix the environment, or retry the agents. */
 export function failureAdvice(runId: string, reasons: readonly string[]): string[] {
   const advice: string[] = [];
@@ -27,7 +31,8 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
     advice.push(
       'A command hit a resource limit and was stopped: if the work really needs more, raise `limits:` in .github/fanout.yml before retrying.',
     );
-  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full'))
+  if (reasons.includes('budget')) advice.push(BUDGET_ADVICE);
+  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full' && reason !== 'budget'))
     advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
 }

@@ -2,6 +2,7 @@ import type { ModelCost } from '../domain/model-cost.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
 import { formatCost } from './format-cost.js';
 import { plainText } from './plain-text.js';
+import { BUDGET_ADVICE } from './render-report.js';
 import { buildRunReport, type RunReport } from './run-report.js';
 
 /** Hidden marker that identifies a run's status comment among an issue's comments. */
@@ -91,7 +92,8 @@ export function renderFailureReport(run: RunRecord, records: readonly SubtaskRec
           ]
         : []),
       ...(run.error ? [`Error: ${run.error}`, ''] : []),
-      ...retryLines(failed.map((subtask) => subtask.id)),
+      ...retryLines(retryable(failed)),
+      ...(failed.some((subtask) => subtask.failure!.reason === 'budget') ? [BUDGET_ADVICE] : []),
     ].join('\n'),
   );
 }
@@ -107,10 +109,16 @@ function finalReport(run: RunRecord, report: RunReport): string[] {
       ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`),
       '',
     );
-    lines.push(...retryLines(failed.map((subtask) => subtask.id)));
+    lines.push(...retryLines(retryable(failed)));
+    if (failed.some((subtask) => subtask.failure!.reason === 'budget')) lines.push(BUDGET_ADVICE);
   }
   for (const note of report.notes) lines.push(`> ${note}`);
   return lines;
+}
+
+/** Failed subtasks a retry may help: not those that spent a budget (it still holds). */
+function retryable(failed: RunReport['subtasks']): string[] {
+  return failed.filter((subtask) => subtask.failure?.reason !== 'budget').map((subtask) => subtask.id);
 }
 
 function retryLines(ids: readonly string[]): string[] {
