@@ -8,7 +8,9 @@ export interface SpendBudgets {
 }
 
 /** The run's `budgets:` and `runBudgets:` in the figures the gateway counts (records from before runBudgets have none). */
-export function spendBudgets(config: Pick<RepoConfig, 'budgets'> & Partial<Pick<RepoConfig, 'runBudgets'>>): SpendBudgets {
+export function spendBudgets(
+  config: Pick<RepoConfig, 'budgets'> & Partial<Pick<RepoConfig, 'runBudgets'>>,
+): SpendBudgets {
   const run = config.runBudgets ?? {};
   return {
     agent: {
