@@ -5,11 +5,12 @@ import type { Env } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
 import type { SecretRedactor } from './domain/redactor.js';
 import type { RunRecord } from './domain/run.js';
-import { createRedactor, createStore } from './main.js';
+import { createLedger, createRedactor, createStore } from './main.js';
 import { QueueDispatcher } from './orchestrate/dispatcher.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { JobQueue } from './ports/job-queue.js';
+import type { Ledger } from './ports/ledger.js';
 import type { Locks } from './ports/locks.js';
 
 /** What every process of a deployment on Redis shares: the store, the job queues and the locks. */
@@ -19,6 +20,8 @@ export interface Distributed {
   redactor: SecretRedactor;
   jobs: JobQueue;
   locks: Locks;
+  /** Model spending, added up from every worker's gateway. */
+  ledger: Ledger;
   close(): Promise<void>;
 }
 
@@ -34,14 +37,17 @@ export function createDistributed(env: Env): Distributed {
     ...(env.FANOUT_MAX_AGENTS ? { globalAgentLimit: env.FANOUT_MAX_AGENTS } : {}),
   });
   const locks = new RedisLocks(env.REDIS_URL, env.FANOUT_REDIS_PREFIX, { ttlMs: env.FANOUT_LOCK_TTL_MS });
+  const ledger = createLedger(env);
   return {
     store,
     redactor,
     jobs,
     locks,
+    ledger,
     async close() {
       await jobs.close();
       await locks.close();
+      await ledger.close();
       await store.close();
     },
   };

@@ -17,6 +17,8 @@ import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
 import { EnvironmentPreparers } from './adapters/environment/environment-preparers.js';
 import { FileCoordStore } from './adapters/coord/file-store.js';
 import { RedisCoordStore } from './adapters/coord/redis-store.js';
+import { FileLedger } from './adapters/coord/file-ledger.js';
+import { RedisLedger } from './adapters/coord/redis-ledger.js';
 import { redactingStore } from './adapters/coord/redacting-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
 import { redactingForge } from './adapters/forge/redacting-forge.js';
@@ -33,6 +35,7 @@ import type { SandboxMode } from './domain/run.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
+import type { Ledger } from './ports/ledger.js';
 import type { Llm } from './ports/llm.js';
 import type { AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
@@ -262,11 +265,24 @@ export function createFailpoint(env: Env): Failpoint | undefined {
 }
 
 /**
+ * Where model spending is kept, beside the store: Redis with REDIS_URL (every worker's gateway adds
+ * to the same figures), else files in the state directory (a resume or `fanout fix` sees them).
+ */
+export function createLedger(env: Env): Ledger {
+  return env.REDIS_URL ? new RedisLedger(env.REDIS_URL, env.FANOUT_REDIS_PREFIX) : new FileLedger(stateDirectory(env));
+}
+
+/**
  * The process's model gateway (started at the first agent): agents hold a credential of their own,
  * the real keys stay here; bounded like every other model call.
  */
-export function createModelGrants(env: Env, redactor: SecretRedactor): LazyGatewayGrants {
+export function createModelGrants(
+  env: Env,
+  redactor: SecretRedactor,
+  ledger: Ledger = createLedger(env),
+): LazyGatewayGrants {
   return new LazyGatewayGrants({
+    ledger,
     upstreams: {
       openai: { baseUrl: env.OPENAI_BASE_URL, ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}) },
       anthropic: {
@@ -298,7 +314,8 @@ export function createLocalPipeline(
   const stateDir = stateDirectory(env);
   const redactor = createRedactor(env);
   const ownGrants = options.modelGrants === undefined;
-  const modelGrants = options.modelGrants ?? createModelGrants(env, redactor);
+  const ledger = ownGrants ? createLedger(env) : undefined;
+  const modelGrants = options.modelGrants ?? createModelGrants(env, redactor, ledger);
   const failpoint = createFailpoint(env);
   const { runner, sandbox, commandLimits } = createCommandRunner(env, {
     checkout: repoDir,
@@ -311,7 +328,11 @@ export function createLocalPipeline(
     agents: createAgentBackends(llm, runner, env),
     modelGrants,
     // A gateway shared with other pipelines is its owner's to close.
-    close: async () => (ownGrants ? modelGrants.close() : undefined),
+    close: async () => {
+      if (!ownGrants) return;
+      await modelGrants.close();
+      await ledger?.close();
+    },
     workspace,
     prepareWorktree: (worktree, config, context) => environments.prepare(worktree, config, context),
     runner,

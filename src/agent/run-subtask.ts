@@ -8,7 +8,7 @@ import type { ProtectedPaths } from '../domain/protected-paths.js';
 import { createWriteMatcher } from '../domain/scope.js';
 import { redactSecrets } from '../domain/secrets.js';
 import type { AgentBackend, AgentReporter, AgentRequest } from '../ports/agent-backend.js';
-import type { ModelGrant, ModelGrantRequest } from '../ports/model-grants.js';
+import type { ModelCallReport, ModelGrant, ModelGrantRequest } from '../ports/model-grants.js';
 import type { CommandRunner } from '../ports/command-runner.js';
 import type { CommitOutcome, SharedStateGuard, Workspace, Worktree } from '../ports/workspace.js';
 import type { AgentLimits } from './limits.js';
@@ -67,6 +67,11 @@ export interface RunSubtaskInput {
   sharedState?: SharedStateGuard;
   maxAttempts?: number;
   /**
+   * When the run's time budget ends (`runBudgets.maxMinutes`): no attempt starts after it, and an
+   * agent still at work then is stopped; either way the subtask fails as `budget` with `message`.
+   */
+  deadline?: { at: number; message: string };
+  /**
    * A fix attempt: what a review or a failed check asked for. The worktree starts at
    * `baseCommit`, which is then the pull request's head, and the fix is committed on top of it.
    */
@@ -109,6 +114,8 @@ export type SubtaskOutcome = (
 ) & {
   /** What the model calls cost, as the gateway priced them (0 without a gateway or a known price). */
   costUsd: number;
+  /** Models called without a known price (their cost is not in `costUsd`), sorted. */
+  unpricedModels: string[];
   timings: PhaseTimings;
   /** Paths of the shared git state the agents changed and Fanout put back (relative to the git dir). */
   reverted: string[];
@@ -159,7 +166,8 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
   let last: Extract<SubtaskOutcome, { kind: 'failed' }> | undefined;
   const timings: PhaseTimings = { worktree: 0, setup: 0, agent: 0, commit: 0, validate: 0, cleanup: 0 };
   const reverted = new Set<string>();
-  const cost = { usd: 0 };
+  const cost: Cost = { usd: 0, unpriced: new Set() };
+  const spent = () => ({ costUsd: cost.usd, unpricedModels: [...cost.unpriced].sort() });
   const timed = async <T>(phase: keyof PhaseTimings, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -169,9 +177,31 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
     }
   };
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    // The run's time is up: this attempt does not start.
+    const timeLeft = input.deadline ? input.deadline.at - Date.now() : Infinity;
+    if (timeLeft <= 0)
+      return {
+        kind: 'failed',
+        reason: 'budget',
+        message: input.deadline!.message,
+        attempts: attempt - 1,
+        steps,
+        tokens,
+        lastEvents: last?.lastEvents ?? [],
+        ...spent(),
+        timings,
+        reverted: [...reverted].sort(),
+      };
+    // An agent is stopped when the run's time is up, if that comes before its own time budget.
+    const limits =
+      timeLeft < input.limits.maxWallMs
+        ? { ...input.limits, maxWallMs: Math.max(1, Math.floor(timeLeft)) }
+        : input.limits;
     let result: AttemptResult;
     try {
-      result = await runAttempt(input, attempt, hint, timed, reverted, cost);
+      result = await runAttempt(input, attempt, hint, timed, reverted, cost, limits);
+      if (result.kind === 'failed' && result.reason === 'time-budget' && limits !== input.limits)
+        result = { ...result, reason: 'budget', message: input.deadline!.message };
     } catch (error) {
       // A full disk stops the run: another attempt would only fill it again.
       if (input.signal?.aborted || error instanceof DiskFullError) throw error;
@@ -196,7 +226,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
         attempts: attempt,
         steps,
         tokens,
-        costUsd: cost.usd,
+        ...spent(),
         timings,
         reverted: [...reverted].sort(),
       };
@@ -208,7 +238,7 @@ export async function runSubtask(input: RunSubtaskInput): Promise<SubtaskOutcome
       steps,
       tokens,
       lastEvents: result.lastEvents,
-      costUsd: cost.usd,
+      ...spent(),
       timings,
       reverted: [...reverted].sort(),
     };
@@ -249,6 +279,12 @@ type AttemptResult =
 
 type Timed = <T>(phase: keyof PhaseTimings, work: () => Promise<T>) => Promise<T>;
 
+/** What the gateway reported the subtask's calls cost so far. */
+interface Cost {
+  usd: number;
+  unpriced: Set<string>;
+}
+
 /** One attempt in a fresh worktree, handed back whatever happens (unless its commit's caller keeps it). */
 async function runAttempt(
   input: RunSubtaskInput,
@@ -256,7 +292,8 @@ async function runAttempt(
   hint: string | undefined,
   timed: Timed,
   reverted: Set<string>,
-  cost: { usd: number },
+  cost: Cost,
+  limits: AgentLimits,
 ): Promise<AttemptResult> {
   const canWrite = createWriteMatcher(input.subtask.writeScope, input.protectedPaths);
   const worktree = await timed('worktree', () =>
@@ -311,7 +348,7 @@ async function runAttempt(
       network: input.network === true,
       ...(input.networkAllow ? { networkAllow: input.networkAllow } : {}),
       ...(input.resourceLimits ? { resourceLimits: input.resourceLimits } : {}),
-      limits: input.limits,
+      limits,
       // What commands change counts as the agent's work (never fatal: without it, only file tools count).
       worktreeChanges: () => input.workspace.worktreeChanges(worktree).catch(() => null),
       ...(input.redact ? { redact: input.redact } : {}),
@@ -319,10 +356,15 @@ async function runAttempt(
     // The gateway's word on spending wins over however the agent saw its end: a call it refused
     // for a budget ends the attempt as `budget`, with the figure.
     let refusal: string | undefined;
+    // Each call's cost goes to the agent's log as the gateway saw it (the backend logs the call
+    // itself, from its side); written in order, and all of them before the attempt's outcome.
+    let logged = Promise.resolve();
     const grant = await input.modelAccess?.(attempt, {
       onCall: (call) => {
         if (call.refusal) refusal ??= call.refusal;
         cost.usd += call.costUsd ?? 0;
+        if (call.usage && call.costUsd === null) cost.unpriced.add(call.model ?? 'an unnamed model');
+        logged = logged.then(() => reporter.event('model-cost', modelCostEvent(call)).catch(() => undefined));
       },
       onToolUse: async (use) => (await input.backend.reviewToolUse?.(use, request)) ?? null,
     });
@@ -396,6 +438,7 @@ async function runAttempt(
       };
     } finally {
       await grant?.revoke();
+      await logged;
       await timed('cleanup', () => home.dispose());
     }
   } finally {
@@ -403,6 +446,17 @@ async function runAttempt(
     await restoreSharedState();
     if (!kept) await release();
   }
+}
+
+/** A model call as the agent's log keeps the gateway's view of it: tokens, cost, a refusal. */
+function modelCostEvent(call: ModelCallReport): Record<string, unknown> {
+  return {
+    model: call.model,
+    usage: call.usage,
+    costUsd: call.costUsd,
+    status: call.status,
+    ...(call.refusal ? { refusal: call.refusal } : {}),
+  };
 }
 
 /** Why the commit refused the agent's work, for reports and the retry. */

@@ -150,14 +150,31 @@ const RepoConfigSchema = z
           .strict(),
       )
       .default({}),
+    // Each agent's: steps and minutes per attempt; tokens and dollars (at the gateway) across the
+    // subtask's attempts, retries and fix attempts. No dollar limit unless set: prices may be unknown.
     budgets: z
       .object({
         maxSteps: z.number().int().min(1).max(500).default(BUDGET_DEFAULTS.maxSteps),
         maxMinutes: z.number().positive().max(240).default(BUDGET_DEFAULTS.maxMinutes),
         maxTokens: z.number().int().positive().default(BUDGET_DEFAULTS.maxTokens),
+        maxUsd: z.number().positive().optional(),
       })
       .strict()
       .default({ ...BUDGET_DEFAULTS }),
+    // The whole run's, over all its agents (the single-agent fallback and fix attempts included);
+    // minutes from the run's start. None unless set.
+    runBudgets: z
+      .object({
+        maxTokens: z.number().int().positive().optional(),
+        maxUsd: z.number().positive().optional(),
+        maxMinutes: z
+          .number()
+          .positive()
+          .max(7 * 24 * 60)
+          .optional(),
+      })
+      .strict()
+      .default({}),
     // What each agent, setup and validation command may take (see README, Security).
     limits: z
       .object({

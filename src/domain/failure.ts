@@ -45,6 +45,8 @@ export type SubtaskFailureReason =
 export type AgentEventType =
   | 'agent-started'
   | 'model-call'
+  /** The gateway's view of one model call: its tokens, its cost (null: no known price), a budget's refusal. */
+  | 'model-cost'
   | 'tool-call'
   | 'guard-hint'
   | 'agent-failed'

@@ -1,4 +1,5 @@
 import { FanoutError } from './errors.js';
+import type { ModelCost } from './model-cost.js';
 import type { Plan } from './plan.js';
 import type { FixAttempt, RunOwner, RunRecord, RunState, SandboxMode, SubtaskRecord } from './run.js';
 
@@ -85,14 +86,21 @@ export function runFinished(
  */
 export function subtaskAfterLostJob(record: SubtaskRecord, now: string): SubtaskRecord {
   const tokens = record.tokens ?? record.earlier?.tokens ?? { prompt: 0, completion: 0 };
-  return startedOver(record, Math.max(record.attempt, record.earlier?.attempts ?? 0), tokens, record.dispatch, now);
+  const cost = record.cost ?? record.earlier?.cost;
+  return startedOver(
+    record,
+    Math.max(record.attempt, record.earlier?.attempts ?? 0),
+    { tokens, ...(cost ? { cost } : {}) },
+    record.dispatch,
+    now,
+  );
 }
 
 /** The subtask pending again, what it spent before counted as earlier attempts. */
 function startedOver(
   record: SubtaskRecord,
   attempts: number,
-  tokens: { prompt: number; completion: number },
+  spent: { tokens: { prompt: number; completion: number }; cost?: ModelCost },
   dispatch: SubtaskRecord['dispatch'],
   now: string,
 ): SubtaskRecord {
@@ -102,8 +110,8 @@ function startedOver(
     state: 'pending',
     attempt: record.attempt,
     step: 0,
-    earlier: { attempts, tokens },
-    tokens,
+    earlier: { attempts, ...spent },
+    ...spent,
     ...(dispatch ? { dispatch } : {}),
     updatedAt: now,
   };
@@ -121,9 +129,10 @@ export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, no
       prompt: (record.earlier?.tokens.prompt ?? 0) + (record.tokens?.prompt ?? 0),
       completion: (record.earlier?.tokens.completion ?? 0) + (record.tokens?.completion ?? 0),
     };
+    const cost = record.cost ?? record.earlier?.cost;
     // The next dispatch is numbered after this one's, which is over.
     const dispatch = record.dispatch ? { generation: record.dispatch.generation, over: true } : undefined;
-    return startedOver(record, record.attempt, tokens, dispatch, now);
+    return startedOver(record, record.attempt, { tokens, ...(cost ? { cost } : {}) }, dispatch, now);
   }
   if (retryFailed && record.merge?.state === 'failed') {
     const { merge: _merge, ...rest } = record;

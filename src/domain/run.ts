@@ -1,6 +1,7 @@
 import type { AgentBackendName } from './agent-backend.js';
 import type { AgentEventType, SubtaskFailureReason } from './failure.js';
 import type { RepoConfig } from '../config/repo-config.js';
+import type { ModelCost } from './model-cost.js';
 import type { Plan } from './plan.js';
 
 export type RunState =
@@ -92,6 +93,8 @@ export interface SubtaskRecord {
   failureReason?: SubtaskFailureReason;
   failureMessage?: string;
   tokens?: { prompt: number; completion: number };
+  /** What its model calls cost, every attempt and fix attempt added (recorded where a gateway priced them). */
+  cost?: ModelCost;
   /** Pull request opened for the subtask's branch. */
   pr?: { number: number; url: string; headSha: string };
   /** Latest validation of the PR's head. */
@@ -118,7 +121,7 @@ export interface SubtaskRecord {
    * What this subtask spent before `resume --retry-failed` started it over: its attempts and
    * logs keep their numbers after these, and reports count the tokens too.
    */
-  earlier?: { attempts: number; tokens: { prompt: number; completion: number } };
+  earlier?: { attempts: number; tokens: { prompt: number; completion: number }; cost?: ModelCost };
   /**
    * The latest dispatch of this subtask's agent (its job's generation), and whether it is over
    * (the subtask was started over since): an orchestrator that takes a run over waits for a
@@ -164,6 +167,7 @@ export interface FixAttempt {
   /** Files a reviewer asked about that lie outside the write scope (answered, never written). */
   outOfScope?: string[];
   tokens?: { prompt: number; completion: number };
+  cost?: ModelCost;
   /** The generation of the queued job running it (several machines): an orchestrator waits for that job. */
   job?: string;
 }

@@ -7,7 +7,9 @@ import { stoppedByFullDisk } from '../domain/run-transitions.js';
 import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import type { WorkspacePackage } from '../domain/workspace-packages.js';
-import { runSubtask, type HeldWorktree, type PhaseTimings } from '../agent/run-subtask.js';
+import { runSubtask, type HeldWorktree, type PhaseTimings, type SubtaskOutcome } from '../agent/run-subtask.js';
+import { addCosts, type ModelCost } from '../domain/model-cost.js';
+import { runDeadline } from '../domain/run-budgets.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Subtask } from '../domain/plan.js';
 import { agentBackendOf, type RunRecord } from '../domain/run.js';
@@ -15,7 +17,7 @@ import { redactSecrets } from '../domain/secrets.js';
 import type { PullRequestInfo } from '../ports/forge.js';
 import type { SharedStateGuard, Worktree } from '../ports/workspace.js';
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
-import { modelAccessFor } from './model-access.js';
+import { limitsWithGateway, modelAccessFor } from './model-access.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { fixOnRedCheck, queueFixRequests } from './fix-requests.js';
 import { openSubtaskPullRequest, publishScopeCheck, validateAndPublish, type CommittedWork } from './publish.js';
@@ -54,6 +56,7 @@ export async function executeAgentJob(
     const earlier = (await store.getSubtask(run.id, subtask.id))?.earlier;
     const offset = earlier?.attempts ?? 0;
     const spentBefore = earlier?.tokens ?? { prompt: 0, completion: 0 };
+    const deadline = runDeadline(run);
     await store.updateSubtask(run.id, subtask.id, {
       state: 'running',
       step: 0,
@@ -75,7 +78,8 @@ export async function executeAgentJob(
       overallTask: run.task,
       outline,
       worktreeRoot: deps.worktreeRoot,
-      limits,
+      limits: limitsWithGateway(deps, limits),
+      ...(deadline ? { deadline } : {}),
       network: config.network,
       networkAllow: config.networkAllow,
       resourceLimits: config.limits,
@@ -115,7 +119,11 @@ export async function executeAgentJob(
           commit: outcome.commit,
           files: outcome.files,
           summary: outcome.summary,
-          tokens: outcome.tokens,
+          tokens: {
+            prompt: spentBefore.prompt + outcome.tokens.prompt,
+            completion: spentBefore.completion + outcome.tokens.completion,
+          },
+          ...(deps.modelGrants ? { cost: addCosts(earlier?.cost, outcomeCost(outcome)) } : {}),
           ...(outcome.held ? { held: outcome.held } : {}),
         }),
       );
@@ -131,6 +139,7 @@ export async function executeAgentJob(
         prompt: spentBefore.prompt + outcome.tokens.prompt,
         completion: spentBefore.completion + outcome.tokens.completion,
       },
+      ...(deps.modelGrants || earlier?.cost ? { cost: addCosts(earlier?.cost, outcomeCost(outcome)) } : {}),
       timings: outcome.timings,
       attempt: outcome.attempts + offset,
       step: outcome.steps,
@@ -254,6 +263,11 @@ function validationEvent(result: ValidationResult): Record<string, unknown> {
       outputTail: command.outputTail.slice(-1_000),
     })),
   };
+}
+
+/** What a subtask's attempts cost, as its outcome says. */
+export function outcomeCost(outcome: Pick<SubtaskOutcome, 'costUsd' | 'unpricedModels'>): ModelCost {
+  return { usd: outcome.costUsd, unpricedModels: outcome.unpricedModels };
 }
 
 /** Reports progress with the tokens spent before a retry added in, so totals never go back. */

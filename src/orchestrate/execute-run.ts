@@ -300,7 +300,7 @@ async function runAgents(
       state: 'pending',
       attempt: earlier?.attempts ?? 0,
       step: 0,
-      ...(earlier ? { earlier, tokens: earlier.tokens } : {}),
+      ...(earlier ? { earlier, tokens: earlier.tokens, ...(earlier.cost ? { cost: earlier.cost } : {}) } : {}),
       dispatch: { generation },
       updatedAt: new Date().toISOString(),
     });

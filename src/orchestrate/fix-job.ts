@@ -1,7 +1,9 @@
 import { runSubtask } from '../agent/run-subtask.js';
 import type { AgentReporter } from '../agent/reporter.js';
 import { DiskFullError, ForgeError } from '../domain/errors.js';
+import { addCosts } from '../domain/model-cost.js';
 import type { Subtask } from '../domain/plan.js';
+import { runDeadline, type RunDeadline } from '../domain/run-budgets.js';
 import { protectedPaths } from '../domain/protected-paths.js';
 import { AGENT_OUTLINE_CHARS, outlineForSubtask } from '../domain/repo-outline.js';
 import { agentBackendOf, type FixAttempt, type FixTrigger, type RunRecord, type SubtaskRecord } from '../domain/run.js';
@@ -26,7 +28,8 @@ import {
 import { failedCommands, summarizeValidation, type ValidationResult } from '../validate/run-validation.js';
 import type { AgentJobContext } from './agent-job.js';
 import { consumeFixRequest, fixOnRedCheck, queueFixRequests } from './fix-requests.js';
-import { modelAccessFor } from './model-access.js';
+import { limitsWithGateway, modelAccessFor } from './model-access.js';
+import { outcomeCost } from './agent-job.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { publishScopeCheck, validateAndPublish } from './publish.js';
 
@@ -85,6 +88,7 @@ export async function executeFixJob(
     }
     const spentTokens = (record.tokens?.prompt ?? 0) + (record.tokens?.completion ?? 0);
     const spentMs = record.timings?.agent ?? 0;
+    const deadline = runDeadline(run);
     const refusal =
       fixes.length >= run.config.maxFixAttempts
         ? `it reached \`maxFixAttempts\` (${run.config.maxFixAttempts}) and more was asked`
@@ -92,7 +96,9 @@ export async function executeFixJob(
           ? `the subtask spent its token budget (${context.limits.maxTokens})`
           : spentMs >= context.limits.maxWallMs
             ? `the subtask spent its time budget (${Math.round(context.limits.maxWallMs / 60_000)} min)`
-            : null;
+            : deadline && Date.now() >= deadline.at
+              ? deadline.message
+              : null;
     if (refusal) {
       await settleLost();
       await handToPerson(deps, run, { ...record, fixes }, refusal);
@@ -114,6 +120,7 @@ export async function executeFixJob(
       feedback,
       head,
       limits: { spentTokens, spentMs },
+      deadline,
     });
     await answer(deps, run, subtask, record, trigger, feedback, finished);
   } catch (error) {
@@ -143,7 +150,13 @@ async function attemptFix(
   subtask: Subtask,
   record: SubtaskRecord,
   context: AgentJobContext,
-  fix: { attempt: FixAttempt; feedback: Feedback; head: string; limits: { spentTokens: number; spentMs: number } },
+  fix: {
+    attempt: FixAttempt;
+    feedback: Feedback;
+    head: string;
+    limits: { spentTokens: number; spentMs: number };
+    deadline: RunDeadline | null;
+  },
 ): Promise<FinishedFix> {
   const { store } = deps;
   const prBranch = record.branch!;
@@ -164,12 +177,14 @@ async function attemptFix(
     overallTask: run.task,
     outline: outlineForSubtask(context.files, subtask, context.packages, AGENT_OUTLINE_CHARS),
     worktreeRoot: deps.worktreeRoot,
-    // Fix attempts spend what is left of the subtask's budgets.
-    limits: {
+    // Fix attempts spend what is left of the subtask's budgets (tokens and dollars at the gateway,
+    // which counts the subtask's every call), and stop when the run's time is up.
+    limits: limitsWithGateway(deps, {
       ...context.limits,
       maxTokens: context.limits.maxTokens - fix.limits.spentTokens,
       maxWallMs: Math.floor(context.limits.maxWallMs - fix.limits.spentMs),
-    },
+    }),
+    ...(fix.deadline ? { deadline: fix.deadline } : {}),
     network: run.config.network,
     networkAllow: run.config.networkAllow,
     resourceLimits: run.config.limits,
@@ -236,9 +251,14 @@ async function attemptFix(
     completion: (record.tokens?.completion ?? 0) + outcome.tokens.completion,
   };
   const timings = { ...current.timings, agent: (current.timings?.agent ?? 0) + outcome.timings.agent };
+  // Recorded where a gateway priced the calls (as the agent's first attempts were).
+  const priced = deps.modelGrants !== undefined;
+  const cost =
+    priced || current.cost ? { cost: addCosts(current.cost, priced ? outcomeCost(outcome) : undefined) } : {};
   const done = {
     finishedAt: new Date().toISOString(),
     tokens: outcome.tokens,
+    ...(priced ? { cost: outcomeCost(outcome) } : {}),
     outOfScope: [...new Set(fix.feedback.outOfScope.map((comment) => comment.path))],
   };
   const attempt: FixAttempt =
@@ -259,7 +279,7 @@ async function attemptFix(
     const unchecked = moved
       ? { check: { passed: false, headSha: moved, summary: attempt.message ?? '', durationMs: 0 } }
       : {};
-    await store.updateSubtask(run.id, subtask.id, { fixes, tokens, timings, ...unchecked });
+    await store.updateSubtask(run.id, subtask.id, { fixes, tokens, ...cost, timings, ...unchecked });
     return { attempt, validation: null };
   }
   const { merge: _merge, ...withoutMerge } = current;
@@ -272,6 +292,7 @@ async function attemptFix(
     ...withoutMerge,
     fixes,
     tokens,
+    ...cost,
     timings,
     commit: pushed.commit,
     filesChanged: pushed.files,

@@ -1,4 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
+import type { ModelCost } from '../domain/model-cost.js';
 import type { Subtask } from '../domain/plan.js';
 import type { RunRecord } from '../domain/run.js';
 import { protectedPaths } from '../domain/protected-paths.js';
@@ -22,6 +23,8 @@ export interface CommittedWork {
   files: string[];
   summary: string;
   tokens: { prompt: number; completion: number };
+  /** What its model calls cost (with a gateway). */
+  cost?: ModelCost;
 }
 
 /** Pushes the subtask's branch and opens its pull request (or finds the one already open). */
@@ -42,6 +45,7 @@ export async function openSubtaskPullRequest(
       files: work.files,
       summary: work.summary,
       tokens: work.tokens,
+      ...(work.cost ? { cost: work.cost } : {}),
       ...issueLinks(run),
     }),
     branch: work.branch,

@@ -1,7 +1,14 @@
-/** The agent attempt a model call is charged to; its run is charged too. */
-export interface AgentRef {
+/**
+ * Whose spending a model call is: one agent, that is a subtask's every attempt, retry and fix
+ * attempt (a subtask started over by `resume --retry-failed` too), and the run it belongs to.
+ */
+export interface SpendRef {
   runId: string;
   subtaskId: string;
+}
+
+/** An agent attempt, as the gateway knows the holder of a credential; charged as its subtask. */
+export interface AgentRef extends SpendRef {
   attempt: number;
 }
 
@@ -22,15 +29,17 @@ export interface SpendCharge {
 }
 
 /**
- * Where model spending is kept, per agent attempt and per run. The gateway charges every metered
+ * Where model spending is kept, per agent (subtask) and per run. The gateway charges every metered
  * call and reads the totals before forwarding the next one. Runs span worker processes, so a
- * store-backed implementation must add atomically; the in-memory one serves a single process.
+ * store-backed implementation adds atomically; the in-memory one serves a single process.
  */
 export interface Ledger {
-  /** Adds a call's tokens and cost to the agent attempt and to its run. */
-  charge(agent: AgentRef, charge: SpendCharge): Promise<void>;
-  /** What the agent attempt and its whole run have spent so far. */
-  spent(agent: AgentRef): Promise<{ agent: Spend; run: Spend }>;
+  /** Adds a call's tokens and cost to its subtask and to its run, both at once. */
+  charge(ref: SpendRef, charge: SpendCharge): Promise<void>;
+  /** What the subtask and its whole run have spent so far. */
+  spent(ref: SpendRef): Promise<{ agent: Spend; run: Spend }>;
+  /** Lets go of connections; charges made before are kept. */
+  close(): Promise<void>;
 }
 
 /** Nothing spent yet. */

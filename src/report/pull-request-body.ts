@@ -1,4 +1,6 @@
+import type { ModelCost } from '../domain/model-cost.js';
 import type { Subtask } from '../domain/plan.js';
+import { formatCost } from './format-cost.js';
 
 /** The body of a subtask's pull request: where it belongs, what it was asked, what it did, what it cost. */
 export function pullRequestBody(input: {
@@ -9,6 +11,8 @@ export function pullRequestBody(input: {
   files: readonly string[];
   summary: string;
   tokens?: { prompt: number; completion: number };
+  /** What the model calls cost (with a gateway), every attempt counted. */
+  cost?: ModelCost;
 }): string {
   const status = input.statusComment ? ` Progress of the whole run: [status comment](${input.statusComment}).` : '';
   return [
@@ -28,7 +32,7 @@ export function pullRequestBody(input: {
     ...(input.tokens
       ? [
           '',
-          `<sub>Fanout run \`${input.runId}\`, subtask \`${input.subtask.id}\`: ${input.tokens.prompt} prompt + ${input.tokens.completion} completion tokens.</sub>`,
+          `<sub>Fanout run \`${input.runId}\`, subtask \`${input.subtask.id}\`: ${input.tokens.prompt} prompt + ${input.tokens.completion} completion tokens${input.cost ? `, ${formatCost(input.cost)}` : ''}.</sub>`,
         ]
       : []),
   ].join('\n');

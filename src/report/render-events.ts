@@ -1,3 +1,4 @@
+import { formatUsd } from './format-cost.js';
 import { plainText } from './plain-text.js';
 import type { AgentEvent } from '../domain/run.js';
 
@@ -21,6 +22,8 @@ function gist(event: AgentEvent): string {
       const usage = data.usage as { promptTokens?: number; completionTokens?: number } | null | undefined;
       return `step ${data.step}, ${data.toolCalls} tool call(s)${usage ? `, ${usage.promptTokens}+${usage.completionTokens} tokens` : ''}`;
     }
+    case 'model-cost':
+      return modelCostGist(data);
     case 'guard-hint':
       return `step ${data.step}: ${String(data.hint)}`;
     case 'agent-failed':
@@ -60,4 +63,14 @@ function gist(event: AgentEvent): string {
     default:
       return Object.keys(data).length > 0 ? JSON.stringify(data).slice(0, 160) : '';
   }
+}
+
+/** The gateway's view of a call: model, tokens and cost, or the budget that refused it. */
+function modelCostGist(data: Record<string, unknown>): string {
+  const model = typeof data.model === 'string' ? data.model : 'an unnamed model';
+  if (typeof data.refusal === 'string') return `refused: ${data.refusal}`;
+  const usage = data.usage as { promptTokens?: number; completionTokens?: number } | null | undefined;
+  if (!usage) return `${model}, no usage reported (HTTP ${String(data.status)})`;
+  const cost = typeof data.costUsd === 'number' ? formatUsd(data.costUsd) : `cost unknown for ${model}`;
+  return `${model}, ${usage.promptTokens}+${usage.completionTokens} tokens, ${cost}`;
 }

@@ -1,4 +1,5 @@
 import { isResourceLimitReason } from '../domain/failure.js';
+import { formatCost } from './format-cost.js';
 import { plainText } from './plain-text.js';
 import { formatTable } from './format-table.js';
 import type { RunReport } from './run-report.js';
@@ -13,6 +14,10 @@ const OUTPUT_LINES = 8;
 // Failures of the environment (an install, a setup command): the agents did nothing wrong.
 const ENVIRONMENT_FAILURES = new Set(['setup-failed']);
 
+/** Why retrying a subtask that spent its budget does not help (the budgets hold across retries). */
+export const BUDGET_ADVICE =
+  'A budget was reached: a retry is held to the same budgets, which count every attempt and fix. To spend more, raise `budgets:` or `runBudgets:` in .github/fanout.yml and start a new run.';
+
 /** What to do next, by kind of failure: fix the environment, or retry the agents. */
 export function failureAdvice(runId: string, reasons: readonly string[]): string[] {
   const advice: string[] = [];
@@ -26,7 +31,8 @@ export function failureAdvice(runId: string, reasons: readonly string[]): string
     advice.push(
       'A command hit a resource limit and was stopped: if the work really needs more, raise `limits:` in .github/fanout.yml before retrying.',
     );
-  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full'))
+  if (reasons.includes('budget')) advice.push(BUDGET_ADVICE);
+  if (reasons.some((reason) => !ENVIRONMENT_FAILURES.has(reason) && reason !== 'disk-full' && reason !== 'budget'))
     advice.push(`Retry the failed subtasks with: fanout resume ${runId} --retry-failed`);
   return advice;
 }
@@ -52,6 +58,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
     String(subtask.steps),
     String(subtask.tokens.prompt + subtask.tokens.completion),
+    ...(report.cost ? [subtask.cost ? formatCost(subtask.cost) : '-'] : []),
   ]);
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
@@ -63,7 +70,10 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']
       : []),
     '',
-    formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
+    formatTable(
+      ['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens', ...(report.cost ? ['cost'] : [])],
+      rows,
+    ),
   ];
   const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
   if (report.state === 'cancelled') {
@@ -145,6 +155,8 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       '',
       `Time by phase (summed over agents): ${overhead.map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
     );
-  lines.push(`Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion`);
+  lines.push(
+    `Tokens: ${report.tokens.prompt} prompt + ${report.tokens.completion} completion${report.cost ? `; cost: ${formatCost(report.cost)}` : ''}`,
+  );
   return plainText(lines.join('\n'));
 }

@@ -1,5 +1,8 @@
+import type { ModelCost } from '../domain/model-cost.js';
 import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import { formatCost } from './format-cost.js';
 import { plainText } from './plain-text.js';
+import { BUDGET_ADVICE } from './render-report.js';
 import { buildRunReport, type RunReport } from './run-report.js';
 
 /** Hidden marker that identifies a run's status comment among an issue's comments. */
@@ -37,10 +40,15 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
     );
     return plainText(lines.join('\n'));
   }
-  lines.push('| # | Subtask | State | PR | Check |', '| --- | --- | --- | --- | --- |');
+  // With a gateway, each subtask's tokens and cost too.
+  const spent = report.cost !== undefined;
+  lines.push(
+    `| # | Subtask | State | PR | Check |${spent ? ' Spent |' : ''}`,
+    `| --- | --- | --- | --- | --- |${spent ? ' --- |' : ''}`,
+  );
   report.subtasks.forEach((subtask, index) => {
     lines.push(
-      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`,
+      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |${spent ? ` ${escapeCell(spentCell(subtask.tokens, subtask.cost))} |` : ''}`,
     );
   });
   if (run.state === 'awaiting-approval') {
@@ -52,7 +60,7 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   lines.push(...finalReport(run, report));
   lines.push(
     '',
-    `<sub>Run \`${run.id}\` · ${report.tokens.prompt + report.tokens.completion} tokens · \`/orchestrate status\` refreshes this comment</sub>`,
+    `<sub>Run \`${run.id}\` · ${report.tokens.prompt + report.tokens.completion} tokens${report.cost ? ` · ${formatCost(report.cost)}` : ''} · \`/orchestrate status\` refreshes this comment</sub>`,
   );
   return plainText(lines.join('\n'));
 }
@@ -84,7 +92,8 @@ export function renderFailureReport(run: RunRecord, records: readonly SubtaskRec
           ]
         : []),
       ...(run.error ? [`Error: ${run.error}`, ''] : []),
-      ...retryLines(failed.map((subtask) => subtask.id)),
+      ...retryLines(retryable(failed)),
+      ...(failed.some((subtask) => subtask.failure!.reason === 'budget') ? [BUDGET_ADVICE] : []),
     ].join('\n'),
   );
 }
@@ -100,10 +109,16 @@ function finalReport(run: RunRecord, report: RunReport): string[] {
       ...failed.map((subtask) => `- \`${subtask.id}\` ${subtask.failure!.reason}: ${subtask.failure!.message}`),
       '',
     );
-    lines.push(...retryLines(failed.map((subtask) => subtask.id)));
+    lines.push(...retryLines(retryable(failed)));
+    if (failed.some((subtask) => subtask.failure!.reason === 'budget')) lines.push(BUDGET_ADVICE);
   }
   for (const note of report.notes) lines.push(`> ${note}`);
   return lines;
+}
+
+/** Failed subtasks a retry may help: not those that spent a budget (it still holds). */
+function retryable(failed: RunReport['subtasks']): string[] {
+  return failed.filter((subtask) => subtask.failure?.reason !== 'budget').map((subtask) => subtask.id);
 }
 
 function retryLines(ids: readonly string[]): string[] {
@@ -122,6 +137,11 @@ function stateCell(subtask: RunReport['subtasks'][number]): string {
   if (subtask.waiting) return `waiting: ${subtask.waiting.message}`;
   if (subtask.state === 'running') return `running (step ${subtask.steps})`;
   return subtask.state;
+}
+
+function spentCell(tokens: { prompt: number; completion: number }, cost: ModelCost | undefined): string {
+  const count = (tokens.prompt + tokens.completion).toLocaleString('en-US');
+  return cost ? `${count} tokens, ${formatCost(cost)}` : `${count} tokens`;
 }
 
 function checkCell(check: 'passed' | 'failed' | undefined): string {

@@ -1,3 +1,4 @@
+import { addCosts, NO_COST, type ModelCost } from '../domain/model-cost.js';
 import type { FailedCommand, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
 
 /** The version of the JSON reports' shape; it changes when a field changes meaning or goes away. */
@@ -51,8 +52,12 @@ export interface RunReport {
     /** Where the agent ran last (`host:pid`): with several workers, which machine. */
     ranOn?: string;
     tokens: { prompt: number; completion: number };
+    /** What its model calls cost, every attempt and fix attempt added (where a gateway priced them). */
+    cost?: ModelCost;
   }>;
   tokens: { prompt: number; completion: number };
+  /** The whole run's cost: its subtasks' added (present when any subtask's was recorded). */
+  cost?: ModelCost;
   /** Milliseconds summed over subtasks, per phase: what running agents in parallel cost. */
   overhead: Record<string, number>;
 }
@@ -105,8 +110,10 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
         : {}),
       ...(record.needsHuman ? { needsHuman: record.needsHuman.reason } : {}),
       tokens: record.tokens ?? { prompt: 0, completion: 0 },
+      ...(record.cost ? { cost: record.cost } : {}),
     };
   });
+  const costs = subtasks.flatMap((subtask) => subtask.cost ?? []);
   const overhead: Record<string, number> = {};
   for (const record of records) {
     for (const [phase, ms] of Object.entries(record.timings ?? {}))
@@ -129,6 +136,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       (sum, s) => ({ prompt: sum.prompt + s.tokens.prompt, completion: sum.completion + s.tokens.completion }),
       { prompt: 0, completion: 0 },
     ),
+    ...(costs.length > 0 ? { cost: costs.reduce((sum, cost) => addCosts(sum, cost), { ...NO_COST }) } : {}),
     overhead,
   };
 }

@@ -6,7 +6,7 @@ export interface BudgetLimits {
   maxUsd?: number;
 }
 
-/** The budgets a credential's calls are held to: its agent attempt's, and its whole run's. */
+/** The budgets a credential's calls are held to: its agent's (every attempt and fix of its subtask), and its whole run's. */
 export interface AgentBudget {
   agent?: BudgetLimits;
   run?: BudgetLimits;

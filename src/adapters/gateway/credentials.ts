@@ -4,7 +4,7 @@ import type { AgentBudget } from './budget.js';
 import type { GatewayCallListener } from './call-event.js';
 import type { PriceOverrides } from './pricing.js';
 
-/** What a credential is issued for: an agent attempt, its budgets, its repository's prices. */
+/** What a credential is issued for: an agent attempt (charged to its subtask), its budgets, its repository's prices. */
 export interface CredentialGrant extends AgentRef {
   budget?: AgentBudget;
   /** The repository's `prices:`, over the gateway's own. */

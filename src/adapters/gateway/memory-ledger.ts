@@ -1,25 +1,27 @@
-import { NO_SPEND, type AgentRef, type Ledger, type Spend, type SpendCharge } from '../../ports/ledger.js';
+import { NO_SPEND, type Ledger, type Spend, type SpendCharge, type SpendRef } from '../../ports/ledger.js';
 
-/** A Ledger in this process's memory: enough for one process; runs on several workers need a shared one. */
+/** A Ledger in this process's memory: enough for one process and tests; runs on several workers need a shared one. */
 export class MemoryLedger implements Ledger {
   private readonly agents = new Map<string, Spend>();
   private readonly runs = new Map<string, Spend>();
 
-  async charge(agent: AgentRef, charge: SpendCharge): Promise<void> {
-    add(this.agents, agentKey(agent), charge);
-    add(this.runs, agent.runId, charge);
+  async charge(ref: SpendRef, charge: SpendCharge): Promise<void> {
+    add(this.agents, agentKey(ref), charge);
+    add(this.runs, ref.runId, charge);
   }
 
-  async spent(agent: AgentRef): Promise<{ agent: Spend; run: Spend }> {
+  async spent(ref: SpendRef): Promise<{ agent: Spend; run: Spend }> {
     return {
-      agent: { ...(this.agents.get(agentKey(agent)) ?? NO_SPEND) },
-      run: { ...(this.runs.get(agent.runId) ?? NO_SPEND) },
+      agent: { ...(this.agents.get(agentKey(ref)) ?? NO_SPEND) },
+      run: { ...(this.runs.get(ref.runId) ?? NO_SPEND) },
     };
   }
+
+  async close(): Promise<void> {}
 }
 
-function agentKey(agent: AgentRef): string {
-  return JSON.stringify([agent.runId, agent.subtaskId, agent.attempt]);
+function agentKey(ref: SpendRef): string {
+  return JSON.stringify([ref.runId, ref.subtaskId]);
 }
 
 function add(totals: Map<string, Spend>, key: string, charge: SpendCharge): void {
