@@ -2,6 +2,7 @@ import type { AgentOutcome } from '../../domain/agent-outcome.js';
 import { resourceLimitReason, type AgentFailureReason } from '../../domain/failure.js';
 import type { AgentBackend, AgentReporter, AgentRequest, CliBinary } from '../../ports/agent-backend.js';
 import type { CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import type { ToolUse } from '../../ports/model-grants.js';
 import { cliAgentPrompt } from '../prompt.js';
 import type { CliEvent } from './cli-event.js';
 import type { CliAgentSpec } from './cli-spec.js';
@@ -25,6 +26,7 @@ export function scopeRefusal(paths: readonly string[], writeScope: readonly stri
  */
 export class CliAgentBackend implements AgentBackend {
   readonly name;
+  readonly defaultModel;
 
   constructor(
     private readonly spec: CliAgentSpec,
@@ -34,6 +36,11 @@ export class CliAgentBackend implements AgentBackend {
     private readonly node = process.execPath,
   ) {
     this.name = spec.name;
+    this.defaultModel = spec.defaultModel;
+  }
+
+  async reviewToolUse(use: ToolUse, request: AgentRequest): Promise<string | null> {
+    return (await this.spec.reviewToolUse?.(use, request)) ?? null;
   }
 
   async run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome> {
@@ -174,8 +181,9 @@ export class CliAgentBackend implements AgentBackend {
       if (event.kind === 'tool-result') await events.progress({ step: watch.steps, tokens: watch.tokens });
       if (effects.cancel) cancel(effects.cancel.reason, effects.cancel.message);
     };
+    const parse = this.spec.streamParser?.(request) ?? ((line: string) => this.spec.parseLine?.(line) ?? []);
     const handle = (line: string) => {
-      for (const event of this.spec.parseLine(line)) handling = handling.then(() => observe(event));
+      for (const event of parse(line)) handling = handling.then(() => observe(event));
     };
     snapshot = await request.worktreeChanges();
     const lines = new LineSplitter();
