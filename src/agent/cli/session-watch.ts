@@ -70,10 +70,12 @@ export class SessionWatch {
         return this.toolResult(event, effects);
       case 'finished':
         this.finished = event;
-        // A CLI that sums usage only when a session ends (Codex): each session's sum adds up.
+        // A CLI that sums usage only when a session ends: each session's sum adds up, or the
+        // thread's sum (Codex's) is the count.
         if (event.usage && !this.callsReportUsage) {
-          this.tokens.prompt += event.usage.promptTokens;
-          this.tokens.completion += event.usage.completionTokens;
+          const base = event.usageOfThread ? { prompt: 0, completion: 0 } : this.tokens;
+          this.tokens.prompt = base.prompt + event.usage.promptTokens;
+          this.tokens.completion = base.completion + event.usage.completionTokens;
         }
         return effects;
     }
