@@ -37,8 +37,12 @@ import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
 import type { Ledger } from './ports/ledger.js';
 import type { Llm } from './ports/llm.js';
-import type { AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
+import type { AgentBackend, AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
+import { CliAgentBackend } from './agent/cli/cli-backend.js';
+import { codexSpec } from './agent/codex/codex-spec.js';
+import { CODEX_CLI } from './adapters/agent-cli/codex-cli.js';
+import { locateCli } from './adapters/agent-cli/locate-cli.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import { BaselineCache } from './orchestrate/baseline.js';
@@ -86,10 +90,16 @@ export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env):
         })
     : undefined;
   const builtin = new BuiltinAgentBackend(llm, runner, throughGateway);
+  let codex: Promise<AgentBackend> | undefined;
   return async (name) => {
     switch (name) {
       case 'builtin':
         return builtin;
+      case 'codex':
+        codex ??= locateCli(CODEX_CLI, { PATH: process.env.PATH, FANOUT_CODEX_PATH: env?.FANOUT_CODEX_PATH }).then(
+          (binary) => new CliAgentBackend(codexSpec, binary, runner),
+        );
+        return codex;
       default:
         throw new ConfigError(`the agent backend "${name}" is not available in this version of Fanout`);
     }

@@ -23,9 +23,9 @@ export interface CommandSpec {
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
     run: demoCommand,
-    usage: 'fanout demo [--keep] [--json]',
+    usage: 'fanout demo [--keep] [--json] [--agent NAME]',
     about: 'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset).',
-    flags: ['--keep', '--json'],
+    flags: ['--keep', '--json', '--agent'],
   },
   run: {
     run: runCommand,

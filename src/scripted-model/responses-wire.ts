@@ -181,3 +181,23 @@ export function responsesError(status: number, message: string) {
   const type = status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request_error';
   return { error: { message, type, code: type, param: null } };
 }
+
+// Items of the model's own output, as a request's history carries them back.
+const OUTPUT_ITEMS = new Set(['function_call', 'custom_tool_call', 'reasoning']);
+
+/**
+ * How many times the model has answered in this request's history (one answer may hold several
+ * items: a message and tool calls), so a script can play the next turn whatever the order of
+ * concurrent agents' requests.
+ */
+export function responsesAnswerCount(body: ResponsesBody): number {
+  if (typeof body.input === 'string') return 0;
+  let answers = 0;
+  let inAnswer = false;
+  for (const item of body.input) {
+    const output = OUTPUT_ITEMS.has(item.type ?? '') || (item.type === 'message' && item.role === 'assistant');
+    if (output && !inAnswer) answers += 1;
+    inAnswer = output;
+  }
+  return answers;
+}

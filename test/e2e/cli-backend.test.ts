@@ -104,6 +104,17 @@ describe('an agent CLI as a backend (the driver, with a stand-in CLI)', () => {
     expect(sleepers(marker)).toBe(0);
   });
 
+  it('cancels a stream that goes silent after a command ended as stalled (not waiting out the command timeout)', async () => {
+    // The command's end comes in a chunk of its own, read while the command still counts as running.
+    const h = await cliHarness(
+      { steps: [{ run: 'sleep 0.3' }, { silent: true }] },
+      { limits: { stallMs: 1_500, commandTimeoutMs: 600_000 } },
+    );
+    const outcome = await h.run();
+    expect(outcome).toMatchObject({ kind: 'failed', reason: 'stalled' });
+    expect(outcome.kind === 'failed' && outcome.message).toContain('said nothing for 2 s');
+  });
+
   it('gives a session that wrote outside its scope one more turn saying so, and commits once it put them back', async () => {
     const h = await cliHarness({
       steps: [

@@ -12,6 +12,8 @@ import type { ModelPrice } from './pricing.js';
  */
 export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrice>> = {
   // OpenAI: cachedInput is the price of cached prompt tokens.
+  // GPT-5.5: the standard rate, up to 272K input tokens (above, about double; not modelled).
+  'gpt-5.5': { input: 5, output: 30, cachedInput: 0.5 },
   'gpt-5.1': { input: 1.25, output: 10, cachedInput: 0.125 },
   'gpt-5.1-codex': { input: 1.25, output: 10, cachedInput: 0.125 },
   'gpt-5.1-codex-mini': { input: 0.25, output: 2, cachedInput: 0.025 },

@@ -2,6 +2,7 @@ import type { AgentOutcome } from '../../domain/agent-outcome.js';
 import { resourceLimitReason, type AgentFailureReason } from '../../domain/failure.js';
 import type { AgentBackend, AgentReporter, AgentRequest, CliBinary } from '../../ports/agent-backend.js';
 import type { CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import type { ToolUse } from '../../ports/model-grants.js';
 import { cliAgentPrompt } from '../prompt.js';
 import type { CliEvent } from './cli-event.js';
 import type { CliAgentSpec } from './cli-spec.js';
@@ -14,7 +15,7 @@ const OUTPUT_LIMIT = 64_000;
 
 /** The turn after a session that changed files outside its scope: the agent is told, and may put them back. */
 export function scopeRefusal(paths: readonly string[], writeScope: readonly string[]): string {
-  return `Fanout will not commit your changes to these files, which are outside your write scope: ${paths.join(', ')}. Put them back as they were (git checkout -- <file>, or delete a file you created), keep your work inside the write scope (${writeScope.join(', ')}), and end with your summary again. If the subtask truly needs a change there, leave it out and say so in the summary.`;
+  return `Fanout will not commit your changes to these files, which are outside your write scope: ${paths.join(', ')}. Put them back as they were (git show HEAD:<file> > <file>, which works where git's own files are read-only and git checkout does not; or delete a file you created), keep your work inside the write scope (${writeScope.join(', ')}), and end with your summary again. If the subtask truly needs a change there, leave it out and say so in the summary.`;
 }
 
 /**
@@ -25,6 +26,7 @@ export function scopeRefusal(paths: readonly string[], writeScope: readonly stri
  */
 export class CliAgentBackend implements AgentBackend {
   readonly name;
+  readonly defaultModel;
 
   constructor(
     private readonly spec: CliAgentSpec,
@@ -34,6 +36,11 @@ export class CliAgentBackend implements AgentBackend {
     private readonly node = process.execPath,
   ) {
     this.name = spec.name;
+    this.defaultModel = spec.defaultModel;
+  }
+
+  async reviewToolUse(use: ToolUse, request: AgentRequest): Promise<string | null> {
+    return (await this.spec.reviewToolUse?.(use, request)) ?? null;
   }
 
   async run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome> {
@@ -135,8 +142,10 @@ export class CliAgentBackend implements AgentBackend {
     signal?.addEventListener('abort', onAbort, { once: true });
     // Silence: no line for the stall time, unless a command the model started is still running.
     let silence: NodeJS.Timeout | undefined;
+    let ended = false;
     const armSilence = () => {
       clearTimeout(silence);
+      if (ended) return;
       const bound = watch.commandRunning ? request.limits.commandTimeoutMs : request.limits.stallMs;
       silence = setTimeout(
         () => cancel('stalled', `${this.name} said nothing for ${Math.round(bound / 1000)} s`),
@@ -166,12 +175,15 @@ export class CliAgentBackend implements AgentBackend {
         }
       }
       const effects = watch.observe(event, elapsed());
+      // A chunk's silence bound was set before its events were read: a command started or ended since.
+      if (event.kind === 'tool-call' || event.kind === 'tool-result') armSilence();
       for (const entry of effects.log) await events.event(entry.type, { ...entry.data, backend: this.name });
       if (event.kind === 'tool-result') await events.progress({ step: watch.steps, tokens: watch.tokens });
       if (effects.cancel) cancel(effects.cancel.reason, effects.cancel.message);
     };
+    const parse = this.spec.streamParser?.(request) ?? ((line: string) => this.spec.parseLine?.(line) ?? []);
     const handle = (line: string) => {
-      for (const event of this.spec.parseLine(line)) handling = handling.then(() => observe(event));
+      for (const event of parse(line)) handling = handling.then(() => observe(event));
     };
     snapshot = await request.worktreeChanges();
     const lines = new LineSplitter();
@@ -215,6 +227,7 @@ export class CliAgentBackend implements AgentBackend {
       await handling;
       return { result, ...(stopped ? { stopped } : {}) };
     } finally {
+      ended = true;
       clearTimeout(silence);
       clearTimeout(wall);
       signal?.removeEventListener('abort', onAbort);

@@ -16,8 +16,18 @@ export type CliEvent =
   | { kind: 'tool-call'; id: string; tool: string; arguments: Record<string, unknown> }
   /** How a tool call ended; `changedFiles`, when the CLI says which files it wrote. */
   | { kind: 'tool-result'; id: string; ok: boolean; error?: string; changedFiles?: string[] }
-  /** The session ended: the agent's closing summary, or the CLI's error. */
-  | { kind: 'finished'; ok: boolean; summary: string; usage?: TokenUsage | null; costUsd?: number | null };
+  /**
+   * The session ended: the agent's closing summary, or the CLI's error. `usage` is the session's
+   * sum, or with `usageOfThread` the sum of every session of the thread so far (a resumed one too).
+   */
+  | {
+      kind: 'finished';
+      ok: boolean;
+      summary: string;
+      usage?: TokenUsage | null;
+      usageOfThread?: boolean;
+      costUsd?: number | null;
+    };
 
 /** Fanout's tools that run commands: while one runs, silence is the command working, not a stall. */
 export const COMMAND_TOOLS: ReadonlySet<string> = new Set(['run_command']);

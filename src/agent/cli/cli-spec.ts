@@ -1,5 +1,6 @@
 import type { AgentBackendName } from '../../domain/agent-backend.js';
 import type { AgentRequest } from '../../ports/agent-backend.js';
+import type { ToolUse } from '../../ports/model-grants.js';
 import type { CliEvent } from './cli-event.js';
 
 /** A CLI's command line and the variables it needs (the runner adds no others but a scrubbed base). */
@@ -36,7 +37,16 @@ export interface CliAgentSpec {
   /** The command line for a session, or for one more turn of it. */
   invocation(input: CliInvocationInput): CliInvocation;
   /** The events one line of the CLI's stdout says (none for a line it does not know). */
-  parseLine(line: string): CliEvent[];
+  parseLine?(line: string): CliEvent[];
+  /**
+   * A parser of one session's stream, for CLIs whose lines mean something only after the ones
+   * before them (which model answer a tool item came from); used instead of `parseLine`.
+   */
+  streamParser?(request: AgentRequest): (line: string) => CliEvent[];
   /** Whether the CLI can take one more turn in the same session (`resume`). */
   readonly canResume: boolean;
+  /** The model it asks for when the repository names none (one the CLI knows). */
+  readonly defaultModel?: string;
+  /** A tool call the CLI's PreToolUse hook asks about: a reason refuses it, null lets it run. */
+  reviewToolUse?(use: ToolUse, request: AgentRequest): Promise<string | null>;
 }

@@ -27,6 +27,8 @@ export class SessionWatch {
   private readonly pending = new Map<string, PendingCall>();
   private progressSinceStep = false;
   private stepOpen = false;
+  /** Whether any model call said what it used (else a session's closing sum is the count). */
+  private callsReportUsage = false;
   readonly tokens: TokenTotals = { prompt: 0, completion: 0 };
   steps = 0;
   sessionId: string | undefined;
@@ -68,9 +70,12 @@ export class SessionWatch {
         return this.toolResult(event, effects);
       case 'finished':
         this.finished = event;
-        if (event.usage && this.tokens.prompt + this.tokens.completion === 0) {
-          this.tokens.prompt = event.usage.promptTokens;
-          this.tokens.completion = event.usage.completionTokens;
+        // A CLI that sums usage only when a session ends: each session's sum adds up, or the
+        // thread's sum (Codex's) is the count.
+        if (event.usage && !this.callsReportUsage) {
+          const base = event.usageOfThread ? { prompt: 0, completion: 0 } : this.tokens;
+          this.tokens.prompt = base.prompt + event.usage.promptTokens;
+          this.tokens.completion = base.completion + event.usage.completionTokens;
         }
         return effects;
     }
@@ -100,6 +105,7 @@ export class SessionWatch {
     this.progressSinceStep = false;
     this.stepOpen = true;
     this.steps += 1;
+    if (event.usage) this.callsReportUsage = true;
     this.tokens.prompt += event.usage?.promptTokens ?? 0;
     this.tokens.completion += event.usage?.completionTokens ?? 0;
     effects.log.push({ type: 'model-call', data: { step: this.steps, usage: event.usage } });

@@ -4,11 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Env } from '../../config/env.js';
+import type { RepoConfig } from '../../config/repo-config.js';
+import { AGENT_BACKEND_NAMES, isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
+import { startCodexDemoEndpoint } from '../../demo/codex-demo-model.js';
 import { DEMO_RUN_TASK, demoModel } from '../../demo/demo-model.js';
 import { createRepository } from '../../demo/sample-repo.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
+import { UsageError } from '../errors.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { loadRepoConfig, runPipeline } from './run.js';
@@ -19,11 +23,19 @@ const exec = promisify(execFile);
 export async function demoCommand(argv: string[], env: Env, output: Output): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      agent: { type: 'string' },
+    },
   });
+  const agent = values.agent;
+  if (agent !== undefined && !isAgentBackendName(agent))
+    throw new UsageError(`--agent ${agent}: must be one of ${AGENT_BACKEND_NAMES.join(', ')}.`);
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
+  let codex: { baseUrl: string; close(): Promise<void> } | undefined;
   try {
     await createRepository(repo);
     const say = (text: string) => {
@@ -33,10 +45,12 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     let modelEnv: Env = env;
     if (!env.OPENAI_API_KEY) {
       server = await startScriptedServer({ script: demoModel });
+      // Codex speaks the Responses API: a scripted one beside the planner's, on the same base URL.
+      if (agent === 'codex') codex = await startCodexDemoEndpoint(new URL(server.baseUrl).origin);
       // The planner and the gateway the agents go through both reach the scripted model.
       modelEnv = {
         ...env,
-        OPENAI_BASE_URL: server.baseUrl,
+        OPENAI_BASE_URL: codex?.baseUrl ?? server.baseUrl,
         OPENAI_API_KEY: 'scripted',
         FANOUT_MODEL: 'scripted-model',
       };
@@ -48,6 +62,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
         'No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.',
       );
     }
+    if (agent) say(`Agent: ${agent}`);
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...modelEnv, FANOUT_STATE_DIR: join(dir, 'state') };
@@ -58,7 +73,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       output,
       json: values.json,
       resumable: values.keep,
-      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) },
+      start: { task: DEMO_RUN_TASK, config: withAgent(await loadRepoConfig(repo), agent) },
       ...(server ? { trustedCommands: true } : {}),
     });
     if (!values.json) {
@@ -68,6 +83,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     // The demo shows a failing agent on purpose: it succeeded when the run reached its report.
     return outcome === EXIT_BAD_INPUT ? outcome : EXIT_OK;
   } finally {
+    await codex?.close();
     await server?.close();
     // With --json, stdout carries the JSON report alone.
     const kept = `\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`;
@@ -79,4 +95,9 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
         output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
     }
   }
+}
+
+/** The sample's configuration with `--agent` as its agent (`agent: <name>` in .github/fanout.yml). */
+function withAgent(config: RepoConfig, agent: AgentBackendName | undefined): RepoConfig {
+  return agent ? { ...config, agent: { backend: agent } } : config;
 }
