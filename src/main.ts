@@ -11,6 +11,8 @@ import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { reportingFullDisk } from './adapters/disk-full.js';
 import { DiskReserve } from './adapters/disk-reserve.js';
 import { LazyGatewayGrants } from './adapters/gateway/lazy-gateway-grants.js';
+import { CLAUDE_CODE_REQUIREMENT } from './adapters/agent-cli/claude-code-requirement.js';
+import { locateCli } from './adapters/agent-cli/locate-cli.js';
 import { LimitedCommandRunner, limitsSupport } from './adapters/command/resource-limits.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
@@ -34,8 +36,10 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
 import type { Llm } from './ports/llm.js';
-import type { AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
+import type { AgentBackend, AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
+import { claudeCodeSpec } from './agent/claude-code/claude-code-spec.js';
+import { CliAgentBackend } from './agent/cli/cli-backend.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import { BaselineCache } from './orchestrate/baseline.js';
@@ -83,10 +87,32 @@ export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env):
         })
     : undefined;
   const builtin = new BuiltinAgentBackend(llm, runner, throughGateway);
+  // A CLI is located (and its version checked) at its first use; a failure is not kept, so a CLI
+  // installed later is found without a restart.
+  const located = new Map<string, Promise<AgentBackend>>();
+  const once = (name: string, locate: () => Promise<AgentBackend>): Promise<AgentBackend> => {
+    let found = located.get(name);
+    if (!found) {
+      found = locate();
+      located.set(name, found);
+      found.catch(() => located.delete(name));
+    }
+    return found;
+  };
+  const where = {
+    PATH: process.env.PATH,
+    FANOUT_CLAUDE_CODE_PATH: env?.FANOUT_CLAUDE_CODE_PATH,
+    FANOUT_CODEX_PATH: env?.FANOUT_CODEX_PATH,
+  };
   return async (name) => {
     switch (name) {
       case 'builtin':
         return builtin;
+      case 'claude-code':
+        return once(
+          name,
+          async () => new CliAgentBackend(claudeCodeSpec, await locateCli(CLAUDE_CODE_REQUIREMENT, where), runner),
+        );
       default:
         throw new ConfigError(`the agent backend "${name}" is not available in this version of Fanout`);
     }

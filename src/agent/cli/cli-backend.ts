@@ -2,6 +2,7 @@ import type { AgentOutcome } from '../../domain/agent-outcome.js';
 import { resourceLimitReason, type AgentFailureReason } from '../../domain/failure.js';
 import type { AgentBackend, AgentReporter, AgentRequest, CliBinary } from '../../ports/agent-backend.js';
 import type { CommandResult, CommandRunner } from '../../ports/command-runner.js';
+import type { ToolUse } from '../../ports/model-grants.js';
 import { cliAgentPrompt } from '../prompt.js';
 import type { CliEvent } from './cli-event.js';
 import type { CliAgentSpec } from './cli-spec.js';
@@ -25,15 +26,22 @@ export function scopeRefusal(paths: readonly string[], writeScope: readonly stri
  */
 export class CliAgentBackend implements AgentBackend {
   readonly name;
+  readonly defaultModel;
 
   constructor(
     private readonly spec: CliAgentSpec,
-    private readonly binary: CliBinary,
+    readonly binary: CliBinary,
     private readonly runner: CommandRunner,
     /** The node that runs the relay to the gateway inside the sandbox (this process's own). */
     private readonly node = process.execPath,
   ) {
     this.name = spec.name;
+    this.defaultModel = spec.defaultModel;
+  }
+
+  /** The CLI's hook asks before a tool call: its spec judges it in the CLI's own terms. */
+  async reviewToolUse(use: ToolUse, request: AgentRequest): Promise<string | null> {
+    return (await this.spec.reviewToolUse?.(use, request)) ?? null;
   }
 
   async run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome> {
@@ -171,7 +179,8 @@ export class CliAgentBackend implements AgentBackend {
       if (effects.cancel) cancel(effects.cancel.reason, effects.cancel.message);
     };
     const handle = (line: string) => {
-      for (const event of this.spec.parseLine(line)) handling = handling.then(() => observe(event));
+      for (const event of this.spec.parseLine(line, { worktree: request.worktree.path }))
+        handling = handling.then(() => observe(event));
     };
     snapshot = await request.worktreeChanges();
     const lines = new LineSplitter();

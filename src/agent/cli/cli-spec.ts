@@ -1,5 +1,6 @@
 import type { AgentBackendName } from '../../domain/agent-backend.js';
 import type { AgentRequest } from '../../ports/agent-backend.js';
+import type { ToolUse } from '../../ports/model-grants.js';
 import type { CliEvent } from './cli-event.js';
 
 /** A CLI's command line and the variables it needs (the runner adds no others but a scrubbed base). */
@@ -30,13 +31,26 @@ export interface CliInvocationInput {
   resume?: string;
 }
 
+/** What a line of the CLI's output is read against: the session it belongs to. */
+export interface CliSession {
+  /** The worktree the CLI runs in (its tools name absolute paths; Fanout's events name them relative to this). */
+  worktree: string;
+}
+
 /** One agent CLI: how to start it, and how to read its event stream. Everything else is the driver's. */
 export interface CliAgentSpec {
   readonly name: AgentBackendName;
+  /** The model it asks for when the repository names none. */
+  readonly defaultModel?: string;
   /** The command line for a session, or for one more turn of it. */
   invocation(input: CliInvocationInput): CliInvocation;
   /** The events one line of the CLI's stdout says (none for a line it does not know). */
-  parseLine(line: string): CliEvent[];
+  parseLine(line: string, session: CliSession): CliEvent[];
   /** Whether the CLI can take one more turn in the same session (`resume`). */
   readonly canResume: boolean;
+  /**
+   * A tool call the CLI's PreToolUse hook asks about, in the CLI's own terms: a reason refuses it
+   * (the model reads it as the tool's result), null lets it run. CLIs without hooks need none.
+   */
+  reviewToolUse?(use: ToolUse, request: AgentRequest): Promise<string | null>;
 }
