@@ -4,7 +4,8 @@ import type { ChatCompletionBody, RecordedRequest, ScriptedReply } from '../scri
 export const DEMO_RUN_TASK =
   'Validate the CLI input (a missing or blank name exits with code 2 and a clear message), add a shout option to greet, and note both in the changelog. Cover the code with tests.';
 
-const CLI = `import { greet } from './greet.js';
+/** src/cli.js as the demo's agents write it (the built-in one and Claude Code's alike). */
+export const CLI = `import { greet } from './greet.js';
 
 /** The name from the command line; throws when it is missing or blank. */
 export function parseName(argv) {
@@ -23,7 +24,8 @@ if (import.meta.url === \`file://\${process.argv[1]}\`) {
 }
 `;
 
-const CLI_TEST = `import { test } from 'node:test';
+/** test/cli.test.js as the demo's agents write it. */
+export const CLI_TEST = `import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseName } from '../src/cli.js';
 
@@ -32,13 +34,15 @@ test('rejects a blank name', () => assert.throws(() => parseName(['  ']), /a nam
 test('accepts a name', () => assert.equal(parseName(['Ada']), 'Ada'));
 `;
 
-const GREET = `export function greet(name, options = {}) {
+/** src/greet.js as the demo's agents write it. */
+export const GREET = `export function greet(name, options = {}) {
   const text = \`Hello, \${name}!\`;
   return options.shout ? text.toUpperCase() : text;
 }
 `;
 
-const SHOUT_TEST = `import { test } from 'node:test';
+/** test/shout.test.js as the demo's agents write it. */
+export const SHOUT_TEST = `import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { greet } from '../src/greet.js';
 

@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Env } from '../../config/env.js';
+import type { RepoConfig } from '../../config/repo-config.js';
+import { demoClaudeModel } from '../../demo/demo-claude-model.js';
 import { DEMO_RUN_TASK, demoModel } from '../../demo/demo-model.js';
 import { createRepository } from '../../demo/sample-repo.js';
+import { isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
+import { startScriptedAnthropicServer } from '../../scripted-model/anthropic-server.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
+import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { loadRepoConfig, runPipeline } from './run.js';
 
@@ -19,11 +24,19 @@ const exec = promisify(execFile);
 export async function demoCommand(argv: string[], env: Env, output: Output): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      agent: { type: 'string' },
+    },
   });
+  const agent = values.agent ?? 'builtin';
+  if (!isAgentBackendName(agent))
+    throw new UsageError(`--agent ${agent}: not an agent backend (builtin, claude-code, codex).`);
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
+  let claude: { close(): Promise<void> } | undefined;
   try {
     await createRepository(repo);
     const say = (text: string) => {
@@ -31,11 +44,21 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     };
     say(`Sample repository: ${repo}`);
     let modelEnv: Env = env;
-    if (!env.OPENAI_API_KEY) {
+    // Scripted Claude Code sessions know only the scripted plan: the planner is scripted with them.
+    const scriptedClaude = agent === 'claude-code' && !env.ANTHROPIC_API_KEY;
+    if (scriptedClaude) {
+      const anthropic = await startScriptedAnthropicServer({ script: demoClaudeModel });
+      claude = anthropic;
+      modelEnv = { ...modelEnv, ANTHROPIC_BASE_URL: anthropic.baseUrl, ANTHROPIC_API_KEY: 'scripted' };
+      say(
+        'No ANTHROPIC_API_KEY is set: Claude Code talks to a SCRIPTED Anthropic model (canned answers, not a real LLM). Set ANTHROPIC_API_KEY to use a real one.',
+      );
+    }
+    if (!env.OPENAI_API_KEY || scriptedClaude) {
       server = await startScriptedServer({ script: demoModel });
       // The planner and the gateway the agents go through both reach the scripted model.
       modelEnv = {
-        ...env,
+        ...modelEnv,
         OPENAI_BASE_URL: server.baseUrl,
         OPENAI_API_KEY: 'scripted',
         FANOUT_MODEL: 'scripted-model',
@@ -43,6 +66,8 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     }
     const llm: Llm = createLlm(modelEnv);
     if (!server) say(`Model: ${llm.model} at ${llm.endpoint}`);
+    else if (env.OPENAI_API_KEY)
+      say('The planner is scripted too: the scripted Claude Code sessions know only its plan.');
     else {
       say(
         'No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.',
@@ -58,7 +83,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       output,
       json: values.json,
       resumable: values.keep,
-      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) },
+      start: { task: DEMO_RUN_TASK, config: withAgent(await loadRepoConfig(repo), agent) },
       ...(server ? { trustedCommands: true } : {}),
     });
     if (!values.json) {
@@ -69,6 +94,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     return outcome === EXIT_BAD_INPUT ? outcome : EXIT_OK;
   } finally {
     await server?.close();
+    await claude?.close();
     // With --json, stdout carries the JSON report alone.
     const kept = `\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`;
     if (values.keep && values.json) output.err(kept);
@@ -79,4 +105,9 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
         output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
     }
   }
+}
+
+/** The sample repository's configuration with the agent backend the demo was asked for. */
+function withAgent(config: RepoConfig, backend: AgentBackendName): RepoConfig {
+  return backend === config.agent.backend ? config : { ...config, agent: { backend } };
 }
