@@ -10,6 +10,7 @@ import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { reportingFullDisk } from './adapters/disk-full.js';
 import { DiskReserve } from './adapters/disk-reserve.js';
+import type { GatewayCallListener } from './adapters/gateway/call-event.js';
 import { LazyGatewayGrants } from './adapters/gateway/lazy-gateway-grants.js';
 import { CLAUDE_CODE_REQUIREMENT } from './adapters/agent-cli/claude-code-requirement.js';
 import { locateCli } from './adapters/agent-cli/locate-cli.js';
@@ -291,8 +292,9 @@ export function createFailpoint(env: Env): Failpoint | undefined {
  * The process's model gateway (started at the first agent): agents hold a credential of their own,
  * the real keys stay here; bounded like every other model call.
  */
-export function createModelGrants(env: Env, redactor: SecretRedactor): LazyGatewayGrants {
+export function createModelGrants(env: Env, redactor: SecretRedactor, onCall?: GatewayCallListener): LazyGatewayGrants {
   return new LazyGatewayGrants({
+    ...(onCall ? { onCall } : {}),
     upstreams: {
       openai: { baseUrl: env.OPENAI_BASE_URL, ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}) },
       anthropic: {

@@ -23,9 +23,10 @@ export interface CommandSpec {
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
     run: demoCommand,
-    usage: 'fanout demo [--keep] [--json]',
-    about: 'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset).',
-    flags: ['--keep', '--json'],
+    usage: 'fanout demo [--keep] [--json] [--agent NAME]',
+    about:
+      'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset; with --agent claude-code, scripted Claude Code sessions when ANTHROPIC_API_KEY is unset).',
+    flags: ['--keep', '--json', '--agent'],
   },
   run: {
     run: runCommand,
@@ -71,9 +72,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   doctor: {
     run: doctorCommand,
-    usage: 'fanout doctor [--json] [--model M]',
-    about: 'Checks that the configured model can drive agents (endpoint, model, tool call, structured output).',
-    flags: ['--json', '--model'],
+    usage: 'fanout doctor [--json] [--model M] [--agent NAME]',
+    about:
+      'Checks that the configured model can drive agents (endpoint, model, tool call, structured output); with --agent (builtin, claude-code, codex), that backend: its binary and version, its sandbox, and one round trip through the gateway.',
+    flags: ['--json', '--model', '--agent'],
   },
   worker: {
     run: workerCommand,
