@@ -32,7 +32,7 @@ export function createWorkerDeps(env: Env, distributed: Distributed, log: Worker
     return llm;
   };
   // One model gateway for every run this worker takes; it ends with the process.
-  const modelGrants = createModelGrants(env, distributed.redactor, distributed.ledger);
+  const modelGrants = createModelGrants(env, distributed.redactor, { ledger: distributed.ledger });
   const privateKey = privateKeyFromEnv(env);
   const github =
     env.APP_ID && privateKey

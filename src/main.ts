@@ -10,7 +10,10 @@ import { toolchainPaths } from './adapters/command/toolchain-paths.js';
 import { ProcessCommandRunner } from './adapters/command/process-runner.js';
 import { reportingFullDisk } from './adapters/disk-full.js';
 import { DiskReserve } from './adapters/disk-reserve.js';
+import type { GatewayCallListener } from './adapters/gateway/call-event.js';
 import { LazyGatewayGrants } from './adapters/gateway/lazy-gateway-grants.js';
+import { CLAUDE_CODE_REQUIREMENT } from './adapters/agent-cli/claude-code-requirement.js';
+import { locateCli } from './adapters/agent-cli/locate-cli.js';
 import { LimitedCommandRunner, limitsSupport } from './adapters/command/resource-limits.js';
 import { KeyedQueue, withFileLock } from './adapters/file-lock.js';
 import { PreparationGitCli } from './adapters/workspace/preparation-git.js';
@@ -39,10 +42,10 @@ import type { Ledger } from './ports/ledger.js';
 import type { Llm } from './ports/llm.js';
 import type { AgentBackend, AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
+import { claudeCodeSpec } from './agent/claude-code/claude-code-spec.js';
 import { CliAgentBackend } from './agent/cli/cli-backend.js';
 import { codexSpec } from './agent/codex/codex-spec.js';
 import { CODEX_CLI } from './adapters/agent-cli/codex-cli.js';
-import { locateCli } from './adapters/agent-cli/locate-cli.js';
 import type { Workspace } from './ports/workspace.js';
 import type { PipelineDeps } from './orchestrate/pipeline-deps.js';
 import { BaselineCache } from './orchestrate/baseline.js';
@@ -90,16 +93,34 @@ export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env):
         })
     : undefined;
   const builtin = new BuiltinAgentBackend(llm, runner, throughGateway);
-  let codex: Promise<AgentBackend> | undefined;
+  // A CLI is located (and its version checked) at its first use; a failure is not kept, so a CLI
+  // installed later is found without a restart.
+  const located = new Map<string, Promise<AgentBackend>>();
+  const once = (name: string, locate: () => Promise<AgentBackend>): Promise<AgentBackend> => {
+    let found = located.get(name);
+    if (!found) {
+      found = locate();
+      located.set(name, found);
+      found.catch(() => located.delete(name));
+    }
+    return found;
+  };
+  const where = {
+    PATH: process.env.PATH,
+    FANOUT_CLAUDE_CODE_PATH: env?.FANOUT_CLAUDE_CODE_PATH,
+    FANOUT_CODEX_PATH: env?.FANOUT_CODEX_PATH,
+  };
   return async (name) => {
     switch (name) {
       case 'builtin':
         return builtin;
-      case 'codex':
-        codex ??= locateCli(CODEX_CLI, { PATH: process.env.PATH, FANOUT_CODEX_PATH: env?.FANOUT_CODEX_PATH }).then(
-          (binary) => new CliAgentBackend(codexSpec, binary, runner),
+      case 'claude-code':
+        return once(
+          name,
+          async () => new CliAgentBackend(claudeCodeSpec, await locateCli(CLAUDE_CODE_REQUIREMENT, where), runner),
         );
-        return codex;
+      case 'codex':
+        return once(name, async () => new CliAgentBackend(codexSpec, await locateCli(CODEX_CLI, where), runner));
       default:
         throw new ConfigError(`the agent backend "${name}" is not available in this version of Fanout`);
     }
@@ -289,10 +310,11 @@ export function createLedger(env: Env): Ledger {
 export function createModelGrants(
   env: Env,
   redactor: SecretRedactor,
-  ledger: Ledger = createLedger(env),
+  options: { ledger?: Ledger; onCall?: GatewayCallListener } = {},
 ): LazyGatewayGrants {
   return new LazyGatewayGrants({
-    ledger,
+    ledger: options.ledger ?? createLedger(env),
+    ...(options.onCall ? { onCall: options.onCall } : {}),
     upstreams: {
       openai: { baseUrl: env.OPENAI_BASE_URL, ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}) },
       anthropic: {
@@ -325,7 +347,7 @@ export function createLocalPipeline(
   const redactor = createRedactor(env);
   const ownGrants = options.modelGrants === undefined;
   const ledger = ownGrants ? createLedger(env) : undefined;
-  const modelGrants = options.modelGrants ?? createModelGrants(env, redactor, ledger);
+  const modelGrants = options.modelGrants ?? createModelGrants(env, redactor, { ledger });
   const failpoint = createFailpoint(env);
   const { runner, sandbox, commandLimits } = createCommandRunner(env, {
     checkout: repoDir,

@@ -24,7 +24,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
     run: demoCommand,
     usage: 'fanout demo [--keep] [--json] [--agent NAME]',
-    about: 'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset).',
+    about:
+      'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset; with --agent claude-code or codex, scripted sessions of that CLI when its key is unset).',
     flags: ['--keep', '--json', '--agent'],
   },
   run: {
@@ -71,9 +72,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   doctor: {
     run: doctorCommand,
-    usage: 'fanout doctor [--json] [--model M]',
-    about: 'Checks that the configured model can drive agents (endpoint, model, tool call, structured output).',
-    flags: ['--json', '--model'],
+    usage: 'fanout doctor [--json] [--model M] [--agent NAME]',
+    about:
+      'Checks that the configured model can drive agents (endpoint, model, tool call, structured output); with --agent (builtin, claude-code, codex), that backend: its binary and version, its sandbox, and one round trip through the gateway.',
+    flags: ['--json', '--model', '--agent'],
   },
   worker: {
     run: workerCommand,

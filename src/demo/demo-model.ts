@@ -4,7 +4,7 @@ import type { ChatCompletionBody, RecordedRequest, ScriptedReply } from '../scri
 export const DEMO_RUN_TASK =
   'Validate the CLI input (a missing or blank name exits with code 2 and a clear message), add a shout option to greet, and note both in the changelog. Cover the code with tests.';
 
-// What the demo's agents write, whichever backend plays them.
+/** src/cli.js as the demo's agents write it (the built-in one and Claude Code's alike). */
 export const CLI = `import { greet } from './greet.js';
 
 /** The name from the command line; throws when it is missing or blank. */
@@ -24,6 +24,7 @@ if (import.meta.url === \`file://\${process.argv[1]}\`) {
 }
 `;
 
+/** test/cli.test.js as the demo's agents write it. */
 export const CLI_TEST = `import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseName } from '../src/cli.js';
@@ -33,12 +34,14 @@ test('rejects a blank name', () => assert.throws(() => parseName(['  ']), /a nam
 test('accepts a name', () => assert.equal(parseName(['Ada']), 'Ada'));
 `;
 
+/** src/greet.js as the demo's agents write it. */
 export const GREET = `export function greet(name, options = {}) {
   const text = \`Hello, \${name}!\`;
   return options.shout ? text.toUpperCase() : text;
 }
 `;
 
+/** test/shout.test.js as the demo's agents write it. */
 export const SHOUT_TEST = `import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { greet } from '../src/greet.js';

@@ -1,8 +1,8 @@
 import { worktreePool } from '../agent/run-subtask.js';
-import { DiskFullError, FanoutError } from '../domain/errors.js';
+import { ConfigError, DiskFullError, FanoutError } from '../domain/errors.js';
 import type { Subtask } from '../domain/plan.js';
 import { protectedPaths } from '../domain/protected-paths.js';
-import type { RunRecord, SubtaskRecord } from '../domain/run.js';
+import { agentBackendOf, type RunRecord, type SubtaskRecord } from '../domain/run.js';
 import { moveRun, runFinished, runPlanned, runTakenOver, subtaskForResume } from '../domain/run-transitions.js';
 import { formatProbeReport } from '../model/probe.js';
 import { planTask } from '../plan/planner.js';
@@ -54,6 +54,11 @@ async function drive(deps: PipelineDeps, runId: string, halt: (error: DiskFullEr
   const config = run.config;
   await pruneAbandonedWorktrees(deps, run);
   run = await deps.store.updateRun(run.id, runTakenOver(run, currentOwner(), deps.sandbox, deps.commandLimits));
+  // An agent CLI that is missing, or of a version Fanout was not tested with, stops the run here,
+  // with the reason, before any token is spent (not each subtask as it starts). A run already
+  // merging keeps merging what its agents did.
+  const unavailable = run.state === 'merging' ? null : await backendProblem(deps, run);
+  if (unavailable) return fail(deps, run, unavailable);
   // Worktrees get ready at the base while the baseline runs and the planner thinks.
   if (!run.plan)
     deps.workspace.warmPool({
@@ -376,6 +381,18 @@ async function pruneAbandonedWorktrees(deps: PipelineDeps, run: RunRecord): Prom
     deps.worktreeRoot,
     (relativePath) => relativePath.startsWith('pool/') || live.has(relativePath.split('/')[0] ?? ''),
   );
+}
+
+/** Why the run's agent backend cannot run here (its ConfigError's words), or null. */
+async function backendProblem(deps: PipelineDeps, run: RunRecord): Promise<string | null> {
+  const name = agentBackendOf(run);
+  try {
+    await deps.agents(name);
+    return null;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return `The ${name} agent cannot run here; no agent was started.\n${error.message}`;
+  }
 }
 
 async function fail(deps: PipelineDeps, run: RunRecord, error: string): Promise<RunReport> {

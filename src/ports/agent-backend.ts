@@ -61,6 +61,8 @@ export interface AgentBackend {
   readonly name: AgentBackendName;
   /** The model it asks for when the repository names none (`agent: { model }`). */
   readonly defaultModel?: string;
+  /** The agent CLI it runs, as found and version-checked (backends that run one). */
+  readonly binary?: CliBinary;
   run(request: AgentRequest, events: AgentReporter, signal?: AbortSignal): Promise<AgentOutcome>;
   /**
    * A tool call the agent is about to make, as its CLI's hook tells it: a reason refuses it (the

@@ -30,7 +30,7 @@ export class CliAgentBackend implements AgentBackend {
 
   constructor(
     private readonly spec: CliAgentSpec,
-    private readonly binary: CliBinary,
+    readonly binary: CliBinary,
     private readonly runner: CommandRunner,
     /** The node that runs the relay to the gateway inside the sandbox (this process's own). */
     private readonly node = process.execPath,
@@ -39,6 +39,7 @@ export class CliAgentBackend implements AgentBackend {
     this.defaultModel = spec.defaultModel;
   }
 
+  /** The CLI's hook asks before a tool call: its spec judges it in the CLI's own terms. */
   async reviewToolUse(use: ToolUse, request: AgentRequest): Promise<string | null> {
     return (await this.spec.reviewToolUse?.(use, request)) ?? null;
   }
@@ -181,7 +182,8 @@ export class CliAgentBackend implements AgentBackend {
       if (event.kind === 'tool-result') await events.progress({ step: watch.steps, tokens: watch.tokens });
       if (effects.cancel) cancel(effects.cancel.reason, effects.cancel.message);
     };
-    const parse = this.spec.streamParser?.(request) ?? ((line: string) => this.spec.parseLine?.(line) ?? []);
+    const session = { worktree: request.worktree.path };
+    const parse = this.spec.streamParser?.(request) ?? ((line: string) => this.spec.parseLine?.(line, session) ?? []);
     const handle = (line: string) => {
       for (const event of parse(line)) handling = handling.then(() => observe(event));
     };

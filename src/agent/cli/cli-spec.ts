@@ -31,13 +31,21 @@ export interface CliInvocationInput {
   resume?: string;
 }
 
+/** What a line of the CLI's output is read against: the session it belongs to. */
+export interface CliSession {
+  /** The worktree the CLI runs in (its tools name absolute paths; Fanout's events name them relative to this). */
+  worktree: string;
+}
+
 /** One agent CLI: how to start it, and how to read its event stream. Everything else is the driver's. */
 export interface CliAgentSpec {
   readonly name: AgentBackendName;
+  /** The model it asks for when the repository names none. */
+  readonly defaultModel?: string;
   /** The command line for a session, or for one more turn of it. */
   invocation(input: CliInvocationInput): CliInvocation;
   /** The events one line of the CLI's stdout says (none for a line it does not know). */
-  parseLine?(line: string): CliEvent[];
+  parseLine?(line: string, session: CliSession): CliEvent[];
   /**
    * A parser of one session's stream, for CLIs whose lines mean something only after the ones
    * before them (which model answer a tool item came from); used instead of `parseLine`.
@@ -45,8 +53,6 @@ export interface CliAgentSpec {
   streamParser?(request: AgentRequest): (line: string) => CliEvent[];
   /** Whether the CLI can take one more turn in the same session (`resume`). */
   readonly canResume: boolean;
-  /** The model it asks for when the repository names none (one the CLI knows). */
-  readonly defaultModel?: string;
   /** A tool call the CLI's PreToolUse hook asks about: a reason refuses it, null lets it run. */
   reviewToolUse?(use: ToolUse, request: AgentRequest): Promise<string | null>;
 }

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Env } from '../../config/env.js';
 import type { RepoConfig } from '../../config/repo-config.js';
-import { AGENT_BACKEND_NAMES, isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
 import { startCodexDemoEndpoint } from '../../demo/codex-demo-model.js';
+import { demoClaudeModel } from '../../demo/demo-claude-model.js';
 import { DEMO_RUN_TASK, demoModel } from '../../demo/demo-model.js';
 import { createRepository } from '../../demo/sample-repo.js';
+import { AGENT_BACKEND_NAMES, isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
+import { startScriptedAnthropicServer } from '../../scripted-model/anthropic-server.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
 import { UsageError } from '../errors.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
@@ -29,13 +31,14 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       agent: { type: 'string' },
     },
   });
-  const agent = values.agent;
-  if (agent !== undefined && !isAgentBackendName(agent))
+  const agent = values.agent ?? 'builtin';
+  if (!isAgentBackendName(agent))
     throw new UsageError(`--agent ${agent}: must be one of ${AGENT_BACKEND_NAMES.join(', ')}.`);
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
   let codex: { baseUrl: string; close(): Promise<void> } | undefined;
+  let claude: { close(): Promise<void> } | undefined;
   try {
     await createRepository(repo);
     const say = (text: string) => {
@@ -43,13 +46,23 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     };
     say(`Sample repository: ${repo}`);
     let modelEnv: Env = env;
-    if (!env.OPENAI_API_KEY) {
+    // Scripted Claude Code sessions know only the scripted plan: the planner is scripted with them.
+    const scriptedClaude = agent === 'claude-code' && !env.ANTHROPIC_API_KEY;
+    if (scriptedClaude) {
+      const anthropic = await startScriptedAnthropicServer({ script: demoClaudeModel });
+      claude = anthropic;
+      modelEnv = { ...modelEnv, ANTHROPIC_BASE_URL: anthropic.baseUrl, ANTHROPIC_API_KEY: 'scripted' };
+      say(
+        'No ANTHROPIC_API_KEY is set: Claude Code talks to a SCRIPTED Anthropic model (canned answers, not a real LLM). Set ANTHROPIC_API_KEY to use a real one.',
+      );
+    }
+    if (!env.OPENAI_API_KEY || scriptedClaude) {
       server = await startScriptedServer({ script: demoModel });
       // Codex speaks the Responses API: a scripted one beside the planner's, on the same base URL.
       if (agent === 'codex') codex = await startCodexDemoEndpoint(new URL(server.baseUrl).origin);
       // The planner and the gateway the agents go through both reach the scripted model.
       modelEnv = {
-        ...env,
+        ...modelEnv,
         OPENAI_BASE_URL: codex?.baseUrl ?? server.baseUrl,
         OPENAI_API_KEY: 'scripted',
         FANOUT_MODEL: 'scripted-model',
@@ -57,12 +70,14 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
     }
     const llm: Llm = createLlm(modelEnv);
     if (!server) say(`Model: ${llm.model} at ${llm.endpoint}`);
+    else if (env.OPENAI_API_KEY)
+      say('The planner is scripted too: the scripted Claude Code sessions know only its plan.');
     else {
       say(
         'No OPENAI_API_KEY is set: using a SCRIPTED model (canned answers, not a real LLM). Set OPENAI_API_KEY to use a real one.',
       );
     }
-    if (agent) say(`Agent: ${agent}`);
+    if (agent !== 'builtin') say(`Agent: ${agent}`);
     say(`Task: ${DEMO_RUN_TASK}\n`);
     // The demo keeps its state beside the throwaway repository, not in ~/.fanout.
     const demoEnv: Env = { ...modelEnv, FANOUT_STATE_DIR: join(dir, 'state') };
@@ -85,6 +100,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
   } finally {
     await codex?.close();
     await server?.close();
+    await claude?.close();
     // With --json, stdout carries the JSON report alone.
     const kept = `\nKept ${dir} (repository and state; FANOUT_STATE_DIR=${join(dir, 'state')} for status and logs)`;
     if (values.keep && values.json) output.err(kept);
@@ -97,7 +113,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
   }
 }
 
-/** The sample's configuration with `--agent` as its agent (`agent: <name>` in .github/fanout.yml). */
-function withAgent(config: RepoConfig, agent: AgentBackendName | undefined): RepoConfig {
-  return agent ? { ...config, agent: { backend: agent } } : config;
+/** The sample repository's configuration with the agent backend the demo was asked for. */
+function withAgent(config: RepoConfig, backend: AgentBackendName): RepoConfig {
+  return backend === config.agent.backend ? config : { ...config, agent: { backend } };
 }
