@@ -15,7 +15,7 @@ const USAGE = [
   'Commands:',
   ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(9)} ${spec.about}`),
   '',
-  'Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example; a .env file in the current directory is read).',
+  'Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL, or ANTHROPIC_API_KEY alone to plan with Claude (see .env.example; a .env file in the current directory is read).',
 ].join('\n');
 
 const HELP = new Set(['help', '--help', '-h']);
