@@ -50,12 +50,14 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
     subtask.pr ? `#${subtask.pr.number}` : '-',
     unchecked ? 'none' : (subtask.check ?? '-'),
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
+    subtask.agent ?? '-',
     String(subtask.steps),
     String(subtask.tokens.prompt + subtask.tokens.completion),
   ]);
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
+    `Agents: ${report.agent}`,
     ...[report.sandbox && SANDBOX_LINES[report.sandbox]].filter((line): line is string => Boolean(line)),
     ...(report.commandLimits ? [`Limits: ${report.commandLimits}`] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
@@ -63,7 +65,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       ? ['No validation configured (.github/fanout.yml has no validate:): pull requests merged without checks.']
       : []),
     '',
-    formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens'], rows),
+    formatTable(['subtask', 'result', 'PR', 'check', 'commit', 'agent', 'steps', 'tokens'], rows),
   ];
   const failed = report.subtasks.filter((subtask) => subtask.failure && subtask.state !== 'cancelled');
   if (report.state === 'cancelled') {

@@ -37,10 +37,10 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
     );
     return plainText(lines.join('\n'));
   }
-  lines.push('| # | Subtask | State | PR | Check |', '| --- | --- | --- | --- | --- |');
+  lines.push('| # | Subtask | Agent | State | PR | Check |', '| --- | --- | --- | --- | --- | --- |');
   report.subtasks.forEach((subtask, index) => {
     lines.push(
-      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`,
+      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${subtask.agent ?? '–'} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |`,
     );
   });
   if (run.state === 'awaiting-approval') {

@@ -9,6 +9,7 @@ import { createRepository } from '../../demo/sample-repo.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
+import { parseAgentFlag } from '../agent-flag.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { loadRepoConfig, runPipeline } from './run.js';
@@ -19,8 +20,13 @@ const exec = promisify(execFile);
 export async function demoCommand(argv: string[], env: Env, output: Output): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      agent: { type: 'string' },
+    },
   });
+  const agent = parseAgentFlag(values.agent);
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
@@ -58,7 +64,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       output,
       json: values.json,
       resumable: values.keep,
-      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo) },
+      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo), ...(agent ? { agent } : {}) },
       ...(server ? { trustedCommands: true } : {}),
     });
     if (!values.json) {
