@@ -65,6 +65,21 @@ describe('the CLI as a newcomer meets it', () => {
     expect(outside.stderr).toContain('Is it a git repository');
   });
 
+  it('refuses a run whose agent backend cannot run here before recording or planning it (exit 2)', async () => {
+    const repo = await tempDir('fanout-cli-agent-');
+    await createRepository(repo);
+    vi.stubEnv('FANOUT_STATE_DIR', join(repo, '..', 'state'));
+    // Nothing listens there: the model is never asked.
+    vi.stubEnv('OPENAI_BASE_URL', 'http://127.0.0.1:9/v1');
+    vi.stubEnv('FANOUT_SANDBOX', 'none');
+    vi.stubEnv('FANOUT_ALLOW_ROOT_NONE', '1');
+    vi.stubEnv('FANOUT_CLAUDE_CODE_PATH', join(repo, 'no-such-claude'));
+    const refused = await cli('run', '--repo', repo, '--agent', 'claude-code', 'a task');
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/claude/);
+    expect(JSON.parse((await cli('status', '--json')).stdout).runs).toEqual([]);
+  });
+
   it("without --repo, works on the directory the user ran npm from (INIT_CWD), not the process's own", async () => {
     const plain = await tempDir('fanout-init-cwd-');
     vi.stubEnv('INIT_CWD', plain);

@@ -119,6 +119,9 @@ export async function runPipeline(
     ...(input.trustedCommands ? { trustedCommands: true } : {}),
   });
   try {
+    // A backend that cannot run here (its CLI missing, or of a version Fanout has not tested)
+    // stops a new run before it is recorded or planned, rather than failing every subtask.
+    if (input.start) await deps.agents(input.start.agent ?? input.start.config.agent.backend);
     const run = input.resume
       ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
       : await startRun(deps, { repoDir: input.repoDir, ...input.start! });
