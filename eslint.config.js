@@ -78,11 +78,16 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['openai', 'execa', 'probot', 'simple-git', 'ioredis', 'bullmq'].map((name) => ({
+          paths: ['openai', '@anthropic-ai/sdk', 'execa', 'probot', 'simple-git', 'ioredis', 'bullmq'].map((name) => ({
             name,
             message: 'SDKs are imported by adapters only (see ARCHITECTURE.md).',
           })),
-          patterns: [{ group: ['@octokit/*'], message: 'SDKs are imported by adapters only (see ARCHITECTURE.md).' }],
+          patterns: [
+            {
+              group: ['@octokit/*', '@anthropic-ai/sdk/*'],
+              message: 'SDKs are imported by adapters only (see ARCHITECTURE.md).',
+            },
+          ],
         },
       ],
     },

@@ -26,6 +26,7 @@ import { redactingStore } from './adapters/coord/redacting-store.js';
 import { LocalForge } from './adapters/forge/local-forge.js';
 import { redactingForge } from './adapters/forge/redacting-forge.js';
 import { jsonFileStorage } from './adapters/json-file.js';
+import { AnthropicLlm } from './adapters/llm/anthropic-llm.js';
 import { OpenAiLlm } from './adapters/llm/openai-llm.js';
 import { GitWorkspace } from './adapters/workspace/git-workspace.js';
 import { dotEnvFile } from './config/dotenv.js';
@@ -39,7 +40,7 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { CoordStore } from './ports/coord-store.js';
 import type { Forge } from './ports/forge.js';
 import type { Ledger } from './ports/ledger.js';
-import type { Llm } from './ports/llm.js';
+import type { Llm, LlmProvider } from './ports/llm.js';
 import type { AgentBackend, AgentBackends, AgentModelAccess } from './ports/agent-backend.js';
 import { BuiltinAgentBackend } from './agent/builtin/builtin-backend.js';
 import { claudeCodeSpec } from './agent/claude-code/claude-code-spec.js';
@@ -52,30 +53,53 @@ import { BaselineCache } from './orchestrate/baseline.js';
 import { ProbeCache } from './orchestrate/probe-cache.js';
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
+/** The planner's model when FANOUT_MODEL names none, per provider. */
+export const DEFAULT_MODELS: Readonly<Record<LlmProvider, string>> = {
+  openai: 'gpt-4.1-mini',
+  anthropic: 'claude-sonnet-5-5',
+};
 // Fanout's package root (this file is in src/ or dist/): hidden from every command.
 const INSTALL_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 
+/**
+ * Which API the planner (and the built-in agent) speaks: OpenAI's when OPENAI_API_KEY is set or
+ * OPENAI_BASE_URL points at another server (a local one needs no key); else Anthropic's when
+ * ANTHROPIC_API_KEY is set, so a user with only that key plans with Claude.
+ */
+export function llmProvider(env: Env): LlmProvider {
+  if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL !== OPENAI_DEFAULT_URL) return 'openai';
+  return env.ANTHROPIC_API_KEY ? 'anthropic' : 'openai';
+}
+
 /** Builds the model adapter from validated settings (composition root: the only place adapters are chosen). */
-export function createLlm(env: Env, overrides: { baseUrl?: string; apiKey?: string; model?: string } = {}): Llm {
-  const baseUrl = overrides.baseUrl ?? env.OPENAI_BASE_URL;
-  const apiKey = overrides.apiKey ?? env.OPENAI_API_KEY;
-  if (!apiKey && baseUrl === OPENAI_DEFAULT_URL) {
-    throw new ConfigError(
-      'OPENAI_API_KEY is not set. Set it, or point OPENAI_BASE_URL at an OpenAI-compatible server that needs no key.',
-    );
-  }
-  return new OpenAiLlm({
-    baseUrl,
-    // Local servers (Ollama, vLLM, llama.cpp) accept any key; the client insists on one.
-    apiKey: apiKey ?? 'no-key',
-    model: overrides.model ?? env.FANOUT_MODEL,
+export function createLlm(
+  env: Env,
+  overrides: { provider?: LlmProvider; baseUrl?: string; apiKey?: string; model?: string } = {},
+): Llm {
+  const provider = overrides.provider ?? llmProvider(env);
+  const bounds = {
+    model: overrides.model ?? env.FANOUT_MODEL ?? DEFAULT_MODELS[provider],
     timeoutMs: env.FANOUT_LLM_TIMEOUT_MS,
     maxAnswerBytes: env.FANOUT_LLM_MAX_ANSWER_BYTES,
     idleTimeoutMs: env.FANOUT_LLM_IDLE_TIMEOUT_MS,
     maxRetries: env.FANOUT_LLM_MAX_RETRIES,
     stream: env.FANOUT_LLM_STREAM,
-  });
+  };
+  if (provider === 'anthropic') {
+    const apiKey = overrides.apiKey ?? env.ANTHROPIC_API_KEY;
+    if (!apiKey) throw new ConfigError('ANTHROPIC_API_KEY is not set.');
+    return new AnthropicLlm({ baseUrl: overrides.baseUrl ?? env.ANTHROPIC_BASE_URL, apiKey, ...bounds });
+  }
+  const baseUrl = overrides.baseUrl ?? env.OPENAI_BASE_URL;
+  const apiKey = overrides.apiKey ?? env.OPENAI_API_KEY;
+  if (!apiKey && baseUrl === OPENAI_DEFAULT_URL) {
+    throw new ConfigError(
+      'OPENAI_API_KEY is not set. Set it (or point OPENAI_BASE_URL at an OpenAI-compatible server that needs no key), or set ANTHROPIC_API_KEY to plan with Claude.',
+    );
+  }
+  // Local servers (Ollama, vLLM, llama.cpp) accept any key; the client insists on one.
+  return new OpenAiLlm({ baseUrl, apiKey: apiKey ?? 'no-key', ...bounds });
 }
 
 /**
@@ -87,7 +111,9 @@ export function createAgentBackends(llm: Llm, runner: CommandRunner, env?: Env):
   const throughGateway = env
     ? (access: AgentModelAccess) =>
         createLlm(env, {
-          baseUrl: access.origin + access.paths.openai,
+          // The planner's API: the gateway forwards it to the same upstream with the real key.
+          provider: llm.provider,
+          baseUrl: access.origin + access.paths[llm.provider],
           apiKey: access.credential,
           model: access.model,
         })

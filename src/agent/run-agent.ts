@@ -88,6 +88,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentOutcome> {
 
   await reporter.event('agent-started', {
     subtask: input.subtask.id,
+    backend: 'builtin',
     retry: input.retryHint !== undefined,
     ...(input.feedback ? { fix: true } : {}),
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAgentBackendName } from '../domain/agent-backend.js';
 import type { IssueCommand } from '../domain/command.js';
 import { PlanOutputSchema } from '../plan/schema.js';
 import { FALLBACK_ID } from '../report/run-report.js';
@@ -25,6 +26,9 @@ const PlannedId = PlanOutputSchema.shape.subtasks.element.shape.id;
 const SubtaskIdSchema = z.string().refine((id) => id === FALLBACK_ID || PlannedId.safeParse(id).success);
 
 const WORDS = ['status', 'cancel', 'approve', 'help'] as const;
+// `--agent NAME` or `--agent=NAME` first on the command line; what follows is the task.
+const AGENT_FLAG = /^\s*--agent(?:=(\S*)|\s+(\S+)|(?=\s*$))(.*)$/;
+const FLAG = /^\s*--/;
 
 /**
  * The `/orchestrate` command in a comment, or null when there is none. Only a line that starts with
@@ -107,6 +111,7 @@ function firstCommandLine(body: string, command: RegExp): { rest: string; follow
  * it is answered with help too; an empty task is a request for help.
  */
 function parseCommandLine(rest: string, following: string[]): IssueCommand {
+  if (FLAG.test(rest)) return parseFlagged(rest, following);
   const words = rest.trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   if (first === 'retry') {
@@ -126,6 +131,24 @@ function parseCommandLine(rest: string, following: string[]): IssueCommand {
   const parsed = TaskSchema.safeParse(task);
   if (!parsed.success) return unknown(`a task of ${task.length} characters (at most ${MAX_TASK_LENGTH})`);
   return { kind: 'orchestrate', task: parsed.data };
+}
+
+/**
+ * `/orchestrate --agent NAME <task>`: the task (the same rules as without the flag) run with that
+ * backend. The name must be one Fanout knows, exactly; the flag goes with a task only; any other
+ * flag is answered with help, since a task that starts with `--` is far more likely a typo.
+ */
+function parseFlagged(rest: string, following: string[]): IssueCommand {
+  const flag = AGENT_FLAG.exec(rest);
+  if (!flag) return unknown(rest);
+  const name = flag[1] ?? flag[2];
+  const after = flag[3] ?? '';
+  if (!name) return unknown(rest);
+  if (!isAgentBackendName(name)) return { kind: 'help', unknown: `--agent ${name}`, unknownAgent: name };
+  if (FLAG.test(after)) return unknown(rest);
+  const command = parseCommandLine(after, following);
+  if (command.kind !== 'orchestrate') return unknown(rest);
+  return { ...command, agent: name };
 }
 
 function unknown(text: string): IssueCommand {

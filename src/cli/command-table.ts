@@ -5,7 +5,8 @@ import { doctorCommand } from './commands/doctor.js';
 import { fixCommand } from './commands/fix.js';
 import { logsCommand } from './commands/logs.js';
 import { planCommand } from './commands/plan.js';
-import { resumeCommand, runCommand } from './commands/run.js';
+import { resumeCommand, RUN_USAGE, runCommand } from './commands/run.js';
+import { AGENT_FLAG_HELP } from './agent-flag.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
@@ -17,28 +18,37 @@ export interface CommandSpec {
   usage: string;
   about: string;
   flags: readonly string[];
+  /** More paragraphs for `--help`: what a flag does, where a default comes from. */
+  details?: readonly string[];
 }
+
+const WITHOUT_REPO = 'Without --repo: the directory you ran the command from.';
 
 /** Every subcommand, in the order the help lists them. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
     run: demoCommand,
-    usage: 'fanout demo [--keep] [--json] [--agent NAME]',
+    usage: 'fanout demo [--agent NAME] [--keep] [--json]',
     about:
       'Runs the whole pipeline on a throwaway sample repository (a scripted model when OPENAI_API_KEY is unset; with --agent claude-code or codex, scripted sessions of that CLI when its key is unset).',
-    flags: ['--keep', '--json', '--agent'],
+    flags: ['--agent', '--keep', '--json'],
+    details: [AGENT_FLAG_HELP],
   },
   run: {
     run: runCommand,
-    usage: 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"',
+    usage: RUN_USAGE,
     about: 'Plans the task, runs one agent per subtask, opens a pull request each, validates and merges them in order.',
-    flags: ['--repo', '--base', '--json', '--hints'],
+    flags: ['--repo', '--base', '--agent', '--json', '--hints'],
+    details: [AGENT_FLAG_HELP, WITHOUT_REPO],
   },
   resume: {
     run: resumeCommand,
     usage: 'fanout resume <run-id> [--retry-failed] [--json]',
     about: 'Continues an interrupted run; with --retry-failed, failed subtasks and merges are tried again.',
     flags: ['--retry-failed', '--json'],
+    details: [
+      'A run keeps the agent backend it started with (agent: in .github/fanout.yml, or run --agent): its resumes, retries and fix attempts use it too.',
+    ],
   },
   status: {
     run: statusCommand,
@@ -69,6 +79,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: 'fanout plan [--repo DIR] [--json] [--hints TEXT] [--max-subtasks N] "task"',
     about: 'Only plans: subtasks with non-overlapping write scopes, printed.',
     flags: ['--repo', '--json', '--hints', '--max-subtasks'],
+    details: [WITHOUT_REPO],
   },
   doctor: {
     run: doctorCommand,
@@ -94,8 +105,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 };
 
 /** The help for one command: usage and what it does. */
-export function commandHelp(name: string, spec: CommandSpec): string {
-  return `Usage: ${spec.usage}\n\n${spec.about}${name === 'run' || name === 'plan' ? '\n\nWithout --repo: the directory you ran the command from.' : ''}`;
+export function commandHelp(spec: CommandSpec): string {
+  return [`Usage: ${spec.usage}`, spec.about, ...(spec.details ?? [])].join('\n\n');
 }
 
 /** The closest of `candidates` to `given`, when it is close enough to be a likely typo. */

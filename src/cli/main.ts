@@ -15,7 +15,7 @@ const USAGE = [
   'Commands:',
   ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(9)} ${spec.about}`),
   '',
-  'Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL (see .env.example; a .env file in the current directory is read).',
+  'Environment: OPENAI_API_KEY, OPENAI_BASE_URL, FANOUT_MODEL, or ANTHROPIC_API_KEY alone to plan with Claude (see .env.example; a .env file in the current directory is read).',
 ].join('\n');
 
 const HELP = new Set(['help', '--help', '-h']);
@@ -59,7 +59,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     // Help before anything is read or validated: it must work even with a broken environment.
     const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
     if (flags.some((arg) => arg === '--help' || arg === '-h')) {
-      printed.out(commandHelp(command, spec));
+      printed.out(commandHelp(spec));
       return EXIT_OK;
     }
     // A .env file in the current directory fills in what the environment does not set.
@@ -70,9 +70,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     return await spec.run(rest, env, printed);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      printed.err(
-        `fanout: ${parseArgsMessage(error.message, spec)}\n\n${spec ? commandHelp(command ?? '', spec) : USAGE}`,
-      );
+      printed.err(`fanout: ${parseArgsMessage(error.message, spec)}\n\n${spec ? commandHelp(spec) : USAGE}`);
       return EXIT_BAD_INPUT;
     }
     return reportFailure(error, printed);

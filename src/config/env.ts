@@ -20,7 +20,8 @@ const EnvSchema = z.object({
       message: 'must be an http:// or https:// URL such as https://api.openai.com/v1 or http://localhost:11434/v1',
     })
     .default('https://api.openai.com/v1'),
-  // Anthropic's messages API, for agents that speak it (Claude Code); reached through the gateway.
+  // Anthropic's messages API, for agents that speak it (Claude Code) through the gateway, and for
+  // the planner when no OpenAI key is set.
   ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
   ANTHROPIC_BASE_URL: z
     .url({
@@ -28,7 +29,8 @@ const EnvSchema = z.object({
       message: 'must be an http:// or https:// URL such as https://api.anthropic.com',
     })
     .default('https://api.anthropic.com'),
-  FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').default('gpt-4.1-mini'),
+  // Unset: the provider's default (gpt-4.1-mini, or a current Claude Sonnet with only ANTHROPIC_API_KEY).
+  FANOUT_MODEL: z.string().trim().min(1, 'must not be empty').optional(),
   // One answer, start to end: the wait for it and its whole stream.
   FANOUT_LLM_TIMEOUT_MS: positiveInt(120_000, 'milliseconds'),
   FANOUT_LLM_IDLE_TIMEOUT_MS: positiveInt(60_000, 'milliseconds'),

@@ -1,11 +1,15 @@
+import type { AgentBackendName } from './agent-backend.js';
+
 /** A command a maintainer wrote on an issue (`/orchestrate …`), parsed. */
 export type IssueCommand =
-  | { kind: 'orchestrate'; task: string }
+  /** `agent`: `/orchestrate --agent NAME <task>` chose the backend for this run. */
+  | { kind: 'orchestrate'; task: string; agent?: AgentBackendName }
   | { kind: 'status' }
   | { kind: 'cancel' }
   | { kind: 'retry'; subtask: string }
   | { kind: 'approve' }
-  | { kind: 'help'; unknown?: string }
+  /** `unknownAgent`: `--agent` named no backend Fanout knows (the reply lists those it does). */
+  | { kind: 'help'; unknown?: string; unknownAgent?: string }
   /** `/fanout fix [instructions]` on one of Fanout's pull requests (the command's `issue` is the PR). */
   | { kind: 'fix'; instructions: string };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FanoutError } from '../domain/errors.js';
-import type { Llm } from '../ports/llm.js';
+import { LLM_PROVIDER_NAMES, type Llm, type LlmProvider } from '../ports/llm.js';
 import { generateObject } from './generate-object.js';
 
 export type ProbeCheckName = 'endpoint' | 'model' | 'tool-call' | 'structured-output';
@@ -14,6 +14,8 @@ export interface ProbeCheck {
 
 export interface ProbeReport {
   ok: boolean;
+  /** The API the model was reached through. */
+  provider: LlmProvider;
   endpoint: string;
   model: string;
   checks: ProbeCheck[];
@@ -127,15 +129,20 @@ class ProbeFailure extends FanoutError {
 }
 
 function report(llm: Llm, checks: ProbeCheck[]): ProbeReport {
-  return { ok: checks.every((check) => check.status === 'passed'), endpoint: llm.endpoint, model: llm.model, checks };
+  return {
+    ok: checks.every((check) => check.status === 'passed'),
+    provider: llm.provider,
+    endpoint: llm.endpoint,
+    model: llm.model,
+    checks,
+  };
 }
 
 /** One line per check, for terminals and for the message a run stops with. */
 export function formatProbeReport(report: ProbeReport): string {
   const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
   const lines = report.checks.map((check) => `  ${mark[check.status]} ${check.name.padEnd(18)} ${check.detail}`);
-  const verdict = report.ok
-    ? `Model "${report.model}" at ${report.endpoint} is ready for agents.`
-    : `Model "${report.model}" at ${report.endpoint} is NOT usable for agents.`;
+  const model = `Model "${report.model}" (${LLM_PROVIDER_NAMES[report.provider]}) at ${report.endpoint}`;
+  const verdict = report.ok ? `${model} is ready for agents.` : `${model} is NOT usable for agents.`;
   return [verdict, ...lines].join('\n');
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { RepoConfig } from '../config/repo-config.js';
+import type { AgentBackendName } from '../domain/agent-backend.js';
 import { FanoutError } from '../domain/errors.js';
 import type { RunOrigin, RunRecord } from '../domain/run.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -15,6 +16,8 @@ export interface StartRunOptions {
   /** The base commit, when the caller fetched it (GitHub); otherwise the base branch's tip. */
   baseCommit?: string;
   hints?: string;
+  /** The agent backend for this run (`--agent`), over the repository's `agent:`. */
+  agent?: AgentBackendName;
 }
 
 /** A sortable, readable run id: `20261124-224455-3fa9`. */
@@ -37,6 +40,7 @@ export async function startRun(
     );
   const baseCommit = options.baseCommit ?? (await deps.workspace.resolveCommit(repo, `refs/heads/${baseBranch}`));
   const now = new Date().toISOString();
+  const chosen = chooseAgent(options.config, options.agent);
   const run: RunRecord = {
     id: newRunId(),
     repo,
@@ -45,12 +49,27 @@ export async function startRun(
     baseCommit,
     origin: options.origin ?? { kind: 'local', path: repo },
     state: 'planning',
-    config: options.config,
+    // Recorded in the run's config, so resumes, workers and fix attempts use the same backend.
+    config: chosen.config,
     ...(options.hints ? { hints: options.hints } : {}),
-    notes: [],
+    notes: chosen.note ? [chosen.note] : [],
     createdAt: now,
     updatedAt: now,
   };
   await deps.store.createRun(run);
   return run;
+}
+
+/**
+ * The repository's config with the run's own backend in it. A model configured for another
+ * backend is dropped (it names a model of another API); the backend's own default applies.
+ */
+function chooseAgent(config: RepoConfig, agent: AgentBackendName | undefined): { config: RepoConfig; note?: string } {
+  const configured = config.agent;
+  if (agent === undefined || agent === configured.backend) return { config };
+  const dropped = configured.model ? ` (and its model ${configured.model})` : '';
+  return {
+    config: { ...config, agent: { backend: agent } },
+    note: `Agents: ${agent}, chosen for this run over ${configured.backend}${dropped} from .github/fanout.yml.`,
+  };
 }

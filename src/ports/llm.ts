@@ -23,7 +23,7 @@ export interface ChatRequest {
   tools?: ToolSpec[];
   /** `required` forces a tool call; a name forces that tool. */
   toolChoice?: 'auto' | 'required' | 'none' | { name: string };
-  /** Ask for JSON matching this schema (OpenAI `response_format: json_schema`). */
+  /** Ask for JSON matching this schema (OpenAI `response_format: json_schema`; Anthropic: a forced tool call). */
   responseFormat?: { name: string; schema: Record<string, unknown> };
   temperature?: number;
   maxTokens?: number;
@@ -43,8 +43,18 @@ export interface ChatResult {
   usage: TokenUsage | null;
 }
 
+/** The API an endpoint speaks: OpenAI-compatible chat completions, or Anthropic's messages. */
+export type LlmProvider = 'openai' | 'anthropic';
+
+/** Each provider as people read it (doctor, a run's first line). */
+export const LLM_PROVIDER_NAMES: Readonly<Record<LlmProvider, string>> = {
+  openai: 'OpenAI-compatible',
+  anthropic: 'Anthropic',
+};
+
 /** Chat completions with tools and structured output against one endpoint and model. */
 export interface Llm {
+  readonly provider: LlmProvider;
   /** Base URL of the endpoint, for messages (never carries credentials). */
   readonly endpoint: string;
   readonly model: string;

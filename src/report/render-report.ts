@@ -56,6 +56,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
     subtask.pr ? `#${subtask.pr.number}` : '-',
     unchecked ? 'none' : (subtask.check ?? '-'),
     subtask.merged ? subtask.merged.slice(0, 8) : '-',
+    subtask.agent ?? '-',
     String(subtask.steps),
     String(subtask.tokens.prompt + subtask.tokens.completion),
     ...(report.cost ? [subtask.cost ? formatCost(subtask.cost) : '-'] : []),
@@ -63,6 +64,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
   const merged = report.subtasks.filter((subtask) => subtask.merged).length;
   const lines = [
     `Run ${report.runId}: ${report.state.toUpperCase()} (${merged} of ${report.subtasks.length} merged into ${report.baseBranch})`,
+    `Agents: ${report.agent}`,
     ...[report.sandbox && SANDBOX_LINES[report.sandbox]].filter((line): line is string => Boolean(line)),
     ...(report.commandLimits ? [`Limits: ${report.commandLimits}`] : []),
     ...(report.error ? [`Error: ${report.error}`] : []),
@@ -71,7 +73,7 @@ export function renderRunReport(report: RunReport, options: { resumable?: boolea
       : []),
     '',
     formatTable(
-      ['subtask', 'result', 'PR', 'check', 'commit', 'steps', 'tokens', ...(report.cost ? ['cost'] : [])],
+      ['subtask', 'result', 'PR', 'check', 'commit', 'agent', 'steps', 'tokens', ...(report.cost ? ['cost'] : [])],
       rows,
     ),
   ];

@@ -43,12 +43,12 @@ export function renderStatusComment(run: RunRecord, records: readonly SubtaskRec
   // With a gateway, each subtask's tokens and cost too.
   const spent = report.cost !== undefined;
   lines.push(
-    `| # | Subtask | State | PR | Check |${spent ? ' Spent |' : ''}`,
-    `| --- | --- | --- | --- | --- |${spent ? ' --- |' : ''}`,
+    `| # | Subtask | Agent | State | PR | Check |${spent ? ' Spent |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- |${spent ? ' --- |' : ''}`,
   );
   report.subtasks.forEach((subtask, index) => {
     lines.push(
-      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |${spent ? ` ${escapeCell(spentCell(subtask.tokens, subtask.cost))} |` : ''}`,
+      `| ${index + 1} | \`${subtask.id}\` ${escapeCell(subtask.title)} | ${subtask.agent ?? '–'} | ${escapeCell(stateCell(subtask))} | ${subtask.pr ? `#${subtask.pr.number}` : '–'} | ${checkCell(subtask.check)} |${spent ? ` ${escapeCell(spentCell(subtask.tokens, subtask.cost))} |` : ''}`,
     );
   });
   if (run.state === 'awaiting-approval') {

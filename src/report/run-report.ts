@@ -1,5 +1,12 @@
 import { addCosts, NO_COST, type ModelCost } from '../domain/model-cost.js';
-import type { FailedCommand, FixTrigger, RunRecord, SubtaskRecord } from '../domain/run.js';
+import type { AgentBackendName } from '../domain/agent-backend.js';
+import {
+  agentBackendOf,
+  type FailedCommand,
+  type FixTrigger,
+  type RunRecord,
+  type SubtaskRecord,
+} from '../domain/run.js';
 
 /** The version of the JSON reports' shape; it changes when a field changes meaning or goes away. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -12,6 +19,8 @@ export interface RunReport {
   repo: string;
   baseBranch: string;
   state: RunRecord['state'];
+  /** The agent backend the run's subtasks run with (`agent:` in .github/fanout.yml, or `--agent`). */
+  agent: AgentBackendName;
   /** `none` (or `none-as-root`) when agent commands ran without the sandbox (FANOUT_SANDBOX=none). */
   sandbox?: RunRecord['sandbox'];
   /** How each command's processes, memory, file size and disk were bounded, in words. */
@@ -24,6 +33,8 @@ export interface RunReport {
     id: string;
     title: string;
     state: SubtaskRecord['state'];
+    /** The backend that ran its last attempt (absent before one started). */
+    agent?: AgentBackendName;
     attempts: number;
     steps: number;
     branch?: string;
@@ -83,6 +94,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
       id: record.subtaskId,
       title: titleOf(record.subtaskId),
       state: record.state,
+      ...(record.agent ? { agent: record.agent } : {}),
       attempts: record.attempt,
       steps: record.step,
       ...(record.branch ? { branch: record.branch } : {}),
@@ -126,6 +138,7 @@ export function buildRunReport(run: RunRecord, records: readonly SubtaskRecord[]
     repo: run.repo,
     baseBranch: run.baseBranch,
     state: run.state,
+    agent: agentBackendOf(run),
     ...(run.sandbox ? { sandbox: run.sandbox } : {}),
     ...(run.commandLimits ? { commandLimits: run.commandLimits } : {}),
     validateCommands: run.config.validate.length,

@@ -99,7 +99,9 @@ describe('the GitHub App: reviews and red checks go back to the agent', () => {
     await review(h, first, 'maintainer', 'APPROVED');
     expect(h.fake.repo(OWNER, REPO).pulls.get(first.number)!.merged).toBe(true);
     expect(await fileOn(h, 'main', 'one.txt')).toBe('Alpha\nbeta\nGamma\n');
-    expect(h.issueComments()[0]).toMatch(/\| 1 \| `one` First part \| merged [0-9a-f]{8} \(1 fix attempt\) \|/);
+    expect(h.issueComments()[0]).toMatch(
+      /\| 1 \| `one` First part \| builtin \| merged [0-9a-f]{8} \(1 fix attempt\) \|/,
+    );
   });
 
   it('a red CI check: the failure output goes to the agent, its fix is pushed, and the PR merges once green', async () => {

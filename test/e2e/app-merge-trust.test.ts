@@ -100,7 +100,7 @@ describe('the GitHub App: an approval counts for the head it was given on', () =
     expect(pulls(h).map((pull) => pull.merged)).toEqual([true, false]);
     expect(await fileOn(h, 'main', 'two.txt')).toBeNull();
     const stale = `approval is for an older head ${approvedHead.slice(0, 7)}; a new approval is needed`;
-    expect(h.issueComments()[0]).toMatch(new RegExp(`\\| 2 \\| \`two\` Second part \\| waiting: ${stale}`));
+    expect(h.issueComments()[0]).toMatch(new RegExp(`\\| 2 \\| \`two\` Second part \\| builtin \\| waiting: ${stale}`));
     expect(botCommentsOn(h, b!.number)).toEqual([
       expect.stringContaining(`Fanout holds this pull request: the ${stale}`),
     ]);

@@ -76,7 +76,7 @@ describe('the GitHub App, from /orchestrate to merged pull requests', () => {
     const comments = h.issueComments();
     expect(comments).toHaveLength(1);
     expect(comments[0]).toContain('✅ Done: everything merged');
-    expect(comments[0]).toMatch(/\| 1 \| `one` First part \| merged [0-9a-f]{8} \| #\d+ \| ✅ \|/);
+    expect(comments[0]).toMatch(/\| 1 \| `one` First part \| builtin \| merged [0-9a-f]{8} \| #\d+ \| ✅ \|/);
 
     // Every change Fanout made on GitHub, once: no PR, check, comment or merge twice.
     const changed = changes(h.fake.calls);
@@ -331,25 +331,33 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
     await h.deliver('pull_request', { ...payload, number: first!.number, pull_request: pullRequest });
     await h.settle();
     const [status] = h.issueComments();
-    expect(status).toMatch(/\| 1 \| `one` First part \| merged [0-9a-f]{8} \|/);
-    expect(status).toMatch(/\| 2 \| `two` Second part \| waiting: waiting for an approving review/);
+    expect(status).toMatch(/\| 1 \| `one` First part \| builtin \| merged [0-9a-f]{8} \|/);
+    expect(status).toMatch(/\| 2 \| `two` Second part \| builtin \| waiting: waiting for an approving review/);
     expect(second!.merged).toBe(false);
   });
 
-  it('answers help and unknown commands with the command list, and retries a failed subtask on /orchestrate retry', async () => {
+  it('answers help, unknown commands and unknown agents with what it knows; runs --agent NAME over the config, retries included', async () => {
     let fixed = false;
     const brain = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
     const good = scriptedBrain({
       plan: PLAN,
       agents: { 'First part': writes('one.txt'), 'Second part': writes('two.txt') },
     });
-    harness = await appHarness({ script: (request) => (fixed ? good.reply(request) : brain.reply(request)) });
+    harness = await appHarness({
+      script: (request) => (fixed ? good.reply(request) : brain.reply(request)),
+      // A backend this run does not use: --agent chooses another for the run.
+      files: { '.github/fanout.yml': 'agent: codex\n' },
+    });
     const h = harness;
     await h.comment('/orchestrate frobnicate');
-    await h.comment('/orchestrate Write two files');
+    await h.comment('/orchestrate --agent gemini Write two files');
+    await h.comment('/orchestrate --agent builtin Write two files');
     await h.settle();
-    expect(h.issueComments()[0]).toContain('I do not know `/orchestrate frobnicate`');
-    expect(h.issueComments()[0]).toContain('`/orchestrate retry <subtask>`');
+    const [unknownCommand, unknownAgent] = h.issueComments();
+    expect(unknownCommand).toContain('I do not know `/orchestrate frobnicate`');
+    expect(unknownCommand).toContain('`/orchestrate retry <subtask>`');
+    expect(unknownAgent).toContain('Fanout has no agent backend `gemini`; it knows `builtin`, `claude-code`, `codex`');
+    expect(unknownAgent).toContain('`/orchestrate --agent NAME <task>`');
     expect(await fileOn(h, 'main', 'two.txt')).toBeNull();
 
     fixed = true;
@@ -358,6 +366,9 @@ describe('the GitHub App: plan review, redeliveries, and what people do to the p
     expect(await fileOn(h, 'main', 'two.txt')).toBe('two.txt\n');
     const comments = h.issueComments();
     expect(comments.some((comment) => comment.includes('Retrying `two` (asked by @maintainer)'))).toBe(true);
-    expect(comments[1]).toContain('✅ Done: everything merged');
+    const status = comments[2]!;
+    expect(status).toContain('✅ Done: everything merged');
+    expect(status).toMatch(/\| 2 \| `two` Second part \| builtin \| merged [0-9a-f]{8} \|/);
+    expect(status).toContain('Agents: builtin, chosen for this run over codex from .github/fanout.yml.');
   });
 });

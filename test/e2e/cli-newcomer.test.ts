@@ -20,8 +20,15 @@ describe('the CLI as a newcomer meets it', () => {
   it("prints a command's usage for --help and the version for --version; the main help describes each command", async () => {
     const help = await cli('run', '--help');
     expect(help).toMatchObject({ code: 0, stderr: '' });
-    expect(help.stdout).toContain('Usage: fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"');
+    expect(help.stdout).toContain(
+      'Usage: fanout run [--repo DIR] [--base BRANCH] [--agent NAME] [--json] [--hints TEXT] "task"',
+    );
     expect(help.stdout).toContain('Without --repo: the directory you ran the command from.');
+    expect(help.stdout).toContain(
+      "--agent NAME runs this run's agents with that backend (builtin, claude-code, codex) instead of the one .github/fanout.yml names",
+    );
+    expect((await cli('demo', '--help')).stdout).toContain('--agent NAME runs');
+    expect((await cli('resume', '--help')).stdout).toContain('A run keeps the agent backend it started with');
     expect((await cli('fix', '-h')).stdout).toContain('Usage: fanout fix <run-id> <subtask>');
     expect(await cli('--version')).toMatchObject({ code: 0, stdout: 'fanout 0.1.0' });
     const main = await cli('--help');
@@ -32,6 +39,11 @@ describe('the CLI as a newcomer meets it', () => {
     const flag = await cli('run', '--rep', '.', 'a task');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('fanout: unknown option --rep. Did you mean --repo?');
+    const agent = await cli('run', '--agent', 'gemini', 'a task');
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toContain(
+      'fanout: --agent gemini: no such agent backend; Fanout knows builtin, claude-code, codex.',
+    );
     const command = await cli('stauts');
     expect(command.code).toBe(2);
     expect(command.stderr).toContain('unknown command "stauts". Did you mean "status"?');
@@ -51,6 +63,21 @@ describe('the CLI as a newcomer meets it', () => {
     const outside = await cli('plan', '--repo', plain, 'a task');
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain('Is it a git repository');
+  });
+
+  it('refuses a run whose agent backend cannot run here before recording or planning it (exit 2)', async () => {
+    const repo = await tempDir('fanout-cli-agent-');
+    await createRepository(repo);
+    vi.stubEnv('FANOUT_STATE_DIR', join(repo, '..', 'state'));
+    // Nothing listens there: the model is never asked.
+    vi.stubEnv('OPENAI_BASE_URL', 'http://127.0.0.1:9/v1');
+    vi.stubEnv('FANOUT_SANDBOX', 'none');
+    vi.stubEnv('FANOUT_ALLOW_ROOT_NONE', '1');
+    vi.stubEnv('FANOUT_CLAUDE_CODE_PATH', join(repo, 'no-such-claude'));
+    const refused = await cli('run', '--repo', repo, '--agent', 'claude-code', 'a task');
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/claude/);
+    expect(JSON.parse((await cli('status', '--json')).stdout).runs).toEqual([]);
   });
 
   it("without --repo, works on the directory the user ran npm from (INIT_CWD), not the process's own", async () => {

@@ -1,9 +1,16 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createRepository, SAMPLE_FILES } from '../../src/demo/sample-repo.js';
+import { startScriptedAnthropicServer } from '../../src/scripted-model/anthropic-server.js';
 import { startScriptedServer, type ScriptedServer } from '../../src/scripted-model/server.js';
+import { toolCall } from '../../src/scripted-model/turns.js';
 import { captureOutput } from '../support/capture-output.js';
 import { tempDir } from '../support/temp-dir.js';
+
+const exec = promisify(execFile);
 
 const PLAN = {
   subtasks: [
@@ -92,5 +99,104 @@ describe('fanout plan', () => {
     expect(output.stderr()).toContain('.github/fanout.yml is invalid');
     expect(output.stderr()).toContain('- maxSubtasks:');
     expect(output.stderr()).toContain('- approval:');
+  });
+});
+
+describe('fanout plan and doctor with only ANTHROPIC_API_KEY', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('runs with Claude: it plans, and drives the built-in agent through the gateway, which alone holds the key', async () => {
+    const greeting = {
+      subtasks: [
+        {
+          id: 'greeting',
+          title: 'Greeting',
+          instructions: 'Write greeting.txt.',
+          writeScope: ['greeting.txt'],
+          readScope: [],
+          dependsOn: [],
+        },
+      ],
+    };
+    const claude = await startScriptedAnthropicServer({
+      script: (call) => {
+        const tools = call.body.tools?.map((tool) => tool.name) ?? [];
+        if (tools.includes('plan')) return toolCall('plan', greeting);
+        if (tools.includes('record_sum')) return toolCall('record_sum', { a: 17, b: 25, sum: 42 });
+        if (tools.includes('probe_answer')) return toolCall('probe_answer', { word: 'fanout', letters: 6 });
+        const turn = call.body.messages.filter((message) => message.role === 'assistant').length;
+        return turn === 0
+          ? toolCall('write_file', { path: 'greeting.txt', content: 'hello\n' })
+          : toolCall('finish', { summary: 'Wrote greeting.txt.' });
+      },
+      models: ['claude-sonnet-5-5'],
+    });
+    try {
+      const root = await tempDir('fanout-claude-run-');
+      const repo = join(root, 'repo');
+      await createRepository(repo);
+      for (const unset of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'FANOUT_MODEL']) vi.stubEnv(unset, '');
+      vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-only');
+      vi.stubEnv('ANTHROPIC_BASE_URL', claude.baseUrl);
+      vi.stubEnv('FANOUT_STATE_DIR', join(root, 'state'));
+      vi.stubEnv('FANOUT_SANDBOX', 'none');
+      vi.stubEnv('FANOUT_ALLOW_ROOT_NONE', '1');
+      const output = captureOutput();
+      expect(await main(['run', '--repo', repo, 'Write a greeting'], output), output.stdout()).toBe(0);
+      expect(output.stdout().split('\n')[0]).toMatch(
+        /^Run \S+ on .+ \(main at [0-9a-f]{8}\): builtin agents, planned by claude-sonnet-5-5 \(Anthropic\)$/,
+      );
+      expect(output.stdout()).toContain('Agents: builtin');
+      const { stdout } = await exec('git', ['show', 'main:greeting.txt'], { cwd: repo });
+      expect(stdout).toBe('hello\n');
+      // The planner called with the key; the agent with a credential of its own, the gateway put the key on.
+      const agentCalls = claude.requests.filter((request) =>
+        request.body.tools?.some((tool) => tool.name === 'finish'),
+      );
+      expect(agentCalls.length).toBeGreaterThanOrEqual(2);
+      for (const request of agentCalls) {
+        expect(request.headers['x-api-key']).toBe('sk-ant-only');
+        expect(request.headers.authorization).toBeUndefined();
+        expect(request.body.model).toBe('claude-sonnet-5-5');
+      }
+    } finally {
+      await claude.close();
+    }
+  });
+
+  it('plans with Claude (the default Sonnet, FANOUT_MODEL unset) and doctor checks that model', async () => {
+    const claude = await startScriptedAnthropicServer({
+      script: [
+        toolCall('plan', PLAN),
+        toolCall('record_sum', { a: 17, b: 25, sum: 42 }),
+        toolCall('probe_answer', { word: 'fanout', letters: 6 }),
+      ],
+      models: ['claude-sonnet-5-5'],
+    });
+    try {
+      for (const unset of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'FANOUT_MODEL']) vi.stubEnv(unset, '');
+      vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-only');
+      vi.stubEnv('ANTHROPIC_BASE_URL', claude.baseUrl);
+      const repo = await tempDir();
+      await createRepository(repo);
+      const planned = captureOutput();
+      expect(await main(['plan', '--repo', repo, '--json', 'Validate the CLI'], planned)).toBe(0);
+      expect(JSON.parse(planned.stdout()).plan.subtasks.map((s: { id: string }) => s.id)).toEqual(['cli', 'docs']);
+      expect(claude.requests[0]!.body.model).toBe('claude-sonnet-5-5');
+      expect(claude.requests[0]!.headers.authorization).toBe('Bearer sk-ant-only');
+
+      const doctor = captureOutput();
+      expect(await main(['doctor'], doctor)).toBe(0);
+      expect(doctor.stdout()).toContain(
+        `Model "claude-sonnet-5-5" (Anthropic) at ${claude.baseUrl} is ready for agents.`,
+      );
+      expect(claude.requests.map((request) => request.body.model)).toEqual([
+        'claude-sonnet-5-5',
+        'claude-sonnet-5-5',
+        'claude-sonnet-5-5',
+      ]);
+    } finally {
+      await claude.close();
+    }
   });
 });

@@ -117,21 +117,25 @@ describe('crash and resume', () => {
 });
 
 describe('fanout run (CLI)', () => {
-  it('prints a JSON report and exits 1 on a partial run, 0 when everything merged', async () => {
+  it('prints a JSON report and exits 1 on a partial run, 0 when everything merged; --agent holds for the whole run', async () => {
     const root = await tempDir('fanout-cli-run-');
     const repo = join(root, 'repo');
-    await createRepository(repo, SAMPLE_FILES);
+    // A backend the run does not use: --agent chooses another for the run, resume included.
+    await createRepository(repo, { ...SAMPLE_FILES, '.github/fanout.yml': 'agent: codex\n' });
     const loop = Array.from({ length: 6 }, () => call('list_directory', { path: '.' }));
     const partial = scriptedBrain({ plan: PLAN, agents: { 'First part': writes('one.txt'), 'Second part': loop } });
     const { server } = await scriptedLlm(partial.reply);
     stubModelEnv(server.baseUrl, join(root, 'state'));
     try {
       const output = captureOutput();
-      expect(await main(['run', '--repo', repo, '--json', 'Write two files'], output)).toBe(1);
+      expect(await main(['run', '--repo', repo, '--agent', 'builtin', '--json', 'Write two files'], output)).toBe(1);
       const report = JSON.parse(output.stdout());
       expect(report.state, whyNot(report)).toBe('partial');
+      expect(report.agent).toBe('builtin');
+      expect(report.notes).toContain('Agents: builtin, chosen for this run over codex from .github/fanout.yml.');
       expect(report.subtasks[0]).toMatchObject({
         id: 'one',
+        agent: 'builtin',
         branch: `fanout/${report.runId}/one`,
         pr: { number: 1 },
         check: 'passed',
@@ -142,15 +146,20 @@ describe('fanout run (CLI)', () => {
 
       const logs = captureOutput();
       expect(await main(['logs', report.runId, 'two'], logs)).toBe(0);
-      expect(logs.stdout()).toContain('two, attempt 1');
-      expect(logs.stdout()).toContain('two, attempt 2');
+      expect(logs.stdout()).toMatch(/two, attempt 1 \(builtin, \d+ events\)/);
+      expect(logs.stdout()).toMatch(/two, attempt 2 \(builtin, \d+ events\)/);
       expect(logs.stdout()).toMatch(/guard-hint\s+step 3: You have made the same list_directory call 3 times in a row/);
       expect(logs.stdout()).toMatch(/agent-failed\s+looping: made the same list_directory call 4 times in a row/);
 
       const status = captureOutput();
       expect(await main(['status'], status)).toBe(0);
       expect(status.stdout()).toContain(report.runId);
-      expect(status.stdout()).toContain('partial');
+      expect(status.stdout()).toMatch(new RegExp(`${report.runId}\\s+partial\\s+builtin`));
+      const listed = captureOutput();
+      expect(await main(['status', '--json'], listed)).toBe(0);
+      expect(JSON.parse(listed.stdout()).runs).toEqual([
+        expect.objectContaining({ runId: report.runId, agent: 'builtin' }),
+      ]);
 
       const good = scriptedBrain({
         plan: PLAN,
@@ -163,6 +172,7 @@ describe('fanout run (CLI)', () => {
       const after = JSON.parse(retried.stdout());
       expect(after.state).toBe('succeeded');
       expect(after.error).toBeUndefined();
+      expect(after.agent).toBe('builtin');
       expect(good.requestsFor('First part')).toBe(0);
       // The new attempt is numbered after the two that failed, and every token is still counted.
       const two = after.subtasks.find((subtask: { id: string }) => subtask.id === 'two');
@@ -173,7 +183,10 @@ describe('fanout run (CLI)', () => {
       const allLogs = captureOutput();
       expect(await main(['logs', report.runId, 'two'], allLogs)).toBe(0);
       for (const attempt of [1, 2, 3]) expect(allLogs.stdout()).toContain(`two, attempt ${attempt}`);
-      expect(allLogs.stdout()).toMatch(/two, attempt 3 \(\d+ events\)[\s\S]*agent-finished/);
+      expect(allLogs.stdout()).toMatch(/two, attempt 3 \(builtin, \d+ events\)[\s\S]*agent-finished/);
+      const json = captureOutput();
+      expect(await main(['logs', report.runId, 'two', '--attempt', '3', '--json'], json)).toBe(0);
+      expect(JSON.parse(json.stdout())).toMatchObject({ attempt: 3, agent: 'builtin' });
     } finally {
       vi.unstubAllEnvs();
     }

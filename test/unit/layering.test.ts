@@ -28,6 +28,15 @@ describe('the layering of ARCHITECTURE.md, enforced by the linter', () => {
     expect(
       await problems('src/orchestrate/probe.ts', "import OpenAI from 'openai';\nexport const x = OpenAI;\n"),
     ).toEqual([expect.stringContaining('SDKs are imported by adapters only')]);
+    expect(
+      await problems(
+        'src/plan/probe.ts',
+        "import Anthropic from '@anthropic-ai/sdk';\nimport type { Message } from '@anthropic-ai/sdk/resources/messages';\nexport const x: [unknown, Message | null] = [Anthropic, null];\n",
+      ),
+    ).toEqual([
+      expect.stringContaining('SDKs are imported by adapters only'),
+      expect.stringContaining('SDKs are imported by adapters only'),
+    ]);
   }, 30_000);
 
   it('lets imports point downward', async () => {

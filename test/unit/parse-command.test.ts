@@ -45,6 +45,56 @@ const cases: Array<[string, string, IssueCommand | null]> = [
   ['a command word in capitals', '/orchestrate STATUS', { kind: 'status' }],
   ['retry a subtask', '/orchestrate retry api-client', { kind: 'retry', subtask: 'api-client' }],
   ['retry the fallback agent', '/orchestrate retry single-agent', { kind: 'retry', subtask: 'single-agent' }],
+  // The agent backend for one run
+  [
+    'a task with --agent',
+    '/orchestrate --agent claude-code Add a --verbose flag',
+    { kind: 'orchestrate', task: 'Add a --verbose flag', agent: 'claude-code' },
+  ],
+  [
+    '--agent=NAME, the task on the next lines',
+    '/orchestrate --agent=codex\nSplit the loader\ninto modules',
+    { kind: 'orchestrate', task: 'Split the loader\ninto modules', agent: 'codex' },
+  ],
+  [
+    '--agent builtin',
+    '/orchestrate  --agent builtin Fix the build',
+    { kind: 'orchestrate', task: 'Fix the build', agent: 'builtin' },
+  ],
+  [
+    'a flag later in the task is the task',
+    '/orchestrate Fix the build --agent codex',
+    { kind: 'orchestrate', task: 'Fix the build --agent codex' },
+  ],
+  [
+    'an agent Fanout does not know',
+    '/orchestrate --agent gemini Fix the build',
+    { kind: 'help', unknown: '--agent gemini', unknownAgent: 'gemini' },
+  ],
+  [
+    'an agent name spelled otherwise',
+    '/orchestrate --agent Claude-Code Fix the build',
+    { kind: 'help', unknown: '--agent Claude-Code', unknownAgent: 'Claude-Code' },
+  ],
+  ['--agent without a name', '/orchestrate --agent', { kind: 'help', unknown: '--agent' }],
+  ['--agent= without a name', '/orchestrate --agent= Fix it', { kind: 'help', unknown: '--agent= Fix it' }],
+  ['--agent without a task', '/orchestrate --agent codex', { kind: 'help', unknown: '--agent codex' }],
+  [
+    '--agent with a lone word',
+    '/orchestrate --agent codex refactor',
+    { kind: 'help', unknown: '--agent codex refactor' },
+  ],
+  [
+    '--agent with a command word',
+    '/orchestrate --agent codex status',
+    { kind: 'help', unknown: '--agent codex status' },
+  ],
+  [
+    '--agent twice',
+    '/orchestrate --agent codex --agent builtin Fix it',
+    { kind: 'help', unknown: '--agent codex --agent builtin Fix it' },
+  ],
+  ['another flag', '/orchestrate --agnet codex Fix it', { kind: 'help', unknown: '--agnet codex Fix it' }],
   // Help
   ['nothing after the command', '/orchestrate', { kind: 'help' }],
   ['only blank lines after the command', '/orchestrate   \n\n  ', { kind: 'help' }],

@@ -72,6 +72,29 @@ const records: SubtaskRecord[] = [
 ];
 
 describe('run report', () => {
+  it("names the backend the run used, and each subtask's (report, JSON, status comment)", () => {
+    const chosen: RunRecord = { ...run, config: parseRepoConfig('validate:\n  - npm test\nagent: claude-code\n') };
+    const ran = records.map((record) =>
+      record.subtaskId === 'docs' ? record : { ...record, agent: 'claude-code' as const },
+    );
+    const report = buildRunReport(chosen, ran);
+    expect(report.agent).toBe('claude-code');
+    expect(report.subtasks.map((subtask) => [subtask.id, subtask.agent])).toEqual([
+      ['api', 'claude-code'],
+      ['docs', undefined],
+      ['ui', 'claude-code'],
+    ]);
+    const text = renderRunReport(report);
+    expect(text.split('\n')[1]).toBe('Agents: claude-code');
+    expect(text).toMatch(/^subtask\s+result\s+PR\s+check\s+commit\s+agent\s+steps/m);
+    expect(text).toMatch(/^api\s+merged\s+#7\s+passed\s+dddddddd\s+claude-code\s+6/m);
+    expect(text).toMatch(/^docs\s+failed: revalidation-failed\s+#8\s+failed\s+-\s+-\s+4/m);
+    const comment = renderStatusComment(chosen, ran);
+    expect(comment).toContain('| # | Subtask | Agent | State | PR | Check |');
+    expect(comment).toContain('| 1 | `api` API | claude-code | merged dddddddd | #7 | ✅ |');
+    expect(comment).toContain('| 2 | `docs` Docs | – | failed: revalidation-failed | #8 | ❌ |');
+  });
+
   it('lists subtasks in plan order with PR, check, merge or failure, and how to retry', () => {
     const report = buildRunReport(run, records);
     expect(report.subtasks.map((subtask) => subtask.id)).toEqual(['api', 'docs', 'ui']);

@@ -9,7 +9,9 @@ import { SecretRedactor } from '../../domain/redactor.js';
 import type { ChatMessage, ChatRequest, ChatResult, Llm, ToolSpec } from '../../ports/llm.js';
 import { AnswerOverrunError, boundedFetch } from './bounded-fetch.js';
 import { StreamAssembler, type StreamChunk } from './stream-assembler.js';
-import { displayEndpoint, endpointPassword, wrapLlmError } from './wrap-error.js';
+import { displayEndpoint, endpointPassword, wrapLlmError, type LlmErrorContext } from './wrap-error.js';
+
+const ERRORS: LlmErrorContext = { sdk: OpenAI, keyVariable: 'OPENAI_API_KEY', baseUrlVariable: 'OPENAI_BASE_URL' };
 
 export interface OpenAiLlmOptions {
   baseUrl: string;
@@ -31,6 +33,7 @@ export interface OpenAiLlmOptions {
 
 /** The Llm port over any OpenAI-compatible chat-completions endpoint, via the `openai` package. */
 export class OpenAiLlm implements Llm {
+  readonly provider = 'openai';
   readonly endpoint: string;
   readonly model: string;
   private readonly client: OpenAI;
@@ -111,7 +114,7 @@ export class OpenAiLlm implements Llm {
       }
       return await this.streamChat(body, request.signal);
     } catch (error) {
-      throw wrapLlmError(error, this.endpoint, this.model, this.redactor);
+      throw wrapLlmError(error, this.endpoint, this.model, this.redactor, ERRORS);
     }
   }
 
@@ -130,7 +133,7 @@ export class OpenAiLlm implements Llm {
       return ids;
     } catch (error) {
       if (error instanceof OpenAI.NotFoundError) return null;
-      throw wrapLlmError(error, this.endpoint, this.model, this.redactor);
+      throw wrapLlmError(error, this.endpoint, this.model, this.redactor, ERRORS);
     }
   }
 

@@ -4,17 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Env } from '../../config/env.js';
-import type { RepoConfig } from '../../config/repo-config.js';
 import { startCodexDemoEndpoint } from '../../demo/codex-demo-model.js';
 import { demoClaudeModel } from '../../demo/demo-claude-model.js';
 import { DEMO_RUN_TASK, demoModel } from '../../demo/demo-model.js';
 import { createRepository } from '../../demo/sample-repo.js';
-import { AGENT_BACKEND_NAMES, isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
 import { createLlm } from '../../main.js';
 import type { Llm } from '../../ports/llm.js';
 import { startScriptedAnthropicServer } from '../../scripted-model/anthropic-server.js';
 import { startScriptedServer, type ScriptedServer } from '../../scripted-model/server.js';
-import { UsageError } from '../errors.js';
+import { parseAgentFlag } from '../agent-flag.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { loadRepoConfig, runPipeline } from './run.js';
@@ -31,9 +29,8 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       agent: { type: 'string' },
     },
   });
-  const agent = values.agent ?? 'builtin';
-  if (!isAgentBackendName(agent))
-    throw new UsageError(`--agent ${agent}: must be one of ${AGENT_BACKEND_NAMES.join(', ')}.`);
+  const chosen = parseAgentFlag(values.agent);
+  const agent = chosen ?? 'builtin';
   const dir = await mkdtemp(join(tmpdir(), 'fanout-demo-'));
   const repo = join(dir, 'greeter');
   let server: ScriptedServer | undefined;
@@ -88,7 +85,7 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
       output,
       json: values.json,
       resumable: values.keep,
-      start: { task: DEMO_RUN_TASK, config: withAgent(await loadRepoConfig(repo), agent) },
+      start: { task: DEMO_RUN_TASK, config: await loadRepoConfig(repo), ...(chosen ? { agent: chosen } : {}) },
       ...(server ? { trustedCommands: true } : {}),
     });
     if (!values.json) {
@@ -111,9 +108,4 @@ export async function demoCommand(argv: string[], env: Env, output: Output): Pro
         output.out('\nThe demo repository and its state are deleted now; `fanout demo --keep` keeps them to inspect.');
     }
   }
-}
-
-/** The sample repository's configuration with the agent backend the demo was asked for. */
-function withAgent(config: RepoConfig, backend: AgentBackendName): RepoConfig {
-  return backend === config.agent.backend ? config : { ...config, agent: { backend } };
 }

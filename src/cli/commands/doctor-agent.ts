@@ -84,7 +84,8 @@ export async function checkAgent(
       ? `${backend.binary.path}, version ${backend.binary.version}`
       : `${name} (Fanout's own agent, no binary)`,
   });
-  const model = options.model ?? backend.defaultModel ?? env.FANOUT_MODEL;
+  // The built-in agent asks for the planner's model (FANOUT_MODEL, or its provider's default).
+  const model = options.model ?? backend.defaultModel ?? createLlm(env).model;
   checks.push(await roundTrip(backend, runner, env, model));
   return report(model);
 }

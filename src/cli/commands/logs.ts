@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
+import { isAgentBackendName, type AgentBackendName } from '../../domain/agent-backend.js';
+import type { AgentEvent } from '../../domain/run.js';
 import { createStore } from '../../main.js';
 import { renderEvents } from '../../report/render-events.js';
 import { REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
@@ -48,15 +50,29 @@ export async function logsCommand(argv: string[], env: Env, output: Output): Pro
     ];
     for (const log of logs) {
       const events = await store.readEvents(runId, log.agentId);
+      // The backend the attempt's start names; a run keeps one backend, so the record's stands in.
+      const agent = startedBackend(events) ?? record.agent;
       if (values.json) {
-        output.out(JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, ...log.key, events }, null, 2));
+        output.out(
+          JSON.stringify(
+            { schemaVersion: REPORT_SCHEMA_VERSION, ...log.key, ...(agent ? { agent } : {}), events },
+            null,
+            2,
+          ),
+        );
         continue;
       }
-      output.out(`${subtaskId}, ${log.title} (${events.length} events)`);
+      output.out(`${subtaskId}, ${log.title} (${agent ? `${agent}, ` : ''}${events.length} events)`);
       output.out(events.length > 0 ? renderEvents(events) : '  (no events)');
     }
     return EXIT_OK;
   } finally {
     await store.close();
   }
+}
+
+/** The backend an attempt's `agent-started` event names, if it names one. */
+function startedBackend(events: readonly AgentEvent[]): AgentBackendName | undefined {
+  const backend = events.find((event) => event.type === 'agent-started')?.data.backend;
+  return typeof backend === 'string' && isAgentBackendName(backend) ? backend : undefined;
 }

@@ -7,6 +7,7 @@ import { requireRun } from '../../orchestrate/run-records.js';
 import { runPassJobId } from '../../orchestrate/run-starter.js';
 import { startRun, type StartRunOptions } from '../../orchestrate/start-run.js';
 import { renderRunReport } from '../../report/render-report.js';
+import { runHeadline } from '../../report/run-headline.js';
 import { buildRunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -51,7 +52,7 @@ export async function runQueued(input: RunRequest): Promise<number> {
     const passId = runPassJobId(run.id);
     await jobs.add(passId, { kind: 'run-pass', runId: run.id });
     if (!input.json) {
-      input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
+      input.output.out(runHeadline(run));
       input.output.out(`Queued on Redis (${input.env.FANOUT_REDIS_PREFIX}): workers do the work.`);
     }
     const hint = setTimeout(() => {

@@ -4,13 +4,15 @@ import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfig } from '../../config
 import { createLlm, createLocalPipeline, createStore, createWorkspace } from '../../main.js';
 import { executeRun, prepareResume } from '../../orchestrate/execute-run.js';
 import { startRun } from '../../orchestrate/start-run.js';
-import type { Llm } from '../../ports/llm.js';
+import { LLM_PROVIDER_NAMES, type Llm } from '../../ports/llm.js';
 import { renderRunReport } from '../../report/render-report.js';
+import { runHeadline } from '../../report/run-headline.js';
 import type { RunReport } from '../../report/run-report.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { showProgress } from '../progress-display.js';
 import { runQueued, type RunRequest } from './run-queued.js';
+import { parseAgentFlag } from '../agent-flag.js';
 import { UsageError } from '../errors.js';
 import { repositoryPath } from '../repo-path.js';
 
@@ -19,7 +21,7 @@ const SANDBOX_NONE_NOTE =
 const SANDBOX_NONE_AS_ROOT_NOTE =
   'Sandbox: none, as root. Agent commands can rewrite system files (/usr/local/bin) and other checkouts on this machine. Run Fanout as an unprivileged user, or install bubblewrap, to confine them.';
 
-export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--json] [--hints TEXT] "task"';
+export const RUN_USAGE = 'fanout run [--repo DIR] [--base BRANCH] [--agent NAME] [--json] [--hints TEXT] "task"';
 
 /** `fanout run`: the whole pipeline against a local repository. */
 export async function runCommand(argv: string[], env: Env, output: Output): Promise<number> {
@@ -31,8 +33,10 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
       base: { type: 'string' },
       json: { type: 'boolean', default: false },
       hints: { type: 'string' },
+      agent: { type: 'string' },
     },
   });
+  const agent = parseAgentFlag(values.agent);
   const task = positionals.join(' ').trim();
   if (!task) throw new UsageError(`a task is required.\nusage: ${RUN_USAGE}`);
   const repoDir = repositoryPath(values.repo);
@@ -42,6 +46,7 @@ export async function runCommand(argv: string[], env: Env, output: Output): Prom
     config,
     ...(values.base ? { baseBranch: values.base } : {}),
     ...(values.hints ? { hints: values.hints } : {}),
+    ...(agent ? { agent } : {}),
   };
   const llm = () => createLlm(env, config.model ? { model: config.model } : {});
   return runPipeline({ env, repoDir, llm, output, json: values.json, start });
@@ -114,11 +119,14 @@ export async function runPipeline(
     ...(input.trustedCommands ? { trustedCommands: true } : {}),
   });
   try {
+    // A backend that cannot run here (its CLI missing, or of a version Fanout has not tested)
+    // stops a new run before it is recorded or planned, rather than failing every subtask.
+    if (input.start) await deps.agents(input.start.agent ?? input.start.config.agent.backend);
     const run = input.resume
       ? await prepareResume(deps, input.resume.runId, { retryFailed: input.resume.retryFailed })
       : await startRun(deps, { repoDir: input.repoDir, ...input.start! });
     if (!input.json) {
-      input.output.out(`Run ${run.id} on ${run.repo} (${run.baseBranch} at ${run.baseCommit.slice(0, 8)})`);
+      input.output.out(runHeadline(run, `${deps.llm.model} (${LLM_PROVIDER_NAMES[deps.llm.provider]})`));
       if (deps.sandbox === 'none') input.output.out(SANDBOX_NONE_NOTE);
       if (deps.sandbox === 'none-as-root') input.output.out(SANDBOX_NONE_AS_ROOT_NOTE);
     }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '../../config/env.js';
+import { agentBackendOf } from '../../domain/run.js';
 import { createStore } from '../../main.js';
 import { renderRunReport } from '../../report/render-report.js';
 import { buildRunReport, REPORT_SCHEMA_VERSION } from '../../report/run-report.js';
@@ -31,6 +32,7 @@ export async function statusCommand(argv: string[], env: Env, output: Output): P
       const listed = runs.map((run) => ({
         runId: run.id,
         state: run.state,
+        agent: agentBackendOf(run),
         task: run.task,
         repo: run.repo,
         baseBranch: run.baseBranch,
@@ -45,8 +47,15 @@ export async function statusCommand(argv: string[], env: Env, output: Output): P
     }
     output.out(
       formatTable(
-        ['run', 'state', 'started', 'repository', 'task'],
-        runs.map((run) => [run.id, run.state, run.createdAt.slice(0, 19).replace('T', ' '), run.repo, run.task]),
+        ['run', 'state', 'agents', 'started', 'repository', 'task'],
+        runs.map((run) => [
+          run.id,
+          run.state,
+          agentBackendOf(run),
+          run.createdAt.slice(0, 19).replace('T', ' '),
+          run.repo,
+          run.task,
+        ]),
       ),
     );
     return EXIT_OK;

@@ -1,5 +1,6 @@
 import { parseRepoConfig, REPO_CONFIG_PATH } from '../../config/repo-config.js';
-import type { CommandRecord, GitHubTarget } from '../../domain/command.js';
+import { AGENT_BACKEND_NAMES } from '../../domain/agent-backend.js';
+import type { CommandRecord, GitHubTarget, IssueCommand } from '../../domain/command.js';
 import { ConfigError, FanoutError } from '../../domain/errors.js';
 import { FINISHED_RUN_STATES, moveRun, subtaskForResume } from '../../domain/run-transitions.js';
 import type { RunRecord } from '../../domain/run.js';
@@ -71,7 +72,7 @@ async function act(
   switch (command.command.kind) {
     case 'orchestrate':
       if (current && arrivedDuringRun(command, current)) return underWay(context, command, current);
-      return orchestrate(context, command, deps, command.command.task, cloneDir);
+      return orchestrate(context, command, deps, command.command, cloneDir);
     case 'status': {
       if (!current)
         return { state: 'done', outcome: 'No Fanout run on this issue yet. Start one with `/orchestrate <task>`.' };
@@ -110,11 +111,15 @@ async function act(
       };
     }
     case 'help':
-      return {
-        state: 'done',
-        outcome: `${command.command.unknown ? `I do not know \`/orchestrate ${command.command.unknown}\`.\n\n` : ''}${COMMAND_HELP}`,
-      };
+      return { state: 'done', outcome: `${helpPreface(command.command)}${COMMAND_HELP}` };
   }
+}
+
+/** What the help reply says first: the agent or the command Fanout did not know. */
+function helpPreface(command: Extract<IssueCommand, { kind: 'help' }>): string {
+  if (command.unknownAgent !== undefined)
+    return `Fanout has no agent backend \`${command.unknownAgent}\`; it knows ${AGENT_BACKEND_NAMES.map((name) => `\`${name}\``).join(', ')} (\`/orchestrate --agent NAME <task>\`).\n\n`;
+  return command.unknown ? `I do not know \`/orchestrate ${command.unknown}\`.\n\n` : '';
 }
 
 /**
@@ -134,7 +139,7 @@ async function orchestrate(
   context: CommandContext,
   command: CommandRecord,
   deps: PipelineDeps,
-  task: string,
+  { task, agent }: Extract<IssueCommand, { kind: 'orchestrate' }>,
   cloneDir: string,
 ): Promise<Reply> {
   const baseBranch = command.target.defaultBranch;
@@ -155,6 +160,7 @@ async function orchestrate(
     repoDir: cloneDir,
     task,
     config,
+    ...(agent ? { agent } : {}),
     baseBranch,
     baseCommit,
     origin: {
