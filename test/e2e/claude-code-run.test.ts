@@ -95,7 +95,7 @@ describeWithSandbox('claude-code as the agent of a whole run', 'bwrap', () => {
     for (const body of claude.sent()) expect(body).not.toContain(REAL_ANTHROPIC_KEY);
   }, 90_000);
 
-  it('a run whose claude binary cannot be found fails at its start with the reason, before planning', async () => {
+  it('a run whose claude binary cannot be found is refused with the reason, before it is recorded or planned', async () => {
     const repo = await sampleRepository('agent: claude-code\n');
     const { server, plans } = await planner();
     stubEnvironment({
@@ -108,9 +108,10 @@ describeWithSandbox('claude-code as the agent of a whole run', 'bwrap', () => {
     const code = await main(['run', '--repo', repo, 'Add a shout option to greet'], output);
     await server.close();
 
-    expect(code).toBe(1);
+    // Bad input (exit 2): nothing was recorded, nothing planned.
+    expect(code).toBe(2);
     expect(output.stdout() + output.stderr()).toContain(
-      'The claude-code agent cannot run here; no agent was started.\nFANOUT_CLAUDE_CODE_PATH=/nowhere/claude is not an executable file.',
+      'FANOUT_CLAUDE_CODE_PATH=/nowhere/claude is not an executable file.',
     );
     expect(plans()).toEqual([]);
   });
