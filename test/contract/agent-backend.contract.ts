@@ -34,6 +34,8 @@ export interface AgentBackendSubject {
   server(): Promise<StepServer>;
   /** The backend, commands through `runner` (the bwrap sandbox, as `fanout run` composes it). */
   backend(deps: { runner: CommandRunner; env: Env }): Promise<AgentBackend>;
+  /** False when its stream cannot say each call's usage (the gateway's count is then all there is). */
+  usagePerCall?: boolean;
 }
 
 const SCOPE = ['src/greet.js', 'test/shout.test.js'];
@@ -64,12 +66,17 @@ export function agentBackendContract(subject: AgentBackendSubject): void {
         summary: 'Greets with Hi now.',
       });
       expect(fixture.show(result.outcome, 'src/greet.js')).toBe('export const greet = (name) => `Hi, ${name}!`;\n');
-      const calls = result.events.filter((event) => event.type === 'model-call');
-      expect(calls.map((call) => call.data?.usage)).toEqual([
+      const perCall = [
         { promptTokens: 200, completionTokens: 10 },
         { promptTokens: 300, completionTokens: 40 },
         { promptTokens: 400, completionTokens: 20 },
-      ]);
+      ];
+      // The gateway's count of every call, whatever the backend; and the agent's own, where its stream says.
+      const costs = result.events.filter((event) => event.type === 'model-cost');
+      expect(costs.map((cost) => cost.data?.usage)).toEqual(perCall);
+      const calls = result.events.filter((event) => event.type === 'model-call');
+      if (subject.usagePerCall !== false) expect(calls.map((call) => call.data?.usage)).toEqual(perCall);
+      else expect(calls.length).toBeGreaterThan(0);
       expect(result.outcome.tokens).toEqual({ prompt: 900, completion: 70 });
       expect(result.outcome.costUsd).toBeGreaterThan(0);
     });
@@ -166,6 +173,8 @@ export function agentBackendContract(subject: AgentBackendSubject): void {
 
       expect(result.outcome).toMatchObject({ kind: 'failed', reason: 'cancelled' });
       await until(() => sleepers(marker) === 0);
+      // Nothing the agent started still holds its credential (a CLI, its relay, its hook).
+      await until(() => processesWith(result.credentials[0]!) === 0);
     });
   });
 }
@@ -179,6 +188,8 @@ interface CaseResult {
   events: Array<{ type: string; data?: Record<string, unknown> }>;
   /** The statuses of the agent's model calls, as the gateway answered them. */
   modelCalls: number[];
+  /** The per-agent credentials the gateway granted. */
+  credentials: string[];
 }
 
 interface Fixture {
@@ -232,10 +243,11 @@ async function startFixture(subject: AgentBackendSubject): Promise<Fixture> {
       });
       server.play(steps);
       const modelCalls: number[] = [];
+      const credentials: string[] = [];
       const outcome = await runSubtask({
         backend,
-        modelAccess: (attempt, hooks) =>
-          grants.grant({
+        modelAccess: async (attempt, hooks) => {
+          const grant = await grants.grant({
             runId: 'contract',
             subtaskId: name,
             attempt,
@@ -246,7 +258,10 @@ async function startFixture(subject: AgentBackendSubject): Promise<Fixture> {
               modelCalls.push(call.status);
               hooks.onCall?.(call);
             },
-          }),
+          });
+          credentials.push(grant.access.credential);
+          return grant;
+        },
         workspace,
         runner,
         repoDir: repo,
@@ -262,7 +277,7 @@ async function startFixture(subject: AgentBackendSubject): Promise<Fixture> {
       });
       await workspace.settled();
       const events = await store.readEvents('contract', `${name}-1`);
-      return { outcome, events, modelCalls };
+      return { outcome, events, modelCalls, credentials };
     },
     show(outcome, path) {
       return git('show', `${outcome.kind === 'succeeded' ? outcome.commit : baseCommit}:${path}`);
@@ -280,6 +295,13 @@ function sleepers(marker: string): number {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.trim().endsWith(`sleep ${marker}`) && !line.trim().startsWith('Z')).length;
+}
+
+/** Live processes whose command line holds `text`. */
+function processesWith(text: string): number {
+  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.trim().startsWith('Z')).length;
 }
 
 /** Resolves once `condition` holds (checked every 50 ms), failing after 20 s. */

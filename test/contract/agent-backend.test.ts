@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { CliAgentBackend } from '../../src/agent/cli/cli-backend.js';
 import { createAgentBackends, createLlm } from '../../src/main.js';
-import { anthropicSteps, openAiChatSteps } from '../support/agent-steps.js';
+import { anthropicSteps, openAiChatSteps, responsesSteps } from '../support/agent-steps.js';
 import { fakeModelCliSpec } from '../support/fake-cli/fake-model-cli-spec.js';
 import { describeWithSandbox } from '../support/require-sandbox.js';
 import { agentBackendContract, type AgentBackendSubject } from './agent-backend.contract.js';
@@ -35,6 +35,14 @@ const SUBJECTS: AgentBackendSubject[] = [
     server: anthropicSteps,
     backend: async ({ runner, env }) =>
       createAgentBackends(createLlm(env, { apiKey: 'unused' }), runner, env)('claude-code'),
+  },
+  {
+    name: 'codex',
+    model: 'gpt-5.5',
+    server: responsesSteps,
+    backend: async ({ runner, env }) => createAgentBackends(createLlm(env, { apiKey: 'unused' }), runner, env)('codex'),
+    // Codex's stream reports usage once a turn ends, for the whole turn: per call, only the gateway knows.
+    usagePerCall: false,
   },
 ];
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { locateCli } from '../../src/adapters/agent-cli/locate-cli.js';
 import type { GatewayCallEvent } from '../../src/adapters/gateway/call-event.js';
 import { LazyGatewayGrants } from '../../src/adapters/gateway/lazy-gateway-grants.js';
 import { CliAgentBackend } from '../../src/agent/cli/cli-backend.js';
-import { CODEX_CREDENTIAL_VARIABLE, CODEX_DEFAULT_MODEL, codexSpec } from '../../src/agent/codex/codex-spec.js';
+import { CODEX_DEFAULT_MODEL, codexSpec } from '../../src/agent/codex/codex-spec.js';
 import { loadEnv } from '../../src/config/env.js';
 import { createCommandRunner } from '../../src/main.js';
 import type { CommandRunner } from '../../src/ports/command-runner.js';
@@ -104,13 +103,6 @@ describeWithSandbox('the codex backend (the real Codex CLI, in the sandbox, thro
     return { ...h, log, calls, credentials };
   }
 
-  /** Processes whose command line holds `text` (zombies aside). */
-  function processesWith(text: string): string[] {
-    return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
-      .split('\n')
-      .filter((line) => line.includes(text) && !line.trim().startsWith('Z'));
-  }
-
   it('commits an in-scope patch with its summary, and reports usage and cost as the gateway metered them', async () => {
     const model = play([
       toolCall('apply_patch', patch('*** Update File: src/greet.js', ...replaceAll(GREET)), {
@@ -180,7 +172,7 @@ describeWithSandbox('the codex backend (the real Codex CLI, in the sandbox, thro
     expect(refusal).toContain('Fanout refused this patch');
     expect(refusal).toContain(`"src/extra.js" is outside this subtask's write scope`);
     expect(refusal).toContain(`".github/workflows/ci.yml" is protected`);
-    expect(refusal).toContain('Your write scope is src/greet.js, test/shout.test.js');
+    expect(refusal).toContain('(allowed: src/greet.js, test/shout.test.js)');
     expect(outcome).toMatchObject({ kind: 'succeeded', files: ['src/greet.js'] });
     expect(await h.workspace.listFiles(h.repo, 'main')).not.toContain('src/extra.js');
   });
@@ -209,86 +201,6 @@ describeWithSandbox('the codex backend (the real Codex CLI, in the sandbox, thro
     // The same thread: the whole history went along.
     expect(resumed.headers['thread-id']).toBe(model.sent()[0]!.headers['thread-id']);
   });
-
-  it('finds no real key anywhere the agent can look: environment, every process, HOME and CODEX_HOME', async () => {
-    const model = play([
-      toolCall('exec_command', { cmd: 'env' }),
-      toolCall('exec_command', {
-        cmd: `for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f"; done 2>/dev/null | sort -u`,
-      }),
-      toolCall('exec_command', {
-        cmd: 'grep -rIl -e sk- -e real "$HOME" "$CODEX_HOME" /tmp 2>/dev/null; ls -a "$CODEX_HOME"',
-      }),
-      toolCall('apply_patch', patch('*** Update File: src/greet.js', ...replaceAll(GREET))),
-      answer('Looked around.'),
-    ]);
-    const h = await codexRun();
-
-    expect(await h.run()).toMatchObject({ kind: 'succeeded' });
-
-    const [env, environs, files] = responsesToolOutputs(model.sent()[3]!.body).map((output) => output.text);
-    expect(env).toContain('CODEX_HOME=');
-    // The model's commands do not see even the agent's own credential.
-    expect(env).not.toContain(CODEX_CREDENTIAL_VARIABLE);
-    expect(environs).toContain('CODEX_HOME=');
-    expect(files).toContain('sessions');
-    const sent = JSON.stringify(model.sent().map((call) => call.body));
-    for (const key of Object.values(REAL_KEYS)) expect(sent).not.toContain(key);
-  });
-
-  it('cancels an identical tool call repeated as looping, within 4 calls', async () => {
-    play(Array.from({ length: 8 }, () => toolCall('exec_command', { cmd: 'cat src/index.js' })));
-    const h = await codexRun();
-
-    const outcome = await h.run();
-
-    expect(outcome).toMatchObject({ kind: 'failed', reason: 'looping' });
-    expect(outcome.steps).toBeLessThanOrEqual(4);
-    expect(await h.log()).toContain('guard-hint');
-  });
-
-  it('cancels a silent stream as stalled', async () => {
-    play([toolCall('exec_command', { cmd: 'ls' }), { text: 'Thinking…', stallAfterEvents: 3 }]);
-    const h = await codexRun({ limits: { stallMs: 1_500 } });
-
-    const outcome = await h.run();
-
-    expect(outcome).toMatchObject({ kind: 'failed', reason: 'stalled' });
-    expect(outcome.kind === 'failed' && outcome.message).toContain('said nothing for 2 s');
-  });
-
-  it("ends at once as budget, with the figure, when the gateway refuses a call over the agent's budget", async () => {
-    play(
-      Array.from({ length: 4 }, (_, index) =>
-        toolCall('exec_command', { cmd: `echo ${index}` }, { usage: usage(600, 100) }),
-      ),
-    );
-    const h = await codexRun({ budget: { agent: { maxTokens: 1_000 } } });
-
-    const outcome = await h.run();
-
-    expect(outcome).toMatchObject({ kind: 'failed', reason: 'budget' });
-    expect(outcome.kind === 'failed' && outcome.message).toMatch(/1,400 of 1,000 tokens for this agent/);
-    // Refused once, and not asked again: Codex takes the gateway's answer as final.
-    expect(h.calls().map((call) => call.status)).toEqual([200, 200, 429]);
-  });
-
-  it('is cancelled by the run: Codex, its relay and the command it was running are gone', async () => {
-    const marker = `${process.pid}${Date.now() % 100000}.25`;
-    play([toolCall('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 60_000 }), answer('Slept.')]);
-    const controller = new AbortController();
-    const h = await codexRun({ signal: controller.signal });
-
-    const running = h.run();
-    await h.waitForEvent('model-call');
-    await waitFor(() => processesWith(`sleep ${marker}`).length > 0);
-    controller.abort();
-
-    expect(await running).toMatchObject({ kind: 'failed', reason: 'cancelled' });
-    expect(processesWith(`sleep ${marker}`)).toEqual([]);
-    // The credential is on Codex's and the relay's command lines (the hook): nothing holds it now.
-    expect(processesWith(h.credentials[0]!)).toEqual([]);
-  });
 });
 
 /** Patch lines that replace the sample's greet.js with `content`. */
@@ -305,9 +217,4 @@ function replaceAll(content: string): string[] {
       .split('\n')
       .map((line) => `+${line}`),
   ];
-}
-
-/** Resolves once `condition` holds (checked every 20 ms; the test's own timeout bounds it). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -1,6 +1,10 @@
 import { isAbsolute, join } from 'node:path';
 import { startScriptedAnthropicServer } from '../../src/scripted-model/anthropic-server.js';
 import { anthropicToolResults, type AnthropicMessagesBody } from '../../src/scripted-model/anthropic-wire.js';
+import { SAMPLE_FILES } from '../../src/demo/sample-repo.js';
+import { addFilePatch, replaceFilePatch } from '../../src/scripted-model/patches.js';
+import { startScriptedResponsesServer } from '../../src/scripted-model/responses-server.js';
+import { responsesToolOutputs } from '../../src/scripted-model/responses-wire.js';
 import { startScriptedServer } from '../../src/scripted-model/server.js';
 import { answer, toolCall, type ScriptedTurn } from '../../src/scripted-model/turns.js';
 import type { ScriptedReply } from '../../src/scripted-model/types.js';
@@ -113,4 +117,51 @@ function claudeTurn(step: ScriptedStep, cwd: string | null): ScriptedTurn {
 /** The working directory Claude Code tells its model about (its environment block). */
 function workingDirectory(body: AnthropicMessagesBody): string | null {
   return /Primary working directory: ([^\s\\"]+)/.exec(JSON.stringify(body.messages))?.[1] ?? null;
+}
+
+/**
+ * A scripted OpenAI Responses server playing Codex's tools: writes as `apply_patch` (a whole-file
+ * replacement of what the file holds, as far as this script knows, else an added file), commands
+ * and reads as `exec_command`.
+ */
+export async function responsesSteps(): Promise<StepServer> {
+  let queue: ScriptedStep[] = [];
+  let from = 0;
+  // What each file holds for the agent: the sample repository's, then what it wrote.
+  let contents = new Map<string, string>(Object.entries(SAMPLE_FILES));
+  const server = await startScriptedResponsesServer({ script: () => codexTurn(queue.shift() ?? { answer: 'Done.' }) });
+  const codexTurn = (step: ScriptedStep): ScriptedTurn => {
+    const usage = step.usage ? { usage: { inputTokens: step.usage.input, outputTokens: step.usage.output } } : {};
+    if ('write' in step) {
+      const before = contents.get(step.write);
+      contents.set(step.write, step.content);
+      const patch =
+        before === undefined
+          ? addFilePatch(step.write, step.content)
+          : replaceFilePatch(step.write, before, step.content);
+      return toolCall('apply_patch', patch, usage);
+    }
+    if ('run' in step) return toolCall('exec_command', { cmd: step.run }, usage);
+    if ('read' in step) return toolCall('exec_command', { cmd: `cat ${step.read}` }, usage);
+    if ('answer' in step) return answer(step.answer, usage);
+    return { text: 'Let me think about this.', stallAfterEvents: 3 };
+  };
+  const requests = () => server.requests.slice(from);
+  return {
+    upstreams: { openai: server.baseUrl, anthropic: NOWHERE },
+    play: (steps) => {
+      queue = [...steps];
+      from = server.requests.length;
+      contents = new Map(Object.entries(SAMPLE_FILES));
+    },
+    sent: () => requests().map((request) => JSON.stringify(request.body)),
+    toolResults: () => {
+      const seen = new Map<string, { text: string }>();
+      for (const request of requests())
+        for (const output of responsesToolOutputs(request.body))
+          if (!seen.has(output.callId)) seen.set(output.callId, { text: output.text });
+      return [...seen.values()];
+    },
+    close: () => server.close(),
+  };
 }

@@ -71,7 +71,7 @@ describe("the codex backend's answer to its PreToolUse hook", () => {
     expect(reason).toContain(`"README.md" is outside this subtask's write scope`);
     expect(reason).toContain(`".github/workflows/ci.yml" is protected`);
     expect(reason).not.toContain('"src/a.js"');
-    expect(reason).toContain('Your write scope is src/**');
+    expect(reason).toContain('(allowed: src/**)');
   });
 
   it('judges a path where it lands: outside the worktree, or through an in-scope link that leads out of scope', async () => {
@@ -83,7 +83,7 @@ describe("the codex backend's answer to its PreToolUse hook", () => {
     );
     expect(await review({ command: patch('*** Add File: /etc/passwd') }, on)).toContain('outside the repository');
     expect(await review({ command: patch('*** Add File: src/docs/new.md') }, on)).toContain(
-      `"docs/new.md" is outside this subtask's write scope`,
+      `"src/docs/new.md" leads (through a symbolic link) to "docs/new.md", which is outside this subtask's write scope`,
     );
     expect(await review({ command: patch(`*** Add File: ${join(on.worktree.path, 'src/x.js')}`) }, on)).toBeNull();
   });
