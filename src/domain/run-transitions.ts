@@ -124,11 +124,9 @@ function startedOver(
 export function subtaskForResume(record: SubtaskRecord, retryFailed: boolean, now: string): SubtaskRecord | null {
   const stoppedByDisk = record.state === 'failed' && record.failureReason === 'disk-full';
   if (stoppedByDisk || (retryFailed && (record.state === 'failed' || record.state === 'cancelled'))) {
-    // Started over, but what it spent stays counted: attempts go on numbering after these.
-    const tokens = {
-      prompt: (record.earlier?.tokens.prompt ?? 0) + (record.tokens?.prompt ?? 0),
-      completion: (record.earlier?.tokens.completion ?? 0) + (record.tokens?.completion ?? 0),
-    };
+    // Started over, but what it spent stays counted: attempts go on numbering after these. The
+    // record's tokens already hold what earlier starts spent (a job adds its own to them).
+    const tokens = record.tokens ?? record.earlier?.tokens ?? { prompt: 0, completion: 0 };
     const cost = record.cost ?? record.earlier?.cost;
     // The next dispatch is numbered after this one's, which is over.
     const dispatch = record.dispatch ? { generation: record.dispatch.generation, over: true } : undefined;

@@ -89,6 +89,13 @@ describe('run state transitions', () => {
       tokens: { prompt: 10, completion: 5 },
       updatedAt: 'now',
     });
+    // A second start over counts each start's tokens once: the record's already hold the earlier ones.
+    const once = subtaskForResume({ ...failed, attempt: 2, tokens: { prompt: 10, completion: 5 } }, true, 'now')!;
+    const again = { ...once, state: 'failed' as const, attempt: 4, tokens: { prompt: 30, completion: 15 } };
+    expect(subtaskForResume(again, true, 'now')).toMatchObject({
+      earlier: { attempts: 4, tokens: { prompt: 30, completion: 15 } },
+      tokens: { prompt: 30, completion: 15 },
+    });
     const refused = subtask('b', { merge: { state: 'failed', reason: 'conflict', message: 'x' } });
     // A run that moves on after a stop no longer carries what stopped it.
     expect(moveRun({ id: 'r', state: 'cancelled' }, 'running')).toEqual({
